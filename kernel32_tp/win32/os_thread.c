@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Windows: locks, conds, clocks, threads, block hooks and diagnostics for
+ * kernel32_tp.dll, on the system's own primitives (SRW locks, condition
+ * variables, QueryPerformanceCounter, CreateThread).  Knows nothing about
+ * pools.  Takes no lock of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "os.h"
+
+/*
+ * The hook is stored per thread, as the contract asks, but never called:
+ * on Windows every wait (WaitForSingleObject, SleepConditionVariableSRW,
+ * I/O, a window message loop...) happens inside the system, which offers
+ * no notification when a thread blocks.  The pool's monitor covers a
+ * callback that blocks by starting a worker when the queue stalls.
+ */
+static _Thread_local os_block_hook block_hook;
+static _Thread_local void *block_hook_arg;
+
+void os_lock_init(struct os_lock *lock)
+{
+    InitializeSRWLock(&lock->srw);
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+}
+
+void os_lock_destroy(struct os_lock *lock)
+{
+    /* An SRW lock owns no resource. */
+    (void)lock;
+}
+
+void os_lock_acquire(struct os_lock *lock)
+{
+    AcquireSRWLockExclusive(&lock->srw);
+    __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
+}
+
+void os_lock_release(struct os_lock *lock)
+{
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    ReleaseSRWLockExclusive(&lock->srw);
+}
+
+BOOL os_lock_held_by_me(const struct os_lock *lock)
+{
+    /* Racy read when not held, but it can only equal our id if we wrote it. */
+    return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == GetCurrentThreadId();
+}
+
+void os_cond_init(struct os_cond *cond)
+{
+    InitializeConditionVariable(&cond->cv);
+}
+
+void os_cond_destroy(struct os_cond *cond)
+{
+    /* A condition variable owns no resource. */
+    (void)cond;
+}
+
+/* Sleeps on cond for at most timeout_ms; FALSE when the system says it timed out. */
+static BOOL cond_sleep(struct os_cond *cond, struct os_lock *lock, DWORD timeout_ms)
+{
+    BOOL woken;
+
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    woken = SleepConditionVariableSRW(&cond->cv, &lock->srw, timeout_ms, 0);
+    /* The lock is held again whether the wait succeeded or timed out. */
+    __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
+    if (!woken && GetLastError() != ERROR_TIMEOUT)
+        os_panic("SleepConditionVariableSRW failed: error %lu", GetLastError());
+    return woken;
+}
+
+void os_cond_wait(struct os_cond *cond, struct os_lock *lock)
+{
+    cond_sleep(cond, lock, INFINITE);
+}
+
+BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns)
+{
+    ULONGLONG now_ns = os_clock_monotonic_ns();
+    ULONGLONG timeout_ms;
+
+    if (now_ns >= deadline_ns)
+        return FALSE;
+    /* Round up, so that a timeout never ends before the deadline on its own
+     * account; cap below INFINITE (the caller loops and waits again). */
+    timeout_ms = (deadline_ns - now_ns + 999999) / 1000000;
+    if (timeout_ms >= INFINITE)
+        timeout_ms = INFINITE - 1;
+    if (cond_sleep(cond, lock, (DWORD)timeout_ms))
+        return TRUE;
+    /* The system's timer may end a wait a little before our clock reaches
+     * the deadline: report that as a wake-up, and the caller, which loops
+     * on its predicate, waits for the rest. */
+    return os_clock_monotonic_ns() < deadline_ns;
+}
+
+void os_cond_signal(struct os_cond *cond)
+{
+    WakeConditionVariable(&cond->cv);
+}
+
+void os_cond_broadcast(struct os_cond *cond)
+{
+    WakeAllConditionVariable(&cond->cv);
+}
+
+ULONGLONG os_clock_monotonic_ns(void)
+{
+    static LONGLONG freq;   /* constant for the life of the system; 0 until read */
+    LONGLONG f = __atomic_load_n(&freq, __ATOMIC_RELAXED);
+    LARGE_INTEGER count;
+
+    if (!f) {
+        LARGE_INTEGER qpf;
+
+        /* Cannot fail on Windows XP and later.  Racing threads store the same value. */
+        QueryPerformanceFrequency(&qpf);
+        f = qpf.QuadPart;
+        __atomic_store_n(&freq, f, __ATOMIC_RELAXED);
+    }
+    QueryPerformanceCounter(&count);
+    /* Split, so that count * 10^9 cannot overflow. */
+    return (ULONGLONG)(count.QuadPart / f) * 1000000000ull
+           + (ULONGLONG)(count.QuadPart % f) * 1000000000ull / (ULONGLONG)f;
+}
+
+typedef void (WINAPI *get_time_fn)(FILETIME *ft);
+
+ULONGLONG os_clock_system_100ns(void)
+{
+    /* GetSystemTimePreciseAsFileTime exists from Windows 8 on: look it up
+     * once, so that the DLL still loads on Windows 7 (then 1-16 ms steps). */
+    static get_time_fn get_time;
+    get_time_fn fn = __atomic_load_n(&get_time, __ATOMIC_ACQUIRE);
+    FILETIME ft;
+
+    if (!fn) {
+        HMODULE kernel32 = GetModuleHandleW(L"kernel32.dll");
+        FARPROC proc = kernel32 ? GetProcAddress(kernel32, "GetSystemTimePreciseAsFileTime")
+                                : NULL;
+
+        fn = proc ? (get_time_fn)(void (*)(void))proc : GetSystemTimeAsFileTime;
+        __atomic_store_n(&get_time, fn, __ATOMIC_RELEASE);
+    }
+    fn(&ft);
+    return ((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+}
+
+struct thread_start {
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static DWORD WINAPI thread_trampoline(void *param)
+{
+    struct thread_start start = *(struct thread_start *)param;
+
+    free(param);
+    start.fn(start.arg);
+    return 0;
+}
+
+DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
+{
+    struct thread_start *start = malloc(sizeof(*start));
+    HANDLE thread;
+    DWORD err;
+
+    if (!start)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    start->fn = fn;
+    start->arg = arg;
+    /* stack_size is the reservation (SetThreadpoolStackInformation's
+     * StackReserve); the system commits pages as the stack grows. */
+    thread = CreateThread(NULL, stack_size, thread_trampoline, start,
+                          stack_size ? STACK_SIZE_PARAM_IS_A_RESERVATION : 0, NULL);
+    if (!thread) {
+        err = GetLastError();
+        free(start);
+        switch (err) {
+        case ERROR_TOO_MANY_THREADS:
+            return ERROR_TOO_MANY_THREADS;
+        default:
+            /* ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY, ERROR_COMMITMENT_LIMIT... */
+            return ERROR_NOT_ENOUGH_MEMORY;
+        }
+    }
+    /* Detached: nobody joins a worker; the thread lives on without its handle. */
+    CloseHandle(thread);
+    return ERROR_SUCCESS;
+}
+
+DWORD os_thread_current_id(void)
+{
+    return GetCurrentThreadId();
+}
+
+unsigned int os_cpu_count(void)
+{
+    DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+
+    if (!n) {
+        SYSTEM_INFO info;
+
+        GetSystemInfo(&info);
+        n = info.dwNumberOfProcessors;
+    }
+    return n ? (unsigned int)n : 1;
+}
+
+void os_thread_set_block_hook(os_block_hook hook, void *arg)
+{
+    /* Stored only; see block_hook above for why it is never called. */
+    block_hook = hook;
+    block_hook_arg = arg;
+}
+
+const char *os_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+/* Writes one whole line to the standard error handle, so that lines from
+ * several threads never interleave inside a line. */
+static void write_stderr(const char *text, size_t len)
+{
+    HANDLE err = GetStdHandle(STD_ERROR_HANDLE);
+    DWORD written;
+
+    if (err && err != INVALID_HANDLE_VALUE)
+        WriteFile(err, text, (DWORD)len, &written, NULL);
+}
+
+static void vlog_prefixed(const char *prefix, const char *fmt, va_list args, const char *end)
+{
+    char line[1024];
+    int len = snprintf(line, sizeof(line), "kernel32_tp:%04lx: %s", GetCurrentThreadId(), prefix);
+
+    if (len < 0)
+        return;
+    if ((size_t)len < sizeof(line)) {
+        int more = vsnprintf(line + len, sizeof(line) - (size_t)len, fmt, args);
+
+        len = more < 0 ? len : len + more;
+    }
+    if ((size_t)len >= sizeof(line))
+        len = (int)sizeof(line) - 1;
+    if (end && (size_t)len + 1 < sizeof(line))
+        line[len++] = *end;
+    write_stderr(line, (size_t)len);
+}
+
+void os_vlog(const char *fmt, va_list args)
+{
+    vlog_prefixed("", fmt, args, NULL);
+}
+
+void os_panic(const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    vlog_prefixed("fatal: ", fmt, args, "\n");
+    va_end(args);
+    /* Not ExitProcess: it would run DLL detach code that may want the very
+     * lock whose state made us stop.  Exit code 3, as abort() gives. */
+    TerminateProcess(GetCurrentProcess(), 3);
+    abort();
+}
