@@ -1,0 +1,307 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# kernel32_tp: one GNU Makefile for every product.
+#
+#   make                 libkernel32_tp.so/.a + kernel32_tp.pc (OS=linux, the default)
+#   make demo            builds the demo, an unmodified Windows program, and runs it
+#   make check           spec checks, the test suite natively, under ASan/UBSan and TSan
+#   make asan | tsan     the suite under one sanitizer only
+#   make install PREFIX=/usr/local DESTDIR=
+#   make deps            installs the build and test dependencies (apt-get; root)
+#
+# Sources come by wildcard: kernel32_tp/*.c (the core) + kernel32_tp/$(OS)/*.c.
+
+OS ?= linux
+SAN ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+SOVERSION := 0
+TEST_TIMEOUT ?= 120
+
+WINE_INCLUDE ?= /usr/include/wine/wine/windows
+
+ifeq ($(SAN),asan)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),tsan)
+SAN_FLAGS := -fsanitize=thread
+else
+SAN_FLAGS :=
+endif
+
+B := build/$(OS)$(if $(SAN),-$(SAN))
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+# What any Windows source needs to be compiled on Linux against Wine's headers.
+# DECLSPEC_HIDDEN= : Wine marks API declarations hidden on ELF; users must not.
+WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
+	-fshort-wchar -D_WIN32 -DWIN32 -D_WIN64 -DWIN64
+
+CORE_SRC := $(wildcard kernel32_tp/*.c)
+OS_SRC := $(wildcard kernel32_tp/$(OS)/*.c)
+SPECS := spec/kernel32_tp.spec spec/linux_handles.spec
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
+
+# The library itself: exported declarations get default visibility, everything
+# else is hidden, and the version script from the spec is the final filter.
+LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
+	-Ikernel32_tp -Ikernel32_tp/$(OS) -D_REENTRANT $(SAN_FLAGS) $(EXTRA_CFLAGS)
+
+TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
+	-Itests $(SAN_FLAGS) $(EXTRA_CFLAGS)
+TEST_LIBS := -lcmocka -lpthread -ldl -lm
+
+SO := $(B)/libkernel32_tp.so
+A := $(B)/libkernel32_tp.a
+MAP := $(B)/kernel32_tp.map
+PC := $(B)/pkgconfig/kernel32_tp.pc
+
+TEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
+TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+TEST_MODULE := $(B)/tests/libtp_test_module.so
+
+.PHONY: all lib demo check check-native check-spec asan tsan install clean deps deps-if-missing tests
+.PHONY: check-wine check-wine-tp check-wine-ref wine-tests-tp wine-tests-ref demo-wine
+.DELETE_ON_ERROR:
+
+all: lib
+
+ifneq ($(OS),win32)
+# ==== OS=linux: libkernel32_tp.so/.a, the suite natively ====================
+lib: $(SO) $(A) $(PC)
+
+$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/$(OS)/*.h include/*.h include/wine/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(MAP): $(SPECS) tools/spec2map tools/spec.awk
+	@mkdir -p $(dir $@)
+	tools/spec2map $(SPECS) > $@
+
+# --no-undefined-version: a spec entry without a definition fails the link.
+$(SO): $(LIB_OBJ) $(MAP)
+	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,-soname,libkernel32_tp.so.$(SOVERSION) \
+		-Wl,--version-script=$(MAP) -Wl,--no-undefined-version -Wl,--no-undefined \
+		-Wl,-z,defs $(SAN_FLAGS) -lpthread -ldl
+	ln -sf libkernel32_tp.so $(B)/libkernel32_tp.so.$(SOVERSION)
+	nm -D --defined-only $@ | awk '$$2 ~ /^[TWDBRV]$$/ && $$3 !~ /^KERNEL32_TP_/ { sub(/@.*/, "", $$3); print $$3 }' > $(B)/exports.txt
+	tools/check-spec --sources kernel32_tp --sources kernel32_tp/$(OS) --exports $(B)/exports.txt $(SPECS)
+
+$(A): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+# kernel32_tp.pc usable straight from the build tree.
+$(PC): tools/gen-pc Makefile
+	@mkdir -p $(dir $@)
+	tools/gen-pc --build "$(CURDIR)" "$(CURDIR)/$(B)" "$(WINE_INCLUDE)" $(VERSION) > $@
+
+check-spec: $(SO)
+
+# ---- the demo: an unmodified Windows program built with pkg-config ----------
+DEMO := $(B)/demo/tp_demo
+$(DEMO): tools/demo/tp_demo.c $(SO) $(PC)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Werror $$(PKG_CONFIG_PATH=$(CURDIR)/$(B)/pkgconfig pkg-config --cflags kernel32_tp) \
+		-o $@ $< $$(PKG_CONFIG_PATH=$(CURDIR)/$(B)/pkgconfig pkg-config --libs kernel32_tp) $(SAN_FLAGS)
+
+demo: deps-if-missing
+	$(MAKE) --no-print-directory $(DEMO)
+	LD_LIBRARY_PATH=$(CURDIR)/$(B) $(DEMO)
+
+# ---- tests -----------------------------------------------------------------
+$(B)/tests/helper.o: tests/helper.c tests/helper.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
+
+# A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
+$(TEST_MODULE): tests/module/test_module.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -shared -fPIC -o $@ $<
+
+tests: $(TEST_BIN) $(TEST_MODULE)
+
+# Runs every test binary under a timeout; prints one summary line per file.
+check-native: lib tests
+	tools/run-tests --timeout $(TEST_TIMEOUT) --label $(OS)$(if $(SAN),-$(SAN)) \
+		--module $(TEST_MODULE) $(TEST_BIN)
+else
+# ==== OS=win32: kernel32_tp.dll, and the suite under Wine ======================
+#   make OS=win32 [CROSS=x86_64-w64-mingw32-]   kernel32_tp.dll + libkernel32_tp.dll.a
+#   make OS=win32 check-wine-tp    the tests linked to our DLL, run under wine64
+#   make OS=win32 check-wine-ref   the tests linked to kernel32 only: Wine's own pool
+#   make OS=win32 demo-wine        the demo relinked with -lkernel32_tp, under wine64
+# mingw-w64's own headers throughout (never Wine's); include/ only for kernel32_tp.h.
+# See docs/conformance.md.
+CROSS ?= x86_64-w64-mingw32-
+WCC := $(CROSS)gcc
+# Windows 10 API level: the V3 environment, SetThreadpoolTimerEx and friends.
+WIN32_DEFS := -D_WIN32_WINNT=0x0a00
+# _KERNEL32_: mingw-w64 declares kernel32's API dllimport unless we are kernel32;
+# our definitions of the same names must not follow a dllimport declaration.
+DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN32_DEFS) -D_KERNEL32_ \
+	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/win32 $(EXTRA_CFLAGS)
+WIN_SPEC := spec/kernel32_tp.spec
+DLL := $(B)/kernel32_tp.dll
+IMPLIB := $(B)/libkernel32_tp.dll.a
+DEF := $(B)/kernel32_tp.def
+# What the DLL may import: system DLLs only (no libgcc_s, no libwinpthread).
+DLL_IMPORTS_OK := KERNEL32.dll msvcrt.dll
+
+lib: $(DLL)
+
+$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/win32/*.h include/*.h
+	@mkdir -p $(dir $@)
+	$(WCC) $(DLL_CFLAGS) -c $< -o $@
+
+$(DEF): $(WIN_SPEC) tools/spec2def tools/spec.awk
+	@mkdir -p $(dir $@)
+	tools/spec2def kernel32_tp.dll $(WIN_SPEC) > $@
+
+# -static: libgcc (and winpthread, with the posix flavour of mingw-w64) are
+# linked in.  The .def from the spec is the export list; the export table and
+# the import list are checked after the link.
+$(DLL): $(LIB_OBJ) $(DEF)
+	$(WCC) -shared -o $@ $(LIB_OBJ) $(DEF) -static -Wl,--out-implib,$(IMPLIB)
+	$(CROSS)objdump -p $@ | awk '/^\[Ordinal\/Name Pointer\] Table/ { on = 1; next } \
+		on && /^$$/ { on = 0 } on { print $$NF }' > $(B)/exports.txt
+	tools/check-spec --sources kernel32_tp --sources kernel32_tp/win32 \
+		--exports $(B)/exports.txt $(WIN_SPEC)
+	@bad=$$($(CROSS)objdump -p $@ | awk '/DLL Name:/ { print $$3 }' | \
+		grep -vxF $(foreach d,$(DLL_IMPORTS_OK),-e $(d))); \
+	if [ -n "$$bad" ]; then echo "$@ imports non-system DLLs: $$bad"; rm -f $@; exit 1; fi
+
+$(IMPLIB): $(DLL) ;
+
+check-spec: $(DLL)
+
+# ---- the suite, cross-built: wine-tp (our DLL) and wine-ref (Wine's pool) ----
+# cmocka for Windows, built from Debian's source package into the build tree.
+CMOCKA_WIN := $(B)/cmocka
+WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
+	-I$(CMOCKA_WIN)/include $(EXTRA_CFLAGS)
+WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
+# Tests of the Linux handle layer: under Wine they exercise Wine's kernel32,
+# which makes them the reference for that layer (wine-ref).  Linked to our DLL
+# they would test nothing of ours, so wine-tp leaves them out.
+HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module
+# test_os tests the platform layer itself, not an API: native only.
+WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
+WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))
+WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))
+WTEST_REF_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_REF_SRC))
+WTEST_MODULE_SRC := $(wildcard tests/module/test_module.c)
+WTEST_MODULE_TP := $(if $(WTEST_MODULE_SRC),$(B)/tests-tp/tp_test_module.dll)
+WTEST_MODULE_REF := $(if $(WTEST_MODULE_SRC),$(B)/tests-ref/tp_test_module.dll)
+WINE_RUN := tools/wine-run
+export WINEPREFIX ?= $(CURDIR)/build/wineprefix
+
+$(CMOCKA_WIN)/lib/libcmocka.a:
+	tools/build-cmocka-win $(CMOCKA_WIN) $(CROSS)
+
+$(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h include/*.h \
+		$(CMOCKA_WIN)/lib/libcmocka.a
+	@mkdir -p $(dir $@)
+	$(WCC) $(WTEST_CFLAGS) $(if $(findstring tests-ref,$@),-DKERNEL32_TP_TEST_REFERENCE) \
+		-c $< -o $@
+
+# -lkernel32_tp ahead of kernel32 (which the driver adds last): our DLL
+# provides the thread-pool names, kernel32 everything else.  The DLL is
+# copied next to the tests, where the loader looks first.
+$(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h
+	@mkdir -p $(dir $@)
+	$(WCC) $(WTEST_CFLAGS) -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
+		-L$(B) -lkernel32_tp -static
+
+$(B)/tests-tp/kernel32_tp.dll: $(DLL)
+	cp $< $@
+
+$(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h
+	@mkdir -p $(dir $@)
+	$(WCC) $(WTEST_CFLAGS) -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
+		-L$(CMOCKA_WIN)/lib -lcmocka -static
+
+$(B)/tests-tp/tp_test_module.dll $(B)/tests-ref/tp_test_module.dll: $(WTEST_MODULE_SRC)
+	@mkdir -p $(dir $@)
+	$(WCC) $(WTEST_CFLAGS) -shared -o $@ $< -static
+
+wine-tests-tp: $(WTEST_TP_BIN) $(B)/tests-tp/kernel32_tp.dll $(WTEST_MODULE_TP)
+wine-tests-ref: $(WTEST_REF_BIN) $(WTEST_MODULE_REF)
+
+# The prefix is created first, so that Wine's first start (~10 s) does not
+# count against the first test's timeout.
+check-wine-tp: wine-tests-tp
+	$(WINE_RUN) --init
+	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-tp --runner $(WINE_RUN) \
+		$(if $(WTEST_MODULE_TP),--module $(CURDIR)/$(WTEST_MODULE_TP)) $(WTEST_TP_BIN)
+
+check-wine-ref: wine-tests-ref
+	$(WINE_RUN) --init
+	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-ref --runner $(WINE_RUN) \
+		$(if $(WTEST_MODULE_REF),--module $(CURDIR)/$(WTEST_MODULE_REF)) $(WTEST_REF_BIN)
+
+check-wine: 
+	-$(MAKE) --no-print-directory check-wine-tp
+	-$(MAKE) --no-print-directory check-wine-ref
+	tools/summarize wine-tp wine-ref
+
+# The demo, unmodified, relinked with -lkernel32_tp ahead of kernel32.
+WDEMO := $(B)/demo/tp_demo.exe
+$(WDEMO): tools/demo/tp_demo.c $(IMPLIB)
+	@mkdir -p $(dir $@)
+	$(WCC) -O2 -Wall -Werror $(WIN32_DEFS) -o $@ $< -L$(B) -lkernel32_tp -static
+
+$(B)/demo/kernel32_tp.dll: $(DLL)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+demo-wine: $(WDEMO) $(B)/demo/kernel32_tp.dll
+	$(WINE_RUN) --init
+	$(WINE_RUN) $(WDEMO)
+
+demo: demo-wine
+endif
+
+asan:
+	$(MAKE) --no-print-directory SAN=asan check-native
+
+tsan:
+	$(MAKE) --no-print-directory SAN=tsan check-native
+
+# Every mode runs even when an earlier one failed; the summary decides.
+check: deps-if-missing
+	rm -rf build/results
+	-$(MAKE) --no-print-directory check-native
+	-$(MAKE) --no-print-directory asan
+	-$(MAKE) --no-print-directory tsan
+	-$(MAKE) --no-print-directory OS=win32 check-wine-tp
+	-$(MAKE) --no-print-directory OS=win32 check-wine-ref
+	tools/summarize $(OS) $(OS)-asan $(OS)-tsan wine-tp wine-ref
+
+deps:
+	tools/install-deps
+
+# Installs only when something is missing, so a prepared machine stays offline.
+deps-if-missing:
+	@tools/install-deps --if-missing
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/kernel32_tp/wine
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/libkernel32_tp.so.$(VERSION)
+	ln -sf libkernel32_tp.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkernel32_tp.so.$(SOVERSION)
+	ln -sf libkernel32_tp.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libkernel32_tp.so
+	install -m 644 $(A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/kernel32_tp/
+	install -m 644 include/wine/*.h $(DESTDIR)$(PREFIX)/include/kernel32_tp/wine/
+	tools/gen-pc --install "$(PREFIX)" "$(WINE_INCLUDE)" $(VERSION) \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/kernel32_tp.pc
+
+clean:
+	rm -rf build

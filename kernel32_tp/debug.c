@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * kernel32_tp's own introspection exports (include/kernel32_tp.h): live
+ * object and callback counters for tests, benchmarks and demos.
+ */
+#include "tp_private.h"
+
+_Atomic LONG tp_live_objects;
+_Atomic LONGLONG tp_callbacks_run;
+
+/***********************************************************************
+ *           tp_debug_live_objects   (kernel32_tp.@)
+ */
+LONG WINAPI tp_debug_live_objects(void)
+{
+    return atomic_load(&tp_live_objects);
+}
+
+/***********************************************************************
+ *           tp_debug_callbacks_run   (kernel32_tp.@)
+ */
+LONGLONG WINAPI tp_debug_callbacks_run(void)
+{
+    return atomic_load(&tp_callbacks_run);
+}
+
+/***********************************************************************
+ *           tp_debug_pool_threads   (kernel32_tp.@)
+ */
+DWORD WINAPI tp_debug_pool_threads(PTP_POOL api)
+{
+    struct tp_pool *pool = impl_from_TP_POOL(api);
+    DWORD threads;
+
+    os_lock_acquire(&pool->lock);
+    threads = pool->threads;
+    os_lock_release(&pool->lock);
+    return threads;
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * TP_CALLBACK_INSTANCE: the record of one running callback, on its worker's
+ * stack.  It holds the association with the object that started the
+ * callback (what WaitForThreadpool*Callbacks waits for), whether the
+ * callback declared itself long, and the completion actions deferred until
+ * the callback returns.  Group membership needs no field here: the object's
+ * running count covers a callback until it returns to the pool, associated
+ * or not (see tp_object_drain).
+ *
+ * Takes P to change the object's association and the worker's accounting;
+ * runs completion actions with no lock held.
+ */
+#include "tp_private.h"
+
+struct tp_instance *tp_instance_from_api(PTP_CALLBACK_INSTANCE api, const char *func)
+{
+    struct tp_instance *inst = (struct tp_instance *)api;
+
+    if (!inst || inst->magic != TP_INSTANCE_MAGIC)
+        os_panic("%s: %p is not the instance of a running callback", func, (void *)api);
+    if (inst->thread_id != os_thread_current_id())
+        os_panic("%s: instance %p of object %p belongs to thread %04lx, not to the "
+                 "calling thread %04lx", func, (void *)api, (void *)inst->obj,
+                 (unsigned long)inst->thread_id, (unsigned long)os_thread_current_id());
+    return inst;
+}
+
+/*
+ * Windows' order: leave the critical section, release the mutex, release the
+ * semaphore, set the event, unload the library.  A release that fails skips
+ * the actions after it, as Windows does; the error is traced.
+ */
+void tp_instance_run_actions(struct tp_instance *inst)
+{
+    DWORD err = ERROR_SUCCESS;
+
+    if (inst->leave_cs)
+        os_critical_section_leave(inst->leave_cs);
+    if (inst->release_mutex && !os_handle_release_mutex(inst->release_mutex, &err))
+        goto failed;
+    if (inst->release_semaphore
+        && !os_handle_release_semaphore(inst->release_semaphore,
+                                        inst->release_semaphore_count, &err))
+        goto failed;
+    if (inst->set_event && !os_handle_set_event(inst->set_event, &err))
+        goto failed;
+    if (inst->free_library)
+        os_library_free(inst->free_library);
+    return;
+failed:
+    TRACE("completion action of instance %p failed: error %lu\n", (void *)inst,
+          (unsigned long)err);
+}
+
+void tp_instance_disassociate(struct tp_instance *inst)
+{
+    struct tp_object *obj = inst->obj;
+
+    os_lock_acquire(&obj->pool->lock);
+    if (inst->associated) {
+        inst->associated = FALSE;
+        obj->associated--;
+        tp_object_wake_drainers_locked(obj);
+    }
+    os_lock_release(&obj->pool->lock);
+}
+
+/*
+ * Marks the callback long-running: it stops counting as a worker that will
+ * soon come back for queued work, so the pool may start another.  Succeeds
+ * when an idle worker exists or one more can be started.
+ */
+DWORD tp_instance_may_run_long(struct tp_instance *inst)
+{
+    struct tp_worker *worker = inst->worker;
+    struct tp_pool *pool = worker->pool;
+    enum tp_dispatch action;
+    DWORD err = ERROR_SUCCESS;
+    BOOL start = FALSE;
+
+    os_lock_acquire(&pool->lock);
+    if (inst->may_run_long) {
+        os_lock_release(&pool->lock);
+        return ERROR_SUCCESS;
+    }
+    inst->may_run_long = TRUE;
+    worker->long_running = TRUE;
+    action = tp_worker_update_inactive_locked(worker);
+    if (action == TP_DISPATCH_NONE && pool->idle <= pool->waking) {
+        /* No idle worker is free to take what comes next: make one. */
+        if (pool->threads < pool->max_threads) {
+            pool->threads++;
+            start = TRUE;
+        } else {
+            err = ERROR_TOO_MANY_THREADS;
+        }
+    }
+    os_lock_release(&pool->lock);
+    tp_pool_dispatch_finish(pool, action);
+    if (start && !tp_worker_start(pool))
+        err = ERROR_TOO_MANY_THREADS;
+    return err;
+}
+
+/* The registrations: one action of each kind per instance, the first wins. */
+static void instance_set_event(PTP_CALLBACK_INSTANCE api, HANDLE event, const char *func)
+{
+    struct tp_instance *inst = tp_instance_from_api(api, func);
+
+    if (!inst->set_event)
+        inst->set_event = event;
+}
+
+static void instance_release_semaphore(PTP_CALLBACK_INSTANCE api, HANDLE semaphore, DWORD count,
+                                       const char *func)
+{
+    struct tp_instance *inst = tp_instance_from_api(api, func);
+
+    if (!inst->release_semaphore) {
+        inst->release_semaphore = semaphore;
+        inst->release_semaphore_count = (LONG)count;
+    }
+}
+
+static void instance_release_mutex(PTP_CALLBACK_INSTANCE api, HANDLE mutex, const char *func)
+{
+    struct tp_instance *inst = tp_instance_from_api(api, func);
+
+    if (!inst->release_mutex)
+        inst->release_mutex = mutex;
+}
+
+static void instance_leave_cs(PTP_CALLBACK_INSTANCE api, CRITICAL_SECTION *cs, const char *func)
+{
+    struct tp_instance *inst = tp_instance_from_api(api, func);
+
+    if (!inst->leave_cs)
+        inst->leave_cs = cs;
+}
+
+static void instance_free_library(PTP_CALLBACK_INSTANCE api, HMODULE module, const char *func)
+{
+    struct tp_instance *inst = tp_instance_from_api(api, func);
+
+    if (!inst->free_library)
+        inst->free_library = module;
+}
+
+/* ---- exports --------------------------------------------------------------- */
+
+/***********************************************************************
+ *           SetEventWhenCallbackReturns   (kernel32_tp.@)
+ *
+ * One action of each kind per instance: the first registration wins
+ * (test_instance.c).
+ */
+VOID WINAPI SetEventWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDLE event)
+{
+    TRACE("%p %p\n", api, event);
+    instance_set_event(api, event, __func__);
+}
+
+/***********************************************************************
+ *           TpCallbackSetEventOnCompletion   (kernel32_tp.@)
+ */
+VOID WINAPI TpCallbackSetEventOnCompletion(TP_CALLBACK_INSTANCE *api, HANDLE event)
+{
+    TRACE("%p %p\n", api, event);
+    instance_set_event(api, event, __func__);
+}
+
+/***********************************************************************
+ *           ReleaseSemaphoreWhenCallbackReturns   (kernel32_tp.@)
+ */
+VOID WINAPI ReleaseSemaphoreWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDLE semaphore,
+                                                DWORD count)
+{
+    TRACE("%p %p %lu\n", api, semaphore, (unsigned long)count);
+    instance_release_semaphore(api, semaphore, count, __func__);
+}
+
+/***********************************************************************
+ *           TpCallbackReleaseSemaphoreOnCompletion   (kernel32_tp.@)
+ */
+VOID WINAPI TpCallbackReleaseSemaphoreOnCompletion(TP_CALLBACK_INSTANCE *api, HANDLE semaphore,
+                                                   DWORD count)
+{
+    TRACE("%p %p %lu\n", api, semaphore, (unsigned long)count);
+    instance_release_semaphore(api, semaphore, count, __func__);
+}
+
+/***********************************************************************
+ *           ReleaseMutexWhenCallbackReturns   (kernel32_tp.@)
+ */
+VOID WINAPI ReleaseMutexWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDLE mutex)
+{
+    TRACE("%p %p\n", api, mutex);
+    instance_release_mutex(api, mutex, __func__);
+}
+
+/***********************************************************************
+ *           TpCallbackReleaseMutexOnCompletion   (kernel32_tp.@)
+ */
+VOID WINAPI TpCallbackReleaseMutexOnCompletion(TP_CALLBACK_INSTANCE *api, HANDLE mutex)
+{
+    TRACE("%p %p\n", api, mutex);
+    instance_release_mutex(api, mutex, __func__);
+}
+
+/***********************************************************************
+ *           LeaveCriticalSectionWhenCallbackReturns   (kernel32_tp.@)
+ */
+VOID WINAPI LeaveCriticalSectionWhenCallbackReturns(PTP_CALLBACK_INSTANCE api,
+                                                    PCRITICAL_SECTION cs)
+{
+    TRACE("%p %p\n", api, (void *)cs);
+    instance_leave_cs(api, cs, __func__);
+}
+
+/***********************************************************************
+ *           TpCallbackLeaveCriticalSectionOnCompletion   (kernel32_tp.@)
+ */
+VOID WINAPI TpCallbackLeaveCriticalSectionOnCompletion(TP_CALLBACK_INSTANCE *api,
+                                                       RTL_CRITICAL_SECTION *cs)
+{
+    TRACE("%p %p\n", api, (void *)cs);
+    instance_leave_cs(api, cs, __func__);
+}
+
+/***********************************************************************
+ *           FreeLibraryWhenCallbackReturns   (kernel32_tp.@)
+ */
+VOID WINAPI FreeLibraryWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HMODULE module)
+{
+    TRACE("%p %p\n", api, (void *)module);
+    instance_free_library(api, module, __func__);
+}
+
+/***********************************************************************
+ *           TpCallbackUnloadDllOnCompletion   (kernel32_tp.@)
+ */
+VOID WINAPI TpCallbackUnloadDllOnCompletion(TP_CALLBACK_INSTANCE *api, HMODULE module)
+{
+    TRACE("%p %p\n", api, (void *)module);
+    instance_free_library(api, module, __func__);
+}
+
+/***********************************************************************
+ *           DisassociateCurrentThreadFromCallback   (kernel32_tp.@)
+ *
+ * A second call does nothing (test_instance.c).
+ */
+VOID WINAPI DisassociateCurrentThreadFromCallback(PTP_CALLBACK_INSTANCE api)
+{
+    TRACE("%p\n", api);
+    tp_instance_disassociate(tp_instance_from_api(api, __func__));
+}
+
+/***********************************************************************
+ *           TpDisassociateCallback   (kernel32_tp.@)
+ */
+VOID WINAPI TpDisassociateCallback(TP_CALLBACK_INSTANCE *api)
+{
+    TRACE("%p\n", api);
+    tp_instance_disassociate(tp_instance_from_api(api, __func__));
+}
+
+/***********************************************************************
+ *           CallbackMayRunLong   (kernel32_tp.@)
+ */
+BOOL WINAPI CallbackMayRunLong(PTP_CALLBACK_INSTANCE api)
+{
+    DWORD err;
+
+    TRACE("%p\n", api);
+    if ((err = tp_instance_may_run_long(tp_instance_from_api(api, __func__))) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/***********************************************************************
+ *           TpCallbackMayRunLong   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI TpCallbackMayRunLong(TP_CALLBACK_INSTANCE *api)
+{
+    TRACE("%p\n", api);
+    return tp_status_from_error(tp_instance_may_run_long(tp_instance_from_api(api, __func__)));
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Linux: locks, conds, clocks, detached threads, block hooks, diagnostics.
+ * Knows nothing about pools.  Takes no lock of its own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "os_linux.h"
+
+static _Thread_local DWORD cached_thread_id;
+static _Thread_local os_block_hook block_hook;
+static _Thread_local void *block_hook_arg;
+
+void os_lock_init(struct os_lock *lock)
+{
+    if (pthread_mutex_init(&lock->mutex, NULL))
+        os_panic("pthread_mutex_init failed");
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+}
+
+void os_lock_destroy(struct os_lock *lock)
+{
+    pthread_mutex_destroy(&lock->mutex);
+}
+
+void os_lock_acquire(struct os_lock *lock)
+{
+    pthread_mutex_lock(&lock->mutex);
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+}
+
+void os_lock_release(struct os_lock *lock)
+{
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&lock->mutex);
+}
+
+BOOL os_lock_held_by_me(const struct os_lock *lock)
+{
+    /* Racy read when not held, but it can only equal our id if we wrote it. */
+    return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == os_thread_current_id();
+}
+
+void os_cond_init(struct os_cond *cond)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (pthread_cond_init(&cond->cond, &attr))
+        os_panic("pthread_cond_init failed");
+    pthread_condattr_destroy(&attr);
+}
+
+void os_cond_destroy(struct os_cond *cond)
+{
+    pthread_cond_destroy(&cond->cond);
+}
+
+void os_cond_wait(struct os_cond *cond, struct os_lock *lock)
+{
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    pthread_cond_wait(&cond->cond, &lock->mutex);
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+}
+
+BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns)
+{
+    struct timespec ts = os_timespec_from_ns(deadline_ns);
+    int ret;
+
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    ret = pthread_cond_timedwait(&cond->cond, &lock->mutex, &ts);
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+    return ret != ETIMEDOUT;
+}
+
+void os_cond_signal(struct os_cond *cond)
+{
+    pthread_cond_signal(&cond->cond);
+}
+
+void os_cond_broadcast(struct os_cond *cond)
+{
+    pthread_cond_broadcast(&cond->cond);
+}
+
+ULONGLONG os_clock_monotonic_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (ULONGLONG)ts.tv_sec * 1000000000ull + (ULONGLONG)ts.tv_nsec;
+}
+
+/* Seconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01. */
+#define TP_FILETIME_UNIX_EPOCH_S 11644473600ull
+
+ULONGLONG os_clock_system_100ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((ULONGLONG)ts.tv_sec + TP_FILETIME_UNIX_EPOCH_S) * 10000000ull
+           + (ULONGLONG)ts.tv_nsec / 100;
+}
+
+struct timespec os_timespec_from_ns(ULONGLONG ns)
+{
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(ns / 1000000000ull);
+    ts.tv_nsec = (long)(ns % 1000000000ull);
+    return ts;
+}
+
+struct timespec os_timespec_after_ms(DWORD timeout_ms)
+{
+    return os_timespec_from_ns(os_clock_monotonic_ns() + (ULONGLONG)timeout_ms * 1000000ull);
+}
+
+struct thread_start {
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static void *thread_trampoline(void *param)
+{
+    struct thread_start start = *(struct thread_start *)param;
+
+    free(param);
+    start.fn(start.arg);
+    return NULL;
+}
+
+DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
+{
+    struct thread_start *start = malloc(sizeof(*start));
+    pthread_attr_t attr;
+    pthread_t thread;
+    int ret;
+
+    if (!start)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    start->fn = fn;
+    start->arg = arg;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (stack_size && pthread_attr_setstacksize(&attr, stack_size) != 0)
+        pthread_attr_setstacksize(&attr, (size_t)PTHREAD_STACK_MIN);
+    ret = pthread_create(&thread, &attr, thread_trampoline, start);
+    pthread_attr_destroy(&attr);
+    if (ret) {
+        free(start);
+        return os_error_from_errno(ret);
+    }
+    return ERROR_SUCCESS;
+}
+
+DWORD os_thread_current_id(void)
+{
+    if (!cached_thread_id)
+        cached_thread_id = (DWORD)syscall(SYS_gettid);
+    return cached_thread_id;
+}
+
+unsigned int os_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 0 ? (unsigned int)n : 1;
+}
+
+void os_thread_set_block_hook(os_block_hook hook, void *arg)
+{
+    block_hook = hook;
+    block_hook_arg = arg;
+}
+
+void os_thread_notify_block(BOOL blocking)
+{
+    if (block_hook)
+        block_hook(block_hook_arg, blocking);
+}
+
+DWORD os_error_from_errno(int errnum)
+{
+    switch (errnum) {
+    case 0: return ERROR_SUCCESS;
+    case ENOMEM: return ERROR_NOT_ENOUGH_MEMORY;
+    case EAGAIN: return ERROR_TOO_MANY_THREADS;
+    case EINVAL: return ERROR_INVALID_PARAMETER;
+    case ENOENT: return ERROR_FILE_NOT_FOUND;
+    case ENOTDIR: return ERROR_PATH_NOT_FOUND;
+    case EACCES: case EPERM: return ERROR_ACCESS_DENIED;
+    case EEXIST: return ERROR_FILE_EXISTS;
+    case EBADF: return ERROR_INVALID_HANDLE;
+    case EMFILE: case ENFILE: return ERROR_TOO_MANY_OPEN_FILES;
+    case ENOSPC: return ERROR_DISK_FULL;
+    case EPIPE: return ERROR_BROKEN_PIPE;
+    case ETIMEDOUT: return ERROR_TIMEOUT;
+    case EISDIR: return ERROR_ACCESS_DENIED;
+    case ENAMETOOLONG: return ERROR_FILENAME_EXCED_RANGE;
+    default: return ERROR_GEN_FAILURE;
+    }
+}
+
+const char *os_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+void os_vlog(const char *fmt, va_list args)
+{
+    char line[512];
+
+    vsnprintf(line, sizeof(line), fmt, args);
+    fprintf(stderr, "kernel32_tp:%04x: %s", (unsigned int)os_thread_current_id(), line);
+}
+
+void os_panic(const char *fmt, ...)
+{
+    va_list args;
+
+    fputs("kernel32_tp: fatal: ", stderr);
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+    fputc('\n', stderr);
+    abort();
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Complete platform types for Linux, embedded by value in core structs. */
+#ifndef KERNEL32_TP_LINUX_OS_TYPES_H
+#define KERNEL32_TP_LINUX_OS_TYPES_H
+
+#include <pthread.h>
+
+struct os_lock {
+    pthread_mutex_t mutex;
+    DWORD owner;                /* thread id of the holder, 0 when free; under mutex */
+};
+
+struct os_cond {
+    pthread_cond_t cond;        /* on CLOCK_MONOTONIC */
+};
+
+#endif

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What every callback object (work, simple, timer, wait, I/O) shares: the
+ * environment, submission, cancellation, drains and lifetime.
+ *
+ * Lifetime: obj->refs counts the user's handle and the group membership.
+ * The object is destroyed when no reference is left and no callback is
+ * queued or running (tp_object_finished_locked), by whoever sees that last:
+ * Close*, a group close, or the worker whose callback returned.
+ * Takes P (and G through group.c, before P).
+ */
+#include <stdlib.h>
+
+#include "tp_private.h"
+
+/*
+ * Windows accepts the V1 and V3 environments; V3 adds the callback
+ * priority, which must be a valid TP_CALLBACK_PRIORITY.
+ */
+static DWORD object_read_environment(struct tp_object *obj, const TP_CALLBACK_ENVIRON *env)
+{
+    obj->priority = TP_CALLBACK_PRIORITY_NORMAL;
+    if (!env) {
+        obj->pool = tp_pool_default();
+        return ERROR_SUCCESS;
+    }
+    if (env->Version != 1 && env->Version != 3)
+        return ERROR_INVALID_PARAMETER;
+    if (env->Version == 3) {
+        if ((unsigned int)env->CallbackPriority >= TP_PRIORITY_COUNT)
+            return ERROR_INVALID_PARAMETER;
+        obj->priority = (unsigned int)env->CallbackPriority;
+    }
+    obj->pool = impl_from_TP_POOL(env->Pool);
+    obj->group = env->CleanupGroup ? impl_from_TP_CLEANUP_GROUP(env->CleanupGroup) : NULL;
+    obj->group_cancel = env->CleanupGroupCancelCallback;
+    obj->finalization = env->FinalizationCallback;
+    obj->race_dll = env->RaceDll;
+    obj->long_function = env->u.s.LongFunction != 0;
+    /* Persistent: every worker of ours is persistent enough, as no APC is
+     * ever queued to it. */
+    return ERROR_SUCCESS;
+}
+
+DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
+                     void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env)
+{
+    DWORD err;
+
+    obj->type = type;
+    obj->invoke = invoke;
+    obj->callback = callback;
+    obj->userdata = userdata;
+    list_init(&obj->queue_entry);
+    list_init(&obj->group_entry);
+    if ((err = object_read_environment(obj, env)) != ERROR_SUCCESS)
+        return err;
+    obj->refs = obj->group ? 2 : 1;     /* the user's handle, the group's membership */
+    /* RaceDll: the module stays loaded as long as the object lives. */
+    if (obj->race_dll && (err = os_library_addref(obj->race_dll)) != ERROR_SUCCESS)
+        return err;
+    os_lock_acquire(&obj->pool->lock);
+    TP_ASSERT(!obj->pool->closed);
+    obj->pool->objects++;
+    os_lock_release(&obj->pool->lock);
+    atomic_fetch_add(&tp_live_objects, 1);
+    if (obj->group)
+        tp_group_add(obj->group, obj);
+    return ERROR_SUCCESS;
+}
+
+void tp_object_submit(struct tp_object *obj, LONG count)
+{
+    struct tp_pool *pool = obj->pool;
+    enum tp_dispatch action;
+
+    os_lock_acquire(&pool->lock);
+    if (obj->closed)
+        os_panic("thread-pool object %p used after it was closed", (void *)obj);
+    if (obj->pending == 0)
+        list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
+    obj->pending += count;
+    pool->queued += count;
+    action = tp_pool_dispatch_locked(pool);
+    os_lock_release(&pool->lock);
+    tp_pool_dispatch_finish(pool, action);
+}
+
+LONG tp_object_cancel_locked(struct tp_object *obj)
+{
+    LONG dropped = obj->pending;
+
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    if (!dropped)
+        return 0;
+    list_remove(&obj->queue_entry);
+    obj->pool->queued -= dropped;
+    obj->pending = 0;
+    obj->cancelled += dropped;
+    tp_object_wake_drainers_locked(obj);
+    return dropped;
+}
+
+void tp_object_wake_drainers_locked(struct tp_object *obj)
+{
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    if (obj->drainers && obj->pending == 0 && (obj->associated == 0 || obj->running == 0))
+        os_cond_broadcast(&obj->pool->drain_cond);
+}
+
+void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_disassociated)
+{
+    struct tp_pool *pool = obj->pool;
+
+    os_lock_acquire(&pool->lock);
+    if (cancel_pending)
+        tp_object_cancel_locked(obj);
+    obj->drainers++;
+    while (obj->pending > 0 || (include_disassociated ? obj->running : obj->associated) > 0)
+        os_cond_wait(&pool->drain_cond, &pool->lock);
+    obj->drainers--;
+    os_lock_release(&pool->lock);
+}
+
+BOOL tp_object_finished_locked(struct tp_object *obj)
+{
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    return obj->refs == 0 && obj->pending == 0 && obj->running == 0;
+}
+
+void tp_object_unref(struct tp_object *obj)
+{
+    BOOL finished;
+
+    os_lock_acquire(&obj->pool->lock);
+    TP_ASSERT(obj->refs > 0);
+    obj->refs--;
+    finished = tp_object_finished_locked(obj);
+    os_lock_release(&obj->pool->lock);
+    if (finished)
+        tp_object_destroy(obj);
+}
+
+void tp_object_close(struct tp_object *obj)
+{
+    os_lock_acquire(&obj->pool->lock);
+    if (obj->closed)
+        os_panic("thread-pool object %p closed twice (or after its cleanup group "
+                 "released it)", (void *)obj);
+    obj->closed = TRUE;
+    os_lock_release(&obj->pool->lock);
+    /* Closing a member takes it out of its group: its reference goes too. */
+    if (obj->group && tp_group_remove(obj->group, obj))
+        tp_object_unref(obj);
+    tp_object_unref(obj);
+}
+
+void tp_object_destroy(struct tp_object *obj)
+{
+    struct tp_pool *pool = obj->pool;
+    HMODULE race_dll = obj->race_dll;
+    BOOL pool_finished;
+
+    free(obj);
+    atomic_fetch_sub(&tp_live_objects, 1);
+    if (race_dll)
+        os_library_free(race_dll);
+    os_lock_acquire(&pool->lock);
+    pool_finished = tp_pool_object_left_locked(pool);
+    os_lock_release(&pool->lock);
+    if (pool_finished)
+        tp_pool_free(pool);
+}

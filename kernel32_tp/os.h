@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The platform contract: everything the core needs from the operating system.
+ *
+ * kernel32_tp/<os>/ implements it (linux/: pthreads and the Linux handle
+ * layer; win32/: the system's own objects).  The core includes only this
+ * header, through tp_private.h, and never an OS header.
+ *
+ * Conventions: a function that can fail returns DWORD (ERROR_SUCCESS or an
+ * ERROR_* code, listed on its line); locks and conds cannot fail; an
+ * impossible OS failure ends in os_panic().  "Blocks" says whether a call
+ * may sleep.
+ */
+#ifndef KERNEL32_TP_OS_H
+#define KERNEL32_TP_OS_H
+
+#include <windows.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "os_types.h"   /* struct os_lock, struct os_cond: complete types */
+
+/* Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real. */
+void os_lock_init(struct os_lock *lock);
+void os_lock_destroy(struct os_lock *lock);
+void os_lock_acquire(struct os_lock *lock);                 /* blocks */
+void os_lock_release(struct os_lock *lock);
+BOOL os_lock_held_by_me(const struct os_lock *lock);
+
+/* Conds: waits may wake spuriously; callers loop on their predicate. */
+void os_cond_init(struct os_cond *cond);
+void os_cond_destroy(struct os_cond *cond);
+void os_cond_wait(struct os_cond *cond, struct os_lock *lock);          /* blocks */
+/* FALSE when deadline_ns (monotonic) passed first.  Blocks. */
+BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns);
+void os_cond_signal(struct os_cond *cond);
+void os_cond_broadcast(struct os_cond *cond);
+
+/* Clocks. */
+ULONGLONG os_clock_monotonic_ns(void);
+ULONGLONG os_clock_system_100ns(void);   /* FILETIME: UTC, 100 ns since 1601 */
+
+/*
+ * Threads.  os_thread_start starts a detached thread running fn(arg) with
+ * stack_size bytes of stack (0: the default).  ERROR_NOT_ENOUGH_MEMORY or
+ * ERROR_TOO_MANY_THREADS (mapped from the OS).  Does not block.
+ */
+DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size);
+DWORD os_thread_current_id(void);
+unsigned int os_cpu_count(void);
+
+/*
+ * Blocking notifications: the handle layer calls hook(arg, TRUE) when the
+ * calling thread is about to sleep in a wait, and hook(arg, FALSE) when it
+ * wakes.  The pool registers one per worker so a blocked callback can be
+ * covered by a new worker at once.  A platform that cannot see its waits
+ * (win32) never calls the hook; the pool's injection timer covers it.
+ */
+typedef void (*os_block_hook)(void *arg, BOOL blocking);
+void os_thread_set_block_hook(os_block_hook hook, void *arg);
+
+/*
+ * Handle actions for the deferred completion actions of a callback
+ * instance.  They report failure the way the Win32 call would: FALSE and
+ * the error in *err.  They do not block (a mutex release never blocks).
+ */
+BOOL os_handle_set_event(HANDLE event, DWORD *err);
+BOOL os_handle_release_semaphore(HANDLE semaphore, LONG count, DWORD *err);
+BOOL os_handle_release_mutex(HANDLE mutex, DWORD *err);
+void os_critical_section_leave(CRITICAL_SECTION *cs);
+
+/*
+ * Modules.  os_library_addref takes one more reference on a loaded module
+ * (RaceDll); os_library_free drops one and unloads at zero.
+ * ERROR_MOD_NOT_FOUND when the module is not loaded.
+ */
+DWORD os_library_addref(HMODULE module);
+void os_library_free(HMODULE module);
+
+/* The calling thread's last-error value (the Win32 one). */
+DWORD os_get_last_error(void);
+void os_set_last_error(DWORD err);
+
+/* Diagnostics.  os_getenv returns NULL when unset.  os_panic never returns. */
+const char *os_getenv(const char *name);
+void os_vlog(const char *fmt, va_list args);
+void os_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif

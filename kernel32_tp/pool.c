@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * TP_POOL: lifetime, thread limits, stack information, and the dispatch
+ * policy that decides when a queued callback wakes an idle worker, starts a
+ * new one, or waits for the monitor.  Worker threads themselves live in
+ * worker.c.  Takes P; never runs user code.
+ *
+ * A pool is freed when it was closed, holds no object, has no worker left
+ * and is not watched by the monitor (tp_pool_finished_locked); whoever makes
+ * that true last frees it.  The default pool is never freed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_private.h"
+
+/* Windows' limit for a new pool, and its default minimum. */
+#define TP_POOL_DEFAULT_MAX_THREADS 500
+#define TP_POOL_DEFAULT_MIN_THREADS 0
+
+static struct tp_pool default_pool;
+static _Atomic int default_pool_state;   /* 0: not yet, 1: being set up, 2: ready */
+static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
+
+static void pool_init(struct tp_pool *pool)
+{
+    unsigned int i;
+
+    memset(pool, 0, sizeof(*pool));
+    os_lock_init(&pool->lock);
+    os_cond_init(&pool->work_cond);
+    os_cond_init(&pool->drain_cond);
+    for (i = 0; i < TP_PRIORITY_COUNT; i++)
+        list_init(&pool->queue[i]);
+    list_init(&pool->monitor_entry);
+    pool->max_threads = TP_POOL_DEFAULT_MAX_THREADS;
+    pool->min_threads = TP_POOL_DEFAULT_MIN_THREADS;
+    if (!target_concurrency) {
+        unsigned int cpus = os_cpu_count();
+        target_concurrency = cpus < 2 ? 2 : cpus;
+    }
+}
+
+struct tp_pool *tp_pool_default(void)
+{
+    int expected = 0;
+
+    if (atomic_load_explicit(&default_pool_state, memory_order_acquire) == 2)
+        return &default_pool;
+    if (atomic_compare_exchange_strong(&default_pool_state, &expected, 1)) {
+        pool_init(&default_pool);
+        default_pool.is_default = TRUE;
+        atomic_store_explicit(&default_pool_state, 2, memory_order_release);
+    }
+    /* Another thread is setting it up: a few instructions, so spin. */
+    while (atomic_load_explicit(&default_pool_state, memory_order_acquire) != 2)
+        ;
+    return &default_pool;
+}
+
+DWORD tp_pool_create(struct tp_pool **out)
+{
+    struct tp_pool *pool = malloc(sizeof(*pool));
+
+    if (!pool)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    pool_init(pool);
+    atomic_fetch_add(&tp_live_objects, 1);
+    *out = pool;
+    return ERROR_SUCCESS;
+}
+
+BOOL tp_pool_finished_locked(struct tp_pool *pool)
+{
+    TP_ASSERT_LOCKED(&pool->lock);
+    return pool->closed && !pool->is_default && pool->objects == 0 && pool->threads == 0
+           && !pool->watched;
+}
+
+void tp_pool_free(struct tp_pool *pool)
+{
+    TP_ASSERT(!pool->is_default);
+    os_cond_destroy(&pool->work_cond);
+    os_cond_destroy(&pool->drain_cond);
+    os_lock_destroy(&pool->lock);
+    free(pool);
+    atomic_fetch_sub(&tp_live_objects, 1);
+}
+
+BOOL tp_pool_object_left_locked(struct tp_pool *pool)
+{
+    TP_ASSERT_LOCKED(&pool->lock);
+    TP_ASSERT(pool->objects > 0);
+    pool->objects--;
+    /* Idle workers of a closed pool retire as soon as it is empty. */
+    if (pool->closed && pool->objects == 0)
+        os_cond_broadcast(&pool->work_cond);
+    return tp_pool_finished_locked(pool);
+}
+
+/*
+ * Objects keep a closed pool alive: Windows lets callbacks that are already
+ * queued run after CloseThreadpool, and frees the pool after the last
+ * object is closed.
+ */
+void tp_pool_close(struct tp_pool *pool)
+{
+    BOOL finished;
+
+    TP_ASSERT(!pool->is_default);
+    os_lock_acquire(&pool->lock);
+    if (pool->closed)
+        os_panic("CloseThreadpool: pool %p closed twice", (void *)pool);
+    pool->closed = TRUE;
+    os_cond_broadcast(&pool->work_cond);
+    finished = tp_pool_finished_locked(pool);
+    os_lock_release(&pool->lock);
+    if (finished)
+        tp_pool_free(pool);
+}
+
+/* Workers in the pool that will come back for queued work without help. */
+static DWORD pool_running_workers_locked(const struct tp_pool *pool)
+{
+    return pool->threads - pool->inactive;
+}
+
+enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool)
+{
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (pool->queued <= 0)
+        return TP_DISPATCH_NONE;
+    /* An idle worker nobody has claimed yet takes it: wake exactly one. */
+    if (pool->idle > pool->waking) {
+        pool->waking++;
+        os_cond_signal(&pool->work_cond);
+        return TP_DISPATCH_NONE;
+    }
+    if ((DWORD)pool->queued <= pool->waking)
+        return TP_DISPATCH_NONE;
+    if (pool->threads >= pool->max_threads)
+        return TP_DISPATCH_NONE;
+    /*
+     * Keep about one running worker per CPU for short callbacks (a bounded
+     * thread count for trivial work); workers whose callbacks block or run
+     * long do not count, so callbacks waiting on each other get new threads
+     * up to the maximum and never deadlock below it.
+     */
+    if (pool->threads < pool->min_threads
+        || pool_running_workers_locked(pool) < target_concurrency) {
+        pool->threads++;
+        return TP_DISPATCH_START_WORKER;
+    }
+    if (pool->watched)
+        return TP_DISPATCH_NONE;
+    /* Workers may be stuck in callbacks we cannot see: let the monitor judge. */
+    pool->watched = TRUE;
+    return TP_DISPATCH_WATCH;
+}
+
+void tp_pool_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action)
+{
+    if (action == TP_DISPATCH_START_WORKER)
+        tp_worker_start(pool);
+    else if (action == TP_DISPATCH_WATCH)
+        tp_monitor_watch(pool);
+}
+
+void tp_pool_set_max_threads(struct tp_pool *pool, DWORD max_threads)
+{
+    os_lock_acquire(&pool->lock);
+    /* Windows keeps min <= max by lowering the minimum. */
+    pool->max_threads = max_threads ? max_threads : 1;
+    if (pool->min_threads > pool->max_threads)
+        pool->min_threads = pool->max_threads;
+    os_lock_release(&pool->lock);
+}
+
+/*
+ * Starts workers until the pool has min_threads of them.  Fails (and leaves
+ * the minimum unchanged) when a thread cannot be created.
+ */
+DWORD tp_pool_set_min_threads(struct tp_pool *pool, DWORD min_threads)
+{
+    DWORD missing, started = 0;
+
+    os_lock_acquire(&pool->lock);
+    missing = pool->threads < min_threads ? min_threads - pool->threads : 0;
+    pool->threads += missing;                /* reserved; tp_worker_start undoes a failure */
+    os_lock_release(&pool->lock);
+    while (started < missing) {
+        if (!tp_worker_start(pool)) {
+            os_lock_acquire(&pool->lock);
+            pool->threads -= missing - started - 1;
+            os_lock_release(&pool->lock);
+            return ERROR_NOT_ENOUGH_MEMORY;
+        }
+        started++;
+    }
+    os_lock_acquire(&pool->lock);
+    pool->min_threads = min_threads;
+    if (pool->max_threads < min_threads)
+        pool->max_threads = min_threads;
+    os_lock_release(&pool->lock);
+    return ERROR_SUCCESS;
+}
+
+/* ---- exports --------------------------------------------------------------- */
+
+/***********************************************************************
+ *           CreateThreadpool   (kernel32_tp.@)
+ */
+PTP_POOL WINAPI CreateThreadpool(PVOID reserved)
+{
+    struct tp_pool *pool;
+    DWORD err;
+
+    TRACE("%p\n", reserved);
+    if ((err = tp_pool_create(&pool)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return (PTP_POOL)pool;
+}
+
+/***********************************************************************
+ *           TpAllocPool   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI TpAllocPool(TP_POOL **out, PVOID reserved)
+{
+    struct tp_pool *pool;
+    DWORD err;
+
+    TRACE("%p %p\n", out, reserved);
+    if (!out)
+        return tp_status_from_error(ERROR_INVALID_PARAMETER);
+    if ((err = tp_pool_create(&pool)) != ERROR_SUCCESS)
+        return tp_status_from_error(err);
+    *out = (TP_POOL *)pool;
+    return 0;
+}
+
+/***********************************************************************
+ *           CloseThreadpool   (kernel32_tp.@)
+ */
+VOID WINAPI CloseThreadpool(PTP_POOL api)
+{
+    TRACE("%p\n", api);
+    tp_pool_close(impl_from_TP_POOL(api));
+}
+
+/***********************************************************************
+ *           TpReleasePool   (kernel32_tp.@)
+ */
+VOID WINAPI TpReleasePool(TP_POOL *api)
+{
+    TRACE("%p\n", api);
+    tp_pool_close(impl_from_TP_POOL(api));
+}
+
+/***********************************************************************
+ *           SetThreadpoolThreadMaximum   (kernel32_tp.@)
+ */
+VOID WINAPI SetThreadpoolThreadMaximum(PTP_POOL api, DWORD max_threads)
+{
+    TRACE("%p %lu\n", api, (unsigned long)max_threads);
+    tp_pool_set_max_threads(impl_from_TP_POOL(api), max_threads);
+}
+
+/***********************************************************************
+ *           TpSetPoolMaxThreads   (kernel32_tp.@)
+ */
+VOID WINAPI TpSetPoolMaxThreads(TP_POOL *api, DWORD max_threads)
+{
+    TRACE("%p %lu\n", api, (unsigned long)max_threads);
+    tp_pool_set_max_threads(impl_from_TP_POOL(api), max_threads);
+}
+
+/***********************************************************************
+ *           SetThreadpoolThreadMinimum   (kernel32_tp.@)
+ */
+BOOL WINAPI SetThreadpoolThreadMinimum(PTP_POOL api, DWORD min_threads)
+{
+    DWORD err;
+
+    TRACE("%p %lu\n", api, (unsigned long)min_threads);
+    if ((err = tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/***********************************************************************
+ *           TpSetPoolMinThreads   (kernel32_tp.@)
+ */
+BOOL WINAPI TpSetPoolMinThreads(TP_POOL *api, DWORD min_threads)
+{
+    TRACE("%p %lu\n", api, (unsigned long)min_threads);
+    return tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads) == ERROR_SUCCESS;
+}
+
+static DWORD pool_set_stack(struct tp_pool *pool, const TP_POOL_STACK_INFORMATION *info)
+{
+    if (!info)
+        return ERROR_INVALID_PARAMETER;
+    os_lock_acquire(&pool->lock);
+    pool->stack_reserve = info->StackReserve;
+    pool->stack_commit = info->StackCommit;
+    os_lock_release(&pool->lock);
+    return ERROR_SUCCESS;
+}
+
+static DWORD pool_query_stack(struct tp_pool *pool, TP_POOL_STACK_INFORMATION *info)
+{
+    if (!info)
+        return ERROR_INVALID_PARAMETER;
+    os_lock_acquire(&pool->lock);
+    info->StackReserve = pool->stack_reserve;
+    info->StackCommit = pool->stack_commit;
+    os_lock_release(&pool->lock);
+    return ERROR_SUCCESS;
+}
+
+/***********************************************************************
+ *           SetThreadpoolStackInformation   (kernel32_tp.@)
+ */
+BOOL WINAPI SetThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATION info)
+{
+    DWORD err;
+
+    TRACE("%p %p\n", api, info);
+    if ((err = pool_set_stack(impl_from_TP_POOL(api), info)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/***********************************************************************
+ *           TpSetPoolStackInformation   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI TpSetPoolStackInformation(TP_POOL *api, TP_POOL_STACK_INFORMATION *info)
+{
+    TRACE("%p %p\n", api, info);
+    return tp_status_from_error(pool_set_stack(impl_from_TP_POOL(api), info));
+}
+
+/***********************************************************************
+ *           QueryThreadpoolStackInformation   (kernel32_tp.@)
+ */
+BOOL WINAPI QueryThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATION info)
+{
+    DWORD err;
+
+    TRACE("%p %p\n", api, info);
+    if ((err = pool_query_stack(impl_from_TP_POOL(api), info)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/***********************************************************************
+ *           TpQueryPoolStackInformation   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI TpQueryPoolStackInformation(TP_POOL *api, TP_POOL_STACK_INFORMATION *info)
+{
+    TRACE("%p %p\n", api, info);
+    return tp_status_from_error(pool_query_stack(impl_from_TP_POOL(api), info));
+}

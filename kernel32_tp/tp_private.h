@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared core structures of kernel32_tp: pools, callback objects, cleanup
+ * groups and callback instances, with the locking rules that guard them.
+ * Core files include only this header and standard C headers.
+ *
+ * Locking key (each shared field carries one tag)
+ *   (c) constant after creation        (a) atomic, C11 atomics only
+ *   (P) obj->pool->lock / pool->lock   (G) obj->group->lock / group->lock
+ *   (M) the injection monitor's lock (monitor.c)
+ *   (X) private to one thread (an instance on a worker's stack)
+ * Lock order: G -> P -> M.  Never hold two pools' or two groups' locks.
+ * No lock is held while user code runs (callbacks, finalization and cancel
+ * callbacks, completion actions).
+ */
+#ifndef KERNEL32_TP_PRIVATE_H
+#define KERNEL32_TP_PRIVATE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "os.h"
+#include "list.h"
+#include "kernel32_tp.h"
+
+/* ---- assertions and tracing (trace.c) ------------------------------------ */
+
+/* Misuse Windows does not report, or a broken invariant: stop the process. */
+#define TP_ASSERT(expr) \
+    ((expr) ? (void)0 : os_panic("%s:%d: assertion failed: %s", __FILE__, __LINE__, #expr))
+#define TP_ASSERT_LOCKED(lock) TP_ASSERT(os_lock_held_by_me(lock))
+
+extern int tp_trace_enabled;    /* (c) after library start: KERNEL32_TP_TRACE=1 */
+void tp_trace_printf(const char *func, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define TRACE(...) \
+    do { if (tp_trace_enabled) tp_trace_printf(__func__, __VA_ARGS__); } while (0)
+
+/* ---- NTSTATUS <-> Win32 errors (status.c) -------------------------------- */
+
+/* Internal functions return DWORD Win32 errors; ntdll exports convert. */
+NTSTATUS tp_status_from_error(DWORD err);
+
+/* ---- pools (pool.c, worker.c, monitor.c) ---------------------------------- */
+
+#define TP_PRIORITY_COUNT 3     /* high, normal, low: TP_CALLBACK_PRIORITY */
+
+struct tp_pool {
+    struct os_lock lock;
+    struct os_cond work_cond;       /* (P) idle workers sleep here */
+    struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
+    struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
+    LONG queued;                    /* (P) callbacks queued: sum of obj->pending */
+    DWORD min_threads;              /* (P) */
+    DWORD max_threads;              /* (P) */
+    DWORD threads;                  /* (P) workers alive, including ones starting */
+    DWORD idle;                     /* (P) workers sleeping on work_cond */
+    DWORD waking;                   /* (P) idle workers signalled but not yet awake */
+    DWORD inactive;                 /* (P) workers whose callback blocks or runs long */
+    ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
+    ULONGLONG progress_seen;        /* (M) progress at the monitor's last look */
+    SIZE_T stack_reserve;           /* (P) for workers started from now on */
+    SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
+    LONG objects;                   /* (P) live callback objects using this pool */
+    BOOL closed;                    /* (P) CloseThreadpool was called */
+    BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
+    BOOL is_default;                /* (c) the process-wide default pool: never freed */
+    struct list monitor_entry;      /* (M) in monitor.pools while watched */
+};
+
+struct tp_pool *tp_pool_default(void);
+DWORD tp_pool_create(struct tp_pool **out);
+void tp_pool_close(struct tp_pool *pool);
+void tp_pool_set_max_threads(struct tp_pool *pool, DWORD max_threads);
+DWORD tp_pool_set_min_threads(struct tp_pool *pool, DWORD min_threads);
+/* What the caller of tp_pool_dispatch_locked must do once it drops P. */
+enum tp_dispatch {
+    TP_DISPATCH_NONE,           /* an idle worker was woken, or enough are coming */
+    TP_DISPATCH_START_WORKER,   /* a worker was reserved: call tp_worker_start() */
+    TP_DISPATCH_WATCH,          /* all workers busy: call tp_monitor_watch() */
+};
+/* Finds a worker for queued callbacks.  Locking: P. */
+enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool);
+/* Acts on a dispatch decision.  Without P. */
+void tp_pool_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action);
+/* True when a closed pool has nothing left and its memory can go.  Locking: P. */
+BOOL tp_pool_finished_locked(struct tp_pool *pool);
+/* An object of the pool was destroyed: returns TRUE when the caller must
+ * tp_pool_free() the pool after dropping P.  Locking: P. */
+BOOL tp_pool_object_left_locked(struct tp_pool *pool);
+void tp_pool_free(struct tp_pool *pool);
+
+/* Starts one worker reserved by tp_pool_dispatch_locked (pool->threads was
+ * already counted).  Must be called without P.  Returns FALSE on failure
+ * (the reservation is undone). */
+BOOL tp_worker_start(struct tp_pool *pool);
+/* Asks the monitor to watch a pool whose queue may stall.  Without P. */
+void tp_monitor_watch(struct tp_pool *pool);
+DWORD tp_worker_idle_timeout_ms(void);
+
+/* ---- callback objects (object.c) ------------------------------------------ */
+
+enum tp_object_type {
+    TP_OBJECT_SIMPLE,
+    TP_OBJECT_WORK,
+    TP_OBJECT_TIMER,
+    TP_OBJECT_WAIT,
+    TP_OBJECT_IO,
+};
+
+struct tp_object;
+struct tp_instance;
+struct tp_group;
+struct tp_worker;
+
+/* Runs the object's own callback for one instance (work, simple, ...). */
+typedef void (*tp_invoke_fn)(struct tp_object *obj, struct tp_instance *inst);
+
+struct tp_object {
+    enum tp_object_type type;           /* (c) */
+    LONG refs;                          /* (P) the user's handle + group membership */
+    struct tp_pool *pool;               /* (c) */
+    tp_invoke_fn invoke;                /* (c) */
+    void *callback;                     /* (c) the user's callback, typed by invoke */
+    void *userdata;                     /* (c) */
+    PTP_SIMPLE_CALLBACK finalization;   /* (c) from the environment */
+    HMODULE race_dll;                   /* (c) referenced while the object lives */
+    unsigned int priority;              /* (c) index into pool->queue */
+    BOOL long_function;                 /* (c) callbacks may run long from the start */
+    struct list queue_entry;            /* (P) in pool->queue[priority] while pending */
+    LONG pending;                       /* (P) callbacks queued, not started */
+    LONG running;                       /* (P) callbacks started, not yet returned to the pool */
+    LONG associated;                    /* (P) running callbacks still associated */
+    LONG drainers;                      /* (P) threads waiting in a drain for this object */
+    BOOL closed;                        /* (P) Close* (or a group close) has run */
+    LONG cancelled;                     /* (P) callbacks dropped by cancels, ever */
+    struct tp_group *group;             /* (c) NULL when not a member */
+    PTP_CLEANUP_GROUP_CANCEL_CALLBACK group_cancel; /* (c) */
+    struct list group_entry;            /* (G) in group->members while a member */
+    BOOL group_member;                  /* (G) a member: the group holds a reference */
+};
+
+/* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER. */
+DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
+                     void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
+/* Queues count callbacks.  Cannot fail, does not allocate.  Without locks. */
+void tp_object_submit(struct tp_object *obj, LONG count);
+/* Drops queued callbacks; returns how many.  Locking: P. */
+LONG tp_object_cancel_locked(struct tp_object *obj);
+/* Waits until obj has no queued callbacks and no running callbacks that count:
+ * associated ones (WaitFor*Callbacks), or all of them (group close). */
+void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_disassociated);
+/* The user's Close*: leaves the group, drops the user's reference. */
+void tp_object_close(struct tp_object *obj);
+/* Drops one reference (user or group); destroys the object when nothing
+ * holds it and no callback is queued or running.  Without P. */
+void tp_object_unref(struct tp_object *obj);
+/* TRUE when nothing holds obj any more: the caller must call
+ * tp_object_destroy() once it has dropped P.  Locking: P. */
+BOOL tp_object_finished_locked(struct tp_object *obj);
+/* Frees obj and, when it was the last of a closed pool, the pool.  Without P. */
+void tp_object_destroy(struct tp_object *obj);
+/* Wakes drainers of obj if its counts allow.  Locking: P. */
+void tp_object_wake_drainers_locked(struct tp_object *obj);
+
+/* ---- callback instances (instance.c) -------------------------------------- */
+
+#define TP_INSTANCE_MAGIC 0x54504349u   /* "TPCI" */
+
+struct tp_instance {
+    unsigned int magic;             /* (X) TP_INSTANCE_MAGIC while the callback runs */
+    struct tp_object *obj;          /* (X) the object that started the callback */
+    struct tp_worker *worker;       /* (X) */
+    DWORD thread_id;                /* (X) the only thread allowed to use it */
+    BOOL associated;                /* (X) written under P, read by its own thread */
+    BOOL may_run_long;              /* (X) written under P */
+    /* Deferred completion actions: one of each kind, the first one wins. */
+    CRITICAL_SECTION *leave_cs;     /* (X) */
+    HANDLE release_mutex;           /* (X) */
+    HANDLE release_semaphore;       /* (X) */
+    LONG release_semaphore_count;   /* (X) */
+    HANDLE set_event;               /* (X) */
+    HMODULE free_library;           /* (X) */
+};
+
+/* The running callback's instance, checked: panics on misuse naming func. */
+struct tp_instance *tp_instance_from_api(PTP_CALLBACK_INSTANCE api, const char *func);
+/* Runs the completion actions in Windows' order; no lock held. */
+void tp_instance_run_actions(struct tp_instance *inst);
+void tp_instance_disassociate(struct tp_instance *inst);
+/* CallbackMayRunLong: ERROR_SUCCESS or ERROR_TOO_MANY_THREADS. */
+DWORD tp_instance_may_run_long(struct tp_instance *inst);
+
+/* ---- workers (worker.c) ---------------------------------------------------- */
+
+struct tp_worker {
+    struct tp_pool *pool;           /* (c) */
+    BOOL in_callback;               /* (P) running user code for the pool */
+    BOOL blocked;                   /* (P) its callback sleeps in a wait */
+    BOOL long_running;              /* (P) its callback declared itself long */
+    BOOL counted_inactive;          /* (P) counted in pool->inactive */
+};
+
+/* Recounts worker in pool->inactive after blocked/long_running changed and
+ * returns what the caller must do for the queue.  Locking: P. */
+enum tp_dispatch tp_worker_update_inactive_locked(struct tp_worker *worker);
+
+/* ---- cleanup groups (group.c) --------------------------------------------- */
+
+struct tp_group {
+    struct os_lock lock;
+    struct list members;            /* (G) objects created with this group */
+    BOOL closed;                    /* (G) CloseThreadpoolCleanupGroup ran */
+};
+
+DWORD tp_group_create(struct tp_group **out);
+void tp_group_add(struct tp_group *group, struct tp_object *obj);
+/* Removes obj when still a member; TRUE if it was (its group ref is the caller's). */
+BOOL tp_group_remove(struct tp_group *group, struct tp_object *obj);
+void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *userdata);
+void tp_group_close(struct tp_group *group);
+
+/* ---- work and simple callbacks (work.c) ----------------------------------- */
+
+struct tp_work {
+    struct tp_object obj;           /* (c) first: see impl_from_TP_WORK() */
+};
+
+DWORD tp_work_create(PTP_WORK_CALLBACK callback, void *userdata, const TP_CALLBACK_ENVIRON *env,
+                     struct tp_work **out);
+/* Runs invoke(callback, userdata) once on a one-shot object (simple callbacks,
+ * legacy work items).  ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY. */
+DWORD tp_simple_submit(tp_invoke_fn invoke, void *callback, void *userdata,
+                       const TP_CALLBACK_ENVIRON *env);
+
+/* ---- debug counters (debug.c) ---------------------------------------------- */
+
+extern _Atomic LONG tp_live_objects;         /* (a) pools, groups, callback objects */
+extern _Atomic LONGLONG tp_callbacks_run;    /* (a) */
+
+/* ---- handle conversions ----------------------------------------------------- */
+
+static inline struct tp_pool *impl_from_TP_POOL(PTP_POOL api)
+{
+    return api ? (struct tp_pool *)api : tp_pool_default();
+}
+
+static inline struct tp_group *impl_from_TP_CLEANUP_GROUP(PTP_CLEANUP_GROUP api)
+{
+    TP_ASSERT(api != NULL);
+    return (struct tp_group *)api;
+}
+
+static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type type,
+                                                  const char *func)
+{
+    struct tp_object *obj = api;
+
+    if (!obj || obj->type != type)
+        os_panic("%s: %p is not a thread-pool object of the right type", func, api);
+    return obj;
+}
+
+#define impl_from_TP_WORK(api) \
+    ((struct tp_work *)tp_object_checked((api), TP_OBJECT_WORK, __func__))
+
+#endif

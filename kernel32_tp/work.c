@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * TP_WORK and the simple callbacks of TrySubmitThreadpoolCallback.  Both
+ * are plain callback objects (object.c); a simple callback is a one-shot
+ * object whose handle nobody holds.  Takes no lock of its own.
+ */
+#include <stdlib.h>
+
+#include "tp_private.h"
+
+static void work_invoke(struct tp_object *obj, struct tp_instance *inst)
+{
+    PTP_WORK_CALLBACK callback = (PTP_WORK_CALLBACK)obj->callback;
+
+    TRACE("work callback %p(%p, %p, %p)\n", obj->callback, (void *)inst, obj->userdata,
+          (void *)obj);
+    callback((PTP_CALLBACK_INSTANCE)inst, obj->userdata, (PTP_WORK)obj);
+    TRACE("work callback %p returned\n", obj->callback);
+}
+
+static void simple_invoke(struct tp_object *obj, struct tp_instance *inst)
+{
+    PTP_SIMPLE_CALLBACK callback = (PTP_SIMPLE_CALLBACK)obj->callback;
+
+    TRACE("simple callback %p(%p, %p)\n", obj->callback, (void *)inst, obj->userdata);
+    callback((PTP_CALLBACK_INSTANCE)inst, obj->userdata);
+    TRACE("simple callback %p returned\n", obj->callback);
+}
+
+static DWORD object_create(enum tp_object_type type, tp_invoke_fn invoke, void *callback,
+                           void *userdata, const TP_CALLBACK_ENVIRON *env,
+                           struct tp_work **out)
+{
+    struct tp_work *work = calloc(1, sizeof(*work));
+    DWORD err;
+
+    if (!work)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if ((err = tp_object_init(&work->obj, type, invoke, callback, userdata, env))
+        != ERROR_SUCCESS) {
+        free(work);
+        return err;
+    }
+    *out = work;
+    return ERROR_SUCCESS;
+}
+
+DWORD tp_work_create(PTP_WORK_CALLBACK callback, void *userdata, const TP_CALLBACK_ENVIRON *env,
+                     struct tp_work **out)
+{
+    if (!callback)
+        return ERROR_INVALID_PARAMETER;
+    return object_create(TP_OBJECT_WORK, work_invoke, (void *)callback, userdata, env, out);
+}
+
+/*
+ * A simple callback: created, submitted once, and released at once; the
+ * object goes when its callback has run (or a group close dropped it).
+ */
+DWORD tp_simple_submit(tp_invoke_fn invoke, void *callback, void *userdata,
+                       const TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_work *simple;
+    DWORD err;
+
+    if (!callback)
+        return ERROR_INVALID_PARAMETER;
+    if ((err = object_create(TP_OBJECT_SIMPLE, invoke, callback, userdata, env, &simple))
+        != ERROR_SUCCESS)
+        return err;
+    tp_object_submit(&simple->obj, 1);
+    tp_object_unref(&simple->obj);
+    return ERROR_SUCCESS;
+}
+
+/* ---- exports --------------------------------------------------------------- */
+
+/***********************************************************************
+ *           CreateThreadpoolWork   (kernel32_tp.@)
+ */
+PTP_WORK WINAPI CreateThreadpoolWork(PTP_WORK_CALLBACK callback, PVOID userdata,
+                                     PTP_CALLBACK_ENVIRON env)
+{
+    struct tp_work *work;
+    DWORD err;
+
+    TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return (PTP_WORK)work;
+}
+
+/***********************************************************************
+ *           TpAllocWork   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI TpAllocWork(TP_WORK **out, PTP_WORK_CALLBACK callback, PVOID userdata,
+                            TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_work *work;
+    DWORD err;
+
+    TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
+    if (!out)
+        return tp_status_from_error(ERROR_INVALID_PARAMETER);
+    if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS)
+        return tp_status_from_error(err);
+    *out = (TP_WORK *)work;
+    return 0;
+}
+
+/***********************************************************************
+ *           SubmitThreadpoolWork   (kernel32_tp.@)
+ */
+VOID WINAPI SubmitThreadpoolWork(PTP_WORK api)
+{
+    TRACE("%p\n", (void *)api);
+    tp_object_submit(&impl_from_TP_WORK(api)->obj, 1);
+}
+
+/***********************************************************************
+ *           TpPostWork   (kernel32_tp.@)
+ */
+VOID WINAPI TpPostWork(TP_WORK *api)
+{
+    TRACE("%p\n", (void *)api);
+    tp_object_submit(&impl_from_TP_WORK(api)->obj, 1);
+}
+
+/***********************************************************************
+ *           WaitForThreadpoolWorkCallbacks   (kernel32_tp.@)
+ */
+VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
+{
+    TRACE("%p %d\n", (void *)api, cancel_pending);
+    tp_object_drain(&impl_from_TP_WORK(api)->obj, cancel_pending, FALSE);
+}
+
+/***********************************************************************
+ *           TpWaitForWork   (kernel32_tp.@)
+ */
+VOID WINAPI TpWaitForWork(TP_WORK *api, BOOL cancel_pending)
+{
+    TRACE("%p %d\n", (void *)api, cancel_pending);
+    tp_object_drain(&impl_from_TP_WORK(api)->obj, cancel_pending, FALSE);
+}
+
+/***********************************************************************
+ *           CloseThreadpoolWork   (kernel32_tp.@)
+ */
+VOID WINAPI CloseThreadpoolWork(PTP_WORK api)
+{
+    TRACE("%p\n", (void *)api);
+    tp_object_close(&impl_from_TP_WORK(api)->obj);
+}
+
+/***********************************************************************
+ *           TpReleaseWork   (kernel32_tp.@)
+ */
+VOID WINAPI TpReleaseWork(TP_WORK *api)
+{
+    TRACE("%p\n", (void *)api);
+    tp_object_close(&impl_from_TP_WORK(api)->obj);
+}
+
+/***********************************************************************
+ *           TrySubmitThreadpoolCallback   (kernel32_tp.@)
+ */
+BOOL WINAPI TrySubmitThreadpoolCallback(PTP_SIMPLE_CALLBACK callback, PVOID userdata,
+                                        PTP_CALLBACK_ENVIRON env)
+{
+    DWORD err;
+
+    TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    if ((err = tp_simple_submit(simple_invoke, (void *)callback, userdata, env))
+        != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/***********************************************************************
+ *           TpSimpleTryPost   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI TpSimpleTryPost(PTP_SIMPLE_CALLBACK callback, PVOID userdata,
+                                TP_CALLBACK_ENVIRON *env)
+{
+    TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    return tp_status_from_error(tp_simple_submit(simple_invoke, (void *)callback, userdata, env));
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Worker threads: the loop that takes queued callbacks off a pool and runs
+ * them inside a callback instance, idle retirement, and the accounting of
+ * workers whose callbacks block or run long (so the pool can add threads).
+ * Takes P around queue and count changes only; never holds it across user
+ * code.
+ */
+#include <stdlib.h>
+
+#include "tp_private.h"
+
+/* Idle workers above the pool's minimum retire after this long. */
+#define TP_WORKER_IDLE_TIMEOUT_MS 2000
+
+DWORD tp_worker_idle_timeout_ms(void)
+{
+    static _Atomic DWORD timeout_ms;
+    DWORD value = atomic_load_explicit(&timeout_ms, memory_order_relaxed);
+    const char *env;
+
+    if (value)
+        return value;
+    /* KERNEL32_TP_IDLE_TIMEOUT_MS shortens retirement for tests of it. */
+    env = os_getenv("KERNEL32_TP_IDLE_TIMEOUT_MS");
+    value = env && atol(env) > 0 ? (DWORD)atol(env) : TP_WORKER_IDLE_TIMEOUT_MS;
+    atomic_store_explicit(&timeout_ms, value, memory_order_relaxed);
+    return value;
+}
+
+enum tp_dispatch tp_worker_update_inactive_locked(struct tp_worker *worker)
+{
+    struct tp_pool *pool = worker->pool;
+    BOOL inactive = worker->in_callback && (worker->blocked || worker->long_running);
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (inactive == worker->counted_inactive)
+        return TP_DISPATCH_NONE;
+    worker->counted_inactive = inactive;
+    if (!inactive) {
+        pool->inactive--;
+        return TP_DISPATCH_NONE;
+    }
+    pool->inactive++;
+    /* One fewer worker will come back for the queue: maybe start another. */
+    return tp_pool_dispatch_locked(pool);
+}
+
+/* The handle layer tells us the current callback sleeps in a wait, or woke. */
+static void worker_block_hook(void *arg, BOOL blocking)
+{
+    struct tp_worker *worker = arg;
+    struct tp_pool *pool = worker->pool;
+    enum tp_dispatch action;
+
+    os_lock_acquire(&pool->lock);
+    worker->blocked = blocking;
+    action = tp_worker_update_inactive_locked(worker);
+    os_lock_release(&pool->lock);
+    tp_pool_dispatch_finish(pool, action);
+}
+
+/*
+ * Takes the first callback of the highest non-empty priority.  An object
+ * with more callbacks queued stays at the head of its queue, so posts of
+ * one object keep their order relative to later submissions.
+ * Locking: P.
+ */
+static struct tp_object *worker_dequeue_locked(struct tp_pool *pool)
+{
+    struct tp_object *obj;
+    unsigned int i;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    for (i = 0; i < TP_PRIORITY_COUNT; i++) {
+        if (list_empty(&pool->queue[i]))
+            continue;
+        obj = LIST_ENTRY(pool->queue[i].next, struct tp_object, queue_entry);
+        if (--obj->pending == 0)
+            list_remove(&obj->queue_entry);
+        pool->queued--;
+        obj->running++;
+        obj->associated++;
+        pool->progress++;
+        return obj;
+    }
+    return NULL;
+}
+
+/*
+ * Runs one callback of obj, which worker_dequeue_locked counted as running
+ * and associated.  Enters and leaves with P held; drops it around user code.
+ * Returns TRUE when obj must be destroyed after P is dropped.
+ */
+static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
+{
+    struct tp_pool *pool = worker->pool;
+    struct tp_instance inst = { 0 };
+    enum tp_dispatch action;
+    BOOL in_group;
+
+    inst.magic = TP_INSTANCE_MAGIC;
+    inst.obj = obj;
+    inst.worker = worker;
+    inst.thread_id = os_thread_current_id();
+    inst.associated = TRUE;
+    inst.may_run_long = obj->long_function;
+    worker->in_callback = TRUE;
+    worker->long_running = obj->long_function;
+    action = tp_worker_update_inactive_locked(worker);
+    os_lock_release(&pool->lock);
+    tp_pool_dispatch_finish(pool, action);
+
+    atomic_fetch_add_explicit(&tp_callbacks_run, 1, memory_order_relaxed);
+    obj->invoke(obj, &inst);
+    if (obj->finalization) {
+        TRACE("finalization %p(%p, %p)\n", (void *)obj->finalization, (void *)&inst,
+              obj->userdata);
+        obj->finalization((PTP_CALLBACK_INSTANCE)&inst, obj->userdata);
+        TRACE("finalization %p returned\n", (void *)obj->finalization);
+    }
+    /* After the callback and its finalization, before the counts drop: a
+     * thread woken by these actions sees the callback over. */
+    tp_instance_run_actions(&inst);
+    inst.magic = 0;
+
+    /* A simple callback belongs to its group until it returns to the pool. */
+    in_group = obj->type == TP_OBJECT_SIMPLE && obj->group
+               && tp_group_remove(obj->group, obj);
+
+    os_lock_acquire(&pool->lock);
+    worker->in_callback = FALSE;
+    worker->blocked = FALSE;
+    worker->long_running = FALSE;
+    tp_worker_update_inactive_locked(worker);
+    obj->running--;
+    if (inst.associated)
+        obj->associated--;
+    if (in_group)
+        obj->refs--;
+    tp_object_wake_drainers_locked(obj);
+    return tp_object_finished_locked(obj);
+}
+
+static void worker_main(void *arg)
+{
+    struct tp_worker worker = { 0 };
+    struct tp_pool *pool = arg;
+    struct tp_object *obj;
+    BOOL timed_out, finished;
+
+    worker.pool = pool;
+    os_thread_set_block_hook(worker_block_hook, &worker);
+    os_lock_acquire(&pool->lock);
+    for (;;) {
+        if ((obj = worker_dequeue_locked(pool))) {
+            if (worker_run_locked(&worker, obj)) {
+                /* Destroying may free the pool's last object: not under P. */
+                os_lock_release(&pool->lock);
+                tp_object_destroy(obj);
+                os_lock_acquire(&pool->lock);
+            }
+            continue;
+        }
+        if (pool->closed && pool->objects == 0)
+            break;
+        pool->idle++;
+        timed_out = !os_cond_wait_until(&pool->work_cond, &pool->lock,
+                                        os_clock_monotonic_ns()
+                                        + (ULONGLONG)tp_worker_idle_timeout_ms() * 1000000ull);
+        pool->idle--;
+        if (pool->waking)
+            pool->waking--;
+        if (timed_out && pool->queued == 0 && pool->threads > pool->min_threads)
+            break;
+    }
+    pool->threads--;
+    finished = tp_pool_finished_locked(pool);
+    os_lock_release(&pool->lock);
+    os_thread_set_block_hook(NULL, NULL);
+    TRACE("worker of pool %p retires\n", (void *)pool);
+    if (finished)
+        tp_pool_free(pool);
+}
+
+BOOL tp_worker_start(struct tp_pool *pool)
+{
+    SIZE_T stack_size;
+    BOOL finished;
+    DWORD err;
+
+    os_lock_acquire(&pool->lock);
+    stack_size = pool->stack_reserve;
+    os_lock_release(&pool->lock);
+    if ((err = os_thread_start(worker_main, pool, stack_size)) == ERROR_SUCCESS)
+        return TRUE;
+    TRACE("cannot start a worker for pool %p: error %lu\n", (void *)pool, (unsigned long)err);
+    os_lock_acquire(&pool->lock);
+    pool->threads--;
+    finished = tp_pool_finished_locked(pool);
+    os_lock_release(&pool->lock);
+    if (finished)
+        tp_pool_free(pool);
+    return FALSE;
+}

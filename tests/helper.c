@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared test helpers (see helper.h).  Built once per mode: natively and
+ * with mingw-w64 against our DLL use kernel32_tp's introspection;
+ * KERNEL32_TP_TEST_REFERENCE builds run against the system's thread pool.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "helper.h"
+
+DWORD helper_timeout_ms(void)
+{
+    const char *mult = getenv("KERNEL32_TP_TEST_TIMEOUT_MULT");
+    long m = mult ? atol(mult) : 1;
+
+    return TP_TEST_TIMEOUT_MS * (DWORD)(m > 0 ? m : 1);
+}
+
+void probe_check(struct probe *p, int ok, const char *expr, const char *file, int line)
+{
+    if (ok)
+        return;
+    if (InterlockedCompareExchange(&p->failed, 1, 0) == 0) {
+        p->expr = expr;
+        p->file = file;
+        p->line = line;
+    }
+}
+
+void probe_hit(struct probe *p)
+{
+    InterlockedIncrement(&p->hits);
+}
+
+LONG probe_hits(struct probe *p)
+{
+    return InterlockedCompareExchange(&p->hits, 0, 0);
+}
+
+void probe_assert_clean_at(struct probe *p, const char *file, int line)
+{
+    if (InterlockedCompareExchange(&p->failed, 0, 0))
+        fail_msg("%s:%d: a callback's check failed at %s:%d: %s", file, line,
+                 p->file, p->line, p->expr);
+}
+
+void gate_init(struct gate *g)
+{
+    g->sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
+    assert_non_null(g->sem);
+}
+
+void gate_open(struct gate *g, LONG count)
+{
+    assert_true(ReleaseSemaphore(g->sem, count, NULL));
+}
+
+BOOL gate_pass(struct gate *g)
+{
+    return WaitForSingleObject(g->sem, helper_timeout_ms()) == WAIT_OBJECT_0;
+}
+
+void gate_destroy(struct gate *g)
+{
+    CloseHandle(g->sem);
+}
+
+void helper_wait_at(HANDLE h, const char *file, int line)
+{
+    DWORD ret = WaitForSingleObject(h, helper_timeout_ms());
+
+    if (ret != WAIT_OBJECT_0)
+        fail_msg("%s:%d: wait returned %lu (error %lu)", file, line,
+                 (unsigned long)ret, (unsigned long)GetLastError());
+}
+
+void helper_wait_not_at(HANDLE h, DWORD ms, const char *file, int line)
+{
+    DWORD ret = WaitForSingleObject(h, ms);
+
+    if (ret != WAIT_TIMEOUT)
+        fail_msg("%s:%d: expected a timeout, wait returned %lu", file, line,
+                 (unsigned long)ret);
+}
+
+BOOL helper_wait_count(volatile LONG *value, LONG target)
+{
+    DWORD start = GetTickCount();
+
+    while (InterlockedCompareExchange(value, 0, 0) < target) {
+        if (GetTickCount() - start > helper_timeout_ms())
+            return FALSE;
+        Sleep(1);
+    }
+    return TRUE;
+}
+
+int helper_setup_pool(void **state)
+{
+    struct helper_pool *hp = calloc(1, sizeof(*hp));
+
+    if (!hp)
+        return -1;
+    hp->pool = CreateThreadpool(NULL);
+    if (!hp->pool) {
+        free(hp);
+        return -1;
+    }
+    InitializeThreadpoolEnvironment(&hp->env);
+    SetThreadpoolCallbackPool(&hp->env, hp->pool);
+    *state = hp;
+    return 0;
+}
+
+int helper_teardown_pool(void **state)
+{
+    struct helper_pool *hp = *state;
+    LONG live;
+
+    if (!hp)
+        return 0;
+    CloseThreadpool(hp->pool);
+    DestroyThreadpoolEnvironment(&hp->env);
+    free(hp);
+    *state = NULL;
+    /* Objects are freed after their last callback returns: allow a moment. */
+    live = helper_live_objects();
+    if (live > 0) {
+        DWORD start = GetTickCount();
+        while ((live = helper_live_objects()) > 0 && GetTickCount() - start < helper_timeout_ms())
+            Sleep(1);
+    }
+    if (live > 0) {
+        fprintf(stderr, "teardown: %ld thread-pool objects leaked\n", (long)live);
+        return -1;
+    }
+    return 0;
+}
+
+PTP_CALLBACK_ENVIRON helper_env(void **state)
+{
+    return &((struct helper_pool *)*state)->env;
+}
+
+#ifdef KERNEL32_TP_TEST_REFERENCE
+int helper_is_kernel32_tp(void)
+{
+    return 0;
+}
+
+LONG helper_live_objects(void)
+{
+    return -1;
+}
+#else
+int helper_is_kernel32_tp(void)
+{
+    return 1;
+}
+
+LONG helper_live_objects(void)
+{
+    return tp_debug_live_objects();
+}
+#endif
+
+int helper_todo(int applies, const char *why, const char *file, int line)
+{
+    if (!applies)
+        return 0;
+    printf("todo: %s:%d: %s\n", file, line, why);
+    fflush(stdout);
+    return 1;
+}
