@@ -185,8 +185,9 @@ check-spec: $(DLL)
 # ---- the suite, cross-built: wine-tp (our DLL) and wine-ref (Wine's pool) ----
 # cmocka for Windows, built from Debian's source package into the build tree.
 CMOCKA_WIN := $(B)/cmocka
+# tests/win32_compat.h: what the tests use that mingw-w64's headers lack.
 WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
-	-I$(CMOCKA_WIN)/include $(EXTRA_CFLAGS)
+	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
 WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 # Tests of the Linux handle layer: under Wine they exercise Wine's kernel32,
 # which makes them the reference for that layer (wine-ref).  Linked to our DLL
@@ -207,23 +208,24 @@ $(CMOCKA_WIN)/lib/libcmocka.a:
 	tools/build-cmocka-win $(CMOCKA_WIN) $(CROSS)
 
 $(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h include/*.h \
-		$(CMOCKA_WIN)/lib/libcmocka.a
+		tests/win32_compat.h $(CMOCKA_WIN)/lib/libcmocka.a
 	@mkdir -p $(dir $@)
 	$(WCC) $(WTEST_CFLAGS) $(if $(findstring tests-ref,$@),-DKERNEL32_TP_TEST_REFERENCE) \
 		-c $< -o $@
 
-# -lkernel32_tp ahead of kernel32 (which the driver adds last): our DLL
-# provides the thread-pool names, kernel32 everything else.  The DLL is
-# copied next to the tests, where the loader looks first.
-$(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h
+# Our import library ahead of kernel32 (which the driver adds last): our DLL
+# provides the thread-pool names, kernel32 everything else.  Named as a file,
+# because -static (no libgcc or winpthread DLLs) hides -l's .dll.a.  The DLL
+# is copied next to the tests, where the loader looks first.
+$(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h tests/win32_compat.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(WTEST_CFLAGS) -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
-		-L$(B) -lkernel32_tp -static
+		$(IMPLIB) -static
 
 $(B)/tests-tp/kernel32_tp.dll: $(DLL)
 	cp $< $@
 
-$(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h
+$(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h tests/win32_compat.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(WTEST_CFLAGS) -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
 		-L$(CMOCKA_WIN)/lib -lcmocka -static
@@ -256,7 +258,7 @@ check-wine:
 WDEMO := $(B)/demo/tp_demo.exe
 $(WDEMO): tools/demo/tp_demo.c $(IMPLIB)
 	@mkdir -p $(dir $@)
-	$(WCC) -O2 -Wall -Werror $(WIN32_DEFS) -o $@ $< -L$(B) -lkernel32_tp -static
+	$(WCC) -O2 -Wall -Werror $(WIN32_DEFS) -o $@ $< -L$(B) -lkernel32_tp -static-libgcc
 
 $(B)/demo/kernel32_tp.dll: $(DLL)
 	@mkdir -p $(dir $@)
