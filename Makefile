@@ -112,6 +112,10 @@ demo: deps-if-missing
 	$(MAKE) --no-print-directory $(DEMO)
 	LD_LIBRARY_PATH=$(CURDIR)/$(B) $(DEMO)
 
+# The same demo under Wine on kernel32_tp.dll (see the OS=win32 section).
+demo-wine: deps-if-missing
+	$(MAKE) --no-print-directory OS=win32 demo-wine
+
 # ---- tests -----------------------------------------------------------------
 $(B)/tests/helper.o: tests/helper.c tests/helper.h
 	@mkdir -p $(dir $@)
@@ -264,9 +268,10 @@ $(B)/demo/kernel32_tp.dll: $(DLL)
 	@mkdir -p $(dir $@)
 	cp $< $@
 
+# Runs it under Wine and shows that its callbacks ran on our DLL's pool.
 demo-wine: $(WDEMO) $(B)/demo/kernel32_tp.dll
 	$(WINE_RUN) --init
-	$(WINE_RUN) $(WDEMO)
+	tools/wine-demo $(CROSS)objdump $(WDEMO)
 
 demo: demo-wine
 endif
