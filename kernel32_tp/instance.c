@@ -27,9 +27,9 @@ struct tp_instance *tp_instance_from_api(PTP_CALLBACK_INSTANCE api, const char *
 }
 
 /*
- * Windows' order: leave the critical section, release the mutex, release the
- * semaphore, set the event, unload the library.  A release that fails skips
- * the actions after it, as Windows does; the error is traced.
+ * Windows' order: leave the critical section, release the mutex, set the
+ * event, release the semaphore, unload the library (test_instance.c).  A
+ * release that fails skips the actions after it; the error is traced.
  */
 void tp_instance_run_actions(struct tp_instance *inst)
 {
@@ -39,11 +39,11 @@ void tp_instance_run_actions(struct tp_instance *inst)
         os_critical_section_leave(inst->leave_cs);
     if (inst->release_mutex && !os_handle_release_mutex(inst->release_mutex, &err))
         goto failed;
+    if (inst->set_event && !os_handle_set_event(inst->set_event, &err))
+        goto failed;
     if (inst->release_semaphore
         && !os_handle_release_semaphore(inst->release_semaphore,
                                         inst->release_semaphore_count, &err))
-        goto failed;
-    if (inst->set_event && !os_handle_set_event(inst->set_event, &err))
         goto failed;
     if (inst->free_library)
         os_library_free(inst->free_library);
@@ -57,13 +57,20 @@ void tp_instance_disassociate(struct tp_instance *inst)
 {
     struct tp_object *obj = inst->obj;
 
+    BOOL was_associated;
+
     os_lock_acquire(&obj->pool->lock);
-    if (inst->associated) {
+    was_associated = inst->associated;
+    if (was_associated) {
         inst->associated = FALSE;
         obj->associated--;
         tp_object_wake_drainers_locked(obj);
     }
     os_lock_release(&obj->pool->lock);
+    /* Windows reports a second disassociation (test_instance.c). */
+    if (!was_associated)
+        os_raise_invalid_parameter("DisassociateCurrentThreadFromCallback",
+                                   "the callback is already disassociated", inst);
 }
 
 /*
@@ -103,12 +110,24 @@ DWORD tp_instance_may_run_long(struct tp_instance *inst)
     return err;
 }
 
-/* The registrations: one action of each kind per instance, the first wins. */
+/*
+ * The registrations: one action of each kind per instance.  Windows raises
+ * STATUS_INVALID_PARAMETER for a second one and keeps the first
+ * (test_instance.c).
+ */
+static BOOL instance_first_action(struct tp_instance *inst, BOOL taken, const char *func)
+{
+    if (taken)
+        os_raise_invalid_parameter(func, "a completion action of this kind is already set",
+                                   inst);
+    return !taken;
+}
+
 static void instance_set_event(PTP_CALLBACK_INSTANCE api, HANDLE event, const char *func)
 {
     struct tp_instance *inst = tp_instance_from_api(api, func);
 
-    if (!inst->set_event)
+    if (instance_first_action(inst, inst->set_event != NULL, func))
         inst->set_event = event;
 }
 
@@ -117,7 +136,11 @@ static void instance_release_semaphore(PTP_CALLBACK_INSTANCE api, HANDLE semapho
 {
     struct tp_instance *inst = tp_instance_from_api(api, func);
 
-    if (!inst->release_semaphore) {
+    if (count == 0) {
+        os_raise_invalid_parameter(func, "a semaphore release count of zero", inst);
+        return;
+    }
+    if (instance_first_action(inst, inst->release_semaphore != NULL, func)) {
         inst->release_semaphore = semaphore;
         inst->release_semaphore_count = (LONG)count;
     }
@@ -127,7 +150,7 @@ static void instance_release_mutex(PTP_CALLBACK_INSTANCE api, HANDLE mutex, cons
 {
     struct tp_instance *inst = tp_instance_from_api(api, func);
 
-    if (!inst->release_mutex)
+    if (instance_first_action(inst, inst->release_mutex != NULL, func))
         inst->release_mutex = mutex;
 }
 
@@ -135,7 +158,7 @@ static void instance_leave_cs(PTP_CALLBACK_INSTANCE api, CRITICAL_SECTION *cs, c
 {
     struct tp_instance *inst = tp_instance_from_api(api, func);
 
-    if (!inst->leave_cs)
+    if (instance_first_action(inst, inst->leave_cs != NULL, func))
         inst->leave_cs = cs;
 }
 
@@ -143,7 +166,7 @@ static void instance_free_library(PTP_CALLBACK_INSTANCE api, HMODULE module, con
 {
     struct tp_instance *inst = tp_instance_from_api(api, func);
 
-    if (!inst->free_library)
+    if (instance_first_action(inst, inst->free_library != NULL, func))
         inst->free_library = module;
 }
 
@@ -152,8 +175,8 @@ static void instance_free_library(PTP_CALLBACK_INSTANCE api, HMODULE module, con
 /***********************************************************************
  *           SetEventWhenCallbackReturns   (kernel32_tp.@)
  *
- * One action of each kind per instance: the first registration wins
- * (test_instance.c).
+ * One action of each kind per instance: a second registration raises
+ * STATUS_INVALID_PARAMETER and the first stays (test_instance.c).
  */
 VOID WINAPI SetEventWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDLE event)
 {
@@ -249,7 +272,7 @@ VOID WINAPI TpCallbackUnloadDllOnCompletion(TP_CALLBACK_INSTANCE *api, HMODULE m
 /***********************************************************************
  *           DisassociateCurrentThreadFromCallback   (kernel32_tp.@)
  *
- * A second call does nothing (test_instance.c).
+ * A second call raises STATUS_INVALID_PARAMETER (test_instance.c).
  */
 VOID WINAPI DisassociateCurrentThreadFromCallback(PTP_CALLBACK_INSTANCE api)
 {

@@ -86,4 +86,12 @@ const char *os_getenv(const char *name);
 void os_vlog(const char *fmt, va_list args);
 void os_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/*
+ * Misuse that Windows reports by raising STATUS_INVALID_PARAMETER in the
+ * caller (a second completion action of one kind, ...).  win32 raises that
+ * continuable exception and returns if a handler continues it; Linux has no
+ * exceptions and stops the process with the message.
+ */
+void os_raise_invalid_parameter(const char *func, const char *what, const void *object);
+
 #endif
