@@ -77,7 +77,7 @@ void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *u
 {
     struct list members, *entry;
     struct tp_object *obj;
-    BOOL call_cancel;
+    BOOL call_cancel, close_for_user;
     LONG dropped;
 
     list_init(&members);
@@ -103,29 +103,28 @@ void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *u
         obj = LIST_ENTRY(entry, struct tp_object, group_entry);
         tp_object_drain(obj, FALSE, TRUE);
 
-        /* A simple callback that ran is over; one whose callback was dropped
-         * is cancelled like any other member. */
+        /*
+         * Close the member for the user, unless its own callback (or another
+         * thread) closed it meanwhile: then it gets no cancel callback either.
+         * A simple callback has no user handle; it is cancelled only if its
+         * callback was dropped.
+         */
         os_lock_acquire(&obj->pool->lock);
         dropped = obj->cancelled;
+        close_for_user = !obj->closed && obj->type != TP_OBJECT_SIMPLE;
+        if (close_for_user)
+            obj->closed = TRUE;
         os_lock_release(&obj->pool->lock);
         call_cancel = cancel_pending && obj->group_cancel
-                      && (obj->type != TP_OBJECT_SIMPLE || dropped > 0);
+                      && (obj->type == TP_OBJECT_SIMPLE ? dropped > 0 : close_for_user);
         if (call_cancel) {
             TRACE("cancel callback %p(%p, %p)\n", (void *)obj->group_cancel, obj->userdata,
                   userdata);
             obj->group_cancel(obj->userdata, userdata);
             TRACE("cancel callback %p returned\n", (void *)obj->group_cancel);
         }
-        /* The user's handle is closed for them (a simple callback has none). */
-        if (obj->type != TP_OBJECT_SIMPLE) {
-            os_lock_acquire(&obj->pool->lock);
-            if (obj->closed)
-                os_panic("cleanup group %p: member %p was already closed", (void *)group,
-                         (void *)obj);
-            obj->closed = TRUE;
-            os_lock_release(&obj->pool->lock);
+        if (close_for_user)
             tp_object_unref(obj);
-        }
         tp_object_unref(obj);       /* the group's reference */
     }
 }
