@@ -59,14 +59,41 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
     /* RaceDll: the module stays loaded as long as the object lives. */
     if (obj->race_dll && (err = os_library_addref(obj->race_dll)) != ERROR_SUCCESS)
         return err;
+    atomic_fetch_add(&tp_live_objects, 1);
+    if (obj->group)
+        tp_group_add(obj->group, obj);
+    /* A simple object joins its pool in tp_simple_start, with its callback. */
+    if (type == TP_OBJECT_SIMPLE)
+        return ERROR_SUCCESS;
     os_lock_acquire(&obj->pool->lock);
     TP_ASSERT(!obj->pool->closed);
     obj->pool->objects++;
     os_lock_release(&obj->pool->lock);
-    atomic_fetch_add(&tp_live_objects, 1);
-    if (obj->group)
-        tp_group_add(obj->group, obj);
     return ERROR_SUCCESS;
+}
+
+/*
+ * Joins the pool, queues the only callback and lets go of the handle nobody
+ * holds, in one hold of P: the simple-callback path is the hot one of
+ * TrySubmitThreadpoolCallback and QueueUserWorkItem.
+ */
+void tp_simple_start(struct tp_object *obj)
+{
+    struct tp_pool *pool = obj->pool;
+    enum tp_dispatch action;
+
+    TP_ASSERT(obj->type == TP_OBJECT_SIMPLE);
+    os_lock_acquire(&pool->lock);
+    TP_ASSERT(!pool->closed);
+    pool->objects++;
+    obj->refs--;
+    obj->closed = TRUE;
+    list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
+    obj->pending = 1;
+    pool->queued++;
+    action = tp_pool_dispatch_locked(pool);
+    os_lock_release(&pool->lock);
+    tp_pool_dispatch_finish(pool, action);
 }
 
 void tp_object_submit(struct tp_object *obj, LONG count)
@@ -153,6 +180,28 @@ void tp_object_close(struct tp_object *obj)
     if (obj->group && tp_group_remove(obj->group, obj))
         tp_object_unref(obj);
     tp_object_unref(obj);
+}
+
+/*
+ * The worker's way to destroy an object whose callback it just ran, without
+ * dropping P more than needed: its pool cannot finish meanwhile, since the
+ * worker itself is one of the pool's threads.
+ * Locking: P (dropped only around the RaceDll release).
+ */
+void tp_object_destroy_by_worker_locked(struct tp_object *obj)
+{
+    struct tp_pool *pool = obj->pool;
+    HMODULE race_dll = obj->race_dll;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    TP_ASSERT(!tp_pool_object_left_locked(pool));
+    free(obj);
+    atomic_fetch_sub(&tp_live_objects, 1);
+    if (race_dll) {
+        os_lock_release(&pool->lock);
+        os_library_free(race_dll);
+        os_lock_acquire(&pool->lock);
+    }
 }
 
 void tp_object_destroy(struct tp_object *obj)

@@ -142,6 +142,8 @@ struct tp_object {
 /* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER. */
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
+/* Queues the one callback of a new simple object and drops its handle. */
+void tp_simple_start(struct tp_object *obj);
 /* Queues count callbacks.  Cannot fail, does not allocate.  Without locks. */
 void tp_object_submit(struct tp_object *obj, LONG count);
 /* Drops queued callbacks; returns how many.  Locking: P. */
@@ -159,6 +161,8 @@ void tp_object_unref(struct tp_object *obj);
 BOOL tp_object_finished_locked(struct tp_object *obj);
 /* Frees obj and, when it was the last of a closed pool, the pool.  Without P. */
 void tp_object_destroy(struct tp_object *obj);
+/* The same from a worker of obj's pool, which cannot finish.  Locking: P. */
+void tp_object_destroy_by_worker_locked(struct tp_object *obj);
 /* Wakes drainers of obj if its counts allow.  Locking: P. */
 void tp_object_wake_drainers_locked(struct tp_object *obj);
 

@@ -68,8 +68,7 @@ DWORD tp_simple_submit(tp_invoke_fn invoke, void *callback, void *userdata,
     if ((err = object_create(TP_OBJECT_SIMPLE, invoke, callback, userdata, env, &simple))
         != ERROR_SUCCESS)
         return err;
-    tp_object_submit(&simple->obj, 1);
-    tp_object_unref(&simple->obj);
+    tp_simple_start(&simple->obj);
     return ERROR_SUCCESS;
 }
 

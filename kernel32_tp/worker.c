@@ -154,12 +154,8 @@ static void worker_main(void *arg)
     os_lock_acquire(&pool->lock);
     for (;;) {
         if ((obj = worker_dequeue_locked(pool))) {
-            if (worker_run_locked(&worker, obj)) {
-                /* Destroying may free the pool's last object: not under P. */
-                os_lock_release(&pool->lock);
-                tp_object_destroy(obj);
-                os_lock_acquire(&pool->lock);
-            }
+            if (worker_run_locked(&worker, obj))
+                tp_object_destroy_by_worker_locked(obj);
             continue;
         }
         if (pool->closed && pool->objects == 0)

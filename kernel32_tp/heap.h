@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * An intrusive binary min-heap keyed by a 64-bit value (the timer service's
+ * deadlines).  The array holds (key, node) pairs so that sifting compares
+ * keys without touching the nodes; each node remembers its position, so any
+ * node can be removed in O(log n).
+ *
+ * The heap never allocates on insert: tp_heap_reserve() grows the array
+ * ahead of time (when an object that may be inserted is created), so that
+ * inserting cannot fail.  No locking of its own: the owner's lock covers it.
+ */
+#ifndef KERNEL32_TP_HEAP_H
+#define KERNEL32_TP_HEAP_H
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#define TP_HEAP_ABSENT ((size_t)-1)
+
+struct tp_heap_node {
+    size_t index;                   /* position in the heap, TP_HEAP_ABSENT when not in it */
+};
+
+struct tp_heap_entry {
+    unsigned long long key;
+    struct tp_heap_node *node;
+};
+
+struct tp_heap {
+    struct tp_heap_entry *entries;
+    size_t count;
+    size_t capacity;
+};
+
+static inline void tp_heap_init(struct tp_heap *heap)
+{
+    heap->entries = NULL;
+    heap->count = 0;
+    heap->capacity = 0;
+}
+
+static inline void tp_heap_node_init(struct tp_heap_node *node)
+{
+    node->index = TP_HEAP_ABSENT;
+}
+
+static inline int tp_heap_node_queued(const struct tp_heap_node *node)
+{
+    return node->index != TP_HEAP_ABSENT;
+}
+
+/* Makes room for capacity entries.  Returns 0 on success, -1 when out of memory. */
+static inline int tp_heap_reserve(struct tp_heap *heap, size_t capacity)
+{
+    struct tp_heap_entry *entries;
+    size_t new_capacity = heap->capacity ? heap->capacity : 16;
+
+    if (capacity <= heap->capacity)
+        return 0;
+    while (new_capacity < capacity)
+        new_capacity *= 2;
+    if (!(entries = realloc(heap->entries, new_capacity * sizeof(*entries))))
+        return -1;
+    heap->entries = entries;
+    heap->capacity = new_capacity;
+    return 0;
+}
+
+/* Gives memory back when at most a quarter of the array is needed.  Cannot fail. */
+static inline void tp_heap_shrink(struct tp_heap *heap, size_t needed)
+{
+    struct tp_heap_entry *entries;
+    size_t new_capacity = heap->capacity;
+
+    while (new_capacity > 64 && needed <= new_capacity / 4)
+        new_capacity /= 2;
+    if (new_capacity == heap->capacity || new_capacity < heap->count)
+        return;
+    /* A failed shrink keeps the larger array, which is still correct. */
+    if ((entries = realloc(heap->entries, new_capacity * sizeof(*entries)))) {
+        heap->entries = entries;
+        heap->capacity = new_capacity;
+    }
+}
+
+static inline void tp_heap_free(struct tp_heap *heap)
+{
+    free(heap->entries);
+    tp_heap_init(heap);
+}
+
+static inline void tp_heap_place(struct tp_heap *heap, size_t i, struct tp_heap_entry entry)
+{
+    heap->entries[i] = entry;
+    entry.node->index = i;
+}
+
+static inline void tp_heap_sift_up(struct tp_heap *heap, size_t i, struct tp_heap_entry entry)
+{
+    size_t parent;
+
+    while (i > 0) {
+        parent = (i - 1) / 2;
+        if (heap->entries[parent].key <= entry.key)
+            break;
+        tp_heap_place(heap, i, heap->entries[parent]);
+        i = parent;
+    }
+    tp_heap_place(heap, i, entry);
+}
+
+static inline void tp_heap_sift_down(struct tp_heap *heap, size_t i, struct tp_heap_entry entry)
+{
+    size_t child;
+
+    for (;;) {
+        child = 2 * i + 1;
+        if (child >= heap->count)
+            break;
+        if (child + 1 < heap->count && heap->entries[child + 1].key < heap->entries[child].key)
+            child++;
+        if (entry.key <= heap->entries[child].key)
+            break;
+        tp_heap_place(heap, i, heap->entries[child]);
+        i = child;
+    }
+    tp_heap_place(heap, i, entry);
+}
+
+/* Inserts node (not in any heap) with key.  The caller reserved room for it. */
+static inline void tp_heap_insert(struct tp_heap *heap, struct tp_heap_node *node,
+                                  unsigned long long key)
+{
+    struct tp_heap_entry entry;
+
+    entry.key = key;
+    entry.node = node;
+    tp_heap_sift_up(heap, heap->count++, entry);
+}
+
+/* Removes node, which is in heap. */
+static inline void tp_heap_remove(struct tp_heap *heap, struct tp_heap_node *node)
+{
+    size_t i = node->index;
+    struct tp_heap_entry last;
+
+    node->index = TP_HEAP_ABSENT;
+    last = heap->entries[--heap->count];
+    if (i == heap->count)
+        return;
+    /* The last entry fills the hole, then moves whichever way its key says. */
+    if (i > 0 && last.key < heap->entries[(i - 1) / 2].key)
+        tp_heap_sift_up(heap, i, last);
+    else
+        tp_heap_sift_down(heap, i, last);
+}
+
+/* The entry with the smallest key, or NULL when the heap is empty. */
+static inline const struct tp_heap_entry *tp_heap_top(const struct tp_heap *heap)
+{
+    return heap->count ? &heap->entries[0] : NULL;
+}
+
+#endif

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to the Linux handle layer (kernel32_tp/linux/handle_table.c,
+ * sync_*.c, critical_section.c, win_thread.c, module.c): the kernel object,
+ * the handle table, the waiter that waits are made of, and the per-thread
+ * record.  See docs/handles.md for the design.  Nothing here knows about
+ * pools.
+ *
+ * Locking key of the handle layer
+ *   (c) constant after creation       (a) atomic, __atomic builtins only
+ *   (O) obj->lock of the object the field belongs to (or, for a wait link,
+ *       of the object whose list it is on)
+ *   (S) a stripe lock of the handle table   (F) the table's free-list lock
+ *   (N) the name-table lock            (T) ts->lock of a thread record
+ *   (X) private to one thread
+ * Lock order: N -> O -> T, and S, F innermost.  Several O locks are taken
+ * in ascending address order only (handle_objects_lock_all); a signaller
+ * that holds one O lock takes others with trylock only.  No lock is held
+ * while user code runs; a waiter's wake function runs under an O lock and
+ * must take leaf locks only.
+ */
+#ifndef KERNEL32_TP_LINUX_HANDLE_H
+#define KERNEL32_TP_LINUX_HANDLE_H
+
+#include <pthread.h>
+
+#include "os_linux.h"
+#include "list.h"
+
+/* ---- tracing (handle_table.c) -------------------------------------------- */
+
+/* KERNEL32_TP_TRACE=1: one line per export call, like the core's TRACE. */
+extern int handle_trace_enabled;    /* (c) after library start */
+void handle_trace_printf(const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#define HANDLE_TRACE(...) \
+    do { if (handle_trace_enabled) handle_trace_printf(__func__, __VA_ARGS__); } while (0)
+
+/* ---- kernel objects ------------------------------------------------------ */
+
+enum handle_type {
+    HANDLE_TYPE_ANY = 0,        /* for lookups: any type */
+    HANDLE_TYPE_PROCESS,
+    HANDLE_TYPE_THREAD,
+    HANDLE_TYPE_EVENT,
+    HANDLE_TYPE_SEMAPHORE,
+    HANDLE_TYPE_MUTEX,
+};
+
+/* What ops->ready says about an object for one waiter. */
+#define HANDLE_NOT_READY 0
+#define HANDLE_READY 1
+#define HANDLE_READY_ABANDONED 2    /* a mutex whose owner exited */
+
+struct handle_object;
+struct handle_waiter;
+
+struct handle_ops {
+    enum handle_type type;
+    /*
+     * Waitable types only (NULL: not waitable).  Whether a wait by waiter
+     * would be satisfied now; waiter NULL asks "for some waiter".
+     * Locking: obj->lock.  Returns: HANDLE_NOT_READY, HANDLE_READY or
+     * HANDLE_READY_ABANDONED.
+     */
+    int (*ready)(struct handle_object *obj, const struct handle_waiter *waiter);
+    /* Takes what a satisfied wait takes (an auto-reset event's signal, a
+     * semaphore's unit, a mutex's ownership).  Locking: obj->lock. */
+    void (*consume)(struct handle_object *obj, struct handle_waiter *waiter);
+    /* The last reference is gone: release what the object holds (not obj). */
+    void (*destroy)(struct handle_object *obj);
+};
+
+struct handle_object {
+    const struct handle_ops *ops;   /* (c) */
+    LONG refs;                      /* (a) handles, waits in progress, owners */
+    pthread_mutex_t lock;           /* the object lock, O */
+    struct list waiters;            /* (O) struct handle_wait_link.entry, FIFO */
+    char *name;                     /* (c) UTF-8, NULL when unnamed */
+    struct list name_entry;         /* (N) in the name table while named handles exist */
+    LONG name_handles;              /* (N) open handles of a named object */
+};
+
+/* refs = 1 (the caller's); obj is embedded first in a calloc'ed struct. */
+void handle_object_init(struct handle_object *obj, const struct handle_ops *ops);
+void handle_object_ref(struct handle_object *obj);
+/* Drops a reference; the last one calls ops->destroy and frees obj. */
+void handle_object_unref(struct handle_object *obj);
+
+/* ---- the handle table (handle_table.c) ---------------------------------- */
+
+/*
+ * A new handle for obj, which gets one more reference.  For a named object
+ * the caller has already counted the handle (handle_name_handle_opened).
+ * ERROR_NO_SYSTEM_RESOURCES when the table is full, ERROR_NOT_ENOUGH_MEMORY.
+ */
+DWORD handle_alloc(struct handle_object *obj, HANDLE *handle);
+/*
+ * The object behind handle (or a pseudo-handle) with one more reference,
+ * which the caller drops with handle_object_unref.
+ * ERROR_INVALID_HANDLE when handle is not open or not of type.
+ */
+DWORD handle_lookup(HANDLE handle, enum handle_type type, struct handle_object **obj);
+/* ERROR_INVALID_HANDLE when handle is not open (pseudo-handles succeed).
+ * Uncounts a named object's handle. */
+DWORD handle_close(HANDLE handle);
+/* The process object (never signalled: the process runs). */
+struct handle_object *handle_process_object(void);
+
+/* ---- names (sync_objects.c) --------------------------------------------- */
+
+/* A handle to a named object was opened / closed (the table calls these). */
+void handle_name_handle_opened(struct handle_object *obj);
+void handle_name_handle_closed(struct handle_object *obj);
+
+/* ---- waits (sync_wait.c) ------------------------------------------------- */
+
+/* waiter->state: a WAIT_* result once satisfied, or one of these. */
+#define HANDLE_WAIT_PENDING 0x100u  /* linked and waiting */
+#define HANDLE_WAIT_KICKED 0x101u   /* wait-all: an object changed, re-evaluate */
+#define HANDLE_WAIT_CANCELLED WAIT_TIMEOUT
+
+/* One object of a wait: the node on the object's list of waiters. */
+struct handle_wait_link {
+    struct list entry;              /* (O) on obj->waiters while linked */
+    struct handle_waiter *waiter;   /* (c) */
+    struct handle_object *obj;      /* (c) the caller holds a reference */
+    DWORD index;                    /* (c) position in the wait */
+};
+
+/*
+ * A wait on 1..MAXIMUM_WAIT_OBJECTS objects.  Either a sleeping thread
+ * (WaitFor*) or any other party that wants to be called back when an object
+ * is handed to it: wake() is called by the signalling thread, with the lock
+ * of the satisfying object held, after the object was consumed for this
+ * waiter; it must not block nor call back into the handle layer.  After
+ * wake() returns the signaller never touches the waiter again, except that
+ * links still on other objects' lists are removed by handle_waiter_finish().
+ * Wait-all waiters must be threads (they re-evaluate themselves when kicked).
+ */
+struct handle_waiter {
+    unsigned int state;             /* (a) futex word: see HANDLE_WAIT_* */
+    void (*wake)(struct handle_waiter *waiter);     /* (c) */
+    void *context;                  /* (c) for wake() */
+    DWORD tid;                      /* (c) a mutex is given to this thread */
+    struct handle_thread *ts;       /* (c) records owned mutexes; NULL: not tracked */
+    BOOL wait_all;                  /* (c) */
+    DWORD count;                    /* (c) */
+    struct handle_wait_link *links; /* (c) count links; links[i].obj set by the caller */
+    DWORD linked_upto;              /* (X) links[0..linked_upto) may be linked */
+};
+
+/*
+ * Starts a wait: satisfies it at once when it can (lowest index first for
+ * wait-any), else links it to its objects when may_block, else cancels it.
+ * Returns the WAIT_* result, HANDLE_WAIT_CANCELLED, or HANDLE_WAIT_PENDING.
+ * Whatever it returns, call handle_waiter_finish() when done.
+ */
+DWORD handle_waiter_start(struct handle_waiter *waiter, BOOL may_block);
+/* Wait-all, state HANDLE_WAIT_KICKED: check again under all the locks. */
+void handle_waiter_reevaluate(struct handle_waiter *waiter);
+/* Stops a pending wait; returns its result if it was satisfied meanwhile. */
+DWORD handle_waiter_cancel(struct handle_waiter *waiter);
+/* Unlinks what is still linked.  Takes the objects' locks one at a time. */
+void handle_waiter_finish(struct handle_waiter *waiter);
+/*
+ * Hands obj to its waiters, in FIFO order, while it is ready for them.
+ * Call after any change that may make obj ready.  Locking: obj->lock.
+ */
+void handle_object_wake_locked(struct handle_object *obj);
+
+/* The calling thread waits: WAIT_* or, with ERROR_* in *err, WAIT_FAILED. */
+DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
+                          DWORD timeout_ms, DWORD *err);
+/* Sleeps timeout_ms (INFINITE: forever); 0 only yields. */
+void handle_sleep(DWORD timeout_ms);
+
+/* Futexes (private to the process). */
+void handle_futex_wake(unsigned int *addr, int count);
+/* Sleeps while *addr == expected; deadline_ns monotonic, 0 = none.
+ * FALSE when the deadline passed. */
+BOOL handle_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns);
+
+/* ---- threads (win_thread.c) ---------------------------------------------- */
+
+/*
+ * The calling thread's record, created on first use; its exit hook (a
+ * pthread key destructor) abandons the mutexes it owns and signals its
+ * thread object.  Exists for any pthread, not only CreateThread's.
+ */
+struct handle_thread {
+    pthread_mutex_t lock;           /* T */
+    struct list owned_mutexes;      /* (T) struct handle_mutex.owned_entry */
+    struct handle_object *self;     /* (X) this thread's thread object, or NULL */
+    DWORD exit_code;                /* (X) for self, set by ExitThread/return */
+    DWORD tid;                      /* (c) */
+    BOOL registered;                /* (X) the exit hook is armed */
+};
+struct handle_thread *handle_thread_current(void);
+/* The current thread's object (GetCurrentThread()), with a reference; NULL
+ * on ERROR_NOT_ENOUGH_MEMORY. */
+struct handle_object *handle_thread_self_object(void);
+
+/* ---- mutexes (sync_objects.c) -------------------------------------------- */
+
+/* ts's thread ends: every mutex it owns becomes abandoned. */
+void handle_mutex_abandon_all(struct handle_thread *ts);
+
+/* ---- strings (wide_string.c) --------------------------------------------- */
+
+/*
+ * UTF-16 (unpaired surrogates kept, as WTF-8) to a malloc'ed UTF-8 string.
+ * NULL in, NULL out.  ERROR_NOT_ENOUGH_MEMORY.
+ */
+DWORD handle_utf8_from_utf16(const WCHAR *str, char **utf8);
+
+#endif

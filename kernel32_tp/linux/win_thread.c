@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Linux handle layer: Win32 threads.  The per-thread record (owned mutexes,
+ * the thread's own object) and its exit hook, thread objects (waitable,
+ * signalled when the thread has ended), CreateThread, ExitThread,
+ * GetExitCodeThread and the current-thread queries.
+ *
+ * Any pthread gets a record on first use; a pthread key destructor runs
+ * when it ends (by returning or by ExitThread/pthread_exit): it abandons
+ * the mutexes the thread still owns, then signals its thread object, so
+ * whoever waits for the thread sees the mutexes abandoned.  CreateThread
+ * uses pthreads directly (not os_thread_start): it needs the exit code and
+ * the end of the thread.
+ *
+ * Locks: obj->lock of a thread object (O); a record's lock (T) is taken by
+ * sync_objects.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "handle.h"
+
+struct win_thread {
+    struct handle_object obj;       /* (c) first */
+    BOOL exited;                    /* (O) */
+    DWORD exit_code;                /* (O) valid once exited */
+    unsigned int tid;               /* (a) 0 until the thread runs; a futex word */
+};
+
+static struct win_thread *impl_from_thread(struct handle_object *obj)
+{
+    return (struct win_thread *)obj;
+}
+
+static int thread_ready(struct handle_object *obj, const struct handle_waiter *waiter)
+{
+    (void)waiter;
+    return impl_from_thread(obj)->exited ? HANDLE_READY : HANDLE_NOT_READY;
+}
+
+static void thread_consume(struct handle_object *obj, struct handle_waiter *waiter)
+{
+    (void)obj;      /* an ended thread stays signalled */
+    (void)waiter;
+}
+
+static const struct handle_ops thread_ops = {
+    .type = HANDLE_TYPE_THREAD,
+    .ready = thread_ready,
+    .consume = thread_consume,
+};
+
+static struct win_thread *thread_object_new(DWORD tid)
+{
+    struct win_thread *thread = calloc(1, sizeof(*thread));
+
+    if (!thread)
+        return NULL;
+    handle_object_init(&thread->obj, &thread_ops);
+    thread->tid = tid;
+    return thread;
+}
+
+/* ---- the per-thread record ------------------------------------------------ */
+
+static pthread_key_t record_key;
+static pthread_once_t record_key_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct handle_thread record;      /* (X) */
+static _Thread_local BOOL record_initialized;          /* (X) */
+
+static void thread_exit_hook(void *arg);
+
+static void record_key_create(void)
+{
+    if (pthread_key_create(&record_key, thread_exit_hook))
+        os_panic("pthread_key_create failed");
+}
+
+struct handle_thread *handle_thread_current(void)
+{
+    struct handle_thread *ts = &record;
+
+    if (!ts->registered) {
+        if (!record_initialized) {
+            if (pthread_mutex_init(&ts->lock, NULL))
+                os_panic("pthread_mutex_init failed");
+            list_init(&ts->owned_mutexes);
+            ts->tid = os_thread_current_id();
+            record_initialized = TRUE;
+        }
+        pthread_once(&record_key_once, record_key_create);
+        /* Without the key the hook cannot run at the end: CreateThread's
+         * threads then run it themselves (see thread_main, ExitThread). */
+        ts->registered = pthread_setspecific(record_key, ts) == 0;
+    }
+    return ts;
+}
+
+/* The thread ends: it abandons its mutexes, then its object is signalled. */
+static void thread_exit_hook(void *arg)
+{
+    struct handle_thread *ts = arg;
+    struct handle_object *self = ts->self;
+
+    ts->registered = FALSE;     /* a later use during exit registers again */
+    handle_mutex_abandon_all(ts);
+    if (self) {
+        ts->self = NULL;
+        pthread_mutex_lock(&self->lock);
+        impl_from_thread(self)->exited = TRUE;
+        impl_from_thread(self)->exit_code = ts->exit_code;
+        if (!list_empty(&self->waiters))
+            handle_object_wake_locked(self);
+        pthread_mutex_unlock(&self->lock);
+        handle_object_unref(self);
+    }
+}
+
+struct handle_object *handle_thread_self_object(void)
+{
+    struct handle_thread *ts = handle_thread_current();
+    struct win_thread *thread;
+
+    if (!ts->self) {
+        /* A thread CreateThread did not start: its exit code is 0 unless it
+         * calls ExitThread. */
+        if (!(thread = thread_object_new(ts->tid)))
+            return NULL;
+        ts->self = &thread->obj;    /* the record's reference */
+    }
+    handle_object_ref(ts->self);
+    return ts->self;
+}
+
+/* ---- CreateThread ---------------------------------------------------------- */
+
+struct thread_start {
+    LPTHREAD_START_ROUTINE fn;
+    void *arg;
+    struct win_thread *thread;      /* the new thread's reference */
+};
+
+static void *thread_main(void *param)
+{
+    struct thread_start start = *(struct thread_start *)param;
+    struct handle_thread *ts = handle_thread_current();
+
+    free(param);
+    ts->self = &start.thread->obj;
+    ts->exit_code = 0;
+    __atomic_store_n(&start.thread->tid, ts->tid, __ATOMIC_RELEASE);
+    handle_futex_wake(&start.thread->tid, INT_MAX);
+    ts->exit_code = start.fn(start.arg);
+    if (!ts->registered)
+        thread_exit_hook(ts);
+    return NULL;
+}
+
+/* pthread's stack size for CreateThread's: like Windows, a commit size is
+ * never less than the usual 1 MiB reserve; 64 KiB granularity. */
+static size_t thread_stack_size(SIZE_T stack_size, DWORD flags)
+{
+    size_t size = stack_size;
+
+    if (!(flags & STACK_SIZE_PARAM_IS_A_RESERVATION) && size < 0x100000)
+        size = 0x100000;
+    if (size < (size_t)PTHREAD_STACK_MIN)
+        size = (size_t)PTHREAD_STACK_MIN;
+    return (size + 0xffff) & ~(size_t)0xffff;
+}
+
+static DWORD thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *arg, DWORD flags,
+                           HANDLE *handle, DWORD *tid)
+{
+    struct thread_start *start;
+    struct win_thread *thread;
+    pthread_attr_t attr;
+    pthread_t pthread;
+    DWORD err;
+    int ret;
+
+    if (!fn)
+        return ERROR_INVALID_PARAMETER;
+    /* There is no ResumeThread here to start a suspended thread later. */
+    if (flags & CREATE_SUSPENDED)
+        return ERROR_NOT_SUPPORTED;
+    if (!(thread = thread_object_new(0)))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if (!(start = malloc(sizeof(*start)))) {
+        err = ERROR_NOT_ENOUGH_MEMORY;
+        goto fail_start;
+    }
+    if ((err = handle_alloc(&thread->obj, handle)) != ERROR_SUCCESS)
+        goto fail_handle;
+    start->fn = fn;
+    start->arg = arg;
+    start->thread = thread;
+    handle_object_ref(&thread->obj);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (stack_size)
+        pthread_attr_setstacksize(&attr, thread_stack_size(stack_size, flags));
+    ret = pthread_create(&pthread, &attr, thread_main, start);
+    pthread_attr_destroy(&attr);
+    if (ret) {
+        err = ret == EAGAIN ? ERROR_NOT_ENOUGH_MEMORY : os_error_from_errno(ret);
+        handle_object_unref(&thread->obj);
+        handle_close(*handle);
+        goto fail_handle;
+    }
+    if (tid) {
+        /* The id is the kernel's thread id, known once the thread runs. */
+        while (!(*tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+            handle_futex_wait(&thread->tid, 0, 0);
+    }
+    handle_object_unref(&thread->obj);
+    return ERROR_SUCCESS;
+
+fail_handle:
+    free(start);
+fail_start:
+    handle_object_unref(&thread->obj);
+    return err;
+}
+
+/***********************************************************************
+ *           CreateThread   (kernel32_tp.@)
+ *
+ * CREATE_SUSPENDED is refused with ERROR_NOT_SUPPORTED (no ResumeThread on
+ * Linux).  Security attributes are ignored.
+ */
+HANDLE WINAPI CreateThread(SECURITY_ATTRIBUTES *sa, SIZE_T stack_size,
+                           LPTHREAD_START_ROUTINE fn, void *arg, DWORD flags, DWORD *tid)
+{
+    HANDLE handle = NULL;
+    DWORD err;
+
+    HANDLE_TRACE("%p %zu %p %p %#x %p", (void *)sa, (size_t)stack_size, (void *)fn, arg,
+                 (unsigned int)flags, (void *)tid);
+    if ((err = thread_create(stack_size, fn, arg, flags, &handle, tid)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return handle;
+}
+
+/***********************************************************************
+ *           ExitThread   (kernel32_tp.@)
+ */
+VOID WINAPI ExitThread(DWORD code)
+{
+    struct handle_thread *ts = handle_thread_current();
+
+    HANDLE_TRACE("%u", (unsigned int)code);
+    ts->exit_code = code;
+    if (!ts->registered)
+        thread_exit_hook(ts);
+    pthread_exit(NULL);
+}
+
+/***********************************************************************
+ *           GetExitCodeThread   (kernel32_tp.@)
+ */
+BOOL WINAPI GetExitCodeThread(HANDLE handle, DWORD *code)
+{
+    struct handle_object *obj;
+    struct win_thread *thread;
+    DWORD err;
+
+    HANDLE_TRACE("%p %p", handle, (void *)code);
+    if ((err = handle_lookup(handle, HANDLE_TYPE_THREAD, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    if (!code) {
+        handle_object_unref(obj);
+        os_set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
+    thread = impl_from_thread(obj);
+    pthread_mutex_lock(&obj->lock);
+    *code = thread->exited ? thread->exit_code : STILL_ACTIVE;
+    pthread_mutex_unlock(&obj->lock);
+    handle_object_unref(obj);
+    return TRUE;
+}
+
+/***********************************************************************
+ *           GetCurrentThread   (kernel32_tp.@)
+ */
+HANDLE WINAPI GetCurrentThread(void)
+{
+    return (HANDLE)~(ULONG_PTR)1;
+}
+
+/***********************************************************************
+ *           GetCurrentThreadId   (kernel32_tp.@)
+ */
+DWORD WINAPI GetCurrentThreadId(void)
+{
+    return os_thread_current_id();
+}
