@@ -448,7 +448,7 @@ static void pool_chain_posted_by_callbacks_completes(void **state)
  */
 static void pool_chain_posted_up_front_completes(void **state)
 {
-    TODO_REF("Wine adds no thread while callbacks block: completes only if submits outrun workers")
+    TODO_REF("Wine adds no thread while callbacks block: timing-dependent")
     run_chain(state, FALSE);
 }
 
