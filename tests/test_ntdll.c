@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ntdll's Tp* names: the same objects as the kernel32 calls, with NTSTATUS
+ * results instead of the last error.  Error statuses are the ones Windows
+ * returns (STATUS_INVALID_PARAMETER for bad arguments and environments,
+ * STATUS_TOO_MANY_THREADS from TpCallbackMayRunLong at the maximum).
+ */
+#include <stdlib.h>
+
+#include "helper.h"
+#include "ntdll_tp.h"
+
+#define assert_status(status, expected) \
+    assert_int_equal((DWORD)(status), (DWORD)(expected))
+
+/* ---- shared state ------------------------------------------------------------ */
+
+struct nt_ctx {
+    struct probe probe;
+    struct gate gate;
+    HANDLE started;
+    HANDLE event;
+    HANDLE sem;
+    HANDLE mutex;
+    CRITICAL_SECTION cs;
+    const char *module_path;
+    BOOL block;
+    BOOL disassociate;
+    LONG may_run_long;           /* TpCallbackMayRunLong's status */
+    volatile LONG started_count;
+    volatile LONG done;
+};
+
+static struct nt_ctx *ctx_new(void)
+{
+    struct nt_ctx *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    gate_init(&c->gate);
+    c->started = CreateEventW(NULL, FALSE, FALSE, NULL);
+    c->event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    c->sem = CreateSemaphoreW(NULL, 0, 100, NULL);
+    c->mutex = CreateMutexW(NULL, FALSE, NULL);
+    assert_non_null(c->started);
+    assert_non_null(c->event);
+    assert_non_null(c->sem);
+    assert_non_null(c->mutex);
+    InitializeCriticalSection(&c->cs);
+    return c;
+}
+
+static void ctx_free(struct nt_ctx *c)
+{
+    gate_destroy(&c->gate);
+    CloseHandle(c->started);
+    CloseHandle(c->event);
+    CloseHandle(c->sem);
+    CloseHandle(c->mutex);
+    DeleteCriticalSection(&c->cs);
+    free(c);
+}
+
+static void nt_body(PTP_CALLBACK_INSTANCE inst, struct nt_ctx *c)
+{
+    PROBE_CHECK(&c->probe, inst != NULL);
+    if (c->disassociate)
+        TpDisassociateCallback(inst);
+    InterlockedIncrement(&c->started_count);
+    SetEvent(c->started);
+    if (c->block)
+        PROBE_CHECK(&c->probe, gate_pass(&c->gate));
+    probe_hit(&c->probe);
+    InterlockedIncrement(&c->done);
+}
+
+static void CALLBACK nt_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    (void)work;
+    nt_body(inst, ctx);
+}
+
+static void CALLBACK nt_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    nt_body(inst, ctx);
+}
+
+/* A private pool through TpAllocPool and a V3 environment naming it. */
+struct nt_pool {
+    PTP_POOL pool;
+    TP_CALLBACK_ENVIRON env;
+};
+
+static int nt_setup(void **state)
+{
+    struct nt_pool *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return -1;
+    if (TpAllocPool(&p->pool, NULL) != TP_TEST_STATUS_SUCCESS || !p->pool) {
+        free(p);
+        return -1;
+    }
+    InitializeThreadpoolEnvironment(&p->env);
+    SetThreadpoolCallbackPool(&p->env, p->pool);
+    *state = p;
+    return 0;
+}
+
+static int nt_teardown(void **state)
+{
+    struct nt_pool *p = *state;
+
+    TpReleasePool(p->pool);
+    DestroyThreadpoolEnvironment(&p->env);
+    free(p);
+    *state = NULL;
+    return 0;
+}
+
+static struct nt_pool *nt_pool_of(void **state)
+{
+    return *state;
+}
+
+#define NT_TEST(f) cmocka_unit_test_setup_teardown(f, nt_setup, nt_teardown)
+
+/* ---- pools --------------------------------------------------------------------- */
+
+static void ntdll_alloc_release_pool(void **state)
+{
+    PTP_POOL pool = NULL;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 5; i++) {
+        assert_status(TpAllocPool(&pool, NULL), TP_TEST_STATUS_SUCCESS);
+        assert_non_null(pool);
+        TpReleasePool(pool);
+    }
+}
+
+static void ntdll_pool_max_one_serializes(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+
+    c->block = TRUE;
+    TpSetPoolMaxThreads(p->pool, 1);
+    assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    helper_wait(c->started);
+    helper_wait_not(c->started, 100);
+    gate_open(&c->gate, 2);
+    assert_true(helper_wait_count(&c->done, 2));
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+}
+
+/* TpSetPoolMinThreads succeeds with STATUS_SUCCESS and creates the threads. */
+static void ntdll_pool_min_threads_success(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+    LONG status;
+    int i;
+
+    c->block = TRUE;
+    status = (LONG)TpSetPoolMinThreads(p->pool, 3);
+    assert_true(status >= 0);
+    TODO_REF("Wine returns TRUE, not STATUS_SUCCESS")
+    assert_status(status, TP_TEST_STATUS_SUCCESS);
+    for (i = 0; i < 3; i++)
+        assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_true(helper_wait_count(&c->started_count, 3));
+    gate_open(&c->gate, 3);
+    assert_true(helper_wait_count(&c->done, 3));
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+}
+
+static void ntdll_pool_stack_information(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    TP_POOL_STACK_INFORMATION info, out;
+
+    info.StackReserve = 512 * 1024;
+    info.StackCommit = 16 * 1024;
+    assert_status(TpSetPoolStackInformation(p->pool, &info), TP_TEST_STATUS_SUCCESS);
+    memset(&out, 0, sizeof(out));
+    assert_status(TpQueryPoolStackInformation(p->pool, &out), TP_TEST_STATUS_SUCCESS);
+    assert_int_equal(out.StackReserve, info.StackReserve);
+    assert_int_equal(out.StackCommit, info.StackCommit);
+    assert_status(TpSetPoolStackInformation(p->pool, NULL), TP_TEST_STATUS_INVALID_PARAMETER);
+    assert_status(TpQueryPoolStackInformation(p->pool, NULL), TP_TEST_STATUS_INVALID_PARAMETER);
+    TODO_REF("Wine dereferences a NULL pool")
+    assert_status(TpSetPoolStackInformation(NULL, &info), TP_TEST_STATUS_INVALID_PARAMETER);
+    TODO_REF("Wine dereferences a NULL pool")
+    assert_status(TpQueryPoolStackInformation(NULL, &out), TP_TEST_STATUS_INVALID_PARAMETER);
+}
+
+/* ---- work --------------------------------------------------------------------- */
+
+static void ntdll_work_post_wait_release(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+    PTP_WORK work = NULL;
+    int i;
+
+    assert_status(TpAllocWork(&work, nt_work_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_non_null(work);
+    for (i = 0; i < 3; i++)
+        TpPostWork(work);
+    TpWaitForWork(work, FALSE);
+    assert_int_equal(probe_hits(&c->probe), 3);
+    TpReleaseWork(work);
+    /* A NULL environment means the default pool. */
+    assert_status(TpAllocWork(&work, nt_work_cb, c, NULL), TP_TEST_STATUS_SUCCESS);
+    TpPostWork(work);
+    TpWaitForWork(work, FALSE);
+    assert_int_equal(probe_hits(&c->probe), 4);
+    TpReleaseWork(work);
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+}
+
+/* TpWaitForWork with cancel drops the callbacks still queued. */
+static void ntdll_wait_for_work_cancel_drops_pending(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *blocker = ctx_new(), *c = ctx_new();
+    PTP_WORK busy = NULL, work = NULL;
+    int i;
+
+    TpSetPoolMaxThreads(p->pool, 1);
+    blocker->block = TRUE;
+    assert_status(TpAllocWork(&busy, nt_work_cb, blocker, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_status(TpAllocWork(&work, nt_work_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    TpPostWork(busy);
+    helper_wait(blocker->started);
+    for (i = 0; i < 5; i++)
+        TpPostWork(work);
+    TpWaitForWork(work, TRUE);
+    gate_open(&blocker->gate, 1);
+    TpWaitForWork(busy, FALSE);
+    TpPostWork(work);
+    TpWaitForWork(work, FALSE);
+    assert_int_equal(probe_hits(&c->probe), 1);
+    TpReleaseWork(work);
+    TpReleaseWork(busy);
+    ctx_free(c);
+    ctx_free(blocker);
+}
+
+/* A bad priority is STATUS_INVALID_PARAMETER from both allocation calls. */
+static void ntdll_bad_priority_invalid_parameter(void **state)
+{
+    static struct probe never = PROBE_INIT;
+    struct nt_pool *p = nt_pool_of(state);
+    TP_CALLBACK_ENVIRON env = p->env;
+    PTP_WORK work = NULL;
+
+    env.CallbackPriority = (TP_CALLBACK_PRIORITY)10;
+    assert_status(TpSimpleTryPost(nt_simple_cb, &never, &env), TP_TEST_STATUS_INVALID_PARAMETER);
+    assert_status(TpAllocWork(&work, nt_work_cb, &never, &env), TP_TEST_STATUS_INVALID_PARAMETER);
+    assert_int_equal(probe_hits(&never), 0);
+}
+
+/* A bad version is STATUS_INVALID_PARAMETER (Windows 7 and later). */
+static void ntdll_bad_version_invalid_parameter(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    TP_CALLBACK_ENVIRON env = p->env;
+    struct nt_ctx *c = ctx_new();
+    LONG status;
+
+    env.Version = 9999;
+    status = TpSimpleTryPost(nt_simple_cb, c, &env);
+    TODO_REF("Wine accepts any environment version")
+    assert_status(status, TP_TEST_STATUS_INVALID_PARAMETER);
+    if (status == TP_TEST_STATUS_SUCCESS)
+        assert_true(helper_wait_count(&c->done, 1));
+    ctx_free(c);
+}
+
+/* ---- simple callbacks --------------------------------------------------------------- */
+
+static void ntdll_simple_try_post_runs(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+
+    assert_status(TpSimpleTryPost(nt_simple_cb, c, NULL), TP_TEST_STATUS_SUCCESS);
+    assert_true(helper_wait_count(&c->done, 1));
+    assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_true(helper_wait_count(&c->done, 2));
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+}
+
+/* ---- cleanup groups ------------------------------------------------------------------ */
+
+static volatile LONG cancel_calls;
+static PVOID cancel_object_ctx, cancel_cleanup_ctx;
+
+static void CALLBACK nt_cancel_cb(PVOID object_ctx, PVOID cleanup_ctx)
+{
+    cancel_object_ctx = object_ctx;
+    cancel_cleanup_ctx = cleanup_ctx;
+    InterlockedIncrement(&cancel_calls);
+}
+
+static void ntdll_cleanup_group_release_members(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *blocker = ctx_new(), *c = ctx_new();
+    PTP_CLEANUP_GROUP group = NULL;
+    TP_CALLBACK_ENVIRON env;
+    PTP_WORK busy = NULL, work = NULL;
+    int marker, i;
+
+    assert_status(TpAllocCleanupGroup(&group), TP_TEST_STATUS_SUCCESS);
+    assert_non_null(group);
+    env = p->env;
+    SetThreadpoolCallbackCleanupGroup(&env, group, nt_cancel_cb);
+
+    /* Without cancel: waits for the member's callbacks. */
+    assert_status(TpAllocWork(&work, nt_work_cb, c, &env), TP_TEST_STATUS_SUCCESS);
+    for (i = 0; i < 3; i++)
+        TpPostWork(work);
+    assert_status(TpSimpleTryPost(nt_simple_cb, c, &env), TP_TEST_STATUS_SUCCESS);
+    TpReleaseCleanupGroupMembers(group, FALSE, &marker);
+    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 4);
+    assert_int_equal(cancel_calls, 0);
+
+    /* With cancel: queued callbacks dropped, one cancel call per member. */
+    TpSetPoolMaxThreads(p->pool, 1);
+    blocker->block = TRUE;
+    assert_status(TpAllocWork(&busy, nt_work_cb, blocker, &p->env), TP_TEST_STATUS_SUCCESS);
+    TpPostWork(busy);
+    helper_wait(blocker->started);
+    assert_status(TpAllocWork(&work, nt_work_cb, c, &env), TP_TEST_STATUS_SUCCESS);
+    for (i = 0; i < 3; i++)
+        TpPostWork(work);
+    TpReleaseCleanupGroupMembers(group, TRUE, &marker);
+    assert_int_equal(cancel_calls, 1);
+    assert_ptr_equal(cancel_object_ctx, c);
+    assert_ptr_equal(cancel_cleanup_ctx, &marker);
+    gate_open(&blocker->gate, 1);
+    TpWaitForWork(busy, FALSE);
+    TpReleaseWork(busy);
+    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 4);
+    TpReleaseCleanupGroup(group);
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+    ctx_free(blocker);
+}
+
+/* ---- instance calls ------------------------------------------------------------------ */
+
+static void CALLBACK actions_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct nt_ctx *c = ctx;
+
+    EnterCriticalSection(&c->cs);
+    PROBE_CHECK(&c->probe, WaitForSingleObject(c->mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
+    TpCallbackLeaveCriticalSectionOnCompletion(inst, &c->cs);
+    TpCallbackReleaseMutexOnCompletion(inst, c->mutex);
+    TpCallbackReleaseSemaphoreOnCompletion(inst, c->sem, 2);
+    TpCallbackSetEventOnCompletion(inst, c->event);
+    Sleep(20);
+    InterlockedExchange(&c->done, 1);
+}
+
+/* The completion actions run after the callback has returned. */
+static void ntdll_callback_completion_actions(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+
+    assert_status(TpSimpleTryPost(actions_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    helper_wait(c->event);
+    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 1);
+    assert_true(TryEnterCriticalSection(&c->cs));
+    LeaveCriticalSection(&c->cs);
+    assert_int_equal(WaitForSingleObject(c->mutex, 0), WAIT_OBJECT_0);
+    assert_true(ReleaseMutex(c->mutex));
+    assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->sem, 0), WAIT_TIMEOUT);
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+}
+
+static void CALLBACK unload_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct nt_ctx *c = ctx;
+    HMODULE module = LoadLibraryA(c->module_path);
+
+    PROBE_CHECK(&c->probe, module != NULL);
+    if (module)
+        TpCallbackUnloadDllOnCompletion(inst, module);
+    InterlockedExchange(&c->done, 1);
+}
+
+static void ntdll_callback_unload_dll(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    const char *path = getenv("KERNEL32_TP_TEST_MODULE");
+    struct nt_ctx *c;
+    DWORD start;
+
+    if (!path || !*path)
+        skip();
+    c = ctx_new();
+    c->module_path = path;
+    assert_null(GetModuleHandleA(path));
+    assert_status(TpSimpleTryPost(unload_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_true(helper_wait_count(&c->done, 1));
+    start = GetTickCount();
+    while (GetModuleHandleA(path) && GetTickCount() - start < helper_timeout_ms())
+        Sleep(1);
+    assert_null(GetModuleHandleA(path));
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+}
+
+/* TpWaitForWork returns while a disassociated callback still runs. */
+static void ntdll_disassociate_callback(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+    PTP_WORK work = NULL;
+
+    c->block = TRUE;
+    c->disassociate = TRUE;
+    assert_status(TpAllocWork(&work, nt_work_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    TpPostWork(work);
+    helper_wait(c->started);
+    TpWaitForWork(work, FALSE);
+    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 0);
+    gate_open(&c->gate, 1);
+    assert_true(helper_wait_count(&c->done, 1));
+    TpReleaseWork(work);
+    probe_assert_clean(&c->probe);
+    ctx_free(c);
+}
+
+static void CALLBACK may_run_long_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct nt_ctx *c = ctx;
+
+    c->may_run_long = TpCallbackMayRunLong(inst);
+    InterlockedExchange(&c->done, 1);
+}
+
+/* With threads to spare, TpCallbackMayRunLong returns STATUS_SUCCESS. */
+static void ntdll_callback_may_run_long_success(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+
+    TpSetPoolMaxThreads(p->pool, 8);
+    assert_status(TpSimpleTryPost(may_run_long_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_true(helper_wait_count(&c->done, 1));
+    assert_status(c->may_run_long, TP_TEST_STATUS_SUCCESS);
+    ctx_free(c);
+}
+
+/* At the maximum (a one-thread pool), it returns STATUS_TOO_MANY_THREADS. */
+static void ntdll_callback_may_run_long_too_many_threads(void **state)
+{
+    struct nt_pool *p = nt_pool_of(state);
+    struct nt_ctx *c = ctx_new();
+
+    TpSetPoolMaxThreads(p->pool, 1);
+    assert_status(TpSimpleTryPost(may_run_long_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_true(helper_wait_count(&c->done, 1));
+    assert_status(c->may_run_long, TP_TEST_STATUS_TOO_MANY_THREADS);
+    ctx_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ntdll_alloc_release_pool),
+        NT_TEST(ntdll_pool_max_one_serializes),
+        NT_TEST(ntdll_pool_min_threads_success),
+        NT_TEST(ntdll_pool_stack_information),
+        NT_TEST(ntdll_work_post_wait_release),
+        NT_TEST(ntdll_wait_for_work_cancel_drops_pending),
+        NT_TEST(ntdll_bad_priority_invalid_parameter),
+        NT_TEST(ntdll_bad_version_invalid_parameter),
+        NT_TEST(ntdll_simple_try_post_runs),
+        NT_TEST(ntdll_cleanup_group_release_members),
+        NT_TEST(ntdll_callback_completion_actions),
+        NT_TEST(ntdll_callback_unload_dll),
+        NT_TEST(ntdll_disassociate_callback),
+        NT_TEST(ntdll_callback_may_run_long_success),
+        NT_TEST(ntdll_callback_may_run_long_too_many_threads),
+    };
+
+    return cmocka_run_group_tests_name("ntdll", tests, NULL, NULL);
+}
