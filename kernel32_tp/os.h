@@ -47,6 +47,8 @@ ULONGLONG os_clock_system_100ns(void);   /* FILETIME: UTC, 100 ns since 1601 */
  */
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size);
 DWORD os_thread_current_id(void);
+/* The stack a new thread gets by default: what a new pool reports. */
+void os_thread_default_stack(SIZE_T *reserve, SIZE_T *commit);
 unsigned int os_cpu_count(void);
 
 /*

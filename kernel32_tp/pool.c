@@ -33,6 +33,7 @@ static void pool_init(struct tp_pool *pool)
     for (i = 0; i < TP_PRIORITY_COUNT; i++)
         list_init(&pool->queue[i]);
     list_init(&pool->monitor_entry);
+    os_thread_default_stack(&pool->stack_reserve, &pool->stack_commit);
     pool->max_threads = TP_POOL_DEFAULT_MAX_THREADS;
     pool->min_threads = TP_POOL_DEFAULT_MIN_THREADS;
     if (!target_concurrency) {
@@ -300,9 +301,12 @@ BOOL WINAPI TpSetPoolMinThreads(TP_POOL *api, DWORD min_threads)
     return tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads) == ERROR_SUCCESS;
 }
 
-static DWORD pool_set_stack(struct tp_pool *pool, const TP_POOL_STACK_INFORMATION *info)
+/* The stack calls take no default pool: NULL is ERROR_INVALID_PARAMETER (test_pool.c). */
+static DWORD pool_set_stack(PTP_POOL api, const TP_POOL_STACK_INFORMATION *info)
 {
-    if (!info)
+    struct tp_pool *pool = (struct tp_pool *)api;
+
+    if (!pool || !info)
         return ERROR_INVALID_PARAMETER;
     os_lock_acquire(&pool->lock);
     pool->stack_reserve = info->StackReserve;
@@ -311,9 +315,11 @@ static DWORD pool_set_stack(struct tp_pool *pool, const TP_POOL_STACK_INFORMATIO
     return ERROR_SUCCESS;
 }
 
-static DWORD pool_query_stack(struct tp_pool *pool, TP_POOL_STACK_INFORMATION *info)
+static DWORD pool_query_stack(PTP_POOL api, TP_POOL_STACK_INFORMATION *info)
 {
-    if (!info)
+    struct tp_pool *pool = (struct tp_pool *)api;
+
+    if (!pool || !info)
         return ERROR_INVALID_PARAMETER;
     os_lock_acquire(&pool->lock);
     info->StackReserve = pool->stack_reserve;
@@ -330,7 +336,7 @@ BOOL WINAPI SetThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATI
     DWORD err;
 
     TRACE("%p %p\n", api, info);
-    if ((err = pool_set_stack(impl_from_TP_POOL(api), info)) != ERROR_SUCCESS) {
+    if ((err = pool_set_stack(api, info)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
     }
@@ -343,7 +349,7 @@ BOOL WINAPI SetThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATI
 NTSTATUS WINAPI TpSetPoolStackInformation(TP_POOL *api, TP_POOL_STACK_INFORMATION *info)
 {
     TRACE("%p %p\n", api, info);
-    return tp_status_from_error(pool_set_stack(impl_from_TP_POOL(api), info));
+    return tp_status_from_error(pool_set_stack(api, info));
 }
 
 /***********************************************************************
@@ -354,7 +360,7 @@ BOOL WINAPI QueryThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMA
     DWORD err;
 
     TRACE("%p %p\n", api, info);
-    if ((err = pool_query_stack(impl_from_TP_POOL(api), info)) != ERROR_SUCCESS) {
+    if ((err = pool_query_stack(api, info)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
     }
@@ -367,5 +373,5 @@ BOOL WINAPI QueryThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMA
 NTSTATUS WINAPI TpQueryPoolStackInformation(TP_POOL *api, TP_POOL_STACK_INFORMATION *info)
 {
     TRACE("%p %p\n", api, info);
-    return tp_status_from_error(pool_query_stack(impl_from_TP_POOL(api), info));
+    return tp_status_from_error(pool_query_stack(api, info));
 }

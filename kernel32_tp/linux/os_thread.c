@@ -235,3 +235,17 @@ void os_panic(const char *fmt, ...)
     fputc('\n', stderr);
     abort();
 }
+
+/* glibc's default for new threads; Linux commits stack pages on first touch. */
+void os_thread_default_stack(SIZE_T *reserve, SIZE_T *commit)
+{
+    pthread_attr_t attr;
+    size_t size = 0;
+
+    if (pthread_getattr_default_np(&attr) == 0) {
+        pthread_attr_getstacksize(&attr, &size);
+        pthread_attr_destroy(&attr);
+    }
+    *reserve = size ? size : 8u << 20;
+    *commit = (SIZE_T)sysconf(_SC_PAGESIZE);
+}
