@@ -88,6 +88,14 @@ void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *u
     list_move_all(&members, &group->members);
     os_lock_release(&group->lock);
 
+    /* Services (the timer service) stop queueing callbacks of every member
+     * first, so that the cancels and drains below see the last of them. */
+    for (entry = members.next; entry != &members; entry = entry->next) {
+        obj = LIST_ENTRY(entry, struct tp_object, group_entry);
+        if (obj->ops && obj->ops->shutdown)
+            obj->ops->shutdown(obj);
+    }
+
     if (cancel_pending) {
         for (entry = members.next; entry != &members; entry = entry->next) {
             obj = LIST_ENTRY(entry, struct tp_object, group_entry);

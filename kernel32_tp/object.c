@@ -170,6 +170,10 @@ void tp_object_unref(struct tp_object *obj)
 
 void tp_object_close(struct tp_object *obj)
 {
+    /* The kind's service (a timer's) stops queueing callbacks first: it
+     * must never find the object closed (tp_object_submit panics). */
+    if (obj->ops && obj->ops->shutdown)
+        obj->ops->shutdown(obj);
     os_lock_acquire(&obj->pool->lock);
     if (obj->closed)
         os_panic("thread-pool object %p closed twice (or after its cleanup group "
@@ -195,6 +199,12 @@ void tp_object_destroy_by_worker_locked(struct tp_object *obj)
 
     TP_ASSERT_LOCKED(&pool->lock);
     TP_ASSERT(!tp_pool_object_left_locked(pool));
+    if (obj->ops && obj->ops->destroy) {
+        /* Hooks run with no lock held; the worker keeps the pool alive. */
+        os_lock_release(&pool->lock);
+        obj->ops->destroy(obj);
+        os_lock_acquire(&pool->lock);
+    }
     free(obj);
     atomic_fetch_sub(&tp_live_objects, 1);
     if (race_dll) {
@@ -210,6 +220,8 @@ void tp_object_destroy(struct tp_object *obj)
     HMODULE race_dll = obj->race_dll;
     BOOL pool_finished;
 
+    if (obj->ops && obj->ops->destroy)
+        obj->ops->destroy(obj);
     free(obj);
     atomic_fetch_sub(&tp_live_objects, 1);
     if (race_dll)

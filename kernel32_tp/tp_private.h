@@ -8,8 +8,10 @@
  *   (c) constant after creation        (a) atomic, C11 atomics only
  *   (P) obj->pool->lock / pool->lock   (G) obj->group->lock / group->lock
  *   (M) the injection monitor's lock (monitor.c)
+ *   (Q) the timer service's lock (timer_service.c)
+ *   (T) the legacy timer queues' lock (timer_queue.c): taken alone
  *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> P -> M.  Never hold two pools' or two groups' locks.
+ * Lock order: G -> Q -> P -> M.  Never hold two pools' or two groups' locks.
  * No lock is held while user code runs (callbacks, finalization and cancel
  * callbacks, completion actions).
  */
@@ -21,6 +23,7 @@
 
 #include "os.h"
 #include "list.h"
+#include "heap.h"
 #include "kernel32_tp.h"
 
 /* ---- assertions and tracing (trace.c) ------------------------------------ */
@@ -115,11 +118,25 @@ struct tp_worker;
 /* Runs the object's own callback for one instance (work, simple, ...). */
 typedef void (*tp_invoke_fn)(struct tp_object *obj, struct tp_instance *inst);
 
+/*
+ * Hooks of an object kind that a service feeds (timers; waits and I/O
+ * later).  Both are called with no lock held.
+ *   shutdown: Close* or a group close is about to mark the object closed;
+ *             stop the service from queueing callbacks of it.  Runs once
+ *             per close (before the double-close check): must be idempotent.
+ *   destroy:  the object is about to be freed (tp_object_destroy).
+ */
+struct tp_object_ops {
+    void (*shutdown)(struct tp_object *obj);
+    void (*destroy)(struct tp_object *obj);
+};
+
 struct tp_object {
     enum tp_object_type type;           /* (c) */
     LONG refs;                          /* (P) the user's handle + group membership */
     struct tp_pool *pool;               /* (c) */
     tp_invoke_fn invoke;                /* (c) */
+    const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
     void *callback;                     /* (c) the user's callback, typed by invoke */
     void *userdata;                     /* (c) */
     PTP_SIMPLE_CALLBACK finalization;   /* (c) from the environment */
@@ -236,6 +253,40 @@ DWORD tp_work_create(PTP_WORK_CALLBACK callback, void *userdata, const TP_CALLBA
 DWORD tp_simple_submit(tp_invoke_fn invoke, void *callback, void *userdata,
                        const TP_CALLBACK_ENVIRON *env);
 
+/* ---- timers (timer.c, timer_service.c, timer_queue.c) --------------------- */
+
+struct tp_timer {
+    struct tp_object obj;           /* (c) first: see impl_from_TP_TIMER() */
+    struct tp_heap_node due_node;   /* (Q) in the service's due heap while armed */
+    struct tp_heap_node latest_node; /* (Q) in the service's latest heap while armed */
+    ULONGLONG due_ns;               /* (Q) next expiry, monotonic clock */
+    ULONGLONG period_ns;            /* (Q) 0: one-shot */
+    ULONGLONG window_ns;            /* (Q) how late an expiry may be */
+    BOOL set;                       /* (Q) last set with a due time, not NULL */
+    BOOL attached;                  /* (Q) known to the service: from creation to shutdown */
+};
+
+/* Allocates size bytes (a struct that begins with struct tp_timer), zeroed,
+ * as a timer object with the given invoke and hooks (ops->shutdown must call
+ * tp_timer_shutdown).  ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY. */
+DWORD tp_timer_create(size_t size, tp_invoke_fn invoke, const struct tp_object_ops *ops,
+                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env,
+                      struct tp_timer **out);
+/* The shutdown hook of every timer: leaves the timer service. */
+void tp_timer_shutdown(struct tp_object *obj);
+
+/* Makes room for one more timer and starts the service thread if needed.
+ * ERROR_NOT_ENOUGH_MEMORY, or the thread's error.  Takes Q. */
+DWORD tp_timer_service_attach(struct tp_timer *timer);
+/* Disarms the timer for good; later sets panic.  Takes Q.  Idempotent. */
+void tp_timer_service_detach(struct tp_timer *timer);
+/* Arms (due_100ns: FILETIME rules) or disarms (NULL) the timer; with
+ * only_if_armed, does nothing unless it is armed.  Returns whether it was
+ * armed.  Never allocates, cannot fail.  Takes Q, and P inside it. */
+BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD period_ms,
+                          DWORD window_ms, BOOL only_if_armed);
+BOOL tp_timer_service_is_set(struct tp_timer *timer);
+
 /* ---- debug counters (debug.c) ---------------------------------------------- */
 
 extern _Atomic LONG tp_live_objects;         /* (a) pools, groups, callback objects */
@@ -266,5 +317,7 @@ static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type
 
 #define impl_from_TP_WORK(api) \
     ((struct tp_work *)tp_object_checked((api), TP_OBJECT_WORK, __func__))
+#define impl_from_TP_TIMER(api) \
+    ((struct tp_timer *)tp_object_checked((api), TP_OBJECT_TIMER, __func__))
 
 #endif

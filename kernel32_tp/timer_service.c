@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The timer service: the one thread of the process that expires timers.
+ * Armed timers sit in two heaps on the monotonic clock, one keyed by due
+ * time and one by due time + window length (the latest moment the timer may
+ * fire).  The thread sleeps on an os_cond until the planned moment, then
+ * queues one callback of every timer that is due (tp_object_submit) and
+ * re-arms periodic timers from their previous due time, so that periods do
+ * not drift.  It never runs user code.
+ *
+ * Coalescing: a timer may fire anywhere in [due, due + window], never
+ * before its due time.  The plan is the latest due time among the timers
+ * due no later than the earliest "latest moment" of all armed timers: at
+ * that moment every one of them is due and none is late, so timers whose
+ * windows overlap fire together.
+ *
+ * Setting a timer never allocates: the heaps keep room for every timer
+ * that exists (tp_timer_service_attach, at creation).  The thread starts
+ * with the first timer and retires when no timer has existed for a while.
+ *
+ * Takes Q (the service lock), and P inside it when it queues callbacks.
+ */
+#include "tp_private.h"
+
+#define TP_NEVER (~0ull)
+
+/* How many heap entries the plan looks at before settling for the latest
+ * moment allowed (which is correct too, only less punctual). */
+#define TP_TIMER_PLAN_VISITS 64
+
+static struct {
+    struct os_lock lock;            /* Q */
+    struct os_cond cond;            /* (Q) the service thread sleeps here */
+    struct tp_heap due;             /* (Q) armed timers by due_ns */
+    struct tp_heap latest;          /* (Q) armed timers by due_ns + window_ns */
+    size_t timers;                  /* (Q) attached timers: the heaps have room for all */
+    ULONGLONG plan_ns;              /* (Q) when the thread fires next; may be early, never late */
+    ULONGLONG sleep_ns;             /* (Q) the deadline the thread sleeps until; 0 when awake */
+    BOOL running;                   /* (Q) the thread exists */
+} service;
+static _Atomic int service_state;   /* 0: not set up, 1: being set up, 2: ready */
+
+static void service_setup(void)
+{
+    int expected = 0;
+
+    if (atomic_load_explicit(&service_state, memory_order_acquire) == 2)
+        return;
+    if (atomic_compare_exchange_strong(&service_state, &expected, 1)) {
+        os_lock_init(&service.lock);
+        os_cond_init(&service.cond);
+        tp_heap_init(&service.due);
+        tp_heap_init(&service.latest);
+        service.plan_ns = TP_NEVER;
+        atomic_store_explicit(&service_state, 2, memory_order_release);
+    }
+    /* Another thread is setting it up: a few instructions, so spin. */
+    while (atomic_load_explicit(&service_state, memory_order_acquire) != 2)
+        ;
+}
+
+static ULONGLONG add_saturated(ULONGLONG a, ULONGLONG b)
+{
+    return a > TP_NEVER - b ? TP_NEVER : a + b;
+}
+
+static ULONGLONG mul_saturated(ULONGLONG a, ULONGLONG b)
+{
+    return b && a > TP_NEVER / b ? TP_NEVER : a * b;
+}
+
+/*
+ * FILETIME rule: negative = relative, in 100 ns, measured on the monotonic
+ * clock; positive = absolute system time, converted now; zero = now.
+ */
+static ULONGLONG timer_deadline_from_filetime(LONGLONG due_100ns, ULONGLONG now_ns)
+{
+    ULONGLONG system_100ns;
+
+    if (due_100ns < 0)
+        return add_saturated(now_ns, mul_saturated((ULONGLONG)-(due_100ns + 1) + 1, 100));
+    if (due_100ns == 0)
+        return now_ns;
+    system_100ns = os_clock_system_100ns();
+    if ((ULONGLONG)due_100ns <= system_100ns)
+        return now_ns;
+    return add_saturated(now_ns, mul_saturated((ULONGLONG)due_100ns - system_100ns, 100));
+}
+
+static struct tp_timer *timer_from_due_node(struct tp_heap_node *node)
+{
+    return (struct tp_timer *)((char *)node - offsetof(struct tp_timer, due_node));
+}
+
+/* Locking: Q. */
+static void timer_arm_locked(struct tp_timer *timer, ULONGLONG due_ns)
+{
+    TP_ASSERT_LOCKED(&service.lock);
+    timer->due_ns = due_ns;
+    tp_heap_insert(&service.due, &timer->due_node, due_ns);
+    tp_heap_insert(&service.latest, &timer->latest_node, add_saturated(due_ns, timer->window_ns));
+}
+
+/* Locking: Q. */
+static void timer_disarm_locked(struct tp_timer *timer)
+{
+    TP_ASSERT_LOCKED(&service.lock);
+    tp_heap_remove(&service.due, &timer->due_node);
+    tp_heap_remove(&service.latest, &timer->latest_node);
+}
+
+/*
+ * When to fire next: the latest due time not after "upper", the earliest
+ * moment by which some armed timer must fire.  Walks only the part of the
+ * due heap at or before upper, and at most TP_TIMER_PLAN_VISITS entries of
+ * it; past that, upper itself is the answer (every timer due by then fires
+ * then, none of them late).
+ * Locking: Q.
+ */
+static ULONGLONG service_plan_locked(void)
+{
+    size_t stack[TP_TIMER_PLAN_VISITS], depth = 0, visits = 0, i, child;
+    const struct tp_heap_entry *entries = service.due.entries;
+    ULONGLONG upper, plan;
+
+    TP_ASSERT_LOCKED(&service.lock);
+    if (!service.due.count)
+        return TP_NEVER;
+    upper = tp_heap_top(&service.latest)->key;
+    plan = entries[0].key;
+    if (plan >= upper)
+        return upper;
+    stack[depth++] = 0;
+    while (depth) {
+        i = stack[--depth];
+        if (++visits > TP_TIMER_PLAN_VISITS)
+            return upper;
+        if (entries[i].key > plan)
+            plan = entries[i].key;
+        for (child = 2 * i + 1; child <= 2 * i + 2 && child < service.due.count; child++) {
+            if (entries[child].key > upper)
+                continue;
+            if (depth == TP_TIMER_PLAN_VISITS)
+                return upper;
+            stack[depth++] = child;
+        }
+    }
+    return plan;
+}
+
+/*
+ * A timer was just armed: moves the plan if it must, and wakes the thread
+ * when the plan is now earlier than what it sleeps for.  A plan that moves
+ * later needs no wake-up: the thread rechecks the plan when it wakes.
+ * Locking: Q.
+ */
+static void service_armed_locked(struct tp_timer *timer)
+{
+    ULONGLONG upper = tp_heap_top(&service.latest)->key;
+
+    TP_ASSERT_LOCKED(&service.lock);
+    if (add_saturated(timer->due_ns, timer->window_ns) <= upper)
+        service.plan_ns = service_plan_locked();     /* it bounds the plan now */
+    else if (timer->due_ns <= upper && timer->due_ns > service.plan_ns)
+        service.plan_ns = timer->due_ns;             /* it joins the next batch */
+    if (service.plan_ns < service.sleep_ns)
+        os_cond_signal(&service.cond);
+}
+
+/*
+ * The next due time of a periodic timer: one period after the previous due
+ * time, so that periods do not drift.  When the service fell more than a
+ * period behind (a suspended machine), the missed expiries are skipped and
+ * the phase is kept, instead of firing a burst.
+ */
+static ULONGLONG timer_next_due(ULONGLONG due_ns, ULONGLONG period_ns, ULONGLONG now_ns)
+{
+    ULONGLONG next = add_saturated(due_ns, period_ns);
+
+    if (next > now_ns || next == TP_NEVER)
+        return next;
+    return add_saturated(next, mul_saturated((now_ns - next) / period_ns + 1, period_ns));
+}
+
+/*
+ * Queues a callback of every timer due by now_ns and re-arms the periodic
+ * ones.  Queueing takes P inside Q (the lock order) and never blocks.
+ * Locking: Q.
+ */
+static void service_fire_locked(ULONGLONG now_ns)
+{
+    const struct tp_heap_entry *top;
+    struct tp_timer *timer;
+
+    TP_ASSERT_LOCKED(&service.lock);
+    while ((top = tp_heap_top(&service.due)) && top->key <= now_ns) {
+        timer = timer_from_due_node(top->node);
+        timer_disarm_locked(timer);
+        if (timer->period_ns)
+            timer_arm_locked(timer, timer_next_due(timer->due_ns, timer->period_ns, now_ns));
+        /* A timer leaves the heaps (tp_timer_service_detach, under Q) before
+         * its object is marked closed, so this never sees a closed one. */
+        tp_object_submit(&timer->obj, 1);
+    }
+}
+
+static void service_main(void *arg)
+{
+    ULONGLONG now_ns;
+    BOOL timed_out;
+
+    (void)arg;
+    TRACE("timer service starts\n");
+    os_lock_acquire(&service.lock);
+    for (;;) {
+        now_ns = os_clock_monotonic_ns();
+        if (service.due.count && service.plan_ns <= now_ns) {
+            service_fire_locked(now_ns);
+            service.plan_ns = service_plan_locked();
+            continue;
+        }
+        if (!service.timers) {
+            /* No timer exists: retire unless one comes soon. */
+            service.sleep_ns = TP_NEVER;
+            timed_out = !os_cond_wait_until(&service.cond, &service.lock,
+                                            now_ns + (ULONGLONG)tp_worker_idle_timeout_ms()
+                                                     * 1000000ull);
+            service.sleep_ns = 0;
+            if (timed_out && !service.timers)
+                break;
+            continue;
+        }
+        service.sleep_ns = service.due.count ? service.plan_ns : TP_NEVER;
+        if (service.sleep_ns == TP_NEVER)
+            os_cond_wait(&service.cond, &service.lock);
+        else
+            os_cond_wait_until(&service.cond, &service.lock, service.sleep_ns);
+        service.sleep_ns = 0;
+    }
+    service.running = FALSE;
+    os_lock_release(&service.lock);
+    TRACE("timer service retires\n");
+}
+
+DWORD tp_timer_service_attach(struct tp_timer *timer)
+{
+    DWORD err = ERROR_SUCCESS;
+
+    service_setup();
+    tp_heap_node_init(&timer->due_node);
+    tp_heap_node_init(&timer->latest_node);
+    os_lock_acquire(&service.lock);
+    if (tp_heap_reserve(&service.due, service.timers + 1)
+        || tp_heap_reserve(&service.latest, service.timers + 1)) {
+        err = ERROR_NOT_ENOUGH_MEMORY;
+        goto done;
+    }
+    if (!service.running) {
+        /* os_thread_start does not block: fine under Q. */
+        if ((err = os_thread_start(service_main, NULL, 0)) != ERROR_SUCCESS)
+            goto done;
+        service.running = TRUE;
+    }
+    service.timers++;
+    timer->attached = TRUE;
+done:
+    os_lock_release(&service.lock);
+    return err;
+}
+
+void tp_timer_service_detach(struct tp_timer *timer)
+{
+    os_lock_acquire(&service.lock);
+    if (timer->attached) {
+        if (tp_heap_node_queued(&timer->due_node))
+            timer_disarm_locked(timer);
+        timer->attached = FALSE;
+        service.timers--;
+        tp_heap_shrink(&service.due, service.timers);
+        tp_heap_shrink(&service.latest, service.timers);
+        /* The plan may now be early: the thread wakes, finds nothing due
+         * and plans again.  With no timer left it starts its idle count. */
+        if (!service.timers)
+            os_cond_signal(&service.cond);
+    }
+    os_lock_release(&service.lock);
+}
+
+BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD period_ms,
+                          DWORD window_ms, BOOL only_if_armed)
+{
+    BOOL was_armed, fire_now = FALSE;
+    ULONGLONG now_ns, due_ns;
+
+    os_lock_acquire(&service.lock);
+    if (!timer->attached)
+        os_panic("thread-pool timer %p set after it was closed", (void *)timer);
+    was_armed = tp_heap_node_queued(&timer->due_node);
+    if (only_if_armed && !was_armed)
+        goto done;
+    if (was_armed)
+        timer_disarm_locked(timer);
+    timer->set = due_100ns != NULL;
+    if (!due_100ns)
+        goto done;
+    timer->period_ns = (ULONGLONG)period_ms * 1000000ull;
+    timer->window_ns = (ULONGLONG)window_ms * 1000000ull;
+    now_ns = os_clock_monotonic_ns();
+    due_ns = timer_deadline_from_filetime(*due_100ns, now_ns);
+    if (due_ns <= now_ns) {
+        /* Due now: queued at once, and a periodic timer goes on from here. */
+        fire_now = TRUE;
+        if (!timer->period_ns)
+            goto done;
+        due_ns = add_saturated(now_ns, timer->period_ns);
+    }
+    timer_arm_locked(timer, due_ns);
+    service_armed_locked(timer);
+done:
+    /* Under Q, like the service thread's own submissions: a timer that is
+     * being closed has left the service before it is marked closed. */
+    if (fire_now)
+        tp_object_submit(&timer->obj, 1);
+    os_lock_release(&service.lock);
+    return was_armed;
+}
+
+BOOL tp_timer_service_is_set(struct tp_timer *timer)
+{
+    BOOL set;
+
+    os_lock_acquire(&service.lock);
+    set = timer->set;
+    os_lock_release(&service.lock);
+    return set;
+}
