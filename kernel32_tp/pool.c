@@ -294,11 +294,13 @@ BOOL WINAPI SetThreadpoolThreadMinimum(PTP_POOL api, DWORD min_threads)
 
 /***********************************************************************
  *           TpSetPoolMinThreads   (kernel32_tp.@)
+ *
+ * An NTSTATUS, as in Windows (test_ntdll.c); Wine 8 declares and returns BOOL.
  */
-BOOL WINAPI TpSetPoolMinThreads(TP_POOL *api, DWORD min_threads)
+NTSTATUS WINAPI TpSetPoolMinThreads(TP_POOL *api, DWORD min_threads)
 {
     TRACE("%p %lu\n", api, (unsigned long)min_threads);
-    return tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads) == ERROR_SUCCESS;
+    return tp_status_from_error(tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads));
 }
 
 /* The stack calls take no default pool: NULL is ERROR_INVALID_PARAMETER (test_pool.c). */

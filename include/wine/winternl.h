@@ -6,5 +6,9 @@
 #ifndef KERNEL32_TP_WINE_WINTERNL_H
 #define KERNEL32_TP_WINE_WINTERNL_H
 #include <windows.h>
+/* Wine 8 declares TpSetPoolMinThreads with a BOOL result; Windows' is NTSTATUS. */
+#define TpSetPoolMinThreads kernel32_tp_wine_TpSetPoolMinThreads
 #include_next <winternl.h>
+#undef TpSetPoolMinThreads
+NTSYSAPI NTSTATUS WINAPI TpSetPoolMinThreads(TP_POOL *, DWORD);
 #endif
