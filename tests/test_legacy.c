@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * QueueUserWorkItem: each documented WT_ flag queues the function on a pool
+ * thread with its context; long functions do not hold up other items.
+ */
+#include <stdlib.h>
+
+#include "helper.h"
+
+struct item_ctx {
+    struct probe probe;
+    DWORD test_thread;
+    struct gate gate;
+    BOOL block;
+    HANDLE started;
+    volatile LONG started_count;
+    volatile LONG done;
+};
+
+static struct item_ctx *item_new(void)
+{
+    struct item_ctx *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    c->test_thread = GetCurrentThreadId();
+    gate_init(&c->gate);
+    c->started = CreateEventW(NULL, FALSE, FALSE, NULL);
+    assert_non_null(c->started);
+    return c;
+}
+
+static void item_free(struct item_ctx *c)
+{
+    gate_destroy(&c->gate);
+    CloseHandle(c->started);
+    free(c);
+}
+
+static DWORD WINAPI item_fn(LPVOID param)
+{
+    struct item_ctx *c = param;
+
+    PROBE_CHECK(&c->probe, GetCurrentThreadId() != c->test_thread);
+    InterlockedIncrement(&c->started_count);
+    SetEvent(c->started);
+    if (c->block)
+        PROBE_CHECK(&c->probe, gate_pass(&c->gate));
+    probe_hit(&c->probe);
+    InterlockedIncrement(&c->done);
+    return 0;
+}
+
+static void queue_and_wait(ULONG flags)
+{
+    struct item_ctx *c = item_new();
+
+    assert_true(QueueUserWorkItem(item_fn, c, flags));
+    assert_true(helper_wait_count(&c->done, 1));
+    assert_int_equal(probe_hits(&c->probe), 1);
+    probe_assert_clean(&c->probe);
+    item_free(c);
+}
+
+static void legacy_default_runs_with_context(void **state)
+{
+    (void)state;
+    queue_and_wait(WT_EXECUTEDEFAULT);
+}
+
+static void legacy_long_function_runs_with_context(void **state)
+{
+    (void)state;
+    queue_and_wait(WT_EXECUTELONGFUNCTION);
+}
+
+/* WT_EXECUTEINIOTHREAD is obsolete but still runs the item. */
+static void legacy_io_thread_runs_with_context(void **state)
+{
+    (void)state;
+    queue_and_wait(WT_EXECUTEINIOTHREAD);
+}
+
+static void legacy_persistent_thread_runs_with_context(void **state)
+{
+    (void)state;
+    queue_and_wait(WT_EXECUTEINPERSISTENTTHREAD);
+}
+
+static void legacy_transfer_impersonation_runs_with_context(void **state)
+{
+    (void)state;
+    queue_and_wait(WT_TRANSFER_IMPERSONATION);
+}
+
+/*
+ * A thread limit in the high 16 bits (what the SDK's
+ * WT_SET_MAX_THREADPOOL_THREADS macro stores) is accepted.
+ */
+static void legacy_max_threads_hint_runs_with_context(void **state)
+{
+    (void)state;
+    queue_and_wait(WT_EXECUTEDEFAULT | (8u << 16));
+    queue_and_wait(WT_EXECUTELONGFUNCTION | (2u << 16));
+}
+
+/* Many items: each runs exactly once. */
+static void legacy_many_items_each_run_once(void **state)
+{
+    struct item_ctx *c = item_new();
+    int i;
+
+    (void)state;
+    for (i = 0; i < 200; i++)
+        assert_true(QueueUserWorkItem(item_fn, c, i % 2 ? WT_EXECUTELONGFUNCTION : 0));
+    assert_true(helper_wait_count(&c->done, 200));
+    assert_int_equal(probe_hits(&c->probe), 200);
+    probe_assert_clean(&c->probe);
+    item_free(c);
+}
+
+/* Blocked long functions do not hold up the items queued after them. */
+static void legacy_long_functions_do_not_block_others(void **state)
+{
+    struct item_ctx *blocked = item_new(), *quick = item_new();
+    int i;
+
+    (void)state;
+    blocked->block = TRUE;
+    for (i = 1; i <= 4; i++) {
+        assert_true(QueueUserWorkItem(item_fn, blocked, WT_EXECUTELONGFUNCTION));
+        assert_true(helper_wait_count(&blocked->started_count, i));
+    }
+    for (i = 0; i < 10; i++)
+        assert_true(QueueUserWorkItem(item_fn, quick, WT_EXECUTEDEFAULT));
+    assert_true(helper_wait_count(&quick->done, 10));
+    assert_int_equal(InterlockedCompareExchange(&blocked->done, 0, 0), 0);
+    gate_open(&blocked->gate, 4);
+    assert_true(helper_wait_count(&blocked->done, 4));
+    probe_assert_clean(&blocked->probe);
+    probe_assert_clean(&quick->probe);
+    item_free(blocked);
+    item_free(quick);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(legacy_default_runs_with_context),
+        cmocka_unit_test(legacy_long_function_runs_with_context),
+        cmocka_unit_test(legacy_io_thread_runs_with_context),
+        cmocka_unit_test(legacy_persistent_thread_runs_with_context),
+        cmocka_unit_test(legacy_transfer_impersonation_runs_with_context),
+        cmocka_unit_test(legacy_max_threads_hint_runs_with_context),
+        cmocka_unit_test(legacy_many_items_each_run_once),
+        cmocka_unit_test(legacy_long_functions_do_not_block_others),
+    };
+
+    return cmocka_run_group_tests_name("legacy", tests, NULL, NULL);
+}
