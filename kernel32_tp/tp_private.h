@@ -23,6 +23,9 @@
 
 #include "os.h"
 #include "list.h"
+/* ntdll's Tp* declarations, where the platform's headers have them: on ELF
+ * they give our Tp* definitions their exported visibility. */
+#include <winternl.h>
 #include "heap.h"
 #include "kernel32_tp.h"
 

@@ -11,4 +11,6 @@
 #include_next <winternl.h>
 #undef TpSetPoolMinThreads
 NTSYSAPI NTSTATUS WINAPI TpSetPoolMinThreads(TP_POOL *, DWORD);
+/* Newer than Wine 8's headers. */
+NTSYSAPI BOOL WINAPI TpSetTimerEx(TP_TIMER *, LARGE_INTEGER *, LONG, LONG);
 #endif
