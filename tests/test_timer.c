@@ -1,0 +1,837 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Thread-pool timers: CreateThreadpoolTimer, SetThreadpoolTimer(Ex),
+ * IsThreadpoolTimerSet, WaitForThreadpoolTimerCallbacks, CloseThreadpoolTimer
+ * and their ntdll names (TpAllocTimer, TpSetTimer(Ex), TpIsTimerSet,
+ * TpWaitForTimer, TpReleaseTimer).
+ *
+ * Time itself is under test here, so some tests measure it: a callback
+ * records when it started (QueryPerformanceCounter) and the test thread
+ * checks that no callback came before its due time (less CLOCK_SLACK_MS, the
+ * granularity of the clocks involved) and that it came within a generous
+ * bound.  Coalescing is checked only as far as Windows promises it (never
+ * early), plus kernel32_tp's own promise that overlapping windows fire
+ * together.
+ */
+#include <string.h>
+
+#include "helper.h"
+
+#if !defined(__MINGW32__)
+#include <winternl.h>
+BOOL WINAPI TpSetTimerEx(TP_TIMER *timer, LARGE_INTEGER *due, LONG period_ms, LONG window_ms);
+#endif
+
+/* How early a callback may seem to be, measured on another clock. */
+#define CLOCK_SLACK_MS 3
+/* The system time (GetSystemTimeAsFileTime) may lag by a tick on Windows. */
+#define SYSTEM_CLOCK_SLACK_MS 20
+/* An upper bound that holds on a loaded machine. */
+#define LATE_BOUND_MS 3000
+
+/* ---- clocks and the functions that may be missing --------------------------- */
+
+static LONGLONG now_us(void)
+{
+    static LARGE_INTEGER freq;
+    LARGE_INTEGER count;
+
+    if (!freq.QuadPart)
+        QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&count);
+    return (LONGLONG)((double)count.QuadPart * 1000000.0 / (double)freq.QuadPart);
+}
+
+/* FILETIME due times: negative = relative, in 100 ns. */
+static FILETIME relative_ms(LONGLONG ms)
+{
+    ULARGE_INTEGER value;
+    FILETIME ft;
+
+    value.QuadPart = (ULONGLONG)(-ms * 10000);
+    ft.dwLowDateTime = value.u.LowPart;
+    ft.dwHighDateTime = value.u.HighPart;
+    return ft;
+}
+
+static FILETIME absolute_in_ms(LONGLONG ms)
+{
+    ULARGE_INTEGER value;
+    FILETIME ft;
+
+    GetSystemTimeAsFileTime(&ft);
+    value.u.LowPart = ft.dwLowDateTime;
+    value.u.HighPart = ft.dwHighDateTime;
+    value.QuadPart += (ULONGLONG)(ms * 10000);
+    ft.dwLowDateTime = value.u.LowPart;
+    ft.dwHighDateTime = value.u.HighPart;
+    return ft;
+}
+
+typedef BOOL (WINAPI *set_timer_ex_fn)(PTP_TIMER, PFILETIME, DWORD, DWORD);
+typedef NTSTATUS (WINAPI *tp_alloc_timer_fn)(TP_TIMER **, PTP_TIMER_CALLBACK, PVOID,
+                                             TP_CALLBACK_ENVIRON *);
+typedef void (WINAPI *tp_set_timer_fn)(TP_TIMER *, LARGE_INTEGER *, LONG, LONG);
+typedef BOOL (WINAPI *tp_set_timer_ex_fn)(TP_TIMER *, LARGE_INTEGER *, LONG, LONG);
+typedef BOOL (WINAPI *tp_is_timer_set_fn)(TP_TIMER *);
+typedef void (WINAPI *tp_wait_for_timer_fn)(TP_TIMER *, BOOL);
+typedef void (WINAPI *tp_release_timer_fn)(TP_TIMER *);
+
+/*
+ * Wine 8 has no SetThreadpoolTimerEx and no TpSetTimerEx; the reference
+ * build looks them up so that it still loads there.  The ntdll names are
+ * looked up in the DLL that provides them (ntdll, or kernel32_tp.dll).
+ */
+#if defined(__MINGW32__)
+static FARPROC tp_proc(const char *module, const char *name)
+{
+    HMODULE mod = GetModuleHandleA(module);
+
+    return mod ? GetProcAddress(mod, name) : NULL;
+}
+#ifdef KERNEL32_TP_TEST_REFERENCE
+#define KERNEL32_NAME "kernel32.dll"
+#define NTDLL_NAME "ntdll.dll"
+#else
+#define KERNEL32_NAME "kernel32_tp.dll"
+#define NTDLL_NAME "kernel32_tp.dll"
+#endif
+#define LOOKUP(type, module, name) ((type)(void *)tp_proc(module, #name))
+#else
+#define LOOKUP(type, module, name) ((type)name)
+#endif
+
+static set_timer_ex_fn get_set_timer_ex(void)
+{
+    return LOOKUP(set_timer_ex_fn, KERNEL32_NAME, SetThreadpoolTimerEx);
+}
+
+/* ---- callback state ------------------------------------------------------------ */
+
+#define MAX_FIRES 64
+
+/* Records every callback of one timer: when it started, in order. */
+struct ticker {
+    struct probe probe;
+    PTP_TIMER timer;             /* the object the callback must be handed */
+    HANDLE fired_sem;            /* released once per callback */
+    struct gate *gate;           /* if set, every callback passes it first */
+    HANDLE started_event;        /* set by every callback on entry, if set */
+    volatile LONG fires;
+    LONGLONG fire_us[MAX_FIRES];
+};
+
+static void ticker_init(struct ticker *t)
+{
+    struct probe zero = PROBE_INIT;
+
+    memset(t, 0, sizeof(*t));
+    t->probe = zero;
+    t->fired_sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
+    assert_non_null(t->fired_sem);
+}
+
+static void ticker_destroy(struct ticker *t)
+{
+    CloseHandle(t->fired_sem);
+    if (t->started_event)
+        CloseHandle(t->started_event);
+}
+
+static void CALLBACK ticker_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct ticker *t = ctx;
+    LONGLONG at = now_us();
+    LONG n = InterlockedIncrement(&t->fires) - 1;
+
+    PROBE_CHECK(&t->probe, inst != NULL);
+    PROBE_CHECK(&t->probe, t->timer == NULL || timer == t->timer);
+    if (n < MAX_FIRES)
+        t->fire_us[n] = at;
+    if (t->started_event)
+        SetEvent(t->started_event);
+    if (t->gate)
+        PROBE_CHECK(&t->probe, gate_pass(t->gate));
+    probe_hit(&t->probe);
+    ReleaseSemaphore(t->fired_sem, 1, NULL);
+}
+
+static PTP_TIMER ticker_create(struct ticker *t, PTP_CALLBACK_ENVIRON env)
+{
+    t->timer = CreateThreadpoolTimer(ticker_cb, t, env);
+    assert_non_null(t->timer);
+    return t->timer;
+}
+
+static LONG fires_now(struct ticker *t)
+{
+    return InterlockedCompareExchange(&t->fires, 0, 0);
+}
+
+/* Asserts start_us + due_ms - slack <= at_us <= start_us + due_ms + LATE_BOUND_MS. */
+#define assert_fired_in_time(start_us, at_us, due_ms, slack_ms) \
+    assert_fired_in_time_at((start_us), (at_us), (due_ms), (slack_ms), __FILE__, __LINE__)
+static void assert_fired_in_time_at(LONGLONG start_us, LONGLONG at_us, LONGLONG due_ms,
+                                    LONGLONG slack_ms, const char *file, int line)
+{
+    LONGLONG elapsed_us = at_us - start_us;
+
+    if (elapsed_us < (due_ms - slack_ms) * 1000)
+        fail_msg("%s:%d: fired early: after %lld us, due after %lld ms", file, line,
+                 (long long)elapsed_us, (long long)due_ms);
+    if (elapsed_us > (due_ms + LATE_BOUND_MS) * 1000)
+        fail_msg("%s:%d: fired too late: after %lld us, due after %lld ms", file, line,
+                 (long long)elapsed_us, (long long)due_ms);
+}
+
+/* Occupies the only thread of a pool limited to one: queued callbacks wait. */
+struct occupier {
+    struct gate gate;
+    HANDLE started_event;
+    HANDLE done_event;
+    PTP_WORK work;
+};
+
+static void CALLBACK occupier_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct occupier *o = ctx;
+
+    (void)inst;
+    (void)work;
+    SetEvent(o->started_event);
+    gate_pass(&o->gate);
+    SetEvent(o->done_event);
+}
+
+static void occupier_start(struct occupier *o, void **state)
+{
+    struct helper_pool *hp = *state;
+
+    SetThreadpoolThreadMaximum(hp->pool, 1);
+    gate_init(&o->gate);
+    o->started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    o->done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(o->started_event);
+    assert_non_null(o->done_event);
+    o->work = CreateThreadpoolWork(occupier_cb, o, helper_env(state));
+    assert_non_null(o->work);
+    SubmitThreadpoolWork(o->work);
+    helper_wait(o->started_event);
+}
+
+static void occupier_finish(struct occupier *o)
+{
+    gate_open(&o->gate, 1);
+    helper_wait(o->done_event);
+    WaitForThreadpoolWorkCallbacks(o->work, FALSE);
+    CloseThreadpoolWork(o->work);
+    CloseHandle(o->started_event);
+    CloseHandle(o->done_event);
+    gate_destroy(&o->gate);
+}
+
+/* ---- due times ------------------------------------------------------------------ */
+
+static void timer_relative_due_never_early(void **state)
+{
+    struct ticker t;
+    FILETIME due = relative_ms(100);
+    LONGLONG start;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    start = now_us();
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    helper_wait(t.fired_sem);
+    assert_fired_in_time(start, t.fire_us[0], 100, CLOCK_SLACK_MS);
+    /* A one-shot timer fires once. */
+    helper_wait_not(t.fired_sem, 150);
+    assert_int_equal(fires_now(&t), 1);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+static void timer_zero_due_fires_at_once(void **state)
+{
+    struct ticker t;
+    FILETIME due = { 0, 0 };
+    LONGLONG start;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    start = now_us();
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    helper_wait(t.fired_sem);
+    assert_fired_in_time(start, t.fire_us[0], 0, 0);
+    helper_wait_not(t.fired_sem, 100);
+    assert_int_equal(fires_now(&t), 1);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+static void timer_absolute_due_never_early(void **state)
+{
+    struct ticker t;
+    FILETIME due;
+    LONGLONG start;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    start = now_us();
+    due = absolute_in_ms(150);
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    helper_wait(t.fired_sem);
+    assert_fired_in_time(start, t.fire_us[0], 150, SYSTEM_CLOCK_SLACK_MS);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+static void timer_absolute_past_fires_at_once(void **state)
+{
+    struct ticker t;
+    FILETIME due;
+    LONGLONG start;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    start = now_us();
+    due = absolute_in_ms(-1000);
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    helper_wait(t.fired_sem);
+    assert_fired_in_time(start, t.fire_us[0], 0, 0);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* Setting an armed timer again replaces its due time. */
+static void timer_set_again_replaces_due(void **state)
+{
+    struct ticker t;
+    FILETIME later = relative_ms(10000), sooner = relative_ms(50);
+    LONGLONG start;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    SetThreadpoolTimer(t.timer, &later, 0, 0);
+    start = now_us();
+    SetThreadpoolTimer(t.timer, &sooner, 0, 0);
+    helper_wait(t.fired_sem);
+    assert_fired_in_time(start, t.fire_us[0], 50, CLOCK_SLACK_MS);
+    helper_wait_not(t.fired_sem, 150);
+    assert_int_equal(fires_now(&t), 1);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+static void timer_set_null_cancels(void **state)
+{
+    struct ticker t;
+    FILETIME due = relative_ms(100);
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    SetThreadpoolTimer(t.timer, NULL, 0, 0);
+    helper_wait_not(t.fired_sem, 300);
+    assert_int_equal(fires_now(&t), 0);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* ---- periods ------------------------------------------------------------------- */
+
+#define PERIOD_MS 40
+#define PERIODS 8
+
+/* Each expiry is one period after the previous due time: the k-th callback
+ * never comes before k periods, and all of them come in about PERIODS periods. */
+static void timer_periodic_keeps_period(void **state)
+{
+    struct ticker t;
+    FILETIME due = relative_ms(PERIOD_MS);
+    LONGLONG start;
+    LONG i, fires;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    start = now_us();
+    SetThreadpoolTimer(t.timer, &due, PERIOD_MS, 0);
+    for (i = 0; i < PERIODS; i++)
+        helper_wait(t.fired_sem);
+    SetThreadpoolTimer(t.timer, NULL, 0, 0);
+    WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
+    fires = fires_now(&t);
+    assert_true(fires >= PERIODS);
+    for (i = 0; i < PERIODS; i++)
+        assert_fired_in_time(start, t.fire_us[i], (LONGLONG)(i + 1) * PERIOD_MS, CLOCK_SLACK_MS);
+    /* Disarmed: no more callbacks. */
+    helper_wait_not(t.fired_sem, 3 * PERIOD_MS);
+    assert_int_equal(fires_now(&t), fires);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* A zero due time with a period: a callback now, then one every period. */
+static void timer_zero_due_periodic_fires_now_then_periodically(void **state)
+{
+    struct ticker t;
+    FILETIME due = { 0, 0 };
+    LONGLONG start;
+    LONG i;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    start = now_us();
+    SetThreadpoolTimer(t.timer, &due, PERIOD_MS, 0);
+    for (i = 0; i < 3; i++)
+        helper_wait(t.fired_sem);
+    SetThreadpoolTimer(t.timer, NULL, 0, 0);
+    WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
+    assert_fired_in_time(start, t.fire_us[0], 0, 0);
+    assert_fired_in_time(start, t.fire_us[1], PERIOD_MS, CLOCK_SLACK_MS);
+    assert_fired_in_time(start, t.fire_us[2], 2 * PERIOD_MS, CLOCK_SLACK_MS);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* ---- IsThreadpoolTimerSet and SetThreadpoolTimerEx ------------------------------ */
+
+/* TRUE from a set with a due time until a set with NULL, even after a
+ * one-shot timer fired. */
+static void timer_isset_until_set_null(void **state)
+{
+    struct ticker t;
+    FILETIME due = relative_ms(20), zero = { 0, 0 };
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    assert_false(IsThreadpoolTimerSet(t.timer));
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    assert_true(IsThreadpoolTimerSet(t.timer));
+    helper_wait(t.fired_sem);
+    WaitForThreadpoolTimerCallbacks(t.timer, FALSE);
+    assert_true(IsThreadpoolTimerSet(t.timer));
+    SetThreadpoolTimer(t.timer, &zero, 0, 0);
+    assert_true(IsThreadpoolTimerSet(t.timer));
+    helper_wait(t.fired_sem);
+    assert_true(IsThreadpoolTimerSet(t.timer));
+    SetThreadpoolTimer(t.timer, NULL, 0, 0);
+    assert_false(IsThreadpoolTimerSet(t.timer));
+    WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* TRUE exactly when the call cancelled an expiry that had not come yet. */
+static void timer_setex_reports_cancelled_expiry(void **state)
+{
+    set_timer_ex_fn set_ex = get_set_timer_ex();
+    FILETIME later = relative_ms(10000), sooner = relative_ms(20), zero = { 0, 0 };
+    struct ticker t;
+
+    if (helper_todo(!set_ex, "SetThreadpoolTimerEx is missing (Wine 8)", __FILE__, __LINE__))
+        return;
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    assert_false(set_ex(t.timer, &later, 0, 0));      /* never set */
+    assert_true(set_ex(t.timer, &later, 0, 0));       /* armed: replaced */
+    assert_true(set_ex(t.timer, NULL, 0, 0));       /* armed: cancelled */
+    assert_false(set_ex(t.timer, NULL, 0, 0));      /* nothing left to cancel */
+    assert_false(IsThreadpoolTimerSet(t.timer));
+
+    /* A one-shot timer that fired has nothing to cancel. */
+    assert_false(set_ex(t.timer, &sooner, 0, 0));
+    helper_wait(t.fired_sem);
+    WaitForThreadpoolTimerCallbacks(t.timer, FALSE);
+    assert_false(set_ex(t.timer, NULL, 0, 0));
+
+    /* A zero due time queues the callback at once: nothing stays armed. */
+    assert_false(set_ex(t.timer, &zero, 0, 0));
+    helper_wait(t.fired_sem);
+    assert_false(set_ex(t.timer, NULL, 0, 0));
+
+    /* A periodic timer stays armed after it fired. */
+    assert_false(set_ex(t.timer, &sooner, 20, 0));
+    helper_wait(t.fired_sem);
+    assert_true(set_ex(t.timer, NULL, 0, 0));
+    WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* ---- waits, close, groups, instances ------------------------------------------- */
+
+/* WaitForThreadpoolTimerCallbacks does not wait for an armed timer. */
+static void timer_wait_armed_returns_at_once(void **state)
+{
+    struct ticker t;
+    FILETIME due = relative_ms(10000);
+    LONGLONG start;
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    start = now_us();
+    WaitForThreadpoolTimerCallbacks(t.timer, FALSE);
+    assert_true(now_us() - start < 5000 * 1000);
+    assert_int_equal(fires_now(&t), 0);
+    /* Waiting did not disarm it. */
+    assert_true(IsThreadpoolTimerSet(t.timer));
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* With cancel, a queued callback that has not started is dropped; the timer
+ * stays set. */
+static void timer_wait_cancel_drops_queued_callback(void **state)
+{
+    struct occupier o;
+    struct ticker t;
+    FILETIME zero = { 0, 0 };
+
+    occupier_start(&o, state);
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    SetThreadpoolTimer(t.timer, &zero, 0, 0);
+    WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
+    occupier_finish(&o);
+    helper_wait_not(t.fired_sem, 200);
+    assert_int_equal(fires_now(&t), 0);
+    assert_true(IsThreadpoolTimerSet(t.timer));
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* WaitForThreadpoolTimerCallbacks waits for a running callback. */
+static void timer_wait_waits_for_running_callback(void **state)
+{
+    struct ticker t;
+    struct gate gate;
+    FILETIME zero = { 0, 0 };
+
+    ticker_init(&t);
+    gate_init(&gate);
+    t.gate = &gate;
+    t.started_event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    ticker_create(&t, helper_env(state));
+    SetThreadpoolTimer(t.timer, &zero, 0, 0);
+    helper_wait(t.started_event);
+    gate_open(&gate, 1);
+    WaitForThreadpoolTimerCallbacks(t.timer, FALSE);
+    /* The callback's last step happened before the wait returned. */
+    assert_int_equal(probe_hits(&t.probe), 1);
+    probe_assert_clean(&t.probe);
+    CloseThreadpoolTimer(t.timer);
+    gate_destroy(&gate);
+    ticker_destroy(&t);
+}
+
+static void timer_close_armed_never_fires(void **state)
+{
+    struct ticker t;
+    FILETIME due = relative_ms(50);
+
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    SetThreadpoolTimer(t.timer, &due, 10, 0);
+    CloseThreadpoolTimer(t.timer);
+    helper_wait_not(t.fired_sem, 250);
+    assert_int_equal(fires_now(&t), 0);
+    ticker_destroy(&t);
+}
+
+/* Closing a timer lets its queued callback run, like work. */
+static void timer_close_with_queued_callback_runs_it(void **state)
+{
+    struct occupier o;
+    struct ticker t;
+    FILETIME zero = { 0, 0 };
+
+    occupier_start(&o, state);
+    ticker_init(&t);
+    ticker_create(&t, helper_env(state));
+    SetThreadpoolTimer(t.timer, &zero, 0, 0);
+    CloseThreadpoolTimer(t.timer);
+    occupier_finish(&o);
+    helper_wait(t.fired_sem);
+    helper_wait_not(t.fired_sem, 100);
+    assert_int_equal(fires_now(&t), 1);
+    probe_assert_clean(&t.probe);
+    ticker_destroy(&t);
+}
+
+/* Closing from inside the timer's own callback disarms it. */
+struct closer {
+    struct ticker t;
+    volatile LONG closed;
+};
+
+static void CALLBACK close_self_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct closer *c = ctx;
+
+    (void)inst;
+    /* A callback queued before the close still runs: only the first closes. */
+    if (InterlockedCompareExchange(&c->closed, 1, 0) == 0)
+        CloseThreadpoolTimer(timer);
+    probe_hit(&c->t.probe);
+    ReleaseSemaphore(c->t.fired_sem, 1, NULL);
+}
+
+static void timer_close_in_own_callback_stops_it(void **state)
+{
+    struct closer c;
+    FILETIME due = relative_ms(10);
+
+    ticker_init(&c.t);
+    c.closed = 0;
+    c.t.timer = CreateThreadpoolTimer(close_self_cb, &c, helper_env(state));
+    assert_non_null(c.t.timer);
+    SetThreadpoolTimer(c.t.timer, &due, 50, 0);
+    helper_wait(c.t.fired_sem);
+    /* Without the close, this would see about six more callbacks. */
+    helper_wait_not(c.t.fired_sem, 300);
+    assert_true(probe_hits(&c.t.probe) >= 1 && probe_hits(&c.t.probe) <= 2);
+    ticker_destroy(&c.t);
+}
+
+static void timer_group_close_members_disarms(void **state)
+{
+    TP_CALLBACK_ENVIRON env = *helper_env(state);
+    PTP_CLEANUP_GROUP group = CreateThreadpoolCleanupGroup();
+    struct ticker t;
+    FILETIME due = relative_ms(10);
+    LONG fires;
+
+    assert_non_null(group);
+    SetThreadpoolCallbackCleanupGroup(&env, group, NULL);
+    ticker_init(&t);
+    ticker_create(&t, &env);
+    SetThreadpoolTimer(t.timer, &due, 10, 0);
+    helper_wait(t.fired_sem);
+    CloseThreadpoolCleanupGroupMembers(group, FALSE, NULL);
+    fires = fires_now(&t);
+    helper_wait_not(t.fired_sem, 150);
+    /* The semaphore may hold releases from before the close: count instead. */
+    assert_int_equal(fires_now(&t), fires);
+    CloseThreadpoolCleanupGroup(group);
+    probe_assert_clean(&t.probe);
+    ticker_destroy(&t);
+}
+
+/* A timer's callback instance takes completion actions like any other. */
+static void CALLBACK set_event_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct ticker *t = ctx;
+
+    (void)timer;
+    SetEventWhenCallbackReturns(inst, t->started_event);
+    probe_hit(&t->probe);
+}
+
+static void timer_callback_instance_sets_event_when_returns(void **state)
+{
+    struct ticker t;
+    FILETIME due = relative_ms(10);
+
+    ticker_init(&t);
+    t.started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    t.timer = CreateThreadpoolTimer(set_event_cb, &t, helper_env(state));
+    assert_non_null(t.timer);
+    SetThreadpoolTimer(t.timer, &due, 0, 0);
+    helper_wait(t.started_event);
+    assert_int_equal(probe_hits(&t.probe), 1);
+    CloseThreadpoolTimer(t.timer);
+    ticker_destroy(&t);
+}
+
+/* ---- coalescing ---------------------------------------------------------------- */
+
+/*
+ * Two timers due at 50 and 60 ms, both allowed 100 ms late: neither may
+ * fire early (Windows' promise).  kernel32_tp also promises to fire timers
+ * whose windows overlap together: the first waits for the second's due time.
+ */
+static void timer_window_overlap_fires_together(void **state)
+{
+    struct ticker a, b;
+    FILETIME due_a = relative_ms(50), due_b = relative_ms(60);
+    LONGLONG start, gap_us;
+
+    ticker_init(&a);
+    ticker_init(&b);
+    ticker_create(&a, helper_env(state));
+    ticker_create(&b, helper_env(state));
+    start = now_us();
+    SetThreadpoolTimer(a.timer, &due_a, 0, 100);
+    SetThreadpoolTimer(b.timer, &due_b, 0, 100);
+    helper_wait(a.fired_sem);
+    helper_wait(b.fired_sem);
+    assert_fired_in_time(start, a.fire_us[0], 50, CLOCK_SLACK_MS);
+    assert_fired_in_time(start, b.fire_us[0], 60, CLOCK_SLACK_MS);
+    if (helper_is_kernel32_tp()) {
+        gap_us = a.fire_us[0] - b.fire_us[0];
+        if (gap_us < 0)
+            gap_us = -gap_us;
+        assert_fired_in_time(start, a.fire_us[0], 60, CLOCK_SLACK_MS);
+        assert_true(gap_us < 20 * 1000);
+    }
+    probe_assert_clean(&a.probe);
+    probe_assert_clean(&b.probe);
+    CloseThreadpoolTimer(a.timer);
+    CloseThreadpoolTimer(b.timer);
+    ticker_destroy(&a);
+    ticker_destroy(&b);
+}
+
+/* Many timers at scattered due times with scattered windows: each fires
+ * once, none early. */
+#define MANY_TIMERS 200
+
+struct many {
+    struct probe probe;
+    LONGLONG start_us;
+    HANDLE done_event;
+    volatile LONG fired;
+    LONG due_ms[MANY_TIMERS];
+    volatile LONG fires[MANY_TIMERS];
+};
+
+struct many_slot {
+    struct many *m;
+    LONG index;
+};
+
+static void CALLBACK many_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct many_slot *slot = ctx;
+    struct many *m = slot->m;
+    LONGLONG elapsed_us = now_us() - m->start_us;
+
+    (void)inst;
+    (void)timer;
+    PROBE_CHECK(&m->probe, elapsed_us >= (m->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
+    InterlockedIncrement(&m->fires[slot->index]);
+    if (InterlockedIncrement(&m->fired) == MANY_TIMERS)
+        SetEvent(m->done_event);
+}
+
+static void timer_many_scattered_each_fires_once_never_early(void **state)
+{
+    static struct many m;
+    static struct many_slot slots[MANY_TIMERS];
+    static PTP_TIMER timers[MANY_TIMERS];
+    struct probe zero = PROBE_INIT;
+    FILETIME due;
+    unsigned int seed = 12345;
+    LONG i;
+
+    memset(&m, 0, sizeof(m));
+    m.probe = zero;
+    m.done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(m.done_event);
+    for (i = 0; i < MANY_TIMERS; i++) {
+        slots[i].m = &m;
+        slots[i].index = i;
+        timers[i] = CreateThreadpoolTimer(many_cb, &slots[i], helper_env(state));
+        assert_non_null(timers[i]);
+    }
+    m.start_us = now_us();
+    for (i = 0; i < MANY_TIMERS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        m.due_ms[i] = (LONG)((seed >> 8) % 300);
+        due = relative_ms(m.due_ms[i]);
+        SetThreadpoolTimer(timers[i], &due, 0, (seed >> 20) % 3 ? 0 : (DWORD)(seed >> 24) % 50);
+    }
+    helper_wait(m.done_event);
+    for (i = 0; i < MANY_TIMERS; i++) {
+        WaitForThreadpoolTimerCallbacks(timers[i], FALSE);
+        CloseThreadpoolTimer(timers[i]);
+    }
+    for (i = 0; i < MANY_TIMERS; i++)
+        assert_int_equal(m.fires[i], 1);
+    probe_assert_clean(&m.probe);
+    CloseHandle(m.done_event);
+}
+
+/* ---- the ntdll names --------------------------------------------------------- */
+
+static void timer_ntdll_names_roundtrip(void **state)
+{
+    tp_alloc_timer_fn alloc = LOOKUP(tp_alloc_timer_fn, NTDLL_NAME, TpAllocTimer);
+    tp_set_timer_fn set = LOOKUP(tp_set_timer_fn, NTDLL_NAME, TpSetTimer);
+    tp_set_timer_ex_fn set_ex = LOOKUP(tp_set_timer_ex_fn, NTDLL_NAME, TpSetTimerEx);
+    tp_is_timer_set_fn is_set = LOOKUP(tp_is_timer_set_fn, NTDLL_NAME, TpIsTimerSet);
+    tp_wait_for_timer_fn wait = LOOKUP(tp_wait_for_timer_fn, NTDLL_NAME, TpWaitForTimer);
+    tp_release_timer_fn release = LOOKUP(tp_release_timer_fn, NTDLL_NAME, TpReleaseTimer);
+    LARGE_INTEGER due;
+    struct ticker t;
+    TP_TIMER *timer = NULL;
+
+    assert_non_null(alloc);
+    assert_non_null(set);
+    assert_non_null(is_set);
+    assert_non_null(wait);
+    assert_non_null(release);
+    ticker_init(&t);
+    assert_int_equal(alloc(&timer, ticker_cb, &t, helper_env(state)), 0);
+    assert_non_null(timer);
+    t.timer = timer;
+    assert_false(is_set(timer));
+    due.QuadPart = -20 * 10000;
+    set(timer, &due, 0, 0);
+    assert_true(is_set(timer));
+    helper_wait(t.fired_sem);
+    wait(timer, FALSE);
+    if (!helper_todo(!set_ex, "TpSetTimerEx is missing (Wine 8)", __FILE__, __LINE__)) {
+        due.QuadPart = -10000 * 10000;
+        assert_false(set_ex(timer, &due, 0, 0));
+        assert_true(set_ex(timer, NULL, 0, 0));
+    }
+    set(timer, NULL, 0, 0);
+    assert_false(is_set(timer));
+    wait(timer, TRUE);
+    release(timer);
+    probe_assert_clean(&t.probe);
+    ticker_destroy(&t);
+}
+
+#define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        POOL_TEST(timer_relative_due_never_early),
+        POOL_TEST(timer_zero_due_fires_at_once),
+        POOL_TEST(timer_absolute_due_never_early),
+        POOL_TEST(timer_absolute_past_fires_at_once),
+        POOL_TEST(timer_set_again_replaces_due),
+        POOL_TEST(timer_set_null_cancels),
+        POOL_TEST(timer_periodic_keeps_period),
+        POOL_TEST(timer_zero_due_periodic_fires_now_then_periodically),
+        POOL_TEST(timer_isset_until_set_null),
+        POOL_TEST(timer_setex_reports_cancelled_expiry),
+        POOL_TEST(timer_wait_armed_returns_at_once),
+        POOL_TEST(timer_wait_cancel_drops_queued_callback),
+        POOL_TEST(timer_wait_waits_for_running_callback),
+        POOL_TEST(timer_close_armed_never_fires),
+        POOL_TEST(timer_close_with_queued_callback_runs_it),
+        POOL_TEST(timer_close_in_own_callback_stops_it),
+        POOL_TEST(timer_group_close_members_disarms),
+        POOL_TEST(timer_callback_instance_sets_event_when_returns),
+        POOL_TEST(timer_window_overlap_fires_together),
+        POOL_TEST(timer_many_scattered_each_fires_once_never_early),
+        POOL_TEST(timer_ntdll_names_roundtrip),
+    };
+
+    return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
+}
