@@ -315,10 +315,12 @@ static void ntdll_cleanup_group_release_members(void **state)
     struct nt_pool *p = nt_pool_of(state);
     struct nt_ctx *blocker = ctx_new(), *c = ctx_new();
     PTP_CLEANUP_GROUP group = NULL;
-    TP_CALLBACK_ENVIRON env;
+    TP_CALLBACK_ENVIRON env, one_env;
     PTP_WORK busy = NULL, work = NULL;
+    PTP_POOL one = NULL;
     int marker, i;
 
+    InitializeThreadpoolEnvironment(&one_env);
     assert_status(TpAllocCleanupGroup(&group), TP_TEST_STATUS_SUCCESS);
     assert_non_null(group);
     env = p->env;
@@ -333,10 +335,16 @@ static void ntdll_cleanup_group_release_members(void **state)
     assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 4);
     assert_int_equal(cancel_calls, 0);
 
-    /* With cancel: queued callbacks dropped, one cancel call per member. */
-    TpSetPoolMaxThreads(p->pool, 1);
+    /*
+     * With cancel: queued callbacks dropped, one cancel call per member.  A
+     * fresh one-thread pool, kept busy by a non-member, holds them queued.
+     */
+    assert_status(TpAllocPool(&one, NULL), TP_TEST_STATUS_SUCCESS);
+    TpSetPoolMaxThreads(one, 1);
+    SetThreadpoolCallbackPool(&one_env, one);
+    SetThreadpoolCallbackPool(&env, one);
     blocker->block = TRUE;
-    assert_status(TpAllocWork(&busy, nt_work_cb, blocker, &p->env), TP_TEST_STATUS_SUCCESS);
+    assert_status(TpAllocWork(&busy, nt_work_cb, blocker, &one_env), TP_TEST_STATUS_SUCCESS);
     TpPostWork(busy);
     helper_wait(blocker->started);
     assert_status(TpAllocWork(&work, nt_work_cb, c, &env), TP_TEST_STATUS_SUCCESS);
@@ -351,6 +359,8 @@ static void ntdll_cleanup_group_release_members(void **state)
     TpReleaseWork(busy);
     assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 4);
     TpReleaseCleanupGroup(group);
+    TpReleasePool(one);
+    DestroyThreadpoolEnvironment(&one_env);
     probe_assert_clean(&c->probe);
     ctx_free(c);
     ctx_free(blocker);
