@@ -5,6 +5,7 @@
 #   make demo            builds the demo, an unmodified Windows program, and runs it
 #   make check           spec checks, the test suite natively, under ASan/UBSan and TSan
 #   make asan | tsan     the suite under one sanitizer only
+#   make bench [QUICK=1] the pool measured against its peers (docs/performance.md)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deps            installs the build and test dependencies (apt-get; root)
 #
@@ -217,14 +218,15 @@ $(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h in
 	$(WCC) $(WTEST_CFLAGS) $(if $(findstring tests-ref,$@),-DKERNEL32_TP_TEST_REFERENCE) \
 		-c $< -o $@
 
-# Our import library ahead of kernel32 (which the driver adds last): our DLL
-# provides the thread-pool names, kernel32 everything else.  Named as a file,
+# Our import library ahead of kernel32 (which the driver adds last) and ntdll
+# (the Tp* names, tests/ntdll_tp.h): our DLL provides the thread-pool names,
+# the system everything else.  Named as a file,
 # because -static (no libgcc or winpthread DLLs) hides -l's .dll.a.  The DLL
 # is copied next to the tests, where the loader looks first.
 $(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h tests/win32_compat.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(WTEST_CFLAGS) -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
-		$(IMPLIB) -static
+		$(IMPLIB) -lntdll -static
 
 $(B)/tests-tp/kernel32_tp.dll: $(DLL)
 	cp $< $@
@@ -232,7 +234,7 @@ $(B)/tests-tp/kernel32_tp.dll: $(DLL)
 $(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h tests/win32_compat.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(WTEST_CFLAGS) -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
-		-L$(CMOCKA_WIN)/lib -lcmocka -static
+		-L$(CMOCKA_WIN)/lib -lcmocka -lntdll -static
 
 $(B)/tests-tp/tp_test_module.dll $(B)/tests-ref/tp_test_module.dll: $(WTEST_MODULE_SRC)
 	@mkdir -p $(dir $@)
@@ -279,6 +281,70 @@ demo-wine: $(WDEMO) $(B)/demo/kernel32_tp.dll
 
 demo: demo-wine
 endif
+
+# ==== make bench [QUICK=1]: the pool against its peers (docs/performance.md) ====
+# Never part of make check.  tools/bench/tp_bench.c is built on our .so and on
+# WinPR natively, and with mingw-w64 on our DLL and on Wine's own pool (run
+# under Wine); libuv, GLib and the floor have their own small sources.  A
+# provider that does not build is reported and skipped.
+BENCH := build/bench
+BENCH_CROSS ?= x86_64-w64-mingw32-
+BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
+BENCH_TP_PC := PKG_CONFIG_PATH=$(CURDIR)/build/linux/pkgconfig pkg-config
+BENCH_PROGS := $(BENCH)/tp_bench $(BENCH)/winpr_bench $(BENCH)/uv_bench $(BENCH)/glib_bench \
+	$(BENCH)/floor_bench $(BENCH)/wine-tp/tp_bench.exe $(BENCH)/wine-tp/kernel32_tp.dll \
+	$(BENCH)/wine/tp_bench.exe
+BENCH_DEPS := tools/bench/bench.h tools/bench/bench_win32.h
+.PHONY: bench bench-programs
+
+bench:
+	tools/install-deps --if-missing --bench
+	-$(MAKE) --no-print-directory OS=linux lib
+	-$(MAKE) --no-print-directory OS=win32 lib
+	-$(MAKE) --no-print-directory -k bench-programs
+	tools/bench/run-bench $(if $(QUICK),--quick) $(BENCH)
+
+bench-programs: $(BENCH_PROGS)
+
+$(BENCH)/bench.o: tools/bench/bench.c $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BENCH)/floor_bench: tools/bench/floor_bench.c $(BENCH)/bench.o
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH)/bench.o -lpthread
+
+$(BENCH)/uv_bench: tools/bench/uv_bench.c $(BENCH)/bench.o
+	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags libuv) -o $@ $< $(BENCH)/bench.o \
+		$$(pkg-config --libs libuv)
+
+$(BENCH)/glib_bench: tools/bench/glib_bench.c $(BENCH)/bench.o
+	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags glib-2.0) -o $@ $< $(BENCH)/bench.o \
+		$$(pkg-config --libs glib-2.0)
+
+# WinPR's headers do not build with -Wextra -Werror: included as system headers.
+$(BENCH)/winpr_bench: tools/bench/tp_bench.c $(BENCH)/bench.o $(BENCH_DEPS)
+	$(CC) $(BENCH_CFLAGS) -DBENCH_WINPR $$(pkg-config --cflags winpr2 | sed 's/-I/-isystem /g') \
+		-o $@ $< $(BENCH)/bench.o $$(pkg-config --libs winpr2)
+
+$(BENCH)/tp_bench: tools/bench/tp_bench.c $(BENCH)/bench.o $(BENCH_DEPS) \
+		build/linux/libkernel32_tp.so build/linux/pkgconfig/kernel32_tp.pc
+	$(CC) $(BENCH_CFLAGS) $$($(BENCH_TP_PC) --cflags kernel32_tp) -o $@ $< $(BENCH)/bench.o \
+		$$($(BENCH_TP_PC) --libs kernel32_tp)
+
+# Windows: bench.c is compiled into each program (no shared object file).
+$(BENCH)/wine/tp_bench.exe: tools/bench/tp_bench.c tools/bench/bench.c $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c -static
+
+$(BENCH)/wine-tp/tp_bench.exe: tools/bench/tp_bench.c tools/bench/bench.c $(BENCH_DEPS) \
+		build/win32/libkernel32_tp.dll.a
+	@mkdir -p $(dir $@)
+	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c \
+		build/win32/libkernel32_tp.dll.a -static
+
+$(BENCH)/wine-tp/kernel32_tp.dll: build/win32/kernel32_tp.dll
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 asan:
 	$(MAKE) --no-print-directory SAN=asan check-native

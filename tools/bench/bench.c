@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The measuring side of make bench (see bench.h), for Linux and for Windows.
+ * It is compiled on its own, without any provider's headers: under Linux it
+ * uses POSIX only, so the same object serves our library, WinPR, libuv, GLib
+ * and the floor; under mingw-w64 it uses kernel32 only, so Wine's pool and
+ * our DLL are measured by the same code.
+ */
+#if defined(_WIN32)
+#define PSAPI_VERSION 2
+#include <windows.h>
+#include <psapi.h>
+#else
+#define _GNU_SOURCE
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+static atomic_long threads_seen;
+
+static void usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s S1|S1b|S2|S5s|S5e|S6 N [PAUSE_US]\n", prog);
+    exit(2);
+}
+
+void bench_parse(int argc, char **argv, struct bench_args *args)
+{
+    char *end;
+
+    if (argc < 3)
+        usage(argv[0]);
+    args->scenario = argv[1];
+    args->n = strtol(argv[2], &end, 10);
+    if (*end || args->n <= 0)
+        usage(argv[0]);
+    args->pause_us = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 200;
+}
+
+void bench_result(const char *scenario, const char *metric, double value)
+{
+    printf("%s %s %.6g\n", scenario, metric, value);
+    fflush(stdout);
+}
+
+void bench_unsupported(const char *scenario, const char *why)
+{
+    printf("%s unsupported %s\n", scenario, why);
+    fflush(stdout);
+}
+
+void bench_fail(const char *what)
+{
+    fprintf(stderr, "bench: %s\n", what);
+    fflush(stdout);
+    exit(1);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+double bench_percentile(uint64_t *samples, size_t n, double p)
+{
+    size_t i;
+
+    if (!n)
+        return 0;
+    qsort(samples, n, sizeof(*samples), cmp_u64);
+    i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+    return (double)samples[i < n ? i : n - 1];
+}
+
+void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t t_submitted,
+                             uint64_t t_done)
+{
+    bench_result(scenario, "cb_per_s", (double)n * 1e9 / (double)(t_done - t0));
+    bench_result(scenario, "submit_ns", (double)(t_submitted - t0) / (double)n);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+}
+
+long bench_threads_seen(void)
+{
+    return atomic_load(&threads_seen);
+}
+
+#if defined(_WIN32)
+
+/* Thread ids seen, in an open-addressing set: a callback thread inserts its
+ * id once; afterwards each callback costs one hashed load. */
+#define SEEN_SLOTS 4096
+static volatile LONG seen_ids[SEEN_SLOTS];
+
+void bench_note_thread(void)
+{
+    LONG id = (LONG)GetCurrentThreadId();
+    unsigned i = ((unsigned)id * 2654435761u) % SEEN_SLOTS, probes;
+
+    for (probes = 0; probes < SEEN_SLOTS; probes++, i = (i + 1) % SEEN_SLOTS) {
+        LONG cur = seen_ids[i];
+
+        if (cur == id)
+            return;
+        if (!cur) {
+            cur = InterlockedCompareExchange(&seen_ids[i], id, 0);
+            if (!cur) {
+                atomic_fetch_add(&threads_seen, 1);
+                return;
+            }
+            if (cur == id)
+                return;
+        }
+    }
+}
+
+uint64_t bench_now_ns(void)
+{
+    static LARGE_INTEGER freq;
+    LARGE_INTEGER now;
+
+    if (!freq.QuadPart)
+        QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&now);
+    return (uint64_t)((double)now.QuadPart * 1e9 / (double)freq.QuadPart);
+}
+
+/* Sleep() counts in milliseconds; NtDelayExecution in 100 ns units. */
+typedef LONG (WINAPI *delay_fn)(BOOLEAN alertable, const LARGE_INTEGER *interval);
+
+void bench_pause_us(unsigned us)
+{
+    static delay_fn delay;
+    LARGE_INTEGER interval;
+
+    if (!delay)
+        delay = (delay_fn)(void (*)(void))GetProcAddress(GetModuleHandleA("ntdll.dll"),
+                                                         "NtDelayExecution");
+    if (!delay) {
+        Sleep((us + 999) / 1000);
+        return;
+    }
+    interval.QuadPart = -(LONGLONG)us * 10;
+    delay(FALSE, &interval);
+}
+
+double bench_rss_bytes(void)
+{
+    PROCESS_MEMORY_COUNTERS pmc;
+
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)))
+        return 0;
+    return (double)pmc.WorkingSetSize;
+}
+
+double bench_peak_rss_bytes(void)
+{
+    PROCESS_MEMORY_COUNTERS pmc;
+
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)))
+        return 0;
+    return (double)pmc.PeakWorkingSetSize;
+}
+
+#else
+
+void bench_note_thread(void)
+{
+    static _Thread_local int seen;
+
+    if (!seen) {
+        seen = 1;
+        atomic_fetch_add(&threads_seen, 1);
+    }
+}
+
+uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void bench_pause_us(unsigned us)
+{
+    struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+
+    while (nanosleep(&ts, &ts))
+        ;
+}
+
+double bench_rss_bytes(void)
+{
+    long size, resident;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+double bench_peak_rss_bytes(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss * 1024.0;
+}
+
+#endif

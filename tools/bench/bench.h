@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The measuring side of make bench, shared by every provider: a monotonic
+ * clock, pauses, peak and current memory, the count of distinct threads that
+ * ran callbacks, and the result lines the driver (tools/bench/run-bench)
+ * collects.  bench.c implements it twice: for Linux (any native provider)
+ * and for Windows (the mingw-w64 build run under Wine).  No thread-pool code
+ * here: each provider owns its scenarios.
+ *
+ * A provider program is run as  PROGRAM SCENARIO N [PAUSE_US]  and prints
+ * one line per figure:  SCENARIO METRIC VALUE, or  SCENARIO unsupported WHY.
+ * Each run measures one scenario in a fresh process, so that peak memory
+ * and thread counts belong to that scenario alone.
+ */
+#ifndef KERNEL32_TP_BENCH_H
+#define KERNEL32_TP_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The scenario to run, from the command line. */
+struct bench_args {
+    const char *scenario;   /* S1, S1b, S2, S5s, S5e, S6 */
+    long n;                 /* callbacks, samples or objects */
+    unsigned pause_us;      /* S2: idle time before each sample */
+};
+
+/* Parses argv; prints usage and exits on bad arguments. */
+void bench_parse(int argc, char **argv, struct bench_args *args);
+
+/* Nanoseconds on a monotonic clock (QueryPerformanceCounter on Windows). */
+uint64_t bench_now_ns(void);
+
+/* Sleeps about us microseconds (the thread really blocks). */
+void bench_pause_us(unsigned us);
+
+/* Resident memory now, and the process's peak so far, in bytes. */
+double bench_rss_bytes(void);
+double bench_peak_rss_bytes(void);
+
+/* Called at the start of every callback: counts distinct threads. */
+void bench_note_thread(void);
+long bench_threads_seen(void);
+
+/* Prints "scenario metric value". */
+void bench_result(const char *scenario, const char *metric, double value);
+
+/* Prints "scenario unsupported why" (a scenario the provider lacks). */
+void bench_unsupported(const char *scenario, const char *why);
+
+/* Exits with a message on stderr (a broken run, not a slow one). */
+void bench_fail(const char *what);
+
+/* Percentile p (0..100) of n latencies; sorts the array. */
+double bench_percentile(uint64_t *samples, size_t n, double p);
+
+/* The figures every throughput scenario reports, from its timestamps:
+ * start, end of submission, completion of the last callback. */
+void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t t_submitted,
+                             uint64_t t_done);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

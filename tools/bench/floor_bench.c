@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The floor of make bench: the least a thread pool could do for each
+ * scenario, in plain C11 with pthreads and futexes, so every figure has a
+ * limit beside it.  Not a pool anyone should use: no priorities, no
+ * callback instances, no growth, two workers (the machine's CPUs).
+ *
+ *   S1   a counter dispatcher: submitting adds 1 to a count and wakes a
+ *        sleeping worker if there is one; workers take from the count
+ *   S1b  a mutex-protected queue of (function, context) items
+ *   S2   a bare futex hand-off to one sleeping thread
+ *   S5s  the S1 dispatcher, each callback posts a POSIX semaphore
+ *   S5e  the S1 dispatcher, a batch counter whose last callback wakes the
+ *        submitter through a futex
+ *   S6   malloc and free of a 64-byte object, the least a work object needs
+ *        (callback, context, pool, counts, queue links)
+ */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define FLOOR_WORKERS 2
+#define S5E_BATCH 64
+#define WARMUP_SAMPLES 100
+#define FLOOR_OBJECT_BYTES 64
+/* How long an idle worker polls before it sleeps: a sleeping worker costs
+ * the submitter a FUTEX_WAKE, and with trivial callbacks workers catch up
+ * with the submitter all the time. */
+#ifndef FLOOR_SPIN
+#define FLOOR_SPIN 2000
+#endif
+
+static void futex_wait(atomic_uint *word, unsigned expected)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+static void futex_wake(atomic_uint *word, int count)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+struct item {
+    void (*fn)(void *ctx);
+    void *ctx;
+};
+
+/* The dispatcher.  Lost wake-ups: a worker announces itself in sleepers
+ * before it re-checks the work, a submitter publishes work before it reads
+ * sleepers (both sequentially consistent), so at least one of them sees the
+ * other; the seq word makes a wake between the re-check and FUTEX_WAIT
+ * return at once.  One wake at a time: while a woken worker has not run yet
+ * (waking), submitters skip the FUTEX_WAKE, since that worker will find
+ * their work: it clears waking before it looks. */
+struct floor_pool {
+    atomic_long pending;        /* S1 mode: queued posts of the one job */
+    struct item job;
+    pthread_mutex_t lock;       /* queue mode: guards items and writes of head/tail */
+    struct item *items;
+    atomic_long head, tail;     /* read without the lock only to poll */
+    int queue_mode;
+    atomic_int sleepers;
+    atomic_int waking;
+    atomic_uint seq;
+    atomic_int stop;
+    pthread_t threads[FLOOR_WORKERS];
+};
+
+static int pool_take(struct floor_pool *pool, struct item *out)
+{
+    if (pool->queue_mode) {
+        int got = 0;
+
+        pthread_mutex_lock(&pool->lock);
+        if (pool->head != pool->tail) {
+            *out = pool->items[pool->head++];
+            got = 1;
+        }
+        pthread_mutex_unlock(&pool->lock);
+        return got;
+    } else {
+        long p = atomic_load(&pool->pending);
+
+        while (p > 0)
+            if (atomic_compare_exchange_weak(&pool->pending, &p, p - 1)) {
+                *out = pool->job;
+                return 1;
+            }
+        return 0;
+    }
+}
+
+static int pool_has_work(struct floor_pool *pool)
+{
+    if (pool->queue_mode)
+        return atomic_load(&pool->head) != atomic_load(&pool->tail);
+    return atomic_load(&pool->pending) > 0;
+}
+
+static void *pool_worker(void *arg)
+{
+    struct floor_pool *pool = arg;
+    struct item item;
+
+    for (;;) {
+        unsigned seq;
+        int spin;
+
+        while (pool_take(pool, &item))
+            item.fn(item.ctx);
+        if (atomic_load(&pool->stop))
+            return NULL;
+        for (spin = 0; spin < FLOOR_SPIN && !pool_has_work(pool); spin++)
+            __builtin_ia32_pause();
+        if (spin < FLOOR_SPIN)
+            continue;
+        seq = atomic_load(&pool->seq);
+        atomic_fetch_add(&pool->sleepers, 1);
+        if (!pool_has_work(pool) && !atomic_load(&pool->stop))
+            futex_wait(&pool->seq, seq);
+        atomic_fetch_sub(&pool->sleepers, 1);
+        atomic_store(&pool->waking, 0);
+    }
+}
+
+static void pool_wake(struct floor_pool *pool)
+{
+    if (atomic_load(&pool->sleepers) > 0 && !atomic_load(&pool->waking) &&
+            !atomic_exchange(&pool->waking, 1)) {
+        atomic_fetch_add(&pool->seq, 1);
+        futex_wake(&pool->seq, 1);
+    }
+}
+
+static void pool_start(struct floor_pool *pool, void (*fn)(void *), void *ctx, long queue_items)
+{
+    int i;
+
+    memset(pool, 0, sizeof(*pool));
+    pool->job.fn = fn;
+    pool->job.ctx = ctx;
+    pthread_mutex_init(&pool->lock, NULL);
+    if (queue_items) {
+        pool->queue_mode = 1;
+        pool->items = calloc((size_t)queue_items, sizeof(*pool->items));
+        if (!pool->items)
+            bench_fail("out of memory");
+        /* Touch the queue outside the timed region. */
+        memset(pool->items, 0xff, sizeof(*pool->items) * (size_t)queue_items);
+    }
+    for (i = 0; i < FLOOR_WORKERS; i++)
+        if (pthread_create(&pool->threads[i], NULL, pool_worker, pool))
+            bench_fail("pthread_create failed");
+}
+
+static void pool_submit(struct floor_pool *pool)
+{
+    atomic_fetch_add(&pool->pending, 1);
+    pool_wake(pool);
+}
+
+static void pool_submit_item(struct floor_pool *pool, void (*fn)(void *), void *ctx)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->items[pool->tail].fn = fn;
+    pool->items[pool->tail].ctx = ctx;
+    pool->tail++;
+    pthread_mutex_unlock(&pool->lock);
+    pool_wake(pool);
+}
+
+static void pool_stop(struct floor_pool *pool)
+{
+    int i;
+
+    atomic_store(&pool->stop, 1);
+    atomic_fetch_add(&pool->seq, 1);
+    futex_wake(&pool->seq, FLOOR_WORKERS);
+    for (i = 0; i < FLOOR_WORKERS; i++)
+        pthread_join(pool->threads[i], NULL);
+    free(pool->items);
+}
+
+/* Completion of a throughput run: the last callback wakes the submitter. */
+struct run {
+    atomic_long count;
+    long target;
+    atomic_uint done;
+    sem_t sem;
+    atomic_uint batch_left;
+};
+
+static void run_wait(struct run *run)
+{
+    while (!atomic_load(&run->done))
+        futex_wait(&run->done, 0);
+}
+
+static void count_cb(void *ctx)
+{
+    struct run *run = ctx;
+
+    bench_note_thread();
+    if (atomic_fetch_add(&run->count, 1) + 1 == run->target) {
+        atomic_store(&run->done, 1);
+        futex_wake(&run->done, 1);
+    }
+}
+
+static void s1(long n, int queue)
+{
+    struct floor_pool pool;
+    struct run run = { 0 };
+    uint64_t t0, t1, t2;
+    long i;
+
+    run.target = n;
+    pool_start(&pool, count_cb, &run, queue ? n : 0);
+    t0 = bench_now_ns();
+    if (queue)
+        for (i = 0; i < n; i++)
+            pool_submit_item(&pool, count_cb, &run);
+    else
+        for (i = 0; i < n; i++)
+            pool_submit(&pool);
+    t1 = bench_now_ns();
+    run_wait(&run);
+    t2 = bench_now_ns();
+    bench_report_throughput(queue ? "S1b" : "S1", n, t0, t1, t2);
+    pool_stop(&pool);
+}
+
+/* S2: one thread sleeps on a futex word; the submitter sets it and wakes. */
+struct handoff {
+    atomic_uint go;
+    atomic_uint done;
+    atomic_ulong t_start;
+    atomic_int stop;
+};
+
+static void *handoff_thread(void *arg)
+{
+    struct handoff *h = arg;
+
+    for (;;) {
+        while (!atomic_load(&h->go))
+            futex_wait(&h->go, 0);
+        if (atomic_load(&h->stop))
+            return NULL;
+        atomic_store(&h->t_start, bench_now_ns());
+        bench_note_thread();
+        atomic_store(&h->go, 0);
+        atomic_store(&h->done, 1);
+        futex_wake(&h->done, 1);
+    }
+}
+
+static void s2(long n, unsigned pause_us)
+{
+    uint64_t *lat = malloc(sizeof(*lat) * (size_t)n);
+    struct handoff h = { 0 };
+    pthread_t thread;
+    long i;
+
+    if (!lat || pthread_create(&thread, NULL, handoff_thread, &h))
+        bench_fail("cannot start the hand-off thread");
+    for (i = -WARMUP_SAMPLES; i < n; i++) {
+        uint64_t t0;
+
+        bench_pause_us(pause_us);
+        t0 = bench_now_ns();
+        atomic_store(&h.go, 1);
+        futex_wake(&h.go, 1);
+        while (!atomic_load(&h.done))
+            futex_wait(&h.done, 0);
+        atomic_store(&h.done, 0);
+        if (i >= 0)
+            lat[i] = atomic_load(&h.t_start) - t0;
+    }
+    atomic_store(&h.stop, 1);
+    atomic_store(&h.go, 1);
+    futex_wake(&h.go, 1);
+    pthread_join(thread, NULL);
+    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
+    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_result("S2", "threads", (double)bench_threads_seen());
+    free(lat);
+}
+
+static void sem_cb(void *ctx)
+{
+    struct run *run = ctx;
+
+    bench_note_thread();
+    sem_post(&run->sem);
+}
+
+static void s5s(long n)
+{
+    struct floor_pool pool;
+    struct run run = { 0 };
+    uint64_t t0, t1, t2;
+    long i;
+
+    sem_init(&run.sem, 0, 0);
+    pool_start(&pool, sem_cb, &run, 0);
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        pool_submit(&pool);
+    t1 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        while (sem_wait(&run.sem))
+            ;
+    t2 = bench_now_ns();
+    bench_report_throughput("S5s", n, t0, t1, t2);
+    pool_stop(&pool);
+    sem_destroy(&run.sem);
+}
+
+static void batch_cb(void *ctx)
+{
+    struct run *run = ctx;
+
+    bench_note_thread();
+    if (atomic_fetch_sub(&run->batch_left, 1) == 1)
+        futex_wake(&run->batch_left, 1);
+}
+
+static void s5e(long n)
+{
+    long batches = (n + S5E_BATCH - 1) / S5E_BATCH, b;
+    struct floor_pool pool;
+    struct run run = { 0 };
+    uint64_t t0, t_submit = 0, t2;
+    int i;
+
+    pool_start(&pool, batch_cb, &run, 0);
+    t0 = bench_now_ns();
+    for (b = 0; b < batches; b++) {
+        uint64_t ts = bench_now_ns();
+        unsigned left;
+
+        atomic_store(&run.batch_left, S5E_BATCH);
+        for (i = 0; i < S5E_BATCH; i++)
+            pool_submit(&pool);
+        t_submit += bench_now_ns() - ts;
+        while ((left = atomic_load(&run.batch_left)) != 0)
+            futex_wait(&run.batch_left, left);
+    }
+    t2 = bench_now_ns();
+    bench_report_throughput("S5e", batches * S5E_BATCH, t0, t0 + t_submit, t2);
+    pool_stop(&pool);
+}
+
+static void s6(long n)
+{
+    void **objs = calloc((size_t)n, sizeof(*objs));
+    double rss0, rss1;
+    uint64_t t0, t1, t2;
+    long i;
+
+    if (!objs)
+        bench_fail("out of memory");
+    memset(objs, 0, sizeof(*objs) * (size_t)n);
+    free(malloc(FLOOR_OBJECT_BYTES));
+    rss0 = bench_rss_bytes();
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        objs[i] = calloc(1, FLOOR_OBJECT_BYTES);
+        if (!objs[i])
+            bench_fail("out of memory");
+    }
+    t1 = bench_now_ns();
+    rss1 = bench_rss_bytes();
+    for (i = 0; i < n; i++)
+        free(objs[i]);
+    t2 = bench_now_ns();
+    bench_result("S6", "create_ns", (double)(t1 - t0) / (double)n);
+    bench_result("S6", "close_ns", (double)(t2 - t1) / (double)n);
+    bench_result("S6", "bytes_per_obj", (rss1 - rss0) / (double)n);
+    free(objs);
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_args args;
+
+    bench_parse(argc, argv, &args);
+    if (!strcmp(args.scenario, "S1"))
+        s1(args.n, 0);
+    else if (!strcmp(args.scenario, "S1b"))
+        s1(args.n, 1);
+    else if (!strcmp(args.scenario, "S2"))
+        s2(args.n, args.pause_us);
+    else if (!strcmp(args.scenario, "S5s"))
+        s5s(args.n);
+    else if (!strcmp(args.scenario, "S5e"))
+        s5e(args.n);
+    else if (!strcmp(args.scenario, "S6"))
+        s6(args.n);
+    else
+        bench_unsupported(args.scenario, "unknown scenario");
+    return 0;
+}

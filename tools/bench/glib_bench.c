@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The make bench scenarios on GLib's GThreadPool, as a GLib program would
+ * write them: a shared (non-exclusive) pool of at most 4 threads, like
+ * libuv's default; each push carries its own non-NULL data pointer.
+ * Completion is a GMutex/GCond pair the last callback signals.
+ *
+ *   S1, S1b  N g_thread_pool_push (there is no reusable work object: both
+ *            are the same code, each push with its own data)
+ *   S2       pause, push one item, time to the callback's start
+ *   S5s      each callback pushes to a GAsyncQueue (GLib's fan-in; it has
+ *            no semaphore); the submitter pops N times
+ *   S5e, S6  unsupported: no completion actions, no work objects to create
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define GLIB_MAX_THREADS 4
+#define WARMUP_SAMPLES 100
+
+enum mode { MODE_COUNT, MODE_WAKE, MODE_QUEUE };
+
+struct run {
+    enum mode mode;
+    gint count;
+    gint target;
+    guint64 t_start;
+    gboolean done;
+    GMutex lock;
+    GCond cond;
+    GAsyncQueue *queue;
+};
+
+static void run_signal(struct run *run)
+{
+    g_mutex_lock(&run->lock);
+    run->done = TRUE;
+    g_cond_signal(&run->cond);
+    g_mutex_unlock(&run->lock);
+}
+
+static void run_wait(struct run *run)
+{
+    g_mutex_lock(&run->lock);
+    while (!run->done)
+        g_cond_wait(&run->cond, &run->lock);
+    run->done = FALSE;
+    g_mutex_unlock(&run->lock);
+}
+
+static void pool_cb(gpointer data, gpointer user_data)
+{
+    struct run *run = user_data;
+
+    switch (run->mode) {
+    case MODE_COUNT:
+        bench_note_thread();
+        if (g_atomic_int_add(&run->count, 1) + 1 == run->target)
+            run_signal(run);
+        break;
+    case MODE_WAKE:
+        run->t_start = bench_now_ns();
+        bench_note_thread();
+        run_signal(run);
+        break;
+    case MODE_QUEUE:
+        bench_note_thread();
+        g_async_queue_push(run->queue, data);
+        break;
+    }
+}
+
+static GThreadPool *pool_new(struct run *run)
+{
+    GError *error = NULL;
+    GThreadPool *pool = g_thread_pool_new(pool_cb, run, GLIB_MAX_THREADS, FALSE, &error);
+
+    if (!pool)
+        bench_fail(error ? error->message : "g_thread_pool_new failed");
+    return pool;
+}
+
+static void push_or_fail(GThreadPool *pool, gpointer data)
+{
+    GError *error = NULL;
+
+    if (!g_thread_pool_push(pool, data, &error))
+        bench_fail(error ? error->message : "g_thread_pool_push failed");
+}
+
+static void warm_up(GThreadPool *pool, struct run *run)
+{
+    enum mode mode = run->mode;
+
+    run->mode = MODE_WAKE;
+    push_or_fail(pool, run);
+    run_wait(run);
+    run->mode = mode;
+}
+
+static void s1(const char *scenario, long n)
+{
+    struct run run = { MODE_COUNT, 0, (gint)n, 0, FALSE, { 0 }, { 0 }, NULL };
+    GThreadPool *pool;
+    guint64 t0, t1, t2;
+    long i;
+
+    g_mutex_init(&run.lock);
+    g_cond_init(&run.cond);
+    pool = pool_new(&run);
+    warm_up(pool, &run);
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        push_or_fail(pool, GSIZE_TO_POINTER(i + 1));
+    t1 = bench_now_ns();
+    run_wait(&run);
+    t2 = bench_now_ns();
+    bench_report_throughput(scenario, n, t0, t1, t2);
+    g_thread_pool_free(pool, FALSE, TRUE);
+}
+
+static void s2(long n, unsigned pause_us)
+{
+    struct run run = { MODE_WAKE, 0, 0, 0, FALSE, { 0 }, { 0 }, NULL };
+    guint64 *lat = malloc(sizeof(*lat) * (size_t)n);
+    GThreadPool *pool;
+    long i;
+
+    if (!lat)
+        bench_fail("out of memory");
+    g_mutex_init(&run.lock);
+    g_cond_init(&run.cond);
+    pool = pool_new(&run);
+    for (i = -WARMUP_SAMPLES; i < n; i++) {
+        guint64 t0;
+
+        bench_pause_us(pause_us);
+        t0 = bench_now_ns();
+        push_or_fail(pool, &run);
+        run_wait(&run);
+        if (i >= 0)
+            lat[i] = run.t_start - t0;
+    }
+    g_thread_pool_free(pool, FALSE, TRUE);
+    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
+    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_result("S2", "threads", (double)bench_threads_seen());
+    free(lat);
+}
+
+static void s5s(long n)
+{
+    struct run run = { MODE_QUEUE, 0, 0, 0, FALSE, { 0 }, { 0 }, NULL };
+    GThreadPool *pool;
+    guint64 t0, t1, t2;
+    long i;
+
+    g_mutex_init(&run.lock);
+    g_cond_init(&run.cond);
+    run.queue = g_async_queue_new();
+    pool = pool_new(&run);
+    warm_up(pool, &run);
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        push_or_fail(pool, GSIZE_TO_POINTER(i + 1));
+    t1 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        g_async_queue_pop(run.queue);
+    t2 = bench_now_ns();
+    bench_report_throughput("S5s", n, t0, t1, t2);
+    g_thread_pool_free(pool, FALSE, TRUE);
+    g_async_queue_unref(run.queue);
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_args args;
+
+    bench_parse(argc, argv, &args);
+    if (!strcmp(args.scenario, "S1") || !strcmp(args.scenario, "S1b"))
+        s1(args.scenario, args.n);
+    else if (!strcmp(args.scenario, "S2"))
+        s2(args.n, args.pause_us);
+    else if (!strcmp(args.scenario, "S5s"))
+        s5s(args.n);
+    else if (!strcmp(args.scenario, "S5e"))
+        bench_unsupported("S5e", "GLib has no completion actions");
+    else if (!strcmp(args.scenario, "S6"))
+        bench_unsupported("S6", "GLib has no work objects to create");
+    else
+        bench_unsupported(args.scenario, "unknown scenario");
+    return 0;
+}

@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# report.awk RAW: the table of make bench from run-bench's raw results
+# ("provider round scenario metric value" lines, "#" lines for the set-up).
+#
+# Per scenario and metric, one row per provider: the median over the rounds,
+# min-max, and two ratios: against the best peer (the best median among
+# winpr, libuv, glib and wine: the pools we compare ourselves with) and
+# against the floor.  A ratio is "times better": above 1 means faster (or
+# smaller) than the reference, whichever way the metric runs.  Then the
+# issue's targets, each marked met or MISSED, and by how much.
+
+function fmt(v,    a) {
+    a = v < 0 ? -v : v
+    if (a >= 1e7) return sprintf("%.1fM", v / 1e6)
+    if (a >= 1e6) return sprintf("%.2fM", v / 1e6)
+    if (a >= 1e5) return sprintf("%.0fk", v / 1e3)
+    if (a >= 1e4) return sprintf("%.1fk", v / 1e3)
+    if (a >= 100) return sprintf("%.0f", v)
+    if (a >= 10) return sprintf("%.1f", v)
+    return sprintf("%.2f", v)
+}
+
+function sort_values(arr, n,    i, j, t) {
+    for (i = 2; i <= n; i++) {
+        t = arr[i]
+        for (j = i - 1; j >= 1 && arr[j] > t; j--)
+            arr[j + 1] = arr[j]
+        arr[j + 1] = t
+    }
+}
+
+# Median, min and max of the values of key k.
+function stats(k,    n, i, vals) {
+    n = split(values[k], vals, " ")
+    for (i = 1; i <= n; i++)
+        vals[i] += 0
+    sort_values(vals, n)
+    med[k] = n % 2 ? vals[(n + 1) / 2] : (vals[n / 2] + vals[n / 2 + 1]) / 2
+    lo[k] = vals[1]
+    hi[k] = vals[n]
+    cnt[k] = n
+}
+
+# "times better" of a against reference b for metric m.
+function better(m, a, b) {
+    if (a <= 0 || b <= 0) return ""
+    return higher[m] ? a / b : b / a
+}
+
+function have(s, m, p) {
+    return ((s SUBSEP m SUBSEP p) in med)
+}
+
+function get(s, m, p) {
+    return med[s, m, p]
+}
+
+# The best peer's provider name for scenario s, metric m ("" when none).
+function best_peer(s, m,    i, p, best, bp) {
+    bp = ""
+    for (i = 1; i <= npeers; i++) {
+        p = peers[i]
+        if (!have(s, m, p)) continue
+        if (bp == "" || (higher[m] ? get(s, m, p) > best : get(s, m, p) < best)) {
+            best = get(s, m, p)
+            bp = p
+        }
+    }
+    return bp
+}
+
+function target(label, s, m, p, cmp, goal, unit,    v, ok, by, shown) {
+    if (!have(s, m, p)) {
+        printf "  %-46s %14s  not measured (%s: %s)\n", label, "-", p, \
+            (p in built) ? "no result" : "not built"
+        return
+    }
+    v = get(s, m, p)
+    ok = cmp == ">=" ? v >= goal : v <= goal
+    by = cmp == ">=" ? (goal - v) / goal * 100 : (v - goal) / goal * 100
+    shown = fmt(v) unit
+    if (ok)
+        printf "  %-46s %14s  met\n", label, shown
+    else
+        printf "  %-46s %14s  MISSED by %.0f%%\n", label, shown, by
+}
+
+# A target on the plain quotient of p's median over reference q's.
+function target_rel(label, s, m, p, q, cmp, goal,    v, ok, by) {
+    if (!have(s, m, p) || !have(s, m, q)) {
+        printf "  %-46s %14s  not measured (%s: %s)\n", label, "-", \
+            !have(s, m, p) ? p : q, (!have(s, m, p) ? p : q) in built ? "no result" : "not built"
+        return
+    }
+    v = get(s, m, p) / get(s, m, q)
+    ok = cmp == ">=" ? v >= goal : v <= goal
+    by = cmp == ">=" ? (goal - v) / goal * 100 : (v - goal) / goal * 100
+    if (ok)
+        printf "  %-46s %13.2fx  met\n", label, v
+    else
+        printf "  %-46s %13.2fx  MISSED by %.0f%%\n", label, v, by
+}
+
+BEGIN {
+    title["S1"] = "one TP_WORK submitted N times"
+    title["S1b"] = "N TrySubmitThreadpoolCallback"
+    title["S2"] = "idle wake-up: pause, submit, callback start"
+    title["S5s"] = "fan-in: ReleaseSemaphoreWhenCallbackReturns, N callbacks"
+    title["S5e"] = "fan-in: SetEventWhenCallbackReturns, batches of 64"
+    title["S6"] = "N work objects created, all alive, then closed"
+    nmetrics = split("cb_per_s submit_ns p50_us p99_us create_ns close_ns bytes_per_obj " \
+                     "threads peak_rss_mib", metrics, " ")
+    label["cb_per_s"] = "callbacks/s";  higher["cb_per_s"] = 1; ratio["cb_per_s"] = 1
+    label["submit_ns"] = "submit ns";   ratio["submit_ns"] = 1
+    label["p50_us"] = "p50 us";         ratio["p50_us"] = 1
+    label["p99_us"] = "p99 us";         ratio["p99_us"] = 1
+    label["create_ns"] = "create ns";   ratio["create_ns"] = 1
+    label["close_ns"] = "close ns";     ratio["close_ns"] = 1
+    label["bytes_per_obj"] = "bytes/object"; ratio["bytes_per_obj"] = 1
+    label["threads"] = "threads"
+    label["peak_rss_mib"] = "peak RSS MiB"
+    npeers = split("winpr libuv glib wine", peers, " ")
+}
+
+/^# mode / { mode = $3; next }
+/^# reps / { reps = $3; next }
+/^# providers / { for (i = 3; i <= NF; i++) { order[++nprov] = $i; built[$i] = 1 } next }
+/^# n / { nof[$3] = $4; sorder[++nscen] = $3; next }
+/^# pause_us / { pause = $3; next }
+/^# seconds / { seconds = $3; next }
+/^# took / { took[$3] += $5; next }
+/^#/ { next }
+$4 == "unsupported" || $4 == "failed" {
+    why = $5
+    for (i = 6; i <= NF; i++) why = why " " $i
+    note[$3, $1] = ($4 == "failed" ? "failed in round " $2 ": " : "unsupported: ") why
+    next
+}
+NF == 5 {
+    k = $3 SUBSEP $4 SUBSEP $1
+    values[k] = values[k] " " $5
+    seen[$3, $4] = 1
+    next
+}
+
+END {
+    for (k in values) stats(k)
+    printf "make bench (%s): %s rounds, providers interleaved, one process per run.\n", \
+        mode, reps
+    printf "Medians [min-max]. Ratios are times better (>1: faster or smaller) than the\n"
+    printf "best peer (winpr, libuv, glib, wine) and than the floor.\n"
+    for (si = 1; si <= nscen; si++) {
+        s = sorder[si]
+        printf "\n%s  %s (N = %s%s)\n", s, title[s], nof[s], s == "S2" ? ", pause " pause " us" : ""
+        printf "  %-13s %-8s %9s  %-19s %-16s %s\n", "metric", "provider", "median", \
+            "[min-max]", "vs best peer", "vs floor"
+        for (mi = 1; mi <= nmetrics; mi++) {
+            m = metrics[mi]
+            if (!((s, m) in seen)) continue
+            bp = best_peer(s, m)
+            first = 1
+            for (pi = 1; pi <= nprov; pi++) {
+                p = order[pi]
+                if (!have(s, m, p)) continue
+                k = s SUBSEP m SUBSEP p
+                r1 = r2 = ""
+                if (ratio[m] && bp != "" && p != bp)
+                    r1 = sprintf("%.2fx %s", better(m, med[k], get(s, m, bp)), bp)
+                else if (ratio[m] && p == bp)
+                    r1 = "best"
+                if (ratio[m] && have(s, m, "floor") && p != "floor")
+                    r2 = sprintf("%.2fx", better(m, med[k], get(s, m, "floor")))
+                printf "  %-13s %-8s %9s  %-19s %-16s %s\n", first ? label[m] : "", p, \
+                    fmt(med[k]), "[" fmt(lo[k]) "-" fmt(hi[k]) "]", r1, r2
+                first = 0
+            }
+        }
+        for (pi = 1; pi <= nprov; pi++)
+            if ((s, order[pi]) in note)
+                printf "  %-13s %-8s %s\n", "", order[pi], note[s, order[pi]]
+    }
+
+    printf "\nTargets (issue 5; tp = our libkernel32_tp.so, wine-tp = our DLL under Wine)\n"
+    target_rel("S1   tp callbacks/s >= 1.5x libuv", "S1", "cb_per_s", "tp", "libuv", ">=", 1.5)
+    target("S1b  tp callbacks/s >= 3M", "S1b", "cb_per_s", "tp", ">=", 3e6, "")
+    target("S1b  tp threads <= 4", "S1b", "threads", "tp", "<=", 4, "")
+    target("S1b  tp peak RSS <= 16 MiB", "S1b", "peak_rss_mib", "tp", "<=", 16, " MiB")
+    target_rel("S2   tp p50 <= 1.5x the floor's", "S2", "p50_us", "tp", "floor", "<=", 1.5)
+    target("S5s  tp semaphore fan-in >= 2M/s", "S5s", "cb_per_s", "tp", ">=", 2e6, "")
+    target("S6   tp create <= 80 ns", "S6", "create_ns", "tp", "<=", 80, " ns")
+    target("S6   tp close <= 40 ns", "S6", "close_ns", "tp", "<=", 40, " ns")
+    target("S6   tp bytes per live object <= 160", "S6", "bytes_per_obj", "tp", "<=", 160, " B")
+    target_rel("S1   wine-tp callbacks/s >= 5x wine", "S1", "cb_per_s", "wine-tp", "wine", ">=", 5)
+    target_rel("S1b  wine-tp callbacks/s >= 5x wine", "S1b", "cb_per_s", "wine-tp", "wine", ">=", 5)
+    if (seconds != "") {
+        printf "\nWall time %d s; per provider:", seconds
+        for (pi = 1; pi <= nprov; pi++)
+            printf " %s %.0f s", order[pi], took[order[pi]] / 1000
+        printf "\n"
+    }
+}

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The make bench scenarios written against the Win32 thread-pool API.  One
+ * source, four providers: our libkernel32_tp.so and WinPR natively, and,
+ * built with mingw-w64 and run under Wine, Wine's own pool and our DLL.
+ * Every scenario uses the default pool (a NULL environment), as most
+ * programs do.  Run as  tp_bench SCENARIO N [PAUSE_US]  (see bench.h).
+ *
+ *   S1   one TP_WORK submitted N times: callbacks/s, submit ns, threads, RSS
+ *   S1b  N TrySubmitThreadpoolCallback: the same figures
+ *   S2   idle wake-up: pause, submit, time to the callback's start; N samples
+ *   S5s  fan-in: N callbacks each ReleaseSemaphoreWhenCallbackReturns by 1,
+ *        the submitter waits N times on the semaphore
+ *   S5e  fan-in in batches of 64: each callback SetEventWhenCallbackReturns
+ *        on its own event, the submitter waits for all 64
+ *   S6   N work objects created, all alive, then closed: ns each, bytes each
+ *
+ * A completion action the provider does not perform (the waiter would hang)
+ * is detected with one bounded probe and reported as unsupported.
+ */
+#include "bench_win32.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define S5E_BATCH 64
+#define PROBE_TIMEOUT_MS 5000
+#define WARMUP_SAMPLES 100
+
+/* What the callbacks of one scenario share with the submitter. */
+struct run {
+    volatile LONG count;        /* callbacks that ran */
+    LONG target;                /* the last one sets done */
+    HANDLE done;                /* manual-reset event (WinPR has no auto-reset) */
+    volatile LONGLONG t_start;  /* S2: when the callback started, ns */
+    HANDLE sem;                 /* S5s */
+};
+
+static VOID CALLBACK count_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct run *run = ctx;
+
+    (void)inst;
+    (void)work;
+    bench_note_thread();
+    if (InterlockedIncrement(&run->count) == run->target)
+        SetEvent(run->done);
+}
+
+static VOID CALLBACK simple_count_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    count_cb(inst, ctx, NULL);
+}
+
+static VOID CALLBACK wake_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct run *run = ctx;
+
+    (void)inst;
+    (void)work;
+    run->t_start = (LONGLONG)bench_now_ns();
+    bench_note_thread();
+    SetEvent(run->done);
+}
+
+static VOID CALLBACK sem_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct run *run = ctx;
+
+    (void)work;
+    bench_note_thread();
+    ReleaseSemaphoreWhenCallbackReturns(inst, run->sem, 1);
+}
+
+static VOID CALLBACK event_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    (void)work;
+    bench_note_thread();
+    SetEventWhenCallbackReturns(inst, (HANDLE)ctx);
+}
+
+static void wait_or_fail(HANDLE handle, const char *what)
+{
+    if (WaitForSingleObject(handle, INFINITE) != WAIT_OBJECT_0)
+        bench_fail(what);
+}
+
+static HANDLE create_event_or_fail(BOOL manual_reset)
+{
+    HANDLE event = CreateEventA(NULL, manual_reset, FALSE, NULL);
+
+    if (!event)
+        bench_fail("CreateEvent failed");
+    return event;
+}
+
+static PTP_WORK create_work_or_fail(PTP_WORK_CALLBACK cb, PVOID ctx)
+{
+    PTP_WORK work = CreateThreadpoolWork(cb, ctx, NULL);
+
+    if (!work)
+        bench_fail("CreateThreadpoolWork failed");
+    return work;
+}
+
+/* Starts the default pool and one worker outside the timed region. */
+static void warm_up(void)
+{
+    struct run run = { 0, 1, NULL, 0, NULL };
+    PTP_WORK work;
+
+    run.done = create_event_or_fail(TRUE);
+    work = create_work_or_fail(count_cb, &run);
+    SubmitThreadpoolWork(work);
+    wait_or_fail(run.done, "warm-up callback never ran");
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    CloseThreadpoolWork(work);
+    CloseHandle(run.done);
+}
+
+static void s1_work(long n)
+{
+    struct run run = { 0, (LONG)n, NULL, 0, NULL };
+    uint64_t t0, t1, t2;
+    PTP_WORK work;
+    long i;
+
+    run.done = create_event_or_fail(TRUE);
+    work = create_work_or_fail(count_cb, &run);
+    warm_up();
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        SubmitThreadpoolWork(work);
+    t1 = bench_now_ns();
+    wait_or_fail(run.done, "S1: waiting for the callbacks failed");
+    t2 = bench_now_ns();
+    bench_report_throughput("S1", n, t0, t1, t2);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    CloseThreadpoolWork(work);
+    CloseHandle(run.done);
+}
+
+static void s1b_try_submit(long n)
+{
+    struct run run = { 0, (LONG)n, NULL, 0, NULL };
+    uint64_t t0, t1, t2;
+    long i;
+
+    run.done = create_event_or_fail(TRUE);
+    warm_up();
+    /* One probe, counted, so that a provider without the call says so. */
+    run.target = (LONG)n + 1;
+    if (!TrySubmitThreadpoolCallback(simple_count_cb, &run, NULL)) {
+        bench_unsupported("S1b", "TrySubmitThreadpoolCallback fails");
+        return;
+    }
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        if (!TrySubmitThreadpoolCallback(simple_count_cb, &run, NULL))
+            bench_fail("S1b: TrySubmitThreadpoolCallback failed");
+    t1 = bench_now_ns();
+    wait_or_fail(run.done, "S1b: waiting for the callbacks failed");
+    t2 = bench_now_ns();
+    bench_report_throughput("S1b", n, t0, t1, t2);
+    CloseHandle(run.done);
+}
+
+static void s2_wake_latency(long n, unsigned pause_us)
+{
+    struct run run = { 0, 0, NULL, 0, NULL };
+    uint64_t *lat = malloc(sizeof(*lat) * (size_t)n);
+    PTP_WORK work;
+    long i;
+
+    if (!lat)
+        bench_fail("out of memory");
+    run.done = create_event_or_fail(TRUE);
+    work = create_work_or_fail(wake_cb, &run);
+    for (i = -WARMUP_SAMPLES; i < n; i++) {
+        uint64_t t0;
+
+        bench_pause_us(pause_us);
+        t0 = bench_now_ns();
+        SubmitThreadpoolWork(work);
+        wait_or_fail(run.done, "S2: waiting for the callback failed");
+        ResetEvent(run.done);
+        if (i >= 0)
+            lat[i] = (uint64_t)run.t_start - t0;
+    }
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    CloseThreadpoolWork(work);
+    CloseHandle(run.done);
+    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
+    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_result("S2", "threads", (double)bench_threads_seen());
+    free(lat);
+}
+
+static void s5_semaphore(long n)
+{
+    struct run run = { 0, 0, NULL, 0, NULL };
+    uint64_t t0, t1, t2;
+    PTP_WORK work;
+    long i;
+
+    run.sem = CreateSemaphoreA(NULL, 0, MAXLONG, NULL);
+    if (!run.sem)
+        bench_fail("CreateSemaphore failed");
+    work = create_work_or_fail(sem_cb, &run);
+    SubmitThreadpoolWork(work);
+    if (WaitForSingleObject(run.sem, PROBE_TIMEOUT_MS) != WAIT_OBJECT_0) {
+        bench_unsupported("S5s", "ReleaseSemaphoreWhenCallbackReturns never released");
+        return;
+    }
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        SubmitThreadpoolWork(work);
+    t1 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        wait_or_fail(run.sem, "S5s: waiting on the semaphore failed");
+    t2 = bench_now_ns();
+    bench_report_throughput("S5s", n, t0, t1, t2);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    CloseThreadpoolWork(work);
+    CloseHandle(run.sem);
+}
+
+static void s5_events(long n)
+{
+    HANDLE events[S5E_BATCH];
+    PTP_WORK works[S5E_BATCH];
+    long batches = (n + S5E_BATCH - 1) / S5E_BATCH, b;
+    uint64_t t0, t_submit = 0, t2;
+    int i;
+
+    for (i = 0; i < S5E_BATCH; i++) {
+        events[i] = create_event_or_fail(FALSE);
+        works[i] = create_work_or_fail(event_cb, events[i]);
+    }
+    SubmitThreadpoolWork(works[0]);
+    if (WaitForSingleObject(events[0], PROBE_TIMEOUT_MS) != WAIT_OBJECT_0) {
+        bench_unsupported("S5e", "SetEventWhenCallbackReturns never set the event");
+        return;
+    }
+    t0 = bench_now_ns();
+    for (b = 0; b < batches; b++) {
+        uint64_t ts = bench_now_ns();
+
+        for (i = 0; i < S5E_BATCH; i++)
+            SubmitThreadpoolWork(works[i]);
+        t_submit += bench_now_ns() - ts;
+        if (WaitForMultipleObjects(S5E_BATCH, events, TRUE, INFINITE) >=
+                WAIT_OBJECT_0 + S5E_BATCH)
+            bench_fail("S5e: waiting for a batch failed");
+    }
+    t2 = bench_now_ns();
+    bench_report_throughput("S5e", batches * S5E_BATCH, t0, t0 + t_submit, t2);
+    for (i = 0; i < S5E_BATCH; i++) {
+        WaitForThreadpoolWorkCallbacks(works[i], FALSE);
+        CloseThreadpoolWork(works[i]);
+        CloseHandle(events[i]);
+    }
+}
+
+static void s6_create_close(long n)
+{
+    PTP_WORK *works = malloc(sizeof(*works) * (size_t)n);
+    struct run run = { 0, 0, NULL, 0, NULL };
+    double rss0, rss1;
+    uint64_t t0, t1, t2;
+    long i;
+
+    if (!works)
+        bench_fail("out of memory");
+    memset(works, 0, sizeof(*works) * (size_t)n);
+    /* The pool and the allocator's first arenas exist before counting. */
+    CloseThreadpoolWork(create_work_or_fail(count_cb, &run));
+    rss0 = bench_rss_bytes();
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        works[i] = create_work_or_fail(count_cb, &run);
+    t1 = bench_now_ns();
+    rss1 = bench_rss_bytes();
+    for (i = 0; i < n; i++)
+        CloseThreadpoolWork(works[i]);
+    t2 = bench_now_ns();
+    bench_result("S6", "create_ns", (double)(t1 - t0) / (double)n);
+    bench_result("S6", "close_ns", (double)(t2 - t1) / (double)n);
+    bench_result("S6", "bytes_per_obj", (rss1 - rss0) / (double)n);
+    free(works);
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_args args;
+
+    bench_parse(argc, argv, &args);
+    if (!strcmp(args.scenario, "S1"))
+        s1_work(args.n);
+    else if (!strcmp(args.scenario, "S1b"))
+        s1b_try_submit(args.n);
+    else if (!strcmp(args.scenario, "S2"))
+        s2_wake_latency(args.n, args.pause_us);
+    else if (!strcmp(args.scenario, "S5s"))
+        s5_semaphore(args.n);
+    else if (!strcmp(args.scenario, "S5e"))
+        s5_events(args.n);
+    else if (!strcmp(args.scenario, "S6"))
+        s6_create_close(args.n);
+    else
+        bench_unsupported(args.scenario, "unknown scenario");
+    return 0;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The make bench scenarios on libuv's thread pool (uv_queue_work), as a
+ * libuv program would write them: requests are queued from the loop thread,
+ * each needs its own uv_work_t (allocated and touched before the clock
+ * starts), and completion reaches the loop through after_work callbacks, so
+ * a run ends when uv_run() returns.  The pool has libuv's default size
+ * (UV_THREADPOOL_SIZE, 4 threads).
+ *
+ *   S1, S1b  N requests (libuv has no reusable work object: both are the
+ *            same code, each request with its own context)
+ *   S2       pause, queue one request, time to the work callback's start
+ *   S5s      each work callback posts a uv_sem_t; the loop thread waits N times
+ *   S5e, S6  unsupported: no completion actions, no work objects to create
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "bench.h"
+
+#define WARMUP_SAMPLES 100
+
+struct run {
+    atomic_long count;
+    atomic_ullong t_start;
+    uv_sem_t sem;
+};
+
+static struct run run;
+
+static void count_cb(uv_work_t *req)
+{
+    (void)req;
+    bench_note_thread();
+    atomic_fetch_add(&run.count, 1);
+}
+
+static void wake_cb(uv_work_t *req)
+{
+    (void)req;
+    atomic_store(&run.t_start, bench_now_ns());
+    bench_note_thread();
+}
+
+static void sem_cb(uv_work_t *req)
+{
+    (void)req;
+    bench_note_thread();
+    uv_sem_post(&run.sem);
+}
+
+static void after_cb(uv_work_t *req, int status)
+{
+    (void)req;
+    if (status)
+        bench_fail("a libuv request failed");
+}
+
+static uv_work_t *alloc_reqs(long n)
+{
+    uv_work_t *reqs = calloc((size_t)n, sizeof(*reqs));
+
+    if (!reqs)
+        bench_fail("out of memory");
+    memset(reqs, 0, sizeof(*reqs) * (size_t)n);
+    return reqs;
+}
+
+static void queue_or_fail(uv_loop_t *loop, uv_work_t *req, uv_work_cb cb)
+{
+    if (uv_queue_work(loop, req, cb, after_cb))
+        bench_fail("uv_queue_work failed");
+}
+
+/* Starts libuv's pool outside the timed region. */
+static void warm_up(uv_loop_t *loop)
+{
+    uv_work_t req;
+
+    queue_or_fail(loop, &req, count_cb);
+    uv_run(loop, UV_RUN_DEFAULT);
+    atomic_store(&run.count, 0);
+}
+
+static void s1(uv_loop_t *loop, const char *scenario, long n)
+{
+    uv_work_t *reqs = alloc_reqs(n);
+    uint64_t t0, t1, t2;
+    long i;
+
+    warm_up(loop);
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        queue_or_fail(loop, &reqs[i], count_cb);
+    t1 = bench_now_ns();
+    uv_run(loop, UV_RUN_DEFAULT);
+    t2 = bench_now_ns();
+    if (atomic_load(&run.count) != n)
+        bench_fail("callbacks went missing");
+    bench_report_throughput(scenario, n, t0, t1, t2);
+    free(reqs);
+}
+
+static void s2(uv_loop_t *loop, long n, unsigned pause_us)
+{
+    uint64_t *lat = malloc(sizeof(*lat) * (size_t)n);
+    uv_work_t req;
+    long i;
+
+    if (!lat)
+        bench_fail("out of memory");
+    for (i = -WARMUP_SAMPLES; i < n; i++) {
+        uint64_t t0;
+
+        bench_pause_us(pause_us);
+        t0 = bench_now_ns();
+        queue_or_fail(loop, &req, wake_cb);
+        uv_run(loop, UV_RUN_DEFAULT);
+        if (i >= 0)
+            lat[i] = atomic_load(&run.t_start) - t0;
+    }
+    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
+    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_result("S2", "threads", (double)bench_threads_seen());
+    free(lat);
+}
+
+static void s5s(uv_loop_t *loop, long n)
+{
+    uv_work_t *reqs = alloc_reqs(n);
+    uint64_t t0, t1, t2;
+    long i;
+
+    if (uv_sem_init(&run.sem, 0))
+        bench_fail("uv_sem_init failed");
+    warm_up(loop);
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        queue_or_fail(loop, &reqs[i], sem_cb);
+    t1 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        uv_sem_wait(&run.sem);
+    t2 = bench_now_ns();
+    uv_run(loop, UV_RUN_DEFAULT);
+    bench_report_throughput("S5s", n, t0, t1, t2);
+    uv_sem_destroy(&run.sem);
+    free(reqs);
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_args args;
+    uv_loop_t *loop = uv_default_loop();
+
+    bench_parse(argc, argv, &args);
+    if (!strcmp(args.scenario, "S1") || !strcmp(args.scenario, "S1b"))
+        s1(loop, args.scenario, args.n);
+    else if (!strcmp(args.scenario, "S2"))
+        s2(loop, args.n, args.pause_us);
+    else if (!strcmp(args.scenario, "S5s"))
+        s5s(loop, args.n);
+    else if (!strcmp(args.scenario, "S5e"))
+        bench_unsupported("S5e", "libuv has no completion actions");
+    else if (!strcmp(args.scenario, "S6"))
+        bench_unsupported("S6", "libuv has no work objects (uv_work_t is caller storage)");
+    else
+        bench_unsupported(args.scenario, "unknown scenario");
+    uv_loop_close(loop);
+    return 0;
+}
