@@ -157,16 +157,12 @@ BOOL WINAPI InitializeCriticalSectionAndSpinCount(CRITICAL_SECTION *cs, DWORD sp
 /***********************************************************************
  *           InitializeCriticalSectionEx   (kernel32_tp.@)
  *
- * The flags change nothing here (there is no debug information to omit);
- * reserved flag bits are refused with ERROR_INVALID_PARAMETER.
+ * The flags change nothing here (there is no debug information to omit)
+ * and, as in Wine, unknown flags are ignored.
  */
 BOOL WINAPI InitializeCriticalSectionEx(CRITICAL_SECTION *cs, DWORD spin_count, DWORD flags)
 {
     HANDLE_TRACE("%p %u %#x", (void *)cs, (unsigned int)spin_count, (unsigned int)flags);
-    if (flags & RTL_CRITICAL_SECTION_FLAG_RESERVED) {
-        os_set_last_error(ERROR_INVALID_PARAMETER);
-        return FALSE;
-    }
     critsec_init(cs, spin_count);
     return TRUE;
 }

@@ -7,7 +7,8 @@
  *
  * A handle value is (generation << 22) | (index << 2): a multiple of 4,
  * below 2^31 (it survives truncation to 32 bits and sign extension, as
- * Windows handles do), never 0 and never a pseudo-handle.  Closing a handle
+ * Windows handles do), never 0 and never a pseudo-handle; as on Windows,
+ * the low two bits are ignored.  Closing a handle
  * bumps its slot's generation, so the old value is rejected; free slots are
  * reused in FIFO order and only once HANDLE_REUSE_AFTER slots exist, so a
  * closed value can come back only after HANDLE_REUSE_AFTER * 512 more
@@ -245,9 +246,11 @@ DWORD handle_alloc(struct handle_object *obj, HANDLE *handle)
 /* Splits a handle value; FALSE when it cannot be one of ours. */
 static BOOL handle_decode(HANDLE handle, unsigned int *index, unsigned int *gen)
 {
-    ULONG_PTR value = (ULONG_PTR)handle;
+    /* Windows ignores the low two bits of a handle (applications may tag
+     * them): so do we. */
+    ULONG_PTR value = (ULONG_PTR)handle & ~(ULONG_PTR)3;
 
-    if ((value & 3) || value >= (1ul << (HANDLE_INDEX_BITS + HANDLE_GEN_BITS + 2)))
+    if (value >= (1ul << (HANDLE_INDEX_BITS + HANDLE_GEN_BITS + 2)))
         return FALSE;
     *index = (unsigned int)(value >> 2) & HANDLE_INDEX_MASK;
     *gen = (unsigned int)(value >> (HANDLE_INDEX_BITS + 2));

@@ -224,6 +224,9 @@ static DWORD module_free(HMODULE module)
 {
     DWORD err;
 
+    if (!module)
+        return ERROR_INVALID_HANDLE;
+
     if ((err = module_check(module, NULL)) != ERROR_SUCCESS)
         return err;
     if (module == module_main())
@@ -269,9 +272,11 @@ static DWORD name_from_w(const WCHAR *name, char **utf8)
 HMODULE WINAPI LoadLibraryA(LPCSTR name)
 {
     HMODULE module = NULL;
+    DWORD err;
 
     HANDLE_TRACE("%s", name ? name : "(null)");
-    return load_result(module_load(name, NULL, 0, &module), module);
+    err = module_load(name, NULL, 0, &module);
+    return load_result(err, module);
 }
 
 /***********************************************************************
@@ -301,9 +306,11 @@ HMODULE WINAPI LoadLibraryW(LPCWSTR name)
 HMODULE WINAPI LoadLibraryExA(LPCSTR name, HANDLE file, DWORD flags)
 {
     HMODULE module = NULL;
+    DWORD err;
 
     HANDLE_TRACE("%s %p %#x", name ? name : "(null)", file, (unsigned int)flags);
-    return load_result(module_load(name, file, flags, &module), module);
+    err = module_load(name, file, flags, &module);
+    return load_result(err, module);
 }
 
 /***********************************************************************
@@ -329,9 +336,11 @@ HMODULE WINAPI LoadLibraryExW(LPCWSTR name, HANDLE file, DWORD flags)
 HMODULE WINAPI GetModuleHandleA(LPCSTR name)
 {
     HMODULE module = NULL;
+    DWORD err;
 
     HANDLE_TRACE("%s", name ? name : "(null)");
-    return load_result(module_lookup(name, &module), module);
+    err = module_lookup(name, &module);
+    return load_result(err, module);
 }
 
 /***********************************************************************

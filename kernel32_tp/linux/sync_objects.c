@@ -202,15 +202,22 @@ static DWORD named_create(struct handle_object *obj, char *name, HANDLE *handle,
     return err;
 }
 
-/* A handle to the existing object of that name (owned; NULL: invalid).
- * ERROR_INVALID_PARAMETER, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE. */
-static DWORD named_open(enum handle_type type, char *name, HANDLE *handle)
+/*
+ * A handle to the existing object of that name (owned; NULL: no name at
+ * all, name_err: what converting it gave).  ERROR_INVALID_PARAMETER (no
+ * name), ERROR_INVALID_HANDLE ("": the namespace itself, which is no
+ * object of the type; or a name of another type), ERROR_FILE_NOT_FOUND.
+ */
+static DWORD named_open(enum handle_type type, BOOL no_name, DWORD name_err, char *name,
+                        HANDLE *handle)
 {
     struct handle_object *obj;
     DWORD err;
 
+    if (name_err != ERROR_SUCCESS)
+        return name_err;
     if (!name)
-        return ERROR_INVALID_PARAMETER;
+        return no_name ? ERROR_INVALID_PARAMETER : ERROR_INVALID_HANDLE;
     pthread_mutex_lock(&name_lock);
     if (!(obj = name_find_locked(name))) {
         pthread_mutex_unlock(&name_lock);
@@ -393,8 +400,8 @@ HANDLE WINAPI OpenEventA(DWORD access, BOOL inherit, LPCSTR name)
     DWORD err;
 
     HANDLE_TRACE("%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
-    if ((err = name_from_a(name, &key)) == ERROR_SUCCESS)
-        err = named_open(HANDLE_TYPE_EVENT, key, &handle);
+    err = name_from_a(name, &key);
+    err = named_open(HANDLE_TYPE_EVENT, !name, err, key, &handle);
     return open_result(err, handle);
 }
 
@@ -408,8 +415,8 @@ HANDLE WINAPI OpenEventW(DWORD access, BOOL inherit, LPCWSTR name)
     DWORD err;
 
     HANDLE_TRACE("%#x %d %p", (unsigned int)access, inherit, (const void *)name);
-    if ((err = name_from_w(name, &key)) == ERROR_SUCCESS)
-        err = named_open(HANDLE_TYPE_EVENT, key, &handle);
+    err = name_from_w(name, &key);
+    err = named_open(HANDLE_TYPE_EVENT, !name, err, key, &handle);
     return open_result(err, handle);
 }
 
@@ -599,8 +606,8 @@ HANDLE WINAPI OpenSemaphoreA(DWORD access, BOOL inherit, LPCSTR name)
     DWORD err;
 
     HANDLE_TRACE("%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
-    if ((err = name_from_a(name, &key)) == ERROR_SUCCESS)
-        err = named_open(HANDLE_TYPE_SEMAPHORE, key, &handle);
+    err = name_from_a(name, &key);
+    err = named_open(HANDLE_TYPE_SEMAPHORE, !name, err, key, &handle);
     return open_result(err, handle);
 }
 
@@ -614,8 +621,8 @@ HANDLE WINAPI OpenSemaphoreW(DWORD access, BOOL inherit, LPCWSTR name)
     DWORD err;
 
     HANDLE_TRACE("%#x %d %p", (unsigned int)access, inherit, (const void *)name);
-    if ((err = name_from_w(name, &key)) == ERROR_SUCCESS)
-        err = named_open(HANDLE_TYPE_SEMAPHORE, key, &handle);
+    err = name_from_w(name, &key);
+    err = named_open(HANDLE_TYPE_SEMAPHORE, !name, err, key, &handle);
     return open_result(err, handle);
 }
 
@@ -860,8 +867,8 @@ HANDLE WINAPI OpenMutexA(DWORD access, BOOL inherit, LPCSTR name)
     DWORD err;
 
     HANDLE_TRACE("%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
-    if ((err = name_from_a(name, &key)) == ERROR_SUCCESS)
-        err = named_open(HANDLE_TYPE_MUTEX, key, &handle);
+    err = name_from_a(name, &key);
+    err = named_open(HANDLE_TYPE_MUTEX, !name, err, key, &handle);
     return open_result(err, handle);
 }
 
@@ -875,8 +882,8 @@ HANDLE WINAPI OpenMutexW(DWORD access, BOOL inherit, LPCWSTR name)
     DWORD err;
 
     HANDLE_TRACE("%#x %d %p", (unsigned int)access, inherit, (const void *)name);
-    if ((err = name_from_w(name, &key)) == ERROR_SUCCESS)
-        err = named_open(HANDLE_TYPE_MUTEX, key, &handle);
+    err = name_from_w(name, &key);
+    err = named_open(HANDLE_TYPE_MUTEX, !name, err, key, &handle);
     return open_result(err, handle);
 }
 

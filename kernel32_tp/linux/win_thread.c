@@ -16,9 +16,11 @@
  * sync_objects.c.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "handle.h"
 
@@ -158,16 +160,32 @@ static void *thread_main(void *param)
     return NULL;
 }
 
+/*
+ * glibc's stack sizes include the static TLS block, which can be large (a
+ * sanitizer's runtime takes most of a megabyte): glibc's minimum stack
+ * tells how large.  A private glibc function, so looked up at run time.
+ */
+static size_t (*get_minstack)(const pthread_attr_t *attr);     /* (c) after minstack_once */
+static pthread_once_t minstack_once = PTHREAD_ONCE_INIT;
+
+static void minstack_lookup(void)
+{
+    void *sym = dlsym(RTLD_DEFAULT, "__pthread_get_minstack");
+
+    memcpy(&get_minstack, &sym, sizeof(sym));
+}
+
 /* pthread's stack size for CreateThread's: like Windows, a commit size is
- * never less than the usual 1 MiB reserve; 64 KiB granularity. */
-static size_t thread_stack_size(SIZE_T stack_size, DWORD flags)
+ * never less than the usual 1 MiB reserve; 64 KiB granularity; plus what
+ * glibc takes from the stack for itself. */
+static size_t thread_stack_size(const pthread_attr_t *attr, SIZE_T stack_size, DWORD flags)
 {
     size_t size = stack_size;
 
     if (!(flags & STACK_SIZE_PARAM_IS_A_RESERVATION) && size < 0x100000)
         size = 0x100000;
-    if (size < (size_t)PTHREAD_STACK_MIN)
-        size = (size_t)PTHREAD_STACK_MIN;
+    pthread_once(&minstack_once, minstack_lookup);
+    size += get_minstack ? get_minstack(attr) : (size_t)PTHREAD_STACK_MIN;
     return (size + 0xffff) & ~(size_t)0xffff;
 }
 
@@ -201,7 +219,7 @@ static DWORD thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *a
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (stack_size)
-        pthread_attr_setstacksize(&attr, thread_stack_size(stack_size, flags));
+        pthread_attr_setstacksize(&attr, thread_stack_size(&attr, stack_size, flags));
     ret = pthread_create(&pthread, &attr, thread_main, start);
     pthread_attr_destroy(&attr);
     if (ret) {
