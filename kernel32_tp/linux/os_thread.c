@@ -13,14 +13,23 @@
 
 #include "os_linux.h"
 
-static _Thread_local DWORD cached_thread_id;
+/* initial-exec: no __tls_get_addr call on the hot path (lock owner checks). */
+static _Thread_local DWORD cached_thread_id __attribute__((tls_model("initial-exec")));
 static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
 
 void os_lock_init(struct os_lock *lock)
 {
-    if (pthread_mutex_init(&lock->mutex, NULL))
+    pthread_mutexattr_t attr;
+
+    /* Adaptive: spin briefly before sleeping.  Pool locks are held for a few
+     * instructions, so a contended acquire usually succeeds while spinning,
+     * sparing two system calls. */
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    if (pthread_mutex_init(&lock->mutex, &attr))
         os_panic("pthread_mutex_init failed");
+    pthread_mutexattr_destroy(&attr);
     __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
 }
 
