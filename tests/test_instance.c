@@ -779,6 +779,36 @@ static void instance_release_semaphore_zero_count_raises(void **state)
     RemoveVectoredExceptionHandler(handler);
 }
 
+static void CALLBACK null_handle_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct inst_ctx *c = ctx;
+
+    (void)work;
+    misuse_arm();
+    SetEventWhenCallbackReturns(inst, NULL);
+    ReleaseSemaphoreWhenCallbackReturns(inst, NULL, 1);
+    InterlockedExchange(&c->misuse, misuse_disarm());
+    /* Nothing was registered: valid registrations are accepted. */
+    SetEventWhenCallbackReturns(inst, c->event);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, 1);
+}
+
+/* A NULL event or semaphore is rejected the same way, and not registered. */
+static void instance_null_handle_raises(void **state)
+{
+    void *handler = misuse_install();
+    struct inst_ctx *c = ctx_new();
+
+    run_work(state, null_handle_work_cb, c);
+    TODO_REF("Wine accepts NULL handles silently")
+    TODO_TP("kernel32_tp does not reject NULL completion-action handles yet")
+    assert_int_equal(c->misuse, 2);
+    assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
+    assert_int_equal(drain_semaphore(c->sem), 1);
+    ctx_free(c);
+    RemoveVectoredExceptionHandler(handler);
+}
+
 static void CALLBACK disassociate_twice_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx,
                                                 PTP_WORK work)
 {
@@ -860,6 +890,7 @@ int main(void)
 #ifdef __MINGW32__
         POOL_TEST(instance_second_registration_raises_first_kept),
         POOL_TEST(instance_release_semaphore_zero_count_raises),
+        POOL_TEST(instance_null_handle_raises),
         POOL_TEST(instance_disassociate_twice_raises_counts_once),
 #endif
     };
