@@ -174,10 +174,14 @@ static void handles_duplicate_close_source_closes_it(void **state)
     (void)state;
     assert_true(DuplicateHandle(GetCurrentProcess(), sem, GetCurrentProcess(), &dup, 0, FALSE,
                                 DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE));
-    SetLastError(0xdeadbeef);
-    assert_false(CloseHandle(sem));
-    assert_invalid_handle_error();
     assert_int_equal(WaitForSingleObject(dup, 0), WAIT_OBJECT_0);
+    /* Wine closes the source first and gives its value to the duplicate. */
+    TODO_REF("Wine reuses the source's value for the duplicate") {
+        assert_true(dup != sem);
+        SetLastError(0xdeadbeef);
+        assert_false(CloseHandle(sem));
+        assert_invalid_handle_error();
+    }
     assert_true(CloseHandle(dup));
 }
 
@@ -483,7 +487,9 @@ static void handles_named_namespaces(void **state)
     test_name(name, sizeof(name), "ns");
     snprintf(local, sizeof(local), "Local\\%s", name);
     snprintf(global, sizeof(global), "Global\\%s", name);
-    snprintf(bad, sizeof(bad), "%s\\sub", name);
+    /* A directory that does not exist (when the prefix names an object,
+     * Windows reports the type mismatch, ERROR_INVALID_HANDLE, instead). */
+    snprintf(bad, sizeof(bad), "%s_dir\\sub", name);
     event = CreateEventA(NULL, TRUE, FALSE, name);
     /* Local\ is this session's namespace: the plain name. */
     opened = OpenEventA(EVENT_ALL_ACCESS, FALSE, local);

@@ -251,12 +251,16 @@ static void sync_semaphore_release_nonpositive_invalid_parameter(void **state)
     HANDLE sem = CreateSemaphoreA(NULL, 1, 2, NULL);
 
     (void)state;
-    SetLastError(0xdeadbeef);
-    assert_false(ReleaseSemaphore(sem, 0, NULL));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    SetLastError(0xdeadbeef);
-    assert_false(ReleaseSemaphore(sem, -1, NULL));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    /* NT refuses a count <= 0 (STATUS_INVALID_PARAMETER); Wine's server
+     * accepts 0 and reports -1 as ERROR_TOO_MANY_POSTS. */
+    TODO_REF("Wine: a release count of 0 succeeds, -1 is too many posts") {
+        SetLastError(0xdeadbeef);
+        assert_false(ReleaseSemaphore(sem, 0, NULL));
+        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+        SetLastError(0xdeadbeef);
+        assert_false(ReleaseSemaphore(sem, -1, NULL));
+        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    }
     assert_signalled(sem);
     assert_unsignalled(sem);
     CloseHandle(sem);
@@ -604,14 +608,17 @@ static void sync_wait_all_same_object_twice_invalid_parameter(void **state)
     handles[1] = event;
     /* Wait-any may name an object twice. */
     assert_int_equal(WaitForMultipleObjects(2, handles, FALSE, 0), WAIT_OBJECT_0);
-    SetLastError(0xdeadbeef);
-    assert_int_equal(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    /* Two handles of one object are the same object. */
-    handles[1] = dup;
-    SetLastError(0xdeadbeef);
-    assert_int_equal(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    /* NT's wait-all refuses an object named twice (STATUS_INVALID_PARAMETER_MIX),
+     * even through two handles; Wine's server does not check. */
+    TODO_REF("Wine accepts one object twice in a wait-all") {
+        SetLastError(0xdeadbeef);
+        assert_int_equal(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
+        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+        handles[1] = dup;
+        SetLastError(0xdeadbeef);
+        assert_int_equal(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
+        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    }
     CloseHandle(dup);
     CloseHandle(event);
 }
