@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Pool policy that programs rely on but Windows does not make observable
+ * through its API: how many threads trivial callbacks get, idle workers
+ * retiring down to the minimum, and submitting without allocating.  These
+ * checks read kernel32_tp's introspection (include/kernel32_tp.h), so they
+ * are skipped, with the reason printed, against the reference pool.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "helper.h"
+
+#define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
+
+/* Idle workers retire after this long in this binary (set in main). */
+#define POLICY_IDLE_TIMEOUT_MS 100
+
+static void skip_on_reference(const char *why)
+{
+    if (!helper_is_kernel32_tp()) {
+        printf("skip: %s\n", why);
+        skip();
+    }
+}
+
+static void CALLBACK count_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    (void)inst;
+    (void)work;
+    InterlockedIncrement((volatile LONG *)ctx);
+}
+
+/*
+ * 100,000 trivial callbacks keep the pool near one worker per CPU, however
+ * high its maximum: a callback that never blocks gives no reason for more.
+ */
+static void policy_trivial_callbacks_keep_few_threads(void **state)
+{
+    struct helper_pool *hp = *state;
+    SYSTEM_INFO info;
+    volatile LONG count = 0;
+    DWORD limit;
+    PTP_WORK work;
+    int i;
+
+    skip_on_reference("thread counts come from kernel32_tp's introspection");
+    GetSystemInfo(&info);
+    limit = (info.dwNumberOfProcessors < 2 ? 2 : info.dwNumberOfProcessors) + 2;
+    SetThreadpoolThreadMaximum(hp->pool, 500);
+    work = CreateThreadpoolWork(count_work_cb, (PVOID)&count, &hp->env);
+    assert_non_null(work);
+    for (i = 0; i < 100000; i++)
+        SubmitThreadpoolWork(work);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    assert_int_equal(count, 100000);
+    /* The monitor may add a worker when a callback was preempted for a whole
+     * tick on a loaded machine: allow two above one per CPU. */
+    assert_true(tp_debug_pool_threads(hp->pool) <= limit);
+    CloseThreadpoolWork(work);
+}
+
+struct blocked {
+    struct gate gate;
+    volatile LONG started;
+};
+
+static void CALLBACK blocked_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct blocked *b = ctx;
+
+    (void)inst;
+    (void)work;
+    InterlockedIncrement(&b->started);
+    gate_pass(&b->gate);
+}
+
+/* Eight blocked callbacks need eight workers; idle, they retire to the minimum. */
+static void policy_idle_workers_retire_to_minimum(void **state)
+{
+    struct helper_pool *hp = *state;
+    struct blocked b = { 0 };
+    DWORD start;
+    PTP_WORK work;
+    int i;
+
+    skip_on_reference("thread counts come from kernel32_tp's introspection");
+    gate_init(&b.gate);
+    SetThreadpoolThreadMaximum(hp->pool, 8);
+    assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
+    work = CreateThreadpoolWork(blocked_work_cb, &b, &hp->env);
+    assert_non_null(work);
+    for (i = 0; i < 8; i++)
+        SubmitThreadpoolWork(work);
+    assert_true(helper_wait_count(&b.started, 8));
+    assert_int_equal(tp_debug_pool_threads(hp->pool), 8);
+    gate_open(&b.gate, 8);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    /* Time is under test here: retirement after POLICY_IDLE_TIMEOUT_MS, with
+     * the whole test timeout as the (generous) bound. */
+    start = GetTickCount();
+    while (tp_debug_pool_threads(hp->pool) > 1 && GetTickCount() - start < helper_timeout_ms())
+        Sleep(10);
+    assert_int_equal(tp_debug_pool_threads(hp->pool), 1);
+    CloseThreadpoolWork(work);
+    gate_destroy(&b.gate);
+}
+
+/* ---- submitting never allocates (Linux, without sanitizers) ----------------------- */
+
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define POLICY_COUNTS_ALLOCATIONS 1
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *ptr, size_t size);
+static volatile LONG allocations;
+/* Only the submitting thread counts: a worker the monitor adds on a loaded
+ * machine allocates its start-up record, which is not the submit path. */
+static _Thread_local int counting;
+
+/* The test binary's allocator: counts, then hands over to glibc's. */
+void *malloc(size_t size)
+{
+    if (counting)
+        InterlockedIncrement(&allocations);
+    return __libc_malloc(size);
+}
+
+void *calloc(size_t count, size_t size)
+{
+    if (counting)
+        InterlockedIncrement(&allocations);
+    return __libc_calloc(count, size);
+}
+
+void *realloc(void *ptr, size_t size)
+{
+    if (counting)
+        InterlockedIncrement(&allocations);
+    return __libc_realloc(ptr, size);
+}
+#endif
+
+/*
+ * SubmitThreadpoolWork cannot fail, so it must not allocate: 10,000 posts,
+ * with their callbacks running meanwhile, allocate nothing on the submitting
+ * thread.
+ */
+static void policy_submit_never_allocates(void **state)
+{
+#ifdef POLICY_COUNTS_ALLOCATIONS
+    struct helper_pool *hp = *state;
+    volatile LONG count = 0;
+    PTP_WORK work;
+    int i;
+
+    assert_true(SetThreadpoolThreadMinimum(hp->pool, 2));
+    work = CreateThreadpoolWork(count_work_cb, (PVOID)&count, &hp->env);
+    assert_non_null(work);
+    SubmitThreadpoolWork(work);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    InterlockedExchange(&allocations, 0);
+    counting = 1;
+    for (i = 0; i < 10000; i++)
+        SubmitThreadpoolWork(work);
+    counting = 0;
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    assert_int_equal(count, 10001);
+    assert_int_equal(allocations, 0);
+    CloseThreadpoolWork(work);
+#else
+    (void)state;
+    printf("skip: allocations are counted only in the plain Linux build\n");
+    skip();
+#endif
+}
+
+int main(void)
+{
+    static char idle_timeout[64];
+    const struct CMUnitTest tests[] = {
+        POOL_TEST(policy_trivial_callbacks_keep_few_threads),
+        POOL_TEST(policy_idle_workers_retire_to_minimum),
+        POOL_TEST(policy_submit_never_allocates),
+    };
+
+    snprintf(idle_timeout, sizeof(idle_timeout), "KERNEL32_TP_IDLE_TIMEOUT_MS=%d",
+             POLICY_IDLE_TIMEOUT_MS);
+    putenv(idle_timeout);
+    return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
