@@ -9,9 +9,9 @@
  *   (P) obj->pool->lock / pool->lock   (G) obj->group->lock / group->lock
  *   (M) the injection monitor's lock (monitor.c)
  *   (Q) the timer service's lock (timer_service.c)
- *   (T) the legacy timer queues' lock (timer_queue.c): taken alone
+ *   (T) the legacy timer queues' lock (timer_queue.c)
  *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M.  Never hold two pools' or two groups' locks.
+ * Lock order: G -> Q -> P -> M, and T -> Q.  Never hold two pools' or two groups' locks.
  * No lock is held while user code runs (callbacks, finalization and cancel
  * callbacks, completion actions).
  */
@@ -208,7 +208,8 @@ struct tp_instance {
 
 /* The running callback's instance, checked: panics on misuse naming func. */
 struct tp_instance *tp_instance_from_api(PTP_CALLBACK_INSTANCE api, const char *func);
-/* Runs the completion actions in Windows' order; no lock held. */
+/* Runs the completion actions but the library's in Windows' order; no lock
+ * held.  The worker frees inst->free_library after the counts dropped. */
 void tp_instance_run_actions(struct tp_instance *inst);
 void tp_instance_disassociate(struct tp_instance *inst);
 /* CallbackMayRunLong: ERROR_SUCCESS or ERROR_TOO_MANY_THREADS. */
