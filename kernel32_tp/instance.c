@@ -28,8 +28,9 @@ struct tp_instance *tp_instance_from_api(PTP_CALLBACK_INSTANCE api, const char *
 
 /*
  * Windows' order: leave the critical section, release the mutex, set the
- * event, release the semaphore, unload the library (test_instance.c).  A
- * release that fails skips the actions after it; the error is traced.
+ * event, release the semaphore (test_instance.c).  A release that fails
+ * skips the actions after it; the error is traced.  The library is freed
+ * later, after the object's counts dropped (tp_instance_free_library).
  */
 void tp_instance_run_actions(struct tp_instance *inst)
 {
@@ -45,10 +46,9 @@ void tp_instance_run_actions(struct tp_instance *inst)
         && !os_handle_release_semaphore(inst->release_semaphore,
                                         inst->release_semaphore_count, &err))
         goto failed;
-    if (inst->free_library)
-        os_library_free(inst->free_library);
     return;
 failed:
+    inst->free_library = NULL;
     TRACE("completion action of instance %p failed: error %lu\n", (void *)inst,
           (unsigned long)err);
 }
@@ -123,11 +123,21 @@ static BOOL instance_first_action(struct tp_instance *inst, BOOL taken, const ch
     return !taken;
 }
 
+/* NULL and INVALID_HANDLE_VALUE are rejected the same way, and not registered. */
+static BOOL instance_valid_handle(struct tp_instance *inst, HANDLE handle, const char *func)
+{
+    if (handle && handle != INVALID_HANDLE_VALUE)
+        return TRUE;
+    os_raise_invalid_parameter(func, "a NULL or invalid handle", inst);
+    return FALSE;
+}
+
 static void instance_set_event(PTP_CALLBACK_INSTANCE api, HANDLE event, const char *func)
 {
     struct tp_instance *inst = tp_instance_from_api(api, func);
 
-    if (instance_first_action(inst, inst->set_event != NULL, func))
+    if (instance_valid_handle(inst, event, func)
+        && instance_first_action(inst, inst->set_event != NULL, func))
         inst->set_event = event;
 }
 
@@ -136,6 +146,8 @@ static void instance_release_semaphore(PTP_CALLBACK_INSTANCE api, HANDLE semapho
 {
     struct tp_instance *inst = tp_instance_from_api(api, func);
 
+    if (!instance_valid_handle(inst, semaphore, func))
+        return;
     if (count == 0) {
         os_raise_invalid_parameter(func, "a semaphore release count of zero", inst);
         return;

@@ -97,7 +97,7 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     struct tp_pool *pool = worker->pool;
     struct tp_instance inst = { 0 };
     enum tp_dispatch action;
-    BOOL in_group;
+    BOOL in_group, finished;
 
     inst.magic = TP_INSTANCE_MAGIC;
     inst.obj = obj;
@@ -139,7 +139,18 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     if (in_group)
         obj->refs--;
     tp_object_wake_drainers_locked(obj);
-    return tp_object_finished_locked(obj);
+    finished = tp_object_finished_locked(obj);
+    /*
+     * FreeLibraryWhenCallbackReturns comes last, after waiters were released:
+     * the module may hold the callback's code, which has returned by now.
+     * Unless finished, obj may be gone once P is dropped: not touched again.
+     */
+    if (inst.free_library) {
+        os_lock_release(&pool->lock);
+        os_library_free(inst.free_library);
+        os_lock_acquire(&pool->lock);
+    }
+    return finished;
 }
 
 static void worker_main(void *arg)

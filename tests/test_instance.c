@@ -801,7 +801,6 @@ static void instance_null_handle_raises(void **state)
 
     run_work(state, null_handle_work_cb, c);
     TODO_REF("Wine accepts NULL handles silently")
-    TODO_TP("kernel32_tp does not reject NULL completion-action handles yet")
     assert_int_equal(c->misuse, 2);
     assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
     assert_int_equal(drain_semaphore(c->sem), 1);
