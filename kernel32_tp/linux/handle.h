@@ -97,7 +97,7 @@ void handle_object_unref(struct handle_object *obj);
 DWORD handle_alloc(struct handle_object *obj, HANDLE *handle);
 /*
  * The object behind handle (or a pseudo-handle) with one more reference,
- * which the caller drops with handle_object_unref.
+ * which the caller drops with handle_object_unref.  Locking: a stripe lock.
  * ERROR_INVALID_HANDLE when handle is not open or not of type.
  */
 DWORD handle_lookup(HANDLE handle, enum handle_type type, struct handle_object **obj);
@@ -109,7 +109,7 @@ struct handle_object *handle_process_object(void);
 
 /* ---- names (sync_objects.c) --------------------------------------------- */
 
-/* A handle to a named object was opened / closed (the table calls these). */
+/* A handle to a named object was opened / closed.  Locking: N. */
 void handle_name_handle_opened(struct handle_object *obj);
 void handle_name_handle_closed(struct handle_object *obj);
 
@@ -131,11 +131,14 @@ struct handle_wait_link {
 /*
  * A wait on 1..MAXIMUM_WAIT_OBJECTS objects.  Either a sleeping thread
  * (WaitFor*) or any other party that wants to be called back when an object
- * is handed to it: wake() is called by the signalling thread, with the lock
- * of the satisfying object held, after the object was consumed for this
- * waiter; it must not block nor call back into the handle layer.  After
- * wake() returns the signaller never touches the waiter again, except that
- * links still on other objects' lists are removed by handle_waiter_finish().
+ * is handed to it (a thread-pool wait object): wake() is called by the
+ * signalling thread, with the lock of the satisfying object held, after the
+ * object was consumed for this waiter.  It must not block, must not call
+ * back into the handle layer, and may take only locks that are never held
+ * while calling into the handle layer.  After wake() returns the signaller
+ * never touches the waiter again; links still on other objects' lists are
+ * removed by handle_waiter_finish().  A waiter satisfied at once by
+ * handle_waiter_start() is not woken: the caller sees the result.
  * Wait-all waiters must be threads (they re-evaluate themselves when kicked).
  */
 struct handle_waiter {
@@ -153,11 +156,13 @@ struct handle_waiter {
 /*
  * Starts a wait: satisfies it at once when it can (lowest index first for
  * wait-any), else links it to its objects when may_block, else cancels it.
- * Returns the WAIT_* result, HANDLE_WAIT_CANCELLED, or HANDLE_WAIT_PENDING.
- * Whatever it returns, call handle_waiter_finish() when done.
+ * Locking: takes the objects' locks (one at a time, or all in address order
+ * for wait-all).  Returns the WAIT_* result, HANDLE_WAIT_CANCELLED, or
+ * HANDLE_WAIT_PENDING.  Whatever it returns, call handle_waiter_finish().
  */
 DWORD handle_waiter_start(struct handle_waiter *waiter, BOOL may_block);
-/* Wait-all, state HANDLE_WAIT_KICKED: check again under all the locks. */
+/* Wait-all, state HANDLE_WAIT_KICKED: check again.  Locking: all its
+ * objects' locks, in address order. */
 void handle_waiter_reevaluate(struct handle_waiter *waiter);
 /* Stops a pending wait; returns its result if it was satisfied meanwhile. */
 DWORD handle_waiter_cancel(struct handle_waiter *waiter);
@@ -203,7 +208,8 @@ struct handle_object *handle_thread_self_object(void);
 
 /* ---- mutexes (sync_objects.c) -------------------------------------------- */
 
-/* ts's thread ends: every mutex it owns becomes abandoned. */
+/* ts's thread ends: every mutex it owns becomes abandoned.  Locking: T,
+ * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
 
 /* ---- strings (wide_string.c) --------------------------------------------- */

@@ -397,6 +397,7 @@ BOOL WINAPI DuplicateHandle(HANDLE src_process, HANDLE src, HANDLE dst_process, 
  */
 HANDLE WINAPI GetCurrentProcess(void)
 {
+    HANDLE_TRACE("%s", "()");
     return HANDLE_PSEUDO_PROCESS;
 }
 
@@ -405,5 +406,6 @@ HANDLE WINAPI GetCurrentProcess(void)
  */
 DWORD WINAPI GetCurrentProcessId(void)
 {
+    HANDLE_TRACE("%s", "()");
     return (DWORD)getpid();
 }

@@ -23,6 +23,7 @@ void os_set_last_error(DWORD err)
  */
 DWORD WINAPI GetLastError(void)
 {
+    HANDLE_TRACE("%u", (unsigned int)last_error);
     return last_error;
 }
 
@@ -31,5 +32,6 @@ DWORD WINAPI GetLastError(void)
  */
 VOID WINAPI SetLastError(DWORD err)
 {
+    HANDLE_TRACE("%u", (unsigned int)err);
     last_error = err;
 }

@@ -15,6 +15,7 @@
  */
 DWORD WINAPI GetTickCount(void)
 {
+    HANDLE_TRACE("%s", "()");
     return (DWORD)(os_clock_monotonic_ns() / 1000000ull);
 }
 
@@ -23,6 +24,7 @@ DWORD WINAPI GetTickCount(void)
  */
 ULONGLONG WINAPI GetTickCount64(void)
 {
+    HANDLE_TRACE("%s", "()");
     return os_clock_monotonic_ns() / 1000000ull;
 }
 
@@ -31,6 +33,7 @@ ULONGLONG WINAPI GetTickCount64(void)
  */
 BOOL WINAPI QueryPerformanceCounter(LARGE_INTEGER *counter)
 {
+    HANDLE_TRACE("%p", (void *)counter);
     if (!counter) {
         os_set_last_error(ERROR_NOACCESS);
         return FALSE;
@@ -44,6 +47,7 @@ BOOL WINAPI QueryPerformanceCounter(LARGE_INTEGER *counter)
  */
 BOOL WINAPI QueryPerformanceFrequency(LARGE_INTEGER *frequency)
 {
+    HANDLE_TRACE("%p", (void *)frequency);
     if (!frequency) {
         os_set_last_error(ERROR_NOACCESS);
         return FALSE;
@@ -59,6 +63,7 @@ VOID WINAPI GetSystemTimeAsFileTime(FILETIME *time)
 {
     ULONGLONG now_100ns = os_clock_system_100ns();
 
+    HANDLE_TRACE("%p", (void *)time);
     time->dwLowDateTime = (DWORD)now_100ns;
     time->dwHighDateTime = (DWORD)(now_100ns >> 32);
 }

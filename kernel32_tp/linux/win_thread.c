@@ -17,7 +17,6 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +222,7 @@ static DWORD thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *a
     ret = pthread_create(&pthread, &attr, thread_main, start);
     pthread_attr_destroy(&attr);
     if (ret) {
-        err = ret == EAGAIN ? ERROR_NOT_ENOUGH_MEMORY : os_error_from_errno(ret);
+        err = os_error_from_errno(ret);
         handle_object_unref(&thread->obj);
         handle_close(*handle);
         goto fail_handle;
@@ -310,6 +309,7 @@ BOOL WINAPI GetExitCodeThread(HANDLE handle, DWORD *code)
  */
 HANDLE WINAPI GetCurrentThread(void)
 {
+    HANDLE_TRACE("%s", "()");
     return (HANDLE)~(ULONG_PTR)1;
 }
 
@@ -318,5 +318,6 @@ HANDLE WINAPI GetCurrentThread(void)
  */
 DWORD WINAPI GetCurrentThreadId(void)
 {
+    HANDLE_TRACE("%s", "()");
     return os_thread_current_id();
 }
