@@ -27,8 +27,7 @@ void tp_timer_shutdown(struct tp_object *obj)
 }
 
 static const struct tp_object_ops timer_ops = {
-    tp_timer_shutdown,
-    NULL,
+    .shutdown = tp_timer_shutdown,
 };
 
 DWORD tp_timer_create(size_t size, tp_invoke_fn invoke, const struct tp_object_ops *ops,

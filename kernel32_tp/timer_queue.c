@@ -134,8 +134,8 @@ static void queue_timer_destroy(struct tp_object *obj)
 }
 
 static const struct tp_object_ops queue_timer_ops = {
-    tp_timer_shutdown,
-    queue_timer_destroy,
+    .shutdown = tp_timer_shutdown,
+    .destroy = queue_timer_destroy,
 };
 
 static DWORD queue_create(struct tp_timer_queue **out)

@@ -18,7 +18,8 @@
  * that exists (tp_timer_service_attach, at creation).  The thread starts
  * with the first timer and retires when no timer has existed for a while.
  *
- * Takes Q (the service lock), and P inside it when it queues callbacks.
+ * Takes Q (the service lock).  Callbacks are queued (P) with Q dropped, a
+ * batch at a time, so that setting timers does not wait behind the pool.
  */
 #include "tp_private.h"
 
@@ -28,15 +29,20 @@
  * moment allowed (which is correct too, only less punctual). */
 #define TP_TIMER_PLAN_VISITS 64
 
+/* Expired timers queued per drop of Q. */
+#define TP_TIMER_FIRE_BATCH 64
+
 static struct {
     struct os_lock lock;            /* Q */
     struct os_cond cond;            /* (Q) the service thread sleeps here */
+    struct os_cond batch_cond;      /* (Q) detaches of a timer in the batch wait here */
     struct tp_heap due;             /* (Q) armed timers by due_ns */
     struct tp_heap latest;          /* (Q) armed timers by due_ns + window_ns */
     size_t timers;                  /* (Q) attached timers: the heaps have room for all */
     ULONGLONG plan_ns;              /* (Q) when the thread fires next; may be early, never late */
     ULONGLONG sleep_ns;             /* (Q) the deadline the thread sleeps until; 0 when awake */
     BOOL running;                   /* (Q) the thread exists */
+    BOOL batch_waiters;             /* (Q) someone waits on batch_cond */
 } service;
 static _Atomic int service_state;   /* 0: not set up, 1: being set up, 2: ready */
 
@@ -49,6 +55,7 @@ static void service_setup(void)
     if (atomic_compare_exchange_strong(&service_state, &expected, 1)) {
         os_lock_init(&service.lock);
         os_cond_init(&service.cond);
+        os_cond_init(&service.batch_cond);
         tp_heap_init(&service.due);
         tp_heap_init(&service.latest);
         service.plan_ns = TP_NEVER;
@@ -183,31 +190,64 @@ static ULONGLONG timer_next_due(ULONGLONG due_ns, ULONGLONG period_ns, ULONGLONG
 }
 
 /*
- * Queues a callback of every timer due by now_ns and re-arms the periodic
- * ones.  Queueing takes P inside Q (the lock order) and never blocks.
+ * Takes up to TP_TIMER_FIRE_BATCH timers due by now_ns out of the heaps,
+ * re-arms the periodic ones and marks them in_batch, so that none leaves
+ * the service (and its object cannot be closed) until the batch was queued.
+ * Returns how many; *more says whether others are due.
  * Locking: Q.
  */
-static void service_fire_locked(ULONGLONG now_ns)
+static size_t service_collect_locked(ULONGLONG now_ns, struct tp_timer **batch, BOOL *more)
 {
     const struct tp_heap_entry *top;
     struct tp_timer *timer;
+    size_t count = 0;
 
     TP_ASSERT_LOCKED(&service.lock);
     while ((top = tp_heap_top(&service.due)) && top->key <= now_ns) {
+        if (count == TP_TIMER_FIRE_BATCH) {
+            *more = TRUE;
+            return count;
+        }
         timer = timer_from_due_node(top->node);
         timer_disarm_locked(timer);
         if (timer->period_ns)
             timer_arm_locked(timer, timer_next_due(timer->due_ns, timer->period_ns, now_ns));
-        /* A timer leaves the heaps (tp_timer_service_detach, under Q) before
-         * its object is marked closed, so this never sees a closed one. */
-        tp_object_submit(&timer->obj, 1);
+        /* Re-armed after now_ns: a periodic timer is taken once per batch. */
+        timer->in_batch = TRUE;
+        batch[count++] = timer;
+    }
+    *more = FALSE;
+    return count;
+}
+
+/*
+ * Queues one callback of each timer of the batch, with Q dropped: pool
+ * locks and worker starts do not hold up setters.  Enters and leaves with Q.
+ * Locking: Q.
+ */
+static void service_fire_locked(struct tp_timer **batch, size_t count)
+{
+    size_t i;
+
+    TP_ASSERT_LOCKED(&service.lock);
+    os_lock_release(&service.lock);
+    for (i = 0; i < count; i++)
+        tp_object_submit(&batch[i]->obj, 1);
+    os_lock_acquire(&service.lock);
+    for (i = 0; i < count; i++)
+        batch[i]->in_batch = FALSE;
+    if (service.batch_waiters) {
+        service.batch_waiters = FALSE;
+        os_cond_broadcast(&service.batch_cond);
     }
 }
 
 static void service_main(void *arg)
 {
+    struct tp_timer *batch[TP_TIMER_FIRE_BATCH];
     ULONGLONG now_ns;
-    BOOL timed_out;
+    BOOL timed_out, more;
+    size_t count;
 
     (void)arg;
     TRACE("timer service starts\n");
@@ -215,8 +255,11 @@ static void service_main(void *arg)
     for (;;) {
         now_ns = os_clock_monotonic_ns();
         if (service.due.count && service.plan_ns <= now_ns) {
-            service_fire_locked(now_ns);
-            service.plan_ns = service_plan_locked();
+            count = service_collect_locked(now_ns, batch, &more);
+            /* Setters update the plan while Q is dropped: it must be right
+             * before the drop, and now_ns keeps the rest of a big batch due. */
+            service.plan_ns = more ? now_ns : service_plan_locked();
+            service_fire_locked(batch, count);
             continue;
         }
         if (!service.timers) {
@@ -271,6 +314,12 @@ done:
 void tp_timer_service_detach(struct tp_timer *timer)
 {
     os_lock_acquire(&service.lock);
+    /* The service may be queueing a callback of it right now, with Q
+     * dropped: the object must not be closed (or freed) before that ends. */
+    while (timer->in_batch) {
+        service.batch_waiters = TRUE;
+        os_cond_wait(&service.batch_cond, &service.lock);
+    }
     if (timer->attached) {
         if (tp_heap_node_queued(&timer->due_node))
             timer_disarm_locked(timer);
@@ -317,11 +366,11 @@ BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWO
     timer_arm_locked(timer, due_ns);
     service_armed_locked(timer);
 done:
-    /* Under Q, like the service thread's own submissions: a timer that is
-     * being closed has left the service before it is marked closed. */
+    os_lock_release(&service.lock);
+    /* Setting and closing one timer at the same time is the caller's race;
+     * otherwise the object is open until this returns. */
     if (fire_now)
         tp_object_submit(&timer->obj, 1);
-    os_lock_release(&service.lock);
     return was_armed;
 }
 

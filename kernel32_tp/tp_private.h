@@ -268,6 +268,7 @@ struct tp_timer {
     ULONGLONG window_ns;            /* (Q) how late an expiry may be */
     BOOL set;                       /* (Q) last set with a due time, not NULL */
     BOOL attached;                  /* (Q) known to the service: from creation to shutdown */
+    BOOL in_batch;                  /* (Q) being queued by the service, Q dropped */
 };
 
 /* Allocates size bytes (a struct that begins with struct tp_timer), zeroed,
@@ -286,7 +287,8 @@ DWORD tp_timer_service_attach(struct tp_timer *timer);
 void tp_timer_service_detach(struct tp_timer *timer);
 /* Arms (due_100ns: FILETIME rules) or disarms (NULL) the timer; with
  * only_if_armed, does nothing unless it is armed.  Returns whether it was
- * armed.  Never allocates, cannot fail.  Takes Q, and P inside it. */
+ * armed.  Never allocates, cannot fail.  Takes Q, then P (a due time of now
+ * queues the callback at once). */
 BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD period_ms,
                           DWORD window_ms, BOOL only_if_armed);
 BOOL tp_timer_service_is_set(struct tp_timer *timer);
