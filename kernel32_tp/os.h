@@ -50,6 +50,8 @@ DWORD os_thread_current_id(void);
 /* The stack a new thread gets by default: what a new pool reports. */
 void os_thread_default_stack(SIZE_T *reserve, SIZE_T *commit);
 unsigned int os_cpu_count(void);
+/* A hint inside spin loops (the x86 pause instruction).  Does not block. */
+void os_cpu_relax(void);
 
 /*
  * Blocking notifications: the handle layer calls hook(arg, TRUE) when the
@@ -78,6 +80,40 @@ void os_critical_section_leave(CRITICAL_SECTION *cs);
  */
 DWORD os_library_addref(HMODULE module);
 void os_library_free(HMODULE module);
+
+/*
+ * I/O completion (the core's io.c).  os_io_bind binds a file handle to
+ * complete(key, packet), which the platform calls, on a thread of its own,
+ * for each overlapped operation on the file that completes and would reach
+ * a completion port on Windows: not when the OVERLAPPED's hEvent has its
+ * low bit set, nor a synchronous success under
+ * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS.  By then the OVERLAPPED's Internal
+ * and InternalHigh hold the status and byte count and its event is set.
+ * The platform holds its binding lock (I, before P) around complete(),
+ * which must not block; after os_io_unbind returns it is never called
+ * again for that binding (completions that come later are dropped).
+ * The packet is the platform's record of the operation, so completing
+ * allocates nothing in the core: complete() owns it until it hands it back
+ * with os_io_packet_release, which may be called under P.
+ * A NULL binding binds for the file's whole life (never unbound): the
+ * platform keeps nothing per file for it beyond the file's own state.
+ * os_io_bind: ERROR_INVALID_HANDLE (not a file of the platform's),
+ * ERROR_INVALID_PARAMETER (already bound), ERROR_NOT_ENOUGH_MEMORY, or the
+ * error of starting the platform's thread.  Does not block.
+ */
+struct os_io_packet {
+    struct os_io_packet *next;      /* the core's while it holds the packet */
+    OVERLAPPED *overlapped;
+    NTSTATUS status;                /* as in IO_STATUS_BLOCK */
+    DWORD err;                      /* the same status as a Win32 error */
+    ULONG_PTR bytes;
+};
+struct os_io_binding;
+typedef void (*os_io_complete_fn)(void *key, struct os_io_packet *packet);
+DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
+                 struct os_io_binding **binding);
+void os_io_unbind(struct os_io_binding *binding);           /* blocks for a complete() */
+void os_io_packet_release(struct os_io_packet *packet);
 
 /* The calling thread's last-error value (the Win32 one). */
 DWORD os_get_last_error(void);

@@ -131,6 +131,12 @@ enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool)
     TP_ASSERT_LOCKED(&pool->lock);
     if (pool->queued <= 0)
         return TP_DISPATCH_NONE;
+    /* A worker spinning on its way to sleep takes it with no system call. */
+    if (pool->spinner) {
+        atomic_store_explicit(&pool->spinner->kicked, 1, memory_order_release);
+        pool->spinner = NULL;
+        return TP_DISPATCH_NONE;
+    }
     /* An idle worker nobody has claimed yet takes it: wake exactly one. */
     if (pool->idle > pool->waking) {
         pool->waking++;

@@ -10,8 +10,10 @@
  *   (M) the injection monitor's lock (monitor.c)
  *   (Q) the timer service's lock (timer_service.c)
  *   (T) the legacy timer queues' lock (timer_queue.c)
+ *   (I) the platform's I/O binding lock, held around its calls of an I/O
+ *       completion function (os_io_bind in os.h; io.c)
  *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M, and T -> Q.  Never hold two pools' or two groups' locks.
+ * Lock order: G -> Q -> P -> M, T -> Q, and I -> P.  Never hold two pools' or two groups' locks.
  * No lock is held while user code runs (callbacks, finalization and cancel
  * callbacks, completion actions).
  */
@@ -61,6 +63,7 @@ struct tp_pool {
     DWORD threads;                  /* (P) workers alive, including ones starting */
     DWORD idle;                     /* (P) workers sleeping on work_cond */
     DWORD waking;                   /* (P) idle workers signalled but not yet awake */
+    struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
     DWORD inactive;                 /* (P) workers whose callback blocks or runs long */
     ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
     ULONGLONG progress_seen;        /* (M) progress at the monitor's last look */
@@ -132,6 +135,18 @@ typedef void (*tp_invoke_fn)(struct tp_object *obj, struct tp_instance *inst);
 struct tp_object_ops {
     void (*shutdown)(struct tp_object *obj);
     void (*destroy)(struct tp_object *obj);
+    /*
+     * Optional, for kinds with work outside the pool's queue (I/O started
+     * and not completed).  Locking: P; neither may block or drop P.
+     *   cancel_locked: a cancel (WaitFor*Callbacks(TRUE), a cancelling group
+     *             close) is about to drop obj->pending queued callbacks,
+     *             maybe none: forget what they carry and that outside work.
+     *   busy_locked: drains (WaitFor*Callbacks, group closes) also wait
+     *             while this is TRUE; the kind wakes them
+     *             (tp_object_wake_drainers_locked) when it turns FALSE.
+     */
+    void (*cancel_locked)(struct tp_object *obj);
+    BOOL (*busy_locked)(struct tp_object *obj);
 };
 
 struct tp_object {
@@ -223,6 +238,7 @@ struct tp_worker {
     BOOL blocked;                   /* (P) its callback sleeps in a wait */
     BOOL long_running;              /* (P) its callback declared itself long */
     BOOL counted_inactive;          /* (P) counted in pool->inactive */
+    _Atomic int kicked;             /* (a) set by a submitter while it spins: work came */
 };
 
 /* Recounts worker in pool->inactive after blocked/long_running changed and
@@ -292,6 +308,33 @@ void tp_timer_service_detach(struct tp_timer *timer);
 BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD period_ms,
                           DWORD window_ms, BOOL only_if_armed);
 BOOL tp_timer_service_is_set(struct tp_timer *timer);
+
+/* ---- I/O completion (io.c, io_legacy.c) ------------------------------------ */
+
+struct tp_io;
+
+/* One completion, as the callback of an I/O object receives it. */
+struct tp_io_completion {
+    OVERLAPPED *overlapped;
+    NTSTATUS status;                /* IO_STATUS_BLOCK.Status: ntdll's callbacks */
+    DWORD err;                      /* the same as a Win32 error: kernel32's callbacks */
+    ULONG_PTR bytes;
+};
+
+/*
+ * Binds file to a new I/O object whose callbacks run invoke.  With
+ * every_completion (BindIoCompletionCallback) each completion of its files
+ * queues a callback, they stay bound for their life and the object is
+ * never closed; otherwise only completions announced by StartThreadpoolIo
+ * count.  ERROR_INVALID_PARAMETER, ERROR_INVALID_HANDLE,
+ * ERROR_NOT_ENOUGH_MEMORY (os_io_bind's errors).
+ */
+DWORD tp_io_create(HANDLE file, tp_invoke_fn invoke, void *callback, void *userdata,
+                   const TP_CALLBACK_ENVIRON *env, BOOL every_completion, struct tp_io **out);
+/* Binds one more file, for its life, to an every_completion object. */
+DWORD tp_io_bind_file(struct tp_io *io, HANDLE file);
+/* From invoke, once: the completion this callback is for.  Takes P. */
+void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *completion);
 
 /* ---- debug counters (debug.c) ---------------------------------------------- */
 

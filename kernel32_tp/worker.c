@@ -13,6 +13,13 @@
 /* Idle workers above the pool's minimum retire after this long. */
 #define TP_WORKER_IDLE_TIMEOUT_MS 2000
 
+/*
+ * A worker that finds the queue empty spins this long before it sleeps, so
+ * that work submitted right after costs the submitter no wake-up system call
+ * and the worker no sleep (one spinner per pool, see pool->spinner).
+ */
+#define TP_WORKER_SPIN_NS 20000
+
 DWORD tp_worker_idle_timeout_ms(void)
 {
     static _Atomic DWORD timeout_ms;
@@ -153,12 +160,38 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     return finished;
 }
 
+/*
+ * Spins until a submitter kicks this worker or TP_WORKER_SPIN_NS passed.
+ * Enters and leaves with P held; spins without it.  Locking: P.
+ */
+static void worker_spin_locked(struct tp_worker *worker)
+{
+    struct tp_pool *pool = worker->pool;
+    ULONGLONG deadline_ns;
+    unsigned int i;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
+    pool->spinner = worker;
+    os_lock_release(&pool->lock);
+    deadline_ns = os_clock_monotonic_ns() + TP_WORKER_SPIN_NS;
+    for (i = 1; !atomic_load_explicit(&worker->kicked, memory_order_acquire); i++) {
+        os_cpu_relax();
+        if (i % 64 == 0 && os_clock_monotonic_ns() > deadline_ns)
+            break;
+    }
+    os_lock_acquire(&pool->lock);
+    /* Not kicked: stop being the spinner (a kick clears it itself). */
+    if (pool->spinner == worker)
+        pool->spinner = NULL;
+}
+
 static void worker_main(void *arg)
 {
     struct tp_worker worker = { 0 };
     struct tp_pool *pool = arg;
     struct tp_object *obj;
-    BOOL timed_out, finished;
+    BOOL timed_out, finished, spun = FALSE;
 
     worker.pool = pool;
     os_thread_set_block_hook(worker_block_hook, &worker);
@@ -167,10 +200,17 @@ static void worker_main(void *arg)
         if ((obj = worker_dequeue_locked(pool))) {
             if (worker_run_locked(&worker, obj))
                 tp_object_destroy_by_worker_locked(obj);
+            spun = FALSE;
             continue;
         }
         if (pool->closed && pool->objects == 0)
             break;
+        if (!spun && !pool->spinner) {
+            worker_spin_locked(&worker);
+            spun = TRUE;
+            continue;
+        }
+        spun = FALSE;
         pool->idle++;
         timed_out = !os_cond_wait_until(&pool->work_cond, &pool->lock,
                                         os_clock_monotonic_ns()

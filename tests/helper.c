@@ -153,6 +153,12 @@ LONG helper_live_objects(void)
 {
     return -1;
 }
+
+DWORD helper_pool_threads(PTP_POOL pool)
+{
+    (void)pool;
+    return 0;
+}
 #else
 int helper_is_kernel32_tp(void)
 {
@@ -162,6 +168,11 @@ int helper_is_kernel32_tp(void)
 LONG helper_live_objects(void)
 {
     return tp_debug_live_objects();
+}
+
+DWORD helper_pool_threads(PTP_POOL pool)
+{
+    return tp_debug_pool_threads(pool);
 }
 #endif
 

@@ -91,5 +91,7 @@ int helper_todo(int applies, const char *why, const char *file, int line);
 
 /* Number of live thread-pool objects in kernel32_tp; -1 on the reference. */
 LONG helper_live_objects(void);
+/* Worker threads of a pool in kernel32_tp; 0 on the reference. */
+DWORD helper_pool_threads(PTP_POOL pool);
 
 #endif

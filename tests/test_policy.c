@@ -56,7 +56,7 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     assert_int_equal(count, 100000);
     /* The monitor may add a worker when a callback was preempted for a whole
      * tick on a loaded machine: allow two above one per CPU. */
-    assert_true(tp_debug_pool_threads(hp->pool) <= limit);
+    assert_true(helper_pool_threads(hp->pool) <= limit);
     CloseThreadpoolWork(work);
 }
 
@@ -93,15 +93,15 @@ static void policy_idle_workers_retire_to_minimum(void **state)
     for (i = 0; i < 8; i++)
         SubmitThreadpoolWork(work);
     assert_true(helper_wait_count(&b.started, 8));
-    assert_int_equal(tp_debug_pool_threads(hp->pool), 8);
+    assert_int_equal(helper_pool_threads(hp->pool), 8);
     gate_open(&b.gate, 8);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     /* Time is under test here: retirement after POLICY_IDLE_TIMEOUT_MS, with
      * the whole test timeout as the (generous) bound. */
     start = GetTickCount();
-    while (tp_debug_pool_threads(hp->pool) > 1 && GetTickCount() - start < helper_timeout_ms())
+    while (helper_pool_threads(hp->pool) > 1 && GetTickCount() - start < helper_timeout_ms())
         Sleep(10);
-    assert_int_equal(tp_debug_pool_threads(hp->pool), 1);
+    assert_int_equal(helper_pool_threads(hp->pool), 1);
     CloseThreadpoolWork(work);
     gate_destroy(&b.gate);
 }

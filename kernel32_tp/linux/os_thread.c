@@ -186,6 +186,13 @@ unsigned int os_cpu_count(void)
     return n > 0 ? (unsigned int)n : 1;
 }
 
+void os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 void os_thread_set_block_hook(os_block_hook hook, void *arg)
 {
     block_hook = hook;
