@@ -224,7 +224,7 @@ $(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h in
 # because -static (no libgcc or winpthread DLLs) hides -l's .dll.a.  The DLL
 # is copied next to the tests, where the loader looks first.
 $(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h tests/win32_compat.h
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); rm -f $@
 	$(WCC) $(WTEST_CFLAGS) -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
 		$(IMPLIB) -lntdll -static
 
@@ -232,7 +232,7 @@ $(B)/tests-tp/kernel32_tp.dll: $(DLL)
 	cp $< $@
 
 $(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h tests/win32_compat.h
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); rm -f $@
 	$(WCC) $(WTEST_CFLAGS) -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
 		-L$(CMOCKA_WIN)/lib -lcmocka -lntdll -static
 
@@ -243,17 +243,22 @@ $(B)/tests-tp/tp_test_module.dll $(B)/tests-ref/tp_test_module.dll: $(WTEST_MODU
 wine-tests-tp: $(WTEST_TP_BIN) $(B)/tests-tp/kernel32_tp.dll $(WTEST_MODULE_TP)
 wine-tests-ref: $(WTEST_REF_BIN) $(WTEST_MODULE_REF)
 
-# The tests are built with -k: a test file that does not build shows as
-# NOT-BUILT in the summary and the others still run.  The prefix is created
-# first, so that Wine's first start (~10 s) does not count against the first
-# test's timeout.
+# The tests are built with -k, each old binary removed first: a test file
+# that does not build shows as NOT-BUILT in the summary and the others still
+# run.  wine-tp needs the DLL itself built from the current sources, or the
+# mode does not run (never against a stale DLL).  The prefix is created first,
+# so that Wine's first start (~10 s) does not count against the first test's
+# timeout.
 check-wine-tp:
+	rm -f build/results/wine-tp.*
+	$(MAKE) --no-print-directory lib
 	-$(MAKE) --no-print-directory -k wine-tests-tp
 	$(WINE_RUN) --init
 	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-tp --runner $(WINE_RUN) \
 		$(if $(WTEST_MODULE_TP),--module $(CURDIR)/$(WTEST_MODULE_TP)) $(WTEST_TP_BIN)
 
 check-wine-ref:
+	rm -f build/results/wine-ref.*
 	-$(MAKE) --no-print-directory -k wine-tests-ref
 	$(WINE_RUN) --init
 	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-ref --runner $(WINE_RUN) \
