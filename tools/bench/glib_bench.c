@@ -11,6 +11,10 @@
  *   S5s      each callback pushes to a GAsyncQueue (GLib's fan-in; it has
  *            no semaphore); the submitter pops N times
  *   S5e, S6  unsupported: no completion actions, no work objects to create
+ *   S7a, S7b N timeout sources due at random moments within one second of
+ *            the first, each attached with the milliseconds left, on one
+ *            GMainContext the main thread iterates (GLib's timers have no
+ *            pool); lateness from the due time asked for
  */
 #include <glib.h>
 #include <stdio.h>
@@ -176,6 +180,69 @@ static void s5s(long n)
     g_async_queue_unref(run.queue);
 }
 
+/* S7: one slot per timeout source. */
+struct s7_timer {
+    guint64 due_ns;
+    guint64 late_ns;
+};
+
+static long s7_fired, s7_early;
+
+static gboolean s7_cb(gpointer data)
+{
+    struct s7_timer *timer = data;
+    guint64 now = bench_now_ns();
+
+    bench_note_thread();
+    if (now < timer->due_ns)
+        s7_early++;
+    timer->late_ns = now > timer->due_ns ? now - timer->due_ns : 0;
+    s7_fired++;
+    return G_SOURCE_REMOVE;
+}
+
+static void s7(const char *scenario, long n)
+{
+    struct s7_timer *timers = calloc((size_t)n, sizeof(*timers));
+    uint64_t *late = malloc(sizeof(*late) * (size_t)n);
+    GMainContext *context = g_main_context_new();
+    guint32 seed = 0x2545f491u;
+    guint64 t0, t1, t2, now, target, rel_ms;
+    GSource *source;
+    long i;
+
+    if (!timers || !late)
+        bench_fail("out of memory");
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        target = t0 + (guint64)(seed % 10000000u) * 100u;
+        now = bench_now_ns();
+        rel_ms = target > now ? (target - now) / 1000000u : 0;
+        timers[i].due_ns = now + rel_ms * 1000000u;
+        source = g_timeout_source_new((guint)rel_ms);
+        g_source_set_callback(source, s7_cb, &timers[i], NULL);
+        g_source_attach(source, context);
+        g_source_unref(source);
+    }
+    t1 = bench_now_ns();
+    while (s7_fired < n)
+        g_main_context_iteration(context, TRUE);
+    t2 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        late[i] = timers[i].late_ns;
+    bench_result(scenario, "total_ms", (double)(t2 - t0) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "p50_us", bench_percentile(late, (size_t)n, 50) / 1000.0);
+    bench_result(scenario, "p99_us", bench_percentile(late, (size_t)n, 99) / 1000.0);
+    bench_result(scenario, "early", (double)s7_early);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    g_main_context_unref(context);
+    free(late);
+    free(timers);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -191,6 +258,8 @@ int main(int argc, char **argv)
         bench_unsupported("S5e", "GLib has no completion actions");
     else if (!strcmp(args.scenario, "S6"))
         bench_unsupported("S6", "GLib has no work objects to create");
+    else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
+        s7(args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     return 0;

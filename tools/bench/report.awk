@@ -108,12 +108,17 @@ BEGIN {
     title["S5s"] = "fan-in: ReleaseSemaphoreWhenCallbackReturns, N callbacks"
     title["S5e"] = "fan-in: SetEventWhenCallbackReturns, batches of 64"
     title["S6"] = "N work objects created, all alive, then closed"
-    nmetrics = split("cb_per_s submit_ns p50_us p99_us create_ns close_ns bytes_per_obj " \
-                     "threads peak_rss_mib", metrics, " ")
+    title["S7a"] = "N one-shot timers due within one second (lateness in us)"
+    title["S7b"] = "N one-shot timers due within one second (lateness in us)"
+    nmetrics = split("cb_per_s submit_ns total_ms set_ns p50_us p99_us early create_ns " \
+                     "close_ns bytes_per_obj threads peak_rss_mib", metrics, " ")
     label["cb_per_s"] = "callbacks/s";  higher["cb_per_s"] = 1; ratio["cb_per_s"] = 1
     label["submit_ns"] = "submit ns";   ratio["submit_ns"] = 1
     label["p50_us"] = "p50 us";         ratio["p50_us"] = 1
     label["p99_us"] = "p99 us";         ratio["p99_us"] = 1
+    label["total_ms"] = "total ms";     ratio["total_ms"] = 1
+    label["set_ns"] = "set ns";         ratio["set_ns"] = 1
+    label["early"] = "early"
     label["create_ns"] = "create ns";   ratio["create_ns"] = 1
     label["close_ns"] = "close ns";     ratio["close_ns"] = 1
     label["bytes_per_obj"] = "bytes/object"; ratio["bytes_per_obj"] = 1
@@ -192,6 +197,13 @@ END {
     target("S6   tp bytes per live object <= 160", "S6", "bytes_per_obj", "tp", "<=", 160, " B")
     target_rel("S1   wine-tp callbacks/s >= 5x wine", "S1", "cb_per_s", "wine-tp", "wine", ">=", 5)
     target_rel("S1b  wine-tp callbacks/s >= 5x wine", "S1b", "cb_per_s", "wine-tp", "wine", ">=", 5)
+    printf "Targets (issue 6: timers)\n"
+    target("S7b  tp 100k timers done within 1020 ms", "S7b", "total_ms", "tp", "<=", 1020, " ms")
+    target("S7b  tp lateness p99 <= 500 us", "S7b", "p99_us", "tp", "<=", 500, " us")
+    target("S7b  tp set <= 300 ns", "S7b", "set_ns", "tp", "<=", 300, " ns")
+    target("S7b  tp pool threads <= 3 (+1 timer thread)", "S7b", "threads", "tp", "<=", 3, "")
+    target_rel("S7b  wine-tp total time <= 0.2x wine's", "S7b", "total_ms", "wine-tp", "wine", \
+               "<=", 0.2)
     if (seconds != "") {
         printf "\nWall time %d s; per provider:", seconds
         for (pi = 1; pi <= nprov; pi++)

@@ -14,6 +14,11 @@
  *   S5e  fan-in in batches of 64: each callback SetEventWhenCallbackReturns
  *        on its own event, the submitter waits for all 64
  *   S6   N work objects created, all alive, then closed: ns each, bytes each
+ *   S7a, S7b  N one-shot TP_TIMERs due at random moments within one second
+ *        of the first set (run-bench: N = 10,000 and 100,000), each set with
+ *        the relative due time left (zero when already past): total time to
+ *        the last callback, set ns per timer, lateness p50/p99 (callback
+ *        start - the due time asked for), callbacks that came early
  *
  * A completion action the provider does not perform (the waiter would hang)
  * is detected with one bounded probe and reported as unsupported.
@@ -292,6 +297,94 @@ static void s6_create_close(long n)
     free(works);
 }
 
+/* S7: one slot per timer; the callback measures its own lateness. */
+struct s7_run;
+struct s7_slot {
+    struct s7_run *run;
+    uint64_t due_ns;            /* on bench_now_ns()'s clock */
+    uint64_t late_ns;
+};
+
+struct s7_run {
+    volatile LONG count;
+    LONG target;
+    volatile LONG early;        /* callbacks that started before their due time */
+    HANDLE done;
+};
+
+static VOID CALLBACK s7_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct s7_slot *slot = ctx;
+    struct s7_run *run = slot->run;
+    uint64_t now = bench_now_ns();
+
+    (void)inst;
+    (void)timer;
+    bench_note_thread();
+    if (now < slot->due_ns)
+        InterlockedIncrement(&run->early);
+    slot->late_ns = now > slot->due_ns ? now - slot->due_ns : 0;
+    if (InterlockedIncrement(&run->count) == run->target)
+        SetEvent(run->done);
+}
+
+static void s7_timers(const char *scenario, long n)
+{
+    struct s7_slot *slots = calloc((size_t)n, sizeof(*slots));
+    PTP_TIMER *timers = calloc((size_t)n, sizeof(*timers));
+    uint64_t *late = malloc(sizeof(*late) * (size_t)n);
+    struct s7_run run = { 0, (LONG)n, 0, NULL };
+    uint32_t seed = 0x2545f491u;
+    uint64_t t0, t1, t2, now, target, rel_100ns;
+    ULARGE_INTEGER due;
+    FILETIME ft;
+    long i;
+
+    if (!slots || !timers || !late)
+        bench_fail("out of memory");
+    run.done = create_event_or_fail(TRUE);
+    /* All resources first: setting a timer is what is timed. */
+    for (i = 0; i < n; i++) {
+        slots[i].run = &run;
+        if (!(timers[i] = CreateThreadpoolTimer(s7_cb, &slots[i], NULL))) {
+            bench_unsupported(scenario, "CreateThreadpoolTimer fails");
+            return;
+        }
+    }
+    warm_up();
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        /* The relative due time left (negative FILETIME, 100 ns units). */
+        seed = seed * 1664525u + 1013904223u;
+        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        now = bench_now_ns();
+        rel_100ns = target > now ? (target - now) / 100u : 0;
+        slots[i].due_ns = now + rel_100ns * 100u;
+        due.QuadPart = (ULONGLONG)0 - rel_100ns;
+        ft.dwLowDateTime = due.u.LowPart;
+        ft.dwHighDateTime = due.u.HighPart;
+        SetThreadpoolTimer(timers[i], &ft, 0, 0);
+    }
+    t1 = bench_now_ns();
+    wait_or_fail(run.done, "S7: waiting for the timers failed");
+    t2 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        late[i] = slots[i].late_ns;
+    bench_result(scenario, "total_ms", (double)(t2 - t0) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "p50_us", bench_percentile(late, (size_t)n, 50) / 1000.0);
+    bench_result(scenario, "p99_us", bench_percentile(late, (size_t)n, 99) / 1000.0);
+    bench_result(scenario, "early", (double)run.early);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    for (i = 0; i < n; i++)
+        CloseThreadpoolTimer(timers[i]);
+    CloseHandle(run.done);
+    free(late);
+    free(timers);
+    free(slots);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -309,6 +402,8 @@ int main(int argc, char **argv)
         s5_events(args.n);
     else if (!strcmp(args.scenario, "S6"))
         s6_create_close(args.n);
+    else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
+        s7_timers(args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     return 0;

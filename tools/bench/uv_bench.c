@@ -12,6 +12,10 @@
  *   S2       pause, queue one request, time to the work callback's start
  *   S5s      each work callback posts a uv_sem_t; the loop thread waits N times
  *   S5e, S6  unsupported: no completion actions, no work objects to create
+ *   S7a, S7b N uv_timer_t due at random moments within one second of the
+ *            first start, each started (from the loop thread) with the
+ *            milliseconds left; callbacks run on the loop thread (libuv
+ *            timers have no pool); lateness from the due time asked for
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -150,6 +154,69 @@ static void s5s(uv_loop_t *loop, long n)
     free(reqs);
 }
 
+/* S7: the handle comes first, so the callback finds its slot. */
+struct s7_timer {
+    uv_timer_t handle;
+    uint64_t due_ns;
+    uint64_t late_ns;
+};
+
+static long s7_early;
+
+static void s7_cb(uv_timer_t *handle)
+{
+    struct s7_timer *timer = (struct s7_timer *)handle;
+    uint64_t now = bench_now_ns();
+
+    bench_note_thread();
+    if (now < timer->due_ns)
+        s7_early++;
+    timer->late_ns = now > timer->due_ns ? now - timer->due_ns : 0;
+}
+
+static void s7(uv_loop_t *loop, const char *scenario, long n)
+{
+    struct s7_timer *timers = calloc((size_t)n, sizeof(*timers));
+    uint64_t *late = malloc(sizeof(*late) * (size_t)n);
+    uint32_t seed = 0x2545f491u;
+    uint64_t t0, t1, t2, now, target, rel_ms;
+    long i;
+
+    if (!timers || !late)
+        bench_fail("out of memory");
+    for (i = 0; i < n; i++)
+        uv_timer_init(loop, &timers[i].handle);
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        /* libuv measures from its cached loop time: refresh it, as a
+         * program setting timers outside a callback must. */
+        uv_update_time(loop);
+        now = bench_now_ns();
+        rel_ms = target > now ? (target - now) / 1000000u : 0;
+        timers[i].due_ns = now + rel_ms * 1000000u;
+        uv_timer_start(&timers[i].handle, s7_cb, rel_ms, 0);
+    }
+    t1 = bench_now_ns();
+    uv_run(loop, UV_RUN_DEFAULT);
+    t2 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        late[i] = timers[i].late_ns;
+    bench_result(scenario, "total_ms", (double)(t2 - t0) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "p50_us", bench_percentile(late, (size_t)n, 50) / 1000.0);
+    bench_result(scenario, "p99_us", bench_percentile(late, (size_t)n, 99) / 1000.0);
+    bench_result(scenario, "early", (double)s7_early);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    for (i = 0; i < n; i++)
+        uv_close((uv_handle_t *)&timers[i].handle, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    free(late);
+    free(timers);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -166,6 +233,8 @@ int main(int argc, char **argv)
         bench_unsupported("S5e", "libuv has no completion actions");
     else if (!strcmp(args.scenario, "S6"))
         bench_unsupported("S6", "libuv has no work objects (uv_work_t is caller storage)");
+    else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
+        s7(loop, args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     uv_loop_close(loop);
