@@ -31,7 +31,7 @@ static DWORD legacy_queue_work(LPTHREAD_START_ROUTINE routine, void *context, UL
     env.Size = sizeof(env);
     if (flags & WT_EXECUTELONGFUNCTION)
         env.u.s.LongFunction = 1;
-    return tp_simple_submit(legacy_work_invoke, (void *)routine, context, &env);
+    return tp_simple_post(legacy_work_invoke, (void *)routine, context, &env);
 }
 
 /***********************************************************************

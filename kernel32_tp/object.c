@@ -42,29 +42,49 @@ static DWORD object_read_environment(struct tp_object *obj, const TP_CALLBACK_EN
     return ERROR_SUCCESS;
 }
 
-DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
-                     void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env)
+/* Everything but the environment: a fresh object, or a recycled simple one. */
+static void object_fill(struct tp_object *obj, const struct tp_object *environment,
+                        enum tp_object_type type, tp_invoke_fn invoke, void *callback,
+                        void *userdata)
 {
-    DWORD err;
+    const struct tp_object_ops *ops = obj->ops;
 
+    *obj = *environment;
+    obj->ops = ops;
     obj->type = type;
     obj->invoke = invoke;
     obj->callback = callback;
     obj->userdata = userdata;
     list_init(&obj->queue_entry);
     list_init(&obj->group_entry);
-    if ((err = object_read_environment(obj, env)) != ERROR_SUCCESS)
-        return err;
     obj->refs = obj->group ? 2 : 1;     /* the user's handle, the group's membership */
+}
+
+/* Takes the references the environment asks for and joins the group. */
+static DWORD object_join(struct tp_object *obj)
+{
+    DWORD err;
+
     /* RaceDll: the module stays loaded as long as the object lives. */
     if (obj->race_dll && (err = os_library_addref(obj->race_dll)) != ERROR_SUCCESS)
         return err;
     atomic_fetch_add(&tp_live_objects, 1);
     if (obj->group)
         tp_group_add(obj->group, obj);
-    /* A simple object joins its pool in tp_simple_start, with its callback. */
-    if (type == TP_OBJECT_SIMPLE)
-        return ERROR_SUCCESS;
+    return ERROR_SUCCESS;
+}
+
+DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
+                     void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_object environment = { 0 };
+    DWORD err;
+
+    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
+        return err;
+    object_fill(obj, &environment, type, invoke, callback, userdata);
+    if ((err = object_join(obj)) != ERROR_SUCCESS)
+        return err;
     os_lock_acquire(&obj->pool->lock);
     TP_ASSERT(!obj->pool->closed);
     obj->pool->objects++;
@@ -74,16 +94,13 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
 
 /*
  * Joins the pool, queues the only callback and lets go of the handle nobody
- * holds, in one hold of P: the simple-callback path is the hot one of
- * TrySubmitThreadpoolCallback and QueueUserWorkItem.
+ * holds.  Locking: P.
  */
-void tp_simple_start(struct tp_object *obj)
+static enum tp_dispatch simple_start_locked(struct tp_object *obj)
 {
     struct tp_pool *pool = obj->pool;
-    enum tp_dispatch action;
 
-    TP_ASSERT(obj->type == TP_OBJECT_SIMPLE);
-    os_lock_acquire(&pool->lock);
+    TP_ASSERT_LOCKED(&pool->lock);
     TP_ASSERT(!pool->closed);
     pool->objects++;
     obj->refs--;
@@ -91,9 +108,55 @@ void tp_simple_start(struct tp_object *obj)
     list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
     obj->pending = 1;
     pool->queued++;
-    action = tp_pool_dispatch_locked(pool);
+    return tp_pool_dispatch_locked(pool);
+}
+
+/*
+ * The hot path of TrySubmitThreadpoolCallback and QueueUserWorkItem.  A
+ * simple callback with no group and no RaceDll reuses an object its pool
+ * recycled (pool->simple_cache), all in one hold of P: in a steady stream of
+ * posts nothing is allocated.  Otherwise a new object is made.
+ */
+DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
+                     const TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_object environment = { 0 }, *obj;
+    struct tp_pool *pool;
+    enum tp_dispatch action;
+    DWORD err;
+
+    if (!callback)
+        return ERROR_INVALID_PARAMETER;
+    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
+        return err;
+    pool = environment.pool;
+    if (!environment.group && !environment.race_dll) {
+        os_lock_acquire(&pool->lock);
+        if (pool->simple_cache) {
+            obj = pool->simple_cache;
+            pool->simple_cache = obj->cache_next;
+            pool->simple_cached--;
+            object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
+            atomic_fetch_add(&tp_live_objects, 1);
+            action = simple_start_locked(obj);
+            os_lock_release(&pool->lock);
+            tp_pool_dispatch_finish(pool, action);
+            return ERROR_SUCCESS;
+        }
+        os_lock_release(&pool->lock);
+    }
+    if (!(obj = calloc(1, sizeof(*obj))))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
+    if ((err = object_join(obj)) != ERROR_SUCCESS) {
+        free(obj);
+        return err;
+    }
+    os_lock_acquire(&pool->lock);
+    action = simple_start_locked(obj);
     os_lock_release(&pool->lock);
     tp_pool_dispatch_finish(pool, action);
+    return ERROR_SUCCESS;
 }
 
 void tp_object_submit(struct tp_object *obj, LONG count)
@@ -118,6 +181,8 @@ LONG tp_object_cancel_locked(struct tp_object *obj)
     LONG dropped = obj->pending;
 
     TP_ASSERT_LOCKED(&obj->pool->lock);
+    if (obj->ops && obj->ops->cancel_locked)
+        obj->ops->cancel_locked(obj);
     if (!dropped)
         return 0;
     list_remove(&obj->queue_entry);
@@ -135,6 +200,12 @@ void tp_object_wake_drainers_locked(struct tp_object *obj)
         os_cond_broadcast(&obj->pool->drain_cond);
 }
 
+/* Work of obj's kind outside the pool's queue (I/O in flight).  Locking: P. */
+static BOOL object_busy_locked(struct tp_object *obj)
+{
+    return obj->ops && obj->ops->busy_locked && obj->ops->busy_locked(obj);
+}
+
 void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_disassociated)
 {
     struct tp_pool *pool = obj->pool;
@@ -143,7 +214,8 @@ void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_di
     if (cancel_pending)
         tp_object_cancel_locked(obj);
     obj->drainers++;
-    while (obj->pending > 0 || (include_disassociated ? obj->running : obj->associated) > 0)
+    while (obj->pending > 0 || (include_disassociated ? obj->running : obj->associated) > 0
+           || object_busy_locked(obj))
         os_cond_wait(&pool->drain_cond, &pool->lock);
     obj->drainers--;
     os_lock_release(&pool->lock);
@@ -199,6 +271,15 @@ void tp_object_destroy_by_worker_locked(struct tp_object *obj)
 
     TP_ASSERT_LOCKED(&pool->lock);
     TP_ASSERT(!tp_pool_object_left_locked(pool));
+    /* Plain simple objects go back to the pool for the next post. */
+    if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !race_dll && !obj->group
+        && pool->simple_cached < TP_SIMPLE_CACHE_MAX) {
+        obj->cache_next = pool->simple_cache;
+        pool->simple_cache = obj;
+        pool->simple_cached++;
+        atomic_fetch_sub(&tp_live_objects, 1);
+        return;
+    }
     if (obj->ops && obj->ops->destroy) {
         /* Hooks run with no lock held; the worker keeps the pool alive. */
         os_lock_release(&pool->lock);

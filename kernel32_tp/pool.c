@@ -80,7 +80,13 @@ BOOL tp_pool_finished_locked(struct tp_pool *pool)
 
 void tp_pool_free(struct tp_pool *pool)
 {
+    struct tp_object *obj;
+
     TP_ASSERT(!pool->is_default);
+    while ((obj = pool->simple_cache)) {
+        pool->simple_cache = obj->cache_next;
+        free(obj);
+    }
     os_cond_destroy(&pool->work_cond);
     os_cond_destroy(&pool->drain_cond);
     os_lock_destroy(&pool->lock);

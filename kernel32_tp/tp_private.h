@@ -51,6 +51,7 @@ NTSTATUS tp_status_from_error(DWORD err);
 /* ---- pools (pool.c, worker.c, monitor.c) ---------------------------------- */
 
 #define TP_PRIORITY_COUNT 3     /* high, normal, low: TP_CALLBACK_PRIORITY */
+#define TP_SIMPLE_CACHE_MAX 256 /* recycled simple objects a pool keeps */
 
 struct tp_pool {
     struct os_lock lock;
@@ -64,6 +65,8 @@ struct tp_pool {
     DWORD idle;                     /* (P) workers sleeping on work_cond */
     DWORD waking;                   /* (P) idle workers signalled but not yet awake */
     struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
+    struct tp_object *simple_cache; /* (P) recycled simple objects, via cache_next */
+    DWORD simple_cached;            /* (P) how many: at most TP_SIMPLE_CACHE_MAX */
     DWORD inactive;                 /* (P) workers whose callback blocks or runs long */
     ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
     ULONGLONG progress_seen;        /* (M) progress at the monitor's last look */
@@ -171,14 +174,13 @@ struct tp_object {
     struct tp_group *group;             /* (c) NULL when not a member */
     PTP_CLEANUP_GROUP_CANCEL_CALLBACK group_cancel; /* (c) */
     struct list group_entry;            /* (G) in group->members while a member */
+    struct tp_object *cache_next;       /* (P) in pool->simple_cache while recycled */
     BOOL group_member;                  /* (G) a member: the group holds a reference */
 };
 
 /* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER. */
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
-/* Queues the one callback of a new simple object and drops its handle. */
-void tp_simple_start(struct tp_object *obj);
 /* Queues count callbacks.  Cannot fail, does not allocate.  Without locks. */
 void tp_object_submit(struct tp_object *obj, LONG count);
 /* Drops queued callbacks; returns how many.  Locking: P. */
@@ -270,8 +272,8 @@ DWORD tp_work_create(PTP_WORK_CALLBACK callback, void *userdata, const TP_CALLBA
                      struct tp_work **out);
 /* Runs invoke(callback, userdata) once on a one-shot object (simple callbacks,
  * legacy work items).  ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY. */
-DWORD tp_simple_submit(tp_invoke_fn invoke, void *callback, void *userdata,
-                       const TP_CALLBACK_ENVIRON *env);
+DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
+                     const TP_CALLBACK_ENVIRON *env);
 
 /* ---- timers (timer.c, timer_service.c, timer_queue.c) --------------------- */
 

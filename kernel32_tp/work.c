@@ -53,25 +53,6 @@ DWORD tp_work_create(PTP_WORK_CALLBACK callback, void *userdata, const TP_CALLBA
     return object_create(TP_OBJECT_WORK, work_invoke, (void *)callback, userdata, env, out);
 }
 
-/*
- * A simple callback: created, submitted once, and released at once; the
- * object goes when its callback has run (or a group close dropped it).
- */
-DWORD tp_simple_submit(tp_invoke_fn invoke, void *callback, void *userdata,
-                       const TP_CALLBACK_ENVIRON *env)
-{
-    struct tp_work *simple;
-    DWORD err;
-
-    if (!callback)
-        return ERROR_INVALID_PARAMETER;
-    if ((err = object_create(TP_OBJECT_SIMPLE, invoke, callback, userdata, env, &simple))
-        != ERROR_SUCCESS)
-        return err;
-    tp_simple_start(&simple->obj);
-    return ERROR_SUCCESS;
-}
-
 /* ---- exports --------------------------------------------------------------- */
 
 /***********************************************************************
@@ -172,7 +153,7 @@ BOOL WINAPI TrySubmitThreadpoolCallback(PTP_SIMPLE_CALLBACK callback, PVOID user
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
-    if ((err = tp_simple_submit(simple_invoke, (void *)callback, userdata, env))
+    if ((err = tp_simple_post(simple_invoke, (void *)callback, userdata, env))
         != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
@@ -187,5 +168,5 @@ NTSTATUS WINAPI TpSimpleTryPost(PTP_SIMPLE_CALLBACK callback, PVOID userdata,
                                 TP_CALLBACK_ENVIRON *env)
 {
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
-    return tp_status_from_error(tp_simple_submit(simple_invoke, (void *)callback, userdata, env));
+    return tp_status_from_error(tp_simple_post(simple_invoke, (void *)callback, userdata, env));
 }
