@@ -153,6 +153,36 @@ static void sync_event_ex_flags_select_type_and_state(void **state)
     CloseHandle(automatic);
 }
 
+/* The A forms of the Ex creators, and opening a mutex by a wide name. */
+static void sync_ex_ansi_creators_and_wide_open(void **state)
+{
+    HANDLE semaphore = CreateSemaphoreExA(NULL, 1, 2, "tp-sync-ex-semaphore", 0,
+                                          SEMAPHORE_ALL_ACCESS);
+    HANDLE mutex = CreateMutexExA(NULL, "tp-sync-ex-mutex", CREATE_MUTEX_INITIAL_OWNER,
+                                  MUTEX_ALL_ACCESS);
+    HANDLE opened;
+    LONG previous = -1;
+
+    (void)state;
+    assert_non_null(semaphore);
+    assert_non_null(mutex);
+    assert_int_equal(WaitForSingleObject(semaphore, 0), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(semaphore, 0), WAIT_TIMEOUT);
+    assert_true(ReleaseSemaphore(semaphore, 2, &previous));
+    assert_int_equal(previous, 0);
+    opened = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, L"tp-sync-ex-mutex");
+    assert_non_null(opened);
+    /* The same mutex, owned by this thread: a recursive acquire succeeds. */
+    assert_int_equal(WaitForSingleObject(opened, 0), WAIT_OBJECT_0);
+    assert_true(ReleaseMutex(opened));
+    assert_true(ReleaseMutex(mutex));
+    assert_true(ReleaseMutex(mutex) == FALSE);
+    assert_int_equal(GetLastError(), ERROR_NOT_OWNER);
+    CloseHandle(opened);
+    CloseHandle(mutex);
+    CloseHandle(semaphore);
+}
+
 #define WAITERS 3
 
 static void sync_event_auto_set_releases_exactly_one_waiter(void **state)
@@ -828,6 +858,7 @@ int main(void)
         cmocka_unit_test(sync_event_auto_initial_set_consumed_once),
         cmocka_unit_test(sync_event_manual_stays_set_until_reset),
         cmocka_unit_test(sync_event_ex_flags_select_type_and_state),
+        cmocka_unit_test(sync_ex_ansi_creators_and_wide_open),
         cmocka_unit_test(sync_event_auto_set_releases_exactly_one_waiter),
         cmocka_unit_test(sync_event_manual_set_wakes_all_waiters),
         cmocka_unit_test(sync_semaphore_release_counts_and_too_many_posts),
