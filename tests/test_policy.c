@@ -40,6 +40,7 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     struct helper_pool *hp = *state;
     SYSTEM_INFO info;
     volatile LONG count = 0;
+    LONGLONG before;
     DWORD limit;
     PTP_WORK work;
     int i;
@@ -48,12 +49,15 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     GetSystemInfo(&info);
     limit = (info.dwNumberOfProcessors < 2 ? 2 : info.dwNumberOfProcessors) + 2;
     SetThreadpoolThreadMaximum(hp->pool, 500);
+    before = tp_debug_callbacks_run();
     work = CreateThreadpoolWork(count_work_cb, (PVOID)&count, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 100000; i++)
         SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(count, 100000);
+    /* Other tests' pools are idle by now: the counter saw these callbacks. */
+    assert_true(tp_debug_callbacks_run() - before >= 100000);
     /* The monitor may add a worker when a callback was preempted for a whole
      * tick on a loaded machine: allow two above one per CPU. */
     assert_true(helper_pool_threads(hp->pool) <= limit);
