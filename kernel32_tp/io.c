@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * TP_IO: a callback object fed by the platform's I/O completions
+ * (os_io_bind, os.h), one callback per completed operation, each with that
+ * operation's OVERLAPPED, status and byte count.  Its callbacks are
+ * ordinary callback instances.
+ *
+ * The caller announces each operation with StartThreadpoolIo and takes the
+ * announcement back with CancelThreadpoolIo when the operation did not
+ * start; a completion that nobody announced is dropped.  Drains
+ * (WaitForThreadpoolIoCallbacks, group closes) wait for announced
+ * operations too; a cancelling drain gives up on them instead, and their
+ * completions are dropped when they come.  Closing the object with
+ * operations in flight keeps it until they completed and their callbacks
+ * ran: an announced operation holds a reference.
+ *
+ * The completion records are the platform's packets, queued here in FIFO
+ * order, one per queued callback: completing allocates nothing.  The worker
+ * that starts a callback takes the oldest packet.
+ *
+ * Takes P.  The platform calls io_complete under its binding lock (I -> P).
+ */
+#include <stdlib.h>
+
+#include "tp_private.h"
+
+struct tp_io {
+    struct tp_object obj;               /* (c) first: see impl_from_TP_IO() */
+    struct os_io_binding *binding;      /* (c) */
+    BOOL every_completion;              /* (c) no announcements (BindIoCompletionCallback) */
+    LONG started;                       /* (P) announced operations not completed nor cancelled */
+    LONG skipped;                       /* (P) completions to drop: a cancelling drain gave up */
+    struct os_io_packet *head;          /* (P) completions of queued callbacks, oldest first */
+    struct os_io_packet *tail;          /* (P) */
+    LONG packets;                       /* (P) how many: obj->pending + callbacks starting */
+};
+
+#define impl_from_TP_IO(api) \
+    ((struct tp_io *)tp_object_checked((api), TP_OBJECT_IO, __func__))
+
+/* The ntdll callback type; Wine's headers declare it, mingw-w64's do not. */
+typedef void (CALLBACK *tp_io_nt_callback)(PTP_CALLBACK_INSTANCE inst, void *userdata,
+                                           void *overlapped, IO_STATUS_BLOCK *iosb, TP_IO *io);
+
+static struct tp_io *io_from_object(struct tp_object *obj)
+{
+    TP_ASSERT(obj->type == TP_OBJECT_IO);
+    return (struct tp_io *)obj;
+}
+
+/* ---- announcements and their reference ---------------------------------------- */
+
+/*
+ * One operation fewer in flight.  The last one drops the reference that
+ * operations in flight hold; returns TRUE when that finished the object
+ * (the caller destroys it after dropping P).
+ * Locking: P.
+ */
+static BOOL io_operation_done_locked(struct tp_io *io)
+{
+    TP_ASSERT_LOCKED(&io->obj.pool->lock);
+    TP_ASSERT(io->started > 0);
+    if (--io->started > 0)
+        return FALSE;
+    io->obj.refs--;
+    tp_object_wake_drainers_locked(&io->obj);
+    return tp_object_finished_locked(&io->obj);
+}
+
+static void io_start(struct tp_io *io)
+{
+    struct tp_pool *pool = io->obj.pool;
+
+    os_lock_acquire(&pool->lock);
+    if (io->obj.closed)
+        os_panic("StartThreadpoolIo: I/O object %p used after it was closed", (void *)io);
+    if (io->started++ == 0)
+        io->obj.refs++;     /* the operations in flight keep the object */
+    os_lock_release(&pool->lock);
+}
+
+static void io_cancel(struct tp_io *io)
+{
+    struct tp_pool *pool = io->obj.pool;
+    BOOL finished;
+
+    os_lock_acquire(&pool->lock);
+    if (io->started == 0)
+        os_panic("CancelThreadpoolIo: I/O object %p has no operation started", (void *)io);
+    finished = io_operation_done_locked(io);
+    os_lock_release(&pool->lock);
+    if (finished)
+        tp_object_destroy(&io->obj);
+}
+
+/* ---- completions ---------------------------------------------------------------- */
+
+/*
+ * The platform's completion function: queues one callback carrying packet,
+ * or drops the packet when no operation was announced for it.  Runs on a
+ * platform thread under its binding lock; never blocks.
+ */
+static void io_complete(void *key, struct os_io_packet *packet)
+{
+    struct tp_io *io = key;
+    struct tp_object *obj = &io->obj;
+    struct tp_pool *pool = obj->pool;
+    enum tp_dispatch action;
+
+    os_lock_acquire(&pool->lock);
+    if (!io->every_completion) {
+        if (io->skipped) {
+            io->skipped--;
+            goto drop;
+        }
+        if (!io->started)
+            goto drop;
+        /* Cannot finish the object: the callback queued below holds it. */
+        io->started--;
+        if (!io->started) {
+            io->obj.refs--;
+            tp_object_wake_drainers_locked(obj);
+        }
+    }
+    packet->next = NULL;
+    if (io->tail)
+        io->tail->next = packet;
+    else
+        io->head = packet;
+    io->tail = packet;
+    io->packets++;
+    /* Not tp_object_submit: a closed object still gets the callbacks of the
+     * operations it had in flight. */
+    if (obj->pending == 0)
+        list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
+    obj->pending++;
+    pool->queued++;
+    action = tp_pool_dispatch_locked(pool);
+    os_lock_release(&pool->lock);
+    tp_pool_dispatch_finish(pool, action);
+    return;
+
+drop:
+    os_lock_release(&pool->lock);
+    TRACE("I/O object %p: completion of %p dropped (not announced)\n", (void *)io,
+          (void *)packet->overlapped);
+    os_io_packet_release(packet);
+}
+
+void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *completion)
+{
+    struct tp_io *io = io_from_object(obj);
+    struct os_io_packet *packet;
+
+    os_lock_acquire(&obj->pool->lock);
+    /* Every queued or starting callback has its packet (see io_cancel_locked). */
+    packet = io->head;
+    TP_ASSERT(packet != NULL);
+    io->head = packet->next;
+    if (!io->head)
+        io->tail = NULL;
+    io->packets--;
+    os_lock_release(&obj->pool->lock);
+    completion->overlapped = packet->overlapped;
+    completion->status = packet->status;
+    completion->err = packet->err;
+    completion->bytes = packet->bytes;
+    os_io_packet_release(packet);
+}
+
+/* ---- object hooks ---------------------------------------------------------------- */
+
+/*
+ * A cancel drops the obj->pending newest callbacks: their packets are the
+ * newest ones, at the tail (the older ones belong to callbacks that workers
+ * are starting).  Announced operations are given up on.
+ * Locking: P.
+ */
+static void io_cancel_locked(struct tp_object *obj)
+{
+    struct tp_io *io = io_from_object(obj);
+    struct os_io_packet *keep_last = NULL, *packet, *next;
+    LONG keep = io->packets - obj->pending, i;
+
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    TP_ASSERT(keep >= 0);
+    if (obj->pending) {
+        packet = io->head;
+        for (i = 0; i < keep; i++) {
+            keep_last = packet;
+            packet = packet->next;
+        }
+        if (keep_last)
+            keep_last->next = NULL;
+        else
+            io->head = NULL;
+        io->tail = keep_last;
+        io->packets = keep;
+        for (; packet; packet = next) {
+            next = packet->next;
+            os_io_packet_release(packet);
+        }
+    }
+    if (io->started) {
+        io->skipped += io->started;
+        io->started = 0;
+        /* The caller (a drain) holds a reference of its own: not the last. */
+        io->obj.refs--;
+        TP_ASSERT(io->obj.refs > 0);
+    }
+}
+
+static BOOL io_busy_locked(struct tp_object *obj)
+{
+    return io_from_object(obj)->started > 0;
+}
+
+static void io_destroy(struct tp_object *obj)
+{
+    struct tp_io *io = io_from_object(obj);
+
+    /* After this no completion can reach the object. */
+    os_io_unbind(io->binding);
+    TP_ASSERT(io->packets == 0);
+}
+
+static const struct tp_object_ops io_ops = {
+    .destroy = io_destroy,
+    .cancel_locked = io_cancel_locked,
+    .busy_locked = io_busy_locked,
+};
+
+/* ---- creation and the callbacks -------------------------------------------------- */
+
+DWORD tp_io_create(HANDLE file, tp_invoke_fn invoke, void *callback, void *userdata,
+                   const TP_CALLBACK_ENVIRON *env, BOOL every_completion, struct tp_io **out)
+{
+    struct tp_io *io;
+    DWORD err;
+
+    if (!callback)
+        return ERROR_INVALID_PARAMETER;
+    if (!(io = calloc(1, sizeof(*io))))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    io->every_completion = every_completion;
+    io->obj.ops = &io_ops;
+    /* Bound before the object exists for its group: a failure leaves no
+     * trace.  No completion can come before the caller starts operations. */
+    if ((err = os_io_bind(file, io_complete, io, every_completion ? NULL : &io->binding))
+        != ERROR_SUCCESS)
+        goto fail_bind;
+    if ((err = tp_object_init(&io->obj, TP_OBJECT_IO, invoke, callback, userdata, env))
+        != ERROR_SUCCESS)
+        goto fail_init;
+    *out = io;
+    return ERROR_SUCCESS;
+
+fail_init:
+    /* A file bound for its life cannot be unbound: the object must stay.
+     * tp_object_init fails only on the environment, which the legacy
+     * caller builds itself. */
+    TP_ASSERT(!every_completion);
+    os_io_unbind(io->binding);
+fail_bind:
+    free(io);
+    return err;
+}
+
+DWORD tp_io_bind_file(struct tp_io *io, HANDLE file)
+{
+    TP_ASSERT(io->every_completion);
+    return os_io_bind(file, io_complete, io, NULL);
+}
+
+static void io_invoke(struct tp_object *obj, struct tp_instance *inst)
+{
+    PTP_WIN32_IO_CALLBACK callback = (PTP_WIN32_IO_CALLBACK)obj->callback;
+    struct tp_io_completion completion;
+
+    tp_io_take_completion(obj, &completion);
+    TRACE("I/O callback %p(%p, %p, %p, %lu, %lu, %p)\n", obj->callback, (void *)inst,
+          obj->userdata, (void *)completion.overlapped, (unsigned long)completion.err,
+          (unsigned long)completion.bytes, (void *)obj);
+    callback((PTP_CALLBACK_INSTANCE)inst, obj->userdata, completion.overlapped, completion.err,
+             completion.bytes, (PTP_IO)obj);
+    TRACE("I/O callback %p returned\n", obj->callback);
+}
+
+static void io_invoke_nt(struct tp_object *obj, struct tp_instance *inst)
+{
+    tp_io_nt_callback callback = (tp_io_nt_callback)obj->callback;
+    struct tp_io_completion completion;
+    IO_STATUS_BLOCK iosb;
+
+    tp_io_take_completion(obj, &completion);
+    iosb.Status = completion.status;
+    iosb.Information = completion.bytes;
+    TRACE("I/O callback %p(%p, %p, %p, %#lx, %lu, %p)\n", obj->callback, (void *)inst,
+          obj->userdata, (void *)completion.overlapped, (unsigned long)completion.status,
+          (unsigned long)completion.bytes, (void *)obj);
+    callback((PTP_CALLBACK_INSTANCE)inst, obj->userdata, completion.overlapped, &iosb,
+             (TP_IO *)obj);
+    TRACE("I/O callback %p returned\n", obj->callback);
+}
+
+/* ---- exports --------------------------------------------------------------- */
+
+/***********************************************************************
+ *           CreateThreadpoolIo   (kernel32_tp.@)
+ *
+ * A file can be bound once: a second object for it fails with
+ * ERROR_INVALID_PARAMETER, as a second completion port does (test_io.c).
+ */
+PTP_IO WINAPI CreateThreadpoolIo(HANDLE file, PTP_WIN32_IO_CALLBACK callback, PVOID userdata,
+                                 PTP_CALLBACK_ENVIRON env)
+{
+    struct tp_io *io;
+    DWORD err;
+
+    TRACE("%p %p %p %p\n", file, (void *)callback, userdata, (void *)env);
+    if ((err = tp_io_create(file, io_invoke, (void *)callback, userdata, env, FALSE, &io))
+        != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return (PTP_IO)io;
+}
+
+/***********************************************************************
+ *           TpAllocIoCompletion   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI TpAllocIoCompletion(TP_IO **out, HANDLE file, tp_io_nt_callback callback,
+                                    void *userdata, TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_io *io;
+    DWORD err;
+
+    TRACE("%p %p %p %p %p\n", (void *)out, file, (void *)callback, userdata, (void *)env);
+    if (!out)
+        return tp_status_from_error(ERROR_INVALID_PARAMETER);
+    if ((err = tp_io_create(file, io_invoke_nt, (void *)callback, userdata, env, FALSE, &io))
+        != ERROR_SUCCESS)
+        return tp_status_from_error(err);
+    *out = (TP_IO *)io;
+    return 0;
+}
+
+/***********************************************************************
+ *           StartThreadpoolIo   (kernel32_tp.@)
+ */
+VOID WINAPI StartThreadpoolIo(PTP_IO api)
+{
+    TRACE("%p\n", (void *)api);
+    io_start(impl_from_TP_IO(api));
+}
+
+/***********************************************************************
+ *           TpStartAsyncIoOperation   (kernel32_tp.@)
+ */
+VOID WINAPI TpStartAsyncIoOperation(TP_IO *api)
+{
+    TRACE("%p\n", (void *)api);
+    io_start(impl_from_TP_IO(api));
+}
+
+/***********************************************************************
+ *           CancelThreadpoolIo   (kernel32_tp.@)
+ *
+ * Without a StartThreadpoolIo to take back, Windows corrupts its count;
+ * kernel32_tp stops the process with a message.
+ */
+VOID WINAPI CancelThreadpoolIo(PTP_IO api)
+{
+    TRACE("%p\n", (void *)api);
+    io_cancel(impl_from_TP_IO(api));
+}
+
+/***********************************************************************
+ *           TpCancelAsyncIoOperation   (kernel32_tp.@)
+ */
+VOID WINAPI TpCancelAsyncIoOperation(TP_IO *api)
+{
+    TRACE("%p\n", (void *)api);
+    io_cancel(impl_from_TP_IO(api));
+}
+
+/***********************************************************************
+ *           WaitForThreadpoolIoCallbacks   (kernel32_tp.@)
+ *
+ * Also waits for the operations announced by StartThreadpoolIo to complete
+ * and their callbacks to return.  With cancel_pending, drops the queued
+ * callbacks and gives up on the announced operations: their completions
+ * run no callback (test_io.c).
+ */
+VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
+{
+    TRACE("%p %d\n", (void *)api, cancel_pending);
+    tp_object_drain(&impl_from_TP_IO(api)->obj, cancel_pending, FALSE);
+}
+
+/***********************************************************************
+ *           TpWaitForIoCompletion   (kernel32_tp.@)
+ */
+VOID WINAPI TpWaitForIoCompletion(TP_IO *api, BOOL cancel_pending)
+{
+    TRACE("%p %d\n", (void *)api, cancel_pending);
+    tp_object_drain(&impl_from_TP_IO(api)->obj, cancel_pending, FALSE);
+}
+
+/***********************************************************************
+ *           CloseThreadpoolIo   (kernel32_tp.@)
+ *
+ * With operations in flight the object stays until they completed and
+ * their callbacks returned (test_io.c).
+ */
+VOID WINAPI CloseThreadpoolIo(PTP_IO api)
+{
+    TRACE("%p\n", (void *)api);
+    tp_object_close(&impl_from_TP_IO(api)->obj);
+}
+
+/***********************************************************************
+ *           TpReleaseIoCompletion   (kernel32_tp.@)
+ */
+VOID WINAPI TpReleaseIoCompletion(TP_IO *api)
+{
+    TRACE("%p\n", (void *)api);
+    tp_object_close(&impl_from_TP_IO(api)->obj);
+}

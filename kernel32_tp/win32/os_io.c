@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Windows: the I/O completion source of os.h.  One completion port for the
+ * process and one service thread that dequeues its packets
+ * (GetQueuedCompletionStatusEx) and hands each to the completion function
+ * its file was bound to.  Knows nothing about pools.
+ *
+ * A file is bound by associating it with the port under a key that names a
+ * slot of the binding table and the slot's generation.  The system offers
+ * no way to dissociate a file from a port, so unbinding frees the slot and
+ * bumps its generation: a completion that comes later names a stale
+ * generation and is dropped, never delivered to a freed binding.  Bindings
+ * for the file's whole life (binding NULL) share one slot per completion
+ * function and key.
+ *
+ * Packets come from a free list that grows in blocks when more completions
+ * wait for their callbacks than ever before; while memory is short the
+ * thread leaves the completions in the port and retries.
+ *
+ * Locks: table_lock (I: bindings; held around the calls of the completion
+ * functions, which take the pool lock inside), packet_lock (a leaf: the
+ * free packets).
+ */
+#include <stdlib.h>
+
+#include "os.h"
+
+#define IO_ENTRIES 64           /* packets dequeued per system call */
+#define IO_PACKET_BLOCK 64      /* packets allocated at a time */
+#define IO_RETRY_MS 10          /* wait before retrying when memory is short */
+
+struct os_io_binding {
+    os_io_complete_fn complete; /* (c) */
+    void *key;                  /* (c) */
+    DWORD index;                /* (c) its slot */
+    BOOL permanent;             /* (c) bound for the file's life: never unbound */
+};
+
+struct io_slot {
+    struct os_io_binding *binding;  /* (I) NULL while free */
+    DWORD gen;                      /* (I) bumped when the slot is freed */
+    DWORD next_free;                /* (I) free list, 1-based, 0 = end */
+};
+
+static SRWLOCK table_lock = SRWLOCK_INIT;       /* I */
+static struct io_slot *slots;                   /* (I) */
+static DWORD slot_count, slot_capacity;         /* (I) */
+static DWORD free_slot;                         /* (I) 1-based head of the free list */
+static HANDLE port;                             /* (I) created with the first binding */
+static BOOL thread_started;                     /* (I) */
+
+static SRWLOCK packet_lock = SRWLOCK_INIT;
+static struct os_io_packet *free_packets;       /* (packet_lock) linked by next */
+
+typedef ULONG (WINAPI *status_to_error_fn)(NTSTATUS status);
+static status_to_error_fn status_to_error;      /* (c) after the first binding */
+
+static ULONG_PTR key_of(DWORD index, DWORD gen)
+{
+    return ((ULONG_PTR)gen << 32) | index;
+}
+
+/* ---- packets ----------------------------------------------------------------- */
+
+/* A free packet, or NULL when memory is short. */
+static struct os_io_packet *packet_get(void)
+{
+    struct os_io_packet *packet, *block;
+    int i;
+
+    AcquireSRWLockExclusive(&packet_lock);
+    if (!free_packets && (block = calloc(IO_PACKET_BLOCK, sizeof(*block)))) {
+        /* Blocks are never freed: they serve every later peak. */
+        for (i = 0; i < IO_PACKET_BLOCK; i++) {
+            block[i].next = free_packets;
+            free_packets = &block[i];
+        }
+    }
+    if ((packet = free_packets))
+        free_packets = packet->next;
+    ReleaseSRWLockExclusive(&packet_lock);
+    return packet;
+}
+
+void os_io_packet_release(struct os_io_packet *packet)
+{
+    AcquireSRWLockExclusive(&packet_lock);
+    packet->next = free_packets;
+    free_packets = packet;
+    ReleaseSRWLockExclusive(&packet_lock);
+}
+
+/* ---- the service thread ------------------------------------------------------------ */
+
+/* Hands one dequeued completion to its binding.  Takes I. */
+static void io_deliver(const OVERLAPPED_ENTRY *entry, struct os_io_packet *packet)
+{
+    DWORD index = (DWORD)(entry->lpCompletionKey & 0xffffffffu);
+    DWORD gen = (DWORD)((ULONG_PTR)entry->lpCompletionKey >> 32);
+    OVERLAPPED *ov = entry->lpOverlapped;
+    struct os_io_binding *binding;
+
+    packet->next = NULL;
+    packet->overlapped = ov;
+    /* The system wrote the operation's status into the OVERLAPPED before it
+     * queued the completion. */
+    packet->status = (NTSTATUS)ov->Internal;
+    packet->err = packet->status ? status_to_error(packet->status) : ERROR_SUCCESS;
+    packet->bytes = entry->dwNumberOfBytesTransferred;
+    AcquireSRWLockExclusive(&table_lock);
+    binding = index < slot_count && slots[index].gen == gen ? slots[index].binding : NULL;
+    if (binding)
+        binding->complete(binding->key, packet);
+    ReleaseSRWLockExclusive(&table_lock);
+    if (!binding)
+        os_io_packet_release(packet);   /* its file was unbound: nobody expects it */
+}
+
+static void io_service_main(void *arg)
+{
+    OVERLAPPED_ENTRY entries[IO_ENTRIES];
+    struct os_io_packet *packet;
+    ULONG count, i;
+
+    (void)arg;
+    for (;;) {
+        if (!GetQueuedCompletionStatusEx(port, entries, IO_ENTRIES, &count, INFINITE, FALSE))
+            os_panic("GetQueuedCompletionStatusEx failed: error %lu", GetLastError());
+        for (i = 0; i < count; i++) {
+            if (!entries[i].lpOverlapped)
+                continue;       /* nobody else posts to this port */
+            while (!(packet = packet_get()))
+                Sleep(IO_RETRY_MS);
+            io_deliver(&entries[i], packet);
+        }
+    }
+}
+
+/* ---- bindings ------------------------------------------------------------------------- */
+
+/* The port, the thread and a free slot.  Locking: I. */
+static DWORD io_prepare_locked(DWORD *index)
+{
+    struct io_slot *grown;
+    DWORD capacity, err;
+
+    if (!port) {
+        if (!status_to_error)
+            status_to_error = (status_to_error_fn)(void (*)(void))GetProcAddress(
+                GetModuleHandleW(L"ntdll.dll"), "RtlNtStatusToDosError");
+        if (!status_to_error)
+            return ERROR_PROC_NOT_FOUND;
+        if (!(port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1)))
+            return GetLastError();
+    }
+    if (!thread_started) {
+        if ((err = os_thread_start(io_service_main, NULL, 0)) != ERROR_SUCCESS)
+            return err;
+        thread_started = TRUE;
+    }
+    if (free_slot) {
+        *index = free_slot - 1;
+        return ERROR_SUCCESS;
+    }
+    if (slot_count == slot_capacity) {
+        capacity = slot_capacity ? slot_capacity * 2 : 64;
+        if (!(grown = realloc(slots, capacity * sizeof(*slots))))
+            return ERROR_NOT_ENOUGH_MEMORY;
+        slots = grown;
+        slot_capacity = capacity;
+    }
+    slots[slot_count].binding = NULL;
+    slots[slot_count].gen = 1;
+    slots[slot_count].next_free = 0;
+    *index = slot_count;
+    return ERROR_SUCCESS;
+}
+
+/* A permanent binding for (complete, key), if one exists.  Locking: I. */
+static struct os_io_binding *io_find_permanent_locked(os_io_complete_fn complete, void *key)
+{
+    DWORD i;
+
+    for (i = 0; i < slot_count; i++) {
+        struct os_io_binding *binding = slots[i].binding;
+
+        if (binding && binding->permanent && binding->complete == complete
+            && binding->key == key)
+            return binding;
+    }
+    return NULL;
+}
+
+DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
+                 struct os_io_binding **out)
+{
+    struct os_io_binding *binding = NULL, *created = NULL;
+    DWORD err, index = 0;
+
+    AcquireSRWLockExclusive(&table_lock);
+    if ((err = io_prepare_locked(&index)) != ERROR_SUCCESS)
+        goto done;
+    if (!out)
+        binding = io_find_permanent_locked(complete, key);
+    if (!binding) {
+        if (!(binding = created = malloc(sizeof(*binding)))) {
+            err = ERROR_NOT_ENOUGH_MEMORY;
+            goto done;
+        }
+        binding->complete = complete;
+        binding->key = key;
+        binding->index = index;
+        binding->permanent = !out;
+    }
+    if (!CreateIoCompletionPort(file, port, key_of(binding->index, slots[binding->index].gen),
+                                0)) {
+        err = GetLastError();
+        free(created);
+        goto done;
+    }
+    if (created) {
+        if (index == slot_count)
+            slot_count++;
+        else
+            free_slot = slots[index].next_free;
+        slots[index].binding = created;
+    }
+    if (out)
+        *out = binding;
+done:
+    ReleaseSRWLockExclusive(&table_lock);
+    return err;
+}
+
+void os_io_unbind(struct os_io_binding *binding)
+{
+    DWORD index = binding->index;
+
+    /* Waits for a completion function that runs right now. */
+    AcquireSRWLockExclusive(&table_lock);
+    slots[index].binding = NULL;
+    slots[index].gen++;
+    slots[index].next_free = free_slot;
+    free_slot = index + 1;
+    ReleaseSRWLockExclusive(&table_lock);
+    free(binding);
+}

@@ -1,0 +1,1057 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Thread-pool I/O: CreateThreadpoolIo, StartThreadpoolIo, CancelThreadpoolIo,
+ * WaitForThreadpoolIoCallbacks, CloseThreadpoolIo, their ntdll names
+ * (TpAllocIoCompletion, TpStartAsyncIoOperation, TpCancelAsyncIoOperation,
+ * TpWaitForIoCompletion, TpReleaseIoCompletion) and BindIoCompletionCallback,
+ * on regular files and named pipes opened for overlapped I/O.
+ *
+ * Each completion is one callback with its own OVERLAPPED, result and byte
+ * count; callbacks record them and the test thread checks.  An overlapped
+ * read of a regular file may complete at once or later, as on Windows: the
+ * tests accept either and check the result both ways.  A read of an empty
+ * pipe is always pending, which orders the pipe tests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "helper.h"
+#include <winternl.h>
+
+#ifdef __MINGW32__
+typedef void (CALLBACK *PTP_IO_CALLBACK)(PTP_CALLBACK_INSTANCE, void *, void *,
+                                         IO_STATUS_BLOCK *, PTP_IO);
+NTSTATUS WINAPI TpAllocIoCompletion(PTP_IO *io, HANDLE file, PTP_IO_CALLBACK callback,
+                                    void *userdata, PTP_CALLBACK_ENVIRON env);
+void WINAPI TpStartAsyncIoOperation(PTP_IO io);
+void WINAPI TpCancelAsyncIoOperation(PTP_IO io);
+void WINAPI TpWaitForIoCompletion(PTP_IO io, BOOL cancel_pending);
+void WINAPI TpReleaseIoCompletion(PTP_IO io);
+#endif
+
+#define TEST_STATUS_SUCCESS ((LONG)0x00000000)
+#define TEST_STATUS_PIPE_BROKEN ((LONG)0xC000014B)
+
+/* How long a callback that must not come is given to show up anyway. */
+#define NO_CALLBACK_MS 300
+
+/* ---- recording callbacks -------------------------------------------------- */
+
+#define IO_RECORDS 256
+
+struct io_record {
+    struct probe probe;
+    HANDLE event;               /* auto-reset: set after each callback recorded */
+    PTP_IO io;                  /* the object callbacks must be handed, once known */
+    volatile LONG count;
+    OVERLAPPED *ov[IO_RECORDS];
+    DWORD err[IO_RECORDS];
+    ULONG_PTR bytes[IO_RECORDS];
+    HANDLE set_event;           /* SetEventWhenCallbackReturns, when not NULL */
+    struct gate *gate;          /* callbacks pass it first, when not NULL */
+};
+
+static void record_init(struct io_record *r)
+{
+    struct probe zero = PROBE_INIT;
+
+    memset(r, 0, sizeof(*r));
+    r->probe = zero;
+    r->event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    assert_non_null(r->event);
+}
+
+static void record_destroy(struct io_record *r)
+{
+    probe_assert_clean(&r->probe);
+    CloseHandle(r->event);
+}
+
+static void record_add(struct io_record *r, OVERLAPPED *ov, DWORD err, ULONG_PTR bytes)
+{
+    LONG i = InterlockedIncrement(&r->count) - 1;
+
+    PROBE_CHECK(&r->probe, i < IO_RECORDS);
+    if (i < IO_RECORDS) {
+        r->ov[i] = ov;
+        r->err[i] = err;
+        r->bytes[i] = bytes;
+    }
+    SetEvent(r->event);
+}
+
+static void CALLBACK record_io_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PVOID overlapped,
+                                  ULONG result, ULONG_PTR bytes, PTP_IO io)
+{
+    struct io_record *r = ctx;
+
+    PROBE_CHECK(&r->probe, inst != NULL);
+    PROBE_CHECK(&r->probe, r->io == NULL || io == r->io);
+    if (r->gate)
+        PROBE_CHECK(&r->probe, gate_pass(r->gate));
+    if (r->set_event)
+        SetEventWhenCallbackReturns(inst, r->set_event);
+    record_add(r, overlapped, result, bytes);
+}
+
+/* Waits for the callback number n (1-based) to have been recorded. */
+static void record_wait(struct io_record *r, LONG n)
+{
+    while (InterlockedCompareExchange(&r->count, 0, 0) < n)
+        helper_wait(r->event);
+}
+
+/* ---- files and pipes ---------------------------------------------------------- */
+
+static OVERLAPPED *ov_init(OVERLAPPED *ov, ULONGLONG offset)
+{
+    memset(ov, 0, sizeof(*ov));
+    ov->Offset = (DWORD)offset;
+    ov->OffsetHigh = (DWORD)(offset >> 32);
+    return ov;
+}
+
+/* A temporary file holding size bytes of pattern(i), reopened with flags. */
+static BYTE pattern(DWORD i)
+{
+    return (BYTE)(i * 7 + i / 251);
+}
+
+static HANDLE temp_file_open(char *path, DWORD size, DWORD flags)
+{
+    char dir[MAX_PATH];
+    BYTE buf[4096];
+    DWORD done = 0, chunk, written, i;
+    HANDLE file;
+
+    assert_true(GetTempPathA(sizeof(dir), dir) > 0);
+    assert_true(GetTempFileNameA(dir, "ktp", 0, path) != 0);
+    file = CreateFileA(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    assert_true(file != INVALID_HANDLE_VALUE);
+    while (done < size) {
+        chunk = size - done < sizeof(buf) ? size - done : (DWORD)sizeof(buf);
+        for (i = 0; i < chunk; i++)
+            buf[i] = pattern(done + i);
+        assert_true(WriteFile(file, buf, chunk, &written, NULL));
+        assert_int_equal(written, chunk);
+        done += chunk;
+    }
+    assert_true(CloseHandle(file));
+    file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, flags, NULL);
+    assert_true(file != INVALID_HANDLE_VALUE);
+    return file;
+}
+
+static void temp_file_close(HANDLE file, const char *path)
+{
+    assert_true(CloseHandle(file));
+    assert_true(DeleteFileA(path));
+}
+
+struct pipe_pair {
+    HANDLE server;      /* overlapped */
+    HANDLE client;      /* synchronous unless asked otherwise */
+};
+
+static void pipe_pair_open(struct pipe_pair *pp, DWORD type, DWORD client_flags)
+{
+    static volatile LONG serial;
+    char name[96];
+    OVERLAPPED ov;
+
+    snprintf(name, sizeof(name), "\\\\.\\pipe\\kernel32_tp_test_io_%lu_%ld",
+             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
+    pp->server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+                                  type | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
+    assert_true(pp->server != INVALID_HANDLE_VALUE);
+    pp->client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                             client_flags, NULL);
+    assert_true(pp->client != INVALID_HANDLE_VALUE);
+    /* The client is connected already: no operation starts. */
+    assert_false(ConnectNamedPipe(pp->server, ov_init(&ov, 0)));
+    assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
+}
+
+static void pipe_pair_close(struct pipe_pair *pp)
+{
+    if (pp->client)
+        assert_true(CloseHandle(pp->client));
+    if (pp->server)
+        assert_true(CloseHandle(pp->server));
+}
+
+static void pipe_write(HANDLE client, const void *data, DWORD size)
+{
+    DWORD written = 0;
+
+    assert_true(WriteFile(client, data, size, &written, NULL));
+    assert_int_equal(written, size);
+}
+
+/* Starts an overlapped read of an empty pipe: it must be pending. */
+static void pipe_read_pending(HANDLE server, void *buf, DWORD size, OVERLAPPED *ov)
+{
+    DWORD read = 0;
+
+    assert_false(ReadFile(server, buf, size, &read, ov_init(ov, 0)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+static void io_file_read_completes_with_bytes(void **state)
+{
+    struct io_record r;
+    char path[MAX_PATH];
+    BYTE buf[1000];
+    OVERLAPPED ov;
+    DWORD read = 0, i;
+    HANDLE file;
+
+    record_init(&r);
+    file = temp_file_open(path, 10000, FILE_FLAG_OVERLAPPED);
+    r.io = CreateThreadpoolIo(file, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    if (!ReadFile(file, buf, sizeof(buf), &read, ov_init(&ov, 3000)))
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    /* Done at once or later, the completion reaches the callback. */
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[0], sizeof(buf));
+    for (i = 0; i < sizeof(buf); i++)
+        assert_int_equal(buf[i], pattern(3000 + i));
+    assert_true(GetOverlappedResult(file, &ov, &read, FALSE));
+    assert_int_equal(read, sizeof(buf));
+
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    assert_int_equal(r.count, 1);
+    CloseThreadpoolIo(r.io);
+    temp_file_close(file, path);
+    record_destroy(&r);
+}
+
+static void io_file_write_completes_with_bytes(void **state)
+{
+    struct io_record r;
+    char path[MAX_PATH];
+    BYTE data[3000], back[3000];
+    OVERLAPPED ov;
+    DWORD written = 0, read = 0, i;
+    LARGE_INTEGER size;
+    HANDLE file;
+
+    record_init(&r);
+    for (i = 0; i < sizeof(data); i++)
+        data[i] = (BYTE)(255 - i);
+    file = temp_file_open(path, 1000, FILE_FLAG_OVERLAPPED);
+    r.io = CreateThreadpoolIo(file, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    /* Past the end: the file grows to 500 + 3000 bytes. */
+    StartThreadpoolIo(r.io);
+    if (!WriteFile(file, data, sizeof(data), &written, ov_init(&ov, 500)))
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[0], sizeof(data));
+    assert_true(GetFileSizeEx(file, &size));
+    assert_int_equal(size.QuadPart, 3500);
+
+    /* Read back the written bytes and one before them. */
+    StartThreadpoolIo(r.io);
+    if (!ReadFile(file, back, sizeof(back), &read, ov_init(&ov, 499)))
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    record_wait(&r, 2);
+    assert_int_equal(r.err[1], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[1], sizeof(back));
+    assert_int_equal(back[0], pattern(499));
+    assert_memory_equal(back + 1, data, sizeof(back) - 1);
+
+    CloseThreadpoolIo(r.io);
+    temp_file_close(file, path);
+    record_destroy(&r);
+}
+
+/*
+ * At the end of the file a read fails with ERROR_HANDLE_EOF: at once, with
+ * no completion (the caller cancels its announcement), or through the
+ * callback.
+ */
+static void io_file_read_at_end_reports_handle_eof(void **state)
+{
+    struct io_record r;
+    char path[MAX_PATH];
+    BYTE buf[100];
+    OVERLAPPED ov;
+    DWORD read = 0;
+    HANDLE file;
+
+    record_init(&r);
+    file = temp_file_open(path, 1000, FILE_FLAG_OVERLAPPED);
+    r.io = CreateThreadpoolIo(file, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    if (!ReadFile(file, buf, sizeof(buf), &read, ov_init(&ov, 1000))
+        && GetLastError() != ERROR_IO_PENDING) {
+        assert_int_equal(GetLastError(), ERROR_HANDLE_EOF);
+        CancelThreadpoolIo(r.io);
+    } else {
+        record_wait(&r, 1);
+        assert_ptr_equal(r.ov[0], &ov);
+        assert_int_equal(r.err[0], ERROR_HANDLE_EOF);
+        assert_int_equal(r.bytes[0], 0);
+    }
+    assert_false(GetOverlappedResult(file, &ov, &read, TRUE));
+    assert_int_equal(GetLastError(), ERROR_HANDLE_EOF);
+    assert_int_equal(read, 0);
+    /* Balanced: the wait returns. */
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+
+    CloseThreadpoolIo(r.io);
+    temp_file_close(file, path);
+    record_destroy(&r);
+}
+
+/* Many operations in flight at once: one callback each, with its own OVERLAPPED. */
+static void io_file_many_reads_one_callback_each(void **state)
+{
+    enum { COUNT = 64, BLOCK = 512 };
+    static BYTE bufs[COUNT][BLOCK];
+    static OVERLAPPED ovs[COUNT];
+    BOOL seen[COUNT] = { 0 };
+    struct io_record r;
+    char path[MAX_PATH];
+    DWORD read, i, j;
+    HANDLE file;
+
+    record_init(&r);
+    file = temp_file_open(path, COUNT * BLOCK, FILE_FLAG_OVERLAPPED);
+    r.io = CreateThreadpoolIo(file, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    for (i = 0; i < COUNT; i++) {
+        StartThreadpoolIo(r.io);
+        if (!ReadFile(file, bufs[i], BLOCK, &read, ov_init(&ovs[i], (ULONGLONG)i * BLOCK)))
+            assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    }
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    assert_int_equal(r.count, COUNT);
+    for (i = 0; i < COUNT; i++) {
+        j = (DWORD)(r.ov[i] - ovs);
+        assert_true(j < COUNT);
+        assert_false(seen[j]);
+        seen[j] = TRUE;
+        assert_int_equal(r.err[i], ERROR_SUCCESS);
+        assert_int_equal(r.bytes[i], BLOCK);
+        assert_int_equal(bufs[j][0], pattern(j * BLOCK));
+        assert_int_equal(bufs[j][BLOCK - 1], pattern(j * BLOCK + BLOCK - 1));
+    }
+    CloseThreadpoolIo(r.io);
+    temp_file_close(file, path);
+    record_destroy(&r);
+}
+
+/* ---- pipes ------------------------------------------------------------------------- */
+
+static void io_pipe_read_completes_when_written(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    helper_wait_not(r.event, 50);
+    pipe_write(pp.client, "hello", 5);
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[0], 5);
+    assert_memory_equal(buf, "hello", 5);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+static void io_pipe_write_completes_with_bytes(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD written = 0, read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    if (!WriteFile(pp.server, "0123456789", 10, &written, ov_init(&ov, 0)))
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[0], 10);
+    assert_true(ReadFile(pp.client, buf, sizeof(buf), &read, NULL));
+    assert_int_equal(read, 10);
+    assert_memory_equal(buf, "0123456789", 10);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+static void io_pipe_read_broken_reports_broken_pipe(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 1;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    assert_true(CloseHandle(pp.client));
+    pp.client = NULL;
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_BROKEN_PIPE);
+    assert_int_equal(r.bytes[0], 0);
+    assert_false(GetOverlappedResult(pp.server, &ov, &read, FALSE));
+    assert_int_equal(GetLastError(), ERROR_BROKEN_PIPE);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+static void io_pipe_read_cancelled_reports_aborted(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    assert_true(CancelIoEx(pp.server, &ov));
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_OPERATION_ABORTED);
+    assert_int_equal(r.bytes[0], 0);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/*
+ * An operation that fails at once queues no completion: the caller takes
+ * its announcement back, and then a wait has nothing left to wait for.
+ */
+static void io_sync_failure_then_cancel_runs_no_callback(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    assert_true(CloseHandle(pp.client));
+    pp.client = NULL;
+
+    StartThreadpoolIo(r.io);
+    assert_false(ReadFile(pp.server, buf, sizeof(buf), &read, ov_init(&ov, 0)));
+    assert_int_equal(GetLastError(), ERROR_BROKEN_PIPE);
+    CancelThreadpoolIo(r.io);
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    helper_wait_not(r.event, NO_CALLBACK_MS);
+    assert_int_equal(r.count, 0);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* A read that finds data completes at once and still queues its completion. */
+static void io_sync_success_still_runs_callback(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    pipe_write(pp.client, "abc", 3);
+
+    StartThreadpoolIo(r.io);
+    assert_true(ReadFile(pp.server, buf, sizeof(buf), &read, ov_init(&ov, 0)));
+    assert_int_equal(read, 3);
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[0], 3);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a synchronous success queues nothing. */
+static void io_skip_on_success_runs_no_callback(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    assert_true(SetFileCompletionNotificationModes(pp.server,
+                                                   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
+    pipe_write(pp.client, "abc", 3);
+
+    StartThreadpoolIo(r.io);
+    assert_true(ReadFile(pp.server, buf, sizeof(buf), &read, ov_init(&ov, 0)));
+    assert_int_equal(read, 3);
+    CancelThreadpoolIo(r.io);
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    helper_wait_not(r.event, NO_CALLBACK_MS);
+    assert_int_equal(r.count, 0);
+
+    /* A pending operation still completes through the callback. */
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "de", 2);
+    record_wait(&r, 1);
+    assert_int_equal(r.bytes[0], 2);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* An event handle with its low bit set: the event is set, no completion is queued. */
+static void io_event_low_bit_runs_no_callback(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+    HANDLE event;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(event);
+
+    StartThreadpoolIo(r.io);
+    ov_init(&ov, 0);
+    ov.hEvent = (HANDLE)((ULONG_PTR)event | 1);
+    assert_false(ReadFile(pp.server, buf, sizeof(buf), &read, &ov));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    pipe_write(pp.client, "xyz", 3);
+    helper_wait(event);
+    assert_true(GetOverlappedResult(pp.server, &ov, &read, FALSE));
+    assert_int_equal(read, 3);
+    helper_wait_not(r.event, NO_CALLBACK_MS);
+    assert_int_equal(r.count, 0);
+    CancelThreadpoolIo(r.io);
+
+    CloseThreadpoolIo(r.io);
+    CloseHandle(event);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* ---- waits and closes ---------------------------------------------------------------- */
+
+struct waiter_thread {
+    PTP_IO io;
+    struct io_record *r;
+    LONG count_when_done;       /* callbacks recorded when the wait returned */
+};
+
+static DWORD WINAPI wait_io_thread(void *arg)
+{
+    struct waiter_thread *w = arg;
+
+    WaitForThreadpoolIoCallbacks(w->io, FALSE);
+    w->count_when_done = InterlockedCompareExchange(&w->r->count, 0, 0);
+    return 0;
+}
+
+/* Without cancel, a wait also waits for the operations announced and in flight. */
+static void io_wait_waits_for_operation_in_flight(void **state)
+{
+    struct waiter_thread w;
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    HANDLE thread;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    w.io = r.io;
+    w.r = &r;
+    w.count_when_done = -1;
+    thread = CreateThread(NULL, 0, wait_io_thread, &w, 0, NULL);
+    assert_non_null(thread);
+    helper_wait_not(thread, NO_CALLBACK_MS);
+    pipe_write(pp.client, "data", 4);
+    helper_wait(thread);
+    assert_int_equal(w.count_when_done, 1);
+    assert_int_equal(r.bytes[0], 4);
+    CloseHandle(thread);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/*
+ * With cancel, a wait gives up on the operations in flight: it returns at
+ * once, and their completions run no callback.
+ */
+static void io_wait_cancel_gives_up_on_operation_in_flight(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    pipe_write(pp.client, "late", 4);
+    assert_true(GetOverlappedResult(pp.server, &ov, &read, TRUE));
+    assert_int_equal(read, 4);
+    helper_wait_not(r.event, NO_CALLBACK_MS);
+    assert_int_equal(r.count, 0);
+
+    /* The object works on: the next operation runs its callback. */
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "next", 4);
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.bytes[0], 4);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+static void CALLBACK block_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    (void)inst;
+    (void)work;
+    gate_pass(ctx);
+}
+
+/* With cancel, a wait drops a completion whose callback has not started. */
+static void io_wait_cancel_drops_queued_callback(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    struct gate gate;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+    PTP_WORK work;
+
+    record_init(&r);
+    gate_init(&gate);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    SetThreadpoolThreadMaximum(helper_env(state)->Pool, 1);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    /* The pool's only thread is busy: the completion's callback must queue. */
+    work = CreateThreadpoolWork(block_work_cb, &gate, helper_env(state));
+    assert_non_null(work);
+    SubmitThreadpoolWork(work);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "q", 1);
+    assert_true(GetOverlappedResult(pp.server, &ov, &read, TRUE));
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    gate_open(&gate, 1);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    helper_wait_not(r.event, NO_CALLBACK_MS);
+    assert_int_equal(r.count, 0);
+
+    CloseThreadpoolWork(work);
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    gate_destroy(&gate);
+    record_destroy(&r);
+}
+
+/*
+ * Closed with an operation in flight, the object stays until it completes:
+ * its callback still runs, and nothing leaks (the teardown counts objects).
+ */
+static void io_close_with_operation_in_flight_runs_its_callback(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    CloseThreadpoolIo(r.io);
+    pipe_write(pp.client, "after", 5);
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[0], 5);
+
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* The same, when closing the pipe ends the operation: a pipe reports it broken. */
+static void io_close_then_file_close_runs_broken_pipe_callback(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    CloseThreadpoolIo(r.io);
+    assert_true(CloseHandle(pp.server));
+    pp.server = NULL;
+    record_wait(&r, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_BROKEN_PIPE);
+
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* ---- callback instances and groups --------------------------------------------------- */
+
+static void io_callback_is_an_instance_with_actions(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    HANDLE done;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(done);
+    r.set_event = done;
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "x", 1);
+    helper_wait(done);
+    assert_int_equal(r.count, 1);
+
+    CloseThreadpoolIo(r.io);
+    CloseHandle(done);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+static void CALLBACK count_cancel_cb(PVOID object_ctx, PVOID cleanup_ctx)
+{
+    (void)object_ctx;
+    InterlockedIncrement((volatile LONG *)cleanup_ctx);
+}
+
+/* A group close with cancel closes the member and gives up on its operation in flight. */
+static void io_group_close_cancel_gives_up_on_operation(void **state)
+{
+    TP_CALLBACK_ENVIRON env = *helper_env(state);
+    volatile LONG cancels = 0;
+    PTP_CLEANUP_GROUP group;
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    group = CreateThreadpoolCleanupGroup();
+    assert_non_null(group);
+    SetThreadpoolCallbackCleanupGroup(&env, group, count_cancel_cb);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, &env);
+    assert_non_null(r.io);
+
+    /* One completed operation, then one in flight. */
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "1", 1);
+    record_wait(&r, 1);
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+
+    CloseThreadpoolCleanupGroupMembers(group, TRUE, (void *)&cancels);
+    assert_int_equal(cancels, 1);
+    pipe_write(pp.client, "2", 1);
+    assert_true(GetOverlappedResult(pp.server, &ov, &read, TRUE));
+    helper_wait_not(r.event, NO_CALLBACK_MS);
+    assert_int_equal(r.count, 1);
+
+    CloseThreadpoolCleanupGroup(group);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* ---- creation ------------------------------------------------------------------------------ */
+
+static void io_create_bad_arguments_fail(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    PTP_IO second;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    /* A file goes to one completion port only. */
+    SetLastError(0xdeadbeef);
+    second = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_null(second);
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    CloseThreadpoolIo(r.io);
+
+    /* A handle that is not open. */
+    SetLastError(0xdeadbeef);
+    assert_null(CreateThreadpoolIo((HANDLE)(ULONG_PTR)0xdead0, record_io_cb, &r,
+                                   helper_env(state)));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
+/* ---- ntdll names ------------------------------------------------------------------------------ */
+
+struct nt_record {
+    struct probe probe;
+    HANDLE event;
+    volatile LONG count;
+    void *ov;
+    LONG status;
+    ULONG_PTR info;
+};
+
+static void CALLBACK nt_io_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, void *overlapped,
+                              IO_STATUS_BLOCK *iosb, PTP_IO io)
+{
+    struct nt_record *r = ctx;
+
+    PROBE_CHECK(&r->probe, inst != NULL);
+    PROBE_CHECK(&r->probe, io != NULL);
+    r->ov = overlapped;
+    r->status = (LONG)iosb->Status;
+    r->info = iosb->Information;
+    InterlockedIncrement(&r->count);
+    SetEvent(r->event);
+}
+
+static void io_ntdll_names_report_io_status(void **state)
+{
+    struct nt_record r = { PROBE_INIT, NULL, 0, NULL, 0, 0 };
+    struct pipe_pair pp;
+    char buf[64];
+    OVERLAPPED ov;
+    PTP_IO io = NULL;
+    LONG status;
+
+    r.event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    assert_non_null(r.event);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    status = (LONG)TpAllocIoCompletion(&io, pp.server, nt_io_cb, &r, helper_env(state));
+    assert_int_equal(status, TEST_STATUS_SUCCESS);
+    assert_non_null(io);
+
+    TpStartAsyncIoOperation(io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "nt", 2);
+    helper_wait(r.event);
+    assert_ptr_equal(r.ov, &ov);
+    assert_int_equal(r.status, TEST_STATUS_SUCCESS);
+    assert_int_equal(r.info, 2);
+
+    TpStartAsyncIoOperation(io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    assert_true(CloseHandle(pp.client));
+    pp.client = NULL;
+    helper_wait(r.event);
+    assert_int_equal(r.status, TEST_STATUS_PIPE_BROKEN);
+    assert_int_equal(r.info, 0);
+
+    /* A synchronous failure, taken back. */
+    TpStartAsyncIoOperation(io);
+    assert_false(ReadFile(pp.server, buf, sizeof(buf), NULL, ov_init(&ov, 0)));
+    TpCancelAsyncIoOperation(io);
+    TpWaitForIoCompletion(io, FALSE);
+    assert_int_equal(r.count, 2);
+
+    TpReleaseIoCompletion(io);
+    pipe_pair_close(&pp);
+    CloseHandle(r.event);
+    probe_assert_clean(&r.probe);
+}
+
+/* ---- BindIoCompletionCallback -------------------------------------------------------------- */
+
+static struct io_record legacy_record;
+
+static void CALLBACK legacy_routine(DWORD err, DWORD bytes, LPOVERLAPPED ov)
+{
+    record_add(&legacy_record, ov, err, bytes);
+}
+
+static void io_bind_callback_delivers_every_completion(void **state)
+{
+    struct io_record *r = &legacy_record;
+    struct pipe_pair pp, other;
+    char buf[64], buf2[64];
+    OVERLAPPED ov, ov2;
+    DWORD written = 0;
+
+    (void)state;
+    record_init(r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    pipe_pair_open(&other, PIPE_TYPE_BYTE, 0);
+    assert_true(BindIoCompletionCallback(pp.server, legacy_routine, 0));
+    /* A second file with the same routine. */
+    assert_true(BindIoCompletionCallback(other.server, legacy_routine, 0));
+
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "legacy", 6);
+    record_wait(r, 1);
+    assert_ptr_equal(r->ov[0], &ov);
+    assert_int_equal(r->err[0], ERROR_SUCCESS);
+    assert_int_equal(r->bytes[0], 6);
+
+    /* A synchronous success completes too; no announcement is needed. */
+    if (!WriteFile(other.server, "w", 1, &written, ov_init(&ov2, 0)))
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    record_wait(r, 2);
+    assert_ptr_equal(r->ov[1], &ov2);
+    assert_int_equal(r->err[1], ERROR_SUCCESS);
+    assert_int_equal(r->bytes[1], 1);
+    assert_true(ReadFile(other.client, buf2, sizeof(buf2), &written, NULL));
+
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    assert_true(CloseHandle(pp.client));
+    pp.client = NULL;
+    record_wait(r, 3);
+    assert_ptr_equal(r->ov[2], &ov);
+    assert_int_equal(r->err[2], ERROR_BROKEN_PIPE);
+
+    /* Bound already. */
+    SetLastError(0xdeadbeef);
+    assert_false(BindIoCompletionCallback(pp.server, legacy_routine, 0));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    pipe_pair_close(&pp);
+    pipe_pair_close(&other);
+    record_destroy(r);
+}
+
+#define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        POOL_TEST(io_file_read_completes_with_bytes),
+        POOL_TEST(io_file_write_completes_with_bytes),
+        POOL_TEST(io_file_read_at_end_reports_handle_eof),
+        POOL_TEST(io_file_many_reads_one_callback_each),
+        POOL_TEST(io_pipe_read_completes_when_written),
+        POOL_TEST(io_pipe_write_completes_with_bytes),
+        POOL_TEST(io_pipe_read_broken_reports_broken_pipe),
+        POOL_TEST(io_pipe_read_cancelled_reports_aborted),
+        POOL_TEST(io_sync_failure_then_cancel_runs_no_callback),
+        POOL_TEST(io_sync_success_still_runs_callback),
+        POOL_TEST(io_skip_on_success_runs_no_callback),
+        POOL_TEST(io_event_low_bit_runs_no_callback),
+        POOL_TEST(io_wait_waits_for_operation_in_flight),
+        POOL_TEST(io_wait_cancel_gives_up_on_operation_in_flight),
+        POOL_TEST(io_wait_cancel_drops_queued_callback),
+        POOL_TEST(io_close_with_operation_in_flight_runs_its_callback),
+        POOL_TEST(io_close_then_file_close_runs_broken_pipe_callback),
+        POOL_TEST(io_callback_is_an_instance_with_actions),
+        POOL_TEST(io_group_close_cancel_gives_up_on_operation),
+        POOL_TEST(io_create_bad_arguments_fail),
+        POOL_TEST(io_ntdll_names_report_io_status),
+        cmocka_unit_test(io_bind_callback_delivers_every_completion),
+    };
+
+    return cmocka_run_group_tests_name("io", tests, NULL, NULL);
+}
