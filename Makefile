@@ -222,11 +222,14 @@ $(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h in
 # (the Tp* names, tests/ntdll_tp.h): our DLL provides the thread-pool names,
 # the system everything else.  Named as a file,
 # because -static (no libgcc or winpthread DLLs) hides -l's .dll.a.  The DLL
-# is copied next to the tests, where the loader looks first.
+# is copied next to the tests, where the loader looks first.  A test that
+# would still take a thread-pool name from the system (one our DLL does not
+# export) fails to build: in wine-tp it would test Wine's pool, not ours.
 $(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h tests/win32_compat.h
 	@mkdir -p $(dir $@); rm -f $@
 	$(WCC) $(WTEST_CFLAGS) -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
 		$(IMPLIB) -lntdll -static
+	tools/check-tp-imports $(CROSS)objdump $@ || { rm -f $@; exit 1; }
 
 $(B)/tests-tp/kernel32_tp.dll: $(DLL)
 	cp $< $@
@@ -274,6 +277,7 @@ WDEMO := $(B)/demo/tp_demo.exe
 $(WDEMO): tools/demo/tp_demo.c $(IMPLIB)
 	@mkdir -p $(dir $@)
 	$(WCC) -O2 -Wall -Werror $(WIN32_DEFS) -o $@ $< -L$(B) -lkernel32_tp -static-libgcc
+	tools/check-tp-imports $(CROSS)objdump $@ || { rm -f $@; exit 1; }
 
 $(B)/demo/kernel32_tp.dll: $(DLL)
 	@mkdir -p $(dir $@)
