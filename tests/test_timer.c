@@ -763,6 +763,101 @@ static void timer_many_scattered_each_fires_once_never_early(void **state)
     CloseHandle(m.done_event);
 }
 
+/*
+ * Timers armed, re-armed and disarmed in a random order (the heaps move
+ * entries around), then armed a last time or disarmed: each fires once,
+ * never before its last due time, or never when its last set was NULL.
+ */
+#define STORM_TIMERS 64
+#define STORM_ROUNDS 6
+
+struct storm {
+    struct probe probe;
+    LONGLONG start_us;
+    HANDLE done_event;
+    volatile LONG fired;
+    LONG expected;
+    LONG due_ms[STORM_TIMERS];
+    volatile LONG fires[STORM_TIMERS];
+};
+
+struct storm_slot {
+    struct storm *s;
+    LONG index;
+};
+
+static void CALLBACK storm_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct storm_slot *slot = ctx;
+    struct storm *s = slot->s;
+    LONGLONG elapsed_us = now_us() - s->start_us;
+
+    (void)inst;
+    (void)timer;
+    PROBE_CHECK(&s->probe, s->due_ms[slot->index] >= 0);
+    PROBE_CHECK(&s->probe, elapsed_us >= (s->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
+    InterlockedIncrement(&s->fires[slot->index]);
+    if (InterlockedIncrement(&s->fired) == s->expected)
+        SetEvent(s->done_event);
+}
+
+static void timer_rearm_storm_honours_last_set(void **state)
+{
+    static struct storm s;
+    static struct storm_slot slots[STORM_TIMERS];
+    static PTP_TIMER timers[STORM_TIMERS];
+    struct probe zero = PROBE_INIT;
+    unsigned int seed = 4242;
+    FILETIME due;
+    LONG i, round;
+
+    memset(&s, 0, sizeof(s));
+    s.probe = zero;
+    s.done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(s.done_event);
+    for (i = 0; i < STORM_TIMERS; i++) {
+        slots[i].s = &s;
+        slots[i].index = i;
+        s.due_ms[i] = -1;
+        timers[i] = CreateThreadpoolTimer(storm_cb, &slots[i], helper_env(state));
+        assert_non_null(timers[i]);
+    }
+    /* Far due times only: nothing fires during the storm. */
+    for (round = 0; round < STORM_ROUNDS; round++) {
+        for (i = 0; i < STORM_TIMERS; i++) {
+            seed = seed * 1103515245u + 12345u;
+            due = relative_ms(20000 + (LONG)((seed >> 8) % 20000));
+            if ((seed >> 4) % 4 == 0)
+                SetThreadpoolTimer(timers[i], NULL, 0, 0);
+            else
+                SetThreadpoolTimer(timers[i], &due, (seed >> 6) % 2 ? 1000 : 0,
+                                   (DWORD)((seed >> 12) % 5000));
+        }
+    }
+    s.start_us = now_us();
+    for (i = 0; i < STORM_TIMERS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        if ((seed >> 4) % 4 == 0) {
+            SetThreadpoolTimer(timers[i], NULL, 0, 0);
+            continue;
+        }
+        s.due_ms[i] = (LONG)((seed >> 8) % 200);
+        s.expected++;
+        due = relative_ms(s.due_ms[i]);
+        SetThreadpoolTimer(timers[i], &due, 0, (DWORD)((seed >> 12) % 30));
+    }
+    assert_true(s.expected > 0);
+    helper_wait(s.done_event);
+    Sleep(200);     /* time for a wrong extra callback to show */
+    for (i = 0; i < STORM_TIMERS; i++) {
+        WaitForThreadpoolTimerCallbacks(timers[i], FALSE);
+        CloseThreadpoolTimer(timers[i]);
+        assert_int_equal(s.fires[i], s.due_ms[i] >= 0 ? 1 : 0);
+    }
+    probe_assert_clean(&s.probe);
+    CloseHandle(s.done_event);
+}
+
 /* ---- the ntdll names --------------------------------------------------------- */
 
 static void timer_ntdll_names_roundtrip(void **state)
@@ -830,6 +925,7 @@ int main(void)
         POOL_TEST(timer_callback_instance_sets_event_when_returns),
         POOL_TEST(timer_window_overlap_fires_together),
         POOL_TEST(timer_many_scattered_each_fires_once_never_early),
+        POOL_TEST(timer_rearm_storm_honours_last_set),
         POOL_TEST(timer_ntdll_names_roundtrip),
     };
 
