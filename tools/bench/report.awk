@@ -107,11 +107,11 @@ BEGIN {
     title["S2"] = "idle wake-up: pause, submit, callback start"
     title["S5s"] = "fan-in: ReleaseSemaphoreWhenCallbackReturns, N callbacks"
     title["S5e"] = "fan-in: SetEventWhenCallbackReturns, batches of 64"
-    title["S6"] = "N work objects created, all alive, then closed"
+    title["S6"] = "N work objects created, all alive, then closed; twice, the second timed"
     title["S7a"] = "N one-shot timers due within one second (lateness in us)"
     title["S7b"] = "N one-shot timers due within one second (lateness in us)"
     nmetrics = split("cb_per_s submit_ns total_ms set_ns p50_us p99_us early create_ns " \
-                     "close_ns bytes_per_obj threads peak_rss_mib", metrics, " ")
+                     "close_ns create_cold_ns bytes_per_obj threads peak_rss_mib", metrics, " ")
     label["cb_per_s"] = "callbacks/s";  higher["cb_per_s"] = 1; ratio["cb_per_s"] = 1
     label["submit_ns"] = "submit ns";   ratio["submit_ns"] = 1
     label["p50_us"] = "p50 us";         ratio["p50_us"] = 1
@@ -121,6 +121,7 @@ BEGIN {
     label["early"] = "early"
     label["create_ns"] = "create ns";   ratio["create_ns"] = 1
     label["close_ns"] = "close ns";     ratio["close_ns"] = 1
+    label["create_cold_ns"] = "create cold"; ratio["create_cold_ns"] = 1
     label["bytes_per_obj"] = "bytes/object"; ratio["bytes_per_obj"] = 1
     label["threads"] = "threads"
     label["peak_rss_mib"] = "peak RSS MiB"
