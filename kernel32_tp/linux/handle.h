@@ -45,6 +45,7 @@ enum handle_type {
     HANDLE_TYPE_EVENT,
     HANDLE_TYPE_SEMAPHORE,
     HANDLE_TYPE_MUTEX,
+    HANDLE_TYPE_FILE,           /* files and named pipes (file.h) */
 };
 
 /* What ops->ready says about an object for one waiter. */
@@ -205,6 +206,12 @@ struct handle_thread *handle_thread_current(void);
 /* The current thread's object (GetCurrentThread()), with a reference; NULL
  * on ERROR_NOT_ENOUGH_MEMORY. */
 struct handle_object *handle_thread_self_object(void);
+
+/* ---- events (sync_objects.c) ---------------------------------------------- */
+
+/* Sets or resets an event (also for the file layer's OVERLAPPED events).
+ * ERROR_INVALID_HANDLE.  Takes the event's lock. */
+DWORD handle_event_change(HANDLE handle, BOOL signalled);
 
 /* ---- mutexes (sync_objects.c) -------------------------------------------- */
 

@@ -299,8 +299,7 @@ static DWORD event_create(BOOL manual_reset, BOOL initial_state, DWORD name_err,
     return named_create(&event->obj, name, handle, existing);
 }
 
-/* Sets or resets an event.  ERROR_INVALID_HANDLE. */
-static DWORD handle_event_change(HANDLE handle, BOOL signalled)
+DWORD handle_event_change(HANDLE handle, BOOL signalled)
 {
     struct handle_object *obj;
     DWORD err;
