@@ -238,6 +238,7 @@ static void s5_events(long n)
     PTP_WORK works[S5E_BATCH];
     long batches = (n + S5E_BATCH - 1) / S5E_BATCH, b;
     uint64_t t0, t_submit = 0, t2;
+    DWORD ret;
     int i;
 
     for (i = 0; i < S5E_BATCH; i++) {
@@ -256,9 +257,12 @@ static void s5_events(long n)
         for (i = 0; i < S5E_BATCH; i++)
             SubmitThreadpoolWork(works[i]);
         t_submit += bench_now_ns() - ts;
-        if (WaitForMultipleObjects(S5E_BATCH, events, TRUE, INFINITE) >=
-                WAIT_OBJECT_0 + S5E_BATCH)
+        if ((ret = WaitForMultipleObjects(S5E_BATCH, events, TRUE, INFINITE)) >=
+                WAIT_OBJECT_0 + S5E_BATCH) {
+            fprintf(stderr, "WaitForMultipleObjects returned %#lx, error %lu\n",
+                    (unsigned long)ret, (unsigned long)GetLastError());
             bench_fail("S5e: waiting for a batch failed");
+        }
     }
     t2 = bench_now_ns();
     bench_report_throughput("S5e", batches * S5E_BATCH, t0, t0 + t_submit, t2);
