@@ -205,6 +205,7 @@ END {
     target("S7b  tp pool threads <= 3 (+1 timer thread)", "S7b", "threads", "tp", "<=", 3, "")
     target_rel("S7b  wine-tp total time <= 0.2x wine's", "S7b", "total_ms", "wine-tp", "wine", \
                "<=", 0.2)
+    target_rel("S7b  wine-tp set <= 0.2x wine's", "S7b", "set_ns", "wine-tp", "wine", "<=", 0.2)
     if (seconds != "") {
         printf "\nWall time %d s; per provider:", seconds
         for (pi = 1; pi <= nprov; pi++)
