@@ -104,7 +104,7 @@ void os_library_free(HMODULE module);
 struct os_io_packet {
     struct os_io_packet *next;      /* the core's while it holds the packet */
     OVERLAPPED *overlapped;
-    NTSTATUS status;                /* as in IO_STATUS_BLOCK */
+    LONG status;                    /* an NTSTATUS, as in IO_STATUS_BLOCK */
     DWORD err;                      /* the same status as a Win32 error */
     ULONG_PTR bytes;
 };

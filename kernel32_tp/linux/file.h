@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to the Linux file layer (file_object.c, file_disk.c, file_pipe.c,
+ * io_loop.c): files and named pipes as kernel objects of the handle layer,
+ * their overlapped operations, and the threads that complete them.  See
+ * docs/io.md.  Nothing here knows about pools: completions reach the core
+ * through os_io_bind (os.h).
+ *
+ * A handle names a struct file (the handle object: its last reference goes
+ * with the last handle); the state that operations need lives in a struct
+ * file_core, which every operation in flight references, so that closing
+ * the last handle can end the operations (they complete, aborted or with a
+ * broken pipe) while the descriptor stays open until the last of them is
+ * done.
+ *
+ * Locking key of the file layer (the handle layer's key is in handle.h)
+ *   (K) core->lock: the core's state, its operations; also the binding
+ *       lock "I" of os.h: completions are delivered under it
+ *   (W) the pipe-name table's lock (file_pipe.c)
+ *   (H) the disk helpers' lock (io_loop.c)   (L) the event loop's lock
+ * Lock order: W -> K -> H and K -> L; K -> the core's pool lock (P, inside
+ * a completion function) and K -> an event's lock (O).
+ */
+#ifndef KERNEL32_TP_LINUX_FILE_H
+#define KERNEL32_TP_LINUX_FILE_H
+
+#include <stdint.h>
+
+#include "handle.h"
+
+/* winternl.h's; this layer includes only <windows.h>. */
+#ifndef FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
+#define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1
+#endif
+#ifndef FILE_SKIP_SET_EVENT_ON_HANDLE
+#define FILE_SKIP_SET_EVENT_ON_HANDLE 0x2
+#endif
+
+#define FILE_STATUS_SUCCESS         ((LONG)0x00000000)
+#define FILE_STATUS_PENDING         ((LONG)0x00000103)
+
+enum file_kind {
+    FILE_KIND_DISK,             /* a regular file */
+    FILE_KIND_PIPE_SERVER,      /* an instance made by CreateNamedPipe */
+    FILE_KIND_PIPE_CLIENT,      /* the client end opened by CreateFile */
+};
+
+/* The state of a pipe end (file_pipe.c). */
+enum pipe_state {
+    PIPE_LISTENING,             /* server: never connected, or waiting in ConnectNamedPipe */
+    PIPE_CONNECTED,             /* fd is the connection */
+    PIPE_BROKEN,                /* the other end went; fd still open (reads drain it) */
+    PIPE_DISCONNECTED,          /* server: DisconnectNamedPipe ran; connect again */
+};
+
+enum file_op_kind {
+    FILE_OP_READ,
+    FILE_OP_WRITE,
+    FILE_OP_CONNECT,            /* ConnectNamedPipe */
+};
+
+struct file_core;
+struct pipe_name;
+struct pipe_conn;
+
+/* A watched descriptor of the event loop (io_loop.c). */
+struct loop_source {
+    int fd;                                             /* (c) */
+    void (*ready)(struct loop_source *src, uint32_t events);   /* (c) on the loop thread */
+    void (*release)(struct loop_source *src);           /* (c) after unregistering */
+    struct loop_source *retired_next;                   /* (L) */
+};
+
+/*
+ * One overlapped operation: allocated by ReadFile/WriteFile/ConnectNamedPipe,
+ * freed when it completed and, if it was delivered, the core released its
+ * packet (os_io_packet_release).
+ */
+struct file_op {
+    struct os_io_packet packet;     /* first: the core's record of the completion */
+    struct list entry;              /* (K) on the core's queue while pending */
+    struct list helper_entry;       /* (H) on the helpers' queue while queued */
+    struct file_core *core;         /* (c) referenced until the op completes */
+    OVERLAPPED *ov;                 /* (c) the caller's */
+    HANDLE event;                   /* (c) ov->hEvent as given (low bit included) */
+    enum file_op_kind kind;         /* (c) */
+    char *buf;                      /* (c) */
+    DWORD len;                      /* (c) */
+    DWORD done;                     /* (K) bytes so far */
+    ULONGLONG offset;               /* (c) disk files */
+    DWORD tid;                      /* (c) the issuing thread (CancelIo) */
+    BOOL on_helper;                 /* (H) queued for a helper, not yet taken */
+};
+
+struct file_core {
+    pthread_mutex_t lock;           /* K */
+    LONG refs;                      /* (a) the file object, operations, loop registration */
+    enum file_kind kind;            /* (c) */
+    BOOL overlapped;                /* (c) FILE_FLAG_OVERLAPPED */
+    BOOL can_read, can_write;       /* (c) from the access mask */
+    int fd;                         /* (K) -1 for a pipe server with no connection */
+    BOOL closed;                    /* (K) the last handle went */
+    UCHAR notify_modes;             /* (K) SetFileCompletionNotificationModes */
+    /* The completion function the core bound (os_io_bind), if any. */
+    os_io_complete_fn complete;     /* (K) */
+    void *complete_key;             /* (K) */
+    BOOL bound;                     /* (K) bound once: never again, as a port */
+    struct list ops;                /* (K) pending operations, FIFO (all kinds) */
+    char *delete_path;              /* (c) FILE_FLAG_DELETE_ON_CLOSE */
+    /* Pipes. */
+    struct pipe_name *pipe;         /* (c) a server's name */
+    enum pipe_state state;          /* (K) */
+    BOOL message;                   /* (c) message mode: SOCK_SEQPACKET */
+    struct pipe_conn *conn;         /* (K) fd's registration with the event loop, or NULL */
+    struct list accept_entry;       /* (W) on pipe->waiting while ConnectNamedPipe waits */
+    char *rest;                     /* (K) the unread rest of a message (message mode) */
+    DWORD rest_len, rest_off;       /* (K) */
+};
+
+/* The kernel object behind a file or pipe handle. */
+struct file {
+    struct handle_object obj;       /* (c) first */
+    struct file_core *core;         /* (c) one reference */
+};
+
+/* ---- cores and operations (file_object.c) ---------------------------------- */
+
+/* A new core (refs 1) and a handle naming it.  On failure the core is
+ * released.  ERROR_NOT_ENOUGH_MEMORY, ERROR_NO_SYSTEM_RESOURCES. */
+DWORD file_handle_create(struct file_core *core, HANDLE *handle);
+/* A zeroed core with refs 1, fd -1.  NULL: out of memory. */
+struct file_core *file_core_alloc(enum file_kind kind);
+void file_core_ref(struct file_core *core);
+/* The last reference closes the descriptor and frees the core. */
+void file_core_unref(struct file_core *core);
+/* The core behind handle, referenced.  ERROR_INVALID_HANDLE. */
+DWORD file_core_lookup(HANDLE handle, struct file_core **core);
+
+/* A new operation for core (referenced) and ov, with the event reset and
+ * Internal set to STATUS_PENDING.  ERROR_NOT_ENOUGH_MEMORY. */
+DWORD file_op_start(struct file_core *core, OVERLAPPED *ov, enum file_op_kind kind, void *buf,
+                    DWORD len, struct file_op **op);
+/*
+ * Ends op: fills the OVERLAPPED, sets its event and, unless excluded,
+ * delivers the completion to the bound function.  synchronous: the caller
+ * returns the result itself (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS applies).
+ * A synchronous failure neither sets the event nor delivers anything.
+ * Locking: K (the op must be off every queue).  Drops op's core reference
+ * after dropping nothing: the caller still holds its own.
+ */
+void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous);
+/* The same for a caller that does not hold K. */
+void file_op_complete(struct file_op *op, DWORD err, BOOL synchronous);
+
+/* LONG <-> Win32 error for the statuses operations end with. */
+LONG file_status_from_error(DWORD err);
+DWORD file_error_from_status(LONG status);
+/* errno of a read/write/connect system call to a Win32 error. */
+DWORD file_error_from_errno(int errnum);
+
+/* Converts a Windows path (A: UTF-8, W: UTF-16) to a malloc'ed Linux path:
+ * backslashes become slashes.  ERROR_PATH_NOT_FOUND for NULL or "",
+ * ERROR_NOT_ENOUGH_MEMORY. */
+DWORD file_path_from_a(const char *path, char **out);
+DWORD file_path_from_w(const WCHAR *path, char **out);
+
+/* ---- regular files (file_disk.c) --------------------------------------------- */
+
+DWORD file_disk_open(const char *path, DWORD access, DWORD creation, DWORD flags,
+                     HANDLE *handle, BOOL *existed);
+/* ReadFile/WriteFile on a disk core; *bytes for a synchronous result. */
+DWORD file_disk_io(struct file_core *core, enum file_op_kind kind, void *buf, DWORD len,
+                   DWORD *bytes, OVERLAPPED *ov);
+/* A helper ran op (read or write at its offset): completes it. */
+void file_disk_run(struct file_op *op);
+
+/* ---- named pipes (file_pipe.c) ------------------------------------------------- */
+
+/* TRUE when path (Linux form) names a pipe: "//./pipe/NAME". */
+BOOL file_pipe_path(const char *path, const char **name);
+DWORD file_pipe_open_client(const char *name, DWORD access, DWORD flags, HANDLE *handle);
+DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DWORD len,
+                   DWORD *bytes, OVERLAPPED *ov);
+/* The last handle of a pipe end went: ends its operations.  Locking: K. */
+void file_pipe_close_locked(struct file_core *core);
+/* Frees what a pipe core holds besides fd.  No lock. */
+void file_pipe_release(struct file_core *core);
+
+/* ---- the event loop and the disk helpers (io_loop.c) ----------------------------- */
+
+/* Watches src->fd (edge-triggered, read and write).  ERROR_* from epoll or
+ * from starting the thread. */
+DWORD loop_register(struct loop_source *src);
+/* Stops watching; src->release runs on the loop thread once no event can
+ * still reach src. */
+void loop_unregister(struct loop_source *src);
+/* Queues a disk operation for a helper thread.  Locking: K (takes H). */
+DWORD helpers_queue_locked(struct file_op *op);
+/* Takes op back if no helper took it yet.  Locking: K (takes H). */
+BOOL helpers_cancel_locked(struct file_op *op);
+
+#endif

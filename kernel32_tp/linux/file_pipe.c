@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Linux file layer: named pipes over Unix domain sockets.  A pipe name
+ * ("\\.\pipe\name", case-insensitive) is a listening socket in a private
+ * runtime directory, shared by all the instances CreateNamedPipe makes of
+ * it; ConnectNamedPipe accepts a connection for one instance; the client's
+ * CreateFile connects.  Byte pipes are SOCK_STREAM, message pipes
+ * SOCK_SEQPACKET (message boundaries kept; a message longer than the read
+ * buffer is kept here and read on with ERROR_MORE_DATA, as Windows does).
+ * Processes that use this library reach each other's pipes by name.
+ *
+ * Overlapped operations try the socket at once and otherwise wait on the
+ * event loop (io_loop.c); synchronous handles poll on the caller's thread,
+ * telling the pool it blocks.
+ *
+ * Locks: the name table's lock (W), then a core's lock (K).
+ */
+#define _GNU_SOURCE
+/* Wine's <windows.h> would bring <winsock.h>, whose names clash with the
+ * system's sockets. */
+#define WIN32_LEAN_AND_MEAN
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "file.h"
+
+/* A name and the listening socket of its instances. */
+struct pipe_name {
+    struct list entry;              /* (W) in the table while instances exist */
+    char *key;                      /* (c) the name, lower-cased */
+    char *path;                     /* (c) the socket's path */
+    int listen_fd;                  /* (c) closed when the last instance goes */
+    BOOL message;                   /* (c) SOCK_SEQPACKET */
+    DWORD max_instances;            /* (c) */
+    DWORD instances;                /* (W) */
+    struct list waiting;            /* (W) cores in ConnectNamedPipe, FIFO (accept_entry) */
+    struct loop_source source;      /* (c) the listening socket's registration */
+};
+
+/* A connection's registration with the event loop: one per connection,
+ * released by the loop after it left the epoll set. */
+struct pipe_conn {
+    struct loop_source source;      /* (c) first */
+    struct file_core *core;         /* (c) referenced */
+};
+
+static pthread_mutex_t name_lock = PTHREAD_MUTEX_INITIALIZER;     /* W */
+static struct list names = { &names, &names };                    /* (W) */
+
+/* ---- names and paths ---------------------------------------------------------- */
+
+BOOL file_pipe_path(const char *path, const char **name)
+{
+    static const char prefix[] = "//./pipe/";
+
+    if (strncasecmp(path, prefix, sizeof(prefix) - 1))
+        return FALSE;
+    *name = path + sizeof(prefix) - 1;
+    return TRUE;
+}
+
+/* The private directory of this user's pipes: created 0700 once, and
+ * refused when someone else owns it or others may enter it. */
+static char runtime_path[sizeof(((struct sockaddr_un *)0)->sun_path) - 24];   /* (c) */
+static DWORD runtime_err;                                                     /* (c) */
+
+static void runtime_dir_setup(void)
+{
+    const char *base = os_getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+    int len;
+
+    if (base && *base && stat(base, &st) == 0 && S_ISDIR(st.st_mode))
+        len = snprintf(runtime_path, sizeof(runtime_path), "%s/kernel32_tp", base);
+    else
+        len = snprintf(runtime_path, sizeof(runtime_path), "/tmp/kernel32_tp-%u",
+                       (unsigned int)getuid());
+    if (len < 0 || (size_t)len >= sizeof(runtime_path)) {
+        runtime_err = ERROR_FILENAME_EXCED_RANGE;
+        return;
+    }
+    if (mkdir(runtime_path, 0700) < 0 && errno != EEXIST) {
+        runtime_err = file_error_from_errno(errno);
+        return;
+    }
+    if (lstat(runtime_path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()
+        || (st.st_mode & 077))
+        runtime_err = ERROR_ACCESS_DENIED;
+}
+
+static DWORD runtime_dir(const char **out)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, runtime_dir_setup);
+    *out = runtime_path;
+    return runtime_err;
+}
+
+/* The table's key: the name after the prefix, ASCII lower-cased. */
+static DWORD pipe_key(const char *name, char **key)
+{
+    char *p;
+
+    if (!*name)
+        return ERROR_INVALID_NAME;
+    if (!(*key = strdup(name)))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    for (p = *key; *p; p++) {
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    }
+    return ERROR_SUCCESS;
+}
+
+/* The socket address of a key: a hash of it in the runtime directory. */
+static DWORD pipe_address(const char *key, struct sockaddr_un *addr)
+{
+    unsigned long long hash = 14695981039346656037ull;
+    const char *dir;
+    DWORD err;
+
+    if ((err = runtime_dir(&dir)) != ERROR_SUCCESS)
+        return err;
+    for (; *key; key++)
+        hash = (hash ^ (unsigned char)*key) * 1099511628211ull;
+    memset(addr, 0, sizeof(*addr));
+    addr->sun_family = AF_UNIX;
+    snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/pipe-%016llx", dir, hash);
+    return ERROR_SUCCESS;
+}
+
+/* Locking: W. */
+static struct pipe_name *pipe_name_find_locked(const char *key)
+{
+    struct list *entry;
+
+    for (entry = names.next; entry != &names; entry = entry->next) {
+        struct pipe_name *name = LIST_ENTRY(entry, struct pipe_name, entry);
+
+        if (!strcmp(name->key, key))
+            return name;
+    }
+    return NULL;
+}
+
+/* ---- connections ---------------------------------------------------------------- */
+
+static void pipe_conn_ready(struct loop_source *src, uint32_t events);
+
+static void pipe_conn_release(struct loop_source *src)
+{
+    struct pipe_conn *conn = (struct pipe_conn *)src;
+
+    file_core_unref(conn->core);
+    free(conn);
+}
+
+/* core now talks over fd.  Overlapped handles watch it on the event loop.
+ * Locking: K.  On failure fd is closed. */
+static DWORD pipe_attach_locked(struct file_core *core, int fd)
+{
+    struct pipe_conn *conn;
+    DWORD err;
+
+    if (core->overlapped) {
+        if (!(conn = calloc(1, sizeof(*conn)))) {
+            close(fd);
+            return ERROR_NOT_ENOUGH_MEMORY;
+        }
+        conn->source.fd = fd;
+        conn->source.ready = pipe_conn_ready;
+        conn->source.release = pipe_conn_release;
+        conn->core = core;
+        if ((err = loop_register(&conn->source)) != ERROR_SUCCESS) {
+            free(conn);
+            close(fd);
+            return err;
+        }
+        file_core_ref(core);
+        core->conn = conn;
+    }
+    core->fd = fd;
+    core->state = PIPE_CONNECTED;
+    return ERROR_SUCCESS;
+}
+
+/* Ends the connection: the descriptor closes now (the peer sees the end).
+ * Locking: K. */
+static void pipe_detach_locked(struct file_core *core)
+{
+    if (core->conn) {
+        loop_unregister(&core->conn->source);
+        core->conn = NULL;
+    }
+    if (core->fd >= 0) {
+        shutdown(core->fd, SHUT_RDWR);
+        close(core->fd);
+        core->fd = -1;
+    }
+    free(core->rest);
+    core->rest = NULL;
+}
+
+/*
+ * Ends every pending operation of core whose kind matches (all when
+ * all_kinds) with err.  Returns how many: the caller drops that many core
+ * references after releasing K.  Locking: K.
+ */
+static LONG pipe_end_ops_locked(struct file_core *core, BOOL all_kinds, enum file_op_kind kind,
+                                DWORD err)
+{
+    struct list *entry, *next;
+    LONG ended = 0;
+
+    for (entry = core->ops.next; entry != &core->ops; entry = next) {
+        struct file_op *op = LIST_ENTRY(entry, struct file_op, entry);
+
+        next = entry->next;
+        if (!all_kinds && op->kind != kind)
+            continue;
+        list_remove(&op->entry);
+        file_op_complete_locked(op, err, FALSE);
+        ended++;
+    }
+    return ended;
+}
+
+/* ---- transfers ---------------------------------------------------------------------- */
+
+/* Why a transfer cannot start in core's state, or ERROR_SUCCESS.  Locking: K. */
+static DWORD pipe_state_error_locked(struct file_core *core, enum file_op_kind kind)
+{
+    switch (core->state) {
+    case PIPE_LISTENING: return ERROR_PIPE_LISTENING;
+    case PIPE_DISCONNECTED: return ERROR_PIPE_NOT_CONNECTED;
+    case PIPE_BROKEN: return kind == FILE_OP_WRITE ? ERROR_NO_DATA : ERROR_SUCCESS;
+    default: return ERROR_SUCCESS;
+    }
+}
+
+/* A message longer than the buffer: all of it is read, the rest kept for
+ * the next reads.  Returns the error; sets op->done.  Locking: K. */
+static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_op *op,
+                                           size_t size)
+{
+    char *msg = malloc(size);
+    ssize_t n;
+
+    if (!msg)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if ((n = recv(core->fd, msg, size, MSG_DONTWAIT)) < 0) {
+        free(msg);
+        return file_error_from_errno(errno);
+    }
+    memcpy(op->buf, msg, op->len);
+    op->done = op->len;
+    core->rest = msg;
+    core->rest_len = (DWORD)n;
+    core->rest_off = op->len;
+    return ERROR_MORE_DATA;
+}
+
+/*
+ * Tries op once without blocking.  Returns FALSE when the socket would
+ * block (op keeps its progress in op->done), else TRUE with *err the
+ * result.  Locking: K.
+ */
+static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *err)
+{
+    ssize_t n;
+    DWORD left;
+
+    if ((*err = pipe_state_error_locked(core, op->kind)) != ERROR_SUCCESS)
+        return TRUE;
+    if (op->kind == FILE_OP_READ) {
+        if (core->rest) {
+            left = core->rest_len - core->rest_off;
+            op->done = op->len < left ? op->len : left;
+            memcpy(op->buf, core->rest + core->rest_off, op->done);
+            core->rest_off += op->done;
+            *err = ERROR_MORE_DATA;
+            if (core->rest_off == core->rest_len) {
+                free(core->rest);
+                core->rest = NULL;
+                *err = ERROR_SUCCESS;
+            }
+            return TRUE;
+        }
+        if (core->message) {
+            /* The whole message's length, without taking it. */
+            n = recv(core->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+            if (n > (ssize_t)op->len) {
+                *err = pipe_read_long_message_locked(core, op, (size_t)n);
+                return TRUE;
+            }
+        }
+        n = recv(core->fd, op->buf, op->len, MSG_DONTWAIT);
+        if (n > 0 || (n == 0 && !op->len)) {
+            op->done = (DWORD)n;
+            return TRUE;
+        }
+        if (n == 0) {
+            core->state = PIPE_BROKEN;      /* the other end is gone */
+            *err = ERROR_BROKEN_PIPE;
+            return TRUE;
+        }
+    } else {
+        while (op->done < op->len) {
+            n = send(core->fd, op->buf + op->done, op->len - op->done,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0)
+                break;
+            op->done += (DWORD)n;
+        }
+        if (op->done == op->len)
+            return TRUE;
+    }
+    if (errno == EAGAIN || errno == EINTR)
+        return FALSE;
+    if (errno == EPIPE || errno == ECONNRESET) {
+        core->state = PIPE_BROKEN;
+        *err = op->kind == FILE_OP_WRITE ? ERROR_NO_DATA : ERROR_BROKEN_PIPE;
+        return TRUE;
+    }
+    *err = file_error_from_errno(errno);
+    return TRUE;
+}
+
+/*
+ * Retries the queued operations in order, reads and writes separately: a
+ * read that would block keeps the later reads waiting, and likewise for
+ * writes.  Locking: K.  Returns the number of operations ended.
+ */
+static LONG pipe_progress_locked(struct file_core *core)
+{
+    BOOL reads_blocked = FALSE, writes_blocked = FALSE;
+    struct list *entry, *next;
+    LONG ended = 0;
+    DWORD err;
+
+    for (entry = core->ops.next; entry != &core->ops; entry = next) {
+        struct file_op *op = LIST_ENTRY(entry, struct file_op, entry);
+        BOOL *blocked = op->kind == FILE_OP_READ ? &reads_blocked : &writes_blocked;
+
+        next = entry->next;
+        if (op->kind == FILE_OP_CONNECT || *blocked)
+            continue;
+        if (!pipe_try_locked(core, op, &err)) {
+            *blocked = TRUE;
+            continue;
+        }
+        list_remove(&op->entry);
+        file_op_complete_locked(op, err, FALSE);
+        ended++;
+    }
+    return ended;
+}
+
+static void pipe_conn_ready(struct loop_source *src, uint32_t events)
+{
+    struct pipe_conn *conn = (struct pipe_conn *)src;
+    struct file_core *core = conn->core;
+    LONG ended = 0;
+
+    (void)events;
+    pthread_mutex_lock(&core->lock);
+    if (core->conn == conn)
+        ended = pipe_progress_locked(core);
+    pthread_mutex_unlock(&core->lock);
+    while (ended-- > 0)
+        file_core_unref(core);
+}
+
+/* A synchronous handle: the caller's thread polls until op is done. */
+static DWORD pipe_sync_locked(struct file_core *core, struct file_op *op)
+{
+    struct pollfd pfd;
+    DWORD err;
+    int fd;
+
+    while (!pipe_try_locked(core, op, &err)) {
+        fd = core->fd;
+        pfd.fd = fd;
+        pfd.events = op->kind == FILE_OP_READ ? POLLIN : POLLOUT;
+        pthread_mutex_unlock(&core->lock);
+        os_thread_notify_block(TRUE);
+        poll(&pfd, 1, -1);
+        os_thread_notify_block(FALSE);
+        pthread_mutex_lock(&core->lock);
+    }
+    return err;
+}
+
+DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DWORD len,
+                   DWORD *bytes, OVERLAPPED *ov)
+{
+    struct file_op *op, sync_op;
+    struct list *entry;
+    BOOL queued_before = FALSE;
+    DWORD err;
+
+    pthread_mutex_lock(&core->lock);
+    if ((err = pipe_state_error_locked(core, kind)) != ERROR_SUCCESS)
+        goto done;
+    if (!core->overlapped) {
+        memset(&sync_op, 0, sizeof(sync_op));
+        sync_op.kind = kind;
+        sync_op.buf = buf;
+        sync_op.len = len;
+        err = pipe_sync_locked(core, &sync_op);
+        *bytes = sync_op.done;
+        if (ov) {
+            ov->InternalHigh = sync_op.done;
+            __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
+                             __ATOMIC_SEQ_CST);
+            if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
+                handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
+        }
+        goto done;
+    }
+    if (!ov) {
+        err = ERROR_INVALID_PARAMETER;
+        goto done;
+    }
+    if ((err = file_op_start(core, ov, kind, buf, len, &op)) != ERROR_SUCCESS)
+        goto done;
+    for (entry = core->ops.next; entry != &core->ops && !queued_before; entry = entry->next)
+        queued_before = LIST_ENTRY(entry, struct file_op, entry)->kind == kind;
+    if (!queued_before && pipe_try_locked(core, op, &err)) {
+        /* Done at once; the completion (if any) is delivered all the same. */
+        *bytes = op->done;
+        file_op_complete_locked(op, err, TRUE);
+        pthread_mutex_unlock(&core->lock);
+        file_core_unref(core);
+        return err;
+    }
+    list_add_tail(&core->ops, &op->entry);
+    err = ERROR_IO_PENDING;
+done:
+    pthread_mutex_unlock(&core->lock);
+    return err;
+}
+
+/* ---- closing ------------------------------------------------------------------------------ */
+
+void file_pipe_close_locked(struct file_core *core)
+{
+    /* Windows ends a closed pipe's pending operations as broken. */
+    pipe_end_ops_locked(core, TRUE, FILE_OP_READ, ERROR_BROKEN_PIPE);
+    pipe_detach_locked(core);
+}
+
+static void pipe_listen_release(struct loop_source *src)
+{
+    struct pipe_name *name = LIST_ENTRY(src, struct pipe_name, source);
+
+    close(name->listen_fd);
+    free(name->key);
+    free(name->path);
+    free(name);
+}
+
+void file_pipe_release(struct file_core *core)
+{
+    struct pipe_name *name = core->pipe;
+
+    if (!name)
+        return;
+    pthread_mutex_lock(&name_lock);
+    if (list_linked(&core->accept_entry))
+        list_remove(&core->accept_entry);
+    if (--name->instances == 0) {
+        /* The name goes with its last instance; clients now fail to find it. */
+        list_remove(&name->entry);
+        unlink(name->path);
+        loop_unregister(&name->source);
+    }
+    pthread_mutex_unlock(&name_lock);
+}
+
+/* ---- servers ---------------------------------------------------------------------------- */
+
+/* Hands waiting connections to the instances in ConnectNamedPipe, in order.
+ * Takes W, then each core's K. */
+static void pipe_accept_waiting(struct pipe_name *name)
+{
+    struct file_core *core;
+    struct list *entry;
+    struct file_op *op;
+    LONG ended;
+    DWORD err;
+    int fd;
+
+    pthread_mutex_lock(&name_lock);
+    while (!list_empty(&name->waiting)) {
+        core = LIST_ENTRY(name->waiting.next, struct file_core, accept_entry);
+        pthread_mutex_lock(&core->lock);
+        op = NULL;
+        for (entry = core->ops.next; entry != &core->ops && !op; entry = entry->next) {
+            if (LIST_ENTRY(entry, struct file_op, entry)->kind == FILE_OP_CONNECT)
+                op = LIST_ENTRY(entry, struct file_op, entry);
+        }
+        if (!op) {      /* cancelled meanwhile */
+            list_remove(&core->accept_entry);
+            pthread_mutex_unlock(&core->lock);
+            continue;
+        }
+        if ((fd = accept4(name->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+            pthread_mutex_unlock(&core->lock);
+            break;      /* nobody else is connecting: the next edge brings more */
+        }
+        list_remove(&core->accept_entry);
+        err = pipe_attach_locked(core, fd);
+        list_remove(&op->entry);
+        file_op_complete_locked(op, err, FALSE);
+        ended = 1 + pipe_progress_locked(core);
+        pthread_mutex_unlock(&core->lock);
+        while (ended-- > 0)
+            file_core_unref(core);
+    }
+    pthread_mutex_unlock(&name_lock);
+}
+
+static void pipe_listen_ready(struct loop_source *src, uint32_t events)
+{
+    (void)events;
+    pipe_accept_waiting(LIST_ENTRY(src, struct pipe_name, source));
+}
+
+/* A socket bound and listening at addr; a stale socket file left by a
+ * process that ended is replaced.  ERROR_ACCESS_DENIED when a live process
+ * serves the name. */
+static DWORD pipe_listen(const struct sockaddr_un *addr, BOOL message, int backlog, int *out)
+{
+    int type = (message ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    int fd, probe, attempt;
+    DWORD err;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        if ((fd = socket(AF_UNIX, type, 0)) < 0)
+            return file_error_from_errno(errno);
+        if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0) {
+            if (listen(fd, backlog) < 0) {
+                err = file_error_from_errno(errno);
+                close(fd);
+                unlink(addr->sun_path);
+                return err;
+            }
+            *out = fd;
+            return ERROR_SUCCESS;
+        }
+        err = errno == EADDRINUSE ? ERROR_ACCESS_DENIED : file_error_from_errno(errno);
+        close(fd);
+        if (err != ERROR_ACCESS_DENIED)
+            return err;
+        /* In use: by a live server, or a leftover?  A leftover refuses. */
+        if ((probe = socket(AF_UNIX, type, 0)) < 0)
+            return file_error_from_errno(errno);
+        if (connect(probe, (const struct sockaddr *)addr, sizeof(*addr)) < 0
+            && errno == ECONNREFUSED)
+            unlink(addr->sun_path);
+        else
+            attempt = 2;
+        close(probe);
+    }
+    return ERROR_ACCESS_DENIED;
+}
+
+/* A new name with its listening socket (instances 0).  Locking: W. */
+static DWORD pipe_name_create_locked(char *key, BOOL message, DWORD max_instances,
+                                     struct pipe_name **out)
+{
+    struct pipe_name *name = calloc(1, sizeof(*name));
+    struct sockaddr_un addr;
+    DWORD err;
+
+    if (!name)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if ((err = pipe_address(key, &addr)) != ERROR_SUCCESS)
+        goto fail;
+    if (!(name->path = strdup(addr.sun_path))) {
+        err = ERROR_NOT_ENOUGH_MEMORY;
+        goto fail;
+    }
+    if ((err = pipe_listen(&addr, message, max_instances >= PIPE_UNLIMITED_INSTANCES
+                           ? SOMAXCONN : (int)max_instances, &name->listen_fd))
+        != ERROR_SUCCESS)
+        goto fail;
+    name->source.fd = name->listen_fd;
+    name->source.ready = pipe_listen_ready;
+    name->source.release = pipe_listen_release;
+    if ((err = loop_register(&name->source)) != ERROR_SUCCESS) {
+        close(name->listen_fd);
+        unlink(name->path);
+        goto fail;
+    }
+    name->key = key;
+    name->message = message;
+    name->max_instances = max_instances;
+    list_init(&name->waiting);
+    list_add_tail(&names, &name->entry);
+    *out = name;
+    return ERROR_SUCCESS;
+
+fail:
+    free(name->path);
+    free(name);
+    free(key);
+    return err;
+}
+
+static HANDLE pipe_create(char *path, DWORD open_mode, DWORD pipe_mode, DWORD max_instances,
+                          DWORD err)
+{
+    DWORD access = open_mode & PIPE_ACCESS_DUPLEX;
+    BOOL message = (pipe_mode & PIPE_TYPE_MESSAGE) != 0;
+    struct pipe_name *name = NULL;
+    struct file_core *core;
+    const char *pipe_name;
+    HANDLE handle;
+    char *key;
+
+    if (err != ERROR_SUCCESS)
+        goto fail;
+    if (!file_pipe_path(path, &pipe_name)) {
+        err = ERROR_INVALID_NAME;
+        goto fail;
+    }
+    /* Reading messages needs a message pipe. */
+    if (!access || !max_instances
+        || (max_instances > PIPE_UNLIMITED_INSTANCES)
+        || ((pipe_mode & PIPE_READMODE_MESSAGE) && !message)) {
+        err = ERROR_INVALID_PARAMETER;
+        goto fail;
+    }
+    if ((err = pipe_key(pipe_name, &key)) != ERROR_SUCCESS)
+        goto fail;
+    if (!(core = file_core_alloc(FILE_KIND_PIPE_SERVER))) {
+        free(key);
+        err = ERROR_NOT_ENOUGH_MEMORY;
+        goto fail;
+    }
+    pthread_mutex_lock(&name_lock);
+    if ((name = pipe_name_find_locked(key))) {
+        free(key);
+        if (open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE)
+            err = ERROR_ACCESS_DENIED;
+        else if (name->instances >= name->max_instances)
+            err = ERROR_PIPE_BUSY;
+    } else {
+        err = pipe_name_create_locked(key, message, max_instances, &name);
+    }
+    if (err == ERROR_SUCCESS)
+        name->instances++;
+    pthread_mutex_unlock(&name_lock);
+    if (err != ERROR_SUCCESS) {
+        file_core_unref(core);
+        goto fail;
+    }
+    core->pipe = name;
+    core->state = PIPE_LISTENING;
+    core->message = name->message;
+    core->overlapped = (open_mode & FILE_FLAG_OVERLAPPED) != 0;
+    core->can_read = (access & PIPE_ACCESS_INBOUND) != 0;
+    core->can_write = (access & PIPE_ACCESS_OUTBOUND) != 0;
+    free(path);
+    /* On failure the handle's destroy gives the instance back. */
+    if ((err = file_handle_create(core, &handle)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return INVALID_HANDLE_VALUE;
+    }
+    os_set_last_error(ERROR_SUCCESS);
+    return handle;
+
+fail:
+    free(path);
+    os_set_last_error(err);
+    return INVALID_HANDLE_VALUE;
+}
+
+/***********************************************************************
+ *           CreateNamedPipeA   (kernel32_tp.@)
+ *
+ * Buffer sizes and the default timeout are accepted; the socket's own
+ * buffers apply.  PIPE_NOWAIT is accepted and ignored (docs/io.md).
+ */
+HANDLE WINAPI CreateNamedPipeA(LPCSTR name, DWORD open_mode, DWORD pipe_mode, DWORD max_instances,
+                               DWORD out_size, DWORD in_size, DWORD timeout_ms,
+                               SECURITY_ATTRIBUTES *sa)
+{
+    char *path = NULL;
+    DWORD err;
+
+    HANDLE_TRACE("%s %#x %#x %u %u %u %u %p", name ? name : "(null)", (unsigned int)open_mode,
+                 (unsigned int)pipe_mode, (unsigned int)max_instances, (unsigned int)out_size,
+                 (unsigned int)in_size, (unsigned int)timeout_ms, (void *)sa);
+    if ((err = file_path_from_a(name, &path)) == ERROR_PATH_NOT_FOUND)
+        err = ERROR_INVALID_NAME;
+    return pipe_create(path, open_mode, pipe_mode, max_instances, err);
+}
+
+/***********************************************************************
+ *           CreateNamedPipeW   (kernel32_tp.@)
+ */
+HANDLE WINAPI CreateNamedPipeW(LPCWSTR name, DWORD open_mode, DWORD pipe_mode, DWORD max_instances,
+                               DWORD out_size, DWORD in_size, DWORD timeout_ms,
+                               SECURITY_ATTRIBUTES *sa)
+{
+    char *path = NULL;
+    DWORD err;
+
+    HANDLE_TRACE("%p %#x %#x %u %u %u %u %p", (const void *)name, (unsigned int)open_mode,
+                 (unsigned int)pipe_mode, (unsigned int)max_instances, (unsigned int)out_size,
+                 (unsigned int)in_size, (unsigned int)timeout_ms, (void *)sa);
+    if ((err = file_path_from_w(name, &path)) == ERROR_PATH_NOT_FOUND)
+        err = ERROR_INVALID_NAME;
+    return pipe_create(path, open_mode, pipe_mode, max_instances, err);
+}
+
+/* The server core behind handle.  ERROR_INVALID_HANDLE, ERROR_INVALID_FUNCTION. */
+static DWORD server_lookup(HANDLE handle, struct file_core **core)
+{
+    DWORD err;
+
+    if ((err = file_core_lookup(handle, core)) != ERROR_SUCCESS)
+        return err;
+    if ((*core)->kind == FILE_KIND_PIPE_SERVER)
+        return ERROR_SUCCESS;
+    file_core_unref(*core);
+    return ERROR_INVALID_FUNCTION;
+}
+
+/* Accepts a waiting client for core, if one is there.  Locking: W, K. */
+static DWORD pipe_accept_now_locked(struct file_core *core, BOOL *accepted)
+{
+    int fd = accept4(core->pipe->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    *accepted = fd >= 0;
+    if (fd >= 0)
+        return pipe_attach_locked(core, fd);
+    return errno == EAGAIN || errno == EINTR ? ERROR_SUCCESS : file_error_from_errno(errno);
+}
+
+static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
+{
+    struct pipe_name *name = core->pipe;
+    struct pollfd pfd;
+    struct file_op *op;
+    struct list *entry;
+    BOOL accepted;
+    DWORD err;
+
+    for (;;) {
+        pthread_mutex_lock(&name_lock);
+        pthread_mutex_lock(&core->lock);
+        if (core->state == PIPE_CONNECTED) {
+            err = ERROR_PIPE_CONNECTED;
+            break;
+        }
+        if (core->state == PIPE_BROKEN) {
+            err = ERROR_NO_DATA;        /* the client went: disconnect first */
+            break;
+        }
+        for (entry = core->ops.next; entry != &core->ops; entry = entry->next) {
+            if (LIST_ENTRY(entry, struct file_op, entry)->kind == FILE_OP_CONNECT)
+                break;
+        }
+        if (entry != &core->ops) {
+            err = ERROR_INVALID_PARAMETER;     /* one ConnectNamedPipe at a time */
+            break;
+        }
+        if ((err = pipe_accept_now_locked(core, &accepted)) != ERROR_SUCCESS)
+            break;
+        if (accepted) {
+            /* A client came first: connected, and no operation started. */
+            err = core->overlapped ? ERROR_PIPE_CONNECTED : ERROR_SUCCESS;
+            break;
+        }
+        core->state = PIPE_LISTENING;
+        if (core->overlapped) {
+            if (!ov) {
+                err = ERROR_INVALID_PARAMETER;
+                break;
+            }
+            if ((err = file_op_start(core, ov, FILE_OP_CONNECT, NULL, 0, &op)) != ERROR_SUCCESS)
+                break;
+            list_add_tail(&core->ops, &op->entry);
+            if (!list_linked(&core->accept_entry))
+                list_add_tail(&name->waiting, &core->accept_entry);
+            err = ERROR_IO_PENDING;
+            break;
+        }
+        /* Synchronous: wait for a client on this thread. */
+        pthread_mutex_unlock(&core->lock);
+        pthread_mutex_unlock(&name_lock);
+        pfd.fd = name->listen_fd;
+        pfd.events = POLLIN;
+        os_thread_notify_block(TRUE);
+        poll(&pfd, 1, -1);
+        os_thread_notify_block(FALSE);
+    }
+    pthread_mutex_unlock(&core->lock);
+    pthread_mutex_unlock(&name_lock);
+    return err;
+}
+
+/***********************************************************************
+ *           ConnectNamedPipe   (kernel32_tp.@)
+ *
+ * A client that connected before the call: FALSE with ERROR_PIPE_CONNECTED
+ * on an overlapped handle (no operation starts), TRUE on a synchronous one.
+ */
+BOOL WINAPI ConnectNamedPipe(HANDLE handle, LPOVERLAPPED ov)
+{
+    struct file_core *core;
+    DWORD err;
+
+    HANDLE_TRACE("%p %p", handle, (void *)ov);
+    if ((err = server_lookup(handle, &core)) == ERROR_SUCCESS) {
+        err = pipe_connect(core, ov);
+        file_core_unref(core);
+    }
+    if (err == ERROR_SUCCESS)
+        return TRUE;
+    os_set_last_error(err);
+    return FALSE;
+}
+
+/***********************************************************************
+ *           DisconnectNamedPipe   (kernel32_tp.@)
+ *
+ * The client's next operations see the end of the pipe (ERROR_BROKEN_PIPE;
+ * Windows reports ERROR_PIPE_NOT_CONNECTED there).  Pending operations of
+ * the instance end with ERROR_PIPE_NOT_CONNECTED.
+ */
+BOOL WINAPI DisconnectNamedPipe(HANDLE handle)
+{
+    struct file_core *core;
+    LONG ended = 0;
+    DWORD err;
+
+    HANDLE_TRACE("%p", handle);
+    if ((err = server_lookup(handle, &core)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    pthread_mutex_lock(&core->lock);
+    if (core->state == PIPE_CONNECTED || core->state == PIPE_BROKEN) {
+        ended = pipe_end_ops_locked(core, TRUE, FILE_OP_READ, ERROR_PIPE_NOT_CONNECTED);
+        pipe_detach_locked(core);
+        core->state = PIPE_DISCONNECTED;
+    } else {
+        err = ERROR_PIPE_NOT_CONNECTED;
+    }
+    pthread_mutex_unlock(&core->lock);
+    while (ended-- > 0)
+        file_core_unref(core);
+    file_core_unref(core);
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- clients ------------------------------------------------------------------------------ */
+
+DWORD file_pipe_open_client(const char *pipe_name, DWORD access, DWORD flags, HANDLE *handle)
+{
+    static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+    struct sockaddr_un addr;
+    struct file_core *core;
+    char *key;
+    DWORD err;
+    size_t i;
+    int fd = -1, errnum;
+
+    if ((err = pipe_key(pipe_name, &key)) != ERROR_SUCCESS)
+        return err == ERROR_INVALID_NAME ? ERROR_FILE_NOT_FOUND : err;
+    err = pipe_address(key, &addr);
+    free(key);
+    if (err != ERROR_SUCCESS)
+        return err;
+    /* The type is the server's: a socket of the other type is refused. */
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if ((fd = socket(AF_UNIX, types[i] | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+            return file_error_from_errno(errno);
+        if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0)
+            break;
+        errnum = errno;
+        close(fd);
+        fd = -1;
+        if (errnum == EPROTOTYPE)
+            continue;       /* the other type */
+        if (errnum == ENOENT || errnum == ECONNREFUSED)
+            return ERROR_FILE_NOT_FOUND;
+        return errnum == EAGAIN ? ERROR_PIPE_BUSY : file_error_from_errno(errnum);
+    }
+    if (fd < 0)
+        return ERROR_FILE_NOT_FOUND;
+    if (!(core = file_core_alloc(FILE_KIND_PIPE_CLIENT))) {
+        close(fd);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    core->message = i == 1;
+    core->overlapped = (flags & FILE_FLAG_OVERLAPPED) != 0;
+    core->can_read = (access & (GENERIC_READ | GENERIC_ALL | FILE_READ_DATA)) != 0;
+    core->can_write = (access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA)) != 0;
+    pthread_mutex_lock(&core->lock);
+    err = pipe_attach_locked(core, fd);
+    pthread_mutex_unlock(&core->lock);
+    if (err != ERROR_SUCCESS) {
+        file_core_unref(core);
+        return err;
+    }
+    return file_handle_create(core, handle);
+}
