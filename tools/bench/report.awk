@@ -72,7 +72,7 @@ function best_peer(s, m,    i, p, best, bp) {
 function target(label, s, m, p, cmp, goal, unit,    v, ok, by, shown) {
     if (!have(s, m, p)) {
         printf "  %-46s %14s  not measured (%s: %s)\n", label, "-", p, \
-            (p in built) ? "no result" : "not built"
+            (p in built) ? "no result" : "not run"
         return
     }
     v = get(s, m, p)
@@ -89,7 +89,7 @@ function target(label, s, m, p, cmp, goal, unit,    v, ok, by, shown) {
 function target_rel(label, s, m, p, q, cmp, goal,    v, ok, by) {
     if (!have(s, m, p) || !have(s, m, q)) {
         printf "  %-46s %14s  not measured (%s: %s)\n", label, "-", \
-            !have(s, m, p) ? p : q, (!have(s, m, p) ? p : q) in built ? "no result" : "not built"
+            !have(s, m, p) ? p : q, (!have(s, m, p) ? p : q) in built ? "no result" : "not run"
         return
     }
     v = get(s, m, p) / get(s, m, q)
