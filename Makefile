@@ -232,6 +232,7 @@ $(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h t
 	tools/check-tp-imports $(CROSS)objdump $@ || { rm -f $@; exit 1; }
 
 $(B)/tests-tp/kernel32_tp.dll: $(DLL)
+	@mkdir -p $(dir $@)
 	cp $< $@
 
 $(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h tests/win32_compat.h
