@@ -115,6 +115,38 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
 void os_io_unbind(struct os_io_binding *binding);           /* blocks for a complete() */
 void os_io_packet_release(struct os_io_packet *packet);
 
+/*
+ * Thread-pool waits (the core's wait.c).  A block is the platform's side of
+ * one wait object; os_wait_create allocates all it will need, so arming
+ * never allocates.  ERROR_NOT_ENOUGH_MEMORY.
+ * os_wait_arm starts one wait for handle, as WaitForSingleObject waits: when
+ * the wait is satisfied, taking what such a wait takes (an auto-reset
+ * event's signal, one semaphore unit), the platform calls fired(context)
+ * exactly once, on any thread (the signaller's, one of its own, or the
+ * caller's before os_wait_arm returns when the object is signalled already),
+ * holding none of the core's locks but the arming caller's.  fired must
+ * not block; it may take P.  ERROR_INVALID_HANDLE (not an open waitable
+ * object), ERROR_NOT_SUPPORTED (a mutex: the wait would own it on a thread
+ * that never releases it; Windows refuses them).  Does not block.
+ * os_wait_disarm ends the last wait armed: TRUE when it stopped it before it
+ * was satisfied (nothing taken, fired never called); FALSE when it was
+ * satisfied (fired has returned by then) or nothing was armed.  Call it
+ * before arming again and before os_wait_destroy.  Blocks only for a fired()
+ * in progress or, on win32, a round trip to the thread that waits.
+ * The caller serializes the calls on one block.
+ * os_wait_raise_refused reports a handle os_wait_arm refused (err) the way
+ * Windows does: STATUS_THREADPOOL_HANDLE_EXCEPTION in the caller, whose
+ * first parameter is STATUS_INVALID_PARAMETER_3 for a mutex; win32 returns if
+ * a handler continues it; Linux, which has no exceptions, stops the process.
+ */
+struct os_wait_block;
+typedef void (*os_wait_fired_fn)(void *context);
+DWORD os_wait_create(os_wait_fired_fn fired, void *context, struct os_wait_block **block);
+void os_wait_destroy(struct os_wait_block *block);
+DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle);
+BOOL os_wait_disarm(struct os_wait_block *block);
+void os_wait_raise_refused(const char *func, HANDLE handle, DWORD err);
+
 /* The calling thread's last-error value (the Win32 one). */
 DWORD os_get_last_error(void);
 void os_set_last_error(DWORD err);

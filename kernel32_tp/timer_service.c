@@ -189,6 +189,16 @@ static ULONGLONG timer_next_due(ULONGLONG due_ns, ULONGLONG period_ns, ULONGLONG
     return add_saturated(next, mul_saturated((now_ns - next) / period_ns + 1, period_ns));
 }
 
+/* One expiry of timer: a callback, or the expiry hook of a wait's timeout.
+ * Without Q. */
+static void timer_expire(struct tp_timer *timer)
+{
+    if (timer->expired)
+        timer->expired(timer);
+    else
+        tp_object_submit(&timer->obj, 1);
+}
+
 /*
  * Takes up to TP_TIMER_FIRE_BATCH timers due by now_ns out of the heaps,
  * re-arms the periodic ones and marks them in_batch, so that none leaves
@@ -232,7 +242,7 @@ static void service_fire_locked(struct tp_timer **batch, size_t count)
     TP_ASSERT_LOCKED(&service.lock);
     os_lock_release(&service.lock);
     for (i = 0; i < count; i++)
-        tp_object_submit(&batch[i]->obj, 1);
+        timer_expire(batch[i]);
     os_lock_acquire(&service.lock);
     for (i = 0; i < count; i++)
         batch[i]->in_batch = FALSE;
@@ -370,7 +380,7 @@ done:
     /* Setting and closing one timer at the same time is the caller's race;
      * otherwise the object is open until this returns. */
     if (fire_now)
-        tp_object_submit(&timer->obj, 1);
+        timer_expire(timer);
     return was_armed;
 }
 

@@ -10,10 +10,13 @@
  *   (M) the injection monitor's lock (monitor.c)
  *   (Q) the timer service's lock (timer_service.c)
  *   (T) the legacy timer queues' lock (timer_queue.c)
+ *   (W) wait->lock, a wait's arming (wait.c); the platform's wait takes
+ *       its own locks inside it, and calls back (fired) taking P only
  *   (I) the platform's I/O binding lock, held around its calls of an I/O
  *       completion function (os_io_bind in os.h; io.c)
  *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M, T -> Q, and I -> P.  Never hold two pools' or two groups' locks.
+ * Lock order: G -> Q -> P -> M, T -> Q, W -> Q, W -> P, and I -> P.  Never hold two
+ * pools', two groups' or two waits' locks.
  * No lock is held while user code runs (callbacks, finalization and cancel
  * callbacks, completion actions).
  */
@@ -287,6 +290,9 @@ struct tp_timer {
     BOOL set;                       /* (Q) last set with a due time, not NULL */
     BOOL attached;                  /* (Q) known to the service: from creation to shutdown */
     BOOL in_batch;                  /* (Q) being queued by the service, Q dropped */
+    /* (c) NULL: an expiry queues a callback of obj.  Otherwise the service
+     * calls it instead, with no lock held (a wait's timeout, wait.c). */
+    void (*expired)(struct tp_timer *timer);
 };
 
 /* Allocates size bytes (a struct that begins with struct tp_timer), zeroed,
@@ -310,6 +316,50 @@ void tp_timer_service_detach(struct tp_timer *timer);
 BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD period_ms,
                           DWORD window_ms, BOOL only_if_armed);
 BOOL tp_timer_service_is_set(struct tp_timer *timer);
+
+/* ---- waits (wait.c, wait_legacy.c) ----------------------------------------- */
+
+/* Results of queued callbacks kept in order; more are counted (wait.c). */
+#define TP_WAIT_RESULT_BITS 64
+
+struct tp_wait {
+    struct tp_timer timer;          /* (c) first: the object, and its timeout's timer */
+    struct os_wait_block *block;    /* (c) the platform's side of the wait */
+    struct os_lock lock;            /* W */
+    BOOL armed;                     /* (W) block armed, not disarmed since (may have fired) */
+    BOOL timing;                    /* (W) the timeout is set in the timer service */
+    ULONGLONG deadline_ns;          /* (W) when the armed wait times out, monotonic */
+    BOOL shut;                      /* (W) the shutdown hook ran: nothing is armed again */
+    ULONGLONG result_bits;          /* (P) results of queued callbacks, oldest at bit 0,
+                                     * 1 = WAIT_TIMEOUT */
+    LONG results;                   /* (P) how many: obj->pending + callbacks starting */
+    LONG extra_timeouts;            /* (P) of the results past TP_WAIT_RESULT_BITS */
+};
+
+/*
+ * Allocates size bytes (a struct that begins with struct tp_wait), zeroed,
+ * as a wait object whose callbacks run invoke, with the kind's hooks: their
+ * shutdown, cancel_locked and destroy must call tp_wait_shutdown,
+ * tp_wait_cancel_locked and tp_wait_destroy.  ERROR_INVALID_PARAMETER,
+ * ERROR_NOT_ENOUGH_MEMORY.
+ */
+DWORD tp_wait_create(size_t size, tp_invoke_fn invoke, const struct tp_object_ops *ops,
+                     void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env,
+                     struct tp_wait **out);
+void tp_wait_shutdown(struct tp_object *obj);
+void tp_wait_cancel_locked(struct tp_object *obj);
+void tp_wait_destroy(struct tp_object *obj);
+/*
+ * Replaces what the wait waits for: handle (NULL: nothing) until
+ * timeout_100ns (FILETIME rules; NULL: no timeout).  *cancelled tells
+ * whether a wait armed before was stopped before it was satisfied.  Never
+ * allocates; ERROR_INVALID_HANDLE or ERROR_NOT_SUPPORTED (a mutex) leave
+ * the wait unarmed.  After the shutdown hook it does nothing.  Takes W.
+ */
+DWORD tp_wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeout_100ns,
+                  BOOL *cancelled);
+/* From invoke, once: WAIT_OBJECT_0 or WAIT_TIMEOUT for this callback.  Takes P. */
+DWORD tp_wait_take_result(struct tp_object *obj);
 
 /* ---- I/O completion (io.c, io_legacy.c) ------------------------------------ */
 
@@ -370,5 +420,7 @@ static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type
     ((struct tp_work *)tp_object_checked((api), TP_OBJECT_WORK, __func__))
 #define impl_from_TP_TIMER(api) \
     ((struct tp_timer *)tp_object_checked((api), TP_OBJECT_TIMER, __func__))
+#define impl_from_TP_WAIT(api) \
+    ((struct tp_wait *)tp_object_checked((api), TP_OBJECT_WAIT, __func__))
 
 #endif

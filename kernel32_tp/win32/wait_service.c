@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Windows: the thread-pool waits of os.h (os_wait_*) on the system's own
+ * handles.  A wait thread waits with WaitForMultipleObjects for up to 63
+ * armed blocks plus its control event (the system's limit is 64 handles);
+ * when one is signalled, the wait consumed it exactly as WaitForSingleObject
+ * would, and the thread calls the block's fired().  Threads exist only for
+ * armed blocks: arming fills the first thread with room (starting its
+ * system thread if it has none), and a thread with nothing armed exits
+ * after WAIT_THREAD_IDLE_MS.  So the process has at most one thread per 63
+ * armed waits at their peak, and none for waits that are not set.
+ *
+ * Arming never allocates: os_wait_create keeps room for every block that
+ * exists (a struct wait_thread, with its control event, per 63 blocks; they
+ * are reused, never freed).  Disarming a block that its thread is waiting
+ * for asks the thread, through the control event, to drop it, and waits
+ * for the answer: whether it dropped it, or the handle was signalled first.
+ *
+ * A mutex is refused as Windows refuses it: the object's type is read with
+ * NtQueryObject (looked up at run time: the DLL imports kernel32 only),
+ * once per handle a block is armed with.
+ *
+ * Knows nothing about pools.  Locks: wait_lock (L), held neither around
+ * WaitForMultipleObjects nor around fired().
+ */
+#include <windows.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "os.h"
+
+#define WAIT_SLOTS (MAXIMUM_WAIT_OBJECTS - 1)   /* handles[0] is the control event */
+#define WAIT_THREAD_IDLE_MS 2000
+#define WAIT_THREAD_STACK (64 * 1024)
+
+#define TP_STATUS_THREADPOOL_HANDLE_EXCEPTION 0xC000070Au
+#define TP_STATUS_INVALID_PARAMETER_3 0xC00000F1u
+#define TP_STATUS_INVALID_HANDLE 0xC0000008u
+#define TP_OBJECT_TYPE_INFORMATION 2
+
+enum block_state {
+    BLOCK_IDLE,         /* nothing armed, or fired and done */
+    BLOCK_ARMED,        /* in a thread's blocks */
+    BLOCK_FIRING,       /* signalled: its thread is calling fired() */
+};
+
+struct wait_thread;
+
+struct os_wait_block {
+    os_wait_fired_fn fired;         /* (c) */
+    void *context;                  /* (c) */
+    HANDLE checked;                 /* (X, the arming caller) last handle whose type was read */
+    HANDLE handle;                  /* (L) what it waits for while armed */
+    enum block_state state;         /* (L) */
+    BOOL in_set;                    /* (L) in its thread's WaitForMultipleObjects now */
+    BOOL cancel;                    /* (L) a disarm asks its thread to drop it */
+    BOOL dropped;                   /* (L) its thread dropped it unsatisfied */
+    struct wait_thread *thread;     /* (L) while armed */
+    DWORD slot;                     /* (L) its index in thread->blocks while armed */
+};
+
+struct wait_thread {
+    HANDLE control;                 /* (c) auto-reset: its blocks changed */
+    struct os_wait_block *blocks[WAIT_SLOTS];   /* (L) armed, packed */
+    DWORD count;                    /* (L) */
+    BOOL running;                   /* (L) its system thread exists */
+    struct wait_thread *next;       /* (c) after it is listed */
+};
+
+static SRWLOCK wait_lock = SRWLOCK_INIT;                        /* L */
+static CONDITION_VARIABLE wait_changed = CONDITION_VARIABLE_INIT; /* (L) disarms sleep here */
+static struct wait_thread *wait_threads;                        /* (L) */
+static DWORD wait_thread_count;                                 /* (L) */
+static DWORD wait_blocks;                                       /* (L) blocks that exist */
+
+typedef LONG (WINAPI *query_object_fn)(HANDLE handle, int info_class, void *info, ULONG size,
+                                       ULONG *returned);
+
+/* ---- the wait threads ---------------------------------------------------------- */
+
+/* Takes block out of its thread's blocks.  Locking: L. */
+static void thread_remove_locked(struct wait_thread *thread, struct os_wait_block *block)
+{
+    struct os_wait_block *last = thread->blocks[--thread->count];
+
+    thread->blocks[block->slot] = last;
+    last->slot = block->slot;
+    block->thread = NULL;
+    block->in_set = FALSE;
+}
+
+/* Drops the blocks whose disarm asked for it.  Locking: L. */
+static BOOL thread_drop_cancelled_locked(struct wait_thread *thread)
+{
+    BOOL any = FALSE;
+    DWORD i = 0;
+
+    while (i < thread->count) {
+        struct os_wait_block *block = thread->blocks[i];
+
+        if (!block->cancel) {
+            i++;
+            continue;
+        }
+        thread_remove_locked(thread, block);
+        block->cancel = FALSE;
+        block->dropped = TRUE;
+        block->state = BLOCK_IDLE;
+        any = TRUE;
+    }
+    return any;
+}
+
+/*
+ * After WaitForMultipleObjects failed: drops the blocks whose handle was
+ * closed while armed (undefined behaviour on Windows; here they never fire).
+ * Locking: L.
+ */
+static BOOL thread_drop_invalid_locked(struct wait_thread *thread)
+{
+    BOOL any = FALSE;
+    DWORD i = 0, flags;
+
+    while (i < thread->count) {
+        struct os_wait_block *block = thread->blocks[i];
+
+        if (GetHandleInformation(block->handle, &flags)
+            || block->handle == GetCurrentProcess() || block->handle == GetCurrentThread()) {
+            i++;
+            continue;
+        }
+        thread_remove_locked(thread, block);
+        block->state = BLOCK_IDLE;
+        any = TRUE;
+    }
+    return any;
+}
+
+static DWORD WINAPI wait_thread_main(void *arg)
+{
+    struct wait_thread *thread = arg;
+    struct os_wait_block *set[WAIT_SLOTS], *block;
+    HANDLE handles[MAXIMUM_WAIT_OBJECTS];
+    DWORD count, i, ret;
+
+    handles[0] = thread->control;
+    AcquireSRWLockExclusive(&wait_lock);
+    for (;;) {
+        if (thread_drop_cancelled_locked(thread))
+            WakeAllConditionVariable(&wait_changed);
+        if (!thread->count) {
+            ReleaseSRWLockExclusive(&wait_lock);
+            ret = WaitForSingleObject(thread->control, WAIT_THREAD_IDLE_MS);
+            AcquireSRWLockExclusive(&wait_lock);
+            if (ret == WAIT_TIMEOUT && !thread->count)
+                break;
+            continue;
+        }
+        count = thread->count;
+        for (i = 0; i < count; i++) {
+            set[i] = thread->blocks[i];
+            set[i]->in_set = TRUE;
+            handles[i + 1] = set[i]->handle;
+        }
+        ReleaseSRWLockExclusive(&wait_lock);
+        ret = WaitForMultipleObjects(count + 1, handles, FALSE, INFINITE);
+        AcquireSRWLockExclusive(&wait_lock);
+        /* Blocks in the set are removed by this thread only: all still here. */
+        for (i = 0; i < count; i++)
+            set[i]->in_set = FALSE;
+        if (ret >= WAIT_OBJECT_0 + 1 && ret <= WAIT_OBJECT_0 + count) {
+            /* Consumed for it: delivered even if a disarm asked to drop it. */
+            block = set[ret - WAIT_OBJECT_0 - 1];
+            thread_remove_locked(thread, block);
+            block->cancel = FALSE;
+            block->state = BLOCK_FIRING;
+            ReleaseSRWLockExclusive(&wait_lock);
+            block->fired(block->context);
+            AcquireSRWLockExclusive(&wait_lock);
+            block->state = BLOCK_IDLE;
+            WakeAllConditionVariable(&wait_changed);
+        } else if (ret == WAIT_FAILED) {
+            /* Only a handle closed while armed makes the wait fail. */
+            if (!thread_drop_invalid_locked(thread))
+                os_panic("wait thread: WaitForMultipleObjects failed: error %lu",
+                         (unsigned long)GetLastError());
+            WakeAllConditionVariable(&wait_changed);
+        }
+    }
+    thread->running = FALSE;
+    ReleaseSRWLockExclusive(&wait_lock);
+    return 0;
+}
+
+/* A thread with room for one more block: a running one first.  Locking: L. */
+static struct wait_thread *thread_with_room_locked(void)
+{
+    struct wait_thread *thread, *idle = NULL;
+
+    for (thread = wait_threads; thread; thread = thread->next) {
+        if (thread->count == WAIT_SLOTS)
+            continue;
+        if (thread->running)
+            return thread;
+        if (!idle)
+            idle = thread;
+    }
+    return idle;
+}
+
+/* ---- blocks -------------------------------------------------------------------- */
+
+DWORD os_wait_create(os_wait_fired_fn fired, void *context, struct os_wait_block **out)
+{
+    struct os_wait_block *block = calloc(1, sizeof(*block));
+    struct wait_thread *thread = NULL;
+    DWORD err = ERROR_SUCCESS;
+
+    if (!block)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    block->fired = fired;
+    block->context = context;
+    AcquireSRWLockExclusive(&wait_lock);
+    if (wait_blocks + 1 > wait_thread_count * WAIT_SLOTS) {
+        /* Room for this block: a thread structure, started only when armed. */
+        if (!(thread = calloc(1, sizeof(*thread)))
+            || !(thread->control = CreateEventW(NULL, FALSE, FALSE, NULL))) {
+            err = thread ? GetLastError() : ERROR_NOT_ENOUGH_MEMORY;
+            free(thread);
+            goto done;
+        }
+        thread->next = wait_threads;
+        wait_threads = thread;
+        wait_thread_count++;
+    }
+    wait_blocks++;
+done:
+    ReleaseSRWLockExclusive(&wait_lock);
+    if (err != ERROR_SUCCESS) {
+        free(block);
+        return err;
+    }
+    *out = block;
+    return ERROR_SUCCESS;
+}
+
+void os_wait_destroy(struct os_wait_block *block)
+{
+    AcquireSRWLockExclusive(&wait_lock);
+    if (block->state != BLOCK_IDLE)
+        os_panic("thread-pool wait block %p destroyed while armed", (void *)block);
+    wait_blocks--;
+    ReleaseSRWLockExclusive(&wait_lock);
+    free(block);
+}
+
+/*
+ * ERROR_NOT_SUPPORTED for a mutex, ERROR_INVALID_HANDLE for a handle that is
+ * not open.  Pseudo-handles name the process and the thread.
+ */
+static DWORD handle_check(HANDLE handle)
+{
+    static query_object_fn query;
+    static const WCHAR mutant[] = L"Mutant";
+    union {
+        struct {
+            USHORT length;          /* bytes */
+            USHORT maximum_length;
+            WCHAR *buffer;
+        } name;                     /* the type's name comes first */
+        char bytes[512];
+        ULONGLONG align;
+    } info;
+    HMODULE ntdll;
+    LONG status;
+
+    if (handle == GetCurrentProcess() || handle == GetCurrentThread())
+        return ERROR_SUCCESS;
+    if (!query && (ntdll = GetModuleHandleW(L"ntdll.dll")))
+        query = (query_object_fn)(void *)GetProcAddress(ntdll, "NtQueryObject");
+    if (!query)
+        return ERROR_SUCCESS;
+    status = query(handle, TP_OBJECT_TYPE_INFORMATION, &info, sizeof(info), NULL);
+    if ((ULONG)status == TP_STATUS_INVALID_HANDLE)
+        return ERROR_INVALID_HANDLE;
+    if (status < 0)
+        return ERROR_SUCCESS;   /* no answer: the wait thread finds out */
+    if (info.name.length == sizeof(mutant) - sizeof(WCHAR)
+        && !memcmp(info.name.buffer, mutant, info.name.length))
+        return ERROR_NOT_SUPPORTED;
+    return ERROR_SUCCESS;
+}
+
+DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
+{
+    struct wait_thread *thread;
+    BOOL start;
+    DWORD err;
+    HANDLE system_thread;
+
+    /* Reading the type costs a system call: once per handle a block sees. */
+    if (handle != block->checked) {
+        if ((err = handle_check(handle)) != ERROR_SUCCESS)
+            return err;
+        block->checked = handle;
+    }
+    AcquireSRWLockExclusive(&wait_lock);
+    if (block->state != BLOCK_IDLE)
+        os_panic("thread-pool wait block %p armed twice", (void *)block);
+    /* os_wait_create made room for every block: there is a thread with room. */
+    if (!(thread = thread_with_room_locked()))
+        os_panic("no wait thread has room for block %p", (void *)block);
+    block->handle = handle;
+    block->state = BLOCK_ARMED;
+    block->dropped = FALSE;
+    block->cancel = FALSE;
+    block->in_set = FALSE;
+    block->thread = thread;
+    block->slot = thread->count;
+    thread->blocks[thread->count++] = block;
+    start = !thread->running;
+    thread->running = TRUE;
+    ReleaseSRWLockExclusive(&wait_lock);
+    if (!start) {
+        SetEvent(thread->control);
+        return ERROR_SUCCESS;
+    }
+    system_thread = CreateThread(NULL, WAIT_THREAD_STACK, wait_thread_main, thread,
+                                 STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+    if (!system_thread)
+        os_panic("cannot start a wait thread: error %lu", (unsigned long)GetLastError());
+    CloseHandle(system_thread);
+    return ERROR_SUCCESS;
+}
+
+BOOL os_wait_disarm(struct os_wait_block *block)
+{
+    BOOL dropped = FALSE;
+
+    AcquireSRWLockExclusive(&wait_lock);
+    if (block->state == BLOCK_ARMED && !block->in_set) {
+        /* Its thread is not waiting for it yet: nothing to ask. */
+        thread_remove_locked(block->thread, block);
+        block->state = BLOCK_IDLE;
+        dropped = TRUE;
+    } else if (block->state == BLOCK_ARMED) {
+        block->cancel = TRUE;
+        SetEvent(block->thread->control);
+    }
+    /* Dropped by its thread, or signalled first (then fired() returns). */
+    while (block->state != BLOCK_IDLE)
+        SleepConditionVariableSRW(&wait_changed, &wait_lock, INFINITE, 0);
+    if (block->dropped) {
+        block->dropped = FALSE;
+        dropped = TRUE;
+    }
+    ReleaseSRWLockExclusive(&wait_lock);
+    return dropped;
+}
+
+void os_wait_raise_refused(const char *func, HANDLE handle, DWORD err)
+{
+    ULONG_PTR status = err == ERROR_NOT_SUPPORTED ? TP_STATUS_INVALID_PARAMETER_3
+                                                  : TP_STATUS_INVALID_HANDLE;
+
+    (void)func;
+    (void)handle;
+    RaiseException(TP_STATUS_THREADPOOL_HANDLE_EXCEPTION, 0, 1, &status);
+}
