@@ -43,6 +43,7 @@ struct io_record {
     struct probe probe;
     HANDLE event;               /* auto-reset: set after each callback recorded */
     PTP_IO io;                  /* the object callbacks must be handed, once known */
+    CRITICAL_SECTION lock;      /* callbacks fill a record, then publish it in count */
     volatile LONG count;
     OVERLAPPED *ov[IO_RECORDS];
     DWORD err[IO_RECORDS];
@@ -59,24 +60,31 @@ static void record_init(struct io_record *r)
     r->probe = zero;
     r->event = CreateEventW(NULL, FALSE, FALSE, NULL);
     assert_non_null(r->event);
+    InitializeCriticalSection(&r->lock);
 }
 
 static void record_destroy(struct io_record *r)
 {
     probe_assert_clean(&r->probe);
     CloseHandle(r->event);
+    DeleteCriticalSection(&r->lock);
 }
 
+/* The record is written before count makes it visible to the test thread. */
 static void record_add(struct io_record *r, OVERLAPPED *ov, DWORD err, ULONG_PTR bytes)
 {
-    LONG i = InterlockedIncrement(&r->count) - 1;
+    LONG i;
 
+    EnterCriticalSection(&r->lock);
+    i = InterlockedCompareExchange(&r->count, 0, 0);
     PROBE_CHECK(&r->probe, i < IO_RECORDS);
     if (i < IO_RECORDS) {
         r->ov[i] = ov;
         r->err[i] = err;
         r->bytes[i] = bytes;
     }
+    InterlockedIncrement(&r->count);
+    LeaveCriticalSection(&r->lock);
     SetEvent(r->event);
 }
 

@@ -808,6 +808,7 @@ static void timer_rearm_storm_honours_last_set(void **state)
     static struct storm s;
     static struct storm_slot slots[STORM_TIMERS];
     static PTP_TIMER timers[STORM_TIMERS];
+    static DWORD windows[STORM_TIMERS];
     struct probe zero = PROBE_INIT;
     unsigned int seed = 4242;
     FILETIME due;
@@ -836,17 +837,24 @@ static void timer_rearm_storm_honours_last_set(void **state)
                                    (DWORD)((seed >> 12) % 5000));
         }
     }
-    s.start_us = now_us();
+    /* The last sets are decided before any is made: a callback may run as
+     * soon as its timer is set and must find expected complete. */
     for (i = 0; i < STORM_TIMERS; i++) {
         seed = seed * 1103515245u + 12345u;
-        if ((seed >> 4) % 4 == 0) {
+        windows[i] = (DWORD)((seed >> 12) % 30);
+        if ((seed >> 4) % 4 == 0)
+            continue;
+        s.due_ms[i] = (LONG)((seed >> 8) % 200);
+        s.expected++;
+    }
+    s.start_us = now_us();
+    for (i = 0; i < STORM_TIMERS; i++) {
+        if (s.due_ms[i] < 0) {
             SetThreadpoolTimer(timers[i], NULL, 0, 0);
             continue;
         }
-        s.due_ms[i] = (LONG)((seed >> 8) % 200);
-        s.expected++;
         due = relative_ms(s.due_ms[i]);
-        SetThreadpoolTimer(timers[i], &due, 0, (DWORD)((seed >> 12) % 30));
+        SetThreadpoolTimer(timers[i], &due, 0, windows[i]);
     }
     assert_true(s.expected > 0);
     helper_wait(s.done_event);
