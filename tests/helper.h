@@ -4,7 +4,7 @@
  * sources build natively against kernel32_tp and with mingw-w64 against our
  * DLL or the system's kernel32 (the reference).
  *
- * Rules (see docs/testing.md): callbacks never call cmocka's assert_*; they
+ * Rules (see docs/conformance.md): callbacks never call cmocka's assert_*; they
  * record through a probe and the test thread asserts.  Order with gates and
  * events, never with Sleep.
  */
