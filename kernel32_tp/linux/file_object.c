@@ -663,7 +663,9 @@ BOOL WINAPI CancelIoEx(HANDLE handle, LPOVERLAPPED ov)
  *           SetFileCompletionNotificationModes   (kernel32_tp.@)
  *
  * FILE_SKIP_SET_EVENT_ON_HANDLE is accepted: file handles are not
- * waitable here, so there is no event of the handle to skip.
+ * waitable here, so there is no event of the handle to skip.  So is
+ * FILE_SKIP_SET_USER_EVENT_ON_FAST_IO: the OVERLAPPED's event is always
+ * set.  Other flags: ERROR_INVALID_PARAMETER (test_files.c).
  */
 BOOL WINAPI SetFileCompletionNotificationModes(HANDLE handle, UCHAR flags)
 {
@@ -671,7 +673,8 @@ BOOL WINAPI SetFileCompletionNotificationModes(HANDLE handle, UCHAR flags)
     DWORD err;
 
     HANDLE_TRACE("%p %#x", handle, (unsigned int)flags);
-    if (flags & ~(FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE)) {
+    if (flags & ~(FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE
+                  | FILE_SKIP_SET_USER_EVENT_ON_FAST_IO)) {
         os_set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }

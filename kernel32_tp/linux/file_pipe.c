@@ -631,7 +631,7 @@ static HANDLE pipe_create(char *path, DWORD open_mode, DWORD pipe_mode, DWORD ma
     if (err != ERROR_SUCCESS)
         goto fail;
     if (!file_pipe_path(path, &pipe_name)) {
-        err = ERROR_INVALID_NAME;
+        err = ERROR_PATH_NOT_FOUND;     /* not in the pipe file system */
         goto fail;
     }
     /* Reading messages needs a message pipe. */
@@ -755,7 +755,7 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
     struct pollfd pfd;
     struct file_op *op;
     struct list *entry;
-    BOOL accepted;
+    BOOL accepted, waited = FALSE;
     DWORD err;
 
     for (;;) {
@@ -780,8 +780,9 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
         if ((err = pipe_accept_now_locked(core, &accepted)) != ERROR_SUCCESS)
             break;
         if (accepted) {
-            /* A client came first: connected, and no operation started. */
-            err = core->overlapped ? ERROR_PIPE_CONNECTED : ERROR_SUCCESS;
+            /* A client came before the call: "connected", no operation
+             * started; one that came while this thread waited: success. */
+            err = waited ? ERROR_SUCCESS : ERROR_PIPE_CONNECTED;
             break;
         }
         core->state = PIPE_LISTENING;
@@ -806,6 +807,7 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
         os_thread_notify_block(TRUE);
         poll(&pfd, 1, -1);
         os_thread_notify_block(FALSE);
+        waited = TRUE;
     }
     pthread_mutex_unlock(&core->lock);
     pthread_mutex_unlock(&name_lock);
@@ -816,7 +818,7 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
  *           ConnectNamedPipe   (kernel32_tp.@)
  *
  * A client that connected before the call: FALSE with ERROR_PIPE_CONNECTED
- * on an overlapped handle (no operation starts), TRUE on a synchronous one.
+ * (no operation starts), on synchronous handles too (test_files.c).
  */
 BOOL WINAPI ConnectNamedPipe(HANDLE handle, LPOVERLAPPED ov)
 {
