@@ -31,7 +31,7 @@
 #include "bench.h"
 
 #define S5E_BATCH 64
-#define PROBE_TIMEOUT_MS 5000
+#define PROBE_TIMEOUT_MS 1500
 #define WARMUP_SAMPLES 100
 
 /* What the callbacks of one scenario share with the submitter. */
