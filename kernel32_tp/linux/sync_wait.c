@@ -352,7 +352,8 @@ DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
     waiter.links = links;
 
     state = handle_waiter_start(&waiter, timeout_ms != 0);
-    if (state == HANDLE_WAIT_PENDING) {
+    /* A wait-all can be kicked between linking and here: it still waits. */
+    if (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED) {
         if (timeout_ms != INFINITE)
             deadline_ns = os_clock_monotonic_ns() + (ULONGLONG)timeout_ms * 1000000ull;
         os_thread_notify_block(TRUE);
