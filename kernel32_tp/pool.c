@@ -146,8 +146,7 @@ enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool)
     /* An idle worker nobody has claimed yet takes it: wake exactly one. */
     if (pool->idle > pool->waking) {
         pool->waking++;
-        os_cond_signal(&pool->work_cond);
-        return TP_DISPATCH_NONE;
+        return TP_DISPATCH_WAKE;
     }
     if ((DWORD)pool->queued <= pool->waking)
         return TP_DISPATCH_NONE;
@@ -173,7 +172,14 @@ enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool)
 
 void tp_pool_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action)
 {
-    if (action == TP_DISPATCH_START_WORKER)
+    /*
+     * Signalled after P is dropped: a worker woken under P would find the
+     * lock taken and sleep on it once more.  The caller's object keeps the
+     * pool alive until then.
+     */
+    if (action == TP_DISPATCH_WAKE)
+        os_cond_signal(&pool->work_cond);
+    else if (action == TP_DISPATCH_START_WORKER)
         tp_worker_start(pool);
     else if (action == TP_DISPATCH_WATCH)
         tp_monitor_watch(pool);

@@ -89,7 +89,8 @@ void tp_pool_set_max_threads(struct tp_pool *pool, DWORD max_threads);
 DWORD tp_pool_set_min_threads(struct tp_pool *pool, DWORD min_threads);
 /* What the caller of tp_pool_dispatch_locked must do once it drops P. */
 enum tp_dispatch {
-    TP_DISPATCH_NONE,           /* an idle worker was woken, or enough are coming */
+    TP_DISPATCH_NONE,           /* enough workers are coming, or a spinner was kicked */
+    TP_DISPATCH_WAKE,           /* an idle worker was claimed: signal work_cond */
     TP_DISPATCH_START_WORKER,   /* a worker was reserved: call tp_worker_start() */
     TP_DISPATCH_WATCH,          /* all workers busy: call tp_monitor_watch() */
 };
@@ -354,7 +355,8 @@ void tp_wait_destroy(struct tp_object *obj);
  * timeout_100ns (FILETIME rules; NULL: no timeout).  *cancelled tells
  * whether a wait armed before was stopped before it was satisfied.  Never
  * allocates; ERROR_INVALID_HANDLE or ERROR_NOT_SUPPORTED (a mutex) leave
- * the wait unarmed.  After the shutdown hook it does nothing.  Takes W.
+ * the wait unarmed; ERROR_OPERATION_ABORTED: the shutdown hook ran (the
+ * wait is closed or being closed), nothing was done.  Takes W.
  */
 DWORD tp_wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeout_100ns,
                   BOOL *cancelled);
