@@ -37,7 +37,7 @@ void WINAPI TpReleaseIoCompletion(PTP_IO io);
 
 /* ---- recording callbacks -------------------------------------------------- */
 
-#define IO_RECORDS 256
+#define IO_RECORDS 512
 
 struct io_record {
     struct probe probe;
@@ -609,6 +609,45 @@ static void io_event_low_bit_runs_no_callback(void **state)
     record_destroy(&r);
 }
 
+/*
+ * The OVERLAPPED of a completed operation may be reused at once, before its
+ * callback ran: the callback still gets that operation's result.
+ * Regression: the DLL read the status from the reused OVERLAPPED.
+ */
+static void io_regress_overlapped_reused_at_once_keeps_result(void **state)
+{
+    enum { ROUNDS = 200 };
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+    LONG i;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    for (i = 0; i < ROUNDS; i++) {
+        pipe_write(pp.client, "a", 1);
+        StartThreadpoolIo(r.io);
+        assert_true(ReadFile(pp.server, buf, sizeof(buf), &read, ov_init(&ov, 0)));
+        /* Done: the same OVERLAPPED goes to the next, pending, read. */
+        StartThreadpoolIo(r.io);
+        pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+        pipe_write(pp.client, "bc", 2);
+        record_wait(&r, 2 * (i + 1));
+    }
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    for (i = 0; i < 2 * ROUNDS; i++) {
+        assert_int_equal(r.err[i], ERROR_SUCCESS);
+        assert_true(r.bytes[i] == 1 || r.bytes[i] == 2);
+    }
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
 /* ---- waits and closes ---------------------------------------------------------------- */
 
 struct waiter_thread {
@@ -1051,6 +1090,7 @@ int main(void)
         POOL_TEST(io_sync_success_still_runs_callback),
         POOL_TEST(io_skip_on_success_runs_no_callback),
         POOL_TEST(io_event_low_bit_runs_no_callback),
+        POOL_TEST(io_regress_overlapped_reused_at_once_keeps_result),
         POOL_TEST(io_wait_waits_for_operation_in_flight),
         POOL_TEST(io_wait_cancel_gives_up_on_operation_in_flight),
         POOL_TEST(io_wait_cancel_drops_queued_callback),

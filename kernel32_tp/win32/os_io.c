@@ -102,9 +102,10 @@ static void io_deliver(const OVERLAPPED_ENTRY *entry, struct os_io_packet *packe
 
     packet->next = NULL;
     packet->overlapped = ov;
-    /* The system wrote the operation's status into the OVERLAPPED before it
-     * queued the completion. */
-    packet->status = (NTSTATUS)ov->Internal;
+    /* The entry is the system's FILE_IO_COMPLETION_INFORMATION: Internal is
+     * the IO_STATUS_BLOCK's status.  Never read it from the OVERLAPPED: the
+     * caller may have reused it once the operation completed. */
+    packet->status = (LONG)entry->Internal;
     packet->err = packet->status ? status_to_error(packet->status) : ERROR_SUCCESS;
     packet->bytes = entry->dwNumberOfBytesTransferred;
     AcquireSRWLockExclusive(&table_lock);
