@@ -315,6 +315,8 @@ bench:
 	-$(MAKE) --no-print-directory OS=win32 lib
 	-$(MAKE) --no-print-directory -k bench-programs
 	tools/bench/run-bench $(if $(QUICK),--quick) $(BENCH)
+	-$(MAKE) --no-print-directory -k bench-io-programs
+	tools/bench/run-io-bench $(if $(QUICK),--quick) $(BENCH)
 
 bench-programs: $(BENCH_PROGS)
 
@@ -357,6 +359,40 @@ $(BENCH)/wine-tp/tp_bench.exe: tools/bench/tp_bench.c tools/bench/bench.c $(BENC
 $(BENCH)/wine-tp/kernel32_tp.dll: build/win32/kernel32_tp.dll
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+# Thread-pool I/O (docs/io.md): io_bench.c on the same providers as tp_bench.c
+# (natively on our .so, its own pipes and files), and libuv's streams and
+# uv_fs_read.  make bench runs them last; make bench-io alone.
+BENCH_IO_PROGS := $(BENCH)/io_bench $(BENCH)/uv_io_bench $(BENCH)/wine/io_bench.exe \
+	$(BENCH)/wine-tp/io_bench.exe $(BENCH)/wine-tp/kernel32_tp.dll
+.PHONY: bench-io bench-io-programs
+
+bench-io:
+	-$(MAKE) --no-print-directory OS=linux lib
+	-$(MAKE) --no-print-directory OS=win32 lib
+	-$(MAKE) --no-print-directory -k bench-io-programs
+	tools/bench/run-io-bench $(if $(QUICK),--quick) $(BENCH)
+
+bench-io-programs: $(BENCH_IO_PROGS)
+
+$(BENCH)/io_bench: tools/bench/io_bench.c $(BENCH)/bench.o build/linux/libkernel32_tp.so \
+		build/linux/pkgconfig/kernel32_tp.pc
+	$(CC) $(BENCH_CFLAGS) $$($(BENCH_TP_PC) --cflags kernel32_tp) -o $@ $< $(BENCH)/bench.o \
+		$$($(BENCH_TP_PC) --libs kernel32_tp)
+
+$(BENCH)/uv_io_bench: tools/bench/uv_io_bench.c $(BENCH)/bench.o
+	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags libuv) -o $@ $< $(BENCH)/bench.o \
+		$$(pkg-config --libs libuv)
+
+$(BENCH)/wine/io_bench.exe: tools/bench/io_bench.c tools/bench/bench.c tools/bench/bench.h
+	@mkdir -p $(dir $@)
+	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c -static
+
+$(BENCH)/wine-tp/io_bench.exe: tools/bench/io_bench.c tools/bench/bench.c tools/bench/bench.h \
+		build/win32/libkernel32_tp.dll.a
+	@mkdir -p $(dir $@)
+	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c \
+		build/win32/libkernel32_tp.dll.a -static
 
 asan:
 	$(MAKE) --no-print-directory SAN=asan check-native

@@ -529,14 +529,15 @@ static DWORD utf16_from_utf8(const char *str, WCHAR *out, DWORD size)
     return n;
 }
 
-/* The temporary directory with its trailing separator: TMPDIR, else /tmp. */
+/* The temporary directory with its trailing separator: TMPDIR, else the
+ * system's (P_tmpdir). */
 static DWORD temp_path(char *out, size_t size)
 {
     const char *dir = os_getenv("TMPDIR");
     size_t len;
 
     if (!dir || !*dir)
-        dir = "/tmp";
+        dir = P_tmpdir;
     len = strlen(dir);
     if (len + 2 > size)
         return ERROR_BUFFER_OVERFLOW;
@@ -550,7 +551,7 @@ static DWORD temp_path(char *out, size_t size)
 /***********************************************************************
  *           GetTempPathA   (kernel32_tp.@)
  *
- * TMPDIR or /tmp, with a trailing '/'.  Too small a buffer: the size
+ * TMPDIR or the system's temporary directory, with a trailing '/'.  Too small a buffer: the size
  * needed, terminator included, and nothing written.
  */
 DWORD WINAPI GetTempPathA(DWORD size, LPSTR buf)

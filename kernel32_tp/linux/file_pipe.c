@@ -80,7 +80,7 @@ static void runtime_dir_setup(void)
     if (base && *base && stat(base, &st) == 0 && S_ISDIR(st.st_mode))
         len = snprintf(runtime_path, sizeof(runtime_path), "%s/kernel32_tp", base);
     else
-        len = snprintf(runtime_path, sizeof(runtime_path), "/tmp/kernel32_tp-%u",
+        len = snprintf(runtime_path, sizeof(runtime_path), "%s/kernel32_tp-%u", P_tmpdir,
                        (unsigned int)getuid());
     if (len < 0 || (size_t)len >= sizeof(runtime_path)) {
         runtime_err = ERROR_FILENAME_EXCED_RANGE;
