@@ -35,7 +35,7 @@ void WINAPI TpReleaseIoCompletion(PTP_IO io);
 /* How long a callback that must not come is given to show up anyway. */
 #define NO_CALLBACK_MS 300
 
-/* ---- recording callbacks -------------------------------------------------- */
+/* ---- recording callbacks ------------------------------------------------- */
 
 #define IO_RECORDS 512
 
@@ -110,7 +110,7 @@ static void record_wait(struct io_record *r, LONG n)
         helper_wait(r->event);
 }
 
-/* ---- files and pipes ---------------------------------------------------------- */
+/* ---- files and pipes ----------------------------------------------------- */
 
 static OVERLAPPED *ov_init(OVERLAPPED *ov, ULONGLONG offset)
 {
@@ -206,7 +206,7 @@ static void pipe_read_pending(HANDLE server, void *buf, DWORD size, OVERLAPPED *
     assert_int_equal(GetLastError(), ERROR_IO_PENDING);
 }
 
-/* ---- files ------------------------------------------------------------------------ */
+/* ---- files --------------------------------------------------------------- */
 
 static void io_file_read_completes_with_bytes(void **state)
 {
@@ -364,7 +364,7 @@ static void io_file_many_reads_one_callback_each(void **state)
     record_destroy(&r);
 }
 
-/* ---- pipes ------------------------------------------------------------------------- */
+/* ---- pipes --------------------------------------------------------------- */
 
 static void io_pipe_read_completes_when_written(void **state)
 {
@@ -648,7 +648,7 @@ static void io_regress_overlapped_reused_at_once_keeps_result(void **state)
     record_destroy(&r);
 }
 
-/* ---- waits and closes ---------------------------------------------------------------- */
+/* ---- waits and closes ---------------------------------------------------- */
 
 struct waiter_thread {
     PTP_IO io;
@@ -839,7 +839,7 @@ static void io_close_then_file_close_runs_broken_pipe_callback(void **state)
     record_destroy(&r);
 }
 
-/* ---- callback instances and groups --------------------------------------------------- */
+/* ---- callback instances and groups --------------------------------------- */
 
 static void io_callback_is_an_instance_with_actions(void **state)
 {
@@ -916,7 +916,7 @@ static void io_group_close_cancel_gives_up_on_operation(void **state)
     record_destroy(&r);
 }
 
-/* ---- creation ------------------------------------------------------------------------------ */
+/* ---- creation ------------------------------------------------------------ */
 
 static void io_create_bad_arguments_fail(void **state)
 {
@@ -945,7 +945,7 @@ static void io_create_bad_arguments_fail(void **state)
     record_destroy(&r);
 }
 
-/* ---- ntdll names ------------------------------------------------------------------------------ */
+/* ---- ntdll names --------------------------------------------------------- */
 
 struct nt_record {
     struct probe probe;
@@ -1015,7 +1015,7 @@ static void io_ntdll_names_report_io_status(void **state)
     probe_assert_clean(&r.probe);
 }
 
-/* ---- BindIoCompletionCallback -------------------------------------------------------------- */
+/* ---- BindIoCompletionCallback -------------------------------------------- */
 
 static struct io_record legacy_record;
 
