@@ -123,11 +123,11 @@ void os_io_packet_release(struct os_io_packet *packet);
  * the wait is satisfied, taking what such a wait takes (an auto-reset
  * event's signal, one semaphore unit), the platform calls fired(context)
  * exactly once, on any thread (the signaller's, one of its own, or the
- * caller's before os_wait_arm returns when the object is signalled already),
- * holding none of the core's locks but the arming caller's.  fired must
- * not block; it may take P.  ERROR_INVALID_HANDLE (not an open waitable
- * object), ERROR_NOT_SUPPORTED (a mutex: the wait would own it on a thread
- * that never releases it; Windows refuses them).  Does not block.
+ * caller's before os_wait_arm or os_wait_disarm returns), holding none of
+ * the core's locks but that caller's.  fired must not block; it may take P.
+ * ERROR_INVALID_HANDLE (not an open waitable object), ERROR_NOT_SUPPORTED
+ * (a mutex: the wait would own it on a thread that never releases it;
+ * Windows refuses them).  Does not block.
  * os_wait_disarm ends the last wait armed: TRUE when it stopped it before it
  * was satisfied (nothing taken, fired never called); FALSE when it was
  * satisfied (fired has returned by then) or nothing was armed.  Call it

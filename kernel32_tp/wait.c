@@ -213,19 +213,12 @@ DWORD tp_wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeout_1
     ULONGLONG now_ns, deadline_ns;
     LONGLONG due_100ns;
     DWORD err = ERROR_SUCCESS;
-    BOOL closed;
 
     *cancelled = FALSE;
     os_lock_acquire(&wait->lock);
     if (wait->shut) {
-        /* Closed, or its group is closing it: a callback may still re-arm. */
         os_lock_release(&wait->lock);
-        os_lock_acquire(&wait->timer.obj.pool->lock);
-        closed = wait->timer.obj.closed;
-        os_lock_release(&wait->timer.obj.pool->lock);
-        if (closed)
-            os_panic("thread-pool wait %p set after it was closed", (void *)wait);
-        return ERROR_SUCCESS;
+        return ERROR_OPERATION_ABORTED;
     }
     *cancelled = wait_disarm_locked(wait);
     if (!handle)
@@ -349,15 +342,28 @@ static DWORD wait_create(PTP_WAIT_CALLBACK callback, void *userdata,
                           userdata, env, out);
 }
 
-/* Sets the wait for an export; a refused handle raises as on Windows. */
+/*
+ * Sets the wait for an export; a refused handle raises as on Windows.  A
+ * wait whose group is closing it may still be set by its running callback
+ * (nothing happens); a closed one may not.
+ */
 static BOOL wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeout_100ns,
                      const char *func)
 {
-    BOOL cancelled;
+    struct tp_object *obj = &wait->timer.obj;
+    BOOL cancelled, closed;
     DWORD err;
 
-    if ((err = tp_wait_set(wait, handle, timeout_100ns, &cancelled)) != ERROR_SUCCESS)
+    err = tp_wait_set(wait, handle, timeout_100ns, &cancelled);
+    if (err == ERROR_OPERATION_ABORTED) {
+        os_lock_acquire(&obj->pool->lock);
+        closed = obj->closed;
+        os_lock_release(&obj->pool->lock);
+        if (closed)
+            os_panic("%s: thread-pool wait %p set after it was closed", func, (void *)wait);
+    } else if (err != ERROR_SUCCESS) {
         os_wait_raise_refused(func, handle, err);
+    }
     return cancelled;
 }
 

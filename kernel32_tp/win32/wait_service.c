@@ -15,6 +15,8 @@
  * are reused, never freed).  Disarming a block that its thread is waiting
  * for asks the thread, through the control event, to drop it, and waits
  * for the answer: whether it dropped it, or the handle was signalled first.
+ * A block disarmed before its thread waited for it is looked at once
+ * (WaitForSingleObject with no timeout) and fired if signalled.
  *
  * A mutex is refused as Windows refuses it: the object's type is read with
  * NtQueryObject (looked up at run time: the DLL imports kernel32 only),
@@ -29,7 +31,7 @@
 
 #include "os.h"
 
-#define WAIT_SLOTS (MAXIMUM_WAIT_OBJECTS - 1)   /* handles[0] is the control event */
+#define WAIT_SLOTS (MAXIMUM_WAIT_OBJECTS - 1)   /* and the control event, last */
 #define WAIT_THREAD_IDLE_MS 2000
 #define WAIT_THREAD_STACK (64 * 1024)
 
@@ -143,7 +145,6 @@ static DWORD WINAPI wait_thread_main(void *arg)
     HANDLE handles[MAXIMUM_WAIT_OBJECTS];
     DWORD count, i, ret;
 
-    handles[0] = thread->control;
     AcquireSRWLockExclusive(&wait_lock);
     for (;;) {
         if (thread_drop_cancelled_locked(thread))
@@ -160,17 +161,21 @@ static DWORD WINAPI wait_thread_main(void *arg)
         for (i = 0; i < count; i++) {
             set[i] = thread->blocks[i];
             set[i]->in_set = TRUE;
-            handles[i + 1] = set[i]->handle;
+            handles[i] = set[i]->handle;
         }
+        /* The control event last: the lowest signalled index is returned, so
+         * a block whose handle is signalled is taken before a disarm of it
+         * is seen, and a dropped block was not signalled. */
+        handles[count] = thread->control;
         ReleaseSRWLockExclusive(&wait_lock);
         ret = WaitForMultipleObjects(count + 1, handles, FALSE, INFINITE);
         AcquireSRWLockExclusive(&wait_lock);
         /* Blocks in the set are removed by this thread only: all still here. */
         for (i = 0; i < count; i++)
             set[i]->in_set = FALSE;
-        if (ret >= WAIT_OBJECT_0 + 1 && ret <= WAIT_OBJECT_0 + count) {
+        if (ret < WAIT_OBJECT_0 + count) {
             /* Consumed for it: delivered even if a disarm asked to drop it. */
-            block = set[ret - WAIT_OBJECT_0 - 1];
+            block = set[ret - WAIT_OBJECT_0];
             thread_remove_locked(thread, block);
             block->cancel = FALSE;
             block->state = BLOCK_FIRING;
@@ -339,10 +344,18 @@ BOOL os_wait_disarm(struct os_wait_block *block)
 
     AcquireSRWLockExclusive(&wait_lock);
     if (block->state == BLOCK_ARMED && !block->in_set) {
-        /* Its thread is not waiting for it yet: nothing to ask. */
+        /* Its thread is not waiting for it yet: nothing to ask, but the
+         * handle is looked at once, as the thread would have done (a zero
+         * timeout arms and disarms at once). */
         thread_remove_locked(block->thread, block);
+        block->state = BLOCK_FIRING;
+        ReleaseSRWLockExclusive(&wait_lock);
+        dropped = WaitForSingleObject(block->handle, 0) != WAIT_OBJECT_0;
+        if (!dropped)
+            block->fired(block->context);
+        AcquireSRWLockExclusive(&wait_lock);
         block->state = BLOCK_IDLE;
-        dropped = TRUE;
+        WakeAllConditionVariable(&wait_changed);
     } else if (block->state == BLOCK_ARMED) {
         block->cancel = TRUE;
         SetEvent(block->thread->control);
