@@ -6,7 +6,8 @@
  * fire).  The thread sleeps on an os_cond until the planned moment, then
  * queues one callback of every timer that is due (tp_object_submit) and
  * re-arms periodic timers from their previous due time, so that periods do
- * not drift.  It never runs user code.
+ * not drift; a timer with an expiry hook (a wait's timeout, wait.c) has the
+ * hook called instead.  It never runs user code.
  *
  * Coalescing: a timer may fire anywhere in [due, due + window], never
  * before its due time.  The plan is the latest due time among the timers
