@@ -66,6 +66,7 @@ struct wait_thread {
     struct os_wait_block *blocks[WAIT_SLOTS];   /* (L) armed, packed */
     DWORD count;                    /* (L) */
     BOOL running;                   /* (L) its system thread exists */
+    BOOL poked;                     /* (L) control set since the thread last read its blocks */
     struct wait_thread *next;       /* (c) after it is listed */
 };
 
@@ -147,6 +148,8 @@ static DWORD WINAPI wait_thread_main(void *arg)
 
     AcquireSRWLockExclusive(&wait_lock);
     for (;;) {
+        /* Everything below reads the blocks anew: later changes poke again. */
+        thread->poked = FALSE;
         if (thread_drop_cancelled_locked(thread))
             WakeAllConditionVariable(&wait_changed);
         if (!thread->count) {
@@ -195,6 +198,20 @@ static DWORD WINAPI wait_thread_main(void *arg)
     thread->running = FALSE;
     ReleaseSRWLockExclusive(&wait_lock);
     return 0;
+}
+
+/*
+ * A change of thread's blocks needs it to read them again: TRUE when the
+ * caller must set its control event.  Once set, and until the thread reads
+ * its blocks, further changes are seen by that same wake-up: a burst of
+ * arms costs one system call per wake-up, not one per arm.  Locking: L.
+ */
+static BOOL thread_poke_locked(struct wait_thread *thread)
+{
+    if (thread->poked)
+        return FALSE;
+    thread->poked = TRUE;
+    return TRUE;
 }
 
 /* A thread with room for one more block: a running one first.  Locking: L. */
@@ -299,7 +316,7 @@ static DWORD handle_check(HANDLE handle)
 DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
 {
     struct wait_thread *thread;
-    BOOL start;
+    BOOL start, poke;
     DWORD err;
     HANDLE system_thread;
 
@@ -325,11 +342,12 @@ DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
     thread->blocks[thread->count++] = block;
     start = !thread->running;
     thread->running = TRUE;
+    poke = !start && thread_poke_locked(thread);
     ReleaseSRWLockExclusive(&wait_lock);
-    if (!start) {
+    if (poke)
         SetEvent(thread->control);
+    if (!start)
         return ERROR_SUCCESS;
-    }
     system_thread = CreateThread(NULL, WAIT_THREAD_STACK, wait_thread_main, thread,
                                  STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
     if (!system_thread)
@@ -358,7 +376,8 @@ BOOL os_wait_disarm(struct os_wait_block *block)
         WakeAllConditionVariable(&wait_changed);
     } else if (block->state == BLOCK_ARMED) {
         block->cancel = TRUE;
-        SetEvent(block->thread->control);
+        if (thread_poke_locked(block->thread))
+            SetEvent(block->thread->control);
     }
     /* Dropped by its thread, or signalled first (then fired() returns). */
     while (block->state != BLOCK_IDLE)
