@@ -10,6 +10,7 @@
 #define PSAPI_VERSION 2
 #include <windows.h>
 #include <psapi.h>
+#include <tlhelp32.h>
 #else
 #define _GNU_SOURCE
 #include <sys/resource.h>
@@ -27,7 +28,7 @@ static atomic_long threads_seen;
 
 static void usage(const char *prog)
 {
-    fprintf(stderr, "usage: %s S1|S1b|S2|S5s|S5e|S6 N [PAUSE_US]\n", prog);
+    fprintf(stderr, "usage: %s S1|S1b|S2|S5s|S5e|S6|S7a|S7b|S8a|S8b N [PAUSE_US]\n", prog);
     exit(2);
 }
 
@@ -172,6 +173,26 @@ double bench_peak_rss_bytes(void)
     return (double)pmc.PeakWorkingSetSize;
 }
 
+long bench_process_threads(void)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    THREADENTRY32 entry;
+    long count = 0;
+
+    if (snap == INVALID_HANDLE_VALUE)
+        return -1;
+    entry.dwSize = sizeof(entry);
+    if (Thread32First(snap, &entry)) {
+        do {
+            if (entry.th32OwnerProcessID == GetCurrentProcessId())
+                count++;
+            entry.dwSize = sizeof(entry);
+        } while (Thread32Next(snap, &entry));
+    }
+    CloseHandle(snap);
+    return count;
+}
+
 #else
 
 void bench_note_thread(void)
@@ -219,6 +240,21 @@ double bench_peak_rss_bytes(void)
 
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss * 1024.0;
+}
+
+long bench_process_threads(void)
+{
+    char line[256];
+    long count = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "Threads: %ld", &count) == 1)
+            break;
+    fclose(f);
+    return count;
 }
 
 #endif

@@ -24,7 +24,7 @@ extern "C" {
 
 /* The scenario to run, from the command line. */
 struct bench_args {
-    const char *scenario;   /* S1, S1b, S2, S5s, S5e, S6, S7a, S7b */
+    const char *scenario;   /* S1, S1b, S2, S5s, S5e, S6, S7a, S7b, S8a, S8b */
     long n;                 /* callbacks, samples or objects */
     unsigned pause_us;      /* S2: idle time before each sample */
 };
@@ -41,6 +41,9 @@ void bench_pause_us(unsigned us);
 /* Resident memory now, and the process's peak so far, in bytes. */
 double bench_rss_bytes(void);
 double bench_peak_rss_bytes(void);
+
+/* Threads the process has right now (-1 if unknown). */
+long bench_process_threads(void);
 
 /* Called at the start of every callback: counts distinct threads. */
 void bench_note_thread(void);

@@ -15,9 +15,16 @@
  *            the first, each attached with the milliseconds left, on one
  *            GMainContext the main thread iterates (GLib's timers have no
  *            pool); lateness from the due time asked for
+ *   S8a, S8b N eventfds, each watched by a unix fd source (g_unix_fd_add's
+ *            kind) on one GMainContext the main thread iterates, all
+ *            attached, then all written: time from the first write to the
+ *            last callback, which reads its eventfd and removes its source
  */
 #include <glib.h>
+#include <glib-unix.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +250,71 @@ static void s7(const char *scenario, long n)
     free(timers);
 }
 
+/* S8: the callbacks count. */
+static long s8_fired;
+
+static gboolean s8_cb(gint fd, GIOCondition condition, gpointer data)
+{
+    guint64 value;
+
+    (void)condition;
+    (void)data;
+    bench_note_thread();
+    if (read(fd, &value, sizeof(value)) != sizeof(value))
+        bench_fail("S8: reading an eventfd failed");
+    s8_fired++;
+    return G_SOURCE_REMOVE;
+}
+
+static void s8(const char *scenario, long n)
+{
+    int *fds = calloc((size_t)n, sizeof(*fds));
+    GMainContext *context = g_main_context_new();
+    guint64 t0, t1, t2, t3, t4, one = 1;
+    long threads0, threads1, threads2;
+    GSource *source;
+    double rss0;
+    long i;
+
+    if (!fds)
+        bench_fail("out of memory");
+    threads0 = bench_process_threads();
+    rss0 = bench_rss_bytes();
+    for (i = 0; i < n; i++)
+        if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+            bench_fail("S8: creating the eventfds failed (raise ulimit -n)");
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        source = g_unix_fd_source_new(fds[i], G_IO_IN);
+        g_source_set_callback(source, (GSourceFunc)(void (*)(void))s8_cb, NULL, NULL);
+        g_source_attach(source, context);
+        g_source_unref(source);
+    }
+    t1 = bench_now_ns();
+    threads1 = bench_process_threads();
+    t2 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        if (write(fds[i], &one, sizeof(one)) != sizeof(one))
+            bench_fail("S8: writing an eventfd failed");
+    t3 = bench_now_ns();
+    while (s8_fired < n)
+        g_main_context_iteration(context, TRUE);
+    t4 = bench_now_ns();
+    threads2 = bench_process_threads();
+    bench_result(scenario, "total_ms", (double)(t4 - t2) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "signal_ns", (double)(t3 - t2) / (double)n);
+    bench_result(scenario, "threads_added",
+                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0));
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    g_main_context_unref(context);
+    for (i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -260,6 +332,8 @@ int main(int argc, char **argv)
         bench_unsupported("S6", "GLib has no work objects to create");
     else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
         s7(args.scenario, args.n);
+    else if (!strcmp(args.scenario, "S8a") || !strcmp(args.scenario, "S8b"))
+        s8(args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     return 0;

@@ -110,8 +110,11 @@ BEGIN {
     title["S6"] = "N work objects created, all alive, then closed; twice, the second timed"
     title["S7a"] = "N one-shot timers due within one second (lateness in us)"
     title["S7b"] = "N one-shot timers due within one second (lateness in us)"
+    title["S8a"] = "N auto-reset events each with a wait, all set, then all signalled"
+    title["S8b"] = "N auto-reset events each with a wait, all set, then all signalled"
     nmetrics = split("cb_per_s submit_ns total_ms set_ns p50_us p99_us early create_ns " \
-                     "close_ns create_cold_ns bytes_per_obj threads peak_rss_mib", metrics, " ")
+                     "close_ns create_cold_ns bytes_per_obj signal_ns threads_added threads " \
+                     "rss_growth_mib peak_rss_mib", metrics, " ")
     label["cb_per_s"] = "callbacks/s";  higher["cb_per_s"] = 1; ratio["cb_per_s"] = 1
     label["submit_ns"] = "submit ns";   ratio["submit_ns"] = 1
     label["p50_us"] = "p50 us";         ratio["p50_us"] = 1
@@ -124,6 +127,9 @@ BEGIN {
     label["create_cold_ns"] = "create cold"; ratio["create_cold_ns"] = 1
     label["bytes_per_obj"] = "bytes/object"; ratio["bytes_per_obj"] = 1
     label["threads"] = "threads"
+    label["signal_ns"] = "signal ns";   ratio["signal_ns"] = 1
+    label["threads_added"] = "threads added"
+    label["rss_growth_mib"] = "RSS growth MiB"
     label["peak_rss_mib"] = "peak RSS MiB"
     npeers = split("winpr libuv glib wine", peers, " ")
 }
@@ -206,6 +212,15 @@ END {
     target_rel("S7b  wine-tp total time <= 0.2x wine's", "S7b", "total_ms", "wine-tp", "wine", \
                "<=", 0.2)
     target_rel("S7b  wine-tp set <= 0.2x wine's", "S7b", "set_ns", "wine-tp", "wine", "<=", 0.2)
+    printf "Targets (issue 8: waits)\n"
+    target_rel("S8b  tp 10k waits dispatched <= libuv's time", "S8b", "total_ms", "tp", "libuv", \
+               "<=", 1)
+    target("S8b  tp threads added <= 3", "S8b", "threads_added", "tp", "<=", 3, "")
+    target("S8b  tp RSS growth <= 8 MiB", "S8b", "rss_growth_mib", "tp", "<=", 8, " MiB")
+    target_rel("S8b  wine-tp threads added <= wine's", "S8b", "threads_added", "wine-tp", "wine", \
+               "<=", 1)
+    target_rel("S8b  wine-tp dispatch time <= wine's", "S8b", "total_ms", "wine-tp", "wine", \
+               "<=", 1)
     if (seconds != "") {
         printf "\nWall time %d s; per provider:", seconds
         for (pi = 1; pi <= nprov; pi++)

@@ -19,6 +19,10 @@
  *        the relative due time left (zero when already past): total time to
  *        the last callback, set ns per timer, lateness p50/p99 (callback
  *        start - the due time asked for), callbacks that came early
+ *   S8a, S8b  N auto-reset events, each with a TP_WAIT (run-bench: N = 1,000
+ *        and 10,000), all set, then all signalled: time from the first
+ *        SetEvent to the last callback, set and SetEvent ns per wait, the
+ *        threads the process gained (wait machinery and workers), RSS growth
  *
  * A completion action the provider does not perform (the waiter would hang)
  * is detected with one bounded probe and reported as unsupported.
@@ -402,6 +406,98 @@ static void s7_timers(const char *scenario, long n)
     free(slots);
 }
 
+/* S8: the callbacks count; the last one sets done. */
+struct s8_run {
+    volatile LONG count;
+    LONG target;
+    volatile LONG timeouts;     /* must stay 0: no timeout is set */
+    HANDLE done;
+};
+
+static VOID CALLBACK s8_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WAIT wait,
+                           TP_WAIT_RESULT result)
+{
+    struct s8_run *run = ctx;
+
+    (void)inst;
+    (void)wait;
+    bench_note_thread();
+    if (result != WAIT_OBJECT_0)
+        InterlockedIncrement(&run->timeouts);
+    if (InterlockedIncrement(&run->count) == run->target)
+        SetEvent(run->done);
+}
+
+static void s8_waits(const char *scenario, long n)
+{
+    HANDLE *events = calloc((size_t)n, sizeof(*events)), probe_event;
+    PTP_WAIT *waits = calloc((size_t)n, sizeof(*waits)), probe;
+    struct s8_run run = { 0, (LONG)n, 0, NULL }, probe_run = { 0, 1, 0, NULL };
+    uint64_t t0, t1, t2, t3, t4;
+    long threads0, threads1, threads2;
+    double rss0;
+    long i;
+
+    if (!events || !waits)
+        bench_fail("out of memory");
+    run.done = create_event_or_fail(TRUE);
+    warm_up();
+    /* One bounded probe: a provider whose waits never fire says so. */
+    probe_run.done = create_event_or_fail(TRUE);
+    probe_event = create_event_or_fail(TRUE);
+    if (!(probe = CreateThreadpoolWait(s8_cb, &probe_run, NULL))) {
+        bench_unsupported(scenario, "CreateThreadpoolWait fails");
+        return;
+    }
+    SetEvent(probe_event);
+    SetThreadpoolWait(probe, probe_event, NULL);
+    if (WaitForSingleObject(probe_run.done, PROBE_TIMEOUT_MS) != WAIT_OBJECT_0) {
+        bench_unsupported(scenario, "a wait on a set event never runs its callback");
+        return;
+    }
+    WaitForThreadpoolWaitCallbacks(probe, FALSE);
+    CloseThreadpoolWait(probe);
+    CloseHandle(probe_event);
+    CloseHandle(probe_run.done);
+
+    threads0 = bench_process_threads();
+    rss0 = bench_rss_bytes();
+    for (i = 0; i < n; i++) {
+        events[i] = CreateEventA(NULL, FALSE, FALSE, NULL);
+        if (!events[i] || !(waits[i] = CreateThreadpoolWait(s8_cb, &run, NULL)))
+            bench_fail("S8: creating the events and waits failed");
+    }
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        SetThreadpoolWait(waits[i], events[i], NULL);
+    t1 = bench_now_ns();
+    threads1 = bench_process_threads();
+    t2 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        SetEvent(events[i]);
+    t3 = bench_now_ns();
+    wait_or_fail(run.done, "S8: waiting for the callbacks failed");
+    t4 = bench_now_ns();
+    threads2 = bench_process_threads();
+    if (run.timeouts)
+        bench_fail("S8: a wait with no timeout timed out");
+    bench_result(scenario, "total_ms", (double)(t4 - t2) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "signal_ns", (double)(t3 - t2) / (double)n);
+    bench_result(scenario, "threads_added",
+                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0));
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    for (i = 0; i < n; i++) {
+        CloseThreadpoolWait(waits[i]);
+        CloseHandle(events[i]);
+    }
+    CloseHandle(run.done);
+    free(waits);
+    free(events);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -421,6 +517,8 @@ int main(int argc, char **argv)
         s6_create_close(args.n);
     else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
         s7_timers(args.scenario, args.n);
+    else if (!strcmp(args.scenario, "S8a") || !strcmp(args.scenario, "S8b"))
+        s8_waits(args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     return 0;

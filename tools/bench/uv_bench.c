@@ -16,11 +16,18 @@
  *            first start, each started (from the loop thread) with the
  *            milliseconds left; callbacks run on the loop thread (libuv
  *            timers have no pool); lateness from the due time asked for
+ *   S8a, S8b N eventfds, each with a uv_poll_t (libuv's way to wait for a
+ *            handle), all started, then all written: time from the first
+ *            write to the last callback, which reads its eventfd (as an
+ *            auto-reset event is consumed) and stops its poll; callbacks
+ *            run on the loop thread
  */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "bench.h"
@@ -217,6 +224,75 @@ static void s7(uv_loop_t *loop, const char *scenario, long n)
     free(timers);
 }
 
+/* S8: the handle comes first, so the callback finds its eventfd. */
+struct s8_watch {
+    uv_poll_t handle;
+    int fd;
+};
+
+static long s8_fired;
+
+static void s8_cb(uv_poll_t *handle, int status, int events)
+{
+    struct s8_watch *watch = (struct s8_watch *)handle;
+    uint64_t value;
+
+    (void)events;
+    bench_note_thread();
+    if (status < 0 || read(watch->fd, &value, sizeof(value)) != sizeof(value))
+        bench_fail("S8: a poll callback failed");
+    uv_poll_stop(handle);
+    s8_fired++;
+}
+
+static void s8(uv_loop_t *loop, const char *scenario, long n)
+{
+    struct s8_watch *watches = calloc((size_t)n, sizeof(*watches));
+    uint64_t t0, t1, t2, t3, t4, one = 1;
+    long threads0, threads1, threads2;
+    double rss0;
+    long i;
+
+    if (!watches)
+        bench_fail("out of memory");
+    threads0 = bench_process_threads();
+    rss0 = bench_rss_bytes();
+    for (i = 0; i < n; i++) {
+        if ((watches[i].fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0
+            || uv_poll_init(loop, &watches[i].handle, watches[i].fd))
+            bench_fail("S8: creating the eventfds and polls failed (raise ulimit -n)");
+    }
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        if (uv_poll_start(&watches[i].handle, UV_READABLE, s8_cb))
+            bench_fail("S8: uv_poll_start failed");
+    t1 = bench_now_ns();
+    threads1 = bench_process_threads();
+    t2 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        if (write(watches[i].fd, &one, sizeof(one)) != sizeof(one))
+            bench_fail("S8: writing an eventfd failed");
+    t3 = bench_now_ns();
+    while (s8_fired < n)
+        uv_run(loop, UV_RUN_ONCE);
+    t4 = bench_now_ns();
+    threads2 = bench_process_threads();
+    bench_result(scenario, "total_ms", (double)(t4 - t2) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "signal_ns", (double)(t3 - t2) / (double)n);
+    bench_result(scenario, "threads_added",
+                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0));
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    for (i = 0; i < n; i++)
+        uv_close((uv_handle_t *)&watches[i].handle, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    for (i = 0; i < n; i++)
+        close(watches[i].fd);
+    free(watches);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -235,6 +311,8 @@ int main(int argc, char **argv)
         bench_unsupported("S6", "libuv has no work objects (uv_work_t is caller storage)");
     else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
         s7(loop, args.scenario, args.n);
+    else if (!strcmp(args.scenario, "S8a") || !strcmp(args.scenario, "S8b"))
+        s8(loop, args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     uv_loop_close(loop);
