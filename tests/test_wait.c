@@ -834,6 +834,70 @@ static void wait_callback_instance_sets_event_when_returns(void **state)
     CloseHandle(event);
 }
 
+/* Re-arms itself with a 1 ms timeout until told to stop. */
+struct racer {
+    struct probe probe;
+    HANDLE sem;
+    volatile LONG stop;
+    volatile LONG signalled;
+    volatile LONG timeouts;
+};
+
+static void CALLBACK racer_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WAIT wait,
+                              TP_WAIT_RESULT result)
+{
+    struct racer *r = ctx;
+    FILETIME timeout = relative_ms(1);
+
+    (void)inst;
+    PROBE_CHECK(&r->probe, result == WAIT_OBJECT_0 || result == WAIT_TIMEOUT);
+    InterlockedIncrement(result == WAIT_OBJECT_0 ? &r->signalled : &r->timeouts);
+    if (!InterlockedCompareExchange(&r->stop, 0, 0))
+        SetThreadpoolWait(wait, r->sem, &timeout);
+}
+
+#define RACE_UNITS 300
+
+/*
+ * Signals race timeouts: every semaphore unit the wait takes is delivered
+ * as WAIT_OBJECT_0 (a lost one would leave the count short forever), and
+ * none is taken without a callback.
+ */
+static void wait_timeout_races_signal_never_loses_one(void **state)
+{
+    struct racer r;
+    struct probe zero = PROBE_INIT;
+    FILETIME timeout = relative_ms(1);
+    PTP_WAIT wait;
+    LONG previous = -1;
+    int i;
+
+    memset(&r, 0, sizeof(r));
+    r.probe = zero;
+    r.sem = CreateSemaphoreW(NULL, 0, RACE_UNITS, NULL);
+    assert_non_null(r.sem);
+    wait = CreateThreadpoolWait(racer_cb, &r, helper_env(state));
+    assert_non_null(wait);
+    SetThreadpoolWait(wait, r.sem, &timeout);
+    for (i = 0; i < RACE_UNITS; i++) {
+        assert_true(ReleaseSemaphore(r.sem, 1, NULL));
+        if (i % 2 == 0)
+            Sleep(1);   /* let timeouts happen in between, racing the releases */
+    }
+    assert_true(helper_wait_count(&r.signalled, RACE_UNITS));
+    InterlockedExchange(&r.stop, 1);
+    SetThreadpoolWait(wait, NULL, NULL);
+    WaitForThreadpoolWaitCallbacks(wait, FALSE);
+    SetThreadpoolWait(wait, NULL, NULL);
+    assert_int_equal(count_of(&r.signalled), RACE_UNITS);
+    assert_true(ReleaseSemaphore(r.sem, 1, &previous));
+    assert_int_equal(previous, 0);
+    print_message("%d units, %ld timeouts in between\n", RACE_UNITS, (long)count_of(&r.timeouts));
+    probe_assert_clean(&r.probe);
+    CloseThreadpoolWait(wait);
+    CloseHandle(r.sem);
+}
+
 /* ---- refused handles ---------------------------------------------------------------- */
 
 #if defined(__MINGW32__)
@@ -1049,6 +1113,7 @@ int main(void)
         POOL_TEST(wait_signal_before_timeout_is_object_0),
         POOL_TEST(wait_zero_timeout_checks_once),
         POOL_TEST(wait_current_process_times_out),
+        POOL_TEST(wait_timeout_races_signal_never_loses_one),
         POOL_TEST(wait_set_null_stops_waiting),
         POOL_TEST(wait_set_again_replaces_handle),
         POOL_TEST(wait_setex_reports_cancelled_wait),
