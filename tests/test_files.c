@@ -79,6 +79,51 @@ static void pipe_pair(HANDLE *server, HANDLE *client, DWORD type, DWORD server_f
 
 /* ---- creating, deleting -------------------------------------------------------------- */
 
+/* The W forms name the same objects: a file made with a wide name, and a
+ * pipe whose server and client both use wide names. */
+static void files_wide_names_file_and_pipe(void **state)
+{
+    WCHAR dir[MAX_PATH], path[MAX_PATH], pipe[96];
+    HANDLE file, server, client;
+    DWORD done = 0, i;
+    char buf[8];
+
+    (void)state;
+    assert_true(GetTempPathW(MAX_PATH, dir) > 0);
+    assert_true(GetTempFileNameW(dir, L"ktf", 0, path) != 0);
+    file = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+                       FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    assert_true(file != INVALID_HANDLE_VALUE);
+    assert_true(WriteFile(file, "wide", 4, &done, NULL));
+    assert_int_equal(done, 4);
+    assert_int_equal(GetFileSize(file, NULL), 4);
+    CloseHandle(file);
+
+    /* "\\.\pipe\kernel32_tp_wide_<pid>", built in WCHARs. */
+    {
+        char narrow[96];
+
+        snprintf(narrow, sizeof(narrow), "\\\\.\\pipe\\kernel32_tp_wide_%lu",
+                 (unsigned long)GetCurrentProcessId());
+        for (i = 0; narrow[i]; i++)
+            pipe[i] = (WCHAR)narrow[i];
+        pipe[i] = 0;
+    }
+    server = CreateNamedPipeW(pipe, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 512, 512,
+                              0, NULL);
+    assert_true(server != INVALID_HANDLE_VALUE);
+    client = CreateFileW(pipe, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    assert_true(client != INVALID_HANDLE_VALUE);
+    assert_false(ConnectNamedPipe(server, NULL));
+    assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
+    assert_true(WriteFile(client, "ping", 4, &done, NULL));
+    assert_true(ReadFile(server, buf, 4, &done, NULL));
+    assert_int_equal(done, 4);
+    assert_memory_equal(buf, "ping", 4);
+    CloseHandle(client);
+    CloseHandle(server);
+}
+
 static void files_create_dispositions(void **state)
 {
     char path[MAX_PATH], missing[MAX_PATH + 32];
@@ -568,6 +613,13 @@ static void files_pipe_disconnect_and_reconnect(void **state)
     DWORD n = 0;
 
     (void)state;
+    if (!helper_is_kernel32_tp()) {
+        /* Wine 8 never returns from this sequence (the client's read after
+         * the server disconnected, or the reconnect): a hang, not a check
+         * that can be marked. */
+        printf("skip: Wine 8 hangs in the disconnect and reconnect sequence\n");
+        skip();
+    }
     pipe_name(name, sizeof(name));
     server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, PIPE_TYPE_BYTE, 1,
                               0, 0, 0, NULL);
@@ -605,6 +657,7 @@ static void files_pipe_disconnect_and_reconnect(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(files_wide_names_file_and_pipe),
         cmocka_unit_test(files_create_dispositions),
         cmocka_unit_test(files_delete_on_close_removes_file),
         cmocka_unit_test(files_sync_read_write_and_pointer),
