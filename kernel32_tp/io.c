@@ -131,11 +131,7 @@ static void io_complete(void *key, struct os_io_packet *packet)
     io->packets++;
     /* Not tp_object_submit: a closed object still gets the callbacks of the
      * operations it had in flight. */
-    if (obj->pending == 0)
-        list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
-    obj->pending++;
-    pool->queued++;
-    action = tp_pool_dispatch_locked(pool);
+    action = tp_object_queue_locked(obj, 1);
     os_lock_release(&pool->lock);
     tp_pool_dispatch_finish(pool, action);
     return;

@@ -105,10 +105,7 @@ static enum tp_dispatch simple_start_locked(struct tp_object *obj)
     pool->objects++;
     obj->refs--;
     obj->closed = TRUE;
-    list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
-    obj->pending = 1;
-    pool->queued++;
-    return tp_pool_dispatch_locked(pool);
+    return tp_object_queue_locked(obj, 1);
 }
 
 /*
@@ -159,6 +156,18 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
     return ERROR_SUCCESS;
 }
 
+enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count)
+{
+    struct tp_pool *pool = obj->pool;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (obj->pending == 0)
+        list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
+    obj->pending += count;
+    pool->queued += count;
+    return tp_pool_dispatch_locked(pool);
+}
+
 void tp_object_submit(struct tp_object *obj, LONG count)
 {
     struct tp_pool *pool = obj->pool;
@@ -167,11 +176,7 @@ void tp_object_submit(struct tp_object *obj, LONG count)
     os_lock_acquire(&pool->lock);
     if (obj->closed)
         os_panic("thread-pool object %p used after it was closed", (void *)obj);
-    if (obj->pending == 0)
-        list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
-    obj->pending += count;
-    pool->queued += count;
-    action = tp_pool_dispatch_locked(pool);
+    action = tp_object_queue_locked(obj, count);
     os_lock_release(&pool->lock);
     tp_pool_dispatch_finish(pool, action);
 }

@@ -185,6 +185,10 @@ struct tp_object {
 /* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER. */
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
+/* Queues count callbacks of obj, closed or not (the caller decides whether
+ * it may), and picks a worker for them; the caller acts on the result with
+ * tp_pool_dispatch_finish() once P is dropped.  Locking: P. */
+enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count);
 /* Queues count callbacks.  Cannot fail, does not allocate.  Without locks. */
 void tp_object_submit(struct tp_object *obj, LONG count);
 /* Drops queued callbacks; returns how many.  Locking: P. */

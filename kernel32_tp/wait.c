@@ -117,11 +117,7 @@ static void wait_queue(struct tp_wait *wait, DWORD result)
     os_lock_acquire(&pool->lock);
     TP_ASSERT(!obj->closed);
     wait_push_result_locked(wait, result);
-    if (obj->pending == 0)
-        list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
-    obj->pending++;
-    pool->queued++;
-    action = tp_pool_dispatch_locked(pool);
+    action = tp_object_queue_locked(obj, 1);
     os_lock_release(&pool->lock);
     tp_pool_dispatch_finish(pool, action);
 }
