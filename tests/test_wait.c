@@ -1030,11 +1030,13 @@ static void wait_many_waits_add_no_threads(void **state)
     armed = process_threads();
     print_message("threads: %ld before, %ld with %d waits created, %ld with them set\n",
                   (long)before, (long)created, MANY_WAITS, (long)armed);
-    assert_int_equal(created, before);
+    /* "No thread added": an idle worker may retire meanwhile (a slow,
+     * sanitized run), so the count may also drop. */
+    assert_true(created <= before);
 #if defined(__MINGW32__)
-    assert_true(armed - before <= (MANY_WAITS + 62) / 63);
+    assert_true(armed <= before + (MANY_WAITS + 62) / 63);
 #else
-    assert_int_equal(armed, before);
+    assert_true(armed <= before);
 #endif
     for (i = 0; i < MANY_WAITS; i++)
         assert_true(SetEvent(events[i]));
