@@ -269,42 +269,14 @@ void tp_object_close(struct tp_object *obj)
  * worker itself is one of the pool's threads.
  * Locking: P (dropped only around the RaceDll release).
  */
-void tp_object_destroy_by_worker_locked(struct tp_object *obj)
+/*
+ * The memory and references of an object nothing holds any more: the kind's
+ * destroy hook, the object itself, then the RaceDll reference.  No lock
+ * needed; the pool's bookkeeping is the caller's.
+ */
+static void object_release(struct tp_object *obj)
 {
-    struct tp_pool *pool = obj->pool;
     HMODULE race_dll = obj->race_dll;
-
-    TP_ASSERT_LOCKED(&pool->lock);
-    TP_ASSERT(!tp_pool_object_left_locked(pool));
-    /* Plain simple objects go back to the pool for the next post. */
-    if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !race_dll && !obj->group
-        && pool->simple_cached < TP_SIMPLE_CACHE_MAX) {
-        obj->cache_next = pool->simple_cache;
-        pool->simple_cache = obj;
-        pool->simple_cached++;
-        atomic_fetch_sub(&tp_live_objects, 1);
-        return;
-    }
-    if (obj->ops && obj->ops->destroy) {
-        /* Hooks run with no lock held; the worker keeps the pool alive. */
-        os_lock_release(&pool->lock);
-        obj->ops->destroy(obj);
-        os_lock_acquire(&pool->lock);
-    }
-    free(obj);
-    atomic_fetch_sub(&tp_live_objects, 1);
-    if (race_dll) {
-        os_lock_release(&pool->lock);
-        os_library_free(race_dll);
-        os_lock_acquire(&pool->lock);
-    }
-}
-
-void tp_object_destroy(struct tp_object *obj)
-{
-    struct tp_pool *pool = obj->pool;
-    HMODULE race_dll = obj->race_dll;
-    BOOL pool_finished;
 
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
@@ -312,6 +284,40 @@ void tp_object_destroy(struct tp_object *obj)
     atomic_fetch_sub(&tp_live_objects, 1);
     if (race_dll)
         os_library_free(race_dll);
+}
+
+void tp_object_destroy_by_worker_locked(struct tp_object *obj)
+{
+    struct tp_pool *pool = obj->pool;
+    BOOL drop_lock;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    TP_ASSERT(!tp_pool_object_left_locked(pool));
+    /* Plain simple objects go back to the pool for the next post. */
+    if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !obj->race_dll && !obj->group
+        && pool->simple_cached < TP_SIMPLE_CACHE_MAX) {
+        obj->cache_next = pool->simple_cache;
+        pool->simple_cache = obj;
+        pool->simple_cached++;
+        atomic_fetch_sub(&tp_live_objects, 1);
+        return;
+    }
+    /* Hooks and module releases run with no lock held; a plain free need not
+     * drop P.  The worker keeps the pool alive either way. */
+    drop_lock = (obj->ops && obj->ops->destroy) || obj->race_dll;
+    if (drop_lock)
+        os_lock_release(&pool->lock);
+    object_release(obj);
+    if (drop_lock)
+        os_lock_acquire(&pool->lock);
+}
+
+void tp_object_destroy(struct tp_object *obj)
+{
+    struct tp_pool *pool = obj->pool;
+    BOOL pool_finished;
+
+    object_release(obj);
     os_lock_acquire(&pool->lock);
     pool_finished = tp_pool_object_left_locked(pool);
     os_lock_release(&pool->lock);
