@@ -68,6 +68,8 @@ struct tp_pool {
     DWORD idle;                     /* (P) workers sleeping on work_cond */
     DWORD waking;                   /* (P) idle workers signalled but not yet awake */
     struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
+    DWORD spin_misses;              /* (P) spins in a row that no submission ended */
+    DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
     struct tp_object *simple_cache; /* (P) recycled simple objects, via cache_next */
     DWORD simple_cached;            /* (P) how many: at most TP_SIMPLE_CACHE_MAX */
     DWORD inactive;                 /* (P) workers whose callback blocks or runs long */

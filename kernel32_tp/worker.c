@@ -20,6 +20,18 @@
  */
 #define TP_WORKER_SPIN_NS 20000
 
+/*
+ * Spinning pays only when work comes within the spin: a steady stream of
+ * submissions.  When work comes in bursts further apart (timers expiring
+ * every few tens of microseconds, say), every spin ends empty and only takes
+ * the CPU that the submitters and the timer service need, which on a small
+ * machine makes callbacks late.  So after TP_WORKER_SPIN_MISSES empty spins
+ * in a row the workers stop spinning, and try once again every
+ * TP_WORKER_SPIN_RETRY times they go idle, to notice a stream starting.
+ */
+#define TP_WORKER_SPIN_MISSES 4
+#define TP_WORKER_SPIN_RETRY 16
+
 DWORD tp_worker_idle_timeout_ms(void)
 {
     static _Atomic DWORD timeout_ms;
@@ -184,6 +196,25 @@ static void worker_spin_locked(struct tp_worker *worker)
     /* Not kicked: stop being the spinner (a kick clears it itself). */
     if (pool->spinner == worker)
         pool->spinner = NULL;
+    if (atomic_load_explicit(&worker->kicked, memory_order_relaxed))
+        pool->spin_misses = 0;
+    else if (pool->spin_misses < TP_WORKER_SPIN_MISSES)
+        pool->spin_misses++;
+}
+
+/* Whether a worker going idle should spin first (TP_WORKER_SPIN_MISSES).
+ * Locking: P. */
+static BOOL worker_spin_worthwhile_locked(struct tp_pool *pool)
+{
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (pool->spinner)
+        return FALSE;
+    if (pool->spin_misses < TP_WORKER_SPIN_MISSES)
+        return TRUE;
+    if (++pool->spin_skips < TP_WORKER_SPIN_RETRY)
+        return FALSE;
+    pool->spin_skips = 0;
+    return TRUE;
 }
 
 static void worker_main(void *arg)
@@ -205,7 +236,7 @@ static void worker_main(void *arg)
         }
         if (pool->closed && pool->objects == 0)
             break;
-        if (!spun && !pool->spinner) {
+        if (!spun && worker_spin_worthwhile_locked(pool)) {
             worker_spin_locked(&worker);
             spun = TRUE;
             continue;
