@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define TP_HEAP_ABSENT ((size_t)-1)
 
@@ -61,6 +62,10 @@ static inline int tp_heap_reserve(struct tp_heap *heap, size_t capacity)
         new_capacity *= 2;
     if (!(entries = realloc(heap->entries, new_capacity * sizeof(*entries))))
         return -1;
+    /* Touch the new room now: a large array comes from the system untouched,
+     * and its first use would otherwise fault a page in on the insert path,
+     * which must stay cheap. */
+    memset(entries + heap->capacity, 0, (new_capacity - heap->capacity) * sizeof(*entries));
     heap->entries = entries;
     heap->capacity = new_capacity;
     return 0;
