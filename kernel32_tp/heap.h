@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * An intrusive binary min-heap keyed by a 64-bit value (the timer service's
+ * An intrusive 4-ary min-heap keyed by a 64-bit value (the timer service's
  * deadlines).  The array holds (key, node) pairs so that sifting compares
  * keys without touching the nodes; each node remembers its position, so any
- * node can be removed in O(log n).
+ * node can be removed in O(log n).  Four children per entry rather than two
+ * halve the depth, and the four 16-byte entries of a family lie in one or
+ * two cache lines: taking the top of a large heap (what expiring a timer
+ * does) moves half as many entries and touches about half as many lines.
  *
  * The heap never allocates on insert: tp_heap_reserve() grows the array
  * ahead of time (when an object that may be inserted is created), so that
@@ -17,6 +20,18 @@
 #include <string.h>
 
 #define TP_HEAP_ABSENT ((size_t)-1)
+#define TP_HEAP_ARITY 4
+
+/* Entry i's children are entries tp_heap_first_child(i) to + TP_HEAP_ARITY - 1. */
+static inline size_t tp_heap_first_child(size_t i)
+{
+    return TP_HEAP_ARITY * i + 1;
+}
+
+static inline size_t tp_heap_parent(size_t i)
+{
+    return (i - 1) / TP_HEAP_ARITY;
+}
 
 struct tp_heap_node {
     size_t index;                   /* position in the heap, TP_HEAP_ABSENT when not in it */
@@ -105,7 +120,7 @@ static inline void tp_heap_sift_up(struct tp_heap *heap, size_t i, struct tp_hea
     size_t parent;
 
     while (i > 0) {
-        parent = (i - 1) / 2;
+        parent = tp_heap_parent(i);
         if (heap->entries[parent].key <= entry.key)
             break;
         tp_heap_place(heap, i, heap->entries[parent]);
@@ -116,18 +131,21 @@ static inline void tp_heap_sift_up(struct tp_heap *heap, size_t i, struct tp_hea
 
 static inline void tp_heap_sift_down(struct tp_heap *heap, size_t i, struct tp_heap_entry entry)
 {
-    size_t child;
+    size_t first, last, child, smallest;
 
     for (;;) {
-        child = 2 * i + 1;
-        if (child >= heap->count)
+        first = tp_heap_first_child(i);
+        if (first >= heap->count)
             break;
-        if (child + 1 < heap->count && heap->entries[child + 1].key < heap->entries[child].key)
-            child++;
-        if (entry.key <= heap->entries[child].key)
+        last = first + TP_HEAP_ARITY < heap->count ? first + TP_HEAP_ARITY : heap->count;
+        smallest = first;
+        for (child = first + 1; child < last; child++)
+            if (heap->entries[child].key < heap->entries[smallest].key)
+                smallest = child;
+        if (entry.key <= heap->entries[smallest].key)
             break;
-        tp_heap_place(heap, i, heap->entries[child]);
-        i = child;
+        tp_heap_place(heap, i, heap->entries[smallest]);
+        i = smallest;
     }
     tp_heap_place(heap, i, entry);
 }
@@ -154,7 +172,7 @@ static inline void tp_heap_remove(struct tp_heap *heap, struct tp_heap_node *nod
     if (i == heap->count)
         return;
     /* The last entry fills the hole, then moves whichever way its key says. */
-    if (i > 0 && last.key < heap->entries[(i - 1) / 2].key)
+    if (i > 0 && last.key < heap->entries[tp_heap_parent(i)].key)
         tp_heap_sift_up(heap, i, last);
     else
         tp_heap_sift_down(heap, i, last);

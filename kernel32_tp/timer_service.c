@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The timer service: the one thread of the process that expires timers.
- * Armed timers sit in two heaps on the monotonic clock, one keyed by due
- * time and one by due time + window length (the latest moment the timer may
- * fire).  The thread sleeps on an os_cond until the planned moment, then
+ * Armed timers sit in heaps on the monotonic clock: every one in the latest
+ * heap, keyed by due time + window length (the latest moment the timer may
+ * fire), and the ones with a window also in the due heap, keyed by due time.
+ * A timer without a window (the common case) has the same key in both, so
+ * it is kept in the latest heap only: one heap operation per set and per
+ * expiry instead of two.  The thread sleeps on an os_cond until the planned moment, then
  * queues one callback of every timer that is due (tp_object_submit) and
  * re-arms periodic timers from their previous due time, so that periods do
  * not drift; a timer with an expiry hook (a wait's timeout, wait.c) has the
@@ -37,8 +40,8 @@ static struct {
     struct os_lock lock;            /* Q */
     struct os_cond cond;            /* (Q) the service thread sleeps here */
     struct os_cond batch_cond;      /* (Q) detaches of a timer in the batch wait here */
-    struct tp_heap due;             /* (Q) armed timers by due_ns */
     struct tp_heap latest;          /* (Q) armed timers by due_ns + window_ns */
+    struct tp_heap due;             /* (Q) armed timers with a window, by due_ns */
     size_t timers;                  /* (Q) attached timers: the heaps have room for all */
     ULONGLONG plan_ns;              /* (Q) when the thread fires next; may be early, never late */
     ULONGLONG sleep_ns;             /* (Q) the deadline the thread sleeps until; 0 when awake */
@@ -100,41 +103,76 @@ static struct tp_timer *timer_from_due_node(struct tp_heap_node *node)
     return (struct tp_timer *)((char *)node - offsetof(struct tp_timer, due_node));
 }
 
+static struct tp_timer *timer_from_latest_node(struct tp_heap_node *node)
+{
+    return (struct tp_timer *)((char *)node - offsetof(struct tp_timer, latest_node));
+}
+
+/* Locking: Q. */
+static BOOL timer_armed_locked(const struct tp_timer *timer)
+{
+    TP_ASSERT_LOCKED(&service.lock);
+    return tp_heap_node_queued(&timer->latest_node);
+}
+
 /* Locking: Q. */
 static void timer_arm_locked(struct tp_timer *timer, ULONGLONG due_ns)
 {
     TP_ASSERT_LOCKED(&service.lock);
     timer->due_ns = due_ns;
-    tp_heap_insert(&service.due, &timer->due_node, due_ns);
     tp_heap_insert(&service.latest, &timer->latest_node, add_saturated(due_ns, timer->window_ns));
+    if (timer->window_ns)
+        tp_heap_insert(&service.due, &timer->due_node, due_ns);
 }
 
 /* Locking: Q. */
 static void timer_disarm_locked(struct tp_timer *timer)
 {
     TP_ASSERT_LOCKED(&service.lock);
-    tp_heap_remove(&service.due, &timer->due_node);
     tp_heap_remove(&service.latest, &timer->latest_node);
+    if (tp_heap_node_queued(&timer->due_node))
+        tp_heap_remove(&service.due, &timer->due_node);
+}
+
+/* The armed timer due first, or NULL.  It is the top of one of the heaps:
+ * a timer with a window is due no later than its key in the latest heap.
+ * Locking: Q. */
+static struct tp_timer *service_first_due_locked(void)
+{
+    const struct tp_heap_entry *latest = tp_heap_top(&service.latest);
+    const struct tp_heap_entry *due = tp_heap_top(&service.due);
+
+    TP_ASSERT_LOCKED(&service.lock);
+    if (due && (!latest || due->key <= latest->key))
+        return timer_from_due_node(due->node);
+    return latest ? timer_from_latest_node(latest->node) : NULL;
 }
 
 /*
  * When to fire next: the latest due time not after "upper", the earliest
- * moment by which some armed timer must fire.  Walks only the part of the
- * due heap at or before upper, and at most TP_TIMER_PLAN_VISITS entries of
- * it; past that, upper itself is the answer (every timer due by then fires
- * then, none of them late).
+ * moment by which some armed timer must fire (the top of the latest heap).
+ * When that timer has no window, it is due at upper itself: the answer.
+ * Otherwise walks only the part of the due heap at or before upper, and at
+ * most TP_TIMER_PLAN_VISITS entries of it; past that, upper itself is the
+ * answer (every timer due by then fires then, none of them late).  Timers
+ * without a window that are due exactly at upper are not in the due heap:
+ * missing them only means they fire at the next wake-up, at their due time.
  * Locking: Q.
  */
 static ULONGLONG service_plan_locked(void)
 {
-    size_t stack[TP_TIMER_PLAN_VISITS], depth = 0, visits = 0, i, child;
+    size_t stack[TP_TIMER_PLAN_VISITS], depth = 0, visits = 0, i, child, end;
     const struct tp_heap_entry *entries = service.due.entries;
+    const struct tp_heap_entry *top = tp_heap_top(&service.latest);
     ULONGLONG upper, plan;
 
     TP_ASSERT_LOCKED(&service.lock);
-    if (!service.due.count)
+    if (!top)
         return TP_NEVER;
-    upper = tp_heap_top(&service.latest)->key;
+    upper = top->key;
+    if (!timer_from_latest_node(top->node)->window_ns)
+        return upper;
+    /* The top has a window, so it is in the due heap, whose top is no later. */
     plan = entries[0].key;
     if (plan >= upper)
         return upper;
@@ -145,7 +183,9 @@ static ULONGLONG service_plan_locked(void)
             return upper;
         if (entries[i].key > plan)
             plan = entries[i].key;
-        for (child = 2 * i + 1; child <= 2 * i + 2 && child < service.due.count; child++) {
+        child = tp_heap_first_child(i);
+        end = child + TP_HEAP_ARITY < service.due.count ? child + TP_HEAP_ARITY : service.due.count;
+        for (; child < end; child++) {
             if (entries[child].key > upper)
                 continue;
             if (depth == TP_TIMER_PLAN_VISITS)
@@ -209,17 +249,15 @@ static void timer_expire(struct tp_timer *timer)
  */
 static size_t service_collect_locked(ULONGLONG now_ns, struct tp_timer **batch, BOOL *more)
 {
-    const struct tp_heap_entry *top;
     struct tp_timer *timer;
     size_t count = 0;
 
     TP_ASSERT_LOCKED(&service.lock);
-    while ((top = tp_heap_top(&service.due)) && top->key <= now_ns) {
+    while ((timer = service_first_due_locked()) && timer->due_ns <= now_ns) {
         if (count == TP_TIMER_FIRE_BATCH) {
             *more = TRUE;
             return count;
         }
-        timer = timer_from_due_node(top->node);
         timer_disarm_locked(timer);
         if (timer->period_ns)
             timer_arm_locked(timer, timer_next_due(timer->due_ns, timer->period_ns, now_ns));
@@ -265,7 +303,7 @@ static void service_main(void *arg)
     os_lock_acquire(&service.lock);
     for (;;) {
         now_ns = os_clock_monotonic_ns();
-        if (service.due.count && service.plan_ns <= now_ns) {
+        if (service.latest.count && service.plan_ns <= now_ns) {
             count = service_collect_locked(now_ns, batch, &more);
             /* Setters update the plan while Q is dropped: it must be right
              * before the drop, and now_ns keeps the rest of a big batch due. */
@@ -284,7 +322,7 @@ static void service_main(void *arg)
                 break;
             continue;
         }
-        service.sleep_ns = service.due.count ? service.plan_ns : TP_NEVER;
+        service.sleep_ns = service.latest.count ? service.plan_ns : TP_NEVER;
         if (service.sleep_ns == TP_NEVER)
             os_cond_wait(&service.cond, &service.lock);
         else
@@ -332,7 +370,7 @@ void tp_timer_service_detach(struct tp_timer *timer)
         os_cond_wait(&service.batch_cond, &service.lock);
     }
     if (timer->attached) {
-        if (tp_heap_node_queued(&timer->due_node))
+        if (timer_armed_locked(timer))
             timer_disarm_locked(timer);
         timer->attached = FALSE;
         service.timers--;
@@ -350,12 +388,17 @@ BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWO
                           DWORD window_ms, BOOL only_if_armed)
 {
     BOOL was_armed, fire_now = FALSE;
-    ULONGLONG now_ns, due_ns;
+    ULONGLONG now_ns = 0, due_ns = 0;
 
+    /* The clocks are read before Q: the lock is held for the heaps only. */
+    if (due_100ns) {
+        now_ns = os_clock_monotonic_ns();
+        due_ns = timer_deadline_from_filetime(*due_100ns, now_ns);
+    }
     os_lock_acquire(&service.lock);
     if (!timer->attached)
         os_panic("thread-pool timer %p set after it was closed", (void *)timer);
-    was_armed = tp_heap_node_queued(&timer->due_node);
+    was_armed = timer_armed_locked(timer);
     if (only_if_armed && !was_armed)
         goto done;
     if (was_armed)
@@ -365,8 +408,6 @@ BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWO
         goto done;
     timer->period_ns = (ULONGLONG)period_ms * 1000000ull;
     timer->window_ns = (ULONGLONG)window_ms * 1000000ull;
-    now_ns = os_clock_monotonic_ns();
-    due_ns = timer_deadline_from_filetime(*due_100ns, now_ns);
     if (due_ns <= now_ns) {
         /* Due now: queued at once, and a periodic timer goes on from here. */
         fire_now = TRUE;

@@ -834,15 +834,17 @@ static void timer_rearm_storm_honours_last_set(void **state)
             if ((seed >> 4) % 4 == 0)
                 SetThreadpoolTimer(timers[i], NULL, 0, 0);
             else
+                /* A third without a window: timers move between having
+                 * one and not. */
                 SetThreadpoolTimer(timers[i], &due, (seed >> 6) % 2 ? 1000 : 0,
-                                   (DWORD)((seed >> 12) % 5000));
+                                   (seed >> 10) % 3 ? (DWORD)((seed >> 12) % 5000) : 0);
         }
     }
     /* The last sets are decided before any is made: a callback may run as
      * soon as its timer is set and must find expected complete. */
     for (i = 0; i < STORM_TIMERS; i++) {
         seed = seed * 1103515245u + 12345u;
-        windows[i] = (DWORD)((seed >> 12) % 30);
+        windows[i] = (seed >> 10) % 2 ? (DWORD)((seed >> 12) % 30) : 0;
         if ((seed >> 4) % 4 == 0)
             continue;
         s.due_ms[i] = (LONG)((seed >> 8) % 200);
