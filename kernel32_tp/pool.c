@@ -143,8 +143,16 @@ enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool)
         pool->spinner = NULL;
         return TP_DISPATCH_NONE;
     }
-    /* An idle worker nobody has claimed yet takes it: wake exactly one. */
+    /*
+     * An idle worker takes it.  One wake at a time: while a woken worker
+     * has not run yet it will find this work too, and if more is queued
+     * when it runs it wakes the next one itself (worker_main), so that a
+     * submitter of many callbacks makes one wake-up system call, not one
+     * per idle worker.
+     */
     if (pool->idle > pool->waking) {
+        if (pool->waking)
+            return TP_DISPATCH_NONE;
         pool->waking++;
         return TP_DISPATCH_WAKE;
     }

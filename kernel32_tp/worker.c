@@ -222,6 +222,7 @@ static void worker_main(void *arg)
     struct tp_worker worker = { 0 };
     struct tp_pool *pool = arg;
     struct tp_object *obj;
+    enum tp_dispatch action;
     BOOL timed_out, finished, spun = FALSE;
 
     worker.pool = pool;
@@ -249,6 +250,13 @@ static void worker_main(void *arg)
         pool->idle--;
         if (pool->waking)
             pool->waking--;
+        /* More queued than this worker takes: wake the next one (the one
+         * wake at a time of tp_pool_dispatch_locked). */
+        if (pool->queued > 1 && (action = tp_pool_dispatch_locked(pool)) != TP_DISPATCH_NONE) {
+            os_lock_release(&pool->lock);
+            tp_pool_dispatch_finish(pool, action);
+            os_lock_acquire(&pool->lock);
+        }
         if (timed_out && pool->queued == 0 && pool->threads > pool->min_threads)
             break;
     }
