@@ -14,6 +14,9 @@
  *        submitter through a futex
  *   S6   malloc and free of a 64-byte object, the least a work object needs
  *        (callback, context, pool, counts, queue links)
+ *   S7a, S7b  one timer thread over a binary heap under a mutex; it runs
+ *        the "callbacks" itself (no hand-off to workers), so its lateness
+ *        is what this machine gives a thread that sleeps to each deadline
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -398,6 +402,130 @@ static void s6(long n)
     free(objs);
 }
 
+/* S7: the same due times as tp_bench.c (same generator, same seed). */
+struct timer_entry {
+    uint64_t due_ns;
+    uint64_t *late_ns;          /* where the timer thread writes its lateness */
+};
+
+struct timer_floor {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;        /* the timer thread sleeps here */
+    struct timer_entry *heap;   /* (lock) binary min-heap by due_ns */
+    long count;                 /* (lock) */
+    long fired;                 /* (lock) */
+    long target;
+};
+
+static void timer_heap_push(struct timer_floor *t, struct timer_entry e)
+{
+    long i = t->count++;
+
+    while (i > 0 && t->heap[(i - 1) / 2].due_ns > e.due_ns) {
+        t->heap[i] = t->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    t->heap[i] = e;
+}
+
+static struct timer_entry timer_heap_pop(struct timer_floor *t)
+{
+    struct timer_entry top = t->heap[0], last = t->heap[--t->count];
+    long i = 0, child;
+
+    for (;;) {
+        child = 2 * i + 1;
+        if (child >= t->count)
+            break;
+        if (child + 1 < t->count && t->heap[child + 1].due_ns < t->heap[child].due_ns)
+            child++;
+        if (last.due_ns <= t->heap[child].due_ns)
+            break;
+        t->heap[i] = t->heap[child];
+        i = child;
+    }
+    t->heap[i] = last;
+    return top;
+}
+
+static void *timer_thread(void *arg)
+{
+    struct timer_floor *t = arg;
+    struct timer_entry e;
+    struct timespec ts;
+    uint64_t now;
+
+    pthread_mutex_lock(&t->lock);
+    while (t->fired < t->target) {
+        now = bench_now_ns();
+        if (t->count && t->heap[0].due_ns <= now) {
+            e = timer_heap_pop(t);
+            *e.late_ns = now - e.due_ns;
+            t->fired++;
+            continue;
+        }
+        if (!t->count) {
+            pthread_cond_wait(&t->cond, &t->lock);
+            continue;
+        }
+        /* bench_now_ns() is CLOCK_MONOTONIC, the condition's clock. */
+        ts.tv_sec = (time_t)(t->heap[0].due_ns / 1000000000u);
+        ts.tv_nsec = (long)(t->heap[0].due_ns % 1000000000u);
+        pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
+
+static void s7(const char *scenario, long n)
+{
+    struct timer_floor t;
+    pthread_condattr_t attr;
+    pthread_t thread;
+    uint64_t *late = calloc((size_t)n, sizeof(*late));
+    uint32_t seed = 0x2545f491u;
+    uint64_t t0, t1, t2, target, now;
+    struct timer_entry e;
+    long i;
+
+    memset(&t, 0, sizeof(t));
+    t.heap = malloc(sizeof(*t.heap) * (size_t)n);
+    if (!late || !t.heap)
+        bench_fail("out of memory");
+    memset(t.heap, 0, sizeof(*t.heap) * (size_t)n);
+    t.target = n;
+    pthread_mutex_init(&t.lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&t.cond, &attr);
+    if (pthread_create(&thread, NULL, timer_thread, &t))
+        bench_fail("pthread_create failed");
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        now = bench_now_ns();
+        e.due_ns = target > now ? now + (target - now) / 100u * 100u : now;
+        e.late_ns = &late[i];
+        pthread_mutex_lock(&t.lock);
+        timer_heap_push(&t, e);
+        if (t.heap[0].due_ns == e.due_ns)
+            pthread_cond_signal(&t.cond);
+        pthread_mutex_unlock(&t.lock);
+    }
+    t1 = bench_now_ns();
+    pthread_join(thread, NULL);
+    t2 = bench_now_ns();
+    bench_result(scenario, "total_ms", (double)(t2 - t0) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "p50_us", bench_percentile(late, (size_t)n, 50) / 1000.0);
+    bench_result(scenario, "p99_us", bench_percentile(late, (size_t)n, 99) / 1000.0);
+    bench_result(scenario, "threads", 1);
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    free(t.heap);
+    free(late);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -415,6 +543,8 @@ int main(int argc, char **argv)
         s5e(args.n);
     else if (!strcmp(args.scenario, "S6"))
         s6(args.n);
+    else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
+        s7(args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     return 0;
