@@ -80,13 +80,55 @@ void os_cond_wait(struct os_cond *cond, struct os_lock *lock)
     cond_sleep(cond, lock, INFINITE);
 }
 
+/* ntdll's form of SleepConditionVariableSRW: the timeout in 100 ns units. */
+typedef LONG (WINAPI *sleep_cv_srw_fn)(CONDITION_VARIABLE *cv, SRWLOCK *lock,
+                                       const LARGE_INTEGER *timeout, ULONG flags);
+#define TP_STATUS_SUCCESS 0
+#define TP_STATUS_TIMEOUT 0x102
+
+/* RtlSleepConditionVariableSRW, looked up once; NULL when ntdll lacks it. */
+static sleep_cv_srw_fn precise_cond_sleep_fn(void)
+{
+    static sleep_cv_srw_fn fn;
+    static LONG looked_up;
+    HMODULE ntdll;
+
+    if (__atomic_load_n(&looked_up, __ATOMIC_ACQUIRE))
+        return __atomic_load_n(&fn, __ATOMIC_RELAXED);
+    if ((ntdll = GetModuleHandleW(L"ntdll.dll")))
+        __atomic_store_n(&fn, (sleep_cv_srw_fn)(void (*)(void))GetProcAddress(
+                                  ntdll, "RtlSleepConditionVariableSRW"), __ATOMIC_RELAXED);
+    __atomic_store_n(&looked_up, 1, __ATOMIC_RELEASE);
+    return __atomic_load_n(&fn, __ATOMIC_RELAXED);
+}
+
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns)
 {
     ULONGLONG now_ns = os_clock_monotonic_ns();
     ULONGLONG timeout_ms;
+    sleep_cv_srw_fn precise = precise_cond_sleep_fn();
+    LARGE_INTEGER timeout;
+    LONG status;
 
     if (now_ns >= deadline_ns)
         return FALSE;
+    if (precise) {
+        /*
+         * SleepConditionVariableSRW takes whole milliseconds: rounded up,
+         * every timed wait (the timer service's above all) would end up to
+         * a millisecond late.  ntdll's call takes 100 ns units, and systems
+         * that wait on a finer clock (Wine on Linux) honour them.
+         */
+        timeout.QuadPart = -(LONGLONG)((deadline_ns - now_ns + 99) / 100);
+        __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+        status = precise(&cond->cv, &lock->srw, &timeout, 0);
+        __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
+        if (status == TP_STATUS_SUCCESS)
+            return TRUE;
+        if (status != TP_STATUS_TIMEOUT)
+            os_panic("RtlSleepConditionVariableSRW failed: status %#lx", (unsigned long)status);
+        return os_clock_monotonic_ns() < deadline_ns;
+    }
     /* Round up, so that a timeout never ends before the deadline on its own
      * account; cap below INFINITE (the caller loops and waits again). */
     timeout_ms = (deadline_ns - now_ns + 999999) / 1000000;
