@@ -112,7 +112,7 @@ BEGIN {
     title["S7b"] = "N one-shot timers due within one second (lateness in us)"
     title["S8a"] = "N auto-reset events each with a wait, all set, then all signalled"
     title["S8b"] = "N auto-reset events each with a wait, all set, then all signalled"
-    nmetrics = split("cb_per_s submit_ns total_ms set_ns p50_us p99_us early create_ns " \
+    nmetrics = split("cb_per_s submit_ns total_ms overrun_ms set_ns p50_us p99_us early create_ns " \
                      "close_ns create_cold_ns bytes_per_obj signal_ns threads_added threads " \
                      "rss_growth_mib peak_rss_mib", metrics, " ")
     label["cb_per_s"] = "callbacks/s";  higher["cb_per_s"] = 1; ratio["cb_per_s"] = 1
@@ -120,6 +120,7 @@ BEGIN {
     label["p50_us"] = "p50 us";         ratio["p50_us"] = 1
     label["p99_us"] = "p99 us";         ratio["p99_us"] = 1
     label["total_ms"] = "total ms";     ratio["total_ms"] = 1
+    label["overrun_ms"] = "overrun ms"; ratio["overrun_ms"] = 1
     label["set_ns"] = "set ns";         ratio["set_ns"] = 1
     label["early"] = "early"
     label["create_ns"] = "create ns";   ratio["create_ns"] = 1
@@ -209,9 +210,15 @@ END {
     target("S7b  tp lateness p99 <= 500 us", "S7b", "p99_us", "tp", "<=", 500, " us")
     target("S7b  tp set <= 300 ns", "S7b", "set_ns", "tp", "<=", 300, " ns")
     target("S7b  tp pool threads <= 3 (+1 timer thread)", "S7b", "threads", "tp", "<=", 3, "")
-    target_rel("S7b  wine-tp total time <= 0.2x wine's", "S7b", "total_ms", "wine-tp", "wine", \
+    # "5x faster than Wine's pool": the total time cannot go below the
+    # one-second schedule, so its ratio is capped at wine's total / 1 s; the
+    # overrun (last callback after the last due time), the set cost and the
+    # lateness are the parts a pool can be faster at.
+    target_rel("S7b  wine-tp overrun <= 0.2x wine's", "S7b", "overrun_ms", "wine-tp", "wine", \
                "<=", 0.2)
     target_rel("S7b  wine-tp set <= 0.2x wine's", "S7b", "set_ns", "wine-tp", "wine", "<=", 0.2)
+    target_rel("S7b  wine-tp lateness p99 <= 0.2x wine's", "S7b", "p99_us", "wine-tp", "wine", \
+               "<=", 0.2)
     printf "Targets (issue 8: waits)\n"
     target_rel("S8b  tp 10k waits dispatched <= libuv's time", "S8b", "total_ms", "tp", "libuv", \
                "<=", 1)
