@@ -27,6 +27,10 @@ static void simple_invoke(struct tp_object *obj, struct tp_instance *inst)
     TRACE("simple callback %p returned\n", obj->callback);
 }
 
+/* The size make bench S6 measures (tp_private.h, struct tp_object). */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct tp_work) <= 136,
+               "a work object outgrew its 144-byte heap chunk");
+
 static DWORD object_create(enum tp_object_type type, tp_invoke_fn invoke, void *callback,
                            void *userdata, const TP_CALLBACK_ENVIRON *env,
                            struct tp_work **out)
