@@ -254,19 +254,19 @@ wine-tests-ref: $(WTEST_REF_BIN) $(WTEST_MODULE_REF)
 # run.  wine-tp needs the DLL itself built from the current sources, or the
 # mode does not run (never against a stale DLL).  The prefix is created first,
 # so that Wine's first start (~10 s) does not count against the first test's
-# timeout.
+# timeout, and its server started to serve the whole mode (wine-run --server).
 check-wine-tp:
 	rm -f build/results/wine-tp.*
 	$(MAKE) --no-print-directory lib
 	-$(MAKE) --no-print-directory -k wine-tests-tp
-	$(WINE_RUN) --init
+	$(WINE_RUN) --server
 	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-tp --runner $(WINE_RUN) \
 		$(if $(WTEST_MODULE_TP),--module $(CURDIR)/$(WTEST_MODULE_TP)) $(WTEST_TP_BIN)
 
 check-wine-ref:
 	rm -f build/results/wine-ref.*
 	-$(MAKE) --no-print-directory -k wine-tests-ref
-	$(WINE_RUN) --init
+	$(WINE_RUN) --server
 	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-ref --runner $(WINE_RUN) \
 		$(if $(WTEST_MODULE_REF),--module $(CURDIR)/$(WTEST_MODULE_REF)) $(WTEST_REF_BIN)
 
