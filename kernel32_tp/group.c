@@ -77,6 +77,7 @@ void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *u
 {
     struct list members, *entry;
     struct tp_object *obj;
+    PTP_CLEANUP_GROUP_CANCEL_CALLBACK group_cancel;
     BOOL call_cancel, close_for_user;
     LONG dropped;
 
@@ -123,13 +124,14 @@ void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *u
         if (close_for_user)
             obj->closed = TRUE;
         os_lock_release(&obj->pool->lock);
-        call_cancel = cancel_pending && obj->group_cancel
+        group_cancel = tp_object_group_cancel(obj);
+        call_cancel = cancel_pending && group_cancel
                       && (obj->type == TP_OBJECT_SIMPLE ? dropped > 0 : close_for_user);
         if (call_cancel) {
-            TRACE("cancel callback %p(%p, %p)\n", (void *)obj->group_cancel, obj->userdata,
+            TRACE("cancel callback %p(%p, %p)\n", (void *)group_cancel, obj->userdata,
                   userdata);
-            obj->group_cancel(obj->userdata, userdata);
-            TRACE("cancel callback %p returned\n", (void *)obj->group_cancel);
+            group_cancel(obj->userdata, userdata);
+            TRACE("cancel callback %p returned\n", (void *)group_cancel);
         }
         if (close_for_user)
             tp_object_unref(obj);

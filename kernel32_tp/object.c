@@ -15,9 +15,11 @@
 
 /*
  * Windows accepts the V1 and V3 environments; V3 adds the callback
- * priority, which must be a valid TP_CALLBACK_PRIORITY.
+ * priority, which must be a valid TP_CALLBACK_PRIORITY.  The fields few
+ * objects have go to *extras.
  */
-static DWORD object_read_environment(struct tp_object *obj, const TP_CALLBACK_ENVIRON *env)
+static DWORD object_read_environment(struct tp_object *obj, struct tp_object_extras *extras,
+                                     const TP_CALLBACK_ENVIRON *env)
 {
     obj->priority = TP_CALLBACK_PRIORITY_NORMAL;
     if (!env) {
@@ -29,20 +31,26 @@ static DWORD object_read_environment(struct tp_object *obj, const TP_CALLBACK_EN
     if (env->Version == 3) {
         if ((unsigned int)env->CallbackPriority >= TP_PRIORITY_COUNT)
             return ERROR_INVALID_PARAMETER;
-        obj->priority = (unsigned int)env->CallbackPriority;
+        obj->priority = (unsigned char)env->CallbackPriority;
     }
     obj->pool = impl_from_TP_POOL(env->Pool);
     obj->group = env->CleanupGroup ? impl_from_TP_CLEANUP_GROUP(env->CleanupGroup) : NULL;
-    obj->group_cancel = env->CleanupGroupCancelCallback;
-    obj->finalization = env->FinalizationCallback;
-    obj->race_dll = env->RaceDll;
+    extras->group_cancel = env->CleanupGroupCancelCallback;
+    extras->finalization = env->FinalizationCallback;
+    extras->race_dll = env->RaceDll;
     obj->long_function = env->u.s.LongFunction != 0;
     /* Persistent: every worker of ours is persistent enough, as no APC is
      * ever queued to it. */
     return ERROR_SUCCESS;
 }
 
-/* Everything but the environment: a fresh object, or a recycled simple one. */
+static BOOL extras_needed(const struct tp_object_extras *extras)
+{
+    return extras->finalization || extras->race_dll || extras->group_cancel;
+}
+
+/* Everything but the environment: a fresh object, or a recycled simple one
+ * (which has no extras). */
 static void object_fill(struct tp_object *obj, const struct tp_object *environment,
                         enum tp_object_type type, tp_invoke_fn invoke, void *callback,
                         void *userdata)
@@ -51,7 +59,7 @@ static void object_fill(struct tp_object *obj, const struct tp_object *environme
 
     *obj = *environment;
     obj->ops = ops;
-    obj->type = type;
+    obj->type = (unsigned char)type;
     obj->invoke = invoke;
     obj->callback = callback;
     obj->userdata = userdata;
@@ -60,14 +68,26 @@ static void object_fill(struct tp_object *obj, const struct tp_object *environme
     obj->refs = obj->group ? 2 : 1;     /* the user's handle, the group's membership */
 }
 
-/* Takes the references the environment asks for and joins the group. */
-static DWORD object_join(struct tp_object *obj)
+/*
+ * Gives obj its extras when the environment has any, takes the references
+ * the environment asks for and joins the group.  On failure obj has no
+ * extras left.
+ */
+static DWORD object_join(struct tp_object *obj, const struct tp_object_extras *extras)
 {
     DWORD err;
 
+    if (extras_needed(extras)) {
+        if (!(obj->extras = malloc(sizeof(*obj->extras))))
+            return ERROR_NOT_ENOUGH_MEMORY;
+        *obj->extras = *extras;
+    }
     /* RaceDll: the module stays loaded as long as the object lives. */
-    if (obj->race_dll && (err = os_library_addref(obj->race_dll)) != ERROR_SUCCESS)
+    if (extras->race_dll && (err = os_library_addref(extras->race_dll)) != ERROR_SUCCESS) {
+        free(obj->extras);
+        obj->extras = NULL;
         return err;
+    }
     atomic_fetch_add(&tp_live_objects, 1);
     if (obj->group)
         tp_group_add(obj->group, obj);
@@ -78,12 +98,13 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env)
 {
     struct tp_object environment = { 0 };
+    struct tp_object_extras extras = { 0 };
     DWORD err;
 
-    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
+    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
         return err;
     object_fill(obj, &environment, type, invoke, callback, userdata);
-    if ((err = object_join(obj)) != ERROR_SUCCESS)
+    if ((err = object_join(obj, &extras)) != ERROR_SUCCESS)
         return err;
     os_lock_acquire(&obj->pool->lock);
     TP_ASSERT(!obj->pool->closed);
@@ -110,7 +131,7 @@ static enum tp_dispatch simple_start_locked(struct tp_object *obj)
 
 /*
  * The hot path of TrySubmitThreadpoolCallback and QueueUserWorkItem.  A
- * simple callback with no group and no RaceDll reuses an object its pool
+ * simple callback with no group and no extras reuses an object its pool
  * recycled (pool->simple_cache), all in one hold of P: in a steady stream of
  * posts nothing is allocated.  Otherwise a new object is made.
  */
@@ -118,16 +139,17 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
                      const TP_CALLBACK_ENVIRON *env)
 {
     struct tp_object environment = { 0 }, *obj;
+    struct tp_object_extras extras = { 0 };
     struct tp_pool *pool;
     enum tp_dispatch action;
     DWORD err;
 
     if (!callback)
         return ERROR_INVALID_PARAMETER;
-    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
+    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
         return err;
     pool = environment.pool;
-    if (!environment.group && !environment.race_dll) {
+    if (!environment.group && !extras_needed(&extras)) {
         os_lock_acquire(&pool->lock);
         if (pool->simple_cache) {
             obj = pool->simple_cache;
@@ -145,7 +167,7 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
     if (!(obj = calloc(1, sizeof(*obj))))
         return ERROR_NOT_ENOUGH_MEMORY;
     object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-    if ((err = object_join(obj)) != ERROR_SUCCESS) {
+    if ((err = object_join(obj, &extras)) != ERROR_SUCCESS) {
         free(obj);
         return err;
     }
@@ -276,10 +298,11 @@ void tp_object_close(struct tp_object *obj)
  */
 static void object_release(struct tp_object *obj)
 {
-    HMODULE race_dll = obj->race_dll;
+    HMODULE race_dll = tp_object_race_dll(obj);
 
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
+    free(obj->extras);
     free(obj);
     atomic_fetch_sub(&tp_live_objects, 1);
     if (race_dll)
@@ -294,7 +317,7 @@ void tp_object_destroy_by_worker_locked(struct tp_object *obj)
     TP_ASSERT_LOCKED(&pool->lock);
     TP_ASSERT(!tp_pool_object_left_locked(pool));
     /* Plain simple objects go back to the pool for the next post. */
-    if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !obj->race_dll && !obj->group
+    if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !obj->extras && !obj->group
         && pool->simple_cached < TP_SIMPLE_CACHE_MAX) {
         obj->cache_next = pool->simple_cache;
         pool->simple_cache = obj;
@@ -304,7 +327,7 @@ void tp_object_destroy_by_worker_locked(struct tp_object *obj)
     }
     /* Hooks and module releases run with no lock held; a plain free need not
      * drop P.  The worker keeps the pool alive either way. */
-    drop_lock = (obj->ops && obj->ops->destroy) || obj->race_dll;
+    drop_lock = (obj->ops && obj->ops->destroy) || tp_object_race_dll(obj);
     if (drop_lock)
         os_lock_release(&pool->lock);
     object_release(obj);

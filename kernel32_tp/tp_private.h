@@ -158,16 +158,24 @@ struct tp_object_ops {
     BOOL (*busy_locked)(struct tp_object *obj);
 };
 
+/* The parts of an environment that few objects have: kept apart, so that
+ * the object stays small (tp_object.extras). */
+struct tp_object_extras {
+    PTP_SIMPLE_CALLBACK finalization;   /* (c) */
+    HMODULE race_dll;                   /* (c) referenced while the object lives */
+    PTP_CLEANUP_GROUP_CANCEL_CALLBACK group_cancel; /* (c) */
+};
+
 struct tp_object {
     struct tp_pool *pool;               /* (c) */
     tp_invoke_fn invoke;                /* (c) */
     const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
     void *callback;                     /* (c) the user's callback, typed by invoke */
     void *userdata;                     /* (c) */
-    PTP_SIMPLE_CALLBACK finalization;   /* (c) from the environment */
-    HMODULE race_dll;                   /* (c) referenced while the object lives */
     struct tp_group *group;             /* (c) NULL when not a member */
-    PTP_CLEANUP_GROUP_CANCEL_CALLBACK group_cancel; /* (c) */
+    /* (c) NULL unless the environment has a finalization callback, a
+     * RaceDll or a group cancel callback: allocated with the object. */
+    struct tp_object_extras *extras;
     struct list queue_entry;            /* (P) in pool->queue[priority] while pending */
     union {
         struct list group_entry;        /* (G) in group->members while a member */
@@ -182,9 +190,12 @@ struct tp_object {
     LONG drainers;                      /* (P) threads waiting in a drain for this object */
     LONG cancelled;                     /* (P) callbacks dropped by cancels, ever */
     /* Bytes, not bit-fields: each is its own memory location, so fields
-     * under different locks never share a write.  Small fields (and the
-     * union above) keep a work object at 136 bytes on 64-bit systems, a
-     * 144-byte heap chunk (make bench S6: bytes per live object). */
+     * under different locks never share a write.  Small fields, the union
+     * above and the extras keep a work object at 120 bytes on 64-bit
+     * systems, a 128-byte heap chunk: glibc keeps chunks up to that size in
+     * its fast bins, which it never merges into the top of the heap and so
+     * never gives back to the system, so a cycle of creating and closing
+     * many objects does not fault their memory in again (make bench S6). */
     unsigned char type;                 /* (c) enum tp_object_type */
     unsigned char priority;             /* (c) index into pool->queue */
     BOOLEAN long_function;              /* (c) callbacks may run long from the start */
@@ -192,7 +203,23 @@ struct tp_object {
     BOOLEAN group_member;               /* (G) a member: the group holds a reference */
 };
 
-/* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER. */
+static inline PTP_SIMPLE_CALLBACK tp_object_finalization(const struct tp_object *obj)
+{
+    return obj->extras ? obj->extras->finalization : NULL;
+}
+
+static inline HMODULE tp_object_race_dll(const struct tp_object *obj)
+{
+    return obj->extras ? obj->extras->race_dll : NULL;
+}
+
+static inline PTP_CLEANUP_GROUP_CANCEL_CALLBACK tp_object_group_cancel(const struct tp_object *obj)
+{
+    return obj->extras ? obj->extras->group_cancel : NULL;
+}
+
+/* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER,
+ * ERROR_NOT_ENOUGH_MEMORY. */
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
 /* Queues count callbacks of obj, closed or not (the caller decides whether

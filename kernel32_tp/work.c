@@ -28,8 +28,8 @@ static void simple_invoke(struct tp_object *obj, struct tp_instance *inst)
 }
 
 /* The size make bench S6 measures (tp_private.h, struct tp_object). */
-_Static_assert(sizeof(void *) != 8 || sizeof(struct tp_work) <= 136,
-               "a work object outgrew its 144-byte heap chunk");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct tp_work) <= 120,
+               "a work object outgrew its 128-byte heap chunk");
 
 static DWORD object_create(enum tp_object_type type, tp_invoke_fn invoke, void *callback,
                            void *userdata, const TP_CALLBACK_ENVIRON *env,

@@ -115,6 +115,7 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 {
     struct tp_pool *pool = worker->pool;
     struct tp_instance inst = { 0 };
+    PTP_SIMPLE_CALLBACK finalization;
     enum tp_dispatch action;
     BOOL in_group, finished;
 
@@ -132,11 +133,11 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 
     atomic_fetch_add_explicit(&tp_callbacks_run, 1, memory_order_relaxed);
     obj->invoke(obj, &inst);
-    if (obj->finalization) {
-        TRACE("finalization %p(%p, %p)\n", (void *)obj->finalization, (void *)&inst,
+    if ((finalization = tp_object_finalization(obj))) {
+        TRACE("finalization %p(%p, %p)\n", (void *)finalization, (void *)&inst,
               obj->userdata);
-        obj->finalization((PTP_CALLBACK_INSTANCE)&inst, obj->userdata);
-        TRACE("finalization %p returned\n", (void *)obj->finalization);
+        finalization((PTP_CALLBACK_INSTANCE)&inst, obj->userdata);
+        TRACE("finalization %p returned\n", (void *)finalization);
     }
     /* After the callback and its finalization, before the counts drop: a
      * thread woken by these actions sees the callback over. */
