@@ -267,24 +267,6 @@ void tp_object_unref(struct tp_object *obj)
         tp_object_destroy(obj);
 }
 
-void tp_object_close(struct tp_object *obj)
-{
-    /* The kind's service (a timer's) stops queueing callbacks first: it
-     * must never find the object closed (tp_object_submit panics). */
-    if (obj->ops && obj->ops->shutdown)
-        obj->ops->shutdown(obj);
-    os_lock_acquire(&obj->pool->lock);
-    if (obj->closed)
-        os_panic("thread-pool object %p closed twice (or after its cleanup group "
-                 "released it)", (void *)obj);
-    obj->closed = TRUE;
-    os_lock_release(&obj->pool->lock);
-    /* Closing a member takes it out of its group: its reference goes too. */
-    if (obj->group && tp_group_remove(obj->group, obj))
-        tp_object_unref(obj);
-    tp_object_unref(obj);
-}
-
 /*
  * The worker's way to destroy an object whose callback it just ran, without
  * dropping P more than needed: its pool cannot finish meanwhile, since the
@@ -346,4 +328,51 @@ void tp_object_destroy(struct tp_object *obj)
     os_lock_release(&pool->lock);
     if (pool_finished)
         tp_pool_free(pool);
+}
+
+/* An object whose memory can go with no hook, no module release and no
+ * use of its pool: freeing it needs no lock. */
+static BOOL object_plain(const struct tp_object *obj)
+{
+    return !(obj->ops && obj->ops->destroy) && !tp_object_race_dll(obj);
+}
+
+void tp_object_close(struct tp_object *obj)
+{
+    struct tp_pool *pool = obj->pool;
+    BOOL finished, plain, pool_finished = FALSE;
+
+    /* The kind's service (a timer's) stops queueing callbacks first: it
+     * must never find the object closed (tp_object_submit panics). */
+    if (obj->ops && obj->ops->shutdown)
+        obj->ops->shutdown(obj);
+    os_lock_acquire(&pool->lock);
+    if (obj->closed)
+        os_panic("thread-pool object %p closed twice (or after its cleanup group "
+                 "released it)", (void *)obj);
+    obj->closed = TRUE;
+    if (!obj->group) {
+        /* Not a member: the user's reference goes in the same hold, and a
+         * plain object that nothing else holds leaves its pool in it too. */
+        TP_ASSERT(obj->refs > 0);
+        obj->refs--;
+        finished = tp_object_finished_locked(obj);
+        plain = finished && object_plain(obj);
+        if (plain)
+            pool_finished = tp_pool_object_left_locked(pool);
+        os_lock_release(&pool->lock);
+        if (plain) {
+            object_release(obj);
+            if (pool_finished)
+                tp_pool_free(pool);
+        } else if (finished) {
+            tp_object_destroy(obj);
+        }
+        return;
+    }
+    os_lock_release(&pool->lock);
+    /* Closing a member takes it out of its group: its reference goes too. */
+    if (tp_group_remove(obj->group, obj))
+        tp_object_unref(obj);
+    tp_object_unref(obj);
 }
