@@ -49,14 +49,14 @@ static void critsec_wait(CRITICAL_SECTION *cs)
                                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             return;
         if (!posts)
-            handle_futex_wait(futex, 0, 0);
+            os_futex_wait(futex, 0, 0);
     }
 }
 
 static void critsec_post(CRITICAL_SECTION *cs)
 {
     __atomic_add_fetch(critsec_futex(cs), 1, __ATOMIC_RELEASE);
-    handle_futex_wake(critsec_futex(cs), 1);
+    os_futex_wake(critsec_futex(cs), 1);
 }
 
 static void critsec_init(CRITICAL_SECTION *cs, DWORD spin_count)

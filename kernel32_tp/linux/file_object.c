@@ -523,7 +523,7 @@ static BOOL overlapped_wait(OVERLAPPED *ov, DWORD timeout_ms, DWORD *err)
     __atomic_add_fetch(&overlapped_sleepers, 1, __ATOMIC_SEQ_CST);
     os_thread_notify_block(TRUE);
     while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == (unsigned int)FILE_STATUS_PENDING) {
-        if (!handle_futex_wait(word, (unsigned int)FILE_STATUS_PENDING, deadline_ns)
+        if (!os_futex_wait(word, (unsigned int)FILE_STATUS_PENDING, deadline_ns)
             || (deadline_ns && os_clock_monotonic_ns() >= deadline_ns)) {
             if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != (unsigned int)FILE_STATUS_PENDING)
                 break;

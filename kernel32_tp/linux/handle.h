@@ -181,12 +181,6 @@ DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
 /* Sleeps timeout_ms (INFINITE: forever); 0 only yields. */
 void handle_sleep(DWORD timeout_ms);
 
-/* Futexes (private to the process). */
-void handle_futex_wake(unsigned int *addr, int count);
-/* Sleeps while *addr == expected; deadline_ns monotonic, 0 = none.
- * FALSE when the deadline passed. */
-BOOL handle_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns);
-
 /* ---- threads (win_thread.c) ---------------------------------------------- */
 
 /*

@@ -16,6 +16,12 @@ void os_thread_notify_block(BOOL blocking);
 struct timespec os_timespec_after_ms(DWORD timeout_ms);
 struct timespec os_timespec_from_ns(ULONGLONG ns);
 
+/* Futexes (private to the process). */
+void os_futex_wake(unsigned int *addr, int count);
+/* Sleeps while *addr == expected; deadline_ns monotonic, 0 = none.
+ * FALSE when the deadline passed. */
+BOOL os_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns);
+
 /* errno -> ERROR_*, the one table. */
 DWORD os_error_from_errno(int errnum);
 

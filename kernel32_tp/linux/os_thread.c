@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Linux: locks, conds, clocks, detached threads, block hooks, diagnostics.
+ * Linux: locks, condition variables and futexes, clocks, detached threads,
+ * block hooks, diagnostics.
  * Knows nothing about pools.  Takes no lock of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,48 +59,94 @@ BOOL os_lock_held_by_me(const struct os_lock *lock)
     return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == os_thread_current_id();
 }
 
+/*
+ * Condition variables on a futex rather than glibc's: a thread woken from
+ * pthread_cond_wait re-takes the mutex in its "contended" state, so its next
+ * unlock makes a FUTEX_WAKE system call that wakes nobody, before every
+ * callback a woken worker runs.  Here a woken thread takes the mutex like
+ * any other.
+ *
+ * A waiter counts itself in waiters and reads seq while it holds the mutex,
+ * then sleeps while seq is unchanged.  A signaller changes the predicate
+ * under the mutex, then (holding it or not) bumps seq and, when somebody
+ * waits, wakes one thread (all, for a broadcast).  Both sides use
+ * sequentially consistent operations, so a waiter either sees the new seq
+ * or is counted when the signaller looks: no wake-up is lost.  Wake-ups may
+ * be spurious, as with any condition variable: callers loop on their
+ * predicate.
+ */
 void os_cond_init(struct os_cond *cond)
 {
-    pthread_condattr_t attr;
-
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (pthread_cond_init(&cond->cond, &attr))
-        os_panic("pthread_cond_init failed");
-    pthread_condattr_destroy(&attr);
+    cond->seq = 0;
+    cond->waiters = 0;
 }
 
 void os_cond_destroy(struct os_cond *cond)
 {
-    pthread_cond_destroy(&cond->cond);
+    /* A futex word owns no resource. */
+    (void)cond;
+}
+
+void os_futex_wake(unsigned int *addr, int count)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+BOOL os_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns)
+{
+    struct timespec ts;
+    long ret;
+
+    if (!deadline_ns) {
+        syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+        return TRUE;
+    }
+    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time. */
+    ts = os_timespec_from_ns(deadline_ns);
+    ret = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET_PRIVATE, expected, &ts, NULL,
+                  FUTEX_BITSET_MATCH_ANY);
+    return !(ret == -1 && errno == ETIMEDOUT);
+}
+
+/* Sleeps until signalled or deadline_ns (0: none); FALSE on timeout. */
+static BOOL cond_sleep(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns)
+{
+    unsigned int seq;
+    BOOL woken;
+
+    __atomic_add_fetch(&cond->waiters, 1, __ATOMIC_SEQ_CST);
+    seq = __atomic_load_n(&cond->seq, __ATOMIC_SEQ_CST);
+    os_lock_release(lock);
+    woken = os_futex_wait(&cond->seq, seq, deadline_ns);
+    __atomic_sub_fetch(&cond->waiters, 1, __ATOMIC_SEQ_CST);
+    os_lock_acquire(lock);
+    return woken;
 }
 
 void os_cond_wait(struct os_cond *cond, struct os_lock *lock)
 {
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-    pthread_cond_wait(&cond->cond, &lock->mutex);
-    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+    cond_sleep(cond, lock, 0);
 }
 
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns)
 {
-    struct timespec ts = os_timespec_from_ns(deadline_ns);
-    int ret;
-
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-    ret = pthread_cond_timedwait(&cond->cond, &lock->mutex, &ts);
-    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
-    return ret != ETIMEDOUT;
+    if (os_clock_monotonic_ns() >= deadline_ns)
+        return FALSE;
+    return cond_sleep(cond, lock, deadline_ns);
 }
 
 void os_cond_signal(struct os_cond *cond)
 {
-    pthread_cond_signal(&cond->cond);
+    __atomic_add_fetch(&cond->seq, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&cond->waiters, __ATOMIC_SEQ_CST))
+        os_futex_wake(&cond->seq, 1);
 }
 
 void os_cond_broadcast(struct os_cond *cond)
 {
-    pthread_cond_broadcast(&cond->cond);
+    __atomic_add_fetch(&cond->seq, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&cond->waiters, __ATOMIC_SEQ_CST))
+        os_futex_wake(&cond->seq, INT_MAX);
 }
 
 ULONGLONG os_clock_monotonic_ns(void)

@@ -10,8 +10,10 @@ struct os_lock {
     DWORD owner;                /* thread id of the holder, 0 when free; under mutex */
 };
 
+/* A condition variable on a futex (os_thread.c). */
 struct os_cond {
-    pthread_cond_t cond;        /* on CLOCK_MONOTONIC */
+    unsigned int seq;           /* (a) bumped by every signal and broadcast: the futex word */
+    unsigned int waiters;       /* (a) threads between deciding to sleep and waking */
 };
 
 #endif

@@ -30,29 +30,6 @@
 
 #include "handle.h"
 
-/* ---- futexes ------------------------------------------------------------- */
-
-void handle_futex_wake(unsigned int *addr, int count)
-{
-    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
-}
-
-BOOL handle_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns)
-{
-    struct timespec ts;
-    long ret;
-
-    if (!deadline_ns) {
-        syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
-        return TRUE;
-    }
-    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time. */
-    ts = os_timespec_from_ns(deadline_ns);
-    ret = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET_PRIVATE, expected, &ts, NULL,
-                  FUTEX_BITSET_MATCH_ANY);
-    return !(ret == -1 && errno == ETIMEDOUT);
-}
-
 /* ---- the waiter ---------------------------------------------------------- */
 
 static BOOL state_is_final(unsigned int state)
@@ -313,7 +290,7 @@ void handle_object_wake_locked(struct handle_object *obj)
 
 static void thread_waiter_wake(struct handle_waiter *waiter)
 {
-    handle_futex_wake(&waiter->state, 1);
+    os_futex_wake(&waiter->state, 1);
 }
 
 DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
@@ -365,7 +342,7 @@ DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
             }
             if (state != HANDLE_WAIT_PENDING)
                 break;
-            if (!handle_futex_wait(&waiter.state, HANDLE_WAIT_PENDING, deadline_ns)
+            if (!os_futex_wait(&waiter.state, HANDLE_WAIT_PENDING, deadline_ns)
                 || (deadline_ns && os_clock_monotonic_ns() >= deadline_ns)) {
                 state = handle_waiter_cancel(&waiter);
                 break;
@@ -390,7 +367,7 @@ void handle_sleep(DWORD timeout_ms)
                   : os_clock_monotonic_ns() + (ULONGLONG)timeout_ms * 1000000ull;
     os_thread_notify_block(TRUE);
     /* Nobody wakes this word: only the deadline ends the sleep. */
-    while (handle_futex_wait(&never, 0, deadline_ns)) {
+    while (os_futex_wait(&never, 0, deadline_ns)) {
         if (deadline_ns && os_clock_monotonic_ns() >= deadline_ns)
             break;
     }

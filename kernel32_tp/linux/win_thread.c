@@ -152,7 +152,7 @@ static void *thread_main(void *param)
     ts->self = &start.thread->obj;
     ts->exit_code = 0;
     __atomic_store_n(&start.thread->tid, ts->tid, __ATOMIC_RELEASE);
-    handle_futex_wake(&start.thread->tid, INT_MAX);
+    os_futex_wake(&start.thread->tid, INT_MAX);
     ts->exit_code = start.fn(start.arg);
     if (!ts->registered)
         thread_exit_hook(ts);
@@ -230,7 +230,7 @@ static DWORD thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *a
     if (tid) {
         /* The id is the kernel's thread id, known once the thread runs. */
         while (!(*tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
-            handle_futex_wait(&thread->tid, 0, 0);
+            os_futex_wait(&thread->tid, 0, 0);
     }
     handle_object_unref(&thread->obj);
     return ERROR_SUCCESS;
