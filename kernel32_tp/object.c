@@ -254,19 +254,6 @@ BOOL tp_object_finished_locked(struct tp_object *obj)
     return obj->refs == 0 && obj->pending == 0 && obj->running == 0;
 }
 
-void tp_object_unref(struct tp_object *obj)
-{
-    BOOL finished;
-
-    os_lock_acquire(&obj->pool->lock);
-    TP_ASSERT(obj->refs > 0);
-    obj->refs--;
-    finished = tp_object_finished_locked(obj);
-    os_lock_release(&obj->pool->lock);
-    if (finished)
-        tp_object_destroy(obj);
-}
-
 /*
  * The worker's way to destroy an object whose callback it just ran, without
  * dropping P more than needed: its pool cannot finish meanwhile, since the
@@ -337,40 +324,56 @@ static BOOL object_plain(const struct tp_object *obj)
     return !(obj->ops && obj->ops->destroy) && !tp_object_race_dll(obj);
 }
 
-void tp_object_close(struct tp_object *obj)
+/*
+ * Drops one reference and P; destroys the object when nothing holds it any
+ * more.  A plain object leaves its pool in the same hold of P, so that
+ * closing a work object takes P once.  Enters with P, leaves without it.
+ */
+static void object_unref_and_unlock(struct tp_object *obj)
 {
     struct tp_pool *pool = obj->pool;
     BOOL finished, plain, pool_finished = FALSE;
 
+    TP_ASSERT_LOCKED(&pool->lock);
+    TP_ASSERT(obj->refs > 0);
+    obj->refs--;
+    finished = tp_object_finished_locked(obj);
+    plain = finished && object_plain(obj);
+    if (plain)
+        pool_finished = tp_pool_object_left_locked(pool);
+    os_lock_release(&pool->lock);
+    if (plain) {
+        object_release(obj);
+        if (pool_finished)
+            tp_pool_free(pool);
+    } else if (finished) {
+        tp_object_destroy(obj);
+    }
+}
+
+void tp_object_unref(struct tp_object *obj)
+{
+    os_lock_acquire(&obj->pool->lock);
+    object_unref_and_unlock(obj);
+}
+
+void tp_object_close(struct tp_object *obj)
+{
     /* The kind's service (a timer's) stops queueing callbacks first: it
      * must never find the object closed (tp_object_submit panics). */
     if (obj->ops && obj->ops->shutdown)
         obj->ops->shutdown(obj);
-    os_lock_acquire(&pool->lock);
+    os_lock_acquire(&obj->pool->lock);
     if (obj->closed)
         os_panic("thread-pool object %p closed twice (or after its cleanup group "
                  "released it)", (void *)obj);
     obj->closed = TRUE;
     if (!obj->group) {
-        /* Not a member: the user's reference goes in the same hold, and a
-         * plain object that nothing else holds leaves its pool in it too. */
-        TP_ASSERT(obj->refs > 0);
-        obj->refs--;
-        finished = tp_object_finished_locked(obj);
-        plain = finished && object_plain(obj);
-        if (plain)
-            pool_finished = tp_pool_object_left_locked(pool);
-        os_lock_release(&pool->lock);
-        if (plain) {
-            object_release(obj);
-            if (pool_finished)
-                tp_pool_free(pool);
-        } else if (finished) {
-            tp_object_destroy(obj);
-        }
+        /* The user's reference goes in the same hold. */
+        object_unref_and_unlock(obj);
         return;
     }
-    os_lock_release(&pool->lock);
+    os_lock_release(&obj->pool->lock);
     /* Closing a member takes it out of its group: its reference goes too. */
     if (tp_group_remove(obj->group, obj))
         tp_object_unref(obj);

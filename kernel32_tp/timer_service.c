@@ -6,11 +6,11 @@
  * fire), and the ones with a window also in the due heap, keyed by due time.
  * A timer without a window (the common case) has the same key in both, so
  * it is kept in the latest heap only: one heap operation per set and per
- * expiry instead of two.  The thread sleeps on an os_cond until the planned moment, then
- * queues one callback of every timer that is due (tp_object_submit) and
- * re-arms periodic timers from their previous due time, so that periods do
- * not drift; a timer with an expiry hook (a wait's timeout, wait.c) has the
- * hook called instead.  It never runs user code.
+ * expiry instead of two.  The thread sleeps on an os_cond until the
+ * planned moment, then queues one callback of every timer that is due
+ * (tp_object_submit) and re-arms periodic timers from their previous due
+ * time, so that periods do not drift; a timer with an expiry hook (a wait's
+ * timeout, wait.c) has the hook called instead.  It never runs user code.
  *
  * Coalescing: a timer may fire anywhere in [due, due + window], never
  * before its due time.  The plan is the latest due time among the timers

@@ -91,6 +91,23 @@ void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t
     bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
 }
 
+void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_set,
+                         uint64_t t_done, uint64_t last_due, uint64_t *late, long early)
+{
+    bench_result(scenario, "total_ms", (double)(t_done - t0) / 1e6);
+    /* The last callback after the last due time: total_ms cannot go below
+     * the one-second schedule, this can go down to the wake-up latency. */
+    bench_result(scenario, "overrun_ms",
+                 t_done > last_due ? (double)(t_done - last_due) / 1e6 : 0);
+    bench_result(scenario, "set_ns", (double)(t_set - t0) / (double)n);
+    bench_result(scenario, "p50_us", bench_percentile(late, (size_t)n, 50) / 1000.0);
+    bench_result(scenario, "p99_us", bench_percentile(late, (size_t)n, 99) / 1000.0);
+    if (early >= 0)
+        bench_result(scenario, "early", (double)early);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+}
+
 long bench_threads_seen(void)
 {
     return atomic_load(&threads_seen);

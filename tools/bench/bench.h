@@ -66,6 +66,12 @@ double bench_percentile(uint64_t *samples, size_t n, double p);
 void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t t_submitted,
                              uint64_t t_done);
 
+/* The figures every timer scenario (S7) reports: start, end of the sets,
+ * the last callback, the latest due time, each timer's lateness (sorted
+ * here), and the callbacks that came early (negative: not counted). */
+void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_set,
+                         uint64_t t_done, uint64_t last_due, uint64_t *late, long early);
+
 #ifdef __cplusplus
 }
 #endif

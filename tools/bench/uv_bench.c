@@ -212,14 +212,7 @@ static void s7(uv_loop_t *loop, const char *scenario, long n)
     t2 = bench_now_ns();
     for (i = 0; i < n; i++)
         late[i] = timers[i].late_ns;
-    bench_result(scenario, "total_ms", (double)(t2 - t0) / 1e6);
-    bench_result(scenario, "overrun_ms", t2 > last_due ? (double)(t2 - last_due) / 1e6 : 0);
-    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
-    bench_result(scenario, "p50_us", bench_percentile(late, (size_t)n, 50) / 1000.0);
-    bench_result(scenario, "p99_us", bench_percentile(late, (size_t)n, 99) / 1000.0);
-    bench_result(scenario, "early", (double)s7_early);
-    bench_result(scenario, "threads", (double)bench_threads_seen());
-    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    bench_report_timers(scenario, n, t0, t1, t2, last_due, late, s7_early);
     for (i = 0; i < n; i++)
         uv_close((uv_handle_t *)&timers[i].handle, NULL);
     uv_run(loop, UV_RUN_DEFAULT);
