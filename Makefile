@@ -57,6 +57,11 @@ TEST_LIBS := -lcmocka -lpthread -ldl -lm
 
 SO := $(B)/libkernel32_tp.so
 A := $(B)/libkernel32_tp.a
+# The main that calls a program's wmain (pkg-config --libs names it).
+MAIN_A := $(B)/libkernel32_tp_main.a
+# Mixed-case header aliases (Windows.h, StrSafe.h...), generated from a list.
+ALIAS_DIR := $(B)/include
+ALIASES := $(ALIAS_DIR)/.stamp
 MAP := $(B)/kernel32_tp.map
 PC := $(B)/pkgconfig/kernel32_tp.pc
 
@@ -70,9 +75,13 @@ TEST_MODULE := $(B)/tests/libtp_test_module.so
 
 all: lib
 
+$(ALIASES): include/header-aliases tools/gen-aliases
+	tools/gen-aliases include/header-aliases $(ALIAS_DIR)
+	touch $@
+
 ifneq ($(OS),win32)
 # ==== OS=linux: libkernel32_tp.so/.a, the suite natively ====================
-lib: $(SO) $(A) $(PC)
+lib: $(SO) $(A) $(PC) $(MAIN_A) $(ALIASES)
 
 $(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/$(OS)/*.h include/*.h include/wine/*.h
 	@mkdir -p $(dir $@)
@@ -94,6 +103,16 @@ $(SO): $(LIB_OBJ) $(MAP)
 $(A): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
+
+# Compiled as a program's code is (pkg-config's flags), not as the library.
+$(B)/entry/wmain_entry.o: kernel32_tp/entry/wmain_entry.c include/*.h include/wine/*.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
+		$(SAN_FLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+$(MAIN_A): $(B)/entry/wmain_entry.o
+	rm -f $@
+	ar rcs $@ $<
 
 # kernel32_tp.pc usable straight from the build tree.
 $(PC): tools/gen-pc Makefile
@@ -425,6 +444,8 @@ install: lib
 	install -m 644 $(A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/kernel32_tp/
 	install -m 644 include/wine/*.h $(DESTDIR)$(PREFIX)/include/kernel32_tp/wine/
+	install -m 644 $(MAIN_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(ALIAS_DIR)/*.h $(DESTDIR)$(PREFIX)/include/kernel32_tp/
 	tools/gen-pc --install "$(PREFIX)" "$(WINE_INCLUDE)" $(VERSION) \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/kernel32_tp.pc
 
