@@ -39,6 +39,13 @@ struct kernel32_tp_fmt_out {
 
 /* The argument list: the caller's own (System V) or a Windows (ms_abi) one. */
 struct kernel32_tp_fmt_args {
+    /*
+     * 1: user32's wsprintf language instead of the C runtime's: flags '-',
+     * '#', '0' only (in this order), no '*', conversions c C d i s S u p x X
+     * only; any other conversion character is printed as it is, with no
+     * argument taken.
+     */
+    int wsprintf_rules;
     va_list *sysv;
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_ms_va_list *ms;
@@ -219,15 +226,30 @@ static inline int kernel32_tp_format(struct kernel32_tp_fmt_out *out, const void
         /* A conversion: rebuilt as a narrow spec for what glibc prints alike. */
         spec[0] = '%';
         i++;
-        while ((c = kernel32_tp_fmt_at(fmt, fmt_wide, i)) == '-' || c == '+' || c == ' '
-               || c == '#' || c == '0') {
+        if (args->wsprintf_rules) {
+            if ((c = kernel32_tp_fmt_at(fmt, fmt_wide, i)) == '%') {
+                kernel32_tp_fmt_unit(out, '%');
+                i++;
+                continue;
+            }
+            if (kernel32_tp_fmt_at(fmt, fmt_wide, i) == '-')
+                spec[s++] = '-', left = 1, i++;
+            if (kernel32_tp_fmt_at(fmt, fmt_wide, i) == '#')
+                spec[s++] = '#', i++;
+            if (kernel32_tp_fmt_at(fmt, fmt_wide, i) == '0')
+                spec[s++] = '0', i++;
+        }
+        while (!args->wsprintf_rules
+               && ((c = kernel32_tp_fmt_at(fmt, fmt_wide, i)) == '-' || c == '+' || c == ' '
+                   || c == '#' || c == '0')) {
             if (c == '-')
                 left = 1;
             if (s < 8)
                 spec[s++] = (char)c;
             i++;
         }
-        if (c == '*') {
+        c = kernel32_tp_fmt_at(fmt, fmt_wide, i);
+        if (c == '*' && !args->wsprintf_rules) {
             width = KERNEL32_TP_FMT_ARG(args, int);
             if (width < 0) {
                 left = 1;
@@ -246,7 +268,7 @@ static inline int kernel32_tp_format(struct kernel32_tp_fmt_out *out, const void
         if (c == '.') {
             precision = 0;
             c = kernel32_tp_fmt_at(fmt, fmt_wide, ++i);
-            if (c == '*') {
+            if (c == '*' && !args->wsprintf_rules) {
                 precision = KERNEL32_TP_FMT_ARG(args, int);
                 c = kernel32_tp_fmt_at(fmt, fmt_wide, ++i);
             } else {
@@ -294,6 +316,8 @@ static inline int kernel32_tp_format(struct kernel32_tp_fmt_out *out, const void
             }
             c = kernel32_tp_fmt_at(fmt, fmt_wide, ++i);
         }
+        if (args->wsprintf_rules && (!c || !strchr("cCdisSupxX", (int)c)))
+            continue;   /* printed as an ordinary character by the next round */
         i++;
         switch (c) {
         case '%':

@@ -3,16 +3,19 @@
 #   mode=names: one exported name a line.
 #   mode=args:  "Name count" a line (the argument count).
 # Rejects anything else (stubs, ordinals, unknown types) and unsorted names,
-# so a spec line can never silently export nothing.
+# so a spec line can never silently export nothing.  A comment line that
+# begins "# ==" starts a block of its own, sorted on its own (an area's
+# entries kept together, so that areas added in parallel merge cleanly).
 function fail(msg) {
     printf "%s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"
     failed = 1
     exit 1
 }
+/^# ==/ { lastname = ""; next }
 /^[ \t]*(#|$)/ { next }
 {
-    if ($1 != "@" || $2 != "stdcall")
-        fail("expected '@ stdcall Name(args)', got: " $0)
+    if ($1 != "@" || ($2 != "stdcall" && $2 != "cdecl" && $2 != "varargs"))
+        fail("expected '@ stdcall|cdecl|varargs Name(args)', got: " $0)
     if (match($3, /^[A-Za-z_][A-Za-z0-9_]*\(/) == 0 || substr($0, length($0)) != ")")
         fail("malformed entry: " $0)
     name = substr($3, 1, RLENGTH - 1)
@@ -33,6 +36,7 @@ function fail(msg) {
         fail("duplicate entry " name)
     lastfile = FILENAME
     lastname = name
-    if (mode == "args") print name, count
+    # The definition of a varargs function has one more parameter: "...".
+    if (mode == "args") print name, count + ($2 == "varargs")
     else print name
 }

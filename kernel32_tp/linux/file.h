@@ -46,6 +46,7 @@ enum file_kind {
     FILE_KIND_DISK,             /* a regular file */
     FILE_KIND_PIPE_SERVER,      /* an instance made by CreateNamedPipe */
     FILE_KIND_PIPE_CLIENT,      /* the client end opened by CreateFile */
+    FILE_KIND_STD,              /* a standard handle: synchronous only (console.c) */
 };
 
 /* The state of a pipe end (file_pipe.c). */
@@ -188,6 +189,13 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
 void file_pipe_close_locked(struct file_core *core);
 /* Frees what a pipe core holds besides fd.  No lock. */
 void file_pipe_release(struct file_core *core);
+
+/* ---- standard handles (console.c) ------------------------------------------------- */
+
+/* ReadFile/WriteFile on a standard handle: one read (what is there: a
+ * line of a terminal), or the whole write.  *bytes as file_disk_io. */
+DWORD file_std_io(struct file_core *core, enum file_op_kind kind, void *buf, DWORD len,
+                  DWORD *bytes, OVERLAPPED *ov);
 
 /* ---- the event loop and the disk helpers (io_loop.c) ----------------------------- */
 

@@ -184,7 +184,7 @@ static void file_destroy(struct handle_object *obj)
 
     pthread_mutex_lock(&core->lock);
     core->closed = TRUE;
-    if (core->kind == FILE_KIND_DISK) {
+    if (core->kind == FILE_KIND_DISK || core->kind == FILE_KIND_STD) {
         for (entry = core->ops.next; entry != &core->ops; entry = next) {
             struct file_op *op = LIST_ENTRY(entry, struct file_op, entry);
 
@@ -205,7 +205,7 @@ static void file_destroy(struct handle_object *obj)
         file_core_unref(core);     /* the ended operations' references */
     if (core->delete_path)
         unlink(core->delete_path);
-    if (core->kind != FILE_KIND_DISK)
+    if (core->kind == FILE_KIND_PIPE_SERVER || core->kind == FILE_KIND_PIPE_CLIENT)
         file_pipe_release(core);
     file_core_unref(core);
 }
@@ -457,6 +457,8 @@ static BOOL file_transfer(HANDLE handle, enum file_op_kind kind, void *buf, DWOR
         err = ERROR_NOACCESS;
     else if (core->kind == FILE_KIND_DISK)
         err = file_disk_io(core, kind, buf, len, &bytes, ov);
+    else if (core->kind == FILE_KIND_STD)
+        err = file_std_io(core, kind, buf, len, &bytes, ov);
     else
         err = file_pipe_io(core, kind, buf, len, &bytes, ov);
     file_core_unref(core);

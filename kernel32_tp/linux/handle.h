@@ -197,6 +197,11 @@ struct handle_thread {
     BOOL registered;                /* (X) the exit hook is armed */
 };
 struct handle_thread *handle_thread_current(void);
+/* CreateThread's work, for the C runtime's _beginthreadex (process.c). */
+DWORD handle_thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *arg, DWORD flags,
+                           HANDLE *handle, DWORD *tid);
+/* ExitThread's work: the calling thread ends with code. */
+void handle_thread_exit(DWORD code) __attribute__((noreturn));
 /* The current thread's object (GetCurrentThread()), with a reference; NULL
  * on ERROR_NOT_ENOUGH_MEMORY. */
 struct handle_object *handle_thread_self_object(void);
@@ -213,6 +218,12 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
 
+/* ---- modules (module.c) ---------------------------------------------------- */
+
+/* Whether module is loaded, and its file name (malloc'ed; NULL for the
+ * main program).  ERROR_MOD_NOT_FOUND, ERROR_NOT_ENOUGH_MEMORY. */
+DWORD handle_module_path(HMODULE module, char **path);
+
 /* ---- strings (wide_string.c) --------------------------------------------- */
 
 /*
@@ -220,5 +231,14 @@ void handle_mutex_abandon_all(struct handle_thread *ts);
  * NULL in, NULL out.  ERROR_NOT_ENOUGH_MEMORY.
  */
 DWORD handle_utf8_from_utf16(const WCHAR *str, char **utf8);
+
+/* (strings.c) count units of UTF-16 to UTF-8 in dst (cap bytes, no NUL
+ * added; NULL and 0 to measure); an unpaired surrogate becomes U+FFFD and
+ * sets *invalid (may be NULL).  Returns the bytes all of it needs. */
+size_t handle_utf16_to_utf8(const WCHAR *src, size_t count, char *dst, size_t cap,
+                            BOOL *invalid);
+/* The same from UTF-8 (count bytes) to UTF-16 (cap units); an invalid byte
+ * becomes U+FFFD and sets *invalid.  Returns the units all of it needs. */
+size_t handle_utf8_to_utf16(const char *src, size_t count, WCHAR *dst, size_t cap, BOOL *invalid);
 
 #endif

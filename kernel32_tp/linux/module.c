@@ -87,6 +87,11 @@ static DWORD module_check(HMODULE module, char **path)
     return ERROR_SUCCESS;
 }
 
+DWORD handle_module_path(HMODULE module, char **path)
+{
+    return module_check(module, path);
+}
+
 /*
  * The file names tried for a Windows module name, in order, written to
  * out[] (each malloc'ed): the name as given, with '\' turned into '/';

@@ -3,7 +3,8 @@
  * Linux handle layer: Win32 threads.  The per-thread record (owned mutexes,
  * the thread's own object) and its exit hook, thread objects (waitable,
  * signalled when the thread has ended), CreateThread, ExitThread,
- * GetExitCodeThread and the current-thread queries.
+ * GetExitCodeThread, GetThreadId, Get/SetThreadPriority and the
+ * current-thread queries.
  *
  * Any pthread gets a record on first use; a pthread key destructor runs
  * when it ends (by returning or by ExitThread/pthread_exit): it abandons
@@ -20,6 +21,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "handle.h"
 
@@ -28,6 +30,7 @@ struct win_thread {
     BOOL exited;                    /* (O) */
     DWORD exit_code;                /* (O) valid once exited */
     unsigned int tid;               /* (a) 0 until the thread runs; a futex word */
+    int priority;                   /* (O) THREAD_PRIORITY_*, as last set */
 };
 
 static struct win_thread *impl_from_thread(struct handle_object *obj)
@@ -242,6 +245,12 @@ fail_start:
     return err;
 }
 
+DWORD handle_thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *arg, DWORD flags,
+                           HANDLE *handle, DWORD *tid)
+{
+    return thread_create(stack_size, fn, arg, flags, handle, tid);
+}
+
 /***********************************************************************
  *           CreateThread   (kernel32_tp.@)
  *
@@ -268,13 +277,122 @@ HANDLE WINAPI CreateThread(SECURITY_ATTRIBUTES *sa, SIZE_T stack_size,
  */
 VOID WINAPI ExitThread(DWORD code)
 {
+    HANDLE_TRACE("%u", (unsigned int)code);
+    handle_thread_exit(code);
+}
+
+void handle_thread_exit(DWORD code)
+{
     struct handle_thread *ts = handle_thread_current();
 
-    HANDLE_TRACE("%u", (unsigned int)code);
     ts->exit_code = code;
     if (!ts->registered)
         thread_exit_hook(ts);
     pthread_exit(NULL);
+}
+
+/***********************************************************************
+ *           GetThreadId   (kernel32_tp.@)
+ */
+DWORD WINAPI GetThreadId(HANDLE handle)
+{
+    struct handle_object *obj;
+    struct win_thread *thread;
+    DWORD err, tid;
+
+    HANDLE_TRACE("%p", handle);
+    if ((err = handle_lookup(handle, HANDLE_TYPE_THREAD, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    thread = impl_from_thread(obj);
+    /* CreateThread returns before the new thread knows its id: wait. */
+    while (!(tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+        os_futex_wait(&thread->tid, 0, 0);
+    handle_object_unref(obj);
+    return tid;
+}
+
+/*
+ * THREAD_PRIORITY_* to a nice value of the thread (Linux schedules threads
+ * one by one, and each has its own nice value).  FALSE: not a priority of
+ * the normal classes.
+ */
+static BOOL priority_to_nice(int priority, int *nice_value)
+{
+    switch (priority) {
+    case THREAD_PRIORITY_IDLE: *nice_value = 19; return TRUE;
+    case THREAD_PRIORITY_LOWEST: *nice_value = 10; return TRUE;
+    case THREAD_PRIORITY_BELOW_NORMAL: *nice_value = 5; return TRUE;
+    case THREAD_PRIORITY_NORMAL: *nice_value = 0; return TRUE;
+    case THREAD_PRIORITY_ABOVE_NORMAL: *nice_value = -5; return TRUE;
+    case THREAD_PRIORITY_HIGHEST: *nice_value = -10; return TRUE;
+    case THREAD_PRIORITY_TIME_CRITICAL: *nice_value = -20; return TRUE;
+    default: return FALSE;
+    }
+}
+
+/***********************************************************************
+ *           SetThreadPriority   (kernel32_tp.@)
+ *
+ * The priority becomes the thread's nice value (IDLE 19, LOWEST 10,
+ * BELOW_NORMAL 5, NORMAL 0, ABOVE_NORMAL -5, HIGHEST -10, TIME_CRITICAL
+ * -20).  Where Linux does not allow it (raising a priority needs
+ * CAP_SYS_NICE or RLIMIT_NICE; the thread may have ended) the call still
+ * succeeds and records the priority, which GetThreadPriority reports: a
+ * Windows program may always ask for these priorities.  Other values are
+ * ERROR_INVALID_PARAMETER (docs/handles.md).
+ */
+BOOL WINAPI SetThreadPriority(HANDLE handle, INT priority)
+{
+    struct handle_object *obj;
+    struct win_thread *thread;
+    int nice_value;
+    DWORD err, tid;
+
+    HANDLE_TRACE("%p %d", handle, priority);
+    if ((err = handle_lookup(handle, HANDLE_TYPE_THREAD, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    if (!priority_to_nice(priority, &nice_value)) {
+        handle_object_unref(obj);
+        os_set_last_error(ERROR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    thread = impl_from_thread(obj);
+    while (!(tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+        os_futex_wait(&thread->tid, 0, 0);
+    pthread_mutex_lock(&obj->lock);
+    thread->priority = priority;
+    if (!thread->exited)
+        setpriority(PRIO_PROCESS, (id_t)tid, nice_value);   /* best effort, see above */
+    pthread_mutex_unlock(&obj->lock);
+    handle_object_unref(obj);
+    return TRUE;
+}
+
+/***********************************************************************
+ *           GetThreadPriority   (kernel32_tp.@)
+ *
+ * The priority last set (THREAD_PRIORITY_NORMAL at first).
+ */
+INT WINAPI GetThreadPriority(HANDLE handle)
+{
+    struct handle_object *obj;
+    DWORD err;
+    int priority;
+
+    HANDLE_TRACE("%p", handle);
+    if ((err = handle_lookup(handle, HANDLE_TYPE_THREAD, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return THREAD_PRIORITY_ERROR_RETURN;
+    }
+    pthread_mutex_lock(&obj->lock);
+    priority = impl_from_thread(obj)->priority;
+    pthread_mutex_unlock(&obj->lock);
+    handle_object_unref(obj);
+    return priority;
 }
 
 /***********************************************************************

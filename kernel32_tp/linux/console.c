@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Linux handle layer: the standard handles and console output.
+ * GetStdHandle, WriteConsoleA/W, and the reads and writes of ReadFile and
+ * WriteFile on a standard handle (file_std_io, for file_object.c).
+ *
+ * A standard handle is a file handle of its own kind (FILE_KIND_STD) over
+ * a duplicate of descriptor 0, 1 or 2, made on the first GetStdHandle and
+ * returned by every later one, as Windows returns the same value.  Closing
+ * it closes that duplicate, not the process's descriptor (which the C
+ * library's stdio keeps using).  It is synchronous only: a read is one
+ * read(2) (a terminal gives a line, as a console does), a write writes
+ * everything.  WriteConsole needs a terminal, as Windows needs a console:
+ * redirected to a file or a pipe it fails with ERROR_INVALID_HANDLE.
+ *
+ * Locks: std_lock, only while a standard handle is made; the file core's
+ * lock is not needed (the descriptor never changes).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+
+static pthread_mutex_t std_lock = PTHREAD_MUTEX_INITIALIZER;
+static HANDLE std_handles[3];       /* (std_lock) made on first use */
+
+DWORD file_std_io(struct file_core *core, enum file_op_kind kind, void *buf, DWORD len,
+                  DWORD *bytes, OVERLAPPED *ov)
+{
+    DWORD done = 0, err = ERROR_SUCCESS;
+    struct stat st;
+    ssize_t n;
+
+    if (kind == FILE_OP_READ) {
+        do {
+            n = read(core->fd, buf, len);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            err = file_error_from_errno(errno);
+        else
+            done = (DWORD)n;
+        /* The end of a pipe is its writer gone: ERROR_BROKEN_PIPE, as on
+         * Windows; the end of a file or a terminal is a read of 0 bytes. */
+        if (n == 0 && len && !fstat(core->fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+            err = ERROR_BROKEN_PIPE;
+    } else {
+        while (done < len) {
+            n = write(core->fd, (const char *)buf + done, len - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                err = n < 0 ? file_error_from_errno(errno) : ERROR_DISK_FULL;
+                break;
+            }
+            done += (DWORD)n;
+        }
+    }
+    if (ov) {
+        /* A synchronous handle still reports through the OVERLAPPED. */
+        ov->InternalHigh = done;
+        __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
+                         __ATOMIC_SEQ_CST);
+        if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
+            handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
+    }
+    *bytes = done;
+    return err;
+}
+
+/* Makes the standard handle for descriptor fd.  *handle NULL when the
+ * process has no such descriptor (as a Windows process without one). */
+static DWORD std_handle_create(int fd, HANDLE *handle)
+{
+    struct file_core *core;
+    int dup_fd;
+
+    *handle = NULL;
+    if (fcntl(fd, F_GETFD) < 0)
+        return ERROR_SUCCESS;
+    if ((dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+        return os_error_from_errno(errno);
+    if (!(core = file_core_alloc(FILE_KIND_STD))) {
+        close(dup_fd);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    core->fd = dup_fd;
+    core->can_read = fd == STDIN_FILENO;
+    core->can_write = fd != STDIN_FILENO;
+    return file_handle_create(core, handle);
+}
+
+/***********************************************************************
+ *           GetStdHandle   (kernel32_tp.@)
+ *
+ * The same handle every time; NULL (and no error) when the process was
+ * started without that descriptor.
+ */
+HANDLE WINAPI GetStdHandle(DWORD which)
+{
+    HANDLE handle;
+    DWORD err = ERROR_SUCCESS;
+    int fd;
+
+    HANDLE_TRACE("%#x", (unsigned int)which);
+    if (which == STD_INPUT_HANDLE)
+        fd = STDIN_FILENO;
+    else if (which == STD_OUTPUT_HANDLE)
+        fd = STDOUT_FILENO;
+    else if (which == STD_ERROR_HANDLE)
+        fd = STDERR_FILENO;
+    else {
+        os_set_last_error(ERROR_INVALID_HANDLE);
+        return INVALID_HANDLE_VALUE;
+    }
+    pthread_mutex_lock(&std_lock);
+    if (!std_handles[fd])
+        err = std_handle_create(fd, &std_handles[fd]);
+    handle = std_handles[fd];
+    pthread_mutex_unlock(&std_lock);
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return INVALID_HANDLE_VALUE;
+    }
+    return handle;
+}
+
+/* The descriptor of a console output handle (a standard handle on a
+ * terminal), referenced through *core.  ERROR_INVALID_HANDLE otherwise. */
+static DWORD console_lookup(HANDLE handle, struct file_core **core)
+{
+    DWORD err;
+
+    if ((err = file_core_lookup(handle, core)) != ERROR_SUCCESS)
+        return err;
+    if ((*core)->kind != FILE_KIND_STD || !(*core)->can_write || !isatty((*core)->fd)) {
+        file_core_unref(*core);
+        return ERROR_INVALID_HANDLE;
+    }
+    return ERROR_SUCCESS;
+}
+
+static BOOL console_write(HANDLE handle, const char *utf8, DWORD len, DWORD count,
+                          DWORD *written)
+{
+    struct file_core *core;
+    DWORD err, bytes;
+
+    if ((err = console_lookup(handle, &core)) == ERROR_SUCCESS) {
+        err = file_std_io(core, FILE_OP_WRITE, (void *)utf8, len, &bytes, NULL);
+        file_core_unref(core);
+    }
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    if (written)
+        *written = count;
+    return TRUE;
+}
+
+/***********************************************************************
+ *           WriteConsoleA   (kernel32_tp.@)
+ *
+ * The bytes go to the terminal as they are: UTF-8, the code page of these
+ * builds.
+ */
+BOOL WINAPI WriteConsoleA(HANDLE handle, const void *buf, DWORD count, DWORD *written,
+                          void *reserved)
+{
+    HANDLE_TRACE("%p %p %u %p %p", handle, buf, (unsigned int)count, (void *)written, reserved);
+    if (count && !buf) {
+        os_set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
+    return console_write(handle, buf, count, count, written);
+}
+
+/***********************************************************************
+ *           WriteConsoleW   (kernel32_tp.@)
+ *
+ * count UTF-16 units, written to the terminal in UTF-8; *written counts
+ * the units.
+ */
+BOOL WINAPI WriteConsoleW(HANDLE handle, const void *buf, DWORD count, DWORD *written,
+                          void *reserved)
+{
+    size_t len;
+    char *utf8;
+    BOOL ret;
+
+    HANDLE_TRACE("%p %p %u %p %p", handle, buf, (unsigned int)count, (void *)written, reserved);
+    if (count && !buf) {
+        os_set_last_error(ERROR_NOACCESS);
+        return FALSE;
+    }
+    /* A terminal cannot show an unpaired surrogate: U+FFFD instead. */
+    len = handle_utf16_to_utf8(buf, count, NULL, 0, NULL);
+    if (!(utf8 = malloc(len + 1))) {
+        os_set_last_error(ERROR_NOT_ENOUGH_MEMORY);
+        return FALSE;
+    }
+    handle_utf16_to_utf8(buf, count, utf8, len, NULL);
+    ret = console_write(handle, utf8, (DWORD)len, count, written);
+    free(utf8);
+    return ret;
+}
