@@ -20,5 +20,6 @@
 typedef TP_CALLBACK_ENVIRON_V3 TP_CALLBACK_ENVIRON, *PTP_CALLBACK_ENVIRON;
 
 #include <kernel32_tp_api.h>
+#include <kernel32_tp_porting.h>
 
 #endif

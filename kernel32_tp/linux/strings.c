@@ -362,6 +362,11 @@ INT WINAPI lstrcmpiW(LPCWSTR a, LPCWSTR b)
 
 /* ---- wsprintf ----------------------------------------------------------------- */
 
+/* <windows.h> maps these names to inline versions for programs (see
+ * kernel32_tp_porting.h); here they are the exported functions. */
+#undef wvsprintfA
+#undef wvsprintfW
+
 /* wsprintf's result: the characters stored (at most WSPRINTF_MAX - 1). */
 static INT wsprintf_common(void *buf, BOOL wide, const void *fmt, __ms_va_list *ap)
 {
