@@ -4,8 +4,8 @@
  * besides the heap: LocalAlloc/LocalFree, GlobalAlloc/GlobalFree (fixed
  * blocks only) and VirtualAlloc/VirtualFree over mmap.
  *
- * Local and global blocks are one kind, as in Win32: either Free function
- * frees either.  Each block carries a header with a tag, so freeing
+ * Local and global blocks are one kind, as in Win32.  Each block carries
+ * a header with a tag, so freeing
  * something that is not a live block gives ERROR_INVALID_HANDLE instead of
  * corrupting the C library's heap (when the bytes before it are readable).
  * Movable blocks (LMEM_MOVEABLE, GMEM_MOVEABLE) need LocalLock/GlobalLock,
