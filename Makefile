@@ -3,7 +3,8 @@
 #
 #   make                 libkernel32_tp.so/.a + kernel32_tp.pc (OS=linux, the default)
 #   make demo            builds the demo, an unmodified Windows program, and runs it
-#   make check           spec checks, the test suite natively, under ASan/UBSan and TSan
+#   make check           spec checks, the test suite natively, under ASan/UBSan and TSan,
+#                        under Wine, and the porting corpus (make check-porting)
 #   make asan | tsan     the suite under one sanitizer only
 #   make bench [QUICK=1] the pool measured against its peers (docs/performance.md)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -414,6 +415,19 @@ $(BENCH)/wine-tp/io_bench.exe: tools/bench/io_bench.c tools/bench/bench.c tools/
 	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c \
 		build/win32/libkernel32_tp.dll.a -static
 
+# ==== make check-porting: the porting corpus (tests/porting/, docs/porting.md) ====
+# Each program, unchanged, built natively with pkg-config's flags only, with
+# mingw-w64 against our DLL and against Wine's pool; all three run, and
+# their outputs must match (lines beginning with "~" aside).
+PORTING_SRC := $(wildcard tests/porting/*.c)
+.PHONY: check-porting
+
+check-porting:
+	rm -f build/results/porting.*
+	-$(MAKE) --no-print-directory OS=linux lib
+	-$(MAKE) --no-print-directory OS=win32 lib
+	tools/run-porting --timeout $(TEST_TIMEOUT) build/porting $(PORTING_SRC)
+
 asan:
 	$(MAKE) --no-print-directory SAN=asan check-native
 
@@ -428,7 +442,8 @@ check: deps-if-missing
 	-$(MAKE) --no-print-directory tsan
 	-$(MAKE) --no-print-directory OS=win32 check-wine-tp
 	-$(MAKE) --no-print-directory OS=win32 check-wine-ref
-	tools/summarize $(OS) $(OS)-asan $(OS)-tsan wine-tp wine-ref
+	-$(MAKE) --no-print-directory check-porting
+	tools/summarize $(OS) $(OS)-asan $(OS)-tsan wine-tp wine-ref porting
 
 deps:
 	tools/install-deps
