@@ -4,7 +4,7 @@
  * them: copying, appending and formatting that fit, exactly fit or are
  * truncated; sizes of 0 and above STRSAFE_MAX_CCH; lengths; the Windows
  * CRT's format language (wide and narrow strings, 32-bit long, I64, %p).
- * Natively this tests include/strsafe.h; cross-built it tests the SDK's
+ * Natively this tests include/wine/strsafe.h; cross-built it tests the SDK's
  * header (mingw-w64's), the reference.
  */
 #include <string.h>
@@ -79,7 +79,7 @@ static void strsafe_cat_appends_truncates_and_needs_a_terminator(void **state)
     assert_string_equal(buf, "abcd");
     assert_int_equal(StringCchCatA(buf, 5, "e"), STRSAFE_E_INSUFFICIENT_BUFFER);
     assert_string_equal(buf, "abcd");
-    strcpy(buf, "ab");
+    memcpy(buf, "ab", 3);
     assert_int_equal(StringCchCatA(buf, 5, "xyz"), STRSAFE_E_INSUFFICIENT_BUFFER);
     assert_string_equal(buf, "abxy");
     memset(buf, 'z', sizeof(buf));              /* no NUL within the size */
@@ -185,8 +185,8 @@ static void strsafe_printf_wide_strings_follow_the_format(void **state)
                                       "hs", L"ls", L'w', 'n', 'C'), S_OK);
     assert_true(wide_equals(wbuf, "wide|narrow|hs|ls|w|n|C"));
     assert_int_equal(StringCchPrintfW(wbuf, 64, L"%d-%u-%x-%I64u-%5.1f", -3, 3u, 0xbeef,
-                                      (ULONGLONG)1 << 33, 1.25), S_OK);
-    assert_true(wide_equals(wbuf, "-3-3-beef-8589934592-  1.2"));
+                                      (ULONGLONG)1 << 33, 1.375), S_OK);
+    assert_true(wide_equals(wbuf, "-3-3-beef-8589934592-  1.4"));
     assert_int_equal(StringCbPrintfW(wbuf, sizeof(wbuf), L"%-6s|%4s", L"ab", L"cd"), S_OK);
     assert_true(wide_equals(wbuf, "ab    |  cd"));
 }
