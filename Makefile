@@ -220,7 +220,7 @@ WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 # which makes them the reference for that layer (wine-ref).  Linked to our DLL
 # they would test nothing of ours, so wine-tp leaves them out.
 HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test_files \
-	test_strsafe test_strings test_memory test_console test_process test_debug
+	test_strsafe test_tchar test_strings test_memory test_console test_process test_debug
 # test_os tests the platform layer itself, not an API: native only.
 WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
 WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))
