@@ -53,6 +53,41 @@ static void memory_global_alloc_zeroinit_and_free(void **state)
     assert_null(GlobalFree(NULL));
 }
 
+static void memory_movable_blocks(void **state)
+{
+    HLOCAL handle;
+
+    (void)state;
+    handle = LocalAlloc(LMEM_MOVEABLE, 16);
+    TODO_TP("no movable blocks: LocalLock/GlobalLock are not provided") assert_non_null(handle);
+    if (handle)
+        assert_null(LocalFree(handle));
+}
+
+static void memory_local_free_of_a_non_block_invalid_handle(void **state)
+{
+    char *mem, *gmem;
+    /* volatile: the compiler must not see that these are inside blocks. */
+    char *volatile inside;
+
+    (void)state;
+    mem = LocalAlloc(LPTR, 256);
+    gmem = GlobalAlloc(GPTR, 256);
+    assert_non_null(mem);
+    assert_non_null(gmem);
+    /* Inside a block, not a block: refused, and nothing is freed. */
+    inside = mem + 64;
+    SetLastError(0xdeadbeef);
+    assert_ptr_equal(LocalFree(inside), inside);
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    inside = gmem + 128;
+    SetLastError(0xdeadbeef);
+    assert_ptr_equal(GlobalFree(inside), inside);
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    assert_null(LocalFree(mem));
+    assert_null(GlobalFree(gmem));
+}
+
 static void memory_virtual_commit_reads_zero_and_releases(void **state)
 {
     SIZE_T size = 100000;
@@ -118,6 +153,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(memory_local_alloc_zeroinit_and_free),
         cmocka_unit_test(memory_global_alloc_zeroinit_and_free),
+        cmocka_unit_test(memory_movable_blocks),
+        cmocka_unit_test(memory_local_free_of_a_non_block_invalid_handle),
         cmocka_unit_test(memory_virtual_commit_reads_zero_and_releases),
         cmocka_unit_test(memory_virtual_reserve_commit_decommit),
         cmocka_unit_test(memory_virtual_errors),
