@@ -46,7 +46,8 @@ DWORD file_std_io(struct file_core *core, enum file_op_kind kind, void *buf, DWO
             done = (DWORD)n;
         /* The end of a pipe is its writer gone: ERROR_BROKEN_PIPE, as on
          * Windows; the end of a file or a terminal is a read of 0 bytes. */
-        if (n == 0 && len && !fstat(core->fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        if (n == 0 && len && !fstat(core->fd, &st)
+            && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
             err = ERROR_BROKEN_PIPE;
     } else {
         while (done < len) {
