@@ -81,8 +81,13 @@ static void worker_block_hook(void *arg, BOOL blocking)
 
 /*
  * Takes the first callback of the highest non-empty priority.  An object
- * with more callbacks queued stays at the head of its queue, so posts of
- * one object keep their order relative to later submissions.
+ * with more callbacks queued goes back to the tail of its queue, behind the
+ * other objects of its priority: their callbacks take turns (round robin),
+ * so that many posts of one object do not hold back another object's, which
+ * Windows guarantees (a cleanup group's members finish while another
+ * object's posts are still queued; tests/test_work.c, fairness).  Alone in
+ * its queue, the object stays at the head, so its posts still run in
+ * parallel on every worker that comes.
  * Locking: P.
  */
 static struct tp_object *worker_dequeue_locked(struct tp_pool *pool)
@@ -97,6 +102,8 @@ static struct tp_object *worker_dequeue_locked(struct tp_pool *pool)
         obj = LIST_ENTRY(pool->queue[i].next, struct tp_object, queue_entry);
         if (--obj->pending == 0)
             list_remove(&obj->queue_entry);
+        else
+            list_move_tail(&pool->queue[i], &obj->queue_entry);
         pool->queued--;
         obj->running++;
         obj->associated++;
