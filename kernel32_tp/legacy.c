@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The legacy thread-pool calls built on the same objects: QueueUserWorkItem
- * (a simple callback on the default pool).  Timer queues, registered waits
+ * and ntdll's RtlQueueWorkItem (a simple callback on the default pool).  Timer queues, registered waits
  * and BindIoCompletionCallback join it with their object kinds.
  * Takes no lock of its own.
  */
 #include "tp_private.h"
+
+/* ntdll's work routine (PRTL_WORK_ITEM_ROUTINE, which mingw-w64's headers
+ * lack): the same type as LPTHREAD_START_ROUTINE. */
+typedef DWORD (CALLBACK *tp_rtl_work_routine)(void *);
 
 static void legacy_work_invoke(struct tp_object *obj, struct tp_instance *inst)
 {
@@ -47,4 +51,15 @@ BOOL WINAPI QueueUserWorkItem(LPTHREAD_START_ROUTINE routine, PVOID context, ULO
         return FALSE;
     }
     return TRUE;
+}
+
+/***********************************************************************
+ *           RtlQueueWorkItem   (kernel32_tp.@)
+ *
+ * QueueUserWorkItem with an NTSTATUS result.
+ */
+NTSTATUS WINAPI RtlQueueWorkItem(tp_rtl_work_routine routine, PVOID context, ULONG flags)
+{
+    TRACE("%p %p %#lx\n", (void *)routine, context, (unsigned long)flags);
+    return tp_status_from_error(legacy_queue_work(routine, context, flags));
 }

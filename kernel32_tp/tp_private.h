@@ -10,12 +10,13 @@
  *   (M) the injection monitor's lock (monitor.c)
  *   (Q) the timer service's lock (timer_service.c)
  *   (T) the legacy timer queues' lock (timer_queue.c)
+ *   (R) the registered waits' lock (wait_legacy.c)
  *   (W) wait->lock, a wait's arming (wait.c); the platform's wait takes
  *       its own locks inside it, and calls back (fired) taking P only
  *   (I) the platform's I/O binding lock, held around its calls of an I/O
  *       completion function (os_io_bind in os.h; io.c)
  *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M, T -> Q, W -> Q, W -> P, and I -> P.  Never hold two
+ * Lock order: G -> Q -> P -> M, T -> Q, R -> W, W -> Q, W -> P, and I -> P.  Never hold two
  * pools', two groups' or two waits' locks.
  * No lock is held while user code runs (callbacks, finalization and cancel
  * callbacks, completion actions).
