@@ -80,6 +80,7 @@ struct tp_pool {
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
     LONG objects;                   /* (P) live callback objects using this pool */
     BOOL closed;                    /* (P) CloseThreadpool was called */
+    BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
     struct list monitor_entry;      /* (M) in monitor.pools while watched */
@@ -107,6 +108,10 @@ BOOL tp_pool_finished_locked(struct tp_pool *pool);
  * tp_pool_free() the pool after dropping P.  Locking: P. */
 BOOL tp_pool_object_left_locked(struct tp_pool *pool);
 void tp_pool_free(struct tp_pool *pool);
+
+/* The pool of the legacy WT_EXECUTEINIOTHREAD callbacks (legacy.c): its idle
+ * workers wait alertably, made on first use, never freed.  Takes P. */
+DWORD tp_legacy_io_pool(struct tp_pool **out);
 
 /* Starts one worker reserved by tp_pool_dispatch_locked (pool->threads was
  * already counted).  Must be called without P.  Returns FALSE on failure

@@ -10,9 +10,9 @@
  * The flags choose the callback environment: WT_EXECUTELONGFUNCTION makes
  * callbacks long; WT_EXECUTEINWAITTHREAD runs them, one at a time, on the
  * one thread of a private pool, as Windows runs them one at a time on the
- * wait thread that serves them; WT_EXECUTEINIOTHREAD and
- * WT_EXECUTEINPERSISTENTTHREAD need nothing (no APC is ever queued to our
- * workers, so every worker will do).
+ * wait thread that serves them; WT_EXECUTEINIOTHREAD runs them on the
+ * legacy I/O threads (tp_legacy_io_pool: idle, they run APCs);
+ * WT_EXECUTEINPERSISTENTTHREAD needs nothing (every worker will do).
  *
  * Unregistering with a completion event: the event is set when the wait
  * is destroyed, that is once its last callback returned, which may be at
@@ -198,6 +198,10 @@ static DWORD registered_create(HANDLE *out, HANDLE handle, WAITORTIMERCALLBACK c
         env.u.s.LongFunction = 1;
     if (flags & WT_EXECUTEINWAITTHREAD) {
         if ((err = registered_wait_thread_pool(&pool)) != ERROR_SUCCESS)
+            return err;
+        env.Pool = (PTP_POOL)pool;
+    } else if (flags & WT_EXECUTEINIOTHREAD) {
+        if ((err = tp_legacy_io_pool(&pool)) != ERROR_SUCCESS)
             return err;
         env.Pool = (PTP_POOL)pool;
     }
