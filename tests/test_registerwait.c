@@ -71,6 +71,7 @@ struct reg {
     struct probe probe;
     HANDLE wait;                 /* the registered wait (for unregistering from its callback) */
     HANDLE seen_wait;            /* r->wait as the first callback found it on entry */
+    volatile DWORD thread;       /* the thread of the last callback */
     HANDLE done_sem;             /* released once per callback, last */
     HANDLE started_event;        /* if set, set on entry */
     struct gate *gate;           /* if set, every callback passes it */
@@ -123,6 +124,7 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
                 r->completion_in_callback = WaitForSingleObject(r->completion, 0);
         }
     }
+    r->thread = GetCurrentThreadId();
     if (r->started_event)
         SetEvent(r->started_event);
     if (r->gate)
@@ -751,6 +753,50 @@ static void registerwait_unregister_garbage_invalid_handle(void **state)
     reg_destroy(&r);
 }
 
+#if defined(__MINGW32__)
+static void CALLBACK apc_fn(ULONG_PTR param)
+{
+    ReleaseSemaphore((HANDLE)param, 1, NULL);
+}
+#endif
+
+/*
+ * WT_EXECUTEINIOTHREAD: the callback's thread waits alertably once it is
+ * idle, so an APC queued to it runs.  The Linux handle layer has no
+ * QueueUserAPC yet: native builds skip.
+ */
+static void registerwait_io_thread_runs_apc_when_idle(void **state)
+{
+#if defined(__MINGW32__)
+    HANDLE event = event_new(FALSE, FALSE), sem = CreateSemaphoreW(NULL, 0, 1, NULL), thread;
+    struct reg r;
+
+    (void)state;
+    assert_non_null(sem);
+    reg_init(&r);
+    reg_register(&r, event, INFINITE, WT_EXECUTEINIOTHREAD);
+    assert_true(SetEvent(event));
+    helper_wait(r.done_sem);
+    thread = OpenThread(THREAD_SET_CONTEXT, FALSE, r.thread);
+    assert_non_null(thread);
+    assert_true(QueueUserAPC(apc_fn, thread, (ULONG_PTR)sem));
+    helper_wait(sem);
+    /* And it still serves the wait. */
+    assert_true(SetEvent(event));
+    helper_wait(r.done_sem);
+    assert_int_equal(count_of(&r.signalled), 2);
+    reg_unregister_done(r.wait);
+    probe_assert_clean(&r.probe);
+    CloseHandle(thread);
+    CloseHandle(sem);
+    CloseHandle(event);
+    reg_destroy(&r);
+#else
+    (void)state;
+    skip();
+#endif
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -778,6 +824,7 @@ int main(void)
         POOL_TEST(registerwait_handle_stored_before_callback),
         POOL_TEST(registerwait_handle_stored_before_wait_thread_callback),
         POOL_TEST(registerwait_unregister_garbage_invalid_handle),
+        POOL_TEST(registerwait_io_thread_runs_apc_when_idle),
     };
 
     return cmocka_run_group_tests_name("registerwait", tests, NULL, NULL);
