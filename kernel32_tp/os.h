@@ -33,6 +33,12 @@ void os_cond_destroy(struct os_cond *cond);
 void os_cond_wait(struct os_cond *cond, struct os_lock *lock);          /* blocks */
 /* FALSE when deadline_ns (monotonic) passed first.  Blocks. */
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns);
+/* The same, and the thread runs the APCs queued to it (QueueUserAPC) while
+ * it waits; a wait that ran APCs returns TRUE, like a wake-up.  On Linux,
+ * where nothing queues APCs to pool threads, it is os_cond_wait_until.
+ * Blocks. */
+BOOL os_cond_wait_until_alertable(struct os_cond *cond, struct os_lock *lock,
+                                  ULONGLONG deadline_ns);
 void os_cond_signal(struct os_cond *cond);
 void os_cond_broadcast(struct os_cond *cond);
 

@@ -10,12 +10,13 @@
  *   (M) the injection monitor's lock (monitor.c)
  *   (Q) the timer service's lock (timer_service.c)
  *   (T) the legacy timer queues' lock (timer_queue.c)
+ *   (R) the registered waits' lock (wait_legacy.c)
  *   (W) wait->lock, a wait's arming (wait.c); the platform's wait takes
  *       its own locks inside it, and calls back (fired) taking P only
  *   (I) the platform's I/O binding lock, held around its calls of an I/O
  *       completion function (os_io_bind in os.h; io.c)
  *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M, T -> Q, W -> Q, W -> P, and I -> P.  Never hold two
+ * Lock order: G -> Q -> P -> M, T -> Q, R -> W, W -> Q, W -> P, and I -> P.  Never hold two
  * pools', two groups' or two waits' locks.
  * No lock is held while user code runs (callbacks, finalization and cancel
  * callbacks, completion actions).
@@ -79,6 +80,7 @@ struct tp_pool {
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
     LONG objects;                   /* (P) live callback objects using this pool */
     BOOL closed;                    /* (P) CloseThreadpool was called */
+    BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
     struct list monitor_entry;      /* (M) in monitor.pools while watched */
@@ -106,6 +108,10 @@ BOOL tp_pool_finished_locked(struct tp_pool *pool);
  * tp_pool_free() the pool after dropping P.  Locking: P. */
 BOOL tp_pool_object_left_locked(struct tp_pool *pool);
 void tp_pool_free(struct tp_pool *pool);
+
+/* The pool of the legacy WT_EXECUTEINIOTHREAD callbacks (legacy.c): its idle
+ * workers wait alertably, made on first use, never freed.  Takes P. */
+DWORD tp_legacy_io_pool(struct tp_pool **out);
 
 /* Starts one worker reserved by tp_pool_dispatch_locked (pool->threads was
  * already counted).  Must be called without P.  Returns FALSE on failure

@@ -232,6 +232,7 @@ static void worker_main(void *arg)
     struct tp_object *obj;
     enum tp_dispatch action;
     BOOL timed_out, finished, spun = FALSE;
+    ULONGLONG deadline_ns;
 
     worker.pool = pool;
     os_thread_set_block_hook(worker_block_hook, &worker);
@@ -252,9 +253,15 @@ static void worker_main(void *arg)
         }
         spun = FALSE;
         pool->idle++;
-        timed_out = !os_cond_wait_until(&pool->work_cond, &pool->lock,
-                                        os_clock_monotonic_ns()
-                                        + (ULONGLONG)tp_worker_idle_timeout_ms() * 1000000ull);
+        deadline_ns = os_clock_monotonic_ns()
+                      + (ULONGLONG)tp_worker_idle_timeout_ms() * 1000000ull;
+        /* An APC queued to an idle legacy I/O thread runs while it waits,
+         * as on Windows (ntdll's threadpool conformance test queues one). */
+        if (pool->alertable)
+            timed_out = !os_cond_wait_until_alertable(&pool->work_cond, &pool->lock,
+                                                      deadline_ns);
+        else
+            timed_out = !os_cond_wait_until(&pool->work_cond, &pool->lock, deadline_ns);
         pool->idle--;
         if (pool->waking)
             pool->waking--;

@@ -27,6 +27,8 @@ void WINAPI TpStartAsyncIoOperation(PTP_IO io);
 void WINAPI TpCancelAsyncIoOperation(PTP_IO io);
 void WINAPI TpWaitForIoCompletion(PTP_IO io, BOOL cancel_pending);
 void WINAPI TpReleaseIoCompletion(PTP_IO io);
+NTSTATUS WINAPI RtlSetIoCompletionCallback(HANDLE file, LPOVERLAPPED_COMPLETION_ROUTINE routine,
+                                           ULONG flags);
 #endif
 
 #define TEST_STATUS_SUCCESS ((LONG)0x00000000)
@@ -1073,6 +1075,40 @@ static void io_bind_callback_delivers_every_completion(void **state)
     record_destroy(r);
 }
 
+static struct io_record rtl_record;
+
+static void CALLBACK rtl_routine(DWORD err, DWORD bytes, LPOVERLAPPED ov)
+{
+    record_add(&rtl_record, ov, err, bytes);
+}
+
+/* ntdll's name for the same binding, with NTSTATUS results. */
+static void io_rtl_set_completion_callback_delivers(void **state)
+{
+    struct io_record *r = &rtl_record;
+    struct pipe_pair pp;
+    char buf[64];
+    OVERLAPPED ov;
+
+    (void)state;
+    record_init(r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    assert_int_equal((DWORD)RtlSetIoCompletionCallback(pp.server, (void *)rtl_routine, 0), 0);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "rtl", 3);
+    record_wait(r, 1);
+    assert_ptr_equal(r->ov[0], &ov);
+    assert_int_equal(r->err[0], ERROR_SUCCESS);
+    assert_int_equal(r->bytes[0], 3);
+    /* Bound already, to this routine or to none. */
+    assert_int_equal((DWORD)RtlSetIoCompletionCallback(pp.server, (void *)rtl_routine, 0),
+                     (DWORD)0xC000000D /* STATUS_INVALID_PARAMETER */);
+    assert_int_equal((DWORD)RtlSetIoCompletionCallback(pp.server, NULL, 0),
+                     (DWORD)0xC000000D /* STATUS_INVALID_PARAMETER */);
+    pipe_pair_close(&pp);
+    record_destroy(r);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -1101,6 +1137,7 @@ int main(void)
         POOL_TEST(io_create_bad_arguments_fail),
         POOL_TEST(io_ntdll_names_report_io_status),
         cmocka_unit_test(io_bind_callback_delivers_every_completion),
+        cmocka_unit_test(io_rtl_set_completion_callback_delivers),
     };
 
     return cmocka_run_group_tests_name("io", tests, NULL, NULL);
