@@ -223,8 +223,14 @@ static void io_destroy(struct tp_object *obj)
     TP_ASSERT(io->packets == 0);
 }
 
+static void io_free(struct tp_object *obj)
+{
+    os_io_object_free(io_from_object(obj));
+}
+
 static const struct tp_object_ops io_ops = {
     .destroy = io_destroy,
+    .free = io_free,
     .cancel_locked = io_cancel_locked,
     .busy_locked = io_busy_locked,
 };
@@ -239,7 +245,7 @@ DWORD tp_io_create(HANDLE file, tp_invoke_fn invoke, void *callback, void *userd
 
     if (!callback)
         return ERROR_INVALID_PARAMETER;
-    if (!(io = calloc(1, sizeof(*io))))
+    if (!(io = os_io_object_alloc(sizeof(*io))))
         return ERROR_NOT_ENOUGH_MEMORY;
     io->every_completion = every_completion;
     io->obj.ops = &io_ops;
@@ -261,7 +267,7 @@ fail_init:
     TP_ASSERT(!every_completion);
     os_io_unbind(io->binding);
 fail_bind:
-    free(io);
+    os_io_object_free(io);
     return err;
 }
 

@@ -362,6 +362,17 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
     return ERROR_SUCCESS;
 }
 
+/* The process heap is the C library's here. */
+void *os_io_object_alloc(size_t size)
+{
+    return calloc(1, size);
+}
+
+void os_io_object_free(void *memory)
+{
+    free(memory);
+}
+
 void os_io_unbind(struct os_io_binding *binding)
 {
     struct file_core *core = binding->core;
