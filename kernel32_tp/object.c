@@ -272,7 +272,10 @@ static void object_release(struct tp_object *obj)
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
     free(obj->extras);
-    free(obj);
+    if (obj->ops && obj->ops->free)
+        obj->ops->free(obj);
+    else
+        free(obj);
     atomic_fetch_sub(&tp_live_objects, 1);
     if (race_dll)
         os_library_free(race_dll);

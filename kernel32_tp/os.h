@@ -104,8 +104,14 @@ void os_library_free(HMODULE module);
  * A NULL binding binds for the file's whole life (never unbound): the
  * platform keeps nothing per file for it beyond the file's own state.
  * os_io_bind: ERROR_INVALID_HANDLE (not a file of the platform's),
- * ERROR_INVALID_PARAMETER (already bound), ERROR_NOT_ENOUGH_MEMORY, or the
- * error of starting the platform's thread.  Does not block.
+ * ERROR_INVALID_PARAMETER (already bound, or opened without
+ * FILE_FLAG_OVERLAPPED), ERROR_NOT_ENOUGH_MEMORY, or the error of starting
+ * the platform's thread.  Does not block.
+ *
+ * os_io_object_alloc/free: the zeroed memory of an I/O object.  Windows
+ * allocates thread-pool I/O objects from the process heap, where programs
+ * (and Wine's conformance tests) check them with HeapValidate; the DLL
+ * does the same.  NULL when memory is short.
  */
 struct os_io_packet {
     struct os_io_packet *next;      /* the core's while it holds the packet */
@@ -120,6 +126,8 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
                  struct os_io_binding **binding);
 void os_io_unbind(struct os_io_binding *binding);           /* blocks for a complete() */
 void os_io_packet_release(struct os_io_packet *packet);
+void *os_io_object_alloc(size_t size);
+void os_io_object_free(void *memory);
 
 /*
  * Thread-pool waits (the core's wait.c).  A block is the platform's side of

@@ -150,6 +150,8 @@ typedef void (*tp_invoke_fn)(struct tp_object *obj, struct tp_instance *inst);
 struct tp_object_ops {
     void (*shutdown)(struct tp_object *obj);
     void (*destroy)(struct tp_object *obj);
+    /* Optional: frees the object's memory (default: free()). */
+    void (*free)(struct tp_object *obj);
     /*
      * Optional, for kinds with work outside the pool's queue (I/O started
      * and not completed).  Locking: P; neither may block or drop P.
