@@ -27,6 +27,11 @@
 #include "os_linux.h"
 #include "list.h"
 
+/* winnt.h has the exception codes among the NTSTATUS values, not this one. */
+#ifndef STATUS_SUCCESS
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000)
+#endif
+
 /* ---- tracing (handle_table.c) -------------------------------------------- */
 
 /* KERNEL32_TP_TRACE=1: one line per export call, like the core's TRACE. */
