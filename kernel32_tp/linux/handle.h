@@ -206,6 +206,18 @@ struct handle_thread *handle_thread_current(void);
  * on ERROR_NOT_ENOUGH_MEMORY. */
 struct handle_object *handle_thread_self_object(void);
 
+/*
+ * User APCs of the thread whose object is self (QueueUserAPC), for its
+ * alertable waits.  handle_apc_arm: TRUE when APCs are queued already;
+ * else waiter is published until handle_apc_disarm, and QueueUserAPC
+ * claims it with WAIT_IO_COMPLETION and wakes it.  handle_apc_run_all runs
+ * the queued APCs in FIFO order on the calling thread (with no lock held)
+ * until none is left; TRUE when it ran any.  Locking: self->lock inside.
+ */
+BOOL handle_apc_arm(struct handle_object *self, struct handle_waiter *waiter);
+void handle_apc_disarm(struct handle_object *self);
+BOOL handle_apc_run_all(struct handle_object *self);
+
 /* ---- events (sync_objects.c) ---------------------------------------------- */
 
 /* Sets or resets an event (also for the file layer's OVERLAPPED events).
