@@ -51,6 +51,7 @@ enum handle_type {
     HANDLE_TYPE_SEMAPHORE,
     HANDLE_TYPE_MUTEX,
     HANDLE_TYPE_FILE,           /* files and named pipes (file.h) */
+    HANDLE_TYPE_CONSOLE,        /* a standard descriptor (console.c) */
 };
 
 /* What ops->ready says about an object for one waiter. */
