@@ -296,8 +296,9 @@ static void thread_waiter_wake(struct handle_waiter *waiter)
 
 /*
  * The calling thread waits for count objects (none: an alertable sleep).
- * Alertable: queued APCs run first and end the wait with
- * WAIT_IO_COMPLETION; one queued during the wait wakes it the same way.
+ * Alertable: unless an object satisfies the wait at once, queued APCs run
+ * and end it with WAIT_IO_COMPLETION; one queued during the wait wakes it
+ * the same way.
  */
 static DWORD wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
                           DWORD timeout_ms, BOOL alertable, DWORD *err)
@@ -327,16 +328,9 @@ static DWORD wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
         }
         links[i].obj = objs[i];
     }
-    if (alertable) {
-        if (!(self = handle_thread_self_object())) {
-            *err = ERROR_NOT_ENOUGH_MEMORY;
-            return WAIT_FAILED;
-        }
-        /* APCs queued before the wait run at once; no object is consumed. */
-        if (handle_apc_run_all(self)) {
-            handle_object_unref(self);
-            return WAIT_IO_COMPLETION;
-        }
+    if (alertable && !(self = handle_thread_self_object())) {
+        *err = ERROR_NOT_ENOUGH_MEMORY;
+        return WAIT_FAILED;
     }
     waiter.wake = thread_waiter_wake;
     waiter.context = NULL;
@@ -347,12 +341,17 @@ static DWORD wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
     waiter.links = links;
 
     state = handle_waiter_start(&waiter, timeout_ms != 0);
-    if (self && (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED)
-        && handle_apc_arm(self, &waiter)) {
-        /* An APC came after the check above: claim the wait for it, unless
-         * an object was handed to us first (then the APC waits its turn). */
+    /*
+     * As on Windows, an object that is ready satisfies even an alertable
+     * wait, and the APCs stay queued; a wait that is not satisfied at once
+     * runs the queued APCs instead of blocking, even with no time.
+     */
+    if (self && (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED
+                 || state == HANDLE_WAIT_CANCELLED) && handle_apc_arm(self, &waiter)) {
         expected = state;
-        while ((expected == HANDLE_WAIT_PENDING || expected == HANDLE_WAIT_KICKED)
+        /* Pending: an object handed to us meanwhile wins; the APCs wait. */
+        while ((expected == HANDLE_WAIT_PENDING || expected == HANDLE_WAIT_KICKED
+                || expected == HANDLE_WAIT_CANCELLED)
                && !__atomic_compare_exchange_n(&waiter.state, &expected, WAIT_IO_COMPLETION,
                                                FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             ;
@@ -459,8 +458,9 @@ DWORD WINAPI WaitForSingleObject(HANDLE handle, DWORD timeout_ms)
  *           WaitForSingleObjectEx   (kernel32_tp.@)
  *
  * Alertable: the thread's queued APCs (QueueUserAPC) run, in FIFO order,
- * and the wait returns WAIT_IO_COMPLETION: at once when some are queued,
- * else when one is queued during the wait.
+ * and the wait returns WAIT_IO_COMPLETION: at once when some are queued
+ * and the object is not signalled (a signalled object wins, the APCs stay
+ * queued), else when one is queued during the wait.
  */
 DWORD WINAPI WaitForSingleObjectEx(HANDLE handle, DWORD timeout_ms, BOOL alertable)
 {
