@@ -122,9 +122,11 @@ $(B)/tests/helper.o: tests/helper.c tests/helper.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
+# -rdynamic: linked statically, the library's exports are the program's;
+# GetProcAddress(GetModuleHandle("kernel32.dll"), ...) finds them there.
 $(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
@@ -199,7 +201,8 @@ WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 # Tests of the Linux handle layer: under Wine they exercise Wine's kernel32,
 # which makes them the reference for that layer (wine-ref).  Linked to our DLL
 # they would test nothing of ours, so wine-tp leaves them out.
-HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test_files
+HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test_files \
+	test_heap test_apc test_process
 # test_os tests the platform layer itself, not an API: native only.
 WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
 WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))

@@ -27,6 +27,11 @@
 #include "os_linux.h"
 #include "list.h"
 
+/* winnt.h has the exception codes among the NTSTATUS values, not this one. */
+#ifndef STATUS_SUCCESS
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000)
+#endif
+
 /* ---- tracing (handle_table.c) -------------------------------------------- */
 
 /* KERNEL32_TP_TRACE=1: one line per export call, like the core's TRACE. */
@@ -46,6 +51,7 @@ enum handle_type {
     HANDLE_TYPE_SEMAPHORE,
     HANDLE_TYPE_MUTEX,
     HANDLE_TYPE_FILE,           /* files and named pipes (file.h) */
+    HANDLE_TYPE_CONSOLE,        /* a standard descriptor (console.c) */
 };
 
 /* What ops->ready says about an object for one waiter. */
@@ -200,6 +206,18 @@ struct handle_thread *handle_thread_current(void);
 /* The current thread's object (GetCurrentThread()), with a reference; NULL
  * on ERROR_NOT_ENOUGH_MEMORY. */
 struct handle_object *handle_thread_self_object(void);
+
+/*
+ * User APCs of the thread whose object is self (QueueUserAPC), for its
+ * alertable waits.  handle_apc_arm: TRUE when APCs are queued already;
+ * else waiter is published until handle_apc_disarm, and QueueUserAPC
+ * claims it with WAIT_IO_COMPLETION and wakes it.  handle_apc_run_all runs
+ * the queued APCs in FIFO order on the calling thread (with no lock held)
+ * until none is left; TRUE when it ran any.  Locking: self->lock inside.
+ */
+BOOL handle_apc_arm(struct handle_object *self, struct handle_waiter *waiter);
+void handle_apc_disarm(struct handle_object *self);
+BOOL handle_apc_run_all(struct handle_object *self);
 
 /* ---- events (sync_objects.c) ---------------------------------------------- */
 
