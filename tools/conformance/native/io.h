@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * <io.h> for the native conformance programs.  Wine's wine/test.h includes
+ * this C runtime header for _get_osfhandle(), which it calls only to set the
+ * console mode for coloured output (WINETEST_COLOR).  glibc has no such
+ * header; glue.c defines the call.
+ */
+#ifndef CONFORMANCE_NATIVE_IO_H
+#define CONFORMANCE_NATIVE_IO_H
+#include <stdint.h>
+intptr_t __cdecl _get_osfhandle(int fd);
+#endif
