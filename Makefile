@@ -533,7 +533,7 @@ $(CONF)/so/%: $$(call conf_file,$$*) $(CONF)/so/glue.o $(CONF_DEPS) $(CONF_SO_LI
 	@rm -f $@; echo "  CONF    $@"
 	@{ $(CC) $(CONF_NATIVE_CFLAGS) $(call conf_defs,$*) -c tools/conformance/wrapper.c -o $@.o && \
 	   $(CC) -o $@ $@.o $(CONF)/so/glue.o $$($(CONF_PC) --libs kernel32_tp) -lm; } \
-		> $@.build.log 2>&1 || { tail -n 5 $@.build.log; rm -f $@; exit 1; }
+		> $@.build.log 2>&1 || { echo "  NOT-BUILT $@ (see $@.build.log)"; rm -f $@; exit 1; }
 
 # Our import library ahead of ntdll and kernel32, and the wrapper's
 # GetProcAddress redirect: our DLL serves every thread-pool name.
@@ -543,11 +543,11 @@ $(CONF)/dll/%.exe: $$(call conf_file,$$*) $(CONF)/dll/glue.o $(CONF_DEPS) $(CONF
 		-c tools/conformance/wrapper.c -o $@.o && \
 	   $(CONF_CROSS)gcc -o $@ $@.o $(CONF)/dll/glue.o $(CONF_IMPLIB) -lntdll -lucrtbase -static && \
 	   tools/check-tp-imports $(CONF_CROSS)objdump $@; } \
-		> $@.build.log 2>&1 || { tail -n 5 $@.build.log; rm -f $@; exit 1; }
+		> $@.build.log 2>&1 || { echo "  NOT-BUILT $@ (see $@.build.log)"; rm -f $@; exit 1; }
 
 $(CONF)/wine/%.exe: $$(call conf_file,$$*) $(CONF)/wine/glue.o $(CONF_DEPS)
 	@rm -f $@; echo "  CONF    $@"
 	@{ $(CONF_CROSS)gcc $(CONF_WIN_CFLAGS) $(call conf_defs,$*) \
 		-c tools/conformance/wrapper.c -o $@.o && \
 	   $(CONF_CROSS)gcc -o $@ $@.o $(CONF)/wine/glue.o -lntdll -lucrtbase -static; } \
-		> $@.build.log 2>&1 || { tail -n 5 $@.build.log; rm -f $@; exit 1; }
+		> $@.build.log 2>&1 || { echo "  NOT-BUILT $@ (see $@.build.log)"; rm -f $@; exit 1; }
