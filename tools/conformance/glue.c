@@ -3,8 +3,9 @@
  * What Wine's wine/test.h and wine/debug.h need from outside the Windows
  * API, linked into every conformance program: __wine_dbg_strdup(), which
  * Wine's own test programs get from winecrt0 (the startup code of Wine's
- * modules), and, natively, the C runtime's _get_osfhandle().  Nothing of
- * kernel32 or ntdll: those come from the implementation under test.
+ * modules), and, natively, the C runtime's _get_osfhandle() when the
+ * project's headers do not supply it.  Nothing of kernel32 or ntdll: those
+ * come from the implementation under test.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,10 +32,11 @@ const char * __cdecl __wine_dbg_strdup(const char *str)
     return buf;
 }
 
-#ifdef CONFORMANCE_NATIVE
-/* A C runtime file descriptor has no Windows handle on Linux: the call
- * fails as the C runtime does for a descriptor it does not know, and
- * wine/test.h then leaves the console mode alone. */
+#ifdef CONFORMANCE_NATIVE_IO_H
+/* Declared by our fallback <io.h> (the project's own defines the call): a C
+ * runtime descriptor has no Windows handle here.  The call fails as the C
+ * runtime does for a descriptor it does not know, and wine/test.h then
+ * leaves the console mode alone. */
 intptr_t __cdecl _get_osfhandle(int fd)
 {
     (void)fd;
