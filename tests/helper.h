@@ -77,7 +77,9 @@ int helper_setup_pool(void **state);
 int helper_teardown_pool(void **state);
 PTP_CALLBACK_ENVIRON helper_env(void **state);
 
-/* Implementation under test: 1 for kernel32_tp, 0 for the reference. */
+/* Implementation under test: 1 for kernel32_tp, 0 for the reference.  A
+ * reference build finds out at run time (it is kernel32_tp under
+ * kernel32_tp-wine). */
 int helper_is_kernel32_tp(void);
 
 /*
@@ -94,8 +96,10 @@ LONG helper_live_objects(void);
 /* Worker threads of a pool in kernel32_tp; 0 on the reference. */
 DWORD helper_pool_threads(PTP_POOL pool);
 #ifdef KERNEL32_TP_TEST_REFERENCE
-/* The reference has no introspection: its tests skip before calling this. */
-#define tp_debug_callbacks_run() ((LONGLONG)0)
+/* Linked to kernel32 only: kernel32_tp's introspection, looked up at run
+ * time when kernel32_tp.dll serves kernel32 (wine-dropin); 0 otherwise. */
+LONGLONG helper_callbacks_run(void);
+#define tp_debug_callbacks_run() helper_callbacks_run()
 #endif
 
 #endif
