@@ -13,10 +13,13 @@
  *                          after the start (its own imports from kernel32)
  *
  * Output, one line: "probe: served by MODULE.dll, N of 16 callbacks ran";
- * exit status 0 when all 16 ran.
+ * exit status 0 when all 16 ran.  With arguments it first prints its
+ * command line ("probe: command line: ..."), and `--exit N` makes it exit
+ * with status N after the callbacks ran.
  */
 #include <windows.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PROBE_WORKS 16
@@ -34,8 +37,9 @@ static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK wor
     InterlockedIncrement(&ran);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int exit_code = -1;
     create_fn create;
     submit_fn submit;
     wait_fn wait;
@@ -43,6 +47,11 @@ int main(void)
     HMODULE module = NULL;
     char path[MAX_PATH] = "?", *base;
     PTP_WORK work;
+
+    if (argc > 1)
+        printf("probe: command line: %s\n", GetCommandLineA());
+    if (argc > 2 && !strcmp(argv[1], "--exit"))
+        exit_code = atoi(argv[2]);
 
 #if defined(PROBE_GETPROCADDRESS)
     HMODULE kernel32 = GetModuleHandleW(L"kernel32.dll");
@@ -93,5 +102,7 @@ int main(void)
     close(work);
     printf("probe: served by %s, %ld of %d callbacks ran\n", base, ran, PROBE_WORKS);
     fflush(stdout);
+    if (exit_code >= 0)
+        return exit_code;
     return ran == PROBE_WORKS ? 0 : 1;
 }
