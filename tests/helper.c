@@ -156,6 +156,7 @@ PTP_CALLBACK_ENVIRON helper_env(void **state)
  */
 static struct {
     int is_tp;
+    int ntdll_is_tp;
     LONG (WINAPI *live_objects)(void);
     LONGLONG (WINAPI *callbacks_run)(void);
     DWORD (WINAPI *pool_threads)(PTP_POOL pool);
@@ -168,17 +169,29 @@ static void serving_report(void)
     fflush(stdout);
 }
 
+/* Whether the module behind FUNC of DLL is kernel32_tp.dll (exports its
+ * introspection); the introspection's address into *live when asked. */
+static HMODULE serving_module(const WCHAR *dll, const char *func)
+{
+    HMODULE mod = GetModuleHandleW(dll), module = NULL;
+    FARPROC proc = mod ? GetProcAddress(mod, func) : NULL;
+
+    if (!proc || !GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                     GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                                     (LPCWSTR)(void *)proc, &module))
+        return NULL;
+    return module;
+}
+
 /* KERNEL32_TP_TEST_EXPECT=kernel32_tp (set by the wine-dropin mode): a run
  * on any other pool stops at once, rather than pass as the reference. */
 __attribute__((constructor)) static void serving_setup(void)
 {
-    HMODULE kernel32 = GetModuleHandleW(L"kernel32.dll"), module = NULL;
-    FARPROC create = kernel32 ? GetProcAddress(kernel32, "CreateThreadpoolWork") : NULL;
+    HMODULE module = serving_module(L"kernel32.dll", "CreateThreadpoolWork");
+    HMODULE ntdll_module = serving_module(L"ntdll.dll", "TpAllocWork");
     const char *expect = getenv("KERNEL32_TP_TEST_EXPECT");
 
-    if (create && GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
-                                     GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                                     (LPCWSTR)(void *)create, &module)) {
+    if (module) {
         serving.live_objects = (LONG (WINAPI *)(void))(void *)
             GetProcAddress(module, "tp_debug_live_objects");
         serving.callbacks_run = (LONGLONG (WINAPI *)(void))(void *)
@@ -186,6 +199,7 @@ __attribute__((constructor)) static void serving_setup(void)
         serving.pool_threads = (DWORD (WINAPI *)(PTP_POOL))(void *)
             GetProcAddress(module, "tp_debug_pool_threads");
         serving.is_tp = serving.live_objects && serving.callbacks_run && serving.pool_threads;
+        serving.ntdll_is_tp = ntdll_module == module;
     }
     if (expect && strcmp(expect, "kernel32_tp") == 0 && !serving.is_tp) {
         fprintf(stderr, "helper: KERNEL32_TP_TEST_EXPECT=kernel32_tp, but kernel32's "
@@ -199,6 +213,11 @@ __attribute__((constructor)) static void serving_setup(void)
 int helper_is_kernel32_tp(void)
 {
     return serving.is_tp;
+}
+
+int helper_ntdll_matches(void)
+{
+    return !serving.is_tp || serving.ntdll_is_tp;
 }
 
 LONG helper_live_objects(void)
@@ -217,6 +236,12 @@ LONGLONG helper_callbacks_run(void)
 }
 #else
 int helper_is_kernel32_tp(void)
+{
+    return 1;
+}
+
+/* Linked to kernel32_tp, which serves the ntdll names too. */
+int helper_ntdll_matches(void)
 {
     return 1;
 }
