@@ -91,7 +91,7 @@ static const WCHAR *skip_argv0(const WCHAR *p)
  * into out; returns where the next argument starts. */
 static const WCHAR *read_arg(const WCHAR *p, WCHAR *out, size_t out_len)
 {
-    size_t n = 0;
+    size_t n = 0, i;
     int quoted = 0;
 
     while (*p && (quoted || (*p != L' ' && *p != L'\t'))) {
@@ -102,7 +102,7 @@ static const WCHAR *read_arg(const WCHAR *p, WCHAR *out, size_t out_len)
             p++;
         }
         if (*p == L'"') {
-            for (size_t i = 0; i < slashes / 2 && n + 1 < out_len; i++)
+            for (i = 0; i < slashes / 2 && n + 1 < out_len; i++)
                 out[n++] = L'\\';
             if (slashes % 2) {
                 if (n + 1 < out_len)
@@ -117,7 +117,7 @@ static const WCHAR *read_arg(const WCHAR *p, WCHAR *out, size_t out_len)
             p++;
             continue;
         }
-        for (size_t i = 0; i < slashes && n + 1 < out_len; i++)
+        for (i = 0; i < slashes && n + 1 < out_len; i++)
             out[n++] = L'\\';
         if (*p && (quoted || (*p != L' ' && *p != L'\t'))) {
             if (n + 1 < out_len)
@@ -151,7 +151,7 @@ int main(void)
     resume_fn resume;
     dos_name_fn to_dos;
     const WCHAR *rest, *args;
-    WCHAR program[4 * MAX_PATH], *program_dos, *cmdline, *dll_path, *p;
+    WCHAR program[4 * MAX_PATH], *program_dos, *cmdline, *dll_path, *p, *dir, *next;
     WCHAR list[8 * MAX_PATH], sysdir[MAX_PATH], windir[MAX_PATH];
     UNICODE_STRING image, dll_path_us, cmdline_us, image_nt;
     struct process_params_head *params = NULL, *mine;
@@ -194,7 +194,7 @@ int main(void)
     if (!(dll_path = malloc(len * sizeof(WCHAR))))
         fail("out of memory");
     dll_path[0] = 0;
-    for (WCHAR *dir = list, *next; dir && *dir; dir = next) {
+    for (dir = list; dir && *dir; dir = next) {
         WCHAR *dos;
 
         if ((next = wcschr(dir, L':')))
