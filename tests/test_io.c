@@ -1067,6 +1067,7 @@ static void io_ntdll_names_report_io_status(void **state)
     PTP_IO io = NULL;
     LONG status;
 
+    SKIP_UNLESS_NTDLL_MATCHES();
     r.event = CreateEventW(NULL, FALSE, FALSE, NULL);
     assert_non_null(r.event);
     pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
