@@ -20,6 +20,16 @@
 
 #include "os_types.h"   /* struct os_lock, struct os_cond: complete types */
 
+/*
+ * Ownership stamps (os_types.h, inline): the first member of every struct
+ * whose address the API hands out (objects, pools, groups, timer queues,
+ * callback instances).  os_stamp_set marks it as ours, os_stamp_clear
+ * unmarks it before it is freed.  On Windows, where the DLL can be injected
+ * into a process whose system pool already made handles of its own, the
+ * injection layer reads the stamp to tell our handles from the system's
+ * (docs/inject.md); on Linux the stamp is empty.  Neither blocks or fails.
+ */
+
 /* Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real. */
 void os_lock_init(struct os_lock *lock);
 void os_lock_destroy(struct os_lock *lock);

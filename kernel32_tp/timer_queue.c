@@ -28,6 +28,7 @@
 #define TP_QUEUE_TIMER_MAGIC 0x54505154u    /* "TPQT" */
 
 struct tp_timer_queue {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     unsigned int magic;             /* (c) TP_TIMER_QUEUE_MAGIC until freed */
     BOOL is_default;                /* (c) the default queue is never deleted */
     struct list timers;             /* (T) its timers not yet deleted */
@@ -96,6 +97,7 @@ static void set_event_traced(HANDLE event)
 static void queue_free(struct tp_timer_queue *queue)
 {
     queue->magic = 0;
+    os_stamp_clear(&queue->stamp);
     free(queue);
     atomic_fetch_sub(&tp_live_objects, 1);
 }
@@ -144,6 +146,7 @@ static DWORD queue_create(struct tp_timer_queue **out)
 
     if (!queue)
         return ERROR_NOT_ENOUGH_MEMORY;
+    os_stamp_set(&queue->stamp);
     queue->magic = TP_TIMER_QUEUE_MAGIC;
     list_init(&queue->timers);
     *out = queue;

@@ -57,6 +57,7 @@ NTSTATUS tp_status_from_error(DWORD err);
 #define TP_SIMPLE_CACHE_MAX 256 /* recycled simple objects a pool keeps */
 
 struct tp_pool {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
@@ -167,6 +168,7 @@ struct tp_object_extras {
 };
 
 struct tp_object {
+    struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
     struct tp_pool *pool;               /* (c) */
     tp_invoke_fn invoke;                /* (c) */
     const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
@@ -253,6 +255,7 @@ void tp_object_wake_drainers_locked(struct tp_object *obj);
 #define TP_INSTANCE_MAGIC 0x54504349u   /* "TPCI" */
 
 struct tp_instance {
+    struct os_stamp stamp;          /* (X) first: ours (os.h, ownership stamps) */
     unsigned int magic;             /* (X) TP_INSTANCE_MAGIC while the callback runs */
     struct tp_object *obj;          /* (X) the object that started the callback */
     struct tp_worker *worker;       /* (X) */
@@ -295,6 +298,7 @@ enum tp_dispatch tp_worker_update_inactive_locked(struct tp_worker *worker);
 /* ---- cleanup groups (group.c) --------------------------------------------- */
 
 struct tp_group {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
     struct list members;            /* (G) objects created with this group */
     BOOL closed;                    /* (G) CloseThreadpoolCleanupGroup ran */
