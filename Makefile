@@ -162,11 +162,30 @@ DEF := $(B)/kernel32_tp.def
 # What the DLL may import: system DLLs only (no libgcc_s, no libwinpthread).
 DLL_IMPORTS_OK := KERNEL32.dll msvcrt.dll
 
-lib: $(DLL)
+# The injection layer's table of names and wrappers, from the spec and the
+# definitions (tools/spec2inject, kernel32_tp/win32/inject.h).
+INJECT_TABLE := $(B)/gen/inject_table.c
+LIB_OBJ += $(B)/obj/gen/inject_table.o
+INJECT_EXE := $(B)/kernel32_tp_inject.exe
+
+lib: $(DLL) $(INJECT_EXE)
 
 $(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/win32/*.h include/*.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(DLL_CFLAGS) -c $< -o $@
+
+$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk kernel32_tp/*.c kernel32_tp/win32/*.c
+	@mkdir -p $(dir $@)
+	tools/spec2inject $(WIN_SPEC) kernel32_tp kernel32_tp/win32 > $@
+
+$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) kernel32_tp/*.h kernel32_tp/win32/*.h include/*.h
+	@mkdir -p $(dir $@)
+	$(WCC) $(DLL_CFLAGS) -c $< -o $@
+
+# The launcher of --inject (docs/inject.md): a console program of its own,
+# not linked to the DLL.
+$(INJECT_EXE): tools/inject/kernel32_tp_inject.c
+	$(WCC) -std=gnu11 -O2 -Wall -Wextra -Werror $(WIN32_DEFS) -municode -o $@ $< -static
 
 $(DEF): $(WIN_SPEC) tools/spec2def tools/spec.awk
 	@mkdir -p $(dir $@)

@@ -412,6 +412,11 @@ DWORD tp_wait_take_result(struct tp_object *obj);
 
 struct tp_io;
 
+/* TpAllocIoCompletion's callback type (io.c; the injection layer's table
+ * repeats the prototype); Wine's headers declare it, mingw-w64's do not. */
+typedef void (CALLBACK *tp_io_nt_callback)(PTP_CALLBACK_INSTANCE inst, void *userdata,
+                                           void *overlapped, IO_STATUS_BLOCK *iosb, TP_IO *io);
+
 /* One completion, as the callback of an I/O object receives it. */
 struct tp_io_completion {
     OVERLAPPED *overlapped;

@@ -14,7 +14,7 @@ ULONG_PTR os_stamp_secret;
  * process and every load address makes a match by accident negligible.
  * Odd, so it is never zero (a cleared stamp).
  */
-__attribute__((constructor)) static void stamp_setup(void)
+__attribute__((constructor(101))) static void stamp_setup(void)
 {
     LARGE_INTEGER counter;
     ULONG_PTR secret;

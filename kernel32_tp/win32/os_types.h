@@ -44,4 +44,10 @@ static inline void os_stamp_clear(struct os_stamp *stamp)
     stamp->value = 0;
 }
 
+/* TRUE when addr starts with a stamp of ours (addr must be readable). */
+static inline BOOL os_stamp_owns(const void *addr)
+{
+    return ((const struct os_stamp *)addr)->value == (os_stamp_secret ^ (ULONG_PTR)addr);
+}
+
 #endif
