@@ -243,8 +243,12 @@ void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_di
         tp_object_cancel_locked(obj);
     obj->drainers++;
     while (obj->pending > 0 || (include_disassociated ? obj->running : obj->associated) > 0
-           || object_busy_locked(obj))
+           || object_busy_locked(obj)) {
+        /* The workers are gone: what is pending or running never ends. */
+        if (os_process_exiting())
+            break;
         os_cond_wait(&pool->drain_cond, &pool->lock);
+    }
     obj->drainers--;
     os_lock_release(&pool->lock);
 }

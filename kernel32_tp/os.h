@@ -161,6 +161,15 @@ void os_wait_raise_refused(const char *func, HANDLE handle, DWORD err);
 DWORD os_get_last_error(void);
 void os_set_last_error(DWORD err);
 
+/*
+ * TRUE once the process has begun to exit and its DLLs are being detached
+ * (Windows): every other thread is gone, wherever it was, and a lock one of
+ * them held stays held.  A drain then stops waiting for callbacks that can
+ * never end, and os_lock_acquire takes a lock held by a thread that is gone
+ * (docs/inject.md, "Exit").  Never blocks.
+ */
+BOOL os_process_exiting(void);
+
 /* Diagnostics.  os_getenv returns NULL when unset.  os_panic never returns. */
 const char *os_getenv(const char *name);
 void os_vlog(const char *fmt, va_list args);

@@ -372,7 +372,7 @@ static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
     os_lock_acquire(&queues.lock);
     if (wait) {
         /* Timers deleted earlier may still run callbacks. */
-        while (queue->live > 0)
+        while (queue->live > 0 && !os_process_exiting())
             os_cond_wait(&queues.cond, &queues.lock);
     }
     queue->deleting = FALSE;
