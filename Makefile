@@ -66,6 +66,7 @@ TEST_MODULE := $(B)/tests/libtp_test_module.so
 
 .PHONY: all lib demo check check-native check-spec asan tsan install clean deps deps-if-missing tests
 .PHONY: check-wine check-wine-tp check-wine-ref wine-tests-tp wine-tests-ref demo-wine
+.PHONY: check-inject inject-tests
 .DELETE_ON_ERROR:
 
 all: lib
@@ -145,6 +146,7 @@ else
 #   make OS=win32 check-wine-tp    the tests linked to our DLL, run under wine64
 #   make OS=win32 check-wine-ref   the tests linked to kernel32 only: Wine's own pool
 #   make OS=win32 demo-wine        the demo relinked with -lkernel32_tp, under wine64
+#   make OS=win32 check-inject     unmodified programs under kernel32_tp_inject.exe
 # mingw-w64's own headers throughout (never Wine's); include/ only for kernel32_tp.h.
 # See docs/conformance.md.
 CROSS ?= x86_64-w64-mingw32-
@@ -293,6 +295,60 @@ check-wine:
 	-$(MAKE) --no-print-directory check-wine-tp
 	-$(MAKE) --no-print-directory check-wine-ref
 	tools/summarize wine-tp wine-ref
+
+# ---- make OS=win32 check-inject: unmodified programs under the launcher ----
+# tests/inject (docs/inject.md): each inject_*.c is a program linked the
+# usual way (kernel32, ntdll, an API set), never with -lkernel32_tp;
+# NAME_dll.c is a DLL NAME.exe imports, NAME_plugin.c one it loads later.
+# inject_exit is also linked with -lkernel32_tp (linked/), exe and DLL both.
+INJ := $(B)/inject
+INJ_CFLAGS := -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS)
+INJ_EXE := $(patsubst tests/inject/%.c,$(INJ)/%.exe,\
+	$(filter-out %_dll.c %_plugin.c,$(wildcard tests/inject/inject_*.c)))
+INJ_DLL := $(patsubst tests/inject/%.c,$(INJ)/%.dll,$(wildcard tests/inject/*_dll.c))
+INJ_PLUGIN := $(patsubst tests/inject/%.c,$(INJ)/%.dll,$(wildcard tests/inject/*_plugin.c))
+INJ_LINKED := $(INJ)/linked/inject_exit.exe $(INJ)/linked/inject_exit_dll.dll \
+	$(INJ)/linked/kernel32_tp.dll
+
+$(INJ)/%_dll.dll: tests/inject/%_dll.c
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -Wl,--out-implib,$(INJ)/lib$*_dll.a -lntdll -static
+
+$(INJ)/%_plugin.dll: tests/inject/%_plugin.c
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -lntdll -static
+
+$(INJ)/libapiset.a: tests/inject/apiset.def
+	@mkdir -p $(dir $@)
+	$(CROSS)dlltool -d $< -l $@
+
+# A program links with its own DLL's import library, if it has a DLL.
+$(INJ)/%.exe: tests/inject/%.c $(INJ_DLL) $(INJ)/libapiset.a
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -o $@ $< $(if $(wildcard tests/inject/$*_dll.c),$(INJ)/lib$*_dll.a) \
+		$(if $(filter inject_apiset,$*),$(INJ)/libapiset.a) -lntdll -static
+
+$(INJ)/linked/inject_exit_dll.dll: tests/inject/inject_exit_dll.c $(IMPLIB)
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -Wl,--out-implib,$(INJ)/linked/libinject_exit_dll.a \
+		$(IMPLIB) -static
+
+$(INJ)/linked/inject_exit.exe: tests/inject/inject_exit.c $(INJ)/linked/inject_exit_dll.dll
+	$(WCC) $(INJ_CFLAGS) -o $@ $< $(INJ)/linked/libinject_exit_dll.a $(IMPLIB) -static
+
+$(INJ)/kernel32_tp.dll $(INJ)/linked/kernel32_tp.dll: $(DLL)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(INJ)/kernel32_tp_inject.exe: $(INJECT_EXE)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+inject-tests: $(INJ_EXE) $(INJ_DLL) $(INJ_PLUGIN) $(INJ_LINKED) $(INJ)/kernel32_tp.dll \
+	$(INJ)/kernel32_tp_inject.exe
+
+check-inject: inject-tests
+	tools/check-inject $(INJ)
 
 # The demo, unmodified, relinked with -lkernel32_tp ahead of kernel32.
 WDEMO := $(B)/demo/tp_demo.exe
