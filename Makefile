@@ -6,7 +6,7 @@
 #   make check           spec checks, the test suite natively, under ASan/UBSan and TSan
 #   make asan | tsan     the suite under one sanitizer only
 #   make bench [QUICK=1] the pool measured against its peers (docs/performance.md)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (+ lib/kernel32_tp/: the --inject launcher and DLL)
 #   make deps            installs the build and test dependencies (apt-get; root)
 #
 # Sources come by wildcard: kernel32_tp/*.c (the core) + kernel32_tp/$(OS)/*.c.
@@ -492,7 +492,7 @@ deps:
 deps-if-missing:
 	@tools/install-deps --if-missing
 
-install: lib
+install: lib install-inject
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/kernel32_tp/wine
 	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/libkernel32_tp.so.$(VERSION)
 	ln -sf libkernel32_tp.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkernel32_tp.so.$(SOVERSION)
@@ -502,6 +502,15 @@ install: lib
 	install -m 644 include/wine/*.h $(DESTDIR)$(PREFIX)/include/kernel32_tp/wine/
 	tools/gen-pc --install "$(PREFIX)" "$(WINE_INCLUDE)" $(VERSION) \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/kernel32_tp.pc
+
+# --inject (docs/inject.md): the launcher and the DLL it loads by default,
+# side by side, built with mingw-w64.
+.PHONY: install-inject
+install-inject:
+	$(MAKE) --no-print-directory OS=win32 lib
+	install -d $(DESTDIR)$(PREFIX)/lib/kernel32_tp
+	install -m 755 build/win32/kernel32_tp_inject.exe build/win32/kernel32_tp.dll \
+		$(DESTDIR)$(PREFIX)/lib/kernel32_tp/
 
 clean:
 	rm -rf build
