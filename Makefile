@@ -347,8 +347,18 @@ $(INJ)/kernel32_tp_inject.exe: $(INJECT_EXE)
 inject-tests: $(INJ_EXE) $(INJ_DLL) $(INJ_PLUGIN) $(INJ_LINKED) $(INJ)/kernel32_tp.dll \
 	$(INJ)/kernel32_tp_inject.exe
 
+# Then the reference suite's thread-pool tests (tests-ref: linked to kernel32
+# and ntdll only, which run plainly is Wine's pool) under the launcher, where
+# the same binaries run on ours: the wine-inject column.
+WTEST_INJECT_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_TP_SRC))
+
 check-inject: inject-tests
 	tools/check-inject $(INJ)
+	rm -f build/results/wine-inject.*
+	-$(MAKE) --no-print-directory -k wine-tests-ref
+	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-inject \
+		--runner "$(WINE_RUN) $(INJECT_EXE)" \
+		$(if $(WTEST_MODULE_REF),--module $(CURDIR)/$(WTEST_MODULE_REF)) $(WTEST_INJECT_BIN)
 
 # The demo, unmodified, relinked with -lkernel32_tp ahead of kernel32.
 WDEMO := $(B)/demo/tp_demo.exe
