@@ -6,7 +6,7 @@
 #   make check           spec checks, the test suite natively, under ASan/UBSan and TSan
 #   make asan | tsan     the suite under one sanitizer only
 #   make bench [QUICK=1] the pool measured against its peers (docs/performance.md)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (+ lib/kernel32_tp/: the --inject launcher and DLL)
 #   make deps            installs the build and test dependencies (apt-get; root)
 #
 # Sources come by wildcard: kernel32_tp/*.c (the core) + kernel32_tp/$(OS)/*.c.
@@ -66,7 +66,7 @@ TEST_MODULE := $(B)/tests/libtp_test_module.so
 
 .PHONY: all lib demo check check-native check-spec asan tsan install clean deps deps-if-missing tests
 .PHONY: check-wine check-wine-tp check-wine-ref wine-tests-tp wine-tests-ref demo-wine
-.PHONY: check-wine-dropin wine-tests-dropin install-wine
+.PHONY: check-wine-dropin wine-tests-dropin install-wine check-inject inject-tests
 .DELETE_ON_ERROR:
 
 all: lib
@@ -148,6 +148,7 @@ else
 #   make OS=win32 check-wine-tp    the tests linked to our DLL, run under wine64
 #   make OS=win32 check-wine-ref   the tests linked to kernel32 only: Wine's own pool
 #   make OS=win32 demo-wine        the demo relinked with -lkernel32_tp, under wine64
+#   make OS=win32 check-inject     unmodified programs under kernel32_tp_inject.exe
 # mingw-w64's own headers throughout (never Wine's); include/ only for kernel32_tp.h.
 # See docs/conformance.md.
 CROSS ?= x86_64-w64-mingw32-
@@ -168,11 +169,30 @@ DLL_IMPORTS_OK := KERNEL32.dll msvcrt.dll
 # as it is installed in $(PREFIX)/lib/kernel32_tp (the script in bin/).
 DROPIN := $(B)/kernel32_tp-wine $(B)/gen-wine-pair $(B)/wine-pair.awk $(B)/kernel32_tp_start.exe
 
-lib: $(DLL) $(DROPIN)
+# The injection layer's table of names and wrappers, from the spec and the
+# definitions (tools/spec2inject, kernel32_tp/win32/inject.h).
+INJECT_TABLE := $(B)/gen/inject_table.c
+LIB_OBJ += $(B)/obj/gen/inject_table.o
+INJECT_EXE := $(B)/kernel32_tp_inject.exe
+
+lib: $(DLL) $(DROPIN) $(INJECT_EXE)
 
 $(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/win32/*.h include/*.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(DLL_CFLAGS) -c $< -o $@
+
+$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk kernel32_tp/*.c kernel32_tp/win32/*.c
+	@mkdir -p $(dir $@)
+	tools/spec2inject $(WIN_SPEC) kernel32_tp kernel32_tp/win32 > $@
+
+$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) kernel32_tp/*.h kernel32_tp/win32/*.h include/*.h
+	@mkdir -p $(dir $@)
+	$(WCC) $(DLL_CFLAGS) -c $< -o $@
+
+# The launcher of --inject (docs/inject.md): a console program of its own,
+# not linked to the DLL.
+$(INJECT_EXE): tools/inject/kernel32_tp_inject.c
+	$(WCC) -std=gnu11 -O2 -Wall -Wextra -Werror $(WIN32_DEFS) -municode -o $@ $< -static
 
 $(DEF): $(WIN_SPEC) tools/spec2def tools/spec.awk
 	@mkdir -p $(dir $@)
@@ -362,6 +382,70 @@ check-wine:
 	-$(MAKE) --no-print-directory check-wine-dropin
 	tools/summarize wine-tp wine-ref wine-dropin
 
+# ---- make OS=win32 check-inject: unmodified programs under the launcher ----
+# tests/inject (docs/inject.md): each inject_*.c is a program linked the
+# usual way (kernel32, ntdll, an API set), never with -lkernel32_tp;
+# NAME_dll.c is a DLL NAME.exe imports, NAME_plugin.c one it loads later.
+# inject_exit is also linked with -lkernel32_tp (linked/), exe and DLL both.
+INJ := $(B)/inject
+INJ_CFLAGS := -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS)
+INJ_EXE := $(patsubst tests/inject/%.c,$(INJ)/%.exe,\
+	$(filter-out %_dll.c %_plugin.c,$(wildcard tests/inject/inject_*.c)))
+INJ_DLL := $(patsubst tests/inject/%.c,$(INJ)/%.dll,$(wildcard tests/inject/*_dll.c))
+INJ_PLUGIN := $(patsubst tests/inject/%.c,$(INJ)/%.dll,$(wildcard tests/inject/*_plugin.c))
+INJ_LINKED := $(INJ)/linked/inject_exit.exe $(INJ)/linked/inject_exit_dll.dll \
+	$(INJ)/linked/kernel32_tp.dll
+
+$(INJ)/%_dll.dll: tests/inject/%_dll.c
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -Wl,--out-implib,$(INJ)/lib$*_dll.a -lntdll -static
+
+$(INJ)/%_plugin.dll: tests/inject/%_plugin.c
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -lntdll -static
+
+$(INJ)/libapiset.a: tests/inject/apiset.def
+	@mkdir -p $(dir $@)
+	$(CROSS)dlltool -d $< -l $@
+
+# A program links with its own DLL's import library, if it has a DLL.
+$(INJ)/%.exe: tests/inject/%.c $(INJ_DLL) $(INJ)/libapiset.a
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -o $@ $< $(if $(wildcard tests/inject/$*_dll.c),$(INJ)/lib$*_dll.a) \
+		$(if $(filter inject_apiset,$*),$(INJ)/libapiset.a) -lntdll -static
+
+$(INJ)/linked/inject_exit_dll.dll: tests/inject/inject_exit_dll.c $(IMPLIB)
+	@mkdir -p $(dir $@)
+	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -Wl,--out-implib,$(INJ)/linked/libinject_exit_dll.a \
+		$(IMPLIB) -static
+
+$(INJ)/linked/inject_exit.exe: tests/inject/inject_exit.c $(INJ)/linked/inject_exit_dll.dll
+	$(WCC) $(INJ_CFLAGS) -o $@ $< $(INJ)/linked/libinject_exit_dll.a $(IMPLIB) -static
+
+$(INJ)/kernel32_tp.dll $(INJ)/linked/kernel32_tp.dll: $(DLL)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(INJ)/kernel32_tp_inject.exe: $(INJECT_EXE)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+inject-tests: $(INJ_EXE) $(INJ_DLL) $(INJ_PLUGIN) $(INJ_LINKED) $(INJ)/kernel32_tp.dll \
+	$(INJ)/kernel32_tp_inject.exe
+
+# Then the reference suite's thread-pool tests (tests-ref: linked to kernel32
+# and ntdll only, which run plainly is Wine's pool) under the launcher, where
+# the same binaries run on ours: the wine-inject column.
+WTEST_INJECT_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_TP_SRC))
+
+check-inject: inject-tests
+	tools/check-inject $(INJ)
+	rm -f build/results/wine-inject.*
+	-$(MAKE) --no-print-directory -k wine-tests-ref
+	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-inject \
+		--runner "$(WINE_RUN) $(INJECT_EXE)" \
+		$(if $(WTEST_MODULE_REF),--module $(CURDIR)/$(WTEST_MODULE_REF)) $(WTEST_INJECT_BIN)
+
 # The demo, unmodified, relinked with -lkernel32_tp ahead of kernel32.
 WDEMO := $(B)/demo/tp_demo.exe
 $(WDEMO): tools/demo/tp_demo.c $(IMPLIB)
@@ -512,7 +596,7 @@ deps:
 deps-if-missing:
 	@tools/install-deps --if-missing
 
-install: lib
+install: lib install-inject
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/kernel32_tp/wine
 	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/libkernel32_tp.so.$(VERSION)
 	ln -sf libkernel32_tp.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libkernel32_tp.so.$(SOVERSION)
@@ -536,6 +620,15 @@ install-wine:
 	if [ -f build/win32/kernel32_tp_inject.exe ]; then \
 		install -m 644 build/win32/kernel32_tp_inject.exe $(DESTDIR)$(PREFIX)/lib/kernel32_tp/; fi
 	install -m 644 tools/wine-dropin/kernel32_tp-wine.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+# --inject (docs/inject.md): the launcher and the DLL it loads by default,
+# side by side, built with mingw-w64.
+.PHONY: install-inject
+install-inject:
+	$(MAKE) --no-print-directory OS=win32 lib
+	install -d $(DESTDIR)$(PREFIX)/lib/kernel32_tp
+	install -m 755 build/win32/kernel32_tp_inject.exe build/win32/kernel32_tp.dll \
+		$(DESTDIR)$(PREFIX)/lib/kernel32_tp/
 
 clean:
 	rm -rf build

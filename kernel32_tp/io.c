@@ -42,10 +42,6 @@ struct tp_io {
 #define impl_from_TP_IO(api) \
     ((struct tp_io *)tp_object_checked((api), TP_OBJECT_IO, __func__))
 
-/* The ntdll callback type; Wine's headers declare it, mingw-w64's do not. */
-typedef void (CALLBACK *tp_io_nt_callback)(PTP_CALLBACK_INSTANCE inst, void *userdata,
-                                           void *overlapped, IO_STATUS_BLOCK *iosb, TP_IO *io);
-
 static struct tp_io *io_from_object(struct tp_object *obj)
 {
     TP_ASSERT(obj->type == TP_OBJECT_IO);

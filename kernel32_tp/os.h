@@ -20,6 +20,16 @@
 
 #include "os_types.h"   /* struct os_lock, struct os_cond: complete types */
 
+/*
+ * Ownership stamps (os_types.h, inline): the first member of every struct
+ * whose address the API hands out (objects, pools, groups, timer queues,
+ * callback instances).  os_stamp_set marks it as ours, os_stamp_clear
+ * unmarks it before it is freed.  On Windows, where the DLL can be injected
+ * into a process whose system pool already made handles of its own, the
+ * injection layer reads the stamp to tell our handles from the system's
+ * (docs/inject.md); on Linux the stamp is empty.  Neither blocks or fails.
+ */
+
 /* Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real. */
 void os_lock_init(struct os_lock *lock);
 void os_lock_destroy(struct os_lock *lock);
@@ -164,6 +174,15 @@ void os_wait_raise_refused(const char *func, HANDLE handle, DWORD err);
 /* The calling thread's last-error value (the Win32 one). */
 DWORD os_get_last_error(void);
 void os_set_last_error(DWORD err);
+
+/*
+ * TRUE once the process has begun to exit and its DLLs are being detached
+ * (Windows): every other thread is gone, wherever it was, and a lock one of
+ * them held stays held.  A drain then stops waiting for callbacks that can
+ * never end, and os_lock_acquire takes a lock held by a thread that is gone
+ * (docs/inject.md, "Exit").  Never blocks.
+ */
+BOOL os_process_exiting(void);
 
 /* Diagnostics.  os_getenv returns NULL when unset.  os_panic never returns. */
 const char *os_getenv(const char *name);

@@ -38,6 +38,7 @@
 #include "ptrset.h"
 
 struct tp_timer_queue {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct ptrset_node live_node;   /* (T) in queues.live_queues until freed (not the default) */
     struct list timers;             /* (T) its timers not yet deleted */
     LONG live;                      /* (T) its timers not yet destroyed */
@@ -114,6 +115,7 @@ static void set_event_traced(HANDLE event)
 /* Frees a queue already taken out of queues.live_queues. */
 static void queue_free(struct tp_timer_queue *queue)
 {
+    os_stamp_clear(&queue->stamp);
     free(queue);
     atomic_fetch_sub(&tp_live_objects, 1);
 }
@@ -163,6 +165,7 @@ static DWORD queue_create(struct tp_timer_queue **out)
 
     if (!queue)
         return ERROR_NOT_ENOUGH_MEMORY;
+    os_stamp_set(&queue->stamp);
     list_init(&queue->timers);
     *out = queue;
     return ERROR_SUCCESS;
@@ -428,7 +431,7 @@ static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
     os_lock_acquire(&queues.lock);
     if (wait) {
         /* Timers deleted earlier may still run callbacks. */
-        while (queue->live > 0)
+        while (queue->live > 0 && !os_process_exiting())
             os_cond_wait(&queues.cond, &queues.lock);
     }
     queue->deleting = FALSE;

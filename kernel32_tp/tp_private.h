@@ -58,6 +58,7 @@ NTSTATUS tp_status_from_error(DWORD err);
 #define TP_SIMPLE_CACHE_MAX 256 /* recycled simple objects a pool keeps */
 
 struct tp_pool {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
@@ -175,6 +176,7 @@ struct tp_object_extras {
 };
 
 struct tp_object {
+    struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
     struct tp_pool *pool;               /* (c) */
     tp_invoke_fn invoke;                /* (c) */
     const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
@@ -261,6 +263,7 @@ void tp_object_wake_drainers_locked(struct tp_object *obj);
 #define TP_INSTANCE_MAGIC 0x54504349u   /* "TPCI" */
 
 struct tp_instance {
+    struct os_stamp stamp;          /* (X) first: ours (os.h, ownership stamps) */
     unsigned int magic;             /* (X) TP_INSTANCE_MAGIC while the callback runs */
     struct tp_object *obj;          /* (X) the object that started the callback */
     struct tp_worker *worker;       /* (X) */
@@ -303,6 +306,7 @@ enum tp_dispatch tp_worker_update_inactive_locked(struct tp_worker *worker);
 /* ---- cleanup groups (group.c) --------------------------------------------- */
 
 struct tp_group {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
     struct list members;            /* (G) objects created with this group */
     BOOL closed;                    /* (G) CloseThreadpoolCleanupGroup ran */
@@ -415,6 +419,11 @@ DWORD tp_wait_take_result(struct tp_object *obj);
 /* ---- I/O completion (io.c, io_legacy.c) ------------------------------------ */
 
 struct tp_io;
+
+/* TpAllocIoCompletion's callback type (io.c; the injection layer's table
+ * repeats the prototype); Wine's headers declare it, mingw-w64's do not. */
+typedef void (CALLBACK *tp_io_nt_callback)(PTP_CALLBACK_INSTANCE inst, void *userdata,
+                                           void *overlapped, IO_STATUS_BLOCK *iosb, TP_IO *io);
 
 /* One completion, as the callback of an I/O object receives it. */
 struct tp_io_completion {

@@ -121,11 +121,12 @@ static struct tp_object *worker_dequeue_locked(struct tp_pool *pool)
 static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 {
     struct tp_pool *pool = worker->pool;
-    struct tp_instance inst = { 0 };
+    struct tp_instance inst = { .magic = 0 };
     PTP_SIMPLE_CALLBACK finalization;
     enum tp_dispatch action;
     BOOL in_group, finished;
 
+    os_stamp_set(&inst.stamp);
     inst.magic = TP_INSTANCE_MAGIC;
     inst.obj = obj;
     inst.worker = worker;
@@ -150,6 +151,7 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
      * thread woken by these actions sees the callback over. */
     tp_instance_run_actions(&inst);
     inst.magic = 0;
+    os_stamp_clear(&inst.stamp);
 
     /* A simple callback belongs to its group until it returns to the pool. */
     in_group = obj->type == TP_OBJECT_SIMPLE && obj->group

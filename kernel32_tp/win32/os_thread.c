@@ -34,7 +34,15 @@ void os_lock_destroy(struct os_lock *lock)
 
 void os_lock_acquire(struct os_lock *lock)
 {
-    AcquireSRWLockExclusive(&lock->srw);
+    /*
+     * Contended while the process exits: the holder was one of the threads
+     * the exit ended, so the lock would never come free.  The exiting thread
+     * is the only one left and goes on as the holder; its release frees the
+     * lock (SRW locks do not record their owner).  What the dead holder
+     * left half done is as it was when the process began to exit.
+     */
+    if (!TryAcquireSRWLockExclusive(&lock->srw) && !os_process_exiting())
+        AcquireSRWLockExclusive(&lock->srw);
     __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
 }
 

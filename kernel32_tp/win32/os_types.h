@@ -28,4 +28,32 @@ struct os_cond {
     LONG alert_count;           /* entries of alert_waiters; read without alert_lock */
 };
 
+/*
+ * The ownership stamp (os.h): a per-process secret mixed with the stamp's
+ * own address, so that neither a stale copy nor a foreign structure of
+ * another pool matches it by accident.  The secret is set when the DLL
+ * starts (os_stamp.c).
+ */
+struct os_stamp {
+    ULONG_PTR value;            /* os_stamp_secret ^ its own address; 0 once freed */
+};
+
+extern ULONG_PTR os_stamp_secret;
+
+static inline void os_stamp_set(struct os_stamp *stamp)
+{
+    stamp->value = os_stamp_secret ^ (ULONG_PTR)stamp;
+}
+
+static inline void os_stamp_clear(struct os_stamp *stamp)
+{
+    stamp->value = 0;
+}
+
+/* TRUE when addr starts with a stamp of ours (addr must be readable). */
+static inline BOOL os_stamp_owns(const void *addr)
+{
+    return ((const struct os_stamp *)addr)->value == (os_stamp_secret ^ (ULONG_PTR)addr);
+}
+
 #endif
