@@ -15,10 +15,6 @@
 
 #include "tp_private.h"
 
-/* ntdll's completion routine (PRTL_OVERLAPPED_COMPLETION_ROUTINE, which
- * mingw-w64's headers lack): the OVERLAPPED comes as a void pointer. */
-typedef void (CALLBACK *tp_rtl_completion_routine)(DWORD, DWORD, void *);
-
 struct legacy_io {
     struct legacy_io *next;                 /* (c) once published */
     LPOVERLAPPED_COMPLETION_ROUTINE routine; /* (c) */

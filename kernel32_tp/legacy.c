@@ -8,10 +8,6 @@
  */
 #include "tp_private.h"
 
-/* ntdll's work routine (PRTL_WORK_ITEM_ROUTINE, which mingw-w64's headers
- * lack): the same type as LPTHREAD_START_ROUTINE. */
-typedef DWORD (CALLBACK *tp_rtl_work_routine)(void *);
-
 static void legacy_work_invoke(struct tp_object *obj, struct tp_instance *inst)
 {
     LPTHREAD_START_ROUTINE routine = (LPTHREAD_START_ROUTINE)obj->callback;

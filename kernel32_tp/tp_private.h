@@ -422,6 +422,14 @@ struct tp_io;
 
 /* TpAllocIoCompletion's callback type (io.c; the injection layer's table
  * repeats the prototype); Wine's headers declare it, mingw-w64's do not. */
+/* ntdll's legacy routines, which mingw-w64's headers lack; here because the
+ * exports that take them are also declared by the generated injection table.
+ * The work routine (PRTL_WORK_ITEM_ROUTINE) is LPTHREAD_START_ROUTINE's type;
+ * the completion routine (PRTL_OVERLAPPED_COMPLETION_ROUTINE) takes the
+ * OVERLAPPED as a void pointer. */
+typedef DWORD (CALLBACK *tp_rtl_work_routine)(void *);
+typedef void (CALLBACK *tp_rtl_completion_routine)(DWORD, DWORD, void *);
+
 typedef void (CALLBACK *tp_io_nt_callback)(PTP_CALLBACK_INSTANCE inst, void *userdata,
                                            void *overlapped, IO_STATUS_BLOCK *iosb, TP_IO *io);
 
