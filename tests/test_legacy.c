@@ -11,7 +11,7 @@
 struct item_ctx {
     struct probe probe;
     DWORD test_thread;
-    volatile DWORD thread;       /* the thread that ran the item */
+    volatile LONG thread;        /* the thread that ran the item */
     struct gate gate;
     BOOL block;
     HANDLE started;
@@ -43,7 +43,7 @@ static DWORD WINAPI item_fn(LPVOID param)
     struct item_ctx *c = param;
 
     PROBE_CHECK(&c->probe, GetCurrentThreadId() != c->test_thread);
-    c->thread = GetCurrentThreadId();
+    InterlockedExchange(&c->thread, (LONG)GetCurrentThreadId());
     InterlockedIncrement(&c->started_count);
     SetEvent(c->started);
     if (c->block)
@@ -174,7 +174,7 @@ static void legacy_io_thread_runs_apc_when_idle(void **state)
         item_free(c);
         return;
     }
-    thread = OpenThread(THREAD_SET_CONTEXT, FALSE, c->thread);
+    thread = OpenThread(THREAD_SET_CONTEXT, FALSE, (DWORD)c->thread);
     assert_non_null(thread);
     assert_true(QueueUserAPC(apc_fn, thread, (ULONG_PTR)sem));
     helper_wait(sem);
