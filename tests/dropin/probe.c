@@ -14,7 +14,8 @@
  *
  * Output, one line: "probe: served by MODULE.dll, N of 16 callbacks ran";
  * exit status 0 when all 16 ran.  With arguments it first prints its
- * command line ("probe: command line: ..."), and `--exit N` makes it exit
+ * command line ("probe: command line: ...") and its code pages, and
+ * `--exit N` makes it exit
  * with status N after the callbacks ran.
  */
 #include <windows.h>
@@ -48,8 +49,10 @@ int main(int argc, char **argv)
     char path[MAX_PATH] = "?", *base;
     PTP_WORK work;
 
-    if (argc > 1)
+    if (argc > 1) {
         printf("probe: command line: %s\n", GetCommandLineA());
+        printf("probe: code pages: ANSI %u, OEM %u\n", GetACP(), GetOEMCP());
+    }
     if (argc > 2 && !strcmp(argv[1], "--exit"))
         exit_code = atoi(argv[2]);
 

@@ -131,12 +131,18 @@ static const WCHAR *read_arg(const WCHAR *p, WCHAR *out, size_t out_len)
     return p;
 }
 
-/* A Unix path (Wine took it from UTF-8 argv) as a DOS path, in Wine's terms. */
+/* Wine's code page of Unix names (CP_UNIXCP in Wine's headers): the one it
+ * decoded our argv from, so the one that gives back the bytes of the path. */
+#define WINE_CP_UNIXCP 65010
+
+/* A Unix path, as Wine passed it in our command line, as a DOS path. */
 static WCHAR *dos_path(dos_name_fn to_dos, const WCHAR *unix_w)
 {
     char unix_name[4 * MAX_PATH];
 
-    if (!WideCharToMultiByte(CP_UTF8, 0, unix_w, -1, unix_name, sizeof(unix_name), NULL, NULL))
+    if (!WideCharToMultiByte(WINE_CP_UNIXCP, 0, unix_w, -1, unix_name, sizeof(unix_name),
+                             NULL, NULL) &&
+        !WideCharToMultiByte(CP_UTF8, 0, unix_w, -1, unix_name, sizeof(unix_name), NULL, NULL))
         return NULL;
     return to_dos(unix_name);
 }
