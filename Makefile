@@ -332,7 +332,15 @@ $(B)/tests-dropin/dropin_late.dll: tests/dropin/late.c
 	@mkdir -p $(dir $@)
 	$(WCC) $(DROPIN_PROBE_CFLAGS) -shared -o $@ $< -static
 
-wine-tests-dropin: $(WTEST_DROPIN_BIN) $(WTEST_MODULE_REF) $(DROPIN_PROBES)
+# The drop-in's own test scripts run from the build tree (their logs land
+# beside them, as every test's does).
+DROPIN_SCRIPTS := $(B)/tests-dropin/dropin_pair $(B)/tests-dropin/dropin_run \
+	$(B)/tests-dropin/lib.sh
+$(DROPIN_SCRIPTS): $(B)/tests-dropin/%: tests/dropin/%
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+wine-tests-dropin: $(WTEST_DROPIN_BIN) $(WTEST_MODULE_REF) $(DROPIN_PROBES) $(DROPIN_SCRIPTS)
 
 check-wine-dropin:
 	rm -f build/results/wine-dropin.*
@@ -341,7 +349,7 @@ check-wine-dropin:
 	-$(MAKE) --no-print-directory -k wine-tests-dropin
 	$(WINE_RUN) --server
 	XDG_CACHE_HOME=$(CURDIR)/build/cache tools/run-tests --timeout $(TEST_TIMEOUT) \
-		--label wine-dropin tests/dropin/dropin_pair tests/dropin/dropin_run
+		--label wine-dropin $(B)/tests-dropin/dropin_pair $(B)/tests-dropin/dropin_run
 	for t in $(WTEST_DROPIN_BIN); do [ ! -f $$t ] || tools/check-tp-imports --none \
 		$(CROSS)objdump $$t || exit 1; done
 	XDG_CACHE_HOME=$(CURDIR)/build/cache KERNEL32_TP_TEST_EXPECT=kernel32_tp tools/run-tests --append --timeout $(TEST_TIMEOUT) \
