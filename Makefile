@@ -314,19 +314,19 @@ $(B)/tests-dropin/lib%.a: tests/dropin/%.def
 
 $(B)/tests-dropin/probe_kernel32.exe: tests/dropin/probe.c
 	@mkdir -p $(dir $@)
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< -lversion -static
 
 $(B)/tests-dropin/probe_getproc.exe: tests/dropin/probe.c
 	@mkdir -p $(dir $@)
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_GETPROCADDRESS -o $@ $< -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_GETPROCADDRESS -o $@ $< -lversion -static
 
 $(B)/tests-dropin/probe_late.exe: tests/dropin/probe.c
 	@mkdir -p $(dir $@)
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_LATE -o $@ $< -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_LATE -o $@ $< -lversion -static
 
 $(B)/tests-dropin/probe_apiset.exe $(B)/tests-dropin/probe_kernelbase.exe: \
 		$(B)/tests-dropin/probe_%.exe: tests/dropin/probe.c $(B)/tests-dropin/lib%.a
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< $(B)/tests-dropin/lib$*.a -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< $(B)/tests-dropin/lib$*.a -lversion -static
 
 $(B)/tests-dropin/dropin_late.dll: tests/dropin/late.c
 	@mkdir -p $(dir $@)
