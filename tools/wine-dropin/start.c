@@ -15,9 +15,9 @@
  * which CreateProcess always leaves empty; RtlCreateUserProcess takes it.
  * The child gets the pair's directories first, then the search order Wine
  * would have used, and everything else as CreateProcess would give it:
- * this process's environment, current directory, console and standard
- * handles (inherited), and the command line exactly as `wine PROGRAM.exe
- * ARGS...` would have built it.
+ * this process's environment (less KERNEL32_TP_WINE_DLLPATH), current
+ * directory, console and standard handles (inherited), and the command
+ * line exactly as `wine PROGRAM.exe ARGS...` would have built it.
  *
  * This file owns no thread-pool code and is not part of the DLL.
  */
@@ -194,6 +194,10 @@ int main(void)
      * program's folder, system32, system, the Windows folder, PATH). */
     if (!GetEnvironmentVariableW(L"KERNEL32_TP_WINE_DLLPATH", list, ARRAYSIZE(list)))
         fail("KERNEL32_TP_WINE_DLLPATH is not set (run kernel32_tp-wine)");
+    /* The program's environment is ours less this variable: it has done
+     * its work, and only WINEDLLOVERRIDES (which the program's own loader
+     * reads) keeps our entry. */
+    SetEnvironmentVariableW(L"KERNEL32_TP_WINE_DLLPATH", NULL);
     GetSystemDirectoryW(sysdir, ARRAYSIZE(sysdir));
     GetWindowsDirectoryW(windir, ARRAYSIZE(windir));
     len = 16 * MAX_PATH + 32767;
