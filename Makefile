@@ -337,25 +337,33 @@ $(B)/tests-dropin/lib%.a: tests/dropin/%.def
 
 $(B)/tests-dropin/probe_kernel32.exe: tests/dropin/probe.c
 	@mkdir -p $(dir $@)
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< -lversion -static
 
 $(B)/tests-dropin/probe_getproc.exe: tests/dropin/probe.c
 	@mkdir -p $(dir $@)
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_GETPROCADDRESS -o $@ $< -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_GETPROCADDRESS -o $@ $< -lversion -static
 
 $(B)/tests-dropin/probe_late.exe: tests/dropin/probe.c
 	@mkdir -p $(dir $@)
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_LATE -o $@ $< -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -DPROBE_LATE -o $@ $< -lversion -static
 
 $(B)/tests-dropin/probe_apiset.exe $(B)/tests-dropin/probe_kernelbase.exe: \
 		$(B)/tests-dropin/probe_%.exe: tests/dropin/probe.c $(B)/tests-dropin/lib%.a
-	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< $(B)/tests-dropin/lib$*.a -static
+	$(WCC) $(DROPIN_PROBE_CFLAGS) -o $@ $< $(B)/tests-dropin/lib$*.a -lversion -static
 
 $(B)/tests-dropin/dropin_late.dll: tests/dropin/late.c
 	@mkdir -p $(dir $@)
 	$(WCC) $(DROPIN_PROBE_CFLAGS) -shared -o $@ $< -static
 
-wine-tests-dropin: $(WTEST_DROPIN_BIN) $(WTEST_MODULE_REF) $(DROPIN_PROBES)
+# The drop-in's own test scripts run from the build tree (their logs land
+# beside them, as every test's does).
+DROPIN_SCRIPTS := $(B)/tests-dropin/dropin_pair $(B)/tests-dropin/dropin_run \
+	$(B)/tests-dropin/lib.sh
+$(DROPIN_SCRIPTS): $(B)/tests-dropin/%: tests/dropin/%
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
+wine-tests-dropin: $(WTEST_DROPIN_BIN) $(WTEST_MODULE_REF) $(DROPIN_PROBES) $(DROPIN_SCRIPTS)
 
 check-wine-dropin:
 	rm -f build/results/wine-dropin.*
@@ -364,7 +372,7 @@ check-wine-dropin:
 	-$(MAKE) --no-print-directory -k wine-tests-dropin
 	$(WINE_RUN) --server
 	XDG_CACHE_HOME=$(CURDIR)/build/cache tools/run-tests --timeout $(TEST_TIMEOUT) \
-		--label wine-dropin tests/dropin/dropin_pair tests/dropin/dropin_run
+		--label wine-dropin $(B)/tests-dropin/dropin_pair $(B)/tests-dropin/dropin_run
 	for t in $(WTEST_DROPIN_BIN); do [ ! -f $$t ] || tools/check-tp-imports --none \
 		$(CROSS)objdump $$t || exit 1; done
 	XDG_CACHE_HOME=$(CURDIR)/build/cache KERNEL32_TP_TEST_EXPECT=kernel32_tp tools/run-tests --append --timeout $(TEST_TIMEOUT) \

@@ -14,7 +14,9 @@
  *
  * Output, one line: "probe: served by MODULE.dll, N of 16 callbacks ran";
  * exit status 0 when all 16 ran.  With arguments it first prints its
- * command line ("probe: command line: ..."), and `--exit N` makes it exit
+ * command line ("probe: command line: ..."), its code pages and kernel32's
+ * file version (GetFileVersionInfo), and
+ * `--exit N` makes it exit
  * with status N after the callbacks ran.
  */
 #include <windows.h>
@@ -37,6 +39,27 @@ static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK wor
     InterlockedIncrement(&ran);
 }
 
+/* GetFileVersionInfo on kernel32: under the pair it reads our kernel32.dll,
+ * which carries Wine's version resource. */
+static void print_kernel32_version(void)
+{
+    DWORD handle, size = GetFileVersionInfoSizeW(L"kernel32.dll", &handle);
+    VS_FIXEDFILEINFO *info = NULL;
+    UINT len = 0;
+    void *data;
+
+    if (!size || !(data = malloc(size)) ||
+        !GetFileVersionInfoW(L"kernel32.dll", 0, size, data) ||
+        !VerQueryValueW(data, L"\\", (void **)&info, &len) || !info) {
+        printf("probe: kernel32 version: none (error %lu)\n", GetLastError());
+        return;
+    }
+    printf("probe: kernel32 version: %lu.%lu.%lu.%lu\n", info->dwFileVersionMS >> 16,
+           info->dwFileVersionMS & 0xffff, info->dwFileVersionLS >> 16,
+           info->dwFileVersionLS & 0xffff);
+    free(data);
+}
+
 int main(int argc, char **argv)
 {
     int exit_code = -1;
@@ -48,8 +71,11 @@ int main(int argc, char **argv)
     char path[MAX_PATH] = "?", *base;
     PTP_WORK work;
 
-    if (argc > 1)
+    if (argc > 1) {
         printf("probe: command line: %s\n", GetCommandLineA());
+        printf("probe: code pages: ANSI %u, OEM %u\n", GetACP(), GetOEMCP());
+        print_kernel32_version();
+    }
     if (argc > 2 && !strcmp(argv[1], "--exit"))
         exit_code = atoi(argv[2]);
 

@@ -15,9 +15,9 @@
  * which CreateProcess always leaves empty; RtlCreateUserProcess takes it.
  * The child gets the pair's directories first, then the search order Wine
  * would have used, and everything else as CreateProcess would give it:
- * this process's environment, current directory, console and standard
- * handles (inherited), and the command line exactly as `wine PROGRAM.exe
- * ARGS...` would have built it.
+ * this process's environment (less KERNEL32_TP_WINE_DLLPATH), current
+ * directory, console and standard handles (inherited), and the command
+ * line exactly as `wine PROGRAM.exe ARGS...` would have built it.
  *
  * This file owns no thread-pool code and is not part of the DLL.
  */
@@ -131,12 +131,18 @@ static const WCHAR *read_arg(const WCHAR *p, WCHAR *out, size_t out_len)
     return p;
 }
 
-/* A Unix path (Wine took it from UTF-8 argv) as a DOS path, in Wine's terms. */
+/* Wine's code page of Unix names (CP_UNIXCP in Wine's headers): the one it
+ * decoded our argv from, so the one that gives back the bytes of the path. */
+#define WINE_CP_UNIXCP 65010
+
+/* A Unix path, as Wine passed it in our command line, as a DOS path. */
 static WCHAR *dos_path(dos_name_fn to_dos, const WCHAR *unix_w)
 {
     char unix_name[4 * MAX_PATH];
 
-    if (!WideCharToMultiByte(CP_UTF8, 0, unix_w, -1, unix_name, sizeof(unix_name), NULL, NULL))
+    if (!WideCharToMultiByte(WINE_CP_UNIXCP, 0, unix_w, -1, unix_name, sizeof(unix_name),
+                             NULL, NULL) &&
+        !WideCharToMultiByte(CP_UTF8, 0, unix_w, -1, unix_name, sizeof(unix_name), NULL, NULL))
         return NULL;
     return to_dos(unix_name);
 }
@@ -188,6 +194,10 @@ int main(void)
      * program's folder, system32, system, the Windows folder, PATH). */
     if (!GetEnvironmentVariableW(L"KERNEL32_TP_WINE_DLLPATH", list, ARRAYSIZE(list)))
         fail("KERNEL32_TP_WINE_DLLPATH is not set (run kernel32_tp-wine)");
+    /* The program's environment is ours less this variable: it has done
+     * its work, and only WINEDLLOVERRIDES (which the program's own loader
+     * reads) keeps our entry. */
+    SetEnvironmentVariableW(L"KERNEL32_TP_WINE_DLLPATH", NULL);
     GetSystemDirectoryW(sysdir, ARRAYSIZE(sysdir));
     GetWindowsDirectoryW(windir, ARRAYSIZE(windir));
     len = 16 * MAX_PATH + 32767;
