@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Standard handles and console output: GetStdHandle (one handle per
- * stream, the same every time; bad selectors), WriteFile on standard
- * output, and WriteConsoleA/W, which need a console: on a file they fail
- * with ERROR_INVALID_HANDLE.  Reading standard input is exercised by the
- * porting corpus (tests/porting/), which controls what it reads.
+ * Standard handles and the console: GetStdHandle (one handle per stream,
+ * the same every time; bad selectors), WriteFile on standard output, and
+ * WriteConsoleA/W and Get/SetConsoleMode, which need a console: on a file
+ * or any other handle they fail with ERROR_INVALID_HANDLE.  Reading
+ * standard input is exercised by the porting corpus (tests/porting/), which
+ * controls what it reads.
  */
 #include <string.h>
 
@@ -74,6 +75,59 @@ static void console_write_console_on_a_file_invalid_handle(void **state)
     assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
 }
 
+static void console_mode_of_std_handles(void **state)
+{
+    HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    DWORD mode, which[3] = { STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE };
+    int i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        HANDLE h = GetStdHandle(which[i]);
+
+        /* Stable, and a console only when the test runs on one. */
+        assert_ptr_equal(GetStdHandle(which[i]), h);
+        if (!h || h == INVALID_HANDLE_VALUE)
+            continue;
+        SetLastError(0xdeadbeef);
+        if (GetConsoleMode(h, &mode)) {
+            assert_true(SetConsoleMode(h, mode));
+        } else {
+            assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+        }
+    }
+    /* Not a console at all. */
+    SetLastError(0xdeadbeef);
+    assert_false(GetConsoleMode(event, &mode));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    SetLastError(0xdeadbeef);
+    assert_false(SetConsoleMode(event, 0));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    CloseHandle(event);
+}
+
+static void console_mode_of_a_file_invalid_handle(void **state)
+{
+    char dir[MAX_PATH], path[MAX_PATH];
+    DWORD mode;
+    HANDLE file;
+
+    (void)state;
+    assert_true(GetTempPathA(sizeof(dir), dir));
+    assert_true(GetTempFileNameA(dir, "con", 0, path));
+    file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+                       FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    assert_true(file != INVALID_HANDLE_VALUE);
+    /* A file handle, as a standard handle redirected to a file is. */
+    SetLastError(0xdeadbeef);
+    assert_false(GetConsoleMode(file, &mode));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    SetLastError(0xdeadbeef);
+    assert_false(SetConsoleMode(file, ENABLE_PROCESSED_OUTPUT));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    CloseHandle(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +135,8 @@ int main(void)
         cmocka_unit_test(console_bad_selector_invalid_handle),
         cmocka_unit_test(console_write_file_to_standard_output),
         cmocka_unit_test(console_write_console_on_a_file_invalid_handle),
+        cmocka_unit_test(console_mode_of_std_handles),
+        cmocka_unit_test(console_mode_of_a_file_invalid_handle),
     };
 
     return cmocka_run_group_tests_name("console", tests, NULL, NULL);

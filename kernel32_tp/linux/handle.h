@@ -27,6 +27,11 @@
 #include "os_linux.h"
 #include "list.h"
 
+/* winnt.h has the exception codes among the NTSTATUS values, not this one. */
+#ifndef STATUS_SUCCESS
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000)
+#endif
+
 /* ---- tracing (handle_table.c) -------------------------------------------- */
 
 /* KERNEL32_TP_TRACE=1: one line per export call, like the core's TRACE. */
@@ -197,14 +202,21 @@ struct handle_thread {
     BOOL registered;                /* (X) the exit hook is armed */
 };
 struct handle_thread *handle_thread_current(void);
-/* CreateThread's work, for the C runtime's _beginthreadex (process.c). */
-DWORD handle_thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *arg, DWORD flags,
-                           HANDLE *handle, DWORD *tid);
-/* ExitThread's work: the calling thread ends with code. */
-void handle_thread_exit(DWORD code) __attribute__((noreturn));
 /* The current thread's object (GetCurrentThread()), with a reference; NULL
  * on ERROR_NOT_ENOUGH_MEMORY. */
 struct handle_object *handle_thread_self_object(void);
+
+/*
+ * User APCs of the thread whose object is self (QueueUserAPC), for its
+ * alertable waits.  handle_apc_arm: TRUE when APCs are queued already;
+ * else waiter is published until handle_apc_disarm, and QueueUserAPC
+ * claims it with WAIT_IO_COMPLETION and wakes it.  handle_apc_run_all runs
+ * the queued APCs in FIFO order on the calling thread (with no lock held)
+ * until none is left; TRUE when it ran any.  Locking: self->lock inside.
+ */
+BOOL handle_apc_arm(struct handle_object *self, struct handle_waiter *waiter);
+void handle_apc_disarm(struct handle_object *self);
+BOOL handle_apc_run_all(struct handle_object *self);
 
 /* ---- events (sync_objects.c) ---------------------------------------------- */
 
@@ -217,12 +229,6 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
 /* ts's thread ends: every mutex it owns becomes abandoned.  Locking: T,
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
-
-/* ---- modules (module.c) ---------------------------------------------------- */
-
-/* Whether module is loaded, and its file name (malloc'ed; NULL for the
- * main program).  ERROR_MOD_NOT_FOUND, ERROR_NOT_ENOUGH_MEMORY. */
-DWORD handle_module_path(HMODULE module, char **path);
 
 /* ---- strings (wide_string.c) --------------------------------------------- */
 

@@ -1,25 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Linux handle layer: modules over dlopen/dlsym/dlclose.  LoadLibrary*,
- * GetModuleHandle*, GetProcAddress, FreeLibrary, and os_library_addref /
- * os_library_free for the pool (RaceDll, FreeLibraryWhenCallbackReturns).
+ * GetModuleHandle*, GetProcAddress, FreeLibrary, GetModuleFileName*, and
+ * os_library_addref / os_library_free for the pool (RaceDll,
+ * FreeLibraryWhenCallbackReturns).
  *
  * An HMODULE is the dlopen handle, that is the module's struct link_map
  * (glibc), and its reference count is the dynamic loader's: LoadLibrary
  * is dlopen, FreeLibrary is dlclose, GetModuleHandle looks without keeping
  * a reference.  A module handle is checked against the loader's list of
  * loaded objects before use, so a stale or made-up HMODULE gets an error,
- * not a crash.  Names: see module_candidates().
+ * not a crash.  Names: see module_candidates().  The system modules whose
+ * calls this library provides (kernel32, kernelbase, ntdll) name this
+ * library itself: see module_system_name().  Module file names are Linux
+ * paths (with '/').
  *
  * No locks of its own; the loader's lock is held during the list walk.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "handle.h"
 
@@ -87,11 +94,6 @@ static DWORD module_check(HMODULE module, char **path)
     return ERROR_SUCCESS;
 }
 
-DWORD handle_module_path(HMODULE module, char **path)
-{
-    return module_check(module, path);
-}
-
 /*
  * The file names tried for a Windows module name, in order, written to
  * out[] (each malloc'ed): the name as given, with '\' turned into '/';
@@ -141,13 +143,63 @@ static void module_candidates_free(char *cands[3], int count)
         free(cands[count]);
 }
 
+/* This library's own module (the link_map of libkernel32_tp.so). */
+static void *module_self(void)
+{
+    static void *self_handle;   /* (a) */
+    void *handle = __atomic_load_n(&self_handle, __ATOMIC_ACQUIRE);
+    struct link_map *map = NULL;
+    Dl_info info;
+
+    if (!handle) {
+        if (!dladdr1((void *)module_self, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+            os_panic("dladdr1 does not know the library itself");
+        handle = map;
+        __atomic_store_n(&self_handle, handle, __ATOMIC_RELEASE);
+    }
+    return handle;
+}
+
+/*
+ * Is name one of the system modules whose calls this library provides on
+ * Linux?  kernel32, kernelbase and ntdll, in any case, with ".dll" or no
+ * extension, without a directory.  Programs look their functions up with
+ * GetProcAddress(GetModuleHandle("ntdll.dll"), ...): they find ours.
+ */
+static BOOL module_system_name(const char *name)
+{
+    static const char *const system[] = { "kernel32", "kernelbase", "ntdll" };
+    size_t len = strlen(name);
+    size_t i;
+
+    if (len > 4 && !strcasecmp(name + len - 4, ".dll"))
+        len -= 4;
+    for (i = 0; i < sizeof(system) / sizeof(system[0]); i++) {
+        if (strlen(system[i]) == len && !strncasecmp(name, system[i], len))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* dlopen for a Windows name (see module_candidates).  NULL when not found. */
 static void *module_open(const char *name, int mode)
 {
     char *cands[3];
     void *handle = NULL;
+    char *path = NULL;
     int count, i;
 
+    if (module_system_name(name)) {
+        /* This library, by its file name: dlopen counts the reference.
+         * Linked statically, the library is part of the main program. */
+        if (module_check(module_self(), &path) != ERROR_SUCCESS)
+            return NULL;
+        if (!path)
+            return dlopen(NULL, mode & ~RTLD_NOLOAD);
+        handle = dlopen(path, mode | RTLD_NOLOAD);
+        free(path);
+        return handle;
+    }
     if (!(count = module_candidates(name, cands)))
         return NULL;
     for (i = 0; i < count && !handle; i++) {
@@ -434,10 +486,22 @@ BOOL WINAPI GetModuleHandleExW(DWORD flags, LPCWSTR name, HMODULE *module)
     return TRUE;
 }
 
+/* Is sym defined by module itself?  dlsym on a module also searches the
+ * libraries it depends on (libc): "kernel32.dll" must not offer malloc. */
+static BOOL module_defines(HMODULE module, void *sym)
+{
+    struct link_map *map = NULL;
+    Dl_info info;
+
+    return dladdr1(sym, &info, (void **)&map, RTLD_DL_LINKMAP) && (HMODULE)map == module;
+}
+
 /***********************************************************************
  *           GetProcAddress   (kernel32_tp.@)
  *
- * Ordinals are not supported (ERROR_PROC_NOT_FOUND).  For the main
+ * Ordinals are not supported (ERROR_PROC_NOT_FOUND).  In this library's
+ * own module (also "kernel32.dll", "ntdll.dll") only its exports are found,
+ * not those of the libraries it links.  For the main
  * program (NULL or GetModuleHandle(NULL)) the loader's global scope is
  * searched: the program and the libraries it links.
  */
@@ -454,7 +518,8 @@ FARPROC WINAPI GetProcAddress(HMODULE module, LPCSTR name)
         os_set_last_error(err);
         return NULL;
     }
-    if (!((ULONG_PTR)name >> 16) || !(sym = dlsym(module, name))) {
+    if (!((ULONG_PTR)name >> 16) || !(sym = dlsym(module, name))
+        || (module == module_self() && !module_defines(module, sym))) {
         os_set_last_error(ERROR_PROC_NOT_FOUND);
         return NULL;
     }
@@ -474,4 +539,105 @@ BOOL WINAPI FreeLibrary(HMODULE module)
         return FALSE;
     }
     return TRUE;
+}
+
+/* ---- module file names ---------------------------------------------------------- */
+
+/* The file name of module (NULL: the program), malloc'ed.
+ * ERROR_MOD_NOT_FOUND, ERROR_NOT_ENOUGH_MEMORY. */
+static DWORD module_file_name(HMODULE module, char **name)
+{
+    char *path = NULL, *exe;
+    ssize_t n;
+    DWORD err;
+
+    if (module && (err = module_check(module, &path)) != ERROR_SUCCESS)
+        return err;
+    if (path) {
+        *name = path;
+        return ERROR_SUCCESS;
+    }
+    if (!(exe = malloc(PATH_MAX)))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if ((n = readlink("/proc/self/exe", exe, PATH_MAX - 1)) < 0) {
+        free(exe);
+        return os_error_from_errno(errno);
+    }
+    exe[n] = 0;
+    *name = exe;
+    return ERROR_SUCCESS;
+}
+
+/*
+ * Copies len units of name (narrow or wide) to buf of size units: all of
+ * it and a NUL, or, when it does not fit, size - 1 units and a NUL with
+ * ERROR_INSUFFICIENT_BUFFER, returning size (as Windows since Vista).
+ */
+static DWORD module_name_copy(const void *name, size_t len, BOOL wide, void *buf, DWORD size)
+{
+    size_t unit = wide ? sizeof(WCHAR) : 1, copy = len < size ? len : size ? size - 1 : 0;
+
+    if (!size) {
+        os_set_last_error(ERROR_INSUFFICIENT_BUFFER);
+        return 0;
+    }
+    memcpy(buf, name, copy * unit);
+    if (wide)
+        ((WCHAR *)buf)[copy] = 0;
+    else
+        ((char *)buf)[copy] = 0;
+    if (copy < len) {
+        os_set_last_error(ERROR_INSUFFICIENT_BUFFER);
+        return size;
+    }
+    return (DWORD)len;
+}
+
+/***********************************************************************
+ *           GetModuleFileNameA   (kernel32_tp.@)
+ *
+ * A Linux path: the program's (/proc/self/exe) for NULL or the program's
+ * module, else the shared object's as the loader knows it.
+ */
+DWORD WINAPI GetModuleFileNameA(HMODULE module, LPSTR buf, DWORD size)
+{
+    char *name;
+    DWORD err, ret;
+
+    HANDLE_TRACE("%p %p %u", (void *)module, (void *)buf, (unsigned int)size);
+    if ((err = module_file_name(module, &name)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    ret = module_name_copy(name, strlen(name), FALSE, buf, size);
+    free(name);
+    return ret;
+}
+
+/***********************************************************************
+ *           GetModuleFileNameW   (kernel32_tp.@)
+ */
+DWORD WINAPI GetModuleFileNameW(HMODULE module, LPWSTR buf, DWORD size)
+{
+    size_t len;
+    WCHAR *wide;
+    char *name;
+    DWORD err, ret;
+
+    HANDLE_TRACE("%p %p %u", (void *)module, (void *)buf, (unsigned int)size);
+    if ((err = module_file_name(module, &name)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    len = handle_utf8_to_utf16(name, strlen(name), NULL, 0, NULL);
+    if (!(wide = malloc((len + 1) * sizeof(WCHAR)))) {
+        free(name);
+        os_set_last_error(ERROR_NOT_ENOUGH_MEMORY);
+        return 0;
+    }
+    handle_utf8_to_utf16(name, strlen(name), wide, len, NULL);
+    free(name);
+    ret = module_name_copy(wide, len, TRUE, buf, size);
+    free(wide);
+    return ret;
 }

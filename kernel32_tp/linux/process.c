@@ -1,29 +1,91 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Linux handle layer: what Windows programs ask about their process and
- * threads beyond the thread objects of win_thread.c: GetCommandLineA/W,
- * GetModuleFileNameA/W, SwitchToThread, and the C runtime's
- * _beginthreadex/_endthreadex.
+ * Linux handle layer: the process.  ExitProcess, GetExitCodeProcess,
+ * GetProcessId, the command line (GetCommandLineA/W), the environment
+ * (GetEnvironmentVariableA/W), the error mode (SetErrorMode) and the
+ * unhandled-exception filter (SetUnhandledExceptionFilter), which is
+ * mapped onto the signals that Linux raises where Windows raises an
+ * exception.
  *
- * The command line is rebuilt once from /proc/self/cmdline, each argument
- * quoted as CommandLineToArgvW and the C runtime parse it back.  Module
- * file names are Linux paths (with '/').  Locks: none besides the
- * command line's pthread_once.
+ * There is one process (this one): a process handle is GetCurrentProcess()
+ * or a duplicate of it (handle_table.c).  The command line is rebuilt once
+ * from /proc/self/cmdline, each argument quoted as CommandLineToArgvW and
+ * the C runtime parse it back.  The environment is read with getenv; this
+ * layer never changes it.  Locks: the command line's pthread_once;
+ * filter_lock around installing and removing the signal handlers; the
+ * filter and the error mode are atomics.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdint.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "handle.h"
-#include <process.h>
+
+/* ---- exit, exit code, id ------------------------------------------------- */
+
+/***********************************************************************
+ *           ExitProcess   (kernel32_tp.@)
+ *
+ * exit(code): atexit handlers and stdio buffers run, as DLL detach and the
+ * CRT's do on Windows.  Linux keeps only the low 8 bits of the code.
+ */
+VOID WINAPI ExitProcess(UINT code)
+{
+    HANDLE_TRACE("%u", code);
+    exit((int)code);
+}
+
+/* This process's object behind handle: ERROR_INVALID_HANDLE otherwise. */
+static DWORD process_check(HANDLE handle)
+{
+    struct handle_object *obj;
+    DWORD err;
+
+    if ((err = handle_lookup(handle, HANDLE_TYPE_PROCESS, &obj)) == ERROR_SUCCESS)
+        handle_object_unref(obj);
+    return err;
+}
+
+/***********************************************************************
+ *           GetExitCodeProcess   (kernel32_tp.@)
+ *
+ * The only process a handle can name is this one, which is running.
+ */
+BOOL WINAPI GetExitCodeProcess(HANDLE handle, LPDWORD code)
+{
+    DWORD err;
+
+    HANDLE_TRACE("%p %p", handle, (void *)code);
+    if ((err = process_check(handle)) == ERROR_SUCCESS && !code)
+        err = ERROR_NOACCESS;
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    *code = STILL_ACTIVE;
+    return TRUE;
+}
+
+/***********************************************************************
+ *           GetProcessId   (kernel32_tp.@)
+ */
+DWORD WINAPI GetProcessId(HANDLE handle)
+{
+    DWORD err;
+
+    HANDLE_TRACE("%p", handle);
+    if ((err = process_check(handle)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    return (DWORD)getpid();
+}
 
 /* ---- the command line ------------------------------------------------------- */
 
@@ -136,169 +198,233 @@ LPWSTR WINAPI GetCommandLineW(void)
     return command_line_w ? command_line_w : empty;
 }
 
-/* ---- module file names ---------------------------------------------------------- */
+/* ---- the environment ------------------------------------------------------ */
 
-/* The file name of module (NULL: the program), malloc'ed.
- * ERROR_MOD_NOT_FOUND, ERROR_NOT_ENOUGH_MEMORY. */
-static DWORD module_file_name(HMODULE module, char **name)
+/* getenv for a Windows name: NULL with ERROR_ENVVAR_NOT_FOUND when unset;
+ * a name containing '=' (after its first character) is never set. */
+static const char *env_lookup(const char *name, DWORD *err)
 {
-    char *path = NULL, *exe;
-    ssize_t n;
-    DWORD err;
+    const char *value = NULL;
 
-    if (module && (err = handle_module_path(module, &path)) != ERROR_SUCCESS)
-        return err;
-    if (path) {
-        *name = path;
-        return ERROR_SUCCESS;
-    }
-    if (!(exe = malloc(PATH_MAX)))
-        return ERROR_NOT_ENOUGH_MEMORY;
-    if ((n = readlink("/proc/self/exe", exe, PATH_MAX - 1)) < 0) {
-        free(exe);
-        return os_error_from_errno(errno);
-    }
-    exe[n] = 0;
-    *name = exe;
-    return ERROR_SUCCESS;
+    if (!name)
+        *err = ERROR_INVALID_PARAMETER;
+    else if (!*name || strchr(name + 1, '=') || !(value = getenv(name)))
+        *err = ERROR_ENVVAR_NOT_FOUND;
+    else
+        *err = ERROR_SUCCESS;
+    return value;
 }
 
-/*
- * Copies len units of name (narrow or wide) to buf of size units: all of
- * it and a NUL, or, when it does not fit, size - 1 units and a NUL with
- * ERROR_INSUFFICIENT_BUFFER, returning size (as Windows since Vista).
+/***********************************************************************
+ *           GetEnvironmentVariableA   (kernel32_tp.@)
+ *
+ * The value's length when it fits in size (with its terminator), else the
+ * size needed; 0 with ERROR_ENVVAR_NOT_FOUND when unset.  The value is the
+ * bytes of the Linux environment (UTF-8; Windows: the ANSI code page).
  */
-static DWORD module_name_copy(const void *name, size_t len, BOOL wide, void *buf, DWORD size)
+DWORD WINAPI GetEnvironmentVariableA(LPCSTR name, LPSTR buffer, DWORD size)
 {
-    size_t unit = wide ? sizeof(WCHAR) : 1, copy = len < size ? len : size ? size - 1 : 0;
+    const char *value;
+    size_t len;
+    DWORD err;
 
-    if (!size) {
-        os_set_last_error(ERROR_INSUFFICIENT_BUFFER);
+    HANDLE_TRACE("%s %p %u", name ? name : "(null)", (void *)buffer, (unsigned int)size);
+    if (!(value = env_lookup(name, &err))) {
+        os_set_last_error(err);
         return 0;
     }
-    memcpy(buf, name, copy * unit);
-    if (wide)
-        ((WCHAR *)buf)[copy] = 0;
-    else
-        ((char *)buf)[copy] = 0;
-    if (copy < len) {
-        os_set_last_error(ERROR_INSUFFICIENT_BUFFER);
-        return size;
-    }
+    len = strlen(value);
+    if (len >= size || !buffer)
+        return (DWORD)len + 1;
+    memcpy(buffer, value, len + 1);
     return (DWORD)len;
 }
 
 /***********************************************************************
- *           GetModuleFileNameA   (kernel32_tp.@)
+ *           GetEnvironmentVariableW   (kernel32_tp.@)
  *
- * A Linux path: the program's (/proc/self/exe) for NULL or the program's
- * module, else the shared object's as the loader knows it.
+ * As the A call, in UTF-16 units; the environment's UTF-8 is converted.
  */
-DWORD WINAPI GetModuleFileNameA(HMODULE module, LPSTR buf, DWORD size)
+DWORD WINAPI GetEnvironmentVariableW(LPCWSTR name, LPWSTR buffer, DWORD size)
 {
-    char *name;
-    DWORD err, ret;
-
-    HANDLE_TRACE("%p %p %u", (void *)module, (void *)buf, (unsigned int)size);
-    if ((err = module_file_name(module, &name)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return 0;
-    }
-    ret = module_name_copy(name, strlen(name), FALSE, buf, size);
-    free(name);
-    return ret;
-}
-
-/***********************************************************************
- *           GetModuleFileNameW   (kernel32_tp.@)
- */
-DWORD WINAPI GetModuleFileNameW(HMODULE module, LPWSTR buf, DWORD size)
-{
+    const char *value;
+    char *utf8;
     size_t len;
-    WCHAR *wide;
-    char *name;
-    DWORD err, ret;
+    DWORD err;
 
-    HANDLE_TRACE("%p %p %u", (void *)module, (void *)buf, (unsigned int)size);
-    if ((err = module_file_name(module, &name)) != ERROR_SUCCESS) {
+    HANDLE_TRACE("%p %p %u", (const void *)name, (void *)buffer, (unsigned int)size);
+    if ((err = handle_utf8_from_utf16(name, &utf8)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return 0;
     }
-    len = handle_utf8_to_utf16(name, strlen(name), NULL, 0, NULL);
-    if (!(wide = malloc((len + 1) * sizeof(WCHAR)))) {
-        free(name);
-        os_set_last_error(ERROR_NOT_ENOUGH_MEMORY);
-        return 0;
-    }
-    handle_utf8_to_utf16(name, strlen(name), wide, len, NULL);
-    free(name);
-    ret = module_name_copy(wide, len, TRUE, buf, size);
-    free(wide);
-    return ret;
-}
-
-/* ---- threads ---------------------------------------------------------------------- */
-
-/***********************************************************************
- *           SwitchToThread   (kernel32_tp.@)
- *
- * Yields; TRUE when the thread was switched out meanwhile (its context
- * switch counts moved), that is when another thread ran.
- */
-BOOL WINAPI SwitchToThread(void)
-{
-    struct rusage before, after;
-
-    HANDLE_TRACE("%s", "()");
-    if (getrusage(RUSAGE_THREAD, &before))
-        return FALSE;
-    sched_yield();
-    if (getrusage(RUSAGE_THREAD, &after))
-        return FALSE;
-    return after.ru_nvcsw + after.ru_nivcsw != before.ru_nvcsw + before.ru_nivcsw;
-}
-
-/***********************************************************************
- *           _beginthreadex   (kernel32_tp.@)
- *
- * The C runtime's thread start: a waitable thread handle (close it with
- * CloseHandle), 0 with errno on failure (EINVAL for no start routine or
- * CREATE_SUSPENDED, which this layer cannot do; EAGAIN otherwise).
- */
-uintptr_t __cdecl _beginthreadex(void *security, unsigned int stack_size,
-                                 _beginthreadex_start_routine_t start, void *arg,
-                                 unsigned int flags, unsigned int *tid)
-{
-    LPTHREAD_START_ROUTINE fn;
-    HANDLE handle = NULL;
-    DWORD err, id = 0;
-
-    HANDLE_TRACE("%p %u %p %p %#x %p", security, stack_size, (void *)start, arg, flags,
-                 (void *)tid);
-    if (!start) {
-        errno = EINVAL;
-        return 0;
-    }
-    /* unsigned (__stdcall *)(void *) and DWORD (WINAPI *)(void *): one ABI. */
-    memcpy(&fn, &start, sizeof(fn));
-    if ((err = handle_thread_create(stack_size, fn, arg, flags, &handle, tid ? &id : NULL))
-        != ERROR_SUCCESS) {
-        errno = err == ERROR_NOT_SUPPORTED || err == ERROR_INVALID_PARAMETER ? EINVAL : EAGAIN;
+    value = env_lookup(utf8, &err);
+    free(utf8);
+    if (!value) {
         os_set_last_error(err);
         return 0;
     }
-    if (tid)
-        *tid = id;
-    return (uintptr_t)handle;
+    /* Invalid UTF-8 in the environment becomes U+FFFD. */
+    len = handle_utf8_to_utf16(value, strlen(value), NULL, 0, NULL);
+    if (len >= size || !buffer)
+        return (DWORD)len + 1;
+    handle_utf8_to_utf16(value, strlen(value), buffer, len, NULL);
+    buffer[len] = 0;
+    return (DWORD)len;
+}
+
+/* ---- error mode ------------------------------------------------------------ */
+
+static UINT error_mode;     /* (a) */
+
+/***********************************************************************
+ *           SetErrorMode   (kernel32_tp.@)
+ *
+ * Returns the previous mode.  The mode chooses which errors Windows shows
+ * in a dialog box; Linux shows none, so every mode behaves as
+ * SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX.
+ */
+UINT WINAPI SetErrorMode(UINT mode)
+{
+    HANDLE_TRACE("%#x", mode);
+    return __atomic_exchange_n(&error_mode, mode, __ATOMIC_ACQ_REL);
+}
+
+/* ---- the unhandled-exception filter --------------------------------------- */
+
+/* The signals Linux raises where Windows raises a hardware exception. */
+static const int filter_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+#define FILTER_SIGNAL_COUNT (sizeof(filter_signals) / sizeof(filter_signals[0]))
+
+static LPTOP_LEVEL_EXCEPTION_FILTER filter;     /* (a) NULL: none */
+static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+static BOOL filter_installed;                               /* (filter_lock) */
+static struct sigaction filter_saved[FILTER_SIGNAL_COUNT];  /* (filter_lock) */
+
+/* The Windows exception code for a signal and its si_code. */
+static DWORD filter_exception_code(const siginfo_t *info)
+{
+    switch (info->si_signo) {
+    case SIGSEGV:
+        return EXCEPTION_ACCESS_VIOLATION;
+    case SIGBUS:
+        return info->si_code == BUS_ADRALN ? EXCEPTION_DATATYPE_MISALIGNMENT
+                                           : EXCEPTION_IN_PAGE_ERROR;
+    case SIGILL:
+        return info->si_code == ILL_PRVOPC ? EXCEPTION_PRIV_INSTRUCTION
+                                           : EXCEPTION_ILLEGAL_INSTRUCTION;
+    case SIGFPE:
+        switch (info->si_code) {
+        case FPE_INTDIV: return EXCEPTION_INT_DIVIDE_BY_ZERO;
+        case FPE_INTOVF: return EXCEPTION_INT_OVERFLOW;
+        case FPE_FLTDIV: return EXCEPTION_FLT_DIVIDE_BY_ZERO;
+        case FPE_FLTOVF: return EXCEPTION_FLT_OVERFLOW;
+        case FPE_FLTUND: return EXCEPTION_FLT_UNDERFLOW;
+        case FPE_FLTRES: return EXCEPTION_FLT_INEXACT_RESULT;
+        case FPE_FLTSUB: return EXCEPTION_ARRAY_BOUNDS_EXCEEDED;
+        default: return EXCEPTION_FLT_INVALID_OPERATION;
+        }
+    default:
+        return EXCEPTION_NONCONTINUABLE_EXCEPTION;
+    }
+}
+
+/* The registers the filter may read, from the signal's context. */
+static void filter_fill_context(CONTEXT *context, const ucontext_t *uc, void **address)
+{
+    memset(context, 0, sizeof(*context));
+    *address = NULL;
+#if defined(__x86_64__)
+    context->ContextFlags = CONTEXT_CONTROL | CONTEXT_INTEGER;
+    context->Rip = (DWORD64)uc->uc_mcontext.gregs[REG_RIP];
+    context->Rsp = (DWORD64)uc->uc_mcontext.gregs[REG_RSP];
+    context->Rbp = (DWORD64)uc->uc_mcontext.gregs[REG_RBP];
+    context->Rax = (DWORD64)uc->uc_mcontext.gregs[REG_RAX];
+    context->Rbx = (DWORD64)uc->uc_mcontext.gregs[REG_RBX];
+    context->Rcx = (DWORD64)uc->uc_mcontext.gregs[REG_RCX];
+    context->Rdx = (DWORD64)uc->uc_mcontext.gregs[REG_RDX];
+    context->Rsi = (DWORD64)uc->uc_mcontext.gregs[REG_RSI];
+    context->Rdi = (DWORD64)uc->uc_mcontext.gregs[REG_RDI];
+    context->EFlags = (DWORD)uc->uc_mcontext.gregs[REG_EFL];
+    *address = (void *)context->Rip;
+#else
+    (void)uc;
+#endif
+}
+
+/*
+ * A fault in some thread: the filter decides, as Windows' top-level
+ * handler lets it.  EXCEPTION_EXECUTE_HANDLER ends the process with the
+ * exception code as its exit status; EXCEPTION_CONTINUE_EXECUTION returns
+ * to the faulting instruction (changes the filter makes to the CONTEXT are
+ * not applied); EXCEPTION_CONTINUE_SEARCH lets the signal take its default
+ * action (the process dies of it, with a core dump where enabled).
+ */
+static void filter_signal_handler(int signo, siginfo_t *info, void *ucontext)
+{
+    LPTOP_LEVEL_EXCEPTION_FILTER fn = __atomic_load_n(&filter, __ATOMIC_ACQUIRE);
+    EXCEPTION_RECORD record;
+    EXCEPTION_POINTERS pointers;
+    CONTEXT context;
+    LONG action = EXCEPTION_CONTINUE_SEARCH;
+
+    memset(&record, 0, sizeof(record));
+    record.ExceptionCode = filter_exception_code(info);
+    filter_fill_context(&context, ucontext, &record.ExceptionAddress);
+    if (signo == SIGSEGV) {
+        /* Windows tells reads (0) from writes (1); Linux does not. */
+        record.NumberParameters = 2;
+        record.ExceptionInformation[0] = 0;
+        record.ExceptionInformation[1] = (ULONG_PTR)info->si_addr;
+    }
+    pointers.ExceptionRecord = &record;
+    pointers.ContextRecord = &context;
+    if (fn)
+        action = fn(&pointers);
+    if (action == EXCEPTION_EXECUTE_HANDLER)
+        _exit((int)record.ExceptionCode);
+    if (action == EXCEPTION_CONTINUE_EXECUTION)
+        return;
+    signal(signo, SIG_DFL);     /* the fault repeats, now fatal */
+}
+
+/* Installs or removes the handlers.  Locking: filter_lock. */
+static void filter_install_locked(BOOL install)
+{
+    struct sigaction action;
+    size_t i;
+
+    if (install == filter_installed)
+        return;
+    for (i = 0; i < FILTER_SIGNAL_COUNT; i++) {
+        if (install) {
+            memset(&action, 0, sizeof(action));
+            action.sa_sigaction = filter_signal_handler;
+            action.sa_flags = SA_SIGINFO | SA_NODEFER;
+            sigemptyset(&action.sa_mask);
+            sigaction(filter_signals[i], &action, &filter_saved[i]);
+        } else {
+            sigaction(filter_signals[i], &filter_saved[i], NULL);
+        }
+    }
+    filter_installed = install;
 }
 
 /***********************************************************************
- *           _endthreadex   (kernel32_tp.@)
+ *           SetUnhandledExceptionFilter   (kernel32_tp.@)
  *
- * Ends the calling thread with code, as ExitThread.
+ * Returns the previous filter.  A filter is called for SIGSEGV, SIGBUS,
+ * SIGILL and SIGFPE, with the matching exception code (see docs/handles.md);
+ * NULL restores the signal handlers there were before.
  */
-void __cdecl _endthreadex(unsigned int code)
+LPTOP_LEVEL_EXCEPTION_FILTER WINAPI SetUnhandledExceptionFilter(
+    LPTOP_LEVEL_EXCEPTION_FILTER new_filter)
 {
-    HANDLE_TRACE("%u", code);
-    handle_thread_exit(code);
+    LPTOP_LEVEL_EXCEPTION_FILTER old;
+
+    HANDLE_TRACE("%p", (void *)new_filter);
+    pthread_mutex_lock(&filter_lock);
+    old = __atomic_exchange_n(&filter, new_filter, __ATOMIC_ACQ_REL);
+    filter_install_locked(new_filter != NULL);
+    pthread_mutex_unlock(&filter_lock);
+    return old;
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Pending (see README): links natively only once the process heap, TLS
- * and GetEnvironmentVariable are in the Linux layer.  The process heap
- * for per-item buffers, a TLS slot that each pool thread fills once, and
- * an environment variable read back.
+ * The process heap for per-item buffers, a TLS slot that each pool thread
+ * fills once, and an environment variable that is not set.
  */
 #include <Windows.h>
-#include "../console_print.h"
+#include "console_print.h"
 
 #define ITEMS 16
 
