@@ -184,6 +184,10 @@ void handle_object_wake_locked(struct handle_object *obj);
 /* The calling thread waits: WAIT_* or, with ERROR_* in *err, WAIT_FAILED. */
 DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
                           DWORD timeout_ms, DWORD *err);
+/* The same; alertable: the thread's user APCs run in it (WAIT_IO_COMPLETION,
+ * see WaitForSingleObjectEx).  count 0 with alertable is an alertable sleep. */
+DWORD handle_wait_objects_alertable(DWORD count, struct handle_object **objs, BOOL wait_all,
+                                    DWORD timeout_ms, BOOL alertable, DWORD *err);
 /* Sleeps timeout_ms (INFINITE: forever); 0 only yields. */
 void handle_sleep(DWORD timeout_ms);
 
