@@ -4,9 +4,11 @@
  * TlsGetValue, TlsSetValue), the environment, the error mode, the
  * unhandled-exception filter, ExitProcess and GetExitCodeProcess,
  * GetProcessId, the ntdll calls NtClose and NtQuerySystemTime, the standard
- * handles and console modes.  ExitProcess and a fault run in a child
+ * handles and console modes, <io.h>'s _get_osfhandle.  ExitProcess and a fault run in a child
  * process (posix_spawn natively, CreateProcess on Windows).
  */
+#include <errno.h>
+#include <io.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +238,18 @@ static void process_std_handles_and_console_mode(void **state)
     CloseHandle(event);
 }
 
+/* The C runtime's descriptors 0-2 are the standard handles (<io.h>). */
+static void process_osfhandle_of_standard_descriptors(void **state)
+{
+    (void)state;
+    assert_true(_get_osfhandle(0) == (intptr_t)GetStdHandle(STD_INPUT_HANDLE));
+    assert_true(_get_osfhandle(1) == (intptr_t)GetStdHandle(STD_OUTPUT_HANDLE));
+    assert_true(_get_osfhandle(2) == (intptr_t)GetStdHandle(STD_ERROR_HANDLE));
+    errno = 0;
+    assert_true(_get_osfhandle(1000) == -1);
+    assert_int_equal(errno, EBADF);
+}
+
 /* ---- a child process: ExitProcess, an unhandled fault ----------------------------- */
 
 static char *self_path;
@@ -321,6 +335,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(process_id_and_exit_code),
         cmocka_unit_test(process_nt_close_and_system_time),
         cmocka_unit_test(process_std_handles_and_console_mode),
+        cmocka_unit_test(process_osfhandle_of_standard_descriptors),
         cmocka_unit_test(process_exit_process_sets_exit_code),
         cmocka_unit_test(process_unhandled_fault_reaches_filter),
     };
