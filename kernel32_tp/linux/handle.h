@@ -235,6 +235,16 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
 
+/* ---- exceptions (process.c) ----------------------------------------------- */
+
+/*
+ * Raises a noncontinuable exception that nothing can handle (C on Linux has
+ * no __try): the unhandled-exception filter, if any, sees it, then the
+ * process ends with code as its status, as on Windows.  Never returns.  No
+ * lock may be held (the filter is user code).
+ */
+void handle_raise_exception(DWORD code) __attribute__((noreturn));
+
 /* ---- strings (wide_string.c) --------------------------------------------- */
 
 /*

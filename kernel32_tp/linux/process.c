@@ -4,7 +4,8 @@
  * GetProcessId, the environment (GetEnvironmentVariableA/W), the error
  * mode (SetErrorMode) and the unhandled-exception filter
  * (SetUnhandledExceptionFilter), which is mapped onto the signals that
- * Linux raises where Windows raises an exception.
+ * Linux raises where Windows raises an exception, and the exceptions this
+ * layer raises itself (handle_raise_exception).
  *
  * There is one process (this one): a process handle is GetCurrentProcess()
  * or a duplicate of it (handle_table.c).  The environment is read with
@@ -325,6 +326,27 @@ static void filter_signal_handler(int signo, siginfo_t *info, void *ucontext)
         if (filter_signals[i] == signo)
             sigaction(signo, &filter_saved[i], NULL);
     }
+}
+
+void handle_raise_exception(DWORD code)
+{
+    LPTOP_LEVEL_EXCEPTION_FILTER fn = __atomic_load_n(&filter, __ATOMIC_ACQUIRE);
+    EXCEPTION_RECORD record;
+    EXCEPTION_POINTERS pointers;
+    CONTEXT context;
+
+    memset(&record, 0, sizeof(record));
+    memset(&context, 0, sizeof(context));
+    record.ExceptionCode = code;
+    record.ExceptionFlags = EXCEPTION_NONCONTINUABLE;
+    record.ExceptionAddress = __builtin_return_address(0);
+    pointers.ExceptionRecord = &record;
+    pointers.ContextRecord = &context;
+    /* Whatever the filter says: the exception cannot be continued, and
+     * nothing else can handle it, so the process ends with the code. */
+    if (fn)
+        fn(&pointers);
+    _exit((int)code);
 }
 
 /* Installs or removes the handlers.  Locking: filter_lock. */
