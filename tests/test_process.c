@@ -4,9 +4,12 @@
  * TlsGetValue, TlsSetValue), the environment, the error mode, the
  * unhandled-exception filter, ExitProcess and GetExitCodeProcess,
  * GetProcessId, the ntdll calls NtClose and NtQuerySystemTime, the standard
- * handles and console modes.  ExitProcess and a fault run in a child
+ * handles and console modes, <io.h>'s _get_osfhandle.  ExitProcess,
+ * HEAP_GENERATE_EXCEPTIONS and a fault run in a child
  * process (posix_spawn natively, CreateProcess on Windows).
  */
+#include <errno.h>
+#include <io.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +239,18 @@ static void process_std_handles_and_console_mode(void **state)
     CloseHandle(event);
 }
 
+/* The C runtime's descriptors 0-2 are the standard handles (<io.h>). */
+static void process_osfhandle_of_standard_descriptors(void **state)
+{
+    (void)state;
+    assert_true(_get_osfhandle(0) == (intptr_t)GetStdHandle(STD_INPUT_HANDLE));
+    assert_true(_get_osfhandle(1) == (intptr_t)GetStdHandle(STD_OUTPUT_HANDLE));
+    assert_true(_get_osfhandle(2) == (intptr_t)GetStdHandle(STD_ERROR_HANDLE));
+    errno = 0;
+    assert_true(_get_osfhandle(1000) == -1);
+    assert_int_equal(errno, EBADF);
+}
+
 /* ---- a child process: ExitProcess, an unhandled fault ----------------------------- */
 
 static char *self_path;
@@ -253,6 +268,16 @@ static int child_main(const char *what)
 {
     if (!strcmp(what, "exit"))
         ExitProcess(CHILD_EXIT_CODE);
+    if (!strcmp(what, "heap-call") || !strcmp(what, "heap-heap")) {
+        /* Raises STATUS_NO_MEMORY: unhandled, the process ends with it.
+         * The flag is the call's, or the heap's for every call. */
+        BOOL call = !strcmp(what, "heap-call");
+        HANDLE heap = HeapCreate(call ? 0 : HEAP_GENERATE_EXCEPTIONS, 0, 64 * 1024);
+
+        if (!heap || HeapAlloc(heap, call ? HEAP_GENERATE_EXCEPTIONS : 0, 1024 * 1024))
+            return 96;
+        return 97;
+    }
     if (!strcmp(what, "fault")) {
         SetUnhandledExceptionFilter(child_filter);
         *(volatile int *)(ULONG_PTR)16 = 1;
@@ -298,6 +323,15 @@ static void process_exit_process_sets_exit_code(void **state)
     assert_int_equal(run_child("exit"), CHILD_EXIT_CODE);
 }
 
+static void process_heap_generate_exceptions_raises(void **state)
+{
+    (void)state;
+    /* Linux keeps the low 8 bits of the code: 0xc0000017 -> 0x17. */
+    assert_int_equal(run_child("heap-call") & 0xff, STATUS_NO_MEMORY & 0xff);
+    TODO_REF("Wine raises only for the call's flag, not the heap's")
+    assert_int_equal(run_child("heap-heap") & 0xff, STATUS_NO_MEMORY & 0xff);
+}
+
 static void process_unhandled_fault_reaches_filter(void **state)
 {
     LPTOP_LEVEL_EXCEPTION_FILTER old;
@@ -321,7 +355,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(process_id_and_exit_code),
         cmocka_unit_test(process_nt_close_and_system_time),
         cmocka_unit_test(process_std_handles_and_console_mode),
+        cmocka_unit_test(process_osfhandle_of_standard_descriptors),
         cmocka_unit_test(process_exit_process_sets_exit_code),
+        cmocka_unit_test(process_heap_generate_exceptions_raises),
         cmocka_unit_test(process_unhandled_fault_reaches_filter),
     };
 
