@@ -21,7 +21,7 @@
 static DWORD object_read_environment(struct tp_object *obj, struct tp_object_extras *extras,
                                      const TP_CALLBACK_ENVIRON *env)
 {
-    obj->priority = TP_CALLBACK_PRIORITY_NORMAL;
+    obj->dispatch = TP_CALLBACK_PRIORITY_NORMAL;
     if (!env) {
         obj->pool = tp_pool_default();
         return ERROR_SUCCESS;
@@ -31,14 +31,15 @@ static DWORD object_read_environment(struct tp_object *obj, struct tp_object_ext
     if (env->Version == 3) {
         if ((unsigned int)env->CallbackPriority >= TP_PRIORITY_COUNT)
             return ERROR_INVALID_PARAMETER;
-        obj->priority = (unsigned char)env->CallbackPriority;
+        obj->dispatch = (unsigned char)env->CallbackPriority;
     }
     obj->pool = impl_from_TP_POOL(env->Pool);
     obj->group = env->CleanupGroup ? impl_from_TP_CLEANUP_GROUP(env->CleanupGroup) : NULL;
     extras->group_cancel = env->CleanupGroupCancelCallback;
     extras->finalization = env->FinalizationCallback;
     extras->race_dll = env->RaceDll;
-    obj->long_function = env->u.s.LongFunction != 0;
+    if (env->u.s.LongFunction)
+        obj->dispatch |= TP_OBJECT_LONG_FUNCTION;
     /* Persistent: every worker of ours is persistent enough, as no APC is
      * ever queued to it. */
     return ERROR_SUCCESS;
@@ -185,7 +186,7 @@ enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count)
 
     TP_ASSERT_LOCKED(&pool->lock);
     if (obj->pending == 0)
-        list_add_tail(&pool->queue[obj->priority], &obj->queue_entry);
+        list_add_tail(&pool->queue[tp_object_priority(obj)], &obj->queue_entry);
     obj->pending += count;
     pool->queued += count;
     return tp_pool_dispatch_locked(pool);

@@ -175,8 +175,25 @@ struct tp_object_extras {
     PTP_CLEANUP_GROUP_CANCEL_CALLBACK group_cancel; /* (c) */
 };
 
+#define TP_OBJECT_PRIORITY_MASK 0x03   /* tp_object.dispatch: the priority */
+#define TP_OBJECT_LONG_FUNCTION 0x80   /* tp_object.dispatch: may run long from the start */
+
 struct tp_object {
+    /* Bytes, not bit-fields: each is its own memory location, so fields
+     * under different locks never share a write.  The small fields, the
+     * union below and the extras keep a work object at 120 bytes on 64-bit
+     * systems, stamp included (4 bytes on Windows, none on Linux): a
+     * 128-byte heap chunk.  glibc keeps chunks up to that size in its fast
+     * bins, which it never merges into the top of the heap and so never
+     * gives back to the system, so a cycle of creating and closing many
+     * objects does not fault their memory in again; under Wine, one more
+     * 16-byte step of msvcrt's heap made closing several times slower
+     * (make bench S6, docs/inject.md). */
     struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
+    unsigned char type;                 /* (c) enum tp_object_type */
+    unsigned char dispatch;             /* (c) priority | TP_OBJECT_LONG_FUNCTION */
+    BOOLEAN closed;                     /* (P) Close* (or a group close) has run */
+    BOOLEAN group_member;               /* (G) a member: the group holds a reference */
     struct tp_pool *pool;               /* (c) */
     tp_invoke_fn invoke;                /* (c) */
     const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
@@ -199,19 +216,19 @@ struct tp_object {
     LONG associated;                    /* (P) running callbacks still associated */
     LONG drainers;                      /* (P) threads waiting in a drain for this object */
     LONG cancelled;                     /* (P) callbacks dropped by cancels, ever */
-    /* Bytes, not bit-fields: each is its own memory location, so fields
-     * under different locks never share a write.  Small fields, the union
-     * above and the extras keep a work object at 120 bytes on 64-bit
-     * systems, a 128-byte heap chunk: glibc keeps chunks up to that size in
-     * its fast bins, which it never merges into the top of the heap and so
-     * never gives back to the system, so a cycle of creating and closing
-     * many objects does not fault their memory in again (make bench S6). */
-    unsigned char type;                 /* (c) enum tp_object_type */
-    unsigned char priority;             /* (c) index into pool->queue */
-    BOOLEAN long_function;              /* (c) callbacks may run long from the start */
-    BOOLEAN closed;                     /* (P) Close* (or a group close) has run */
-    BOOLEAN group_member;               /* (G) a member: the group holds a reference */
 };
+
+/* The index into pool->queue. */
+static inline unsigned int tp_object_priority(const struct tp_object *obj)
+{
+    return obj->dispatch & TP_OBJECT_PRIORITY_MASK;
+}
+
+/* The environment said the callbacks may run long (CallbackMayRunLong from the start). */
+static inline BOOL tp_object_long_function(const struct tp_object *obj)
+{
+    return (obj->dispatch & TP_OBJECT_LONG_FUNCTION) != 0;
+}
 
 static inline PTP_SIMPLE_CALLBACK tp_object_finalization(const struct tp_object *obj)
 {

@@ -132,9 +132,9 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     inst.worker = worker;
     inst.thread_id = os_thread_current_id();
     inst.associated = TRUE;
-    inst.may_run_long = obj->long_function;
+    inst.may_run_long = tp_object_long_function(obj);
     worker->in_callback = TRUE;
-    worker->long_running = obj->long_function;
+    worker->long_running = tp_object_long_function(obj);
     action = tp_worker_update_inactive_locked(worker);
     os_lock_release(&pool->lock);
     tp_pool_dispatch_finish(pool, action);

@@ -162,6 +162,63 @@ static void apc_wakes_alertable_waiter(void **state)
     }
 }
 
+#define RACE_ROUNDS 2000
+
+struct racer {
+    HANDLE sem;
+    volatile LONG units;        /* semaphore units the waiter got */
+    volatile LONG apcs;         /* APCs that ran on the waiter */
+    DWORD other;                /* an unexpected wait result, or 0 */
+};
+
+static void CALLBACK racer_apc(ULONG_PTR arg)
+{
+    InterlockedIncrement(&((struct racer *)arg)->apcs);
+}
+
+static DWORD WINAPI racer_thread(void *arg)
+{
+    struct racer *r = arg;
+    DWORD deadline = GetTickCount() + helper_timeout_ms(), ret;
+
+    while ((r->units < RACE_ROUNDS || r->apcs < RACE_ROUNDS)
+           && (LONG)(deadline - GetTickCount()) > 0) {
+        ret = WaitForSingleObjectEx(r->sem, 100, TRUE);
+        if (ret == WAIT_OBJECT_0)
+            InterlockedIncrement(&r->units);
+        else if (ret != WAIT_IO_COMPLETION && ret != WAIT_TIMEOUT)
+            r->other = ret;
+    }
+    return 0;
+}
+
+/* Units and APCs arriving together: each wait ends by exactly one of them,
+ * so no unit is consumed for a wait that reports an APC (it would be lost). */
+static void apc_races_with_signal_none_lost(void **state)
+{
+    struct racer r;
+    HANDLE thread;
+    int i;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.sem = CreateSemaphoreW(NULL, 0, RACE_ROUNDS, NULL);
+    assert_non_null(r.sem);
+    thread = CreateThread(NULL, 0, racer_thread, &r, 0, NULL);
+    assert_non_null(thread);
+    for (i = 0; i < RACE_ROUNDS; i++) {
+        assert_true(ReleaseSemaphore(r.sem, 1, NULL));
+        assert_int_not_equal(QueueUserAPC(racer_apc, thread, (ULONG_PTR)&r), 0);
+    }
+    helper_wait(thread);
+    assert_int_equal(r.other, 0);
+    assert_int_equal(r.apcs, RACE_ROUNDS);
+    assert_int_equal(r.units, RACE_ROUNDS);
+    assert_int_equal(WaitForSingleObject(r.sem, 0), WAIT_TIMEOUT);
+    CloseHandle(thread);
+    CloseHandle(r.sem);
+}
+
 static void apc_to_ended_thread_fails(void **state)
 {
     struct sleeper s;
@@ -260,6 +317,7 @@ int main(void)
         cmocka_unit_test(apc_not_run_by_plain_waits),
         cmocka_unit_test(apc_wait_multiple_alertable),
         cmocka_unit_test(apc_wakes_alertable_waiter),
+        cmocka_unit_test(apc_races_with_signal_none_lost),
         cmocka_unit_test(apc_to_ended_thread_fails),
         cmocka_unit_test(apc_bad_handle_invalid_handle),
         cmocka_unit_test(apc_open_thread_by_id),

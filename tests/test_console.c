@@ -3,10 +3,13 @@
  * Standard handles and the console: GetStdHandle (one handle per stream,
  * the same every time; bad selectors), WriteFile on standard output, and
  * WriteConsoleA/W and Get/SetConsoleMode, which need a console: on a file
- * or any other handle they fail with ERROR_INVALID_HANDLE.  Reading
+ * or any other handle they fail with ERROR_INVALID_HANDLE; <io.h>'s
+ * _get_osfhandle gives the standard handles for descriptors 0-2.  Reading
  * standard input is exercised by the porting corpus (tests/porting/), which
  * controls what it reads.
  */
+#include <errno.h>
+#include <io.h>
 #include <string.h>
 
 #include "helper.h"
@@ -128,6 +131,18 @@ static void console_mode_of_a_file_invalid_handle(void **state)
     CloseHandle(file);
 }
 
+/* The C runtime's descriptors 0-2 are the standard handles (<io.h>). */
+static void console_osfhandle_of_standard_descriptors(void **state)
+{
+    (void)state;
+    assert_true(_get_osfhandle(0) == (intptr_t)GetStdHandle(STD_INPUT_HANDLE));
+    assert_true(_get_osfhandle(1) == (intptr_t)GetStdHandle(STD_OUTPUT_HANDLE));
+    assert_true(_get_osfhandle(2) == (intptr_t)GetStdHandle(STD_ERROR_HANDLE));
+    errno = 0;
+    assert_true(_get_osfhandle(1000) == -1);
+    assert_int_equal(errno, EBADF);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +152,7 @@ int main(void)
         cmocka_unit_test(console_write_console_on_a_file_invalid_handle),
         cmocka_unit_test(console_mode_of_std_handles),
         cmocka_unit_test(console_mode_of_a_file_invalid_handle),
+        cmocka_unit_test(console_osfhandle_of_standard_descriptors),
     };
 
     return cmocka_run_group_tests_name("console", tests, NULL, NULL);

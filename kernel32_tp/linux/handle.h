@@ -183,6 +183,10 @@ void handle_object_wake_locked(struct handle_object *obj);
 /* The calling thread waits: WAIT_* or, with ERROR_* in *err, WAIT_FAILED. */
 DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
                           DWORD timeout_ms, DWORD *err);
+/* The same; alertable: the thread's user APCs run in it (WAIT_IO_COMPLETION,
+ * see WaitForSingleObjectEx).  count 0 with alertable is an alertable sleep. */
+DWORD handle_wait_objects_alertable(DWORD count, struct handle_object **objs, BOOL wait_all,
+                                    DWORD timeout_ms, BOOL alertable, DWORD *err);
 /* Sleeps timeout_ms (INFINITE: forever); 0 only yields. */
 void handle_sleep(DWORD timeout_ms);
 
@@ -229,6 +233,16 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
 /* ts's thread ends: every mutex it owns becomes abandoned.  Locking: T,
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
+
+/* ---- exceptions (process.c) ----------------------------------------------- */
+
+/*
+ * Raises a noncontinuable exception that nothing can handle (C on Linux has
+ * no __try): the unhandled-exception filter, if any, sees it, then the
+ * process ends with code as its status, as on Windows.  Never returns.  No
+ * lock may be held (the filter is user code).
+ */
+void handle_raise_exception(DWORD code) __attribute__((noreturn));
 
 /* ---- strings (wide_string.c) --------------------------------------------- */
 

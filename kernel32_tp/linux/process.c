@@ -5,7 +5,8 @@
  * (GetEnvironmentVariableA/W), the error mode (SetErrorMode) and the
  * unhandled-exception filter (SetUnhandledExceptionFilter), which is
  * mapped onto the signals that Linux raises where Windows raises an
- * exception.
+ * exception, and the exceptions this layer raises itself
+ * (handle_raise_exception).
  *
  * There is one process (this one): a process handle is GetCurrentProcess()
  * or a duplicate of it (handle_table.c).  The command line is rebuilt once
@@ -356,8 +357,9 @@ static void filter_fill_context(CONTEXT *context, const ucontext_t *uc, void **a
  * handler lets it.  EXCEPTION_EXECUTE_HANDLER ends the process with the
  * exception code as its exit status; EXCEPTION_CONTINUE_EXECUTION returns
  * to the faulting instruction (changes the filter makes to the CONTEXT are
- * not applied); EXCEPTION_CONTINUE_SEARCH lets the signal take its default
- * action (the process dies of it, with a core dump where enabled).
+ * not applied); EXCEPTION_CONTINUE_SEARCH gives the fault to the signal's
+ * previous handler, by default its default action (the process dies of it,
+ * with a core dump where enabled).
  */
 static void filter_signal_handler(int signo, siginfo_t *info, void *ucontext)
 {
@@ -384,7 +386,34 @@ static void filter_signal_handler(int signo, siginfo_t *info, void *ucontext)
         _exit((int)record.ExceptionCode);
     if (action == EXCEPTION_CONTINUE_EXECUTION)
         return;
-    signal(signo, SIG_DFL);     /* the fault repeats, now fatal */
+    /* The fault repeats, now for the handler there was before (by default
+     * fatal).  No lock: sigaction is async-signal-safe, filter_saved is not
+     * written while a filter is installed. */
+    for (size_t i = 0; i < FILTER_SIGNAL_COUNT; i++) {
+        if (filter_signals[i] == signo)
+            sigaction(signo, &filter_saved[i], NULL);
+    }
+}
+
+void handle_raise_exception(DWORD code)
+{
+    LPTOP_LEVEL_EXCEPTION_FILTER fn = __atomic_load_n(&filter, __ATOMIC_ACQUIRE);
+    EXCEPTION_RECORD record;
+    EXCEPTION_POINTERS pointers;
+    CONTEXT context;
+
+    memset(&record, 0, sizeof(record));
+    memset(&context, 0, sizeof(context));
+    record.ExceptionCode = code;
+    record.ExceptionFlags = EXCEPTION_NONCONTINUABLE;
+    record.ExceptionAddress = __builtin_return_address(0);
+    pointers.ExceptionRecord = &record;
+    pointers.ContextRecord = &context;
+    /* Whatever the filter says: the exception cannot be continued, and
+     * nothing else can handle it, so the process ends with the code. */
+    if (fn)
+        fn(&pointers);
+    _exit((int)code);
 }
 
 /* Installs or removes the handlers.  Locking: filter_lock. */
@@ -399,7 +428,9 @@ static void filter_install_locked(BOOL install)
         if (install) {
             memset(&action, 0, sizeof(action));
             action.sa_sigaction = filter_signal_handler;
-            action.sa_flags = SA_SIGINFO | SA_NODEFER;
+            /* The signal stays blocked while the filter runs: a fault in
+             * the filter itself kills the process instead of recursing. */
+            action.sa_flags = SA_SIGINFO;
             sigemptyset(&action.sa_mask);
             sigaction(filter_signals[i], &action, &filter_saved[i]);
         } else {

@@ -396,6 +396,12 @@ DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
     return wait_objects(count, objs, wait_all, timeout_ms, FALSE, err);
 }
 
+DWORD handle_wait_objects_alertable(DWORD count, struct handle_object **objs, BOOL wait_all,
+                                    DWORD timeout_ms, BOOL alertable, DWORD *err)
+{
+    return wait_objects(count, objs, wait_all, timeout_ms, alertable, err);
+}
+
 void handle_sleep(DWORD timeout_ms)
 {
     unsigned int never = 0;

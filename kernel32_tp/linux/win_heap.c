@@ -98,13 +98,17 @@ static BOOL heap_fits_locked(const struct heap *heap, SIZE_T old_size, SIZE_T si
 }
 
 /*
- * Windows raises STATUS_NO_MEMORY for a heap or call with
- * HEAP_GENERATE_EXCEPTIONS.  Structured exceptions do not exist here: the
- * failure is returned as NULL (docs/handles.md); the last error is left
- * alone either way, as HeapAlloc leaves it on Windows.
+ * A block could not be had.  With HEAP_GENERATE_EXCEPTIONS (the heap's or
+ * the call's) Windows raises STATUS_NO_MEMORY; with no structured
+ * exception handling in C on Linux it is unhandled: the unhandled-exception
+ * filter sees it and the process ends (handle_raise_exception).  Without,
+ * NULL, and the last error is left alone, as HeapAlloc leaves it on
+ * Windows.  Locking: none (the filter is user code).
  */
-static void *heap_fail(void)
+static void *heap_fail(const struct heap *heap, DWORD flags)
 {
+    if ((flags | heap->flags) & HEAP_GENERATE_EXCEPTIONS)
+        handle_raise_exception(STATUS_NO_MEMORY);
     return NULL;
 }
 
@@ -186,7 +190,7 @@ BOOL WINAPI HeapDestroy(HANDLE handle)
  *           HeapAlloc   (kernel32_tp.@)
  *
  * A failure returns NULL and leaves the last error alone, as on Windows;
- * HEAP_GENERATE_EXCEPTIONS cannot raise (see heap_fail).
+ * with HEAP_GENERATE_EXCEPTIONS it raises STATUS_NO_MEMORY (see heap_fail).
  */
 LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
 {
@@ -195,13 +199,13 @@ LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
 
     HANDLE_TRACE("%p %#x %zu", handle, (unsigned int)flags, (size_t)size);
     if (!heap || (flags & ~HEAP_ALLOC_FLAGS))
-        return heap_fail();
+        return NULL;
     pthread_mutex_lock(&heap->lock);
     if (!heap_fits_locked(heap, 0, size)
         || !(block = (flags & HEAP_ZERO_MEMORY) ? calloc(1, sizeof(*block) + size)
                                                 : malloc(sizeof(*block) + size))) {
         pthread_mutex_unlock(&heap->lock);
-        return heap_fail();
+        return heap_fail(heap, flags);
     }
     block->heap = heap;
     block->tag = HEAP_BLOCK_TAG;
@@ -226,7 +230,7 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID ptr, SIZE_T size)
 
     HANDLE_TRACE("%p %#x %p %zu", handle, (unsigned int)flags, ptr, (size_t)size);
     if (!heap || (flags & ~HEAP_REALLOC_FLAGS))
-        return heap_fail();
+        return NULL;
     pthread_mutex_lock(&heap->lock);
     if (!(block = heap_block_locked(heap, ptr))) {
         pthread_mutex_unlock(&heap->lock);
@@ -237,7 +241,7 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID ptr, SIZE_T size)
     if (!heap_fits_locked(heap, old_size, size)
         || ((flags & HEAP_REALLOC_IN_PLACE_ONLY) && size > old_size)) {
         pthread_mutex_unlock(&heap->lock);
-        return heap_fail();
+        return heap_fail(heap, flags);
     }
     if (!(flags & HEAP_REALLOC_IN_PLACE_ONLY)) {
         /* realloc may move the block: take it off the list first. */
@@ -245,7 +249,7 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID ptr, SIZE_T size)
         if (!(moved = realloc(block, sizeof(*block) + size))) {
             list_add_tail(&heap->blocks, &block->entry);
             pthread_mutex_unlock(&heap->lock);
-            return heap_fail();
+            return heap_fail(heap, flags);
         }
         block = moved;
         list_add_tail(&heap->blocks, &block->entry);

@@ -6,22 +6,21 @@
  */
 #include "os.h"
 
-ULONG_PTR os_stamp_secret;
+ULONG os_stamp_secret;
 
 /*
  * Not a cryptographic secret: it only has to differ from whatever a foreign
  * structure holds at the same place, and a value that changes with every
  * process and every load address makes a match by accident negligible.
- * Odd, so it is never zero (a cleared stamp).
  */
 __attribute__((constructor(101))) static void stamp_setup(void)
 {
     LARGE_INTEGER counter;
-    ULONG_PTR secret;
+    ULONGLONG secret;
 
     QueryPerformanceCounter(&counter);
-    secret = (ULONG_PTR)counter.QuadPart * 0x9e3779b97f4a7c15ull;
-    secret ^= (ULONG_PTR)GetCurrentProcessId() << 32;
-    secret ^= (ULONG_PTR)&os_stamp_secret;
-    os_stamp_secret = secret | 1;
+    secret = (ULONGLONG)counter.QuadPart * 0x9e3779b97f4a7c15ull;
+    secret ^= (ULONGLONG)GetCurrentProcessId() * 0xc2b2ae3d27d4eb4full;
+    secret ^= (ULONGLONG)(ULONG_PTR)&os_stamp_secret;
+    os_stamp_secret = (ULONG)(secret ^ (secret >> 32));
 }

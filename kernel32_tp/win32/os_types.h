@@ -30,19 +30,28 @@ struct os_cond {
 
 /*
  * The ownership stamp (os.h): a per-process secret mixed with the stamp's
- * own address, so that neither a stale copy nor a foreign structure of
- * another pool matches it by accident.  The secret is set when the DLL
- * starts (os_stamp.c).
+ * own address, so that neither a stale copy nor a structure of another pool
+ * matches it by accident (one chance in 2^31).  32 bits, so that a work
+ * object keeps to 120 bytes (tp_private.h, struct tp_object).  The secret
+ * is set when the DLL starts (os_stamp.c).
  */
 struct os_stamp {
-    ULONG_PTR value;            /* os_stamp_secret ^ its own address; 0 once freed */
+    ULONG value;                /* os_stamp_of(its own address); 0 once freed */
 };
 
-extern ULONG_PTR os_stamp_secret;
+extern ULONG os_stamp_secret;
+
+static inline ULONG os_stamp_of(const void *addr)
+{
+    ULONG_PTR bits = (ULONG_PTR)addr;
+
+    /* Odd: a cleared stamp (0) never matches. */
+    return (os_stamp_secret ^ (ULONG)bits ^ (ULONG)(bits >> 32)) | 1;
+}
 
 static inline void os_stamp_set(struct os_stamp *stamp)
 {
-    stamp->value = os_stamp_secret ^ (ULONG_PTR)stamp;
+    stamp->value = os_stamp_of(stamp);
 }
 
 static inline void os_stamp_clear(struct os_stamp *stamp)
@@ -53,7 +62,7 @@ static inline void os_stamp_clear(struct os_stamp *stamp)
 /* TRUE when addr starts with a stamp of ours (addr must be readable). */
 static inline BOOL os_stamp_owns(const void *addr)
 {
-    return ((const struct os_stamp *)addr)->value == (os_stamp_secret ^ (ULONG_PTR)addr);
+    return ((const struct os_stamp *)addr)->value == os_stamp_of(addr);
 }
 
 #endif

@@ -118,7 +118,8 @@ static struct jump *jump_area(HMODULE module)
     ULONG_PTR base = (ULONG_PTR)module, at;
     void *area;
 
-    at = (base + nt->OptionalHeader.SizeOfImage + JUMP_AREA_SIZE - 1) & ~(ULONG_PTR)(JUMP_AREA_SIZE - 1);
+    at = base + nt->OptionalHeader.SizeOfImage + JUMP_AREA_SIZE - 1;
+    at &= ~(ULONG_PTR)(JUMP_AREA_SIZE - 1);
     for (; at + JUMP_AREA_SIZE - base < 0x80000000u; at += JUMP_AREA_SIZE) {
         area = VirtualAlloc((void *)at, JUMP_AREA_SIZE, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
         if (area)
