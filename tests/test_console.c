@@ -4,13 +4,27 @@
  * the same every time; bad selectors), WriteFile on standard output, and
  * WriteConsoleA/W and Get/SetConsoleMode, which need a console: on a file
  * or any other handle they fail with ERROR_INVALID_HANDLE; <io.h>'s
- * _get_osfhandle gives the standard handles for descriptors 0-2.  Reading
- * standard input is exercised by the porting corpus (tests/porting/), which
- * controls what it reads.
+ * _get_osfhandle gives the standard handles for descriptors 0-2.  Natively
+ * a child runs on a pseudo-terminal, a console: its modes read and set the
+ * terminal and WriteConsole writes to it.  Reading standard input is
+ * exercised by the porting corpus (tests/porting/), which controls what it
+ * reads.
  */
+#ifndef __MINGW32__
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <io.h>
+#include <stdlib.h>
 #include <string.h>
+#ifndef __MINGW32__
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+#endif
 
 #include "helper.h"
 
@@ -143,7 +157,87 @@ static void console_osfhandle_of_standard_descriptors(void **state)
     assert_int_equal(errno, EBADF);
 }
 
-int main(void)
+/* ---- a console: natively, a child on a pseudo-terminal ------------------------- */
+
+/* The child's checks, on the terminal it was given as standard handles: 0
+ * when all pass, else the number of the one that failed. */
+static int console_child_main(void)
+{
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE), out = GetStdHandle(STD_OUTPUT_HANDLE);
+    DWORD mode = 0, again = 0, written = 0;
+
+    if (!GetConsoleMode(out, &mode))
+        return 10;
+    if ((mode & (ENABLE_PROCESSED_OUTPUT | ENABLE_WRAP_AT_EOL_OUTPUT))
+        != (ENABLE_PROCESSED_OUTPUT | ENABLE_WRAP_AT_EOL_OUTPUT))
+        return 11;
+    if (!SetConsoleMode(out, mode | DISABLE_NEWLINE_AUTO_RETURN)
+        || !GetConsoleMode(out, &again) || !(again & DISABLE_NEWLINE_AUTO_RETURN))
+        return 12;
+    if (!SetConsoleMode(out, mode) || !GetConsoleMode(out, &again) || again != mode)
+        return 13;
+    if (!GetConsoleMode(in, &mode))
+        return 20;
+    if (!SetConsoleMode(in, ENABLE_PROCESSED_INPUT) || !GetConsoleMode(in, &again)
+        || (again & (ENABLE_LINE_INPUT | ENABLE_ECHO_INPUT | ENABLE_PROCESSED_INPUT))
+           != ENABLE_PROCESSED_INPUT)
+        return 21;
+    /* Echo needs line input. */
+    SetLastError(0xdeadbeef);
+    if (SetConsoleMode(in, ENABLE_ECHO_INPUT) || GetLastError() != ERROR_INVALID_PARAMETER)
+        return 22;
+    if (!SetConsoleMode(in, mode))
+        return 23;
+    if (!WriteConsoleW(out, L"console-ok\n", 11, &written, NULL) || written != 11)
+        return 30;
+    return 0;
+}
+
+static void console_modes_and_output_on_a_terminal(void **state)
+{
+#ifdef __MINGW32__
+    (void)state;
+    /* A console of its own needs CreateProcess with CREATE_NEW_CONSOLE,
+     * which Wine has no terminal for in a test run. */
+    skip();
+#else
+    posix_spawn_file_actions_t actions;
+    char *argv[] = { (char *)"test_console", (char *)"console-child", NULL };
+    char buf[4096], *slave_name;
+    size_t len = 0;
+    int master, slave, status = 0, fd;
+    ssize_t n;
+    pid_t pid;
+
+    (void)state;
+    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    assert_non_null(slave_name = ptsname(master));
+    slave = open(slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(slave >= 0);
+    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+    for (fd = 0; fd < 3; fd++)
+        assert_int_equal(posix_spawn_file_actions_adddup2(&actions, slave, fd), 0);
+    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &actions, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(slave);
+    /* Until the child's end of the terminal is gone (EIO). */
+    while (len < sizeof(buf) - 1
+           && ((n = read(master, buf + len, sizeof(buf) - 1 - len)) > 0
+               || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    buf[len] = 0;
+    close(master);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_non_null(strstr(buf, "console-ok"));
+#endif
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(console_std_handles_are_stable),
@@ -153,7 +247,11 @@ int main(void)
         cmocka_unit_test(console_mode_of_std_handles),
         cmocka_unit_test(console_mode_of_a_file_invalid_handle),
         cmocka_unit_test(console_osfhandle_of_standard_descriptors),
+        cmocka_unit_test(console_modes_and_output_on_a_terminal),
     };
+
+    if (argc > 1 && !strcmp(argv[1], "console-child"))
+        return console_child_main();
 
     return cmocka_run_group_tests_name("console", tests, NULL, NULL);
 }
