@@ -446,11 +446,15 @@ inject-tests: $(INJ_EXE) $(INJ_DLL) $(INJ_PLUGIN) $(INJ_LINKED) $(INJ)/kernel32_
 # the same binaries run on ours: the wine-inject column.
 WTEST_INJECT_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_TP_SRC))
 
-check-inject: inject-tests
-	tools/check-inject $(INJ)
+# tools/check-inject's own checks are the column's row "kernel32_tp_inject".
+check-inject:
 	rm -f build/results/wine-inject.*
-	-$(MAKE) --no-print-directory -k wine-tests-ref
-	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-inject \
+	$(MAKE) --no-print-directory lib
+	-$(MAKE) --no-print-directory -k inject-tests wine-tests-ref
+	$(WINE_RUN) --server
+	-tools/run-tests --timeout 600 --label wine-inject --runner tools/check-inject \
+		$(INJ)/kernel32_tp_inject.exe
+	tools/run-tests --append --timeout $(TEST_TIMEOUT) --label wine-inject \
 		--runner "$(WINE_RUN) $(INJECT_EXE)" \
 		$(if $(WTEST_MODULE_REF),--module $(CURDIR)/$(WTEST_MODULE_REF)) $(WTEST_INJECT_BIN)
 
@@ -595,7 +599,8 @@ check: deps-if-missing
 	-$(MAKE) --no-print-directory OS=win32 check-wine-tp
 	-$(MAKE) --no-print-directory OS=win32 check-wine-ref
 	-$(MAKE) --no-print-directory OS=win32 check-wine-dropin
-	tools/summarize $(OS) $(OS)-asan $(OS)-tsan wine-tp wine-ref wine-dropin
+	-$(MAKE) --no-print-directory OS=win32 check-inject
+	tools/summarize $(OS) $(OS)-asan $(OS)-tsan wine-tp wine-ref wine-dropin wine-inject
 
 deps:
 	tools/install-deps
