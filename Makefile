@@ -4,8 +4,8 @@
 #   make                 libkernel32_tp.so/.a + kernel32_tp.pc (OS=linux, the default)
 #   make demo            builds the demo, an unmodified Windows program, and runs it
 #   make check           spec checks, the test suite natively, under ASan/UBSan and TSan,
-#                        under Wine (also as a drop-in), and the porting corpus
-#                        (make check-porting)
+#                        under Wine (also as a drop-in and through --inject), and the
+#                        porting corpus (make check-porting)
 #   make asan | tsan     the suite under one sanitizer only
 #   make bench [QUICK=1] the pool measured against its peers (docs/performance.md)
 #   make install PREFIX=/usr/local DESTDIR=   (+ lib/kernel32_tp/: the --inject launcher and DLL)
@@ -468,11 +468,15 @@ inject-tests: $(INJ_EXE) $(INJ_DLL) $(INJ_PLUGIN) $(INJ_LINKED) $(INJ)/kernel32_
 # the same binaries run on ours: the wine-inject column.
 WTEST_INJECT_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_TP_SRC))
 
-check-inject: inject-tests
-	tools/check-inject $(INJ)
+# tools/check-inject's own checks are the column's row "kernel32_tp_inject".
+check-inject:
 	rm -f build/results/wine-inject.*
-	-$(MAKE) --no-print-directory -k wine-tests-ref
-	tools/run-tests --timeout $(TEST_TIMEOUT) --label wine-inject \
+	$(MAKE) --no-print-directory lib
+	-$(MAKE) --no-print-directory -k inject-tests wine-tests-ref
+	$(WINE_RUN) --server
+	-tools/run-tests --timeout 600 --label wine-inject --runner tools/check-inject \
+		$(INJ)/kernel32_tp_inject.exe
+	tools/run-tests --append --timeout $(TEST_TIMEOUT) --label wine-inject \
 		--runner "$(WINE_RUN) $(INJECT_EXE)" \
 		$(if $(WTEST_MODULE_REF),--module $(CURDIR)/$(WTEST_MODULE_REF)) $(WTEST_INJECT_BIN)
 
@@ -630,8 +634,9 @@ check: deps-if-missing
 	-$(MAKE) --no-print-directory OS=win32 check-wine-tp
 	-$(MAKE) --no-print-directory OS=win32 check-wine-ref
 	-$(MAKE) --no-print-directory OS=win32 check-wine-dropin
+	-$(MAKE) --no-print-directory OS=win32 check-inject
 	-$(MAKE) --no-print-directory check-porting
-	tools/summarize $(OS) $(OS)-asan $(OS)-tsan wine-tp wine-ref wine-dropin porting
+	tools/summarize $(OS) $(OS)-asan $(OS)-tsan wine-tp wine-ref wine-dropin wine-inject porting
 
 deps:
 	tools/install-deps
