@@ -17,6 +17,7 @@ DWORD tp_group_create(struct tp_group **out)
 
     if (!group)
         return ERROR_NOT_ENOUGH_MEMORY;
+    os_stamp_set(&group->stamp);
     os_lock_init(&group->lock);
     list_init(&group->members);
     group->closed = FALSE;
@@ -39,6 +40,7 @@ void tp_group_add(struct tp_group *group, struct tp_object *obj)
 static void group_free(struct tp_group *group)
 {
     os_lock_destroy(&group->lock);
+    os_stamp_clear(&group->stamp);
     free(group);
     atomic_fetch_sub(&tp_live_objects, 1);
 }

@@ -9,10 +9,14 @@
  * announcement back with CancelThreadpoolIo when the operation did not
  * start; a completion that nobody announced is dropped.  Drains
  * (WaitForThreadpoolIoCallbacks, group closes) wait for announced
- * operations too; a cancelling drain gives up on them instead, and their
- * completions are dropped when they come.  Closing the object with
- * operations in flight keeps it until they completed and their callbacks
- * ran: an announced operation holds a reference.
+ * operations too; a cancelling drain gives up on them instead (issued or
+ * not).  As on Windows these are counts, not pairs: a completion goes to
+ * an announced operation first, else pays off a given-up one without a
+ * callback.  Closing the object with announced operations in flight keeps
+ * it until they completed and their callbacks ran: an announced operation
+ * holds a reference.  Given-up operations hold none (Windows keeps the
+ * object for them; docs/io.md): after the destroy hook unbinds the file,
+ * the platform drops their completions.
  *
  * The completion records are the platform's packets, queued here in FIFO
  * order, one per queued callback: completing allocates nothing.  The worker
@@ -29,7 +33,7 @@ struct tp_io {
     struct os_io_binding *binding;      /* (c) */
     BOOL every_completion;              /* (c) no announcements (BindIoCompletionCallback) */
     LONG started;                       /* (P) announced operations not completed nor cancelled */
-    LONG skipped;                       /* (P) completions to drop: a cancelling drain gave up */
+    LONG skipped;                       /* (P) operations a cancelling drain gave up on */
     struct os_io_packet *head;          /* (P) completions of queued callbacks, oldest first */
     struct os_io_packet *tail;          /* (P) */
     LONG packets;                       /* (P) how many: obj->pending + callbacks starting */
@@ -37,10 +41,6 @@ struct tp_io {
 
 #define impl_from_TP_IO(api) \
     ((struct tp_io *)tp_object_checked((api), TP_OBJECT_IO, __func__))
-
-/* The ntdll callback type; Wine's headers declare it, mingw-w64's do not. */
-typedef void (CALLBACK *tp_io_nt_callback)(PTP_CALLBACK_INSTANCE inst, void *userdata,
-                                           void *overlapped, IO_STATUS_BLOCK *iosb, TP_IO *io);
 
 static struct tp_io *io_from_object(struct tp_object *obj)
 {
@@ -109,12 +109,15 @@ static void io_complete(void *key, struct os_io_packet *packet)
 
     os_lock_acquire(&pool->lock);
     if (!io->every_completion) {
-        if (io->skipped) {
-            io->skipped--;
+        /* Windows counts, it does not match completions to announcements:
+         * an announced operation takes the completion first, and only then
+         * does a completion count against the operations a cancelling
+         * drain gave up on (docs/io.md). */
+        if (!io->started) {
+            if (io->skipped)
+                io->skipped--;
             goto drop;
         }
-        if (!io->started)
-            goto drop;
         /* Cannot finish the object: the callback queued below holds it. */
         io->started--;
         if (!io->started) {
@@ -220,8 +223,14 @@ static void io_destroy(struct tp_object *obj)
     TP_ASSERT(io->packets == 0);
 }
 
+static void io_free(struct tp_object *obj)
+{
+    os_io_object_free(io_from_object(obj));
+}
+
 static const struct tp_object_ops io_ops = {
     .destroy = io_destroy,
+    .free = io_free,
     .cancel_locked = io_cancel_locked,
     .busy_locked = io_busy_locked,
 };
@@ -236,7 +245,7 @@ DWORD tp_io_create(HANDLE file, tp_invoke_fn invoke, void *callback, void *userd
 
     if (!callback)
         return ERROR_INVALID_PARAMETER;
-    if (!(io = calloc(1, sizeof(*io))))
+    if (!(io = os_io_object_alloc(sizeof(*io))))
         return ERROR_NOT_ENOUGH_MEMORY;
     io->every_completion = every_completion;
     io->obj.ops = &io_ops;
@@ -258,7 +267,7 @@ fail_init:
     TP_ASSERT(!every_completion);
     os_io_unbind(io->binding);
 fail_bind:
-    free(io);
+    os_io_object_free(io);
     return err;
 }
 
@@ -305,7 +314,8 @@ static void io_invoke_nt(struct tp_object *obj, struct tp_instance *inst)
  *           CreateThreadpoolIo   (kernel32_tp.@)
  *
  * A file can be bound once: a second object for it fails with
- * ERROR_INVALID_PARAMETER, as a second completion port does (test_io.c).
+ * ERROR_INVALID_PARAMETER, as a second completion port does, and so does
+ * a file opened without FILE_FLAG_OVERLAPPED (test_io.c).
  */
 PTP_IO WINAPI CreateThreadpoolIo(HANDLE file, PTP_WIN32_IO_CALLBACK callback, PVOID userdata,
                                  PTP_CALLBACK_ENVIRON env)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * BindIoCompletionCallback: the legacy way to run a routine for every
- * completion of a file, on the default pool.  Built on TP_IO (io.c): one
+ * BindIoCompletionCallback and ntdll's RtlSetIoCompletionCallback: the
+ * legacy way to run a routine for every completion of a file, on the
+ * default pool.  Built on TP_IO (io.c): one
  * I/O object per completion routine, which every file bound to that
  * routine feeds for the file's whole life (Windows has no call to unbind
  * a file).  Those objects live as long as the process, like the default
@@ -95,4 +96,16 @@ BOOL WINAPI BindIoCompletionCallback(HANDLE file, LPOVERLAPPED_COMPLETION_ROUTIN
         return FALSE;
     }
     return TRUE;
+}
+
+/***********************************************************************
+ *           RtlSetIoCompletionCallback   (kernel32_tp.@)
+ *
+ * BindIoCompletionCallback with an NTSTATUS result.
+ */
+NTSTATUS WINAPI RtlSetIoCompletionCallback(HANDLE file, tp_rtl_completion_routine routine,
+                                           ULONG flags)
+{
+    TRACE("%p %p %#lx\n", file, (void *)routine, (unsigned long)flags);
+    return tp_status_from_error(legacy_io_bind(file, (LPOVERLAPPED_COMPLETION_ROUTINE)routine));
 }

@@ -57,6 +57,17 @@ static inline void list_remove(struct list *node)
     list_init(node);
 }
 
+/* Moves node, which is on the list head, to its tail; nothing to write
+ * when it is there already (alone, say). */
+static inline void list_move_tail(struct list *head, struct list *node)
+{
+    if (node->next == head)
+        return;
+    node->prev->next = node->next;
+    node->next->prev = node->prev;
+    list_insert_before(head, node);
+}
+
 /* Moves every node of src to the tail of dst; src ends empty. */
 static inline void list_move_all(struct list *dst, struct list *src)
 {

@@ -58,6 +58,7 @@ static void object_fill(struct tp_object *obj, const struct tp_object *environme
     const struct tp_object_ops *ops = obj->ops;
 
     *obj = *environment;
+    os_stamp_set(&obj->stamp);
     obj->ops = ops;
     obj->type = (unsigned char)type;
     obj->invoke = invoke;
@@ -97,7 +98,7 @@ static DWORD object_join(struct tp_object *obj, const struct tp_object_extras *e
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_object environment = { 0 };
+    struct tp_object environment = { .pool = NULL };
     struct tp_object_extras extras = { 0 };
     DWORD err;
 
@@ -138,7 +139,7 @@ static enum tp_dispatch simple_start_locked(struct tp_object *obj)
 DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
                      const TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_object environment = { 0 }, *obj;
+    struct tp_object environment = { .pool = NULL }, *obj;
     struct tp_object_extras extras = { 0 };
     struct tp_pool *pool;
     enum tp_dispatch action;
@@ -242,8 +243,12 @@ void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_di
         tp_object_cancel_locked(obj);
     obj->drainers++;
     while (obj->pending > 0 || (include_disassociated ? obj->running : obj->associated) > 0
-           || object_busy_locked(obj))
+           || object_busy_locked(obj)) {
+        /* The workers are gone: what is pending or running never ends. */
+        if (os_process_exiting())
+            break;
         os_cond_wait(&pool->drain_cond, &pool->lock);
+    }
     obj->drainers--;
     os_lock_release(&pool->lock);
 }
@@ -271,8 +276,12 @@ static void object_release(struct tp_object *obj)
 
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
+    os_stamp_clear(&obj->stamp);
     free(obj->extras);
-    free(obj);
+    if (obj->ops && obj->ops->free)
+        obj->ops->free(obj);
+    else
+        free(obj);
     atomic_fetch_sub(&tp_live_objects, 1);
     if (race_dll)
         os_library_free(race_dll);

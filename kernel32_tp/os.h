@@ -20,6 +20,16 @@
 
 #include "os_types.h"   /* struct os_lock, struct os_cond: complete types */
 
+/*
+ * Ownership stamps (os_types.h, inline): the first member of every struct
+ * whose address the API hands out (objects, pools, groups, timer queues,
+ * callback instances).  os_stamp_set marks it as ours, os_stamp_clear
+ * unmarks it before it is freed.  On Windows, where the DLL can be injected
+ * into a process whose system pool already made handles of its own, the
+ * injection layer reads the stamp to tell our handles from the system's
+ * (docs/inject.md); on Linux the stamp is empty.  Neither blocks or fails.
+ */
+
 /* Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real. */
 void os_lock_init(struct os_lock *lock);
 void os_lock_destroy(struct os_lock *lock);
@@ -33,6 +43,12 @@ void os_cond_destroy(struct os_cond *cond);
 void os_cond_wait(struct os_cond *cond, struct os_lock *lock);          /* blocks */
 /* FALSE when deadline_ns (monotonic) passed first.  Blocks. */
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns);
+/* The same, and the thread runs the APCs queued to it (QueueUserAPC) while
+ * it waits; a wait that ran APCs returns TRUE, like a wake-up.  On Linux,
+ * where nothing queues APCs to pool threads, it is os_cond_wait_until.
+ * Blocks. */
+BOOL os_cond_wait_until_alertable(struct os_cond *cond, struct os_lock *lock,
+                                  ULONGLONG deadline_ns);
 void os_cond_signal(struct os_cond *cond);
 void os_cond_broadcast(struct os_cond *cond);
 
@@ -98,8 +114,14 @@ void os_library_free(HMODULE module);
  * A NULL binding binds for the file's whole life (never unbound): the
  * platform keeps nothing per file for it beyond the file's own state.
  * os_io_bind: ERROR_INVALID_HANDLE (not a file of the platform's),
- * ERROR_INVALID_PARAMETER (already bound), ERROR_NOT_ENOUGH_MEMORY, or the
- * error of starting the platform's thread.  Does not block.
+ * ERROR_INVALID_PARAMETER (already bound, or opened without
+ * FILE_FLAG_OVERLAPPED), ERROR_NOT_ENOUGH_MEMORY, or the error of starting
+ * the platform's thread.  Does not block.
+ *
+ * os_io_object_alloc/free: the zeroed memory of an I/O object.  Windows
+ * allocates thread-pool I/O objects from the process heap, where programs
+ * (and Wine's conformance tests) check them with HeapValidate; the DLL
+ * does the same.  NULL when memory is short.
  */
 struct os_io_packet {
     struct os_io_packet *next;      /* the core's while it holds the packet */
@@ -114,6 +136,8 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
                  struct os_io_binding **binding);
 void os_io_unbind(struct os_io_binding *binding);           /* blocks for a complete() */
 void os_io_packet_release(struct os_io_packet *packet);
+void *os_io_object_alloc(size_t size);
+void os_io_object_free(void *memory);
 
 /*
  * Thread-pool waits (the core's wait.c).  A block is the platform's side of
@@ -150,6 +174,15 @@ void os_wait_raise_refused(const char *func, HANDLE handle, DWORD err);
 /* The calling thread's last-error value (the Win32 one). */
 DWORD os_get_last_error(void);
 void os_set_last_error(DWORD err);
+
+/*
+ * TRUE once the process has begun to exit and its DLLs are being detached
+ * (Windows): every other thread is gone, wherever it was, and a lock one of
+ * them held stays held.  A drain then stops waiting for callbacks that can
+ * never end, and os_lock_acquire takes a lock held by a thread that is gone
+ * (docs/inject.md, "Exit").  Never blocks.
+ */
+BOOL os_process_exiting(void);
 
 /* Diagnostics.  os_getenv returns NULL when unset.  os_panic never returns. */
 const char *os_getenv(const char *name);

@@ -27,6 +27,7 @@ static void pool_init(struct tp_pool *pool)
     unsigned int i;
 
     memset(pool, 0, sizeof(*pool));
+    os_stamp_set(&pool->stamp);
     os_lock_init(&pool->lock);
     os_cond_init(&pool->work_cond);
     os_cond_init(&pool->drain_cond);
@@ -85,11 +86,13 @@ void tp_pool_free(struct tp_pool *pool)
     TP_ASSERT(!pool->is_default);
     while ((obj = pool->simple_cache)) {
         pool->simple_cache = obj->cache_next;
+        os_stamp_clear(&obj->stamp);
         free(obj);
     }
     os_cond_destroy(&pool->work_cond);
     os_cond_destroy(&pool->drain_cond);
     os_lock_destroy(&pool->lock);
+    os_stamp_clear(&pool->stamp);
     free(pool);
     atomic_fetch_sub(&tp_live_objects, 1);
 }

@@ -2,7 +2,12 @@
 /*
  * The legacy timer queues: CreateTimerQueue, CreateTimerQueueTimer,
  * ChangeTimerQueueTimer, DeleteTimerQueueTimer, DeleteTimerQueue(Ex),
- * CancelTimerQueueTimer and SetTimerQueueTimer.
+ * CancelTimerQueueTimer and SetTimerQueueTimer, and ntdll's names for the
+ * same calls: RtlCreateTimerQueue, RtlCreateTimer, RtlUpdateTimer,
+ * RtlDeleteTimer, RtlDeleteTimerQueue(Ex).  Each operation has one body
+ * returning a Win32 error; the kernel32 exports set it as the last error,
+ * the ntdll ones return it as an NTSTATUS (ERROR_IO_PENDING is
+ * STATUS_PENDING, a success status that kernel32 reports as a failure).
  *
  * A queue timer is a timer object (timer.c) on the default pool with a
  * legacy callback; a queue is only the list of its timers, so every queue
@@ -17,19 +22,24 @@
  * callback of the timer (or queue) being deleted cannot wait for itself: it
  * does not wait and reports ERROR_IO_PENDING, like a deletion with no event.
  *
+ * Handles are addresses.  A timer's handle is in the caller's variable
+ * before its callback can run: creation arms the timer and stores the
+ * handle while it holds T, and a callback that finds its timer not yet
+ * published passes through T first.  A handle given back is looked up in
+ * the sets of live queues and timers before it is used, so NULL, garbage
+ * or a freed object fail cleanly instead of being dereferenced.
+ *
  * Takes T (the queues' lock) alone or before Q; destroys objects with no
  * lock held.
  */
 #include <stdlib.h>
 
 #include "tp_private.h"
-
-#define TP_TIMER_QUEUE_MAGIC 0x54505451u    /* "TPTQ" */
-#define TP_QUEUE_TIMER_MAGIC 0x54505154u    /* "TPQT" */
+#include "ptrset.h"
 
 struct tp_timer_queue {
-    unsigned int magic;             /* (c) TP_TIMER_QUEUE_MAGIC until freed */
-    BOOL is_default;                /* (c) the default queue is never deleted */
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
+    struct ptrset_node live_node;   /* (T) in queues.live_queues until freed (not the default) */
     struct list timers;             /* (T) its timers not yet deleted */
     LONG live;                      /* (T) its timers not yet destroyed */
     BOOL deleted;                   /* (T) DeleteTimerQueueEx ran */
@@ -39,7 +49,8 @@ struct tp_timer_queue {
 
 struct tp_queue_timer {
     struct tp_timer timer;          /* (c) first: a timer object */
-    unsigned int magic;             /* (c) TP_QUEUE_TIMER_MAGIC until freed */
+    struct ptrset_node live_node;   /* (T) in queues.live_timers until destroyed */
+    _Atomic int published;          /* (a) the handle is in the creator's variable */
     struct tp_timer_queue *queue;   /* (c) */
     struct list entry;              /* (T) in queue->timers until deleted */
     BOOL deleted;                   /* (T) DeleteTimerQueueTimer (or the queue's) ran */
@@ -50,7 +61,9 @@ static struct {
     struct os_lock lock;            /* T */
     struct os_cond cond;            /* (T) blocking queue deletions wait here */
     struct tp_timer_queue *default_queue; /* (T) created on first use, never freed */
-} queues;
+    struct ptrset live_queues;      /* (T) queues created and not yet freed */
+    struct ptrset live_timers;      /* (T) queue timers created and not yet destroyed */
+} queues = { .live_queues = PTRSET_INIT, .live_timers = PTRSET_INIT };
 static _Atomic int queues_state;    /* 0: not set up, 1: being set up, 2: ready */
 
 /* The queue timer whose callback this thread is running, if any. */
@@ -78,6 +91,12 @@ static void queue_timer_invoke(struct tp_object *obj, struct tp_instance *inst)
     struct tp_queue_timer *outer = queue_timer_current;
 
     (void)inst;
+    /* Fired before the creating call returned: its handle is stored once
+     * the creating thread lets go of T. */
+    if (!atomic_load_explicit(&qt->published, memory_order_acquire)) {
+        os_lock_acquire(&queues.lock);
+        os_lock_release(&queues.lock);
+    }
     TRACE("queue timer callback %p(%p, TRUE)\n", obj->callback, obj->userdata);
     queue_timer_current = qt;
     callback(obj->userdata, TRUE);
@@ -93,9 +112,10 @@ static void set_event_traced(HANDLE event)
         TRACE("completion event %p: error %lu\n", event, (unsigned long)err);
 }
 
+/* Frees a queue already taken out of queues.live_queues. */
 static void queue_free(struct tp_timer_queue *queue)
 {
-    queue->magic = 0;
+    os_stamp_clear(&queue->stamp);
     free(queue);
     atomic_fetch_sub(&tp_live_objects, 1);
 }
@@ -113,13 +133,14 @@ static void queue_timer_destroy(struct tp_object *obj)
 
     os_lock_acquire(&queues.lock);
     timer_event = qt->completion_event;
-    qt->magic = 0;
+    ptrset_remove(&queues.live_timers, (uintptr_t)&qt->live_node);
     queue->live--;
     if (queue->deleted && queue->live == 0) {
         if (queue->deleting) {
             os_cond_broadcast(&queues.cond);
         } else {
             queue_event = queue->completion_event;
+            ptrset_remove(&queues.live_queues, (uintptr_t)&queue->live_node);
             freed = queue;
         }
     }
@@ -144,24 +165,19 @@ static DWORD queue_create(struct tp_timer_queue **out)
 
     if (!queue)
         return ERROR_NOT_ENOUGH_MEMORY;
-    queue->magic = TP_TIMER_QUEUE_MAGIC;
+    os_stamp_set(&queue->stamp);
     list_init(&queue->timers);
     *out = queue;
     return ERROR_SUCCESS;
 }
 
-/* NULL names the default queue, created on first use. */
-static DWORD queue_from_handle(HANDLE handle, struct tp_timer_queue **out)
+/* The default queue, created on first use.  It is in no set: no handle
+ * names it, and it is never deleted. */
+static DWORD queue_default(struct tp_timer_queue **out)
 {
-    struct tp_timer_queue *queue = handle, *created;
+    struct tp_timer_queue *queue, *created;
     DWORD err;
 
-    if (queue) {
-        if (queue->magic != TP_TIMER_QUEUE_MAGIC)
-            return ERROR_INVALID_HANDLE;
-        *out = queue;
-        return ERROR_SUCCESS;
-    }
     os_lock_acquire(&queues.lock);
     queue = queues.default_queue;
     os_lock_release(&queues.lock);
@@ -171,7 +187,6 @@ static DWORD queue_from_handle(HANDLE handle, struct tp_timer_queue **out)
     }
     if ((err = queue_create(&created)) != ERROR_SUCCESS)
         return err;
-    created->is_default = TRUE;
     os_lock_acquire(&queues.lock);
     if (!queues.default_queue) {
         queues.default_queue = created;
@@ -184,15 +199,57 @@ static DWORD queue_from_handle(HANDLE handle, struct tp_timer_queue **out)
     return ERROR_SUCCESS;
 }
 
-static DWORD queue_timer_from_handle(HANDLE handle, struct tp_queue_timer **out)
+/* A queue the caller created and has not deleted: NULL if handle is not one.
+ * Locking: T. */
+static struct tp_timer_queue *queue_find_locked(HANDLE handle)
+{
+    struct tp_timer_queue *queue = handle;
+
+    TP_ASSERT_LOCKED(&queues.lock);
+    if (!ptrset_find(&queues.live_queues, PTRSET_KEY(handle, struct tp_timer_queue, live_node)))
+        return NULL;
+    return queue->deleted ? NULL : queue;
+}
+
+/*
+ * A live queue timer not yet deleted: ERROR_INVALID_PARAMETER for NULL,
+ * ERROR_INVALID_HANDLE for anything else that is not one.
+ * Locking: T.
+ */
+static DWORD queue_timer_find_locked(HANDLE handle, struct tp_queue_timer **out)
 {
     struct tp_queue_timer *qt = handle;
 
+    TP_ASSERT_LOCKED(&queues.lock);
     if (!qt)
         return ERROR_INVALID_PARAMETER;
-    if (qt->magic != TP_QUEUE_TIMER_MAGIC)
+    if (!ptrset_find(&queues.live_timers, PTRSET_KEY(handle, struct tp_queue_timer, live_node))
+        || qt->deleted)
         return ERROR_INVALID_HANDLE;
     *out = qt;
+    return ERROR_SUCCESS;
+}
+
+/* A new queue for the caller: counted as a live object. */
+static DWORD queue_new(HANDLE *out)
+{
+    struct tp_timer_queue *queue;
+    DWORD err;
+
+    if (!out)
+        return ERROR_INVALID_PARAMETER;
+    queues_setup();
+    if ((err = queue_create(&queue)) != ERROR_SUCCESS)
+        return err;
+    os_lock_acquire(&queues.lock);
+    if (!ptrset_add(&queues.live_queues, &queue->live_node)) {
+        os_lock_release(&queues.lock);
+        free(queue);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    os_lock_release(&queues.lock);
+    atomic_fetch_add(&tp_live_objects, 1);
+    *out = queue;
     return ERROR_SUCCESS;
 }
 
@@ -203,24 +260,26 @@ static LONGLONG due_from_ms(DWORD due_ms)
 }
 
 /*
- * Creates a timer in queue (NULL: the default queue) and arms it.  The
- * flags only choose the callback environment: WT_EXECUTELONGFUNCTION makes
- * callbacks long; WT_EXECUTEONLYONCE changes nothing (the period decides, as
- * on Windows and Wine); the thread-choosing flags need nothing of ours.
+ * Creates a timer in queue (NULL: the default queue), arms it and stores
+ * its handle in *out before its callback can run.  The flags only choose
+ * the callback environment: WT_EXECUTELONGFUNCTION makes callbacks long;
+ * WT_EXECUTEONLYONCE changes nothing (the period decides, as on Windows
+ * and Wine); the thread-choosing flags need nothing of ours.
  */
-static DWORD queue_timer_create(HANDLE queue_handle, WAITORTIMERCALLBACK callback, void *context,
-                                DWORD due_ms, DWORD period_ms, ULONG flags,
-                                struct tp_queue_timer **out)
+static DWORD queue_timer_create(HANDLE queue_handle, HANDLE *out, WAITORTIMERCALLBACK callback,
+                                void *context, DWORD due_ms, DWORD period_ms, ULONG flags)
 {
     TP_CALLBACK_ENVIRON env = { 0 };
-    struct tp_timer_queue *queue;
+    struct tp_timer_queue *queue = NULL;
     struct tp_queue_timer *qt;
     struct tp_timer *timer;
     LONGLONG due_100ns = due_from_ms(due_ms);
     DWORD err;
 
+    if (!out)
+        return ERROR_INVALID_PARAMETER;
     queues_setup();
-    if ((err = queue_from_handle(queue_handle, &queue)) != ERROR_SUCCESS)
+    if (!queue_handle && (err = queue_default(&queue)) != ERROR_SUCCESS)
         return err;
     env.Version = 3;
     env.CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
@@ -231,25 +290,33 @@ static DWORD queue_timer_create(HANDLE queue_handle, WAITORTIMERCALLBACK callbac
                                (void *)callback, context, &env, &timer)) != ERROR_SUCCESS)
         return err;
     qt = (struct tp_queue_timer *)timer;
-    qt->magic = TP_QUEUE_TIMER_MAGIC;
-    qt->queue = queue;
 
     os_lock_acquire(&queues.lock);
-    if (queue->deleted) {
+    if (queue_handle && !(queue = queue_find_locked(queue_handle)))
+        err = ERROR_INVALID_HANDLE;
+    else if (queue->deleted)
+        err = ERROR_INVALID_HANDLE;
+    else if (!ptrset_add(&queues.live_timers, &qt->live_node))
+        err = ERROR_NOT_ENOUGH_MEMORY;
+    if (err != ERROR_SUCCESS) {
         os_lock_release(&queues.lock);
         /* Never armed and in no queue: nothing to count, nothing to set. */
         qt->timer.obj.ops = NULL;
         tp_timer_shutdown(&qt->timer.obj);
         tp_object_close(&qt->timer.obj);
-        return ERROR_INVALID_HANDLE;
+        return err;
     }
+    qt->queue = queue;
     list_add_tail(&queue->timers, &qt->entry);
     queue->live++;
     /* Armed under T (T -> Q): a concurrent deletion of the queue cannot
-     * shut the timer down between publication and arming. */
+     * shut the timer down between publication and arming, and a callback
+     * that fires at once waits in queue_timer_invoke until the handle is
+     * where its creator will look for it. */
     tp_timer_service_set(&qt->timer, &due_100ns, period_ms, 0, FALSE);
-    os_lock_release(&queues.lock);
     *out = qt;
+    atomic_store_explicit(&qt->published, 1, memory_order_release);
+    os_lock_release(&queues.lock);
     return ERROR_SUCCESS;
 }
 
@@ -263,12 +330,9 @@ static DWORD queue_timer_change(HANDLE timer_handle, DWORD due_ms, DWORD period_
     LONGLONG due_100ns = due_from_ms(due_ms);
     DWORD err;
 
-    if ((err = queue_timer_from_handle(timer_handle, &qt)) != ERROR_SUCCESS)
-        return err;
+    queues_setup();
     os_lock_acquire(&queues.lock);
-    if (qt->deleted)
-        err = ERROR_INVALID_HANDLE;
-    else
+    if ((err = queue_timer_find_locked(timer_handle, &qt)) == ERROR_SUCCESS)
         tp_timer_service_set(&qt->timer, &due_100ns, period_ms, 0, TRUE);
     os_lock_release(&queues.lock);
     return err;
@@ -310,12 +374,11 @@ static DWORD queue_timer_delete(HANDLE timer_handle, HANDLE event)
     struct tp_queue_timer *qt;
     DWORD err;
 
-    if ((err = queue_timer_from_handle(timer_handle, &qt)) != ERROR_SUCCESS)
-        return err;
+    queues_setup();
     os_lock_acquire(&queues.lock);
-    if (qt->deleted) {
+    if ((err = queue_timer_find_locked(timer_handle, &qt)) != ERROR_SUCCESS) {
         os_lock_release(&queues.lock);
-        return ERROR_INVALID_HANDLE;
+        return err;
     }
     qt->deleted = TRUE;
     list_remove(&qt->entry);
@@ -325,20 +388,19 @@ static DWORD queue_timer_delete(HANDLE timer_handle, HANDLE event)
     return queue_timer_release(qt, event == INVALID_HANDLE_VALUE);
 }
 
+/* The default queue is not in the set: NULL is ERROR_INVALID_HANDLE. */
 static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
 {
-    struct tp_timer_queue *queue = queue_handle;
+    struct tp_timer_queue *queue;
     struct tp_queue_timer *qt, *self = queue_timer_current;
     BOOL wait = event == INVALID_HANDLE_VALUE;
     struct list timers;
     DWORD err = ERROR_SUCCESS;
 
-    if (!queue || queue->magic != TP_TIMER_QUEUE_MAGIC || queue->is_default)
-        return ERROR_INVALID_HANDLE;
     queues_setup();
     list_init(&timers);
     os_lock_acquire(&queues.lock);
-    if (queue->deleted) {
+    if (!(queue = queue_find_locked(queue_handle))) {
         os_lock_release(&queues.lock);
         return ERROR_INVALID_HANDLE;
     }
@@ -369,7 +431,7 @@ static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
     os_lock_acquire(&queues.lock);
     if (wait) {
         /* Timers deleted earlier may still run callbacks. */
-        while (queue->live > 0)
+        while (queue->live > 0 && !os_process_exiting())
             os_cond_wait(&queues.cond, &queues.lock);
     }
     queue->deleting = FALSE;
@@ -378,6 +440,7 @@ static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
         os_lock_release(&queues.lock);
         return err;
     }
+    ptrset_remove(&queues.live_queues, (uintptr_t)&queue->live_node);
     os_lock_release(&queues.lock);
     event = queue->completion_event;
     queue_free(queue);
@@ -393,39 +456,35 @@ static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
  */
 HANDLE WINAPI CreateTimerQueue(void)
 {
-    struct tp_timer_queue *queue;
+    HANDLE queue;
     DWORD err;
 
     TRACE("\n");
-    queues_setup();
-    if ((err = queue_create(&queue)) != ERROR_SUCCESS) {
+    if ((err = queue_new(&queue)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
     }
-    atomic_fetch_add(&tp_live_objects, 1);
     return queue;
 }
 
 /***********************************************************************
  *           CreateTimerQueueTimer   (kernel32_tp.@)
+ *
+ * *out holds the timer before its callback can run
+ * (timerqueue_handle_stored_before_callback).
  */
 BOOL WINAPI CreateTimerQueueTimer(PHANDLE out, HANDLE queue, WAITORTIMERCALLBACK callback,
                                   PVOID context, DWORD due_ms, DWORD period_ms, ULONG flags)
 {
-    struct tp_queue_timer *qt;
     DWORD err;
 
     TRACE("%p %p %p %p %lu %lu %#lx\n", (void *)out, queue, (void *)callback, context,
           (unsigned long)due_ms, (unsigned long)period_ms, (unsigned long)flags);
-    if (!out)
-        err = ERROR_INVALID_PARAMETER;
-    else
-        err = queue_timer_create(queue, callback, context, due_ms, period_ms, flags, &qt);
-    if (err != ERROR_SUCCESS) {
+    if ((err = queue_timer_create(queue, out, callback, context, due_ms, period_ms, flags))
+        != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
     }
-    *out = qt;
     return TRUE;
 }
 
@@ -437,18 +496,18 @@ BOOL WINAPI CreateTimerQueueTimer(PHANDLE out, HANDLE queue, WAITORTIMERCALLBACK
 HANDLE WINAPI SetTimerQueueTimer(HANDLE queue, WAITORTIMERCALLBACK callback, PVOID context,
                                  DWORD due_ms, DWORD period_ms, BOOL prefer_io)
 {
-    struct tp_queue_timer *qt;
+    HANDLE timer;
     DWORD err;
 
     TRACE("%p %p %p %lu %lu %d\n", queue, (void *)callback, context, (unsigned long)due_ms,
           (unsigned long)period_ms, prefer_io);
-    if ((err = queue_timer_create(queue, callback, context, due_ms, period_ms,
-                                  prefer_io ? WT_EXECUTEINIOTHREAD : WT_EXECUTEDEFAULT, &qt))
+    if ((err = queue_timer_create(queue, &timer, callback, context, due_ms, period_ms,
+                                  prefer_io ? WT_EXECUTEINIOTHREAD : WT_EXECUTEDEFAULT))
         != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
     }
-    return qt;
+    return timer;
 }
 
 /***********************************************************************
@@ -537,4 +596,67 @@ BOOL WINAPI DeleteTimerQueue(HANDLE queue)
         return FALSE;
     }
     return TRUE;
+}
+
+/***********************************************************************
+ *           RtlCreateTimerQueue   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI RtlCreateTimerQueue(HANDLE *out)
+{
+    TRACE("%p\n", (void *)out);
+    return tp_status_from_error(queue_new(out));
+}
+
+/***********************************************************************
+ *           RtlCreateTimer   (kernel32_tp.@)
+ *
+ * CreateTimerQueueTimer with the queue first and an NTSTATUS result.
+ */
+NTSTATUS WINAPI RtlCreateTimer(HANDLE queue, HANDLE *out, WAITORTIMERCALLBACK callback,
+                               PVOID context, DWORD due_ms, DWORD period_ms, ULONG flags)
+{
+    TRACE("%p %p %p %p %lu %lu %#lx\n", queue, (void *)out, (void *)callback, context,
+          (unsigned long)due_ms, (unsigned long)period_ms, (unsigned long)flags);
+    return tp_status_from_error(queue_timer_create(queue, out, callback, context, due_ms,
+                                                   period_ms, flags));
+}
+
+/***********************************************************************
+ *           RtlUpdateTimer   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI RtlUpdateTimer(HANDLE queue, HANDLE timer, DWORD due_ms, DWORD period_ms)
+{
+    TRACE("%p %p %lu %lu\n", queue, timer, (unsigned long)due_ms, (unsigned long)period_ms);
+    return tp_status_from_error(queue_timer_change(timer, due_ms, period_ms));
+}
+
+/***********************************************************************
+ *           RtlDeleteTimer   (kernel32_tp.@)
+ *
+ * STATUS_PENDING where DeleteTimerQueueTimer fails with ERROR_IO_PENDING.
+ */
+NTSTATUS WINAPI RtlDeleteTimer(HANDLE queue, HANDLE timer, HANDLE event)
+{
+    TRACE("%p %p %p\n", queue, timer, event);
+    return tp_status_from_error(queue_timer_delete(timer, event));
+}
+
+/***********************************************************************
+ *           RtlDeleteTimerQueueEx   (kernel32_tp.@)
+ */
+NTSTATUS WINAPI RtlDeleteTimerQueueEx(HANDLE queue, HANDLE event)
+{
+    TRACE("%p %p\n", queue, event);
+    return tp_status_from_error(queue_delete(queue, event));
+}
+
+/***********************************************************************
+ *           RtlDeleteTimerQueue   (kernel32_tp.@)
+ *
+ * RtlDeleteTimerQueueEx with no event: it does not wait, as on Windows.
+ */
+NTSTATUS WINAPI RtlDeleteTimerQueue(HANDLE queue)
+{
+    TRACE("%p\n", queue);
+    return tp_status_from_error(queue_delete(queue, NULL));
 }

@@ -365,7 +365,8 @@ void tp_timer_service_detach(struct tp_timer *timer)
     os_lock_acquire(&service.lock);
     /* The service may be queueing a callback of it right now, with Q
      * dropped: the object must not be closed (or freed) before that ends. */
-    while (timer->in_batch) {
+    /* At process exit the service thread is gone, in a batch or not. */
+    while (timer->in_batch && !os_process_exiting()) {
         service.batch_waiters = TRUE;
         os_cond_wait(&service.batch_cond, &service.lock);
     }

@@ -10,12 +10,13 @@
  *   (M) the injection monitor's lock (monitor.c)
  *   (Q) the timer service's lock (timer_service.c)
  *   (T) the legacy timer queues' lock (timer_queue.c)
+ *   (R) the registered waits' lock (wait_legacy.c)
  *   (W) wait->lock, a wait's arming (wait.c); the platform's wait takes
  *       its own locks inside it, and calls back (fired) taking P only
  *   (I) the platform's I/O binding lock, held around its calls of an I/O
  *       completion function (os_io_bind in os.h; io.c)
  *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M, T -> Q, W -> Q, W -> P, and I -> P.  Never hold two
+ * Lock order: G -> Q -> P -> M, T -> Q, R -> W, W -> Q, W -> P, and I -> P.  Never hold two
  * pools', two groups' or two waits' locks.
  * No lock is held while user code runs (callbacks, finalization and cancel
  * callbacks, completion actions).
@@ -57,6 +58,7 @@ NTSTATUS tp_status_from_error(DWORD err);
 #define TP_SIMPLE_CACHE_MAX 256 /* recycled simple objects a pool keeps */
 
 struct tp_pool {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
@@ -79,6 +81,7 @@ struct tp_pool {
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
     LONG objects;                   /* (P) live callback objects using this pool */
     BOOL closed;                    /* (P) CloseThreadpool was called */
+    BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
     struct list monitor_entry;      /* (M) in monitor.pools while watched */
@@ -106,6 +109,10 @@ BOOL tp_pool_finished_locked(struct tp_pool *pool);
  * tp_pool_free() the pool after dropping P.  Locking: P. */
 BOOL tp_pool_object_left_locked(struct tp_pool *pool);
 void tp_pool_free(struct tp_pool *pool);
+
+/* The pool of the legacy WT_EXECUTEINIOTHREAD callbacks (legacy.c): its idle
+ * workers wait alertably, made on first use, never freed.  Takes P. */
+DWORD tp_legacy_io_pool(struct tp_pool **out);
 
 /* Starts one worker reserved by tp_pool_dispatch_locked (pool->threads was
  * already counted).  Must be called without P.  Returns FALSE on failure
@@ -144,6 +151,8 @@ typedef void (*tp_invoke_fn)(struct tp_object *obj, struct tp_instance *inst);
 struct tp_object_ops {
     void (*shutdown)(struct tp_object *obj);
     void (*destroy)(struct tp_object *obj);
+    /* Optional: frees the object's memory (default: free()). */
+    void (*free)(struct tp_object *obj);
     /*
      * Optional, for kinds with work outside the pool's queue (I/O started
      * and not completed).  Locking: P; neither may block or drop P.
@@ -167,6 +176,7 @@ struct tp_object_extras {
 };
 
 struct tp_object {
+    struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
     struct tp_pool *pool;               /* (c) */
     tp_invoke_fn invoke;                /* (c) */
     const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
@@ -253,6 +263,7 @@ void tp_object_wake_drainers_locked(struct tp_object *obj);
 #define TP_INSTANCE_MAGIC 0x54504349u   /* "TPCI" */
 
 struct tp_instance {
+    struct os_stamp stamp;          /* (X) first: ours (os.h, ownership stamps) */
     unsigned int magic;             /* (X) TP_INSTANCE_MAGIC while the callback runs */
     struct tp_object *obj;          /* (X) the object that started the callback */
     struct tp_worker *worker;       /* (X) */
@@ -295,6 +306,7 @@ enum tp_dispatch tp_worker_update_inactive_locked(struct tp_worker *worker);
 /* ---- cleanup groups (group.c) --------------------------------------------- */
 
 struct tp_group {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
     struct list members;            /* (G) objects created with this group */
     BOOL closed;                    /* (G) CloseThreadpoolCleanupGroup ran */
@@ -407,6 +419,19 @@ DWORD tp_wait_take_result(struct tp_object *obj);
 /* ---- I/O completion (io.c, io_legacy.c) ------------------------------------ */
 
 struct tp_io;
+
+/* TpAllocIoCompletion's callback type (io.c; the injection layer's table
+ * repeats the prototype); Wine's headers declare it, mingw-w64's do not. */
+/* ntdll's legacy routines, which mingw-w64's headers lack; here because the
+ * exports that take them are also declared by the generated injection table.
+ * The work routine (PRTL_WORK_ITEM_ROUTINE) is LPTHREAD_START_ROUTINE's type;
+ * the completion routine (PRTL_OVERLAPPED_COMPLETION_ROUTINE) takes the
+ * OVERLAPPED as a void pointer. */
+typedef DWORD (CALLBACK *tp_rtl_work_routine)(void *);
+typedef void (CALLBACK *tp_rtl_completion_routine)(DWORD, DWORD, void *);
+
+typedef void (CALLBACK *tp_io_nt_callback)(PTP_CALLBACK_INSTANCE inst, void *userdata,
+                                           void *overlapped, IO_STATUS_BLOCK *iosb, TP_IO *io);
 
 /* One completion, as the callback of an I/O object receives it. */
 struct tp_io_completion {

@@ -10,8 +10,9 @@
 
 int tp_trace_enabled;
 
-/* Reads the switch before any export can run. */
-__attribute__((constructor)) static void trace_setup(void)
+/* Reads the switch before any export can run, and before the other
+ * constructors, which may trace (priority 102: after the stamps, 101). */
+__attribute__((constructor(102))) static void trace_setup(void)
 {
     const char *value = os_getenv("KERNEL32_TP_TRACE");
 

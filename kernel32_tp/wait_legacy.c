@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The legacy registered waits: RegisterWaitForSingleObject(Ex),
- * UnregisterWait and UnregisterWaitEx, on the wait objects of wait.c.
+ * UnregisterWait and UnregisterWaitEx, and ntdll's RtlRegisterWait and
+ * RtlDeregisterWait(Ex), on the wait objects of wait.c.
  *
  * A registered wait is a wait object on the default pool whose callback
  * is a WAITORTIMERCALLBACK (TRUE: timed out).  Without WT_EXECUTEONLYONCE
@@ -9,9 +10,9 @@
  * The flags choose the callback environment: WT_EXECUTELONGFUNCTION makes
  * callbacks long; WT_EXECUTEINWAITTHREAD runs them, one at a time, on the
  * one thread of a private pool, as Windows runs them one at a time on the
- * wait thread that serves them; WT_EXECUTEINIOTHREAD and
- * WT_EXECUTEINPERSISTENTTHREAD need nothing (no APC is ever queued to our
- * workers, so every worker will do).
+ * wait thread that serves them; WT_EXECUTEINIOTHREAD runs them on the
+ * legacy I/O threads (tp_legacy_io_pool: idle, they run APCs);
+ * WT_EXECUTEINPERSISTENTTHREAD needs nothing (every worker will do).
  *
  * Unregistering with a completion event: the event is set when the wait
  * is destroyed, that is once its last callback returned, which may be at
@@ -23,20 +24,35 @@
  * unregistering from it succeeds (as on Windows; Wine reports
  * ERROR_IO_PENDING).
  *
- * Takes R (the registered waits' lock, a leaf) alone, and W through wait.c.
+ * The wait handle is the wait's address, and it is in the caller's
+ * variable before the callback can run, even for an object already
+ * signalled: registration arms the wait and stores the handle while it
+ * holds R, and a callback that finds its wait not yet published passes
+ * through R first (thread.c's conformance test unregisters from such a
+ * callback).  A handle given back is looked up in the set of live
+ * registered waits before it is used, so NULL, garbage or a wait already
+ * destroyed fail with ERROR_INVALID_HANDLE instead of being dereferenced.
+ *
+ * Each operation has one body returning a Win32 error; the kernel32
+ * exports set it as the last error, the ntdll ones (RtlRegisterWait,
+ * RtlDeregisterWait(Ex)) return it as an NTSTATUS (ERROR_IO_PENDING is
+ * STATUS_PENDING).
+ *
+ * Takes R (the registered waits' lock) alone, or before W while arming a
+ * wait it registers (R -> W).
  */
 #include <stdlib.h>
 
 #include "tp_private.h"
-
-#define TP_REGISTERED_WAIT_MAGIC 0x54505257u    /* "TPRW" */
+#include "ptrset.h"
 
 struct tp_registered_wait {
     struct tp_wait wait;            /* (c) first: a wait object */
-    unsigned int magic;             /* (c) TP_REGISTERED_WAIT_MAGIC until freed */
+    struct ptrset_node live_node;   /* (R) in registered.live until destroyed */
     HANDLE handle;                  /* (c) the object waited for */
     DWORD timeout_ms;               /* (c) INFINITE: none */
     ULONG flags;                    /* (c) WT_* */
+    _Atomic int published;          /* (a) the wait handle is in the caller's variable */
     BOOL unregistered;              /* (R) Unregister* ran: never armed again */
     HANDLE completion_event;        /* (R) set when the wait is destroyed */
 };
@@ -44,7 +60,8 @@ struct tp_registered_wait {
 static struct {
     struct os_lock lock;            /* R */
     struct tp_pool *wait_thread_pool; /* (R) one thread: WT_EXECUTEINWAITTHREAD callbacks */
-} registered;
+    struct ptrset live;             /* (R) every registered wait not yet destroyed */
+} registered = { .live = PTRSET_INIT };
 static _Atomic int registered_state;    /* 0: not set up, 1: being set up, 2: ready */
 
 /* The registered wait whose callback this thread is running, if any. */
@@ -111,6 +128,12 @@ static void registered_invoke(struct tp_object *obj, struct tp_instance *inst)
     DWORD result = tp_wait_take_result(obj), err;
 
     (void)inst;
+    /* Fired before RegisterWait* returned: its handle is stored once the
+     * registering thread lets go of R. */
+    if (!atomic_load_explicit(&rw->published, memory_order_acquire)) {
+        os_lock_acquire(&registered.lock);
+        os_lock_release(&registered.lock);
+    }
     TRACE("registered wait callback %p(%p, %d)\n", obj->callback, obj->userdata,
           result == WAIT_TIMEOUT);
     registered_current = rw;
@@ -135,7 +158,7 @@ static void registered_destroy(struct tp_object *obj)
 
     os_lock_acquire(&registered.lock);
     event = rw->completion_event;
-    rw->magic = 0;
+    ptrset_remove(&registered.live, (uintptr_t)&rw->live_node);
     os_lock_release(&registered.lock);
     tp_wait_destroy(obj);
     if (event && !os_handle_set_event(event, &err))
@@ -149,20 +172,24 @@ static const struct tp_object_ops registered_ops = {
 };
 
 /*
- * Registers and arms a wait.  A mutex raises as on Windows; if a handler
- * continues, the call fails with ERROR_NOT_SUPPORTED.  ERROR_INVALID_HANDLE,
+ * Registers and arms a wait, and stores its handle in *out before its
+ * callback can run.  A mutex raises as on Windows; if a handler continues,
+ * the call fails with ERROR_NOT_SUPPORTED.  ERROR_INVALID_HANDLE,
  * ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY.
+ * Locking: takes R, and W (through wait.c) inside it.
  */
-static DWORD registered_create(HANDLE handle, WAITORTIMERCALLBACK callback, void *context,
-                               DWORD timeout_ms, ULONG flags, const char *func,
-                               struct tp_registered_wait **out)
+static DWORD registered_create(HANDLE *out, HANDLE handle, WAITORTIMERCALLBACK callback,
+                               void *context, DWORD timeout_ms, ULONG flags, const char *func)
 {
     TP_CALLBACK_ENVIRON env = { 0 };
     struct tp_registered_wait *rw;
     struct tp_wait *wait;
     struct tp_pool *pool;
+    BOOL removed;
     DWORD err;
 
+    if (!out)
+        return ERROR_INVALID_PARAMETER;
     registered_setup();
     env.Version = 3;
     env.CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
@@ -173,24 +200,41 @@ static DWORD registered_create(HANDLE handle, WAITORTIMERCALLBACK callback, void
         if ((err = registered_wait_thread_pool(&pool)) != ERROR_SUCCESS)
             return err;
         env.Pool = (PTP_POOL)pool;
+    } else if (flags & WT_EXECUTEINIOTHREAD) {
+        if ((err = tp_legacy_io_pool(&pool)) != ERROR_SUCCESS)
+            return err;
+        env.Pool = (PTP_POOL)pool;
     }
     if ((err = tp_wait_create(sizeof(*rw), registered_invoke, &registered_ops, (void *)callback,
                               context, &env, &wait)) != ERROR_SUCCESS)
         return err;
     rw = (struct tp_registered_wait *)wait;
-    rw->magic = TP_REGISTERED_WAIT_MAGIC;
     rw->handle = handle;
     rw->timeout_ms = timeout_ms;
     rw->flags = flags;
-    if ((err = registered_arm(rw)) != ERROR_SUCCESS) {
-        rw->magic = 0;
-        tp_object_close(&rw->wait.timer.obj);
-        if (err == ERROR_NOT_SUPPORTED)
-            os_wait_raise_refused(func, handle, err);
-        return err;
+
+    os_lock_acquire(&registered.lock);
+    if (!ptrset_add(&registered.live, &rw->live_node)) {
+        os_lock_release(&registered.lock);
+        tp_object_close(&rw->wait.timer.obj);   /* never armed: destroyed at once */
+        return ERROR_NOT_ENOUGH_MEMORY;
     }
-    *out = rw;
-    return ERROR_SUCCESS;
+    if ((err = registered_arm(rw)) == ERROR_SUCCESS) {
+        /* Under R: a callback that fires at once waits in registered_invoke
+         * until the handle is where its caller will look for it. */
+        *out = rw;
+        atomic_store_explicit(&rw->published, 1, memory_order_release);
+        os_lock_release(&registered.lock);
+        return ERROR_SUCCESS;
+    }
+    /* Only a caller that guessed the address could have seen it. */
+    removed = ptrset_remove(&registered.live, (uintptr_t)&rw->live_node) != NULL;
+    os_lock_release(&registered.lock);
+    if (removed)
+        tp_object_close(&rw->wait.timer.obj);
+    if (err == ERROR_NOT_SUPPORTED)
+        os_wait_raise_refused(func, handle, err);
+    return err;
 }
 
 /* Callbacks of rw queued or running, but the caller's own when it runs in
@@ -216,16 +260,22 @@ static LONG registered_outstanding(struct tp_registered_wait *rw)
  */
 static DWORD registered_unregister(HANDLE wait_handle, HANDLE event)
 {
-    struct tp_registered_wait *rw = wait_handle;
+    struct tp_registered_wait *rw;
     struct tp_object *obj;
     BOOL wait;
     LONG outstanding;
 
-    if (!rw || rw->magic != TP_REGISTERED_WAIT_MAGIC)
-        return ERROR_INVALID_HANDLE;
     registered_setup();
-    obj = &rw->wait.timer.obj;
     os_lock_acquire(&registered.lock);
+    /* Looked up before it is read: NULL, garbage and destroyed waits are
+     * not in the set. */
+    if (!ptrset_find(&registered.live,
+                     PTRSET_KEY(wait_handle, struct tp_registered_wait, live_node))) {
+        os_lock_release(&registered.lock);
+        return ERROR_INVALID_HANDLE;
+    }
+    rw = wait_handle;
+    obj = &rw->wait.timer.obj;
     if (rw->unregistered) {
         os_lock_release(&registered.lock);
         return ERROR_INVALID_HANDLE;
@@ -252,25 +302,21 @@ static DWORD registered_unregister(HANDLE wait_handle, HANDLE event)
  *           RegisterWaitForSingleObject   (kernel32_tp.@)
  *
  * A mutex raises STATUS_THREADPOOL_HANDLE_EXCEPTION, as SetThreadpoolWait
- * does (test_registerwait.c).
+ * does (test_registerwait.c).  *out holds the handle before the callback
+ * can run (registerwait_handle_stored_before_callback).
  */
 BOOL WINAPI RegisterWaitForSingleObject(PHANDLE out, HANDLE handle, WAITORTIMERCALLBACK callback,
                                         PVOID context, ULONG timeout_ms, ULONG flags)
 {
-    struct tp_registered_wait *rw;
     DWORD err;
 
     TRACE("%p %p %p %p %lu %#lx\n", (void *)out, handle, (void *)callback, context,
           (unsigned long)timeout_ms, (unsigned long)flags);
-    if (!out)
-        err = ERROR_INVALID_PARAMETER;
-    else
-        err = registered_create(handle, callback, context, timeout_ms, flags, __func__, &rw);
-    if (err != ERROR_SUCCESS) {
+    if ((err = registered_create(out, handle, callback, context, timeout_ms, flags, __func__))
+        != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
     }
-    *out = rw;
     return TRUE;
 }
 
@@ -282,17 +328,17 @@ BOOL WINAPI RegisterWaitForSingleObject(PHANDLE out, HANDLE handle, WAITORTIMERC
 HANDLE WINAPI RegisterWaitForSingleObjectEx(HANDLE handle, WAITORTIMERCALLBACK callback,
                                             PVOID context, ULONG timeout_ms, ULONG flags)
 {
-    struct tp_registered_wait *rw;
+    HANDLE wait;
     DWORD err;
 
     TRACE("%p %p %p %lu %#lx\n", handle, (void *)callback, context, (unsigned long)timeout_ms,
           (unsigned long)flags);
-    if ((err = registered_create(handle, callback, context, timeout_ms, flags, __func__, &rw))
+    if ((err = registered_create(&wait, handle, callback, context, timeout_ms, flags, __func__))
         != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
     }
-    return rw;
+    return wait;
 }
 
 /***********************************************************************
@@ -300,7 +346,8 @@ HANDLE WINAPI RegisterWaitForSingleObjectEx(HANDLE handle, WAITORTIMERCALLBACK c
  *
  * FALSE with ERROR_IO_PENDING when callbacks were still queued or running
  * (the wait is unregistered all the same); an event given is set once they
- * are done, even when the call comes from the wait's own callback.
+ * are done, even when the call comes from the wait's own callback.  A
+ * handle that is not a registered wait is ERROR_INVALID_HANDLE.
  */
 BOOL WINAPI UnregisterWaitEx(HANDLE wait, HANDLE event)
 {
@@ -329,4 +376,40 @@ BOOL WINAPI UnregisterWait(HANDLE wait)
         return FALSE;
     }
     return TRUE;
+}
+
+/***********************************************************************
+ *           RtlRegisterWait   (kernel32_tp.@)
+ *
+ * RegisterWaitForSingleObject with an NTSTATUS result.
+ */
+NTSTATUS WINAPI RtlRegisterWait(HANDLE *out, HANDLE handle, WAITORTIMERCALLBACK callback,
+                                PVOID context, ULONG timeout_ms, ULONG flags)
+{
+    TRACE("%p %p %p %p %lu %#lx\n", (void *)out, handle, (void *)callback, context,
+          (unsigned long)timeout_ms, (unsigned long)flags);
+    return tp_status_from_error(registered_create(out, handle, callback, context, timeout_ms,
+                                                  flags, __func__));
+}
+
+/***********************************************************************
+ *           RtlDeregisterWaitEx   (kernel32_tp.@)
+ *
+ * STATUS_PENDING where UnregisterWaitEx fails with ERROR_IO_PENDING.
+ */
+NTSTATUS WINAPI RtlDeregisterWaitEx(HANDLE wait, HANDLE event)
+{
+    TRACE("%p %p\n", wait, event);
+    return tp_status_from_error(registered_unregister(wait, event));
+}
+
+/***********************************************************************
+ *           RtlDeregisterWait   (kernel32_tp.@)
+ *
+ * RtlDeregisterWaitEx with no event.
+ */
+NTSTATUS WINAPI RtlDeregisterWait(HANDLE wait)
+{
+    TRACE("%p\n", wait);
+    return tp_status_from_error(registered_unregister(wait, NULL));
 }

@@ -81,8 +81,13 @@ static void worker_block_hook(void *arg, BOOL blocking)
 
 /*
  * Takes the first callback of the highest non-empty priority.  An object
- * with more callbacks queued stays at the head of its queue, so posts of
- * one object keep their order relative to later submissions.
+ * with more callbacks queued goes back to the tail of its queue, behind the
+ * other objects of its priority: their callbacks take turns (round robin),
+ * so that many posts of one object do not hold back another object's, which
+ * Windows guarantees (a cleanup group's members finish while another
+ * object's posts are still queued; tests/test_work.c, fairness).  Alone in
+ * its queue, the object stays at the head, so its posts still run in
+ * parallel on every worker that comes.
  * Locking: P.
  */
 static struct tp_object *worker_dequeue_locked(struct tp_pool *pool)
@@ -97,6 +102,8 @@ static struct tp_object *worker_dequeue_locked(struct tp_pool *pool)
         obj = LIST_ENTRY(pool->queue[i].next, struct tp_object, queue_entry);
         if (--obj->pending == 0)
             list_remove(&obj->queue_entry);
+        else
+            list_move_tail(&pool->queue[i], &obj->queue_entry);
         pool->queued--;
         obj->running++;
         obj->associated++;
@@ -114,11 +121,12 @@ static struct tp_object *worker_dequeue_locked(struct tp_pool *pool)
 static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 {
     struct tp_pool *pool = worker->pool;
-    struct tp_instance inst = { 0 };
+    struct tp_instance inst = { .magic = 0 };
     PTP_SIMPLE_CALLBACK finalization;
     enum tp_dispatch action;
     BOOL in_group, finished;
 
+    os_stamp_set(&inst.stamp);
     inst.magic = TP_INSTANCE_MAGIC;
     inst.obj = obj;
     inst.worker = worker;
@@ -143,6 +151,7 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
      * thread woken by these actions sees the callback over. */
     tp_instance_run_actions(&inst);
     inst.magic = 0;
+    os_stamp_clear(&inst.stamp);
 
     /* A simple callback belongs to its group until it returns to the pool. */
     in_group = obj->type == TP_OBJECT_SIMPLE && obj->group
@@ -225,6 +234,7 @@ static void worker_main(void *arg)
     struct tp_object *obj;
     enum tp_dispatch action;
     BOOL timed_out, finished, spun = FALSE;
+    ULONGLONG deadline_ns;
 
     worker.pool = pool;
     os_thread_set_block_hook(worker_block_hook, &worker);
@@ -245,9 +255,15 @@ static void worker_main(void *arg)
         }
         spun = FALSE;
         pool->idle++;
-        timed_out = !os_cond_wait_until(&pool->work_cond, &pool->lock,
-                                        os_clock_monotonic_ns()
-                                        + (ULONGLONG)tp_worker_idle_timeout_ms() * 1000000ull);
+        deadline_ns = os_clock_monotonic_ns()
+                      + (ULONGLONG)tp_worker_idle_timeout_ms() * 1000000ull;
+        /* An APC queued to an idle legacy I/O thread runs while it waits,
+         * as on Windows (ntdll's threadpool conformance test queues one). */
+        if (pool->alertable)
+            timed_out = !os_cond_wait_until_alertable(&pool->work_cond, &pool->lock,
+                                                      deadline_ns);
+        else
+            timed_out = !os_cond_wait_until(&pool->work_cond, &pool->lock, deadline_ns);
         pool->idle--;
         if (pool->waking)
             pool->waking--;

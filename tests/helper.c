@@ -2,10 +2,13 @@
 /*
  * Shared test helpers (see helper.h).  Built once per mode: natively and
  * with mingw-w64 against our DLL use kernel32_tp's introspection;
- * KERNEL32_TP_TEST_REFERENCE builds run against the system's thread pool.
+ * KERNEL32_TP_TEST_REFERENCE builds run against the system's thread pool,
+ * or against kernel32_tp.dll when it serves kernel32 (wine-dropin), which
+ * they find out at run time.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helper.h"
 
@@ -144,23 +147,101 @@ PTP_CALLBACK_ENVIRON helper_env(void **state)
 }
 
 #ifdef KERNEL32_TP_TEST_REFERENCE
+/*
+ * A reference build links kernel32 only, yet may run on kernel32_tp: under
+ * kernel32_tp-wine (the wine-dropin mode) kernel32's thread-pool names are
+ * forwarded to kernel32_tp.dll.  Which one serves this run is decided once,
+ * before any test: kernel32_tp when the module behind kernel32's
+ * CreateThreadpoolWork also exports kernel32_tp's introspection.
+ */
+static struct {
+    int is_tp;
+    int ntdll_is_tp;
+    LONG (WINAPI *live_objects)(void);
+    LONGLONG (WINAPI *callbacks_run)(void);
+    DWORD (WINAPI *pool_threads)(PTP_POOL pool);
+} serving;
+
+static void serving_report(void)
+{
+    printf("kernel32_tp: kernel32's thread pool was kernel32_tp.dll: %lld callbacks run on it\n",
+           (long long)serving.callbacks_run());
+    fflush(stdout);
+}
+
+/* Whether the module behind FUNC of DLL is kernel32_tp.dll (exports its
+ * introspection); the introspection's address into *live when asked. */
+static HMODULE serving_module(const WCHAR *dll, const char *func)
+{
+    HMODULE mod = GetModuleHandleW(dll), module = NULL;
+    FARPROC proc = mod ? GetProcAddress(mod, func) : NULL;
+
+    if (!proc || !GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                     GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                                     (LPCWSTR)(void *)proc, &module))
+        return NULL;
+    return module;
+}
+
+/* KERNEL32_TP_TEST_EXPECT=kernel32_tp (set by the wine-dropin mode): a run
+ * on any other pool stops at once, rather than pass as the reference. */
+__attribute__((constructor)) static void serving_setup(void)
+{
+    HMODULE module = serving_module(L"kernel32.dll", "CreateThreadpoolWork");
+    HMODULE ntdll_module = serving_module(L"ntdll.dll", "TpAllocWork");
+    const char *expect = getenv("KERNEL32_TP_TEST_EXPECT");
+
+    if (module) {
+        serving.live_objects = (LONG (WINAPI *)(void))(void *)
+            GetProcAddress(module, "tp_debug_live_objects");
+        serving.callbacks_run = (LONGLONG (WINAPI *)(void))(void *)
+            GetProcAddress(module, "tp_debug_callbacks_run");
+        serving.pool_threads = (DWORD (WINAPI *)(PTP_POOL))(void *)
+            GetProcAddress(module, "tp_debug_pool_threads");
+        serving.is_tp = serving.live_objects && serving.callbacks_run && serving.pool_threads;
+        serving.ntdll_is_tp = ntdll_module == module;
+    }
+    if (expect && strcmp(expect, "kernel32_tp") == 0 && !serving.is_tp) {
+        fprintf(stderr, "helper: KERNEL32_TP_TEST_EXPECT=kernel32_tp, but kernel32's "
+                "CreateThreadpoolWork is not served by kernel32_tp.dll\n");
+        exit(3);
+    }
+    if (serving.is_tp)
+        atexit(serving_report);
+}
+
 int helper_is_kernel32_tp(void)
 {
-    return 0;
+    return serving.is_tp;
+}
+
+int helper_ntdll_matches(void)
+{
+    return !serving.is_tp || serving.ntdll_is_tp;
 }
 
 LONG helper_live_objects(void)
 {
-    return -1;
+    return serving.is_tp ? serving.live_objects() : -1;
 }
 
 DWORD helper_pool_threads(PTP_POOL pool)
 {
-    (void)pool;
-    return 0;
+    return serving.is_tp ? serving.pool_threads(pool) : 0;
+}
+
+LONGLONG helper_callbacks_run(void)
+{
+    return serving.is_tp ? serving.callbacks_run() : 0;
 }
 #else
 int helper_is_kernel32_tp(void)
+{
+    return 1;
+}
+
+/* Linked to kernel32_tp, which serves the ntdll names too. */
+int helper_ntdll_matches(void)
 {
     return 1;
 }

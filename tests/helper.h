@@ -77,7 +77,9 @@ int helper_setup_pool(void **state);
 int helper_teardown_pool(void **state);
 PTP_CALLBACK_ENVIRON helper_env(void **state);
 
-/* Implementation under test: 1 for kernel32_tp, 0 for the reference. */
+/* Implementation under test: 1 for kernel32_tp, 0 for the reference.  A
+ * reference build finds out at run time (it is kernel32_tp under
+ * kernel32_tp-wine). */
 int helper_is_kernel32_tp(void);
 
 /*
@@ -89,13 +91,31 @@ int helper_todo(int applies, const char *why, const char *file, int line);
 #define TODO_TP(why) if (helper_todo(helper_is_kernel32_tp(), (why), __FILE__, __LINE__)) {} else
 #define TODO_REF(why) if (helper_todo(!helper_is_kernel32_tp(), (why), __FILE__, __LINE__)) {} else
 
+/*
+ * Whether ntdll's Tp* names are served by the implementation that serves
+ * kernel32's.  Always so, except under kernel32_tp-wine's override pair
+ * (wine-dropin), which serves kernel32 and kernelbase but never ntdll: a
+ * test that hands kernel32's objects (a pool in helper_env) to ntdll's
+ * names starts with SKIP_UNLESS_NTDLL_MATCHES(), a visible known difference.
+ */
+int helper_ntdll_matches(void);
+#define SKIP_UNLESS_NTDLL_MATCHES() do { \
+        if (!helper_ntdll_matches()) { \
+            helper_todo(1, "wine-dropin: ntdll's Tp* names stay Wine's under the override pair", \
+                        __FILE__, __LINE__); \
+            skip(); \
+        } \
+    } while (0)
+
 /* Number of live thread-pool objects in kernel32_tp; -1 on the reference. */
 LONG helper_live_objects(void);
 /* Worker threads of a pool in kernel32_tp; 0 on the reference. */
 DWORD helper_pool_threads(PTP_POOL pool);
 #ifdef KERNEL32_TP_TEST_REFERENCE
-/* The reference has no introspection: its tests skip before calling this. */
-#define tp_debug_callbacks_run() ((LONGLONG)0)
+/* Linked to kernel32 only: kernel32_tp's introspection, looked up at run
+ * time when kernel32_tp.dll serves kernel32 (wine-dropin); 0 otherwise. */
+LONGLONG helper_callbacks_run(void);
+#define tp_debug_callbacks_run() helper_callbacks_run()
 #endif
 
 #endif

@@ -39,10 +39,28 @@ NTSTATUS WINAPI TpSetPoolStackInformation(PTP_POOL pool, PTP_POOL_STACK_INFORMAT
 NTSTATUS WINAPI TpSimpleTryPost(PTP_SIMPLE_CALLBACK callback, PVOID context,
                                 PTP_CALLBACK_ENVIRON env);
 void WINAPI TpWaitForWork(PTP_WORK work, BOOL cancel);
+
+/* ntdll's legacy names. */
+NTSTATUS WINAPI RtlQueueWorkItem(LPTHREAD_START_ROUTINE routine, PVOID context, ULONG flags);
+NTSTATUS WINAPI RtlRegisterWait(PHANDLE wait, HANDLE handle, WAITORTIMERCALLBACK callback,
+                                PVOID context, ULONG timeout_ms, ULONG flags);
+NTSTATUS WINAPI RtlDeregisterWait(HANDLE wait);
+NTSTATUS WINAPI RtlDeregisterWaitEx(HANDLE wait, HANDLE event);
+NTSTATUS WINAPI RtlCreateTimerQueue(PHANDLE queue);
+NTSTATUS WINAPI RtlCreateTimer(HANDLE queue, PHANDLE timer, WAITORTIMERCALLBACK callback,
+                               PVOID context, DWORD due_ms, DWORD period_ms, ULONG flags);
+NTSTATUS WINAPI RtlUpdateTimer(HANDLE queue, HANDLE timer, DWORD due_ms, DWORD period_ms);
+NTSTATUS WINAPI RtlDeleteTimer(HANDLE queue, HANDLE timer, HANDLE event);
+NTSTATUS WINAPI RtlDeleteTimerQueueEx(HANDLE queue, HANDLE event);
+/* Windows' ntdll exports it; Wine 8's does not (the reference run looks
+ * it up instead of importing it). */
+NTSTATUS WINAPI RtlDeleteTimerQueue(HANDLE queue);
 #endif
 
 /* NTSTATUS values as LONGs (the headers disagree on their types). */
 #define TP_TEST_STATUS_SUCCESS ((LONG)0x00000000)
+#define TP_TEST_STATUS_PENDING ((LONG)0x00000103)
+#define TP_TEST_STATUS_INVALID_HANDLE ((LONG)0xC0000008)
 #define TP_TEST_STATUS_INVALID_PARAMETER ((LONG)0xC000000D)
 #define TP_TEST_STATUS_TOO_MANY_THREADS ((LONG)0xC0000129)
 

@@ -536,6 +536,74 @@ static void files_pipe_overlapped_connect_completes(void **state)
     assert_true(CloseHandle(server));
 }
 
+/*
+ * A client's CreateFile connects a listening instance at once: with no
+ * ConnectNamedPipe, the server's overlapped read is an ordinary pending
+ * read (not ERROR_PIPE_LISTENING) that the client's write completes, its
+ * write reaches the client, and a later ConnectNamedPipe reports
+ * ERROR_PIPE_CONNECTED.  Also for a synchronous server handle.
+ */
+static void files_pipe_client_connects_before_connect_call(void **state)
+{
+    HANDLE server, client, event;
+    char name[96], buf[8];
+    OVERLAPPED ov;
+    DWORD got = 0;
+
+    (void)state;
+    pipe_name(name, sizeof(name));
+    server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+                              PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
+    assert_true(server != INVALID_HANDLE_VALUE);
+    client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    assert_true(client != INVALID_HANDLE_VALUE);
+    event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(event);
+
+    SetLastError(0xdeadbeef);
+    assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    helper_wait_not(event, 50);
+    write_all(client, "hello", 5);
+    helper_wait(event);
+    assert_true(GetOverlappedResult(server, &ov, &got, FALSE));
+    assert_int_equal(got, 5);
+    assert_memory_equal(buf, "hello", 5);
+
+    assert_true(WriteFile(server, "back", 4, &got, ov_at(&ov, 0, event))
+                || GetLastError() == ERROR_IO_PENDING);
+    assert_true(GetOverlappedResult(server, &ov, &got, TRUE));
+    assert_int_equal(got, 4);
+    assert_true(ReadFile(client, buf, sizeof(buf), &got, NULL));
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "back", 4);
+
+    SetLastError(0xdeadbeef);
+    assert_false(ConnectNamedPipe(server, ov_at(&ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
+    assert_true(CloseHandle(client));
+    assert_true(CloseHandle(server));
+
+    /* A synchronous server: its write, before any ConnectNamedPipe, goes
+     * to the client that opened the pipe. */
+    server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
+                              4096, 0, NULL);
+    assert_true(server != INVALID_HANDLE_VALUE);
+    client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    assert_true(client != INVALID_HANDLE_VALUE);
+    write_all(server, "sync", 4);
+    assert_true(ReadFile(client, buf, sizeof(buf), &got, NULL));
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "sync", 4);
+    SetLastError(0xdeadbeef);
+    assert_false(ConnectNamedPipe(server, NULL));
+    assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
+
+    CloseHandle(event);
+    assert_true(CloseHandle(client));
+    assert_true(CloseHandle(server));
+}
+
 static void files_pipe_names_and_instances(void **state)
 {
     HANDLE server, second;
@@ -670,6 +738,7 @@ int main(void)
         cmocka_unit_test(files_pipe_byte_mode_round_trip),
         cmocka_unit_test(files_pipe_message_mode_keeps_boundaries),
         cmocka_unit_test(files_pipe_overlapped_connect_completes),
+        cmocka_unit_test(files_pipe_client_connects_before_connect_call),
         cmocka_unit_test(files_pipe_names_and_instances),
         cmocka_unit_test(files_pipe_peer_closed),
         cmocka_unit_test(files_pipe_disconnect_and_reconnect),

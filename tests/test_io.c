@@ -27,6 +27,8 @@ void WINAPI TpStartAsyncIoOperation(PTP_IO io);
 void WINAPI TpCancelAsyncIoOperation(PTP_IO io);
 void WINAPI TpWaitForIoCompletion(PTP_IO io, BOOL cancel_pending);
 void WINAPI TpReleaseIoCompletion(PTP_IO io);
+NTSTATUS WINAPI RtlSetIoCompletionCallback(HANDLE file, LPOVERLAPPED_COMPLETION_ROUTINE routine,
+                                           ULONG flags);
 #endif
 
 #define TEST_STATUS_SUCCESS ((LONG)0x00000000)
@@ -109,6 +111,8 @@ static void record_wait(struct io_record *r, LONG n)
     while (InterlockedCompareExchange(&r->count, 0, 0) < n)
         helper_wait(r->event);
 }
+
+static void CALLBACK legacy_routine(DWORD err, DWORD bytes, LPOVERLAPPED ov);
 
 /* ---- files and pipes ----------------------------------------------------- */
 
@@ -738,6 +742,54 @@ static void io_wait_cancel_gives_up_on_operation_in_flight(void **state)
     record_destroy(&r);
 }
 
+/*
+ * A cancelling wait gives up on an announced operation that was never
+ * issued, and returns.  Windows counts announcements, it does not pair
+ * them with operations: the next announced operation's completion runs
+ * its callback, and a wait then returns once it did.
+ */
+static void io_wait_cancel_gives_up_on_operation_never_issued(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    assert_int_equal(r.count, 0);
+
+    /* Completed at once: the completion is queued all the same. */
+    StartThreadpoolIo(r.io);
+    pipe_write(pp.client, "xy", 2);
+    assert_true(ReadFile(pp.server, buf, sizeof(buf), &read, ov_init(&ov, 0)));
+    assert_int_equal(read, 2);
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    assert_int_equal(r.count, 1);
+    assert_ptr_equal(r.ov[0], &ov);
+    assert_int_equal(r.err[0], ERROR_SUCCESS);
+    assert_int_equal(r.bytes[0], 2);
+
+    /* And once more, pending this time. */
+    StartThreadpoolIo(r.io);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "z", 1);
+    record_wait(&r, 2);
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    assert_int_equal(r.count, 2);
+    assert_int_equal(r.bytes[1], 1);
+
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    record_destroy(&r);
+}
+
 static void CALLBACK block_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     (void)inst;
@@ -945,6 +997,42 @@ static void io_create_bad_arguments_fail(void **state)
     record_destroy(&r);
 }
 
+/*
+ * A file opened without FILE_FLAG_OVERLAPPED takes no completion port:
+ * CreateThreadpoolIo and BindIoCompletionCallback refuse it with
+ * ERROR_INVALID_PARAMETER, for regular files and pipe ends alike.
+ */
+static void io_synchronous_handle_cannot_be_bound(void **state)
+{
+    char path[MAX_PATH], name[96];
+    struct io_record r;
+    HANDLE file, server;
+
+    record_init(&r);
+    file = temp_file_open(path, 16, 0);
+    SetLastError(0xdeadbeef);
+    assert_null(CreateThreadpoolIo(file, record_io_cb, &r, helper_env(state)));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    SetLastError(0xdeadbeef);
+    assert_false(BindIoCompletionCallback(file, legacy_routine, 0));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    temp_file_close(file, path);
+
+    snprintf(name, sizeof(name), "\\\\.\\pipe\\kernel32_tp_test_io_sync_%lu",
+             (unsigned long)GetCurrentProcessId());
+    server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
+                              4096, 0, NULL);
+    assert_true(server != INVALID_HANDLE_VALUE);
+    SetLastError(0xdeadbeef);
+    assert_null(CreateThreadpoolIo(server, record_io_cb, &r, helper_env(state)));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    SetLastError(0xdeadbeef);
+    assert_false(BindIoCompletionCallback(server, legacy_routine, 0));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    assert_true(CloseHandle(server));
+    record_destroy(&r);
+}
+
 /* ---- ntdll names --------------------------------------------------------- */
 
 struct nt_record {
@@ -979,6 +1067,7 @@ static void io_ntdll_names_report_io_status(void **state)
     PTP_IO io = NULL;
     LONG status;
 
+    SKIP_UNLESS_NTDLL_MATCHES();
     r.event = CreateEventW(NULL, FALSE, FALSE, NULL);
     assert_non_null(r.event);
     pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
@@ -1073,6 +1162,40 @@ static void io_bind_callback_delivers_every_completion(void **state)
     record_destroy(r);
 }
 
+static struct io_record rtl_record;
+
+static void CALLBACK rtl_routine(DWORD err, DWORD bytes, LPOVERLAPPED ov)
+{
+    record_add(&rtl_record, ov, err, bytes);
+}
+
+/* ntdll's name for the same binding, with NTSTATUS results. */
+static void io_rtl_set_completion_callback_delivers(void **state)
+{
+    struct io_record *r = &rtl_record;
+    struct pipe_pair pp;
+    char buf[64];
+    OVERLAPPED ov;
+
+    (void)state;
+    record_init(r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    assert_int_equal((DWORD)RtlSetIoCompletionCallback(pp.server, (void *)rtl_routine, 0), 0);
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "rtl", 3);
+    record_wait(r, 1);
+    assert_ptr_equal(r->ov[0], &ov);
+    assert_int_equal(r->err[0], ERROR_SUCCESS);
+    assert_int_equal(r->bytes[0], 3);
+    /* Bound already, to this routine or to none. */
+    assert_int_equal((DWORD)RtlSetIoCompletionCallback(pp.server, (void *)rtl_routine, 0),
+                     (DWORD)0xC000000D /* STATUS_INVALID_PARAMETER */);
+    assert_int_equal((DWORD)RtlSetIoCompletionCallback(pp.server, NULL, 0),
+                     (DWORD)0xC000000D /* STATUS_INVALID_PARAMETER */);
+    pipe_pair_close(&pp);
+    record_destroy(r);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -1093,14 +1216,17 @@ int main(void)
         POOL_TEST(io_regress_overlapped_reused_at_once_keeps_result),
         POOL_TEST(io_wait_waits_for_operation_in_flight),
         POOL_TEST(io_wait_cancel_gives_up_on_operation_in_flight),
+        POOL_TEST(io_wait_cancel_gives_up_on_operation_never_issued),
         POOL_TEST(io_wait_cancel_drops_queued_callback),
         POOL_TEST(io_close_with_operation_in_flight_runs_its_callback),
         POOL_TEST(io_close_then_file_close_runs_broken_pipe_callback),
         POOL_TEST(io_callback_is_an_instance_with_actions),
         POOL_TEST(io_group_close_cancel_gives_up_on_operation),
         POOL_TEST(io_create_bad_arguments_fail),
+        POOL_TEST(io_synchronous_handle_cannot_be_bound),
         POOL_TEST(io_ntdll_names_report_io_status),
         cmocka_unit_test(io_bind_callback_delivers_every_completion),
+        cmocka_unit_test(io_rtl_set_completion_callback_delivers),
     };
 
     return cmocka_run_group_tests_name("io", tests, NULL, NULL);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <winternl.h>
+
 #include "helper.h"
 
 typedef LONG (WINAPI *count_fn)(void);
@@ -160,6 +162,41 @@ static void module_main_program_handle(void **state)
     assert_int_equal(GetLastError(), ERROR_PROC_NOT_FOUND);
 }
 
+/* Programs find the system's calls through the system modules' handles. */
+static void module_system_names_find_exports(void **state)
+{
+    static const WCHAR kernel32_w[] = { 'k', 'e', 'r', 'n', 'e', 'l', '3', '2', '.', 'd', 'l', 'l', 0 };
+    HMODULE k32 = GetModuleHandleA("kernel32.dll"), ntdll = GetModuleHandleA("ntdll.dll");
+    /* Referenced, so that a statically linked kernel32_tp keeps them. */
+    static void *const volatile keep[] = {
+        (void *)(ULONG_PTR)NtClose, (void *)(ULONG_PTR)CreateThreadpoolWork,
+        (void *)(ULONG_PTR)QueueUserAPC,
+    };
+    HMODULE loaded;
+
+    (void)state;
+    assert_non_null(keep[0]);
+    assert_non_null(k32);
+    assert_non_null(ntdll);
+    assert_non_null(GetModuleHandleA("kernelbase.dll"));
+    /* Any case, with or without the extension, A or W. */
+    assert_true(GetModuleHandleA("KERNEL32") == k32);
+    assert_true(GetModuleHandleW(kernel32_w) == k32);
+    assert_true(GetModuleHandleA("ntdll") == ntdll);
+    assert_non_null((void *)(ULONG_PTR)GetProcAddress(ntdll, "NtClose"));
+    assert_non_null((void *)(ULONG_PTR)GetProcAddress(k32, "CreateThreadpoolWork"));
+    assert_non_null((void *)(ULONG_PTR)GetProcAddress(k32, "QueueUserAPC"));
+    /* Only the module's own exports: not the C library's. */
+    SetLastError(0xdeadbeef);
+    assert_null((void *)(ULONG_PTR)GetProcAddress(k32, "malloc"));
+    assert_int_equal(GetLastError(), ERROR_PROC_NOT_FOUND);
+    /* Loading it is taking one more reference on the same module. */
+    loaded = LoadLibraryA("kernel32.dll");
+    assert_true(loaded == k32);
+    assert_true(FreeLibrary(loaded));
+    assert_true(GetModuleHandleA("kernel32.dll") == k32);
+}
+
 static void module_missing_errors(void **state)
 {
     const char *path = module_path();
@@ -220,6 +257,7 @@ int main(void)
         cmocka_unit_test(module_handle_ex_by_address_and_refcount),
         cmocka_unit_test(module_handle_ex_bad_arguments_invalid_parameter),
         cmocka_unit_test(module_main_program_handle),
+        cmocka_unit_test(module_system_names_find_exports),
         cmocka_unit_test(module_missing_errors),
         cmocka_unit_test(module_dll_name_finds_shared_object),
     };

@@ -6,6 +6,7 @@
  * STATUS_TOO_MANY_THREADS from TpCallbackMayRunLong at the maximum).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "helper.h"
 #include "ntdll_tp.h"
@@ -490,6 +491,259 @@ static void ntdll_callback_may_run_long_too_many_threads(void **state)
     ctx_free(c);
 }
 
+/* ---- the legacy names (Rtl*) ---------------------------------------------------- */
+
+/* What an Rtl* callback saw; the test thread asserts. */
+struct rtl_ctx {
+    struct probe probe;
+    struct gate gate;
+    HANDLE done_sem;            /* released once per callback, last */
+    HANDLE started;             /* set on entry */
+    BOOL block;                 /* pass the gate before returning */
+    volatile LONG signalled;    /* TimerOrWaitFired FALSE */
+    volatile LONG timeouts;     /* TimerOrWaitFired TRUE */
+};
+
+static void rtl_ctx_init(struct rtl_ctx *c)
+{
+    struct probe zero = PROBE_INIT;
+
+    memset(c, 0, sizeof(*c));
+    c->probe = zero;
+    gate_init(&c->gate);
+    c->done_sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
+    c->started = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(c->done_sem);
+    assert_non_null(c->started);
+}
+
+static void rtl_ctx_destroy(struct rtl_ctx *c)
+{
+    gate_destroy(&c->gate);
+    CloseHandle(c->done_sem);
+    CloseHandle(c->started);
+}
+
+static DWORD CALLBACK rtl_work_cb(PVOID ctx)
+{
+    struct rtl_ctx *c = ctx;
+
+    probe_hit(&c->probe);
+    ReleaseSemaphore(c->done_sem, 1, NULL);
+    return 0;
+}
+
+static void CALLBACK rtl_wait_cb(PVOID ctx, BOOLEAN timed_out)
+{
+    struct rtl_ctx *c = ctx;
+
+    SetEvent(c->started);
+    if (c->block)
+        PROBE_CHECK(&c->probe, gate_pass(&c->gate));
+    if (timed_out)
+        InterlockedIncrement(&c->timeouts);
+    else
+        InterlockedIncrement(&c->signalled);
+    probe_hit(&c->probe);
+    ReleaseSemaphore(c->done_sem, 1, NULL);
+}
+
+static LONG count_of(volatile LONG *value)
+{
+    return InterlockedCompareExchange(value, 0, 0);
+}
+
+static void ntdll_rtl_queue_work_item_runs(void **state)
+{
+    static const ULONG flags[] = { WT_EXECUTEDEFAULT, WT_EXECUTEINIOTHREAD,
+                                   WT_EXECUTEINPERSISTENTTHREAD, WT_EXECUTELONGFUNCTION,
+                                   WT_TRANSFER_IMPERSONATION };
+    struct rtl_ctx c;
+    size_t i;
+
+    (void)state;
+    rtl_ctx_init(&c);
+    for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        assert_status(RtlQueueWorkItem(rtl_work_cb, &c, flags[i]), TP_TEST_STATUS_SUCCESS);
+        helper_wait(c.done_sem);
+    }
+    assert_int_equal(probe_hits(&c.probe), (int)(sizeof(flags) / sizeof(flags[0])));
+    probe_assert_clean(&c.probe);
+    rtl_ctx_destroy(&c);
+}
+
+/* STATUS_SUCCESS to deregister a wait with nothing outstanding; callbacks
+ * for signals and timeouts. */
+static void ntdll_rtl_register_wait_signal_and_timeout(void **state)
+{
+    HANDLE event = CreateEventW(NULL, FALSE, FALSE, NULL), wait = NULL;
+    struct rtl_ctx c;
+
+    (void)state;
+    assert_non_null(event);
+    rtl_ctx_init(&c);
+    assert_status(RtlRegisterWait(&wait, event, rtl_wait_cb, &c, INFINITE, WT_EXECUTEDEFAULT),
+                  TP_TEST_STATUS_SUCCESS);
+    assert_non_null(wait);
+    assert_status(RtlDeregisterWait(wait), TP_TEST_STATUS_SUCCESS);
+    assert_true(SetEvent(event));
+    helper_wait_not(c.done_sem, 100);
+
+    assert_status(RtlRegisterWait(&wait, event, rtl_wait_cb, &c, INFINITE, WT_EXECUTEDEFAULT),
+                  TP_TEST_STATUS_SUCCESS);
+    helper_wait(c.done_sem);      /* for the signal left from above */
+    assert_true(SetEvent(event));
+    helper_wait(c.done_sem);
+    assert_int_equal(count_of(&c.signalled), 2);
+    assert_status(RtlDeregisterWaitEx(wait, INVALID_HANDLE_VALUE), TP_TEST_STATUS_SUCCESS);
+
+    assert_status(RtlRegisterWait(&wait, event, rtl_wait_cb, &c, 0, WT_EXECUTEONLYONCE),
+                  TP_TEST_STATUS_SUCCESS);
+    helper_wait(c.done_sem);
+    assert_int_equal(count_of(&c.timeouts), 1);
+    assert_status(RtlDeregisterWaitEx(wait, INVALID_HANDLE_VALUE), TP_TEST_STATUS_SUCCESS);
+    probe_assert_clean(&c.probe);
+    rtl_ctx_destroy(&c);
+    CloseHandle(event);
+}
+
+/* A running callback: STATUS_PENDING without an event, and the event is set
+ * once it returns; INVALID_HANDLE_VALUE waits for it. */
+static void ntdll_rtl_deregister_wait_running_pending(void **state)
+{
+    HANDLE event = CreateEventW(NULL, TRUE, TRUE, NULL), done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE wait = NULL;
+    struct rtl_ctx c;
+
+    (void)state;
+    assert_non_null(event);
+    assert_non_null(done);
+    rtl_ctx_init(&c);
+    c.block = TRUE;
+    assert_status(RtlRegisterWait(&wait, event, rtl_wait_cb, &c, INFINITE, WT_EXECUTEONLYONCE),
+                  TP_TEST_STATUS_SUCCESS);
+    helper_wait(c.started);
+    assert_status(RtlDeregisterWaitEx(wait, done), TP_TEST_STATUS_PENDING);
+    assert_int_equal(WaitForSingleObject(done, 0), WAIT_TIMEOUT);
+    gate_open(&c.gate, 1);
+    helper_wait(done);
+    helper_wait(c.done_sem);
+
+    ResetEvent(c.started);
+    assert_status(RtlRegisterWait(&wait, event, rtl_wait_cb, &c, INFINITE, WT_EXECUTEONLYONCE),
+                  TP_TEST_STATUS_SUCCESS);
+    helper_wait(c.started);
+    assert_status(RtlDeregisterWait(wait), TP_TEST_STATUS_PENDING);
+    gate_open(&c.gate, 1);
+    helper_wait(c.done_sem);
+
+    ResetEvent(c.started);
+    assert_status(RtlRegisterWait(&wait, event, rtl_wait_cb, &c, INFINITE, WT_EXECUTEONLYONCE),
+                  TP_TEST_STATUS_SUCCESS);
+    helper_wait(c.started);
+    gate_open(&c.gate, 1);
+    assert_status(RtlDeregisterWaitEx(wait, INVALID_HANDLE_VALUE), TP_TEST_STATUS_SUCCESS);
+    /* It waited for the callback. */
+    assert_int_equal(count_of(&c.signalled), 3);
+    helper_wait(c.done_sem);
+    probe_assert_clean(&c.probe);
+    rtl_ctx_destroy(&c);
+    CloseHandle(event);
+    CloseHandle(done);
+}
+
+static void ntdll_rtl_deregister_wait_null_invalid_handle(void **state)
+{
+    (void)state;
+    assert_status(RtlDeregisterWait(NULL), TP_TEST_STATUS_INVALID_HANDLE);
+    assert_status(RtlDeregisterWaitEx(NULL, NULL), TP_TEST_STATUS_INVALID_HANDLE);
+}
+
+/* RtlDeleteTimerQueue is not in Wine's ntdll: the reference looks it up. */
+static LONG rtl_delete_timer_queue(HANDLE queue)
+{
+#ifdef KERNEL32_TP_TEST_REFERENCE
+    NTSTATUS (WINAPI *fn)(HANDLE) =
+        (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "RtlDeleteTimerQueue");
+
+    if (!fn)
+        return RtlDeleteTimerQueueEx(queue, NULL);
+    return fn(queue);
+#else
+    return RtlDeleteTimerQueue(queue);
+#endif
+}
+
+static void ntdll_rtl_timer_queue_create_update_delete(void **state)
+{
+    HANDLE queue = NULL, timer = NULL, idle = NULL, done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    struct rtl_ctx c;
+    LONG status;
+
+    (void)state;
+    assert_non_null(done);
+    rtl_ctx_init(&c);
+    assert_status(RtlCreateTimerQueue(&queue), TP_TEST_STATUS_SUCCESS);
+    assert_non_null(queue);
+    /* Due at once, then every 10 ms. */
+    assert_status(RtlCreateTimer(queue, &timer, rtl_wait_cb, &c, 0, 10, WT_EXECUTEDEFAULT),
+                  TP_TEST_STATUS_SUCCESS);
+    assert_non_null(timer);
+    helper_wait(c.done_sem);
+    helper_wait(c.done_sem);
+    /* Far away now: no more callbacks for a while. */
+    assert_status(RtlUpdateTimer(queue, timer, 100000, 0), TP_TEST_STATUS_SUCCESS);
+    assert_status(RtlDeleteTimer(queue, timer, INVALID_HANDLE_VALUE), TP_TEST_STATUS_SUCCESS);
+    assert_true(count_of(&c.timeouts) >= 2);
+    assert_int_equal(count_of(&c.signalled), 0);
+
+    /* A timer that never fired, deleted with an event: set at once. */
+    assert_status(RtlCreateTimer(queue, &idle, rtl_wait_cb, &c, 100000, 0, WT_EXECUTEDEFAULT),
+                  TP_TEST_STATUS_SUCCESS);
+    status = RtlDeleteTimer(queue, idle, done);
+    TODO_REF("Wine reports STATUS_PENDING for any deletion that does not wait")
+        assert_status(status, TP_TEST_STATUS_SUCCESS);
+    helper_wait(done);
+
+    assert_status(RtlDeleteTimerQueueEx(queue, INVALID_HANDLE_VALUE), TP_TEST_STATUS_SUCCESS);
+    /* The default queue is not the caller's to delete. */
+    assert_status(RtlDeleteTimerQueueEx(NULL, NULL), TP_TEST_STATUS_INVALID_HANDLE);
+    probe_assert_clean(&c.probe);
+    rtl_ctx_destroy(&c);
+    CloseHandle(done);
+}
+
+/* A running callback makes RtlDeleteTimer STATUS_PENDING; the queue goes
+ * with RtlDeleteTimerQueue, which does not wait. */
+static void ntdll_rtl_delete_timer_running_pending(void **state)
+{
+    HANDLE queue = NULL, timer = NULL, done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    struct rtl_ctx c;
+    LONG status;
+
+    (void)state;
+    assert_non_null(done);
+    rtl_ctx_init(&c);
+    c.block = TRUE;
+    assert_status(RtlCreateTimerQueue(&queue), TP_TEST_STATUS_SUCCESS);
+    assert_status(RtlCreateTimer(queue, &timer, rtl_wait_cb, &c, 0, 0, WT_EXECUTEDEFAULT),
+                  TP_TEST_STATUS_SUCCESS);
+    helper_wait(c.started);
+    assert_status(RtlDeleteTimer(queue, timer, done), TP_TEST_STATUS_PENDING);
+    assert_int_equal(WaitForSingleObject(done, 0), WAIT_TIMEOUT);
+    gate_open(&c.gate, 1);
+    helper_wait(done);
+    helper_wait(c.done_sem);
+    status = rtl_delete_timer_queue(queue);
+    TODO_REF("Wine has no RtlDeleteTimerQueue, and reports STATUS_PENDING")
+        assert_status(status, TP_TEST_STATUS_SUCCESS);
+    probe_assert_clean(&c.probe);
+    rtl_ctx_destroy(&c);
+    CloseHandle(done);
+}
+
+#define LEGACY_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +762,12 @@ int main(void)
         NT_TEST(ntdll_disassociate_callback),
         NT_TEST(ntdll_callback_may_run_long_success),
         NT_TEST(ntdll_callback_may_run_long_too_many_threads),
+        LEGACY_TEST(ntdll_rtl_queue_work_item_runs),
+        LEGACY_TEST(ntdll_rtl_register_wait_signal_and_timeout),
+        LEGACY_TEST(ntdll_rtl_deregister_wait_running_pending),
+        LEGACY_TEST(ntdll_rtl_deregister_wait_null_invalid_handle),
+        LEGACY_TEST(ntdll_rtl_timer_queue_create_update_delete),
+        LEGACY_TEST(ntdll_rtl_delete_timer_running_pending),
     };
 
     return cmocka_run_group_tests_name("ntdll", tests, NULL, NULL);

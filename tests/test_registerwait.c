@@ -70,6 +70,9 @@ enum unregister_kind {
 struct reg {
     struct probe probe;
     HANDLE wait;                 /* the registered wait (for unregistering from its callback) */
+    BOOL check_wait;             /* record r->wait in seen_wait (the call stored it) */
+    HANDLE seen_wait;            /* r->wait as the first callback found it on entry */
+    volatile LONG thread;        /* the thread of the last callback */
     HANDLE done_sem;             /* released once per callback, last */
     HANDLE started_event;        /* if set, set on entry */
     struct gate *gate;           /* if set, every callback passes it */
@@ -109,6 +112,10 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
 
     if (InterlockedIncrement(&r->probe.hits) == 1) {
         r->first_us = at;
+        /* Only where the registering call itself stores r->wait: the Ex form
+         * returns it, and the test stores it, racing with the callback. */
+        if (r->check_wait)
+            r->seen_wait = *(HANDLE volatile *)&r->wait;
         if (r->unregister != UNREGISTER_NONE) {
             SetLastError(0xdeadbeef);
             if (r->unregister == UNREGISTER_NULL)
@@ -121,6 +128,7 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
                 r->completion_in_callback = WaitForSingleObject(r->completion, 0);
         }
     }
+    InterlockedExchange(&r->thread, (LONG)GetCurrentThreadId());
     if (r->started_event)
         SetEvent(r->started_event);
     if (r->gate)
@@ -665,6 +673,135 @@ static void registerwait_mutex_refused(void **state)
     reg_destroy(&r);
 }
 
+/* ---- the wait handle and the callback ------------------------------------------ */
+
+/*
+ * The handle is in the caller's variable before the callback can run, even
+ * for an object already signalled, and the callback may unregister with
+ * it: from the wait thread that succeeds, from a worker it is
+ * ERROR_IO_PENDING (the callback itself is still running).
+ */
+static void handle_stored_before_callback(ULONG flags)
+{
+    HANDLE event = event_new(TRUE, TRUE);
+    struct reg r;
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        reg_init(&r);
+        r.unregister = UNREGISTER_NULL;
+        r.check_wait = TRUE;
+        r.wait = INVALID_HANDLE_VALUE;
+        assert_true(RegisterWaitForSingleObject(&r.wait, event, reg_cb, &r, INFINITE,
+                                                WT_EXECUTEONLYONCE | flags));
+        helper_wait(r.done_sem);
+        assert_ptr_equal(r.seen_wait, r.wait);
+        if (flags & WT_EXECUTEINWAITTHREAD) {
+            TODO_REF("Wine counts the wait thread's callback as outstanding")
+                assert_true(r.unregister_ret);
+        } else {
+            assert_false(r.unregister_ret);
+            assert_int_equal(r.unregister_err, ERROR_IO_PENDING);
+        }
+        probe_assert_clean(&r.probe);
+        reg_destroy(&r);
+    }
+    CloseHandle(event);
+}
+
+static void registerwait_handle_stored_before_callback(void **state)
+{
+    (void)state;
+    handle_stored_before_callback(WT_EXECUTEDEFAULT);
+}
+
+static void registerwait_handle_stored_before_wait_thread_callback(void **state)
+{
+    (void)state;
+    handle_stored_before_callback(WT_EXECUTEINWAITTHREAD);
+}
+
+/*
+ * A value that is no registered wait: garbage, an address that is not a
+ * wait, a wait already gone.  kernel32_tp looks every handle up before
+ * using it; Windows and Wine read through it (garbage may crash them), so
+ * the reference does not run this.
+ */
+static void registerwait_unregister_garbage_invalid_handle(void **state)
+{
+    HANDLE event = event_new(FALSE, FALSE);
+    HANDLE bad[3];
+    struct reg r;
+    size_t i;
+
+    (void)state;
+    if (!helper_is_kernel32_tp()) {
+        TODO_REF("Wine reads through whatever handle it is given") {}
+        CloseHandle(event);
+        return;
+    }
+    reg_init(&r);
+    reg_register(&r, event, INFINITE, WT_EXECUTEONLYONCE);
+    reg_unregister_done(r.wait);
+    bad[0] = (HANDLE)(ULONG_PTR)0xdeadbee0;
+    bad[1] = &r;
+    bad[2] = r.wait;        /* destroyed once its completion event was set */
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        SetLastError(0xdeadbeef);
+        assert_false(UnregisterWait(bad[i]));
+        assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+        SetLastError(0xdeadbeef);
+        assert_false(UnregisterWaitEx(bad[i], INVALID_HANDLE_VALUE));
+        assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    }
+    CloseHandle(event);
+    reg_destroy(&r);
+}
+
+#if defined(__MINGW32__)
+static void CALLBACK apc_fn(ULONG_PTR param)
+{
+    ReleaseSemaphore((HANDLE)param, 1, NULL);
+}
+#endif
+
+/*
+ * WT_EXECUTEINIOTHREAD: the callback's thread waits alertably once it is
+ * idle, so an APC queued to it runs.  The Linux handle layer has no
+ * QueueUserAPC yet: native builds skip.
+ */
+static void registerwait_io_thread_runs_apc_when_idle(void **state)
+{
+#if defined(__MINGW32__)
+    HANDLE event = event_new(FALSE, FALSE), sem = CreateSemaphoreW(NULL, 0, 1, NULL), thread;
+    struct reg r;
+
+    (void)state;
+    assert_non_null(sem);
+    reg_init(&r);
+    reg_register(&r, event, INFINITE, WT_EXECUTEINIOTHREAD);
+    assert_true(SetEvent(event));
+    helper_wait(r.done_sem);
+    thread = OpenThread(THREAD_SET_CONTEXT, FALSE, (DWORD)r.thread);
+    assert_non_null(thread);
+    assert_true(QueueUserAPC(apc_fn, thread, (ULONG_PTR)sem));
+    helper_wait(sem);
+    /* And it still serves the wait. */
+    assert_true(SetEvent(event));
+    helper_wait(r.done_sem);
+    assert_int_equal(count_of(&r.signalled), 2);
+    reg_unregister_done(r.wait);
+    probe_assert_clean(&r.probe);
+    CloseHandle(thread);
+    CloseHandle(sem);
+    CloseHandle(event);
+    reg_destroy(&r);
+#else
+    (void)state;
+    skip();
+#endif
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -689,6 +826,10 @@ int main(void)
         POOL_TEST(registerwait_unregister_from_wait_thread_callback_succeeds),
         POOL_TEST(registerwait_in_wait_thread_one_at_a_time),
         POOL_TEST(registerwait_mutex_refused),
+        POOL_TEST(registerwait_handle_stored_before_callback),
+        POOL_TEST(registerwait_handle_stored_before_wait_thread_callback),
+        POOL_TEST(registerwait_unregister_garbage_invalid_handle),
+        POOL_TEST(registerwait_io_thread_runs_apc_when_idle),
     };
 
     return cmocka_run_group_tests_name("registerwait", tests, NULL, NULL);

@@ -885,6 +885,7 @@ static void timer_ntdll_names_roundtrip(void **state)
     struct ticker t;
     TP_TIMER *timer = NULL;
 
+    SKIP_UNLESS_NTDLL_MATCHES();
     assert_non_null(alloc);
     assert_non_null(set);
     assert_non_null(is_set);

@@ -38,6 +38,7 @@ struct qtick {
     struct probe probe;
     HANDLE queue;                /* for callbacks that act on their own timer */
     HANDLE timer;
+    HANDLE seen_timer;           /* timer as the first callback found it on entry */
     HANDLE fired_sem;            /* released once per callback, at its end */
     HANDLE started_event;        /* set by every callback on entry */
     struct gate *gate;           /* if set, every callback passes it */
@@ -81,6 +82,8 @@ static void CALLBACK qtick_cb(PVOID ctx, BOOLEAN fired)
     LONG n = InterlockedIncrement(&q->fires);
 
     InterlockedIncrement(&q->inside);
+    if (n == 1)
+        q->seen_timer = *(HANDLE volatile *)&q->timer;
     PROBE_CHECK(&q->probe, fired);
     if (n <= MAX_FIRES)
         q->fire_us[n - 1] = at;
@@ -670,6 +673,94 @@ static void timerqueue_set_timer_queue_timer_returns_timer(void **state)
     }
 }
 
+/* ---- handles ---------------------------------------------------------------------- */
+
+/*
+ * A timer due at once: its handle is in the creator's variable before the
+ * callback runs, and the callback can delete the timer with it.  Wine
+ * stores the handle after arming the timer, so a timer due at once may fire
+ * first there: the reference does not run this.
+ */
+static void timerqueue_handle_stored_before_callback(void **state)
+{
+    HANDLE queue, event;
+    struct qtick q;
+    int i;
+
+    (void)state;
+    if (!helper_is_kernel32_tp()) {
+        TODO_REF("Wine stores the timer handle after arming the timer") {}
+        return;
+    }
+    queue = CreateTimerQueue();
+    assert_non_null(queue);
+    for (i = 0; i < 20; i++) {
+        event = CreateEventW(NULL, TRUE, FALSE, NULL);
+        assert_non_null(event);
+        qtick_init(&q);
+        q.queue = queue;
+        q.timer = INVALID_HANDLE_VALUE;
+        q.act = ACT_DELETE;
+        q.act_event = event;
+        assert_true(CreateTimerQueueTimer(&q.timer, queue, qtick_cb, &q, 0, 0, 0));
+        helper_wait(event);
+        assert_ptr_equal(q.seen_timer, q.timer);
+        assert_int_equal(q.act_ret, FALSE);
+        assert_int_equal(q.act_error, ERROR_IO_PENDING);
+        probe_assert_clean(&q.probe);
+        qtick_destroy(&q);
+        CloseHandle(event);
+    }
+    assert_true(DeleteTimerQueueEx(queue, INVALID_HANDLE_VALUE));
+}
+
+/*
+ * Values that are no timer or queue: garbage, an address that is not one,
+ * one already deleted.  kernel32_tp looks every handle up before using it;
+ * Windows and Wine read through it, so the reference does not run this.
+ */
+static void timerqueue_garbage_handles_invalid_handle(void **state)
+{
+    HANDLE queue, timer = NULL, garbage = (HANDLE)(ULONG_PTR)0xdeadbee0;
+    struct qtick q;
+
+    (void)state;
+    if (!helper_is_kernel32_tp()) {
+        TODO_REF("Wine reads through whatever handle it is given") {}
+        return;
+    }
+    qtick_init(&q);
+    queue = CreateTimerQueue();
+    assert_non_null(queue);
+    SetLastError(0xdeadbeef);
+    assert_false(CreateTimerQueueTimer(&timer, garbage, qtick_cb, &q, 0, 0, 0));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    SetLastError(0xdeadbeef);
+    assert_false(ChangeTimerQueueTimer(queue, garbage, 10, 10));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    SetLastError(0xdeadbeef);
+    assert_false(DeleteTimerQueueTimer(queue, &q, NULL));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    SetLastError(0xdeadbeef);
+    assert_false(DeleteTimerQueueEx(garbage, NULL));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+
+    assert_true(CreateTimerQueueTimer(&timer, queue, qtick_cb, &q, 100000, 0, 0));
+    assert_true(DeleteTimerQueueTimer(queue, timer, INVALID_HANDLE_VALUE));
+    SetLastError(0xdeadbeef);
+    assert_false(DeleteTimerQueueTimer(queue, timer, INVALID_HANDLE_VALUE));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    assert_true(DeleteTimerQueueEx(queue, INVALID_HANDLE_VALUE));
+    SetLastError(0xdeadbeef);
+    assert_false(DeleteTimerQueueEx(queue, INVALID_HANDLE_VALUE));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    SetLastError(0xdeadbeef);
+    assert_false(CreateTimerQueueTimer(&timer, queue, qtick_cb, &q, 0, 0, 0));
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    assert_int_equal(fires_now(&q), 0);
+    qtick_destroy(&q);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -697,6 +788,8 @@ int main(void)
         POOL_TEST(timerqueue_delete_queue_event_set_when_done),
         POOL_TEST(timerqueue_cancel_timer_queue_timer_deletes),
         POOL_TEST(timerqueue_set_timer_queue_timer_returns_timer),
+        POOL_TEST(timerqueue_handle_stored_before_callback),
+        POOL_TEST(timerqueue_garbage_handles_invalid_handle),
     };
 
     return cmocka_run_group_tests_name("timerqueue", tests, NULL, NULL);

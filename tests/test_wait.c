@@ -1069,6 +1069,7 @@ static void wait_ntdll_names_roundtrip(void **state)
     struct watcher w;
     TP_WAIT *wait = NULL;
 
+    SKIP_UNLESS_NTDLL_MATCHES();
     assert_non_null(alloc);
     assert_non_null(set);
     assert_non_null(wait_for);

@@ -11,7 +11,8 @@
 #include_next <winternl.h>
 #undef TpSetPoolMinThreads
 NTSYSAPI NTSTATUS WINAPI TpSetPoolMinThreads(TP_POOL *, DWORD);
-/* Newer than Wine 8's headers. */
+/* Newer than Wine 8's headers, or missing from them. */
+NTSYSAPI NTSTATUS WINAPI RtlDeleteTimerQueue(HANDLE);
 NTSYSAPI BOOL WINAPI TpSetTimerEx(TP_TIMER *, LARGE_INTEGER *, LONG, LONG);
 NTSYSAPI BOOL WINAPI TpSetWaitEx(TP_WAIT *, HANDLE, LARGE_INTEGER *, PVOID);
 #endif

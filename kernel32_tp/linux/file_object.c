@@ -342,8 +342,10 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     pthread_mutex_lock(&core->lock);
-    if (core->bound) {
-        err = ERROR_INVALID_PARAMETER;     /* as a file bound to a port already */
+    if (core->bound || !core->overlapped) {
+        /* As Windows refuses a completion port to a file bound to one
+         * already, or opened for synchronous I/O. */
+        err = ERROR_INVALID_PARAMETER;
     } else {
         core->bound = TRUE;
         core->complete = complete;
@@ -358,6 +360,17 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
     binding->core = core;      /* keeps the lookup's reference */
     *out = binding;
     return ERROR_SUCCESS;
+}
+
+/* The process heap is the C library's here. */
+void *os_io_object_alloc(size_t size)
+{
+    return calloc(1, size);
+}
+
+void os_io_object_free(void *memory)
+{
+    free(memory);
 }
 
 void os_io_unbind(struct os_io_binding *binding)

@@ -399,6 +399,8 @@ static DWORD pipe_sync_locked(struct file_core *core, struct file_op *op)
     return err;
 }
 
+static void pipe_take_client(struct file_core *core);
+
 DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DWORD len,
                    DWORD *bytes, OVERLAPPED *ov)
 {
@@ -408,6 +410,12 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
     DWORD err;
 
     pthread_mutex_lock(&core->lock);
+    if (core->kind == FILE_KIND_PIPE_SERVER && core->state == PIPE_LISTENING) {
+        /* A client that opened the pipe already is this instance's. */
+        pthread_mutex_unlock(&core->lock);
+        pipe_take_client(core);
+        pthread_mutex_lock(&core->lock);
+    }
     if ((err = pipe_state_error_locked(core, kind)) != ERROR_SUCCESS)
         goto done;
     if (!core->overlapped) {
@@ -749,12 +757,55 @@ static DWORD pipe_accept_now_locked(struct file_core *core, BOOL *accepted)
     return errno == EAGAIN || errno == EINTR ? ERROR_SUCCESS : file_error_from_errno(errno);
 }
 
+/* core's pending ConnectNamedPipe, or NULL.  Locking: K. */
+static struct file_op *pipe_connect_op_locked(struct file_core *core)
+{
+    struct list *entry;
+
+    for (entry = core->ops.next; entry != &core->ops; entry = entry->next) {
+        if (LIST_ENTRY(entry, struct file_op, entry)->kind == FILE_OP_CONNECT)
+            return LIST_ENTRY(entry, struct file_op, entry);
+    }
+    return NULL;
+}
+
+/*
+ * On Windows a client's CreateFile connects a listening instance at once,
+ * ConnectNamedPipe or not; here the client's connection waits in the
+ * listening socket until an instance accepts it.  A listening instance
+ * about to transfer (or disconnect) takes a waiting client first, and its
+ * pending ConnectNamedPipe, if any, completes.  Without a client it stays
+ * listening.  Takes W, then K.
+ */
+static void pipe_take_client(struct file_core *core)
+{
+    struct file_op *op;
+    BOOL accepted = FALSE;
+    LONG ended = 0;
+
+    pthread_mutex_lock(&name_lock);
+    pthread_mutex_lock(&core->lock);
+    if (core->state == PIPE_LISTENING
+        && pipe_accept_now_locked(core, &accepted) == ERROR_SUCCESS && accepted) {
+        if (list_linked(&core->accept_entry))
+            list_remove(&core->accept_entry);
+        if ((op = pipe_connect_op_locked(core))) {
+            list_remove(&op->entry);
+            file_op_complete_locked(op, ERROR_SUCCESS, FALSE);
+            ended = 1;
+        }
+    }
+    pthread_mutex_unlock(&core->lock);
+    pthread_mutex_unlock(&name_lock);
+    while (ended-- > 0)
+        file_core_unref(core);
+}
+
 static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
 {
     struct pipe_name *name = core->pipe;
     struct pollfd pfd;
     struct file_op *op;
-    struct list *entry;
     BOOL accepted, waited = FALSE;
     DWORD err;
 
@@ -769,11 +820,7 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
             err = ERROR_NO_DATA;        /* the client went: disconnect first */
             break;
         }
-        for (entry = core->ops.next; entry != &core->ops; entry = entry->next) {
-            if (LIST_ENTRY(entry, struct file_op, entry)->kind == FILE_OP_CONNECT)
-                break;
-        }
-        if (entry != &core->ops) {
+        if (pipe_connect_op_locked(core)) {
             err = ERROR_INVALID_PARAMETER;     /* one ConnectNamedPipe at a time */
             break;
         }
@@ -854,6 +901,7 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE handle)
         os_set_last_error(err);
         return FALSE;
     }
+    pipe_take_client(core);
     pthread_mutex_lock(&core->lock);
     if (core->state == PIPE_CONNECTED || core->state == PIPE_BROKEN) {
         ended = pipe_end_ops_locked(core, TRUE, FILE_OP_READ, ERROR_PIPE_NOT_CONNECTED);

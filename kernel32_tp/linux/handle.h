@@ -27,6 +27,11 @@
 #include "os_linux.h"
 #include "list.h"
 
+/* winnt.h has the exception codes among the NTSTATUS values, not this one. */
+#ifndef STATUS_SUCCESS
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000)
+#endif
+
 /* ---- tracing (handle_table.c) -------------------------------------------- */
 
 /* KERNEL32_TP_TRACE=1: one line per export call, like the core's TRACE. */
@@ -46,6 +51,7 @@ enum handle_type {
     HANDLE_TYPE_SEMAPHORE,
     HANDLE_TYPE_MUTEX,
     HANDLE_TYPE_FILE,           /* files and named pipes (file.h) */
+    HANDLE_TYPE_CONSOLE,        /* a standard descriptor (console.c) */
 };
 
 /* What ops->ready says about an object for one waiter. */
@@ -178,6 +184,10 @@ void handle_object_wake_locked(struct handle_object *obj);
 /* The calling thread waits: WAIT_* or, with ERROR_* in *err, WAIT_FAILED. */
 DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
                           DWORD timeout_ms, DWORD *err);
+/* The same; alertable: the thread's user APCs run in it (WAIT_IO_COMPLETION,
+ * see WaitForSingleObjectEx).  count 0 with alertable is an alertable sleep. */
+DWORD handle_wait_objects_alertable(DWORD count, struct handle_object **objs, BOOL wait_all,
+                                    DWORD timeout_ms, BOOL alertable, DWORD *err);
 /* Sleeps timeout_ms (INFINITE: forever); 0 only yields. */
 void handle_sleep(DWORD timeout_ms);
 
@@ -201,6 +211,18 @@ struct handle_thread *handle_thread_current(void);
  * on ERROR_NOT_ENOUGH_MEMORY. */
 struct handle_object *handle_thread_self_object(void);
 
+/*
+ * User APCs of the thread whose object is self (QueueUserAPC), for its
+ * alertable waits.  handle_apc_arm: TRUE when APCs are queued already;
+ * else waiter is published until handle_apc_disarm, and QueueUserAPC
+ * claims it with WAIT_IO_COMPLETION and wakes it.  handle_apc_run_all runs
+ * the queued APCs in FIFO order on the calling thread (with no lock held)
+ * until none is left; TRUE when it ran any.  Locking: self->lock inside.
+ */
+BOOL handle_apc_arm(struct handle_object *self, struct handle_waiter *waiter);
+void handle_apc_disarm(struct handle_object *self);
+BOOL handle_apc_run_all(struct handle_object *self);
+
 /* ---- events (sync_objects.c) ---------------------------------------------- */
 
 /* Sets or resets an event (also for the file layer's OVERLAPPED events).
@@ -212,6 +234,16 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
 /* ts's thread ends: every mutex it owns becomes abandoned.  Locking: T,
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
+
+/* ---- exceptions (process.c) ----------------------------------------------- */
+
+/*
+ * Raises a noncontinuable exception that nothing can handle (C on Linux has
+ * no __try): the unhandled-exception filter, if any, sees it, then the
+ * process ends with code as its status, as on Windows.  Never returns.  No
+ * lock may be held (the filter is user code).
+ */
+void handle_raise_exception(DWORD code) __attribute__((noreturn));
 
 /* ---- strings (wide_string.c) --------------------------------------------- */
 

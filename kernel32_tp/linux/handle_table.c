@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "handle.h"
+/* NtClose, NtQuerySystemTime: declared (and so exported) by winternl.h. */
+#include <winternl.h>
 
 #define HANDLE_INDEX_BITS 20
 #define HANDLE_GEN_BITS 9
@@ -408,4 +410,15 @@ DWORD WINAPI GetCurrentProcessId(void)
 {
     HANDLE_TRACE("%s", "()");
     return (DWORD)getpid();
+}
+
+/***********************************************************************
+ *           NtClose   (kernel32_tp.@)
+ *
+ * CloseHandle's ntdll form: STATUS_INVALID_HANDLE instead of a last error.
+ */
+NTSTATUS WINAPI NtClose(HANDLE handle)
+{
+    HANDLE_TRACE("%p", handle);
+    return handle_close(handle) == ERROR_SUCCESS ? STATUS_SUCCESS : STATUS_INVALID_HANDLE;
 }

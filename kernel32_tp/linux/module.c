@@ -9,7 +9,9 @@
  * is dlopen, FreeLibrary is dlclose, GetModuleHandle looks without keeping
  * a reference.  A module handle is checked against the loader's list of
  * loaded objects before use, so a stale or made-up HMODULE gets an error,
- * not a crash.  Names: see module_candidates().
+ * not a crash.  Names: see module_candidates().  The system modules whose
+ * calls this library provides (kernel32, kernelbase, ntdll) name this
+ * library itself: see module_system_name().
  *
  * No locks of its own; the loader's lock is held during the list walk.
  */
@@ -136,13 +138,63 @@ static void module_candidates_free(char *cands[3], int count)
         free(cands[count]);
 }
 
+/* This library's own module (the link_map of libkernel32_tp.so). */
+static void *module_self(void)
+{
+    static void *self_handle;   /* (a) */
+    void *handle = __atomic_load_n(&self_handle, __ATOMIC_ACQUIRE);
+    struct link_map *map = NULL;
+    Dl_info info;
+
+    if (!handle) {
+        if (!dladdr1((void *)module_self, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+            os_panic("dladdr1 does not know the library itself");
+        handle = map;
+        __atomic_store_n(&self_handle, handle, __ATOMIC_RELEASE);
+    }
+    return handle;
+}
+
+/*
+ * Is name one of the system modules whose calls this library provides on
+ * Linux?  kernel32, kernelbase and ntdll, in any case, with ".dll" or no
+ * extension, without a directory.  Programs look their functions up with
+ * GetProcAddress(GetModuleHandle("ntdll.dll"), ...): they find ours.
+ */
+static BOOL module_system_name(const char *name)
+{
+    static const char *const system[] = { "kernel32", "kernelbase", "ntdll" };
+    size_t len = strlen(name);
+    size_t i;
+
+    if (len > 4 && !strcasecmp(name + len - 4, ".dll"))
+        len -= 4;
+    for (i = 0; i < sizeof(system) / sizeof(system[0]); i++) {
+        if (strlen(system[i]) == len && !strncasecmp(name, system[i], len))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* dlopen for a Windows name (see module_candidates).  NULL when not found. */
 static void *module_open(const char *name, int mode)
 {
     char *cands[3];
     void *handle = NULL;
+    char *path = NULL;
     int count, i;
 
+    if (module_system_name(name)) {
+        /* This library, by its file name: dlopen counts the reference.
+         * Linked statically, the library is part of the main program. */
+        if (module_check(module_self(), &path) != ERROR_SUCCESS)
+            return NULL;
+        if (!path)
+            return dlopen(NULL, mode & ~RTLD_NOLOAD);
+        handle = dlopen(path, mode | RTLD_NOLOAD);
+        free(path);
+        return handle;
+    }
     if (!(count = module_candidates(name, cands)))
         return NULL;
     for (i = 0; i < count && !handle; i++) {
@@ -429,10 +481,22 @@ BOOL WINAPI GetModuleHandleExW(DWORD flags, LPCWSTR name, HMODULE *module)
     return TRUE;
 }
 
+/* Is sym defined by module itself?  dlsym on a module also searches the
+ * libraries it depends on (libc): "kernel32.dll" must not offer malloc. */
+static BOOL module_defines(HMODULE module, void *sym)
+{
+    struct link_map *map = NULL;
+    Dl_info info;
+
+    return dladdr1(sym, &info, (void **)&map, RTLD_DL_LINKMAP) && (HMODULE)map == module;
+}
+
 /***********************************************************************
  *           GetProcAddress   (kernel32_tp.@)
  *
- * Ordinals are not supported (ERROR_PROC_NOT_FOUND).  For the main
+ * Ordinals are not supported (ERROR_PROC_NOT_FOUND).  In this library's
+ * own module (also "kernel32.dll", "ntdll.dll") only its exports are found,
+ * not those of the libraries it links.  For the main
  * program (NULL or GetModuleHandle(NULL)) the loader's global scope is
  * searched: the program and the libraries it links.
  */
@@ -449,7 +513,8 @@ FARPROC WINAPI GetProcAddress(HMODULE module, LPCSTR name)
         os_set_last_error(err);
         return NULL;
     }
-    if (!((ULONG_PTR)name >> 16) || !(sym = dlsym(module, name))) {
+    if (!((ULONG_PTR)name >> 16) || !(sym = dlsym(module, name))
+        || (module == module_self() && !module_defines(module, sym))) {
         os_set_last_error(ERROR_PROC_NOT_FOUND);
         return NULL;
     }

@@ -135,6 +135,13 @@ BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG de
     return cond_sleep(cond, lock, deadline_ns);
 }
 
+/* The Linux handle layer queues no APC to pool threads: nothing to run. */
+BOOL os_cond_wait_until_alertable(struct os_cond *cond, struct os_lock *lock,
+                                  ULONGLONG deadline_ns)
+{
+    return os_cond_wait_until(cond, lock, deadline_ns);
+}
+
 void os_cond_signal(struct os_cond *cond)
 {
     __atomic_add_fetch(&cond->seq, 1, __ATOMIC_SEQ_CST);

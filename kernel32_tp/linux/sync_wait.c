@@ -3,7 +3,8 @@
  * Linux handle layer: waits.  The waiter machinery shared by every wait
  * (start, satisfy, kick, cancel, finish), the signallers' hand-over
  * (handle_object_wake_locked), the futex helpers, and the exports
- * WaitForSingleObject(Ex), WaitForMultipleObjects(Ex), Sleep and SleepEx.
+ * WaitForSingleObject(Ex), WaitForMultipleObjects(Ex), Sleep and SleepEx,
+ * and the alertable waits that run user APCs (queued in win_thread.c).
  *
  * Satisfaction is decided under the object's lock, by whoever holds it:
  * the signaller (SetEvent, ReleaseSemaphore, ReleaseMutex, a thread's exit)
@@ -293,16 +294,23 @@ static void thread_waiter_wake(struct handle_waiter *waiter)
     os_futex_wake(&waiter->state, 1);
 }
 
-DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
-                          DWORD timeout_ms, DWORD *err)
+/*
+ * The calling thread waits for count objects (none: an alertable sleep).
+ * Alertable: unless an object satisfies the wait at once, queued APCs run
+ * and end it with WAIT_IO_COMPLETION; one queued during the wait wakes it
+ * the same way.
+ */
+static DWORD wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
+                          DWORD timeout_ms, BOOL alertable, DWORD *err)
 {
     struct handle_wait_link links[MAXIMUM_WAIT_OBJECTS];
+    struct handle_object *self = NULL;
     struct handle_waiter waiter;
     ULONGLONG deadline_ns = 0;
-    unsigned int state;
+    unsigned int state, expected;
     DWORD i, j;
 
-    if (!count || count > MAXIMUM_WAIT_OBJECTS) {
+    if ((!count && !alertable) || count > MAXIMUM_WAIT_OBJECTS) {
         *err = ERROR_INVALID_PARAMETER;
         return WAIT_FAILED;
     }
@@ -320,6 +328,10 @@ DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
         }
         links[i].obj = objs[i];
     }
+    if (alertable && !(self = handle_thread_self_object())) {
+        *err = ERROR_NOT_ENOUGH_MEMORY;
+        return WAIT_FAILED;
+    }
     waiter.wake = thread_waiter_wake;
     waiter.context = NULL;
     waiter.tid = os_thread_current_id();
@@ -329,6 +341,22 @@ DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
     waiter.links = links;
 
     state = handle_waiter_start(&waiter, timeout_ms != 0);
+    /*
+     * As on Windows, an object that is ready satisfies even an alertable
+     * wait, and the APCs stay queued; a wait that is not satisfied at once
+     * runs the queued APCs instead of blocking, even with no time.
+     */
+    if (self && (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED
+                 || state == HANDLE_WAIT_CANCELLED) && handle_apc_arm(self, &waiter)) {
+        expected = state;
+        /* Pending: an object handed to us meanwhile wins; the APCs wait. */
+        while ((expected == HANDLE_WAIT_PENDING || expected == HANDLE_WAIT_KICKED
+                || expected == HANDLE_WAIT_CANCELLED)
+               && !__atomic_compare_exchange_n(&waiter.state, &expected, WAIT_IO_COMPLETION,
+                                               FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ;
+        state = __atomic_load_n(&waiter.state, __ATOMIC_ACQUIRE);
+    }
     /* A wait-all can be kicked between linking and here: it still waits. */
     if (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED) {
         if (timeout_ms != INFINITE)
@@ -350,8 +378,28 @@ DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
         }
         os_thread_notify_block(FALSE);
     }
+    /* Unpublished before the waiter goes: QueueUserAPC may be looking at it. */
+    if (self)
+        handle_apc_disarm(self);
     handle_waiter_finish(&waiter);
+    if (self) {
+        if (state == WAIT_IO_COMPLETION)
+            handle_apc_run_all(self);
+        handle_object_unref(self);
+    }
     return state;
+}
+
+DWORD handle_wait_objects(DWORD count, struct handle_object **objs, BOOL wait_all,
+                          DWORD timeout_ms, DWORD *err)
+{
+    return wait_objects(count, objs, wait_all, timeout_ms, FALSE, err);
+}
+
+DWORD handle_wait_objects_alertable(DWORD count, struct handle_object **objs, BOOL wait_all,
+                                    DWORD timeout_ms, BOOL alertable, DWORD *err)
+{
+    return wait_objects(count, objs, wait_all, timeout_ms, alertable, err);
 }
 
 void handle_sleep(DWORD timeout_ms)
@@ -375,7 +423,8 @@ void handle_sleep(DWORD timeout_ms)
 }
 
 /* Looks up and waits; WAIT_FAILED with the last error set on bad input. */
-static DWORD wait_handles(DWORD count, const HANDLE *handles, BOOL wait_all, DWORD timeout_ms)
+static DWORD wait_handles(DWORD count, const HANDLE *handles, BOOL wait_all, DWORD timeout_ms,
+                          BOOL alertable)
 {
     struct handle_object *objs[MAXIMUM_WAIT_OBJECTS];
     DWORD i, ret, err = ERROR_SUCCESS;
@@ -393,7 +442,7 @@ static DWORD wait_handles(DWORD count, const HANDLE *handles, BOOL wait_all, DWO
             break;
     }
     /* The references keep every object alive across a concurrent CloseHandle. */
-    ret = err == ERROR_SUCCESS ? handle_wait_objects(count, objs, wait_all, timeout_ms, &err)
+    ret = err == ERROR_SUCCESS ? wait_objects(count, objs, wait_all, timeout_ms, alertable, &err)
                                : WAIT_FAILED;
     while (i-- > 0)
         handle_object_unref(objs[i]);
@@ -408,19 +457,21 @@ static DWORD wait_handles(DWORD count, const HANDLE *handles, BOOL wait_all, DWO
 DWORD WINAPI WaitForSingleObject(HANDLE handle, DWORD timeout_ms)
 {
     HANDLE_TRACE("%p %u", handle, (unsigned int)timeout_ms);
-    return wait_handles(1, &handle, FALSE, timeout_ms);
+    return wait_handles(1, &handle, FALSE, timeout_ms, FALSE);
 }
 
 /***********************************************************************
  *           WaitForSingleObjectEx   (kernel32_tp.@)
  *
- * There are no APCs on Linux: an alertable wait is an ordinary wait and
- * never returns WAIT_IO_COMPLETION.
+ * Alertable: the thread's queued APCs (QueueUserAPC) run, in FIFO order,
+ * and the wait returns WAIT_IO_COMPLETION: at once when some are queued
+ * and the object is not signalled (a signalled object wins, the APCs stay
+ * queued), else when one is queued during the wait.
  */
 DWORD WINAPI WaitForSingleObjectEx(HANDLE handle, DWORD timeout_ms, BOOL alertable)
 {
     HANDLE_TRACE("%p %u %d", handle, (unsigned int)timeout_ms, alertable);
-    return wait_handles(1, &handle, FALSE, timeout_ms);
+    return wait_handles(1, &handle, FALSE, timeout_ms, alertable);
 }
 
 /***********************************************************************
@@ -431,20 +482,20 @@ DWORD WINAPI WaitForMultipleObjects(DWORD count, const HANDLE *handles, BOOL wai
 {
     HANDLE_TRACE("%u %p %d %u", (unsigned int)count, (const void *)handles, wait_all,
                  (unsigned int)timeout_ms);
-    return wait_handles(count, handles, wait_all, timeout_ms);
+    return wait_handles(count, handles, wait_all, timeout_ms, FALSE);
 }
 
 /***********************************************************************
  *           WaitForMultipleObjectsEx   (kernel32_tp.@)
  *
- * Alertable waits are ordinary waits (no APCs on Linux).
+ * Alertable: as WaitForSingleObjectEx.
  */
 DWORD WINAPI WaitForMultipleObjectsEx(DWORD count, const HANDLE *handles, BOOL wait_all,
                                       DWORD timeout_ms, BOOL alertable)
 {
     HANDLE_TRACE("%u %p %d %u %d", (unsigned int)count, (const void *)handles, wait_all,
                  (unsigned int)timeout_ms, alertable);
-    return wait_handles(count, handles, wait_all, timeout_ms);
+    return wait_handles(count, handles, wait_all, timeout_ms, alertable);
 }
 
 /***********************************************************************
@@ -459,12 +510,25 @@ VOID WINAPI Sleep(DWORD timeout_ms)
 /***********************************************************************
  *           SleepEx   (kernel32_tp.@)
  *
- * No APCs on Linux: an alertable sleep sleeps its whole time and returns 0,
- * never WAIT_IO_COMPLETION.
+ * Alertable: returns WAIT_IO_COMPLETION as soon as APCs ran (see
+ * WaitForSingleObjectEx), else 0 after the time.  SleepEx(0, TRUE) runs
+ * queued APCs, or yields.
  */
 DWORD WINAPI SleepEx(DWORD timeout_ms, BOOL alertable)
 {
+    DWORD err = ERROR_SUCCESS, ret;
+
     HANDLE_TRACE("%u %d", (unsigned int)timeout_ms, alertable);
-    handle_sleep(timeout_ms);
+    if (!alertable) {
+        handle_sleep(timeout_ms);
+        return 0;
+    }
+    ret = wait_objects(0, NULL, FALSE, timeout_ms, TRUE, &err);
+    if (ret == WAIT_IO_COMPLETION)
+        return ret;
+    if (ret == WAIT_FAILED)     /* out of memory for the thread's object */
+        handle_sleep(timeout_ms);
+    else if (!timeout_ms)
+        sched_yield();
     return 0;
 }

@@ -6,6 +6,8 @@
  * CLOCK_REALTIME as a FILETIME.  No locks, no state.
  */
 #include "handle.h"
+/* NtClose, NtQuerySystemTime: declared (and so exported) by winternl.h. */
+#include <winternl.h>
 
 /* Windows 10 and later report a 10 MHz performance counter. */
 #define TIME_QPC_FREQUENCY 10000000ll
@@ -66,4 +68,18 @@ VOID WINAPI GetSystemTimeAsFileTime(FILETIME *time)
     HANDLE_TRACE("%p", (void *)time);
     time->dwLowDateTime = (DWORD)now_100ns;
     time->dwHighDateTime = (DWORD)(now_100ns >> 32);
+}
+
+/***********************************************************************
+ *           NtQuerySystemTime   (kernel32_tp.@)
+ *
+ * The system time (CLOCK_REALTIME) in 100 ns units since 1601.
+ */
+NTSTATUS WINAPI NtQuerySystemTime(LARGE_INTEGER *time)
+{
+    HANDLE_TRACE("%p", (void *)time);
+    if (!time)
+        return STATUS_ACCESS_VIOLATION;
+    time->QuadPart = (LONGLONG)os_clock_system_100ns();
+    return STATUS_SUCCESS;
 }

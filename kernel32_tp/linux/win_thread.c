@@ -2,8 +2,10 @@
 /*
  * Linux handle layer: Win32 threads.  The per-thread record (owned mutexes,
  * the thread's own object) and its exit hook, thread objects (waitable,
- * signalled when the thread has ended), CreateThread, ExitThread,
- * GetExitCodeThread and the current-thread queries.
+ * signalled when the thread has ended), the registry of thread objects by
+ * thread id (OpenThread), user APCs (QueueUserAPC; sync_wait.c runs them
+ * in alertable waits), CreateThread, ExitThread, GetExitCodeThread and the
+ * current-thread queries.
  *
  * Any pthread gets a record on first use; a pthread key destructor runs
  * when it ends (by returning or by ExitThread/pthread_exit): it abandons
@@ -12,14 +14,24 @@
  * uses pthreads directly (not os_thread_start): it needs the exit code and
  * the end of the thread.
  *
- * Locks: obj->lock of a thread object (O); a record's lock (T) is taken by
- * sync_objects.c.
+ * A thread has at most one thread object, found through the registry: the
+ * thread's own record adopts the object OpenThread made for its id, so
+ * QueueUserAPC through any handle reaches the same queue.  APCs wait on
+ * that object's list until the thread waits alertably; QueueUserAPC wakes
+ * such a wait by claiming its waiter with WAIT_IO_COMPLETION (the same
+ * compare-and-swap that signallers use, so an object and an APC never both
+ * satisfy one wait).
+ *
+ * Locks: obj->lock of a thread object (O); registry_lock (R), taken before
+ * or without O; a record's lock (T) is taken by sync_objects.c.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "handle.h"
 
@@ -28,7 +40,20 @@ struct win_thread {
     BOOL exited;                    /* (O) */
     DWORD exit_code;                /* (O) valid once exited */
     unsigned int tid;               /* (a) 0 until the thread runs; a futex word */
+    struct list registry_entry;     /* (R) in the registry while the thread may run */
+    struct list apcs;               /* (O) struct thread_apc.entry, FIFO */
+    struct handle_waiter *alerted;  /* (O) the thread's alertable wait, or NULL */
 };
+
+/* One QueueUserAPC call, waiting for the thread's next alertable wait. */
+struct thread_apc {
+    struct list entry;              /* (O) on thread->apcs */
+    PAPCFUNC fn;                    /* (c) */
+    ULONG_PTR arg;                  /* (c) */
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;  /* R */
+static struct list registry = LIST_INIT(registry);   /* (R) struct win_thread.registry_entry */
 
 static struct win_thread *impl_from_thread(struct handle_object *obj)
 {
@@ -47,10 +72,28 @@ static void thread_consume(struct handle_object *obj, struct handle_waiter *wait
     (void)waiter;
 }
 
+/* The last reference: APCs never run are dropped, as when a thread ends. */
+static void thread_destroy(struct handle_object *obj)
+{
+    struct win_thread *thread = impl_from_thread(obj);
+
+    pthread_mutex_lock(&registry_lock);
+    if (list_linked(&thread->registry_entry))
+        list_remove(&thread->registry_entry);
+    pthread_mutex_unlock(&registry_lock);
+    while (!list_empty(&thread->apcs)) {
+        struct thread_apc *apc = LIST_ENTRY(thread->apcs.next, struct thread_apc, entry);
+
+        list_remove(&apc->entry);
+        free(apc);
+    }
+}
+
 static const struct handle_ops thread_ops = {
     .type = HANDLE_TYPE_THREAD,
     .ready = thread_ready,
     .consume = thread_consume,
+    .destroy = thread_destroy,
 };
 
 static struct win_thread *thread_object_new(DWORD tid)
@@ -61,6 +104,45 @@ static struct win_thread *thread_object_new(DWORD tid)
         return NULL;
     handle_object_init(&thread->obj, &thread_ops);
     thread->tid = tid;
+    list_init(&thread->registry_entry);
+    list_init(&thread->apcs);
+    return thread;
+}
+
+/* ---- the registry of thread objects by id ---------------------------------- */
+
+/* A reference to the registered object of tid, or NULL.  An object whose
+ * last reference is being dropped (its destroy waits for R) is skipped.
+ * Locking: R. */
+static struct win_thread *registry_find_locked(DWORD tid)
+{
+    struct list *node;
+
+    for (node = registry.next; node != &registry; node = node->next) {
+        struct win_thread *thread = LIST_ENTRY(node, struct win_thread, registry_entry);
+        LONG refs = __atomic_load_n(&thread->obj.refs, __ATOMIC_ACQUIRE);
+
+        if (__atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE) != tid)
+            continue;
+        while (refs > 0) {
+            if (__atomic_compare_exchange_n(&thread->obj.refs, &refs, refs + 1, FALSE,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                return thread;
+        }
+    }
+    return NULL;
+}
+
+/* A reference to the object for tid: the registered one, else a new one,
+ * registered.  NULL: out of memory. */
+static struct win_thread *registry_get(DWORD tid)
+{
+    struct win_thread *thread;
+
+    pthread_mutex_lock(&registry_lock);
+    if (!(thread = registry_find_locked(tid)) && (thread = thread_object_new(tid)))
+        list_add_tail(&registry, &thread->registry_entry);
+    pthread_mutex_unlock(&registry_lock);
     return thread;
 }
 
@@ -107,6 +189,16 @@ static void thread_exit_hook(void *arg)
 
     ts->registered = FALSE;     /* a later use during exit registers again */
     handle_mutex_abandon_all(ts);
+    pthread_mutex_lock(&registry_lock);
+    /* An object OpenThread made that this thread never used: signal it too. */
+    if (!self) {
+        struct win_thread *found = registry_find_locked(ts->tid);    /* its reference */
+
+        self = found ? &found->obj : NULL;
+    }
+    if (self && list_linked(&impl_from_thread(self)->registry_entry))
+        list_remove(&impl_from_thread(self)->registry_entry);
+    pthread_mutex_unlock(&registry_lock);
     if (self) {
         ts->self = NULL;
         pthread_mutex_lock(&self->lock);
@@ -126,8 +218,8 @@ struct handle_object *handle_thread_self_object(void)
 
     if (!ts->self) {
         /* A thread CreateThread did not start: its exit code is 0 unless it
-         * calls ExitThread. */
-        if (!(thread = thread_object_new(ts->tid)))
+         * calls ExitThread.  OpenThread may have made its object already. */
+        if (!(thread = registry_get(ts->tid)))
             return NULL;
         ts->self = &thread->obj;    /* the record's reference */
     }
@@ -151,7 +243,11 @@ static void *thread_main(void *param)
     free(param);
     ts->self = &start.thread->obj;
     ts->exit_code = 0;
+    /* Registered before the id is published: OpenThread(id) finds it. */
+    pthread_mutex_lock(&registry_lock);
     __atomic_store_n(&start.thread->tid, ts->tid, __ATOMIC_RELEASE);
+    list_add_tail(&registry, &start.thread->registry_entry);
+    pthread_mutex_unlock(&registry_lock);
     os_futex_wake(&start.thread->tid, INT_MAX);
     ts->exit_code = start.fn(start.arg);
     if (!ts->registered)
@@ -320,4 +416,157 @@ DWORD WINAPI GetCurrentThreadId(void)
 {
     HANDLE_TRACE("%s", "()");
     return os_thread_current_id();
+}
+
+/* ---- OpenThread ------------------------------------------------------------ */
+
+/* Is tid a thread of this process now?  tgkill with signal 0 checks. */
+static BOOL thread_id_alive(DWORD tid)
+{
+    return tid && syscall(SYS_tgkill, getpid(), (pid_t)tid, 0) == 0;
+}
+
+/***********************************************************************
+ *           OpenThread   (kernel32_tp.@)
+ *
+ * A handle to the thread object of any thread of this process; the access
+ * mask and inheritance are accepted and not enforced.  A thread that never
+ * calls into this library is not known to end: its object is signalled
+ * only if it does (docs/handles.md).  ERROR_INVALID_PARAMETER for an id
+ * that names no thread of this process.
+ */
+HANDLE WINAPI OpenThread(DWORD access, BOOL inherit, DWORD tid)
+{
+    struct win_thread *thread = NULL;
+    HANDLE handle = NULL;
+    DWORD err = ERROR_SUCCESS;
+
+    HANDLE_TRACE("%#x %d %u", (unsigned int)access, inherit, (unsigned int)tid);
+    pthread_mutex_lock(&registry_lock);
+    if (!(thread = registry_find_locked(tid))) {
+        if (!thread_id_alive(tid))
+            err = ERROR_INVALID_PARAMETER;
+        else if (!(thread = thread_object_new(tid)))
+            err = ERROR_NOT_ENOUGH_MEMORY;
+        else    /* the thread adopts it when it first needs its object */
+            list_add_tail(&registry, &thread->registry_entry);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (thread) {
+        err = handle_alloc(&thread->obj, &handle);
+        handle_object_unref(&thread->obj);
+    }
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return handle;
+}
+
+/* ---- user APCs ------------------------------------------------------------- */
+
+/* Claims an alertable waiter for an APC and wakes its thread.  Locking: the
+ * thread object's lock (the waiter stays alive while it is published). */
+static void thread_alert_locked(struct handle_waiter *waiter)
+{
+    unsigned int state = __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+
+    while (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED) {
+        if (__atomic_compare_exchange_n(&waiter->state, &state, WAIT_IO_COMPLETION, FALSE,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            os_futex_wake(&waiter->state, 1);
+            return;
+        }
+    }
+}
+
+BOOL handle_apc_arm(struct handle_object *self, struct handle_waiter *waiter)
+{
+    struct win_thread *thread = impl_from_thread(self);
+    BOOL queued;
+
+    pthread_mutex_lock(&self->lock);
+    if (!(queued = !list_empty(&thread->apcs)))
+        thread->alerted = waiter;
+    pthread_mutex_unlock(&self->lock);
+    return queued;
+}
+
+void handle_apc_disarm(struct handle_object *self)
+{
+    pthread_mutex_lock(&self->lock);
+    impl_from_thread(self)->alerted = NULL;
+    pthread_mutex_unlock(&self->lock);
+}
+
+BOOL handle_apc_run_all(struct handle_object *self)
+{
+    struct win_thread *thread = impl_from_thread(self);
+    struct thread_apc *apc;
+    BOOL ran = FALSE;
+
+    for (;;) {
+        pthread_mutex_lock(&self->lock);
+        apc = list_empty(&thread->apcs) ? NULL
+              : LIST_ENTRY(thread->apcs.next, struct thread_apc, entry);
+        if (apc)
+            list_remove(&apc->entry);
+        pthread_mutex_unlock(&self->lock);
+        if (!apc)
+            return ran;
+        /* User code: no lock held.  An APC it queues runs in this round. */
+        HANDLE_TRACE("calling APC %p(%#lx)", (void *)apc->fn, (unsigned long)apc->arg);
+        apc->fn(apc->arg);
+        HANDLE_TRACE("APC %p returned", (void *)apc->fn);
+        free(apc);
+        ran = TRUE;
+    }
+}
+
+/***********************************************************************
+ *           QueueUserAPC   (kernel32_tp.@)
+ *
+ * The APC runs on the thread, in FIFO order with the others, the next time
+ * it waits or sleeps alertably (SleepEx, WaitFor*Ex with alertable TRUE),
+ * which then returns WAIT_IO_COMPLETION; a thread that is in such a wait
+ * now is woken for it.  A thread that has ended: ERROR_GEN_FAILURE.
+ */
+DWORD WINAPI QueueUserAPC(PAPCFUNC fn, HANDLE handle, ULONG_PTR arg)
+{
+    struct handle_object *obj;
+    struct win_thread *thread;
+    struct thread_apc *apc;
+    DWORD err;
+
+    HANDLE_TRACE("%p %p %#lx", (void *)fn, handle, (unsigned long)arg);
+    if ((err = handle_lookup(handle, HANDLE_TYPE_THREAD, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    thread = impl_from_thread(obj);
+    if (!fn)
+        err = ERROR_INVALID_PARAMETER;
+    else if (!(apc = malloc(sizeof(*apc))))
+        err = ERROR_NOT_ENOUGH_MEMORY;
+    if (err == ERROR_SUCCESS) {
+        apc->fn = fn;
+        apc->arg = arg;
+        pthread_mutex_lock(&obj->lock);
+        if (thread->exited) {
+            err = ERROR_GEN_FAILURE;
+        } else {
+            list_add_tail(&thread->apcs, &apc->entry);
+            if (thread->alerted)
+                thread_alert_locked(thread->alerted);
+        }
+        pthread_mutex_unlock(&obj->lock);
+        if (err != ERROR_SUCCESS)
+            free(apc);
+    }
+    handle_object_unref(obj);
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    return 1;
 }

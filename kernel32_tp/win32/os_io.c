@@ -233,6 +233,16 @@ done:
     return err;
 }
 
+void *os_io_object_alloc(size_t size)
+{
+    return HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, size);
+}
+
+void os_io_object_free(void *memory)
+{
+    HeapFree(GetProcessHeap(), 0, memory);
+}
+
 void os_io_unbind(struct os_io_binding *binding)
 {
     DWORD index = binding->index;

@@ -34,7 +34,15 @@ void os_lock_destroy(struct os_lock *lock)
 
 void os_lock_acquire(struct os_lock *lock)
 {
-    AcquireSRWLockExclusive(&lock->srw);
+    /*
+     * Contended while the process exits: the holder was one of the threads
+     * the exit ended, so the lock would never come free.  The exiting thread
+     * is the only one left and goes on as the holder; its release frees the
+     * lock (SRW locks do not record their owner).  What the dead holder
+     * left half done is as it was when the process began to exit.
+     */
+    if (!TryAcquireSRWLockExclusive(&lock->srw) && !os_process_exiting())
+        AcquireSRWLockExclusive(&lock->srw);
     __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
 }
 
@@ -53,6 +61,9 @@ BOOL os_lock_held_by_me(const struct os_lock *lock)
 void os_cond_init(struct os_cond *cond)
 {
     InitializeConditionVariable(&cond->cv);
+    InitializeSRWLock(&cond->alert_lock);
+    cond->alert_waiters = NULL;
+    cond->alert_count = 0;
 }
 
 void os_cond_destroy(struct os_cond *cond)
@@ -142,13 +153,112 @@ BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG de
     return os_clock_monotonic_ns() < deadline_ns;
 }
 
+/*
+ * Alertable waits.  A condition variable cannot be waited for alertably, so
+ * a thread that must run APCs while it waits (the legacy I/O threads) sleeps
+ * on an event of its own in WaitForSingleObjectEx(..., TRUE), listed on the
+ * cond; signal and broadcast set the events of listed waiters.  A waiter
+ * lists itself while it holds the caller's lock, so a signal that follows a
+ * change made under that lock finds it listed: no wake-up is lost.
+ */
+struct os_alert_waiter {
+    struct os_alert_waiter *next;   /* (alert_lock) */
+    HANDLE event;                   /* the waiting thread's, auto-reset */
+    BOOL listed;                    /* (alert_lock) still on the cond's list */
+};
+
+/* The thread's event for alertable waits, made on first use; closed when a
+ * thread started by os_thread_start ends (thread_trampoline). */
+static _Thread_local HANDLE alert_event;
+
+static void alert_unlink_locked(struct os_cond *cond, struct os_alert_waiter *waiter)
+{
+    struct os_alert_waiter **link;
+
+    for (link = &cond->alert_waiters; *link; link = &(*link)->next) {
+        if (*link == waiter) {
+            *link = waiter->next;
+            waiter->listed = FALSE;
+            __atomic_sub_fetch(&cond->alert_count, 1, __ATOMIC_SEQ_CST);
+            return;
+        }
+    }
+}
+
+BOOL os_cond_wait_until_alertable(struct os_cond *cond, struct os_lock *lock,
+                                  ULONGLONG deadline_ns)
+{
+    struct os_alert_waiter waiter;
+    ULONGLONG now_ns = os_clock_monotonic_ns(), timeout_ms;
+    DWORD ret;
+
+    if (now_ns >= deadline_ns)
+        return FALSE;
+    if (!alert_event && !(alert_event = CreateEventW(NULL, FALSE, FALSE, NULL))) {
+        /* No event, no alertable wait: a plain one still keeps the caller's
+         * promises, only without running APCs this time. */
+        return os_cond_wait_until(cond, lock, deadline_ns);
+    }
+    waiter.event = alert_event;
+    AcquireSRWLockExclusive(&cond->alert_lock);
+    waiter.next = cond->alert_waiters;
+    waiter.listed = TRUE;
+    cond->alert_waiters = &waiter;
+    __atomic_add_fetch(&cond->alert_count, 1, __ATOMIC_SEQ_CST);
+    ReleaseSRWLockExclusive(&cond->alert_lock);
+
+    timeout_ms = (deadline_ns - now_ns + 999999) / 1000000;
+    if (timeout_ms >= INFINITE)
+        timeout_ms = INFINITE - 1;
+    os_lock_release(lock);
+    /* WAIT_IO_COMPLETION: APCs ran; the caller sees a wake-up and looks
+     * at its predicate again. */
+    ret = WaitForSingleObjectEx(waiter.event, (DWORD)timeout_ms, TRUE);
+    os_lock_acquire(lock);
+
+    AcquireSRWLockExclusive(&cond->alert_lock);
+    if (waiter.listed)
+        alert_unlink_locked(cond, &waiter);
+    ReleaseSRWLockExclusive(&cond->alert_lock);
+    /* A signal that unlinked us after the wait ended left the event set:
+     * the next wait of this thread returns at once, a spurious wake-up. */
+    if (ret == WAIT_OBJECT_0 || ret == WAIT_IO_COMPLETION)
+        return TRUE;
+    if (ret != WAIT_TIMEOUT)
+        os_panic("WaitForSingleObjectEx failed: error %lu", GetLastError());
+    return os_clock_monotonic_ns() < deadline_ns;
+}
+
+/* Wakes one listed alertable waiter (all with all); FALSE if there was none. */
+static BOOL alert_wake(struct os_cond *cond, BOOL all)
+{
+    struct os_alert_waiter *waiter;
+    BOOL woke = FALSE;
+
+    if (!__atomic_load_n(&cond->alert_count, __ATOMIC_SEQ_CST))
+        return FALSE;
+    AcquireSRWLockExclusive(&cond->alert_lock);
+    while ((waiter = cond->alert_waiters)) {
+        alert_unlink_locked(cond, waiter);
+        SetEvent(waiter->event);
+        woke = TRUE;
+        if (!all)
+            break;
+    }
+    ReleaseSRWLockExclusive(&cond->alert_lock);
+    return woke;
+}
+
 void os_cond_signal(struct os_cond *cond)
 {
-    WakeConditionVariable(&cond->cv);
+    /* One wake-up is enough: an alertable waiter if there is one. */
+    if (!alert_wake(cond, FALSE))
+        WakeConditionVariable(&cond->cv);
 }
 
 void os_cond_broadcast(struct os_cond *cond)
 {
+    alert_wake(cond, TRUE);
     WakeAllConditionVariable(&cond->cv);
 }
 
@@ -205,6 +315,8 @@ static DWORD WINAPI thread_trampoline(void *param)
 
     free(param);
     start.fn(start.arg);
+    if (alert_event)
+        CloseHandle(alert_event);
     return 0;
 }
 

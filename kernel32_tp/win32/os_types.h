@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Complete platform types for Windows (mingw-w64), embedded by value in core
- * structs.  Both are the system's slim primitives: no allocation, no handle,
- * nothing to destroy, and they cannot fail.  Also the few Win32 constants
+ * structs.  Both are built on the system's slim primitives: no allocation, no
+ * handle, nothing to destroy, and they cannot fail (a cond's alertable
+ * waiters bring their own event, see os_cond_wait_until_alertable).  Also the few Win32 constants
  * the core uses that mingw-w64's headers lack.
  */
 #ifndef KERNEL32_TP_WIN32_OS_TYPES_H
@@ -18,8 +19,41 @@ struct os_lock {
     DWORD owner;                /* thread id of the holder, 0 when free; under srw */
 };
 
+struct os_alert_waiter;
+
 struct os_cond {
     CONDITION_VARIABLE cv;      /* slept on with SleepConditionVariableSRW */
+    SRWLOCK alert_lock;         /* guards alert_waiters */
+    struct os_alert_waiter *alert_waiters; /* (alert_lock) in os_cond_wait_until_alertable */
+    LONG alert_count;           /* entries of alert_waiters; read without alert_lock */
 };
+
+/*
+ * The ownership stamp (os.h): a per-process secret mixed with the stamp's
+ * own address, so that neither a stale copy nor a foreign structure of
+ * another pool matches it by accident.  The secret is set when the DLL
+ * starts (os_stamp.c).
+ */
+struct os_stamp {
+    ULONG_PTR value;            /* os_stamp_secret ^ its own address; 0 once freed */
+};
+
+extern ULONG_PTR os_stamp_secret;
+
+static inline void os_stamp_set(struct os_stamp *stamp)
+{
+    stamp->value = os_stamp_secret ^ (ULONG_PTR)stamp;
+}
+
+static inline void os_stamp_clear(struct os_stamp *stamp)
+{
+    stamp->value = 0;
+}
+
+/* TRUE when addr starts with a stamp of ours (addr must be readable). */
+static inline BOOL os_stamp_owns(const void *addr)
+{
+    return ((const struct os_stamp *)addr)->value == (os_stamp_secret ^ (ULONG_PTR)addr);
+}
 
 #endif

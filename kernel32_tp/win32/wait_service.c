@@ -380,8 +380,18 @@ BOOL os_wait_disarm(struct os_wait_block *block)
             SetEvent(block->thread->control);
     }
     /* Dropped by its thread, or signalled first (then fired() returns). */
-    while (block->state != BLOCK_IDLE)
+    while (block->state != BLOCK_IDLE) {
+        if (os_process_exiting()) {
+            /* Its thread is gone and never answers, and so is any fired()
+             * it was running: the block is the exiting thread's to reset,
+             * so that it can be destroyed. */
+            if (block->state == BLOCK_ARMED)
+                thread_remove_locked(block->thread, block);
+            block->state = BLOCK_IDLE;
+            break;
+        }
         SleepConditionVariableSRW(&wait_changed, &wait_lock, INFINITE, 0);
+    }
     if (block->dropped) {
         block->dropped = FALSE;
         dropped = TRUE;

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Linux handle layer: the process.  ExitProcess, GetExitCodeProcess,
+ * GetProcessId, the environment (GetEnvironmentVariableA/W), the error
+ * mode (SetErrorMode) and the unhandled-exception filter
+ * (SetUnhandledExceptionFilter), which is mapped onto the signals that
+ * Linux raises where Windows raises an exception, and the exceptions this
+ * layer raises itself (handle_raise_exception).
+ *
+ * There is one process (this one): a process handle is GetCurrentProcess()
+ * or a duplicate of it (handle_table.c).  The environment is read with
+ * getenv; this layer never changes it.  Locks: filter_lock around
+ * installing and removing the signal handlers; the filter and the error
+ * mode are atomics.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "handle.h"
+
+/* ---- exit, exit code, id ------------------------------------------------- */
+
+/***********************************************************************
+ *           ExitProcess   (kernel32_tp.@)
+ *
+ * exit(code): atexit handlers and stdio buffers run, as DLL detach and the
+ * CRT's do on Windows.  Linux keeps only the low 8 bits of the code.
+ */
+VOID WINAPI ExitProcess(UINT code)
+{
+    HANDLE_TRACE("%u", code);
+    exit((int)code);
+}
+
+/* This process's object behind handle: ERROR_INVALID_HANDLE otherwise. */
+static DWORD process_check(HANDLE handle)
+{
+    struct handle_object *obj;
+    DWORD err;
+
+    if ((err = handle_lookup(handle, HANDLE_TYPE_PROCESS, &obj)) == ERROR_SUCCESS)
+        handle_object_unref(obj);
+    return err;
+}
+
+/***********************************************************************
+ *           GetExitCodeProcess   (kernel32_tp.@)
+ *
+ * The only process a handle can name is this one, which is running.
+ */
+BOOL WINAPI GetExitCodeProcess(HANDLE handle, LPDWORD code)
+{
+    DWORD err;
+
+    HANDLE_TRACE("%p %p", handle, (void *)code);
+    if ((err = process_check(handle)) == ERROR_SUCCESS && !code)
+        err = ERROR_NOACCESS;
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return FALSE;
+    }
+    *code = STILL_ACTIVE;
+    return TRUE;
+}
+
+/***********************************************************************
+ *           GetProcessId   (kernel32_tp.@)
+ */
+DWORD WINAPI GetProcessId(HANDLE handle)
+{
+    DWORD err;
+
+    HANDLE_TRACE("%p", handle);
+    if ((err = process_check(handle)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    return (DWORD)getpid();
+}
+
+/* ---- the environment ------------------------------------------------------ */
+
+/* UTF-8 to UTF-16 units written to out (when not NULL); returns the count,
+ * without a terminator.  Invalid bytes become U+FFFD. */
+static size_t env_utf16_from_utf8(const char *str, WCHAR *out)
+{
+    const unsigned char *p = (const unsigned char *)str;
+    size_t count = 0;
+    unsigned int cp;
+    int extra;
+
+    while (*p) {
+        if (*p < 0x80) {
+            cp = *p++;
+            extra = 0;
+        } else if ((*p & 0xe0) == 0xc0) {
+            cp = *p++ & 0x1f;
+            extra = 1;
+        } else if ((*p & 0xf0) == 0xe0) {
+            cp = *p++ & 0x0f;
+            extra = 2;
+        } else if ((*p & 0xf8) == 0xf0) {
+            cp = *p++ & 0x07;
+            extra = 3;
+        } else {
+            p++;
+            cp = 0xfffd;
+            extra = 0;
+        }
+        for (; extra > 0; extra--) {
+            if ((*p & 0xc0) != 0x80) {
+                cp = 0xfffd;
+                break;
+            }
+            cp = (cp << 6) | (*p++ & 0x3f);
+        }
+        if (cp >= 0x110000)
+            cp = 0xfffd;
+        if (cp >= 0x10000) {
+            if (out) {
+                out[count] = (WCHAR)(0xd800 + ((cp - 0x10000) >> 10));
+                out[count + 1] = (WCHAR)(0xdc00 + ((cp - 0x10000) & 0x3ff));
+            }
+            count += 2;
+        } else {
+            if (out)
+                out[count] = (WCHAR)cp;
+            count++;
+        }
+    }
+    return count;
+}
+
+/* getenv for a Windows name: NULL with ERROR_ENVVAR_NOT_FOUND when unset;
+ * a name containing '=' (after its first character) is never set. */
+static const char *env_lookup(const char *name, DWORD *err)
+{
+    const char *value = NULL;
+
+    if (!name)
+        *err = ERROR_INVALID_PARAMETER;
+    else if (!*name || strchr(name + 1, '=') || !(value = getenv(name)))
+        *err = ERROR_ENVVAR_NOT_FOUND;
+    else
+        *err = ERROR_SUCCESS;
+    return value;
+}
+
+/***********************************************************************
+ *           GetEnvironmentVariableA   (kernel32_tp.@)
+ *
+ * The value's length when it fits in size (with its terminator), else the
+ * size needed; 0 with ERROR_ENVVAR_NOT_FOUND when unset.  The value is the
+ * bytes of the Linux environment (UTF-8; Windows: the ANSI code page).
+ */
+DWORD WINAPI GetEnvironmentVariableA(LPCSTR name, LPSTR buffer, DWORD size)
+{
+    const char *value;
+    size_t len;
+    DWORD err;
+
+    HANDLE_TRACE("%s %p %u", name ? name : "(null)", (void *)buffer, (unsigned int)size);
+    if (!(value = env_lookup(name, &err))) {
+        os_set_last_error(err);
+        return 0;
+    }
+    len = strlen(value);
+    if (len >= size || !buffer)
+        return (DWORD)len + 1;
+    memcpy(buffer, value, len + 1);
+    return (DWORD)len;
+}
+
+/***********************************************************************
+ *           GetEnvironmentVariableW   (kernel32_tp.@)
+ *
+ * As the A call, in UTF-16 units; the environment's UTF-8 is converted.
+ */
+DWORD WINAPI GetEnvironmentVariableW(LPCWSTR name, LPWSTR buffer, DWORD size)
+{
+    const char *value;
+    char *utf8;
+    size_t len;
+    DWORD err;
+
+    HANDLE_TRACE("%p %p %u", (const void *)name, (void *)buffer, (unsigned int)size);
+    if ((err = handle_utf8_from_utf16(name, &utf8)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    value = env_lookup(utf8, &err);
+    free(utf8);
+    if (!value) {
+        os_set_last_error(err);
+        return 0;
+    }
+    len = env_utf16_from_utf8(value, NULL);
+    if (len >= size || !buffer)
+        return (DWORD)len + 1;
+    env_utf16_from_utf8(value, buffer);
+    buffer[len] = 0;
+    return (DWORD)len;
+}
+
+/* ---- error mode ------------------------------------------------------------ */
+
+static UINT error_mode;     /* (a) */
+
+/***********************************************************************
+ *           SetErrorMode   (kernel32_tp.@)
+ *
+ * Returns the previous mode.  The mode chooses which errors Windows shows
+ * in a dialog box; Linux shows none, so every mode behaves as
+ * SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX.
+ */
+UINT WINAPI SetErrorMode(UINT mode)
+{
+    HANDLE_TRACE("%#x", mode);
+    return __atomic_exchange_n(&error_mode, mode, __ATOMIC_ACQ_REL);
+}
+
+/* ---- the unhandled-exception filter --------------------------------------- */
+
+/* The signals Linux raises where Windows raises a hardware exception. */
+static const int filter_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+#define FILTER_SIGNAL_COUNT (sizeof(filter_signals) / sizeof(filter_signals[0]))
+
+static LPTOP_LEVEL_EXCEPTION_FILTER filter;     /* (a) NULL: none */
+static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+static BOOL filter_installed;                               /* (filter_lock) */
+static struct sigaction filter_saved[FILTER_SIGNAL_COUNT];  /* (filter_lock) */
+
+/* The Windows exception code for a signal and its si_code. */
+static DWORD filter_exception_code(const siginfo_t *info)
+{
+    switch (info->si_signo) {
+    case SIGSEGV:
+        return EXCEPTION_ACCESS_VIOLATION;
+    case SIGBUS:
+        return info->si_code == BUS_ADRALN ? EXCEPTION_DATATYPE_MISALIGNMENT
+                                           : EXCEPTION_IN_PAGE_ERROR;
+    case SIGILL:
+        return info->si_code == ILL_PRVOPC ? EXCEPTION_PRIV_INSTRUCTION
+                                           : EXCEPTION_ILLEGAL_INSTRUCTION;
+    case SIGFPE:
+        switch (info->si_code) {
+        case FPE_INTDIV: return EXCEPTION_INT_DIVIDE_BY_ZERO;
+        case FPE_INTOVF: return EXCEPTION_INT_OVERFLOW;
+        case FPE_FLTDIV: return EXCEPTION_FLT_DIVIDE_BY_ZERO;
+        case FPE_FLTOVF: return EXCEPTION_FLT_OVERFLOW;
+        case FPE_FLTUND: return EXCEPTION_FLT_UNDERFLOW;
+        case FPE_FLTRES: return EXCEPTION_FLT_INEXACT_RESULT;
+        case FPE_FLTSUB: return EXCEPTION_ARRAY_BOUNDS_EXCEEDED;
+        default: return EXCEPTION_FLT_INVALID_OPERATION;
+        }
+    default:
+        return EXCEPTION_NONCONTINUABLE_EXCEPTION;
+    }
+}
+
+/* The registers the filter may read, from the signal's context. */
+static void filter_fill_context(CONTEXT *context, const ucontext_t *uc, void **address)
+{
+    memset(context, 0, sizeof(*context));
+    *address = NULL;
+#if defined(__x86_64__)
+    context->ContextFlags = CONTEXT_CONTROL | CONTEXT_INTEGER;
+    context->Rip = (DWORD64)uc->uc_mcontext.gregs[REG_RIP];
+    context->Rsp = (DWORD64)uc->uc_mcontext.gregs[REG_RSP];
+    context->Rbp = (DWORD64)uc->uc_mcontext.gregs[REG_RBP];
+    context->Rax = (DWORD64)uc->uc_mcontext.gregs[REG_RAX];
+    context->Rbx = (DWORD64)uc->uc_mcontext.gregs[REG_RBX];
+    context->Rcx = (DWORD64)uc->uc_mcontext.gregs[REG_RCX];
+    context->Rdx = (DWORD64)uc->uc_mcontext.gregs[REG_RDX];
+    context->Rsi = (DWORD64)uc->uc_mcontext.gregs[REG_RSI];
+    context->Rdi = (DWORD64)uc->uc_mcontext.gregs[REG_RDI];
+    context->EFlags = (DWORD)uc->uc_mcontext.gregs[REG_EFL];
+    *address = (void *)context->Rip;
+#else
+    (void)uc;
+#endif
+}
+
+/*
+ * A fault in some thread: the filter decides, as Windows' top-level
+ * handler lets it.  EXCEPTION_EXECUTE_HANDLER ends the process with the
+ * exception code as its exit status; EXCEPTION_CONTINUE_EXECUTION returns
+ * to the faulting instruction (changes the filter makes to the CONTEXT are
+ * not applied); EXCEPTION_CONTINUE_SEARCH gives the fault to the signal's
+ * previous handler, by default its default action (the process dies of it,
+ * with a core dump where enabled).
+ */
+static void filter_signal_handler(int signo, siginfo_t *info, void *ucontext)
+{
+    LPTOP_LEVEL_EXCEPTION_FILTER fn = __atomic_load_n(&filter, __ATOMIC_ACQUIRE);
+    EXCEPTION_RECORD record;
+    EXCEPTION_POINTERS pointers;
+    CONTEXT context;
+    LONG action = EXCEPTION_CONTINUE_SEARCH;
+
+    memset(&record, 0, sizeof(record));
+    record.ExceptionCode = filter_exception_code(info);
+    filter_fill_context(&context, ucontext, &record.ExceptionAddress);
+    if (signo == SIGSEGV) {
+        /* Windows tells reads (0) from writes (1); Linux does not. */
+        record.NumberParameters = 2;
+        record.ExceptionInformation[0] = 0;
+        record.ExceptionInformation[1] = (ULONG_PTR)info->si_addr;
+    }
+    pointers.ExceptionRecord = &record;
+    pointers.ContextRecord = &context;
+    if (fn)
+        action = fn(&pointers);
+    if (action == EXCEPTION_EXECUTE_HANDLER)
+        _exit((int)record.ExceptionCode);
+    if (action == EXCEPTION_CONTINUE_EXECUTION)
+        return;
+    /* The fault repeats, now for the handler there was before (by default
+     * fatal).  No lock: sigaction is async-signal-safe, filter_saved is not
+     * written while a filter is installed. */
+    for (size_t i = 0; i < FILTER_SIGNAL_COUNT; i++) {
+        if (filter_signals[i] == signo)
+            sigaction(signo, &filter_saved[i], NULL);
+    }
+}
+
+void handle_raise_exception(DWORD code)
+{
+    LPTOP_LEVEL_EXCEPTION_FILTER fn = __atomic_load_n(&filter, __ATOMIC_ACQUIRE);
+    EXCEPTION_RECORD record;
+    EXCEPTION_POINTERS pointers;
+    CONTEXT context;
+
+    memset(&record, 0, sizeof(record));
+    memset(&context, 0, sizeof(context));
+    record.ExceptionCode = code;
+    record.ExceptionFlags = EXCEPTION_NONCONTINUABLE;
+    record.ExceptionAddress = __builtin_return_address(0);
+    pointers.ExceptionRecord = &record;
+    pointers.ContextRecord = &context;
+    /* Whatever the filter says: the exception cannot be continued, and
+     * nothing else can handle it, so the process ends with the code. */
+    if (fn)
+        fn(&pointers);
+    _exit((int)code);
+}
+
+/* Installs or removes the handlers.  Locking: filter_lock. */
+static void filter_install_locked(BOOL install)
+{
+    struct sigaction action;
+    size_t i;
+
+    if (install == filter_installed)
+        return;
+    for (i = 0; i < FILTER_SIGNAL_COUNT; i++) {
+        if (install) {
+            memset(&action, 0, sizeof(action));
+            action.sa_sigaction = filter_signal_handler;
+            /* The signal stays blocked while the filter runs: a fault in
+             * the filter itself kills the process instead of recursing. */
+            action.sa_flags = SA_SIGINFO;
+            sigemptyset(&action.sa_mask);
+            sigaction(filter_signals[i], &action, &filter_saved[i]);
+        } else {
+            sigaction(filter_signals[i], &filter_saved[i], NULL);
+        }
+    }
+    filter_installed = install;
+}
+
+/***********************************************************************
+ *           SetUnhandledExceptionFilter   (kernel32_tp.@)
+ *
+ * Returns the previous filter.  A filter is called for SIGSEGV, SIGBUS,
+ * SIGILL and SIGFPE, with the matching exception code (see docs/handles.md);
+ * NULL restores the signal handlers there were before.
+ */
+LPTOP_LEVEL_EXCEPTION_FILTER WINAPI SetUnhandledExceptionFilter(
+    LPTOP_LEVEL_EXCEPTION_FILTER new_filter)
+{
+    LPTOP_LEVEL_EXCEPTION_FILTER old;
+
+    HANDLE_TRACE("%p", (void *)new_filter);
+    pthread_mutex_lock(&filter_lock);
+    old = __atomic_exchange_n(&filter, new_filter, __ATOMIC_ACQ_REL);
+    filter_install_locked(new_filter != NULL);
+    pthread_mutex_unlock(&filter_lock);
+    return old;
+}

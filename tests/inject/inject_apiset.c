@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * An unmodified program of the check-inject set (docs/inject.md): imports
+ * the thread pool from the API set api-ms-win-core-threadpool-l1-2-0.dll,
+ * as programs built with Microsoft's umbrella libraries do (the import
+ * library comes from apiset.def).  Prints "expect N"; exits 0 when all ran.
+ */
+#include <windows.h>
+#include <stdio.h>
+
+static LONG hits;
+
+static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_WORK work)
+{
+    (void)inst; (void)ctx; (void)work;
+    InterlockedIncrement(&hits);
+}
+
+int main(void)
+{
+    PTP_WORK work = CreateThreadpoolWork(work_cb, NULL, NULL);
+    int i;
+
+    if (!work)
+        return 1;
+    for (i = 0; i < 6; i++)
+        SubmitThreadpoolWork(work);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    CloseThreadpoolWork(work);
+    printf("expect %ld\n", hits);
+    return hits == 6 ? 0 : 2;
+}

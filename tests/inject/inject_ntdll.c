@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * An unmodified program of the check-inject set (docs/inject.md): imports
+ * the ntdll layer (TpAllocWork, TpPostWork...) statically, as code that
+ * bypasses kernel32 does.  Prints "expect N"; exits 0 when all ran.
+ */
+#include <windows.h>
+#include <stdio.h>
+
+NTSTATUS NTAPI TpAllocWork(PTP_WORK *out, PTP_WORK_CALLBACK callback, PVOID userdata,
+                           PTP_CALLBACK_ENVIRON env);
+VOID NTAPI TpPostWork(PTP_WORK work);
+VOID NTAPI TpWaitForWork(PTP_WORK work, BOOL cancel_pending);
+VOID NTAPI TpReleaseWork(PTP_WORK work);
+
+static LONG hits;
+
+static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_WORK work)
+{
+    (void)inst; (void)ctx; (void)work;
+    InterlockedIncrement(&hits);
+}
+
+int main(void)
+{
+    PTP_WORK work;
+    int i;
+
+    if (TpAllocWork(&work, work_cb, NULL, NULL) != 0)
+        return 1;
+    for (i = 0; i < 5; i++)
+        TpPostWork(work);
+    TpWaitForWork(work, FALSE);
+    TpReleaseWork(work);
+    printf("expect %ld\n", hits);
+    return hits == 5 ? 0 : 2;
+}
