@@ -362,15 +362,16 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
     return ERROR_SUCCESS;
 }
 
-/* The process heap is the C library's here. */
+/* The emulation's process heap, as Windows does it: HeapValidate(GetProcessHeap(), 0, io)
+ * finds a live object. */
 void *os_io_object_alloc(size_t size)
 {
-    return calloc(1, size);
+    return handle_process_heap_alloc(size);
 }
 
 void os_io_object_free(void *memory)
 {
-    free(memory);
+    handle_process_heap_free(memory);
 }
 
 void os_io_unbind(struct os_io_binding *binding)

@@ -231,6 +231,18 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
 
+/* ---- the process heap (win_heap.c) -------------------------------------- */
+
+/*
+ * A zeroed block of the process heap (GetProcessHeap), for the library's
+ * own objects that Windows allocates there, where HeapValidate finds them
+ * (the thread pool's I/O objects, os_io_object_alloc).  NULL when memory is
+ * short.  handle_process_heap_free frees one (NULL: nothing); a pointer
+ * that is no live block stops the process.  Take the heap's lock inside.
+ */
+void *handle_process_heap_alloc(SIZE_T size);
+void handle_process_heap_free(void *ptr);
+
 /* ---- strings (wide_string.c) --------------------------------------------- */
 
 /*
