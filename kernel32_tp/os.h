@@ -44,8 +44,8 @@ void os_cond_wait(struct os_cond *cond, struct os_lock *lock);          /* block
 /* FALSE when deadline_ns (monotonic) passed first.  Blocks. */
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns);
 /* The same, and the thread runs the APCs queued to it (QueueUserAPC) while
- * it waits; a wait that ran APCs returns TRUE, like a wake-up.  On Linux,
- * where nothing queues APCs to pool threads, it is os_cond_wait_until.
+ * it waits, with lock released, in FIFO order; an APC queued during the
+ * wait wakes it.  A wait that ran APCs returns TRUE, like a wake-up.
  * Blocks. */
 BOOL os_cond_wait_until_alertable(struct os_cond *cond, struct os_lock *lock,
                                   ULONGLONG deadline_ns);

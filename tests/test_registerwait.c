@@ -753,21 +753,17 @@ static void registerwait_unregister_garbage_invalid_handle(void **state)
     reg_destroy(&r);
 }
 
-#if defined(__MINGW32__)
 static void CALLBACK apc_fn(ULONG_PTR param)
 {
     ReleaseSemaphore((HANDLE)param, 1, NULL);
 }
-#endif
 
 /*
  * WT_EXECUTEINIOTHREAD: the callback's thread waits alertably once it is
- * idle, so an APC queued to it runs.  The Linux handle layer has no
- * QueueUserAPC yet: native builds skip.
+ * idle, so an APC queued to it runs.
  */
 static void registerwait_io_thread_runs_apc_when_idle(void **state)
 {
-#if defined(__MINGW32__)
     HANDLE event = event_new(FALSE, FALSE), sem = CreateSemaphoreW(NULL, 0, 1, NULL), thread;
     struct reg r;
 
@@ -791,10 +787,6 @@ static void registerwait_io_thread_runs_apc_when_idle(void **state)
     CloseHandle(sem);
     CloseHandle(event);
     reg_destroy(&r);
-#else
-    (void)state;
-    skip();
-#endif
 }
 
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
