@@ -43,7 +43,8 @@ static DWORD WINAPI item_fn(LPVOID param)
     struct item_ctx *c = param;
 
     PROBE_CHECK(&c->probe, GetCurrentThreadId() != c->test_thread);
-    c->thread = GetCurrentThreadId();
+    /* Atomic: the items of one context may run at once. */
+    InterlockedExchange((volatile LONG *)&c->thread, (LONG)GetCurrentThreadId());
     InterlockedIncrement(&c->started_count);
     SetEvent(c->started);
     if (c->block)

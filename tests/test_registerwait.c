@@ -111,13 +111,16 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
 
     if (InterlockedIncrement(&r->probe.hits) == 1) {
         r->first_us = at;
-        r->seen_wait = *(HANDLE volatile *)&r->wait;
+        /* Atomic: RegisterWaitForSingleObjectEx's caller stores the handle
+         * it returns while the callback may run already. */
+        r->seen_wait = __atomic_load_n(&r->wait, __ATOMIC_ACQUIRE);
         if (r->unregister != UNREGISTER_NONE) {
             SetLastError(0xdeadbeef);
             if (r->unregister == UNREGISTER_NULL)
-                r->unregister_ret = UnregisterWait(r->wait);
+                r->unregister_ret = UnregisterWait(r->seen_wait);
             else
-                r->unregister_ret = UnregisterWaitEx(r->wait, r->unregister == UNREGISTER_EVENT
+                r->unregister_ret = UnregisterWaitEx(r->seen_wait,
+                                                     r->unregister == UNREGISTER_EVENT
                                                      ? r->completion : INVALID_HANDLE_VALUE);
             r->unregister_err = GetLastError();
             if (r->completion)
@@ -286,8 +289,8 @@ static void registerwait_ex_returns_wait_handle(void **state)
 
     (void)state;
     reg_init(&r);
-    r.wait = RegisterWaitForSingleObjectEx(event, reg_cb, &r, INFINITE,
-                                           WT_EXECUTEONLYONCE | WT_EXECUTELONGFUNCTION);
+    InterlockedExchangePointer(&r.wait, RegisterWaitForSingleObjectEx(
+        event, reg_cb, &r, INFINITE, WT_EXECUTEONLYONCE | WT_EXECUTELONGFUNCTION));
     assert_non_null(r.wait);
     helper_wait(r.done_sem);
     assert_int_equal(count_of(&r.signalled), 1);
