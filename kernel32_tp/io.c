@@ -113,6 +113,7 @@ static void io_cancel(struct tp_io *io)
 static enum tp_dispatch io_given_up_done_locked(struct tp_io *io)
 {
     TP_ASSERT_LOCKED(&io->obj.pool->lock);
+    TP_ASSERT(io->reaper != NULL);
     if (io->obj.refs == 1 && io->obj.pending == 0 && io->obj.running == 0)
         return tp_object_queue_locked(&io->reaper->obj, 1);
     io->obj.refs--;
@@ -256,7 +257,7 @@ static void io_cancel_locked(struct tp_object *obj)
          * reference of its own: never the last. */
         if (io->skipped)
             io->obj.refs--;
-        else
+        else if (io->binding)
             os_io_watch(io->binding);   /* the binding's end ends them too */
         io->skipped += io->started;
         io->started = 0;
