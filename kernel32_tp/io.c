@@ -44,6 +44,7 @@ struct tp_io {
     LONG skipped;                       /* (P) operations a cancelling drain gave up on */
     struct tp_work *reaper;             /* (c) drops the given-up operations' reference;
                                          * NULL for every_completion */
+    BOOL ended;                         /* (P) the binding ended: nothing completes */
     struct os_io_packet *head;          /* (P) completions of queued callbacks, oldest first */
     struct os_io_packet *tail;          /* (P) */
     LONG packets;                       /* (P) how many: obj->pending + callbacks starting */
@@ -150,6 +151,7 @@ static void io_complete(void *key, struct os_io_packet *packet)
 
     os_lock_acquire(&pool->lock);
     if (!packet) {
+        io->ended = TRUE;
         if (io->skipped) {
             io->skipped = 0;
             action = io_given_up_done_locked(io);
@@ -255,11 +257,13 @@ static void io_cancel_locked(struct tp_object *obj)
         /* The announced operations' reference passes to the given-up ones,
          * unless those hold one already.  The caller (a drain) holds a
          * reference of its own: never the last. */
-        if (io->skipped)
+        if (io->skipped || io->ended)
             io->obj.refs--;
         else if (io->binding)
             os_io_watch(io->binding);   /* the binding's end ends them too */
-        io->skipped += io->started;
+        /* After the end of the binding nothing can complete them. */
+        if (!io->ended)
+            io->skipped += io->started;
         io->started = 0;
         TP_ASSERT(io->obj.refs > 0);
     }

@@ -1203,6 +1203,35 @@ static void io_ntdll_names_report_io_status(void **state)
 
 /* ---- BindIoCompletionCallback -------------------------------------------- */
 
+/* The same when the file was closed before the wait gave up on the operation. */
+static void io_given_up_after_file_close_object_freed(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    LONG live;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    live = helper_live_objects();
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    assert_true(CloseHandle(pp.server));
+    pp.server = NULL;
+    StartThreadpoolIo(r.io);
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    CloseThreadpoolIo(r.io);
+    if (helper_is_kernel32_tp())
+        assert_true(io_wait_freed(r.io, live));
+    else
+        TODO_REF("the reference keeps the object as long as the process lives") {}
+    assert_int_equal(r.count, 0);
+
+    pipe_pair_close(&pp);
+    probe_assert_clean(&r.probe);
+    record_destroy(&r);
+}
+
 /*
  * The ntdll names, as ntdll's conformance test uses them: after
  * TpWaitForIoCompletion(TRUE) gave up on an announced operation,
@@ -1346,6 +1375,7 @@ int main(void)
         POOL_TEST(io_close_then_file_close_runs_broken_pipe_callback),
         POOL_TEST(io_close_keeps_object_until_given_up_completion),
         POOL_TEST(io_close_given_up_object_freed_at_file_close),
+        POOL_TEST(io_given_up_after_file_close_object_freed),
         POOL_TEST(io_ntdll_release_keeps_object_of_given_up_operation),
         POOL_TEST(io_callback_is_an_instance_with_actions),
         POOL_TEST(io_group_close_cancel_gives_up_on_operation),
