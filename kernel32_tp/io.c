@@ -14,9 +14,17 @@
  * an announced operation first, else pays off a given-up one without a
  * callback.  Closing the object with announced operations in flight keeps
  * it until they completed and their callbacks ran: an announced operation
- * holds a reference.  Given-up operations hold none (Windows keeps the
- * object for them; docs/io.md): after the destroy hook unbinds the file,
- * the platform drops their completions.
+ * holds a reference.  So do the given-up operations, as on Windows: a
+ * closed object stays until a completion came for each of them, or until
+ * the platform reports that its binding ended (the file was closed; no
+ * completion comes any more), whichever is first: nothing leaks when an
+ * operation given up on was never issued (docs/io.md).
+ *
+ * That last reference goes under the platform's binding lock, where the
+ * object cannot be destroyed (the destroy hook unbinds, which takes that
+ * lock).  So each object has a reaper, an internal work object made with
+ * it: when dropping the reference there would finish the object, the
+ * reaper is queued instead and drops it on a worker.
  *
  * The completion records are the platform's packets, queued here in FIFO
  * order, one per queued callback: completing allocates nothing.  The worker
@@ -34,6 +42,9 @@ struct tp_io {
     BOOL every_completion;              /* (c) no announcements (BindIoCompletionCallback) */
     LONG started;                       /* (P) announced operations not completed nor cancelled */
     LONG skipped;                       /* (P) operations a cancelling drain gave up on */
+    struct tp_work *reaper;             /* (c) drops the given-up operations' reference;
+                                         * NULL for every_completion */
+    BOOL ended;                         /* (P) the binding ended: nothing completes */
     struct os_io_packet *head;          /* (P) completions of queued callbacks, oldest first */
     struct os_io_packet *tail;          /* (P) */
     LONG packets;                       /* (P) how many: obj->pending + callbacks starting */
@@ -93,29 +104,70 @@ static void io_cancel(struct tp_io *io)
         tp_object_destroy(&io->obj);
 }
 
+/*
+ * No given-up operation is left (skipped reached 0, or the binding ended):
+ * their reference goes.  Under the binding lock the object must not be
+ * destroyed, so when that reference is the last thing holding it the
+ * reaper drops it instead.  Returns the reaper's dispatch.
+ * Locking: P (and the platform's binding lock).
+ */
+static enum tp_dispatch io_given_up_done_locked(struct tp_io *io)
+{
+    TP_ASSERT_LOCKED(&io->obj.pool->lock);
+    TP_ASSERT(io->reaper != NULL);
+    if (io->obj.refs == 1 && io->obj.pending == 0 && io->obj.running == 0)
+        return tp_object_queue_locked(&io->reaper->obj, 1);
+    io->obj.refs--;
+    return TP_DISPATCH_NONE;
+}
+
+/* The reaper's callback, on a worker with no lock held: the last reference
+ * of the object goes, and with it the object (io_destroy closes the reaper). */
+static void CALLBACK io_reap(PTP_CALLBACK_INSTANCE inst, void *userdata, PTP_WORK work)
+{
+    struct tp_io *io = userdata;
+
+    (void)inst;
+    (void)work;
+    TRACE("I/O object %p: the last operation given up on is over\n", (void *)io);
+    tp_object_unref(&io->obj);
+}
+
 /* ---- completions ---------------------------------------------------------------- */
 
 /*
  * The platform's completion function: queues one callback carrying packet,
- * or drops the packet when no operation was announced for it.  Runs on a
- * platform thread under its binding lock; never blocks.
+ * or drops the packet when no operation was announced for it.  A NULL
+ * packet says the binding ended: no completion comes any more, so the
+ * operations given up on are over.  Runs on a platform thread under its
+ * binding lock; never blocks.
  */
 static void io_complete(void *key, struct os_io_packet *packet)
 {
     struct tp_io *io = key;
     struct tp_object *obj = &io->obj;
     struct tp_pool *pool = obj->pool;
-    enum tp_dispatch action;
+    enum tp_dispatch action = TP_DISPATCH_NONE;
 
     os_lock_acquire(&pool->lock);
+    if (!packet) {
+        io->ended = TRUE;
+        if (io->skipped) {
+            io->skipped = 0;
+            action = io_given_up_done_locked(io);
+        }
+        os_lock_release(&pool->lock);
+        tp_pool_dispatch_finish(pool, action);
+        return;
+    }
     if (!io->every_completion) {
         /* Windows counts, it does not match completions to announcements:
          * an announced operation takes the completion first, and only then
          * does a completion count against the operations a cancelling
          * drain gave up on (docs/io.md). */
         if (!io->started) {
-            if (io->skipped)
-                io->skipped--;
+            if (io->skipped && --io->skipped == 0)
+                action = io_given_up_done_locked(io);
             goto drop;
         }
         /* Cannot finish the object: the callback queued below holds it. */
@@ -141,6 +193,7 @@ static void io_complete(void *key, struct os_io_packet *packet)
 
 drop:
     os_lock_release(&pool->lock);
+    tp_pool_dispatch_finish(pool, action);
     TRACE("I/O object %p: completion of %p dropped (not announced)\n", (void *)io,
           (void *)packet->overlapped);
     os_io_packet_release(packet);
@@ -201,10 +254,17 @@ static void io_cancel_locked(struct tp_object *obj)
         }
     }
     if (io->started) {
-        io->skipped += io->started;
+        /* The announced operations' reference passes to the given-up ones,
+         * unless those hold one already.  The caller (a drain) holds a
+         * reference of its own: never the last. */
+        if (io->skipped || io->ended)
+            io->obj.refs--;
+        else if (io->binding)
+            os_io_watch(io->binding);   /* the binding's end ends them too */
+        /* After the end of the binding nothing can complete them. */
+        if (!io->ended)
+            io->skipped += io->started;
         io->started = 0;
-        /* The caller (a drain) holds a reference of its own: not the last. */
-        io->obj.refs--;
         TP_ASSERT(io->obj.refs > 0);
     }
 }
@@ -221,6 +281,10 @@ static void io_destroy(struct tp_object *obj)
     /* After this no completion can reach the object. */
     os_io_unbind(io->binding);
     TP_ASSERT(io->packets == 0);
+    /* From inside its own callback when it reaped the object: the worker
+     * destroys it once that returns. */
+    if (io->reaper)
+        tp_object_close(&io->reaper->obj);
 }
 
 static void io_free(struct tp_object *obj)
@@ -240,6 +304,7 @@ static const struct tp_object_ops io_ops = {
 DWORD tp_io_create(HANDLE file, tp_invoke_fn invoke, void *callback, void *userdata,
                    const TP_CALLBACK_ENVIRON *env, BOOL every_completion, struct tp_io **out)
 {
+    TP_CALLBACK_ENVIRON reaper_env = { 0 };
     struct tp_io *io;
     DWORD err;
 
@@ -257,6 +322,19 @@ DWORD tp_io_create(HANDLE file, tp_invoke_fn invoke, void *callback, void *userd
     if ((err = tp_object_init(&io->obj, TP_OBJECT_IO, invoke, callback, userdata, env))
         != ERROR_SUCCESS)
         goto fail_init;
+    if (!every_completion) {
+        /* Made now: the object may outlive its pool's handle and its own,
+         * and the reaper is needed where nothing can be allocated. */
+        reaper_env.Version = 3;
+        reaper_env.Pool = (PTP_POOL)io->obj.pool;
+        reaper_env.CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
+        reaper_env.Size = sizeof(reaper_env);
+        if ((err = tp_work_create(io_reap, io, &reaper_env, &io->reaper)) != ERROR_SUCCESS) {
+            /* Joined its group and pool: it goes the way every object goes. */
+            tp_object_close(&io->obj);
+            return err;
+        }
+    }
     *out = io;
     return ERROR_SUCCESS;
 

@@ -44,8 +44,8 @@ void os_cond_wait(struct os_cond *cond, struct os_lock *lock);          /* block
 /* FALSE when deadline_ns (monotonic) passed first.  Blocks. */
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns);
 /* The same, and the thread runs the APCs queued to it (QueueUserAPC) while
- * it waits; a wait that ran APCs returns TRUE, like a wake-up.  On Linux,
- * where nothing queues APCs to pool threads, it is os_cond_wait_until.
+ * it waits, with lock released, in FIFO order; an APC queued during the
+ * wait wakes it.  A wait that ran APCs returns TRUE, like a wake-up.
  * Blocks. */
 BOOL os_cond_wait_until_alertable(struct os_cond *cond, struct os_lock *lock,
                                   ULONGLONG deadline_ns);
@@ -111,6 +111,12 @@ void os_library_free(HMODULE module);
  * The packet is the platform's record of the operation, so completing
  * allocates nothing in the core: complete() owns it until it hands it back
  * with os_io_packet_release, which may be called under P.
+ * complete(key, NULL), under the binding lock too, says the binding ended:
+ * the file was closed and no completion will come any more.  The platform
+ * calls it at most once per binding (Linux: when the file's last handle
+ * went and its last operation completed; win32, which the system does not
+ * tell, when it finds the handle closed, looking only at bindings
+ * os_io_watch named).
  * A NULL binding binds for the file's whole life (never unbound): the
  * platform keeps nothing per file for it beyond the file's own state.
  * os_io_bind: ERROR_INVALID_HANDLE (not a file of the platform's),
@@ -135,6 +141,9 @@ typedef void (*os_io_complete_fn)(void *key, struct os_io_packet *packet);
 DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
                  struct os_io_binding **binding);
 void os_io_unbind(struct os_io_binding *binding);           /* blocks for a complete() */
+/* The core waits for the end of this binding (complete(key, NULL)): a
+ * platform that must look for it starts looking.  Does not block. */
+void os_io_watch(struct os_io_binding *binding);
 void os_io_packet_release(struct os_io_packet *packet);
 void *os_io_object_alloc(size_t size);
 void os_io_object_free(void *memory);

@@ -891,6 +891,103 @@ static void io_close_then_file_close_runs_broken_pipe_callback(void **state)
     record_destroy(&r);
 }
 
+/*
+ * Waits until the I/O object at io is freed: HeapValidate no longer finds
+ * it (Windows allocates I/O objects from the process heap) and, on
+ * kernel32_tp, the live objects are back to live_before (the count before
+ * it was made: its pool counts too).  The object goes on another
+ * thread, after the event that ends it: there is nothing to wait on but
+ * this, bounded by the test timeout.  FALSE on timeout.
+ */
+static BOOL io_wait_freed(PTP_IO io, LONG live_before)
+{
+    DWORD start = GetTickCount();
+
+    for (;;) {
+        if (!HeapValidate(GetProcessHeap(), 0, io)
+            && (!helper_is_kernel32_tp() || helper_live_objects() == live_before))
+            return TRUE;
+        if (GetTickCount() - start >= helper_timeout_ms())
+            return FALSE;
+        Sleep(1);
+    }
+}
+
+/*
+ * Closed after a cancelling wait gave up on an announced operation, the
+ * object stays (HeapValidate still finds it): the operation may have been
+ * issued, and its completion may come.  When a completion comes, it pays
+ * off the operation given up on, runs no callback, and the object goes.
+ */
+static void io_close_keeps_object_until_given_up_completion(void **state)
+{
+    LONG live;
+    struct pipe_pair pp;
+    struct io_record r;
+    char buf[64];
+    OVERLAPPED ov;
+    DWORD read = 0;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    live = helper_live_objects();
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    assert_true(HeapValidate(GetProcessHeap(), 0, r.io));
+
+    StartThreadpoolIo(r.io);
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    CloseThreadpoolIo(r.io);
+    assert_true(HeapValidate(GetProcessHeap(), 0, r.io));
+
+    /* Not announced: the completion goes to the operation given up on. */
+    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
+    pipe_write(pp.client, "late", 4);
+    assert_true(GetOverlappedResult(pp.server, &ov, &read, TRUE));
+    assert_int_equal(read, 4);
+    assert_true(io_wait_freed(r.io, live));
+    assert_int_equal(r.count, 0);
+
+    pipe_pair_close(&pp);
+    probe_assert_clean(&r.probe);
+    record_destroy(&r);
+}
+
+/*
+ * The same object, when no completion ever comes (the operation given up
+ * on was never issued): closing the file ends the wait for one, and the
+ * object goes.  Windows keeps it for the life of the process.
+ */
+static void io_close_given_up_object_freed_at_file_close(void **state)
+{
+    LONG live;
+    struct pipe_pair pp;
+    struct io_record r;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    live = helper_live_objects();
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    StartThreadpoolIo(r.io);
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    CloseThreadpoolIo(r.io);
+    assert_true(HeapValidate(GetProcessHeap(), 0, r.io));
+
+    assert_true(CloseHandle(pp.server));
+    pp.server = NULL;
+    if (helper_is_kernel32_tp())
+        assert_true(io_wait_freed(r.io, live));
+    else
+        TODO_REF("the reference keeps the object as long as the process lives") {}
+    assert_int_equal(r.count, 0);
+
+    pipe_pair_close(&pp);
+    probe_assert_clean(&r.probe);
+    record_destroy(&r);
+}
+
 /* ---- callback instances and groups --------------------------------------- */
 
 static void io_callback_is_an_instance_with_actions(void **state)
@@ -1106,6 +1203,62 @@ static void io_ntdll_names_report_io_status(void **state)
 
 /* ---- BindIoCompletionCallback -------------------------------------------- */
 
+/* The same when the file was closed before the wait gave up on the operation. */
+static void io_given_up_after_file_close_object_freed(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    LONG live;
+
+    record_init(&r);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    live = helper_live_objects();
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+
+    assert_true(CloseHandle(pp.server));
+    pp.server = NULL;
+    StartThreadpoolIo(r.io);
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    CloseThreadpoolIo(r.io);
+    if (helper_is_kernel32_tp())
+        assert_true(io_wait_freed(r.io, live));
+    else
+        TODO_REF("the reference keeps the object as long as the process lives") {}
+    assert_int_equal(r.count, 0);
+
+    pipe_pair_close(&pp);
+    probe_assert_clean(&r.probe);
+    record_destroy(&r);
+}
+
+/*
+ * The ntdll names, as ntdll's conformance test uses them: after
+ * TpWaitForIoCompletion(TRUE) gave up on an announced operation,
+ * TpReleaseIoCompletion leaves the object in the heap.
+ */
+static void io_ntdll_release_keeps_object_of_given_up_operation(void **state)
+{
+    LONG live;
+    struct nt_record rec = { 0 };
+    struct pipe_pair pp;
+    PTP_IO io = NULL;
+
+    SKIP_UNLESS_NTDLL_MATCHES();
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    live = helper_live_objects();
+    assert_int_equal(TpAllocIoCompletion(&io, pp.server, nt_io_cb, &rec, helper_env(state)), 0);
+    assert_true(HeapValidate(GetProcessHeap(), 0, io));
+    TpStartAsyncIoOperation(io);
+    TpWaitForIoCompletion(io, TRUE);
+    TpReleaseIoCompletion(io);
+    assert_true(HeapValidate(GetProcessHeap(), 0, io));
+    pipe_pair_close(&pp);
+    if (helper_is_kernel32_tp())
+        assert_true(io_wait_freed(io, live));
+    assert_int_equal(rec.count, 0);
+}
+
 static struct io_record legacy_record;
 
 static void CALLBACK legacy_routine(DWORD err, DWORD bytes, LPOVERLAPPED ov)
@@ -1220,6 +1373,10 @@ int main(void)
         POOL_TEST(io_wait_cancel_drops_queued_callback),
         POOL_TEST(io_close_with_operation_in_flight_runs_its_callback),
         POOL_TEST(io_close_then_file_close_runs_broken_pipe_callback),
+        POOL_TEST(io_close_keeps_object_until_given_up_completion),
+        POOL_TEST(io_close_given_up_object_freed_at_file_close),
+        POOL_TEST(io_given_up_after_file_close_object_freed),
+        POOL_TEST(io_ntdll_release_keeps_object_of_given_up_operation),
         POOL_TEST(io_callback_is_an_instance_with_actions),
         POOL_TEST(io_group_close_cancel_gives_up_on_operation),
         POOL_TEST(io_create_bad_arguments_fail),

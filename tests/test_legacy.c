@@ -145,21 +145,17 @@ static void legacy_long_functions_do_not_block_others(void **state)
     item_free(quick);
 }
 
-#if defined(__MINGW32__)
 static void CALLBACK apc_fn(ULONG_PTR param)
 {
     ReleaseSemaphore((HANDLE)param, 1, NULL);
 }
-#endif
 
 /*
  * WT_EXECUTEINIOTHREAD: the thread waits alertably once the item returned,
- * so an APC queued to it runs.  The Linux handle layer has no QueueUserAPC
- * yet: native builds skip.
+ * so an APC queued to it runs.
  */
 static void legacy_io_thread_runs_apc_when_idle(void **state)
 {
-#if defined(__MINGW32__)
     struct item_ctx *c = item_new();
     HANDLE sem = CreateSemaphoreW(NULL, 0, 1, NULL), thread;
 
@@ -182,10 +178,71 @@ static void legacy_io_thread_runs_apc_when_idle(void **state)
     CloseHandle(sem);
     probe_assert_clean(&c->probe);
     item_free(c);
-#else
+}
+
+/* What the APCs of legacy_io_thread_runs_apcs_in_order_on_itself saw. */
+struct apc_log {
+    struct probe probe;
+    DWORD thread;               /* the I/O thread they must run on */
+    volatile LONG next;         /* how many ran */
+    HANDLE done;                /* released by each */
+};
+
+static struct apc_log *apc_log_current;
+
+static void CALLBACK apc_log_fn(ULONG_PTR param)
+{
+    struct apc_log *log = apc_log_current;
+
+    PROBE_CHECK(&log->probe, GetCurrentThreadId() == log->thread);
+    /* FIFO: the n-th APC queued is the n-th to run. */
+    PROBE_CHECK(&log->probe, InterlockedIncrement(&log->next) == (LONG)param);
+    probe_hit(&log->probe);
+    ReleaseSemaphore(log->done, 1, NULL);
+}
+
+/*
+ * Several APCs queued to an idle I/O thread run there, on the thread
+ * itself, in the order they were queued, and the thread still serves new
+ * items afterwards.
+ */
+static void legacy_io_thread_runs_apcs_in_order_on_itself(void **state)
+{
+    struct item_ctx *c = item_new(), *after = item_new();
+    struct apc_log log = { 0 };
+    HANDLE thread;
+    ULONG_PTR i;
+
     (void)state;
-    skip();
-#endif
+    assert_true(QueueUserWorkItem(item_fn, c, WT_EXECUTEINIOTHREAD));
+    assert_true(helper_wait_count(&c->done, 1));
+    if (!helper_is_kernel32_tp()) {
+        TODO_REF("Wine runs I/O-thread work items on workers that never wait alertably") {}
+        item_free(c);
+        item_free(after);
+        return;
+    }
+    log.thread = c->thread;
+    log.done = CreateSemaphoreW(NULL, 0, 3, NULL);
+    assert_non_null(log.done);
+    apc_log_current = &log;
+    thread = OpenThread(THREAD_SET_CONTEXT, FALSE, c->thread);
+    assert_non_null(thread);
+    for (i = 1; i <= 3; i++)
+        assert_true(QueueUserAPC(apc_log_fn, thread, i));
+    for (i = 1; i <= 3; i++)
+        helper_wait(log.done);
+    assert_int_equal(probe_hits(&log.probe), 3);
+    probe_assert_clean(&log.probe);
+    assert_true(QueueUserWorkItem(item_fn, after, WT_EXECUTEINIOTHREAD));
+    assert_true(helper_wait_count(&after->done, 1));
+    probe_assert_clean(&after->probe);
+    apc_log_current = NULL;
+    CloseHandle(thread);
+    CloseHandle(log.done);
+    probe_assert_clean(&c->probe);
+    item_free(c);
+    item_free(after);
 }
 
 int main(void)
@@ -200,6 +257,7 @@ int main(void)
         cmocka_unit_test(legacy_many_items_each_run_once),
         cmocka_unit_test(legacy_long_functions_do_not_block_others),
         cmocka_unit_test(legacy_io_thread_runs_apc_when_idle),
+        cmocka_unit_test(legacy_io_thread_runs_apcs_in_order_on_itself),
     };
 
     return cmocka_run_group_tests_name("legacy", tests, NULL, NULL);

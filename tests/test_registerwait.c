@@ -119,9 +119,10 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
         if (r->unregister != UNREGISTER_NONE) {
             SetLastError(0xdeadbeef);
             if (r->unregister == UNREGISTER_NULL)
-                r->unregister_ret = UnregisterWait(r->wait);
+                r->unregister_ret = UnregisterWait(r->seen_wait);
             else
-                r->unregister_ret = UnregisterWaitEx(r->wait, r->unregister == UNREGISTER_EVENT
+                r->unregister_ret = UnregisterWaitEx(r->seen_wait,
+                                                     r->unregister == UNREGISTER_EVENT
                                                      ? r->completion : INVALID_HANDLE_VALUE);
             r->unregister_err = GetLastError();
             if (r->completion)
@@ -290,8 +291,8 @@ static void registerwait_ex_returns_wait_handle(void **state)
 
     (void)state;
     reg_init(&r);
-    r.wait = RegisterWaitForSingleObjectEx(event, reg_cb, &r, INFINITE,
-                                           WT_EXECUTEONLYONCE | WT_EXECUTELONGFUNCTION);
+    InterlockedExchangePointer(&r.wait, RegisterWaitForSingleObjectEx(
+        event, reg_cb, &r, INFINITE, WT_EXECUTEONLYONCE | WT_EXECUTELONGFUNCTION));
     assert_non_null(r.wait);
     helper_wait(r.done_sem);
     assert_int_equal(count_of(&r.signalled), 1);
@@ -758,21 +759,17 @@ static void registerwait_unregister_garbage_invalid_handle(void **state)
     reg_destroy(&r);
 }
 
-#if defined(__MINGW32__)
 static void CALLBACK apc_fn(ULONG_PTR param)
 {
     ReleaseSemaphore((HANDLE)param, 1, NULL);
 }
-#endif
 
 /*
  * WT_EXECUTEINIOTHREAD: the callback's thread waits alertably once it is
- * idle, so an APC queued to it runs.  The Linux handle layer has no
- * QueueUserAPC yet: native builds skip.
+ * idle, so an APC queued to it runs.
  */
 static void registerwait_io_thread_runs_apc_when_idle(void **state)
 {
-#if defined(__MINGW32__)
     HANDLE event = event_new(FALSE, FALSE), sem = CreateSemaphoreW(NULL, 0, 1, NULL), thread;
     struct reg r;
 
@@ -796,10 +793,6 @@ static void registerwait_io_thread_runs_apc_when_idle(void **state)
     CloseHandle(sem);
     CloseHandle(event);
     reg_destroy(&r);
-#else
-    (void)state;
-    skip();
-#endif
 }
 
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)

@@ -109,6 +109,7 @@ struct file_core {
     os_io_complete_fn complete;     /* (K) */
     void *complete_key;             /* (K) */
     BOOL bound;                     /* (K) bound once: never again, as a port */
+    BOOL end_reported;              /* (K) complete(key, NULL) was called */
     struct list ops;                /* (K) pending operations, FIFO (all kinds) */
     char *delete_path;              /* (c) FILE_FLAG_DELETE_ON_CLOSE */
     /* Pipes. */

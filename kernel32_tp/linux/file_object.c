@@ -172,6 +172,18 @@ void file_core_unref(struct file_core *core)
 }
 
 /*
+ * The last handle went and the last operation completed: tell the bound
+ * function, once, that nothing more will come (os.h).  Locking: K.
+ */
+static void file_binding_end_locked(struct file_core *core)
+{
+    if (!core->closed || !list_empty(&core->ops) || !core->complete || core->end_reported)
+        return;
+    core->end_reported = TRUE;
+    core->complete(core->complete_key, NULL);
+}
+
+/*
  * The last handle went: deliver the end of every pending operation (a disk
  * operation no helper took is aborted; a pipe's end with a broken pipe, as
  * Windows reports it), and forget a binding made for the file's life.
@@ -200,6 +212,8 @@ static void file_destroy(struct handle_object *obj)
             ended++;
         file_pipe_close_locked(core);
     }
+    /* Disk operations that helpers still run report it as they end. */
+    file_binding_end_locked(core);
     pthread_mutex_unlock(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);     /* the ended operations' references */
@@ -303,14 +317,16 @@ void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous)
         handle_event_change(event_of(event), TRUE);
     if (!deliver) {
         free(op);
-        return;
+    } else {
+        op->packet.next = NULL;
+        op->packet.overlapped = ov;
+        op->packet.status = status;
+        op->packet.err = err;
+        op->packet.bytes = op->done;
+        core->complete(core->complete_key, &op->packet);
     }
-    op->packet.next = NULL;
-    op->packet.overlapped = ov;
-    op->packet.status = status;
-    op->packet.err = err;
-    op->packet.bytes = op->done;
-    core->complete(core->complete_key, &op->packet);
+    /* Callers take the operation off core->ops before completing it. */
+    file_binding_end_locked(core);
 }
 
 void file_op_complete(struct file_op *op, DWORD err, BOOL synchronous)
@@ -362,15 +378,16 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
     return ERROR_SUCCESS;
 }
 
-/* The process heap is the C library's here. */
+/* The emulation's process heap, as Windows does it: HeapValidate(GetProcessHeap(), 0, io)
+ * finds a live object. */
 void *os_io_object_alloc(size_t size)
 {
-    return calloc(1, size);
+    return handle_process_heap_alloc(size);
 }
 
 void os_io_object_free(void *memory)
 {
-    free(memory);
+    handle_process_heap_free(memory);
 }
 
 void os_io_unbind(struct os_io_binding *binding)
@@ -384,6 +401,12 @@ void os_io_unbind(struct os_io_binding *binding)
     pthread_mutex_unlock(&core->lock);
     file_core_unref(core);
     free(binding);
+}
+
+/* Nothing to look for: every binding's end is reported (file_binding_end_locked). */
+void os_io_watch(struct os_io_binding *binding)
+{
+    (void)binding;
 }
 
 void os_io_packet_release(struct os_io_packet *packet)

@@ -244,6 +244,18 @@ void handle_mutex_abandon_all(struct handle_thread *ts);
  */
 void handle_raise_exception(DWORD code) __attribute__((noreturn));
 
+/* ---- the process heap (win_heap.c) -------------------------------------- */
+
+/*
+ * A zeroed block of the process heap (GetProcessHeap), for the library's
+ * own objects that Windows allocates there, where HeapValidate finds them
+ * (the thread pool's I/O objects, os_io_object_alloc).  NULL when memory is
+ * short.  handle_process_heap_free frees one (NULL: nothing); a pointer
+ * that is no live block stops the process.  Take the heap's lock inside.
+ */
+void *handle_process_heap_alloc(SIZE_T size);
+void handle_process_heap_free(void *ptr);
+
 /* ---- strings (wide_string.c) --------------------------------------------- */
 
 /*

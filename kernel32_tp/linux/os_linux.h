@@ -22,6 +22,33 @@ void os_futex_wake(unsigned int *addr, int count);
  * FALSE when the deadline passed. */
 BOOL os_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns);
 
+/*
+ * Alertable cond waits (os_cond_wait_until_alertable).  The APCs belong to
+ * the handle layer (QueueUserAPC, win_thread.c); this side knows only a
+ * futex word and the hooks the handle layer installs once, at load:
+ *   arm(alert): publishes the calling thread's alertable wait; from then
+ *     on an APC queued to the thread calls os_alert_wake(alert).  TRUE when
+ *     APCs are queued already (nothing published: do not sleep).  FALSE
+ *     with alert->owner NULL when it cannot (no memory): a plain wait.
+ *   finish(alert): unpublishes it (no os_alert_wake for it after this),
+ *     then runs the thread's queued APCs on the calling thread, in FIFO
+ *     order, holding no lock; TRUE when any ran.
+ * Both are called with no lock of the caller held.
+ */
+struct os_alert {
+    unsigned int *word;     /* the futex word the thread sleeps on */
+    unsigned int bitset;    /* its futex bitset: os_alert_wake wakes only such sleepers */
+    void *owner;            /* the hooks', from arm to finish */
+};
+struct os_alert_hooks {
+    BOOL (*arm)(struct os_alert *alert);
+    BOOL (*finish)(struct os_alert *alert);
+};
+void os_thread_set_alert_hooks(const struct os_alert_hooks *hooks);
+/* Wakes the published alertable wait: changes its word, then wakes it.
+ * Never blocks; takes no lock (callable under the handle layer's locks). */
+void os_alert_wake(struct os_alert *alert);
+
 /* errno -> ERROR_*, the one table. */
 DWORD os_error_from_errno(int errnum);
 

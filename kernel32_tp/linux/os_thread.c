@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Linux: locks, condition variables and futexes, clocks, detached threads,
- * block hooks, diagnostics.
- * Knows nothing about pools.  Takes no lock of its own.
+ * block hooks, alertable cond waits, diagnostics.
+ * Knows nothing about pools, nor about the handle layer's APCs: an
+ * alertable wait reaches them through the hooks the handle layer installs
+ * (os_linux.h), as a blocking wait reaches the pool through the block hook.
+ * Takes no lock of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +23,8 @@
 static _Thread_local DWORD cached_thread_id __attribute__((tls_model("initial-exec")));
 static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
+/* The handle layer's APC hooks; NULL until it installs them at load. */
+static const struct os_alert_hooks *alert_hooks;   /* (a) */
 
 void os_lock_init(struct os_lock *lock)
 {
@@ -135,11 +140,67 @@ BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG de
     return cond_sleep(cond, lock, deadline_ns);
 }
 
-/* The Linux handle layer queues no APC to pool threads: nothing to run. */
+void os_thread_set_alert_hooks(const struct os_alert_hooks *hooks)
+{
+    __atomic_store_n(&alert_hooks, hooks, __ATOMIC_RELEASE);
+}
+
+/* The futex bit of the calling thread's alertable waits: an APC for one
+ * thread wakes only the alertable sleepers that share its bit. */
+static unsigned int alert_bit(void)
+{
+    return 1u << (os_thread_current_id() & 31);
+}
+
+void os_alert_wake(struct os_alert *alert)
+{
+    /* Changed first: a thread between arming and sleeping sees the new
+     * value and does not sleep.  For the cond's other waiters this is a
+     * spurious wake-up, which they allow. */
+    __atomic_add_fetch(alert->word, 1, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, alert->word, FUTEX_WAKE_BITSET_PRIVATE, INT_MAX, NULL, NULL,
+            alert->bitset);
+}
+
+/*
+ * A cond wait that the thread's APCs end.  The thread counts itself as a
+ * waiter and reads seq under the caller's lock, as cond_sleep does, so a
+ * signal is never lost; it arms its alert after reading seq, so an APC
+ * queued before it sleeps changes seq and the sleep returns at once.  It
+ * sleeps with a bitset of its own: signals (plain FUTEX_WAKE, any bit)
+ * wake it like any waiter, an APC wakes it without waking the others.  The
+ * APCs run after the sleep, with the caller's lock released.
+ */
 BOOL os_cond_wait_until_alertable(struct os_cond *cond, struct os_lock *lock,
                                   ULONGLONG deadline_ns)
 {
-    return os_cond_wait_until(cond, lock, deadline_ns);
+    const struct os_alert_hooks *hooks = __atomic_load_n(&alert_hooks, __ATOMIC_ACQUIRE);
+    struct os_alert alert;
+    struct timespec ts;
+    unsigned int seq;
+    BOOL woken = TRUE, ran;
+
+    if (!hooks)
+        return os_cond_wait_until(cond, lock, deadline_ns);
+    if (os_clock_monotonic_ns() >= deadline_ns)
+        return FALSE;
+    alert.word = &cond->seq;
+    alert.bitset = alert_bit();
+    alert.owner = NULL;
+    __atomic_add_fetch(&cond->waiters, 1, __ATOMIC_SEQ_CST);
+    seq = __atomic_load_n(&cond->seq, __ATOMIC_SEQ_CST);
+    os_lock_release(lock);
+    if (!hooks->arm(&alert)) {
+        /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time. */
+        ts = os_timespec_from_ns(deadline_ns);
+        woken = !(syscall(SYS_futex, &cond->seq, FUTEX_WAIT_BITSET_PRIVATE, seq, &ts, NULL,
+                          alert.bitset) == -1 && errno == ETIMEDOUT);
+    }
+    __atomic_sub_fetch(&cond->waiters, 1, __ATOMIC_SEQ_CST);
+    /* User code: the caller's lock stays released. */
+    ran = hooks->finish(&alert);
+    os_lock_acquire(lock);
+    return woken || ran;
 }
 
 void os_cond_signal(struct os_cond *cond)

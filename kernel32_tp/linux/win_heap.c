@@ -112,6 +112,58 @@ static void *heap_fail(const struct heap *heap, DWORD flags)
     return NULL;
 }
 
+/* A new block of heap; NULL when it does not fit or memory is short.
+ * Takes H. */
+static void *heap_alloc(struct heap *heap, DWORD flags, SIZE_T size)
+{
+    struct heap_block *block;
+
+    pthread_mutex_lock(&heap->lock);
+    if (!heap_fits_locked(heap, 0, size)
+        || !(block = (flags & HEAP_ZERO_MEMORY) ? calloc(1, sizeof(*block) + size)
+                                                : malloc(sizeof(*block) + size))) {
+        pthread_mutex_unlock(&heap->lock);
+        return heap_fail(heap, flags);
+    }
+    block->heap = heap;
+    block->tag = HEAP_BLOCK_TAG;
+    block->size = size;
+    list_add_tail(&heap->blocks, &block->entry);
+    heap->used_bytes += size;
+    pthread_mutex_unlock(&heap->lock);
+    return block + 1;
+}
+
+/* Frees a block of heap; FALSE when ptr is not one.  Takes H. */
+static BOOL heap_free(struct heap *heap, void *ptr)
+{
+    struct heap_block *block;
+
+    pthread_mutex_lock(&heap->lock);
+    if (!(block = heap_block_locked(heap, ptr))) {
+        pthread_mutex_unlock(&heap->lock);
+        return FALSE;
+    }
+    list_remove(&block->entry);
+    heap->used_bytes -= block->size;
+    block->tag = 0;
+    block->heap = NULL;
+    pthread_mutex_unlock(&heap->lock);
+    free(block);
+    return TRUE;
+}
+
+void *handle_process_heap_alloc(SIZE_T size)
+{
+    return heap_alloc(&process_heap, HEAP_ZERO_MEMORY, size);
+}
+
+void handle_process_heap_free(void *ptr)
+{
+    if (ptr && !heap_free(&process_heap, ptr))
+        os_panic("block %p freed twice or not of the process heap", ptr);
+}
+
 /***********************************************************************
  *           GetProcessHeap   (kernel32_tp.@)
  */
@@ -195,25 +247,11 @@ BOOL WINAPI HeapDestroy(HANDLE handle)
 LPVOID WINAPI HeapAlloc(HANDLE handle, DWORD flags, SIZE_T size)
 {
     struct heap *heap = heap_from_handle(handle);
-    struct heap_block *block;
 
     HANDLE_TRACE("%p %#x %zu", handle, (unsigned int)flags, (size_t)size);
     if (!heap || (flags & ~HEAP_ALLOC_FLAGS))
         return NULL;
-    pthread_mutex_lock(&heap->lock);
-    if (!heap_fits_locked(heap, 0, size)
-        || !(block = (flags & HEAP_ZERO_MEMORY) ? calloc(1, sizeof(*block) + size)
-                                                : malloc(sizeof(*block) + size))) {
-        pthread_mutex_unlock(&heap->lock);
-        return heap_fail(heap, flags);
-    }
-    block->heap = heap;
-    block->tag = HEAP_BLOCK_TAG;
-    block->size = size;
-    list_add_tail(&heap->blocks, &block->entry);
-    heap->used_bytes += size;
-    pthread_mutex_unlock(&heap->lock);
-    return block + 1;
+    return heap_alloc(heap, flags, size);
 }
 
 /***********************************************************************
@@ -271,7 +309,6 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID ptr, SIZE_T size)
 BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID ptr)
 {
     struct heap *heap = heap_from_handle(handle);
-    struct heap_block *block;
 
     HANDLE_TRACE("%p %#x %p", handle, (unsigned int)flags, ptr);
     if (!heap) {
@@ -280,18 +317,10 @@ BOOL WINAPI HeapFree(HANDLE handle, DWORD flags, LPVOID ptr)
     }
     if (!ptr)
         return TRUE;
-    pthread_mutex_lock(&heap->lock);
-    if (!(block = heap_block_locked(heap, ptr))) {
-        pthread_mutex_unlock(&heap->lock);
+    if (!heap_free(heap, ptr)) {
         os_set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }
-    list_remove(&block->entry);
-    heap->used_bytes -= block->size;
-    block->tag = 0;
-    block->heap = NULL;
-    pthread_mutex_unlock(&heap->lock);
-    free(block);
     return TRUE;
 }
 
@@ -322,7 +351,8 @@ SIZE_T WINAPI HeapSize(HANDLE handle, DWORD flags, LPCVOID ptr)
  * With a pointer: TRUE when it is a live block of this heap, found on the
  * heap's list (any pointer is safe to pass).  Without: TRUE when every
  * block's header is intact.  Memory the library or the program malloc'ed
- * itself is no block of the process heap here (docs/handles.md).
+ * itself is no block of the process heap here (docs/handles.md); the
+ * library's thread-pool I/O objects are, as on Windows.
  */
 BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID ptr)
 {

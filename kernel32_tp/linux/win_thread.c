@@ -22,7 +22,11 @@
  * that object's list until the thread waits alertably; QueueUserAPC wakes
  * such a wait by claiming its waiter with WAIT_IO_COMPLETION (the same
  * compare-and-swap that signallers use, so an object and an APC never both
- * satisfy one wait).
+ * satisfy one wait).  A pool thread that waits alertably on a cond (the
+ * legacy I/O threads, os_cond_wait_until_alertable) publishes an os_alert
+ * instead, through the hooks this file installs in os_thread.c at load;
+ * QueueUserAPC wakes it with os_alert_wake.  The platform side thus knows
+ * only a futex word, and this side nothing of conds.
  *
  * Locks: obj->lock of a thread object (O); registry_lock (R), taken before
  * or without O; a record's lock (T) is taken by sync_objects.c.
@@ -51,6 +55,7 @@ struct win_thread {
     struct list registry_entry;     /* (R) in the registry while the thread may run */
     struct list apcs;               /* (O) struct thread_apc.entry, FIFO */
     struct handle_waiter *alerted;  /* (O) the thread's alertable wait, or NULL */
+    struct os_alert *cond_alert;    /* (O) its alertable cond wait, or NULL */
 };
 
 /* One QueueUserAPC call, waiting for the thread's next alertable wait. */
@@ -707,6 +712,53 @@ BOOL handle_apc_run_all(struct handle_object *self)
     }
 }
 
+/*
+ * The alert hooks of os_cond_wait_until_alertable (os_linux.h): the
+ * calling thread's object holds the published alert from arm to finish;
+ * alert->owner carries the reference.
+ */
+static BOOL apc_cond_arm(struct os_alert *alert)
+{
+    struct handle_object *self = handle_thread_self_object();
+    struct win_thread *thread;
+    BOOL queued;
+
+    if (!(alert->owner = self))
+        return FALSE;   /* no memory for the object: a plain wait */
+    thread = impl_from_thread(self);
+    pthread_mutex_lock(&self->lock);
+    if (!(queued = !list_empty(&thread->apcs)))
+        thread->cond_alert = alert;
+    pthread_mutex_unlock(&self->lock);
+    return queued;
+}
+
+static BOOL apc_cond_finish(struct os_alert *alert)
+{
+    struct handle_object *self = alert->owner;
+    BOOL ran;
+
+    if (!self)
+        return FALSE;
+    /* Unpublished before the alert goes: QueueUserAPC may be looking at it. */
+    pthread_mutex_lock(&self->lock);
+    impl_from_thread(self)->cond_alert = NULL;
+    pthread_mutex_unlock(&self->lock);
+    ran = handle_apc_run_all(self);
+    handle_object_unref(self);
+    return ran;
+}
+
+static const struct os_alert_hooks apc_alert_hooks = {
+    .arm = apc_cond_arm,
+    .finish = apc_cond_finish,
+};
+
+__attribute__((constructor)) static void apc_alert_hooks_install(void)
+{
+    os_thread_set_alert_hooks(&apc_alert_hooks);
+}
+
 /***********************************************************************
  *           QueueUserAPC   (kernel32_tp.@)
  *
@@ -742,6 +794,8 @@ DWORD WINAPI QueueUserAPC(PAPCFUNC fn, HANDLE handle, ULONG_PTR arg)
             list_add_tail(&thread->apcs, &apc->entry);
             if (thread->alerted)
                 thread_alert_locked(thread->alerted);
+            else if (thread->cond_alert)
+                os_alert_wake(thread->cond_alert);
         }
         pthread_mutex_unlock(&obj->lock);
         if (err != ERROR_SUCCESS)

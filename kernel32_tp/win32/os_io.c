@@ -13,6 +13,13 @@
  * for the file's whole life (binding NULL) share one slot per completion
  * function and key.
  *
+ * The system does not tell when a file is closed.  For a binding the core
+ * watches (os_io_watch: it waits for operations given up on, which may
+ * never complete), the thread wakes every IO_WATCH_MS and looks whether the
+ * handle is still open; once it is not, the binding has ended
+ * (complete(key, NULL)).  A handle value that the system reuses for
+ * another object meanwhile delays that until the new one is closed too.
+ *
  * Packets come from a free list that grows in blocks when more completions
  * wait for their callbacks than ever before; while memory is short the
  * thread leaves the completions in the port and retries.
@@ -28,12 +35,16 @@
 #define IO_ENTRIES 64           /* packets dequeued per system call */
 #define IO_PACKET_BLOCK 64      /* packets allocated at a time */
 #define IO_RETRY_MS 10          /* wait before retrying when memory is short */
+#define IO_WATCH_MS 50          /* how often watched handles are looked at */
 
 struct os_io_binding {
     os_io_complete_fn complete; /* (c) */
     void *key;                  /* (c) */
     DWORD index;                /* (c) its slot */
     BOOL permanent;             /* (c) bound for the file's life: never unbound */
+    HANDLE file;                /* (c) the handle it was bound with */
+    LONG watched;               /* (a) os_io_watch was called */
+    BOOL ended;                 /* (I) complete(key, NULL) was called */
 };
 
 struct io_slot {
@@ -48,6 +59,7 @@ static DWORD slot_count, slot_capacity;         /* (I) */
 static DWORD free_slot;                         /* (I) 1-based head of the free list */
 static HANDLE port;                             /* (I) created with the first binding */
 static BOOL thread_started;                     /* (I) */
+static LONG watching;                           /* (a) watched bindings not ended */
 
 static SRWLOCK packet_lock = SRWLOCK_INIT;
 static struct os_io_packet *free_packets;       /* (packet_lock) linked by next */
@@ -117,19 +129,49 @@ static void io_deliver(const OVERLAPPED_ENTRY *entry, struct os_io_packet *packe
         os_io_packet_release(packet);   /* its file was unbound: nobody expects it */
 }
 
+/* Reports the end of each watched binding whose handle is closed.  Takes I. */
+static void io_check_watched(void)
+{
+    DWORD i, flags;
+
+    AcquireSRWLockExclusive(&table_lock);
+    for (i = 0; i < slot_count; i++) {
+        struct os_io_binding *binding = slots[i].binding;
+
+        if (!binding || binding->ended || !InterlockedCompareExchange(&binding->watched, 0, 0)
+            || GetHandleInformation(binding->file, &flags))
+            continue;
+        binding->ended = TRUE;
+        InterlockedDecrement(&watching);
+        binding->complete(binding->key, NULL);
+    }
+    ReleaseSRWLockExclusive(&table_lock);
+}
+
 static void io_service_main(void *arg)
 {
     OVERLAPPED_ENTRY entries[IO_ENTRIES];
     struct os_io_packet *packet;
+    ULONGLONG checked_ns = 0, now_ns;
     ULONG count, i;
+    DWORD timeout_ms;
 
     (void)arg;
     for (;;) {
-        if (!GetQueuedCompletionStatusEx(port, entries, IO_ENTRIES, &count, INFINITE, FALSE))
-            os_panic("GetQueuedCompletionStatusEx failed: error %lu", GetLastError());
+        timeout_ms = InterlockedCompareExchange(&watching, 0, 0) ? IO_WATCH_MS : INFINITE;
+        if (!GetQueuedCompletionStatusEx(port, entries, IO_ENTRIES, &count, timeout_ms, FALSE)) {
+            if (GetLastError() != WAIT_TIMEOUT)
+                os_panic("GetQueuedCompletionStatusEx failed: error %lu", GetLastError());
+            count = 0;
+        }
+        if (InterlockedCompareExchange(&watching, 0, 0)
+            && (now_ns = os_clock_monotonic_ns()) - checked_ns >= IO_WATCH_MS * 1000000ull) {
+            checked_ns = now_ns;
+            io_check_watched();
+        }
         for (i = 0; i < count; i++) {
             if (!entries[i].lpOverlapped)
-                continue;       /* nobody else posts to this port */
+                continue;       /* os_io_watch's wake-up: nobody else posts to this port */
             while (!(packet = packet_get()))
                 Sleep(IO_RETRY_MS);
             io_deliver(&entries[i], packet);
@@ -212,6 +254,9 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
         binding->key = key;
         binding->index = index;
         binding->permanent = !out;
+        binding->file = file;
+        binding->watched = 0;
+        binding->ended = FALSE;
     }
     if (!CreateIoCompletionPort(file, port, key_of(binding->index, slots[binding->index].gen),
                                 0)) {
@@ -243,12 +288,24 @@ void os_io_object_free(void *memory)
     HeapFree(GetProcessHeap(), 0, memory);
 }
 
+void os_io_watch(struct os_io_binding *binding)
+{
+    /* Called under the core's locks: no lock here.  The wake-up makes the
+     * thread start its timed waits; the port exists since the binding does. */
+    if (InterlockedExchange(&binding->watched, 1))
+        return;
+    InterlockedIncrement(&watching);
+    PostQueuedCompletionStatus(port, 0, 0, NULL);
+}
+
 void os_io_unbind(struct os_io_binding *binding)
 {
     DWORD index = binding->index;
 
     /* Waits for a completion function that runs right now. */
     AcquireSRWLockExclusive(&table_lock);
+    if (InterlockedCompareExchange(&binding->watched, 0, 0) && !binding->ended)
+        InterlockedDecrement(&watching);
     slots[index].binding = NULL;
     slots[index].gen++;
     slots[index].next_free = free_slot;
