@@ -111,17 +111,21 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
     LONGLONG at = now_us();
 
     if (InterlockedIncrement(&r->probe.hits) == 1) {
+        /* Atomic: RegisterWaitForSingleObjectEx's caller stores the handle
+         * it returns while the callback may run already. */
+        HANDLE wait = __atomic_load_n(&r->wait, __ATOMIC_ACQUIRE);
+
         r->first_us = at;
         /* Only where the registering call itself stores r->wait: the Ex form
          * returns it, and the test stores it, racing with the callback. */
         if (r->check_wait)
-            r->seen_wait = *(HANDLE volatile *)&r->wait;
+            r->seen_wait = wait;
         if (r->unregister != UNREGISTER_NONE) {
             SetLastError(0xdeadbeef);
             if (r->unregister == UNREGISTER_NULL)
-                r->unregister_ret = UnregisterWait(r->seen_wait);
+                r->unregister_ret = UnregisterWait(wait);
             else
-                r->unregister_ret = UnregisterWaitEx(r->seen_wait,
+                r->unregister_ret = UnregisterWaitEx(wait,
                                                      r->unregister == UNREGISTER_EVENT
                                                      ? r->completion : INVALID_HANDLE_VALUE);
             r->unregister_err = GetLastError();
