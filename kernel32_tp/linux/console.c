@@ -82,14 +82,8 @@ DWORD file_std_io(struct file_core *core, enum file_op_kind kind, void *buf, DWO
             done += (DWORD)n;
         }
     }
-    if (ov) {
-        /* A synchronous handle still reports through the OVERLAPPED. */
-        ov->InternalHigh = done;
-        __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
-                         __ATOMIC_SEQ_CST);
-        if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
-            handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
-    }
+    /* A synchronous handle still reports through the OVERLAPPED. */
+    file_ov_report_sync(ov, done, err);
     *bytes = done;
     return err;
 }

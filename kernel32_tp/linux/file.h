@@ -157,6 +157,11 @@ void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous);
 /* The same for a caller that does not hold K. */
 void file_op_complete(struct file_op *op, DWORD err, BOOL synchronous);
 
+/* Reports an operation that ended synchronously through its OVERLAPPED:
+ * InternalHigh done, Internal the status of err, the event (low bit
+ * cleared) set.  ov NULL: nothing. */
+void file_ov_report_sync(OVERLAPPED *ov, DWORD done, DWORD err);
+
 /* LONG <-> Win32 error for the statuses operations end with. */
 LONG file_status_from_error(DWORD err);
 DWORD file_error_from_status(LONG status);

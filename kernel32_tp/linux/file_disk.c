@@ -174,11 +174,7 @@ static DWORD disk_sync(struct file_core *core, enum file_op_kind kind, void *buf
         err = ERROR_HANDLE_EOF;
     if (ov) {
         lseek(core->fd, offset + done, SEEK_SET);      /* Windows moves the position too */
-        ov->InternalHigh = done;
-        __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
-                         __ATOMIC_SEQ_CST);
-        if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
-            handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
+        file_ov_report_sync(ov, done, err);
     }
     *bytes = done;
     return err;

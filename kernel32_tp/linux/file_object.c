@@ -64,6 +64,17 @@ LONG file_status_from_error(DWORD err)
     return (LONG)0xC0000001;    /* STATUS_UNSUCCESSFUL */
 }
 
+void file_ov_report_sync(OVERLAPPED *ov, DWORD done, DWORD err)
+{
+    if (!ov)
+        return;
+    ov->InternalHigh = done;
+    __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
+                     __ATOMIC_SEQ_CST);
+    if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
+        handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
+}
+
 DWORD file_error_from_status(LONG status)
 {
     size_t i;

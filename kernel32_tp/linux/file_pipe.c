@@ -425,13 +425,7 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         sync_op.len = len;
         err = pipe_sync_locked(core, &sync_op);
         *bytes = sync_op.done;
-        if (ov) {
-            ov->InternalHigh = sync_op.done;
-            __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
-                             __ATOMIC_SEQ_CST);
-            if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
-                handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
-        }
+        file_ov_report_sync(ov, sync_op.done, err);
         goto done;
     }
     if (!ov) {
