@@ -914,6 +914,54 @@ static BOOL io_wait_freed(PTP_IO io, LONG live_before)
 }
 
 /*
+ * The common start of the tests of an object closed after a cancelling wait
+ * gave up on an announced operation: a pipe pair, an I/O object on its
+ * server end (file_first: the server end closed first), the announcement,
+ * the cancelling wait and the close.  While the file is open the object
+ * stays (HeapValidate still finds it).  Returns the live objects before
+ * the object was made, for io_wait_freed.
+ */
+static LONG io_given_up_and_closed(void **state, struct pipe_pair *pp, struct io_record *r,
+                                   BOOL file_first)
+{
+    LONG live;
+
+    record_init(r);
+    pipe_pair_open(pp, PIPE_TYPE_BYTE, 0);
+    live = helper_live_objects();
+    r->io = CreateThreadpoolIo(pp->server, record_io_cb, r, helper_env(state));
+    assert_non_null(r->io);
+    assert_true(HeapValidate(GetProcessHeap(), 0, r->io));
+    if (file_first) {
+        assert_true(CloseHandle(pp->server));
+        pp->server = NULL;
+    }
+
+    StartThreadpoolIo(r->io);
+    WaitForThreadpoolIoCallbacks(r->io, TRUE);
+    CloseThreadpoolIo(r->io);
+    if (!file_first)
+        assert_true(HeapValidate(GetProcessHeap(), 0, r->io));
+    return live;
+}
+
+/* The file is closed: kernel32_tp frees the object, Windows keeps it for
+ * the life of the process.  No callback ran. */
+static void io_given_up_object_freed_at_file_close(struct pipe_pair *pp, struct io_record *r,
+                                                   LONG live)
+{
+    if (helper_is_kernel32_tp())
+        assert_true(io_wait_freed(r->io, live));
+    else
+        TODO_REF("the reference keeps the object as long as the process lives") {}
+    assert_int_equal(r->count, 0);
+
+    pipe_pair_close(pp);
+    probe_assert_clean(&r->probe);
+    record_destroy(r);
+}
+
+/*
  * Closed after a cancelling wait gave up on an announced operation, the
  * object stays (HeapValidate still finds it): the operation may have been
  * issued, and its completion may come.  When a completion comes, it pays
@@ -928,17 +976,7 @@ static void io_close_keeps_object_until_given_up_completion(void **state)
     OVERLAPPED ov;
     DWORD read = 0;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    live = helper_live_objects();
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
-    assert_true(HeapValidate(GetProcessHeap(), 0, r.io));
-
-    StartThreadpoolIo(r.io);
-    WaitForThreadpoolIoCallbacks(r.io, TRUE);
-    CloseThreadpoolIo(r.io);
-    assert_true(HeapValidate(GetProcessHeap(), 0, r.io));
+    live = io_given_up_and_closed(state, &pp, &r, FALSE);
 
     /* Not announced: the completion goes to the operation given up on. */
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -964,28 +1002,10 @@ static void io_close_given_up_object_freed_at_file_close(void **state)
     struct pipe_pair pp;
     struct io_record r;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    live = helper_live_objects();
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
-
-    StartThreadpoolIo(r.io);
-    WaitForThreadpoolIoCallbacks(r.io, TRUE);
-    CloseThreadpoolIo(r.io);
-    assert_true(HeapValidate(GetProcessHeap(), 0, r.io));
-
+    live = io_given_up_and_closed(state, &pp, &r, FALSE);
     assert_true(CloseHandle(pp.server));
     pp.server = NULL;
-    if (helper_is_kernel32_tp())
-        assert_true(io_wait_freed(r.io, live));
-    else
-        TODO_REF("the reference keeps the object as long as the process lives") {}
-    assert_int_equal(r.count, 0);
-
-    pipe_pair_close(&pp);
-    probe_assert_clean(&r.probe);
-    record_destroy(&r);
+    io_given_up_object_freed_at_file_close(&pp, &r, live);
 }
 
 /* ---- callback instances and groups --------------------------------------- */
@@ -1210,26 +1230,8 @@ static void io_given_up_after_file_close_object_freed(void **state)
     struct io_record r;
     LONG live;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    live = helper_live_objects();
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
-
-    assert_true(CloseHandle(pp.server));
-    pp.server = NULL;
-    StartThreadpoolIo(r.io);
-    WaitForThreadpoolIoCallbacks(r.io, TRUE);
-    CloseThreadpoolIo(r.io);
-    if (helper_is_kernel32_tp())
-        assert_true(io_wait_freed(r.io, live));
-    else
-        TODO_REF("the reference keeps the object as long as the process lives") {}
-    assert_int_equal(r.count, 0);
-
-    pipe_pair_close(&pp);
-    probe_assert_clean(&r.probe);
-    record_destroy(&r);
+    live = io_given_up_and_closed(state, &pp, &r, TRUE);
+    io_given_up_object_freed_at_file_close(&pp, &r, live);
 }
 
 /*
