@@ -426,11 +426,11 @@ INJ_PLUGIN := $(patsubst tests/inject/%.c,$(INJ)/%.dll,$(wildcard tests/inject/*
 INJ_LINKED := $(INJ)/linked/inject_exit.exe $(INJ)/linked/inject_exit_dll.dll \
 	$(INJ)/linked/kernel32_tp.dll
 
-$(INJ)/%_dll.dll: tests/inject/%_dll.c
+$(INJ)/%_dll.dll: tests/inject/%_dll.c tests/inject/inject_probe.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -Wl,--out-implib,$(INJ)/lib$*_dll.a -lntdll -static
 
-$(INJ)/%_plugin.dll: tests/inject/%_plugin.c
+$(INJ)/%_plugin.dll: tests/inject/%_plugin.c tests/inject/inject_probe.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(INJ_CFLAGS) -shared -o $@ $< -lntdll -static
 
@@ -439,7 +439,7 @@ $(INJ)/libapiset.a: tests/inject/apiset.def
 	$(CROSS)dlltool -d $< -l $@
 
 # A program links with its own DLL's import library, if it has a DLL.
-$(INJ)/%.exe: tests/inject/%.c $(INJ_DLL) $(INJ)/libapiset.a
+$(INJ)/%.exe: tests/inject/%.c tests/inject/inject_probe.h $(INJ_DLL) $(INJ)/libapiset.a
 	@mkdir -p $(dir $@)
 	$(WCC) $(INJ_CFLAGS) -o $@ $< $(if $(wildcard tests/inject/$*_dll.c),$(INJ)/lib$*_dll.a) \
 		$(if $(filter inject_apiset,$*),$(INJ)/libapiset.a) -lntdll -static

@@ -8,18 +8,12 @@
 #include <windows.h>
 #include <stdio.h>
 
+#include "inject_probe.h"
+
 typedef NTSTATUS (NTAPI *alloc_work_fn)(PTP_WORK *, PTP_WORK_CALLBACK, PVOID, PTP_CALLBACK_ENVIRON);
 typedef VOID (NTAPI *work_fn)(PTP_WORK);
 typedef VOID (NTAPI *wait_work_fn)(PTP_WORK, BOOL);
 typedef PTP_WORK (WINAPI *create_work_fn)(PTP_WORK_CALLBACK, PVOID, PTP_CALLBACK_ENVIRON);
-
-static LONG hits;
-
-static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_WORK work)
-{
-    (void)inst; (void)ctx; (void)work;
-    InterlockedIncrement(&hits);
-}
 
 #define LOOKUP(type, module, name) ((type)(void (*)(void))GetProcAddress(module, name))
 

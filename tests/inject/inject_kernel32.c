@@ -9,13 +9,7 @@
 #include <windows.h>
 #include <stdio.h>
 
-static LONG hits;
-
-static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_WORK work)
-{
-    (void)inst; (void)ctx; (void)work;
-    InterlockedIncrement(&hits);
-}
+#include "inject_probe.h"
 
 static void CALLBACK simple_cb(PTP_CALLBACK_INSTANCE inst, void *ctx)
 {

@@ -7,19 +7,7 @@
 #include <windows.h>
 #include <stdio.h>
 
-NTSTATUS NTAPI TpAllocWork(PTP_WORK *out, PTP_WORK_CALLBACK callback, PVOID userdata,
-                           PTP_CALLBACK_ENVIRON env);
-VOID NTAPI TpPostWork(PTP_WORK work);
-VOID NTAPI TpWaitForWork(PTP_WORK work, BOOL cancel_pending);
-VOID NTAPI TpReleaseWork(PTP_WORK work);
-
-static LONG hits;
-
-static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_WORK work)
-{
-    (void)inst; (void)ctx; (void)work;
-    InterlockedIncrement(&hits);
-}
+#include "inject_probe.h"
 
 int main(void)
 {
