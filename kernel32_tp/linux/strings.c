@@ -228,6 +228,33 @@ LPWSTR WINAPI lstrcpyW(LPWSTR dst, LPCWSTR src)
     return memmove(dst, src, (wide_length(src) + 1) * sizeof(WCHAR));
 }
 
+/*
+ * lstrcpyn's copy of units (narrow bytes or UTF-16): at most count - 1 of
+ * them and a NUL; count 0 writes nothing.
+ */
+static void *copy_units_n(void *dst, const void *src, INT count, BOOL wide)
+{
+    UINT left = (UINT)count;
+    size_t i;
+
+    if (!dst || !src)
+        return NULL;
+    for (i = 0; left; i++, left--) {
+        /* The last place left takes the NUL: src is not read there (it
+         * may be a buffer of count - 1 units with no NUL). */
+        unsigned int c = left == 1 ? 0
+                         : wide ? ((const WCHAR *)src)[i] : ((const unsigned char *)src)[i];
+
+        if (wide)
+            ((WCHAR *)dst)[i] = (WCHAR)c;
+        else
+            ((char *)dst)[i] = (char)c;
+        if (!c)
+            break;
+    }
+    return dst;
+}
+
 /***********************************************************************
  *           lstrcpynA   (kernel32_tp.@)
  *
@@ -235,19 +262,8 @@ LPWSTR WINAPI lstrcpyW(LPWSTR dst, LPCWSTR src)
  */
 LPSTR WINAPI lstrcpynA(LPSTR dst, LPCSTR src, INT count)
 {
-    UINT left = (UINT)count;
-    LPSTR d = dst;
-
     HANDLE_TRACE("%p %p %d", (void *)dst, (const void *)src, count);
-    if (!dst || !src)
-        return NULL;
-    while (left > 1 && *src) {
-        *d++ = *src++;
-        left--;
-    }
-    if (left)
-        *d = 0;
-    return dst;
+    return copy_units_n(dst, src, count, FALSE);
 }
 
 /***********************************************************************
@@ -255,19 +271,8 @@ LPSTR WINAPI lstrcpynA(LPSTR dst, LPCSTR src, INT count)
  */
 LPWSTR WINAPI lstrcpynW(LPWSTR dst, LPCWSTR src, INT count)
 {
-    UINT left = (UINT)count;
-    LPWSTR d = dst;
-
     HANDLE_TRACE("%p %p %d", (void *)dst, (const void *)src, count);
-    if (!dst || !src)
-        return NULL;
-    while (left > 1 && *src) {
-        *d++ = *src++;
-        left--;
-    }
-    if (left)
-        *d = 0;
-    return dst;
+    return copy_units_n(dst, src, count, TRUE);
 }
 
 /***********************************************************************
