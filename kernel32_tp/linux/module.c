@@ -593,6 +593,37 @@ static DWORD module_name_copy(const void *name, size_t len, BOOL wide, void *buf
     return (DWORD)len;
 }
 
+/* GetModuleFileName's body: module's file name in buf of size units,
+ * narrow (UTF-8) or wide (UTF-16). */
+static DWORD module_file_name_get(HMODULE module, void *buf, DWORD size, BOOL wide)
+{
+    size_t len;
+    WCHAR *utf16;
+    char *name;
+    DWORD err, ret;
+
+    if ((err = module_file_name(module, &name)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return 0;
+    }
+    if (!wide) {
+        ret = module_name_copy(name, strlen(name), FALSE, buf, size);
+        free(name);
+        return ret;
+    }
+    len = handle_utf8_to_utf16(name, strlen(name), NULL, 0, NULL);
+    if (!(utf16 = malloc((len + 1) * sizeof(WCHAR)))) {
+        free(name);
+        os_set_last_error(ERROR_NOT_ENOUGH_MEMORY);
+        return 0;
+    }
+    handle_utf8_to_utf16(name, strlen(name), utf16, len, NULL);
+    free(name);
+    ret = module_name_copy(utf16, len, TRUE, buf, size);
+    free(utf16);
+    return ret;
+}
+
 /***********************************************************************
  *           GetModuleFileNameA   (kernel32_tp.@)
  *
@@ -601,17 +632,8 @@ static DWORD module_name_copy(const void *name, size_t len, BOOL wide, void *buf
  */
 DWORD WINAPI GetModuleFileNameA(HMODULE module, LPSTR buf, DWORD size)
 {
-    char *name;
-    DWORD err, ret;
-
     HANDLE_TRACE("%p %p %u", (void *)module, (void *)buf, (unsigned int)size);
-    if ((err = module_file_name(module, &name)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return 0;
-    }
-    ret = module_name_copy(name, strlen(name), FALSE, buf, size);
-    free(name);
-    return ret;
+    return module_file_name_get(module, buf, size, FALSE);
 }
 
 /***********************************************************************
@@ -619,25 +641,6 @@ DWORD WINAPI GetModuleFileNameA(HMODULE module, LPSTR buf, DWORD size)
  */
 DWORD WINAPI GetModuleFileNameW(HMODULE module, LPWSTR buf, DWORD size)
 {
-    size_t len;
-    WCHAR *wide;
-    char *name;
-    DWORD err, ret;
-
     HANDLE_TRACE("%p %p %u", (void *)module, (void *)buf, (unsigned int)size);
-    if ((err = module_file_name(module, &name)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return 0;
-    }
-    len = handle_utf8_to_utf16(name, strlen(name), NULL, 0, NULL);
-    if (!(wide = malloc((len + 1) * sizeof(WCHAR)))) {
-        free(name);
-        os_set_last_error(ERROR_NOT_ENOUGH_MEMORY);
-        return 0;
-    }
-    handle_utf8_to_utf16(name, strlen(name), wide, len, NULL);
-    free(name);
-    ret = module_name_copy(wide, len, TRUE, buf, size);
-    free(wide);
-    return ret;
+    return module_file_name_get(module, buf, size, TRUE);
 }
