@@ -193,6 +193,24 @@ static void pipe_pair_close(struct pipe_pair *pp)
         assert_true(CloseHandle(pp->server));
 }
 
+/* Most tests' start: a byte pipe pair and an I/O object on its server end
+ * that records into r. */
+static void record_on_pipe_open(void **state, struct pipe_pair *pp, struct io_record *r)
+{
+    record_init(r);
+    pipe_pair_open(pp, PIPE_TYPE_BYTE, 0);
+    r->io = CreateThreadpoolIo(pp->server, record_io_cb, r, helper_env(state));
+    assert_non_null(r->io);
+}
+
+/* And their end: the object closed (its callbacks are done), then the pipe. */
+static void record_on_pipe_close(struct pipe_pair *pp, struct io_record *r)
+{
+    CloseThreadpoolIo(r->io);
+    pipe_pair_close(pp);
+    record_destroy(r);
+}
+
 static void pipe_write(HANDLE client, const void *data, DWORD size)
 {
     DWORD written = 0;
@@ -377,10 +395,7 @@ static void io_pipe_read_completes_when_written(void **state)
     char buf[64];
     OVERLAPPED ov;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -392,9 +407,7 @@ static void io_pipe_read_completes_when_written(void **state)
     assert_int_equal(r.bytes[0], 5);
     assert_memory_equal(buf, "hello", 5);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 static void io_pipe_write_completes_with_bytes(void **state)
@@ -405,10 +418,7 @@ static void io_pipe_write_completes_with_bytes(void **state)
     OVERLAPPED ov;
     DWORD written = 0, read = 0;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     if (!WriteFile(pp.server, "0123456789", 10, &written, ov_init(&ov, 0)))
@@ -421,9 +431,7 @@ static void io_pipe_write_completes_with_bytes(void **state)
     assert_int_equal(read, 10);
     assert_memory_equal(buf, "0123456789", 10);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 static void io_pipe_read_broken_reports_broken_pipe(void **state)
@@ -434,10 +442,7 @@ static void io_pipe_read_broken_reports_broken_pipe(void **state)
     OVERLAPPED ov;
     DWORD read = 1;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -450,9 +455,7 @@ static void io_pipe_read_broken_reports_broken_pipe(void **state)
     assert_false(GetOverlappedResult(pp.server, &ov, &read, FALSE));
     assert_int_equal(GetLastError(), ERROR_BROKEN_PIPE);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 static void io_pipe_read_cancelled_reports_aborted(void **state)
@@ -462,10 +465,7 @@ static void io_pipe_read_cancelled_reports_aborted(void **state)
     char buf[64];
     OVERLAPPED ov;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -475,9 +475,7 @@ static void io_pipe_read_cancelled_reports_aborted(void **state)
     assert_int_equal(r.err[0], ERROR_OPERATION_ABORTED);
     assert_int_equal(r.bytes[0], 0);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 /*
@@ -492,10 +490,7 @@ static void io_sync_failure_then_cancel_runs_no_callback(void **state)
     OVERLAPPED ov;
     DWORD read = 0;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
     assert_true(CloseHandle(pp.client));
     pp.client = NULL;
 
@@ -507,9 +502,7 @@ static void io_sync_failure_then_cancel_runs_no_callback(void **state)
     helper_wait_not(r.event, NO_CALLBACK_MS);
     assert_int_equal(r.count, 0);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 /* A read that finds data completes at once and still queues its completion. */
@@ -521,10 +514,7 @@ static void io_sync_success_still_runs_callback(void **state)
     OVERLAPPED ov;
     DWORD read = 0;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
     pipe_write(pp.client, "abc", 3);
 
     StartThreadpoolIo(r.io);
@@ -535,9 +525,7 @@ static void io_sync_success_still_runs_callback(void **state)
     assert_int_equal(r.err[0], ERROR_SUCCESS);
     assert_int_equal(r.bytes[0], 3);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a synchronous success queues nothing. */
@@ -549,10 +537,7 @@ static void io_skip_on_success_runs_no_callback(void **state)
     OVERLAPPED ov;
     DWORD read = 0;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
     assert_true(SetFileCompletionNotificationModes(pp.server,
                                                    FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
     pipe_write(pp.client, "abc", 3);
@@ -572,9 +557,7 @@ static void io_skip_on_success_runs_no_callback(void **state)
     record_wait(&r, 1);
     assert_int_equal(r.bytes[0], 2);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 /* An event handle with its low bit set: the event is set, no completion is queued. */
@@ -587,10 +570,7 @@ static void io_event_low_bit_runs_no_callback(void **state)
     DWORD read = 0;
     HANDLE event;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
     event = CreateEventW(NULL, TRUE, FALSE, NULL);
     assert_non_null(event);
 
@@ -628,10 +608,7 @@ static void io_regress_overlapped_reused_at_once_keeps_result(void **state)
     DWORD read = 0;
     LONG i;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
     for (i = 0; i < ROUNDS; i++) {
         pipe_write(pp.client, "a", 1);
         StartThreadpoolIo(r.io);
@@ -647,9 +624,7 @@ static void io_regress_overlapped_reused_at_once_keeps_result(void **state)
         assert_int_equal(r.err[i], ERROR_SUCCESS);
         assert_true(r.bytes[i] == 1 || r.bytes[i] == 2);
     }
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 /* ---- waits and closes ---------------------------------------------------- */
@@ -679,10 +654,7 @@ static void io_wait_waits_for_operation_in_flight(void **state)
     OVERLAPPED ov;
     HANDLE thread;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -698,9 +670,7 @@ static void io_wait_waits_for_operation_in_flight(void **state)
     assert_int_equal(r.bytes[0], 4);
     CloseHandle(thread);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 /*
@@ -715,10 +685,7 @@ static void io_wait_cancel_gives_up_on_operation_in_flight(void **state)
     OVERLAPPED ov;
     DWORD read = 0;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -737,9 +704,7 @@ static void io_wait_cancel_gives_up_on_operation_in_flight(void **state)
     assert_ptr_equal(r.ov[0], &ov);
     assert_int_equal(r.bytes[0], 4);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 /*
@@ -756,10 +721,7 @@ static void io_wait_cancel_gives_up_on_operation_never_issued(void **state)
     OVERLAPPED ov;
     DWORD read = 0;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     WaitForThreadpoolIoCallbacks(r.io, TRUE);
@@ -785,9 +747,7 @@ static void io_wait_cancel_gives_up_on_operation_never_issued(void **state)
     assert_int_equal(r.count, 2);
     assert_int_equal(r.bytes[1], 1);
 
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    record_destroy(&r);
+    record_on_pipe_close(&pp, &r);
 }
 
 static void CALLBACK block_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
@@ -847,10 +807,7 @@ static void io_close_with_operation_in_flight_runs_its_callback(void **state)
     char buf[64];
     OVERLAPPED ov;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -873,10 +830,7 @@ static void io_close_then_file_close_runs_broken_pipe_callback(void **state)
     char buf[64];
     OVERLAPPED ov;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
 
     StartThreadpoolIo(r.io);
     pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
@@ -1093,10 +1047,7 @@ static void io_create_bad_arguments_fail(void **state)
     struct io_record r;
     PTP_IO second;
 
-    record_init(&r);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
+    record_on_pipe_open(state, &pp, &r);
     /* A file goes to one completion port only. */
     SetLastError(0xdeadbeef);
     second = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
