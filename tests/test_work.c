@@ -552,6 +552,31 @@ static void CALLBACK order_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     ReleaseSemaphore(item->order->done_sem, 1, NULL);
 }
 
+/* The start of the order tests: the pool held to one thread, an empty
+ * order, and a work object (returned, not yet submitted) that keeps that
+ * thread at b's gate. */
+static PTP_WORK order_behind_blocker_open(void **state, struct order *order, struct blocker *b)
+{
+    struct helper_pool *hp = *state;
+    PTP_WORK blocked;
+
+    SetThreadpoolThreadMaximum(hp->pool, 1);
+    memset(order, 0, sizeof(*order));
+    order->done_sem = CreateSemaphoreW(NULL, 0, 100, NULL);
+    assert_non_null(order->done_sem);
+    blocker_init(b);
+    blocked = CreateThreadpoolWork(blocker_work_cb, b, helper_env(state));
+    assert_non_null(blocked);
+    return blocked;
+}
+
+static void order_behind_blocker_close(struct order *order, struct blocker *b, PTP_WORK blocked)
+{
+    CloseThreadpoolWork(blocked);
+    CloseHandle(order->done_sem);
+    blocker_destroy(b);
+}
+
 /*
  * One thread, kept busy at a gate while low, normal and high callbacks are
  * queued in mixed order: once the gate opens they start high, then normal,
@@ -573,13 +598,7 @@ static void work_priority_high_normal_low_fifo_within(void **state)
     PTP_WORK blocked;
     int i;
 
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    memset(&order, 0, sizeof(order));
-    order.done_sem = CreateSemaphoreW(NULL, 0, 100, NULL);
-    assert_non_null(order.done_sem);
-    blocker_init(&b);
-    blocked = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
-    assert_non_null(blocked);
+    blocked = order_behind_blocker_open(state, &order, &b);
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
     for (i = 0; i < 6; i++) {
@@ -599,9 +618,7 @@ static void work_priority_high_normal_low_fifo_within(void **state)
     for (i = 0; i < 6; i++)
         DestroyThreadpoolEnvironment(&env[i]);
     probe_assert_clean(&b.probe);
-    CloseThreadpoolWork(blocked);
-    CloseHandle(order.done_sem);
-    blocker_destroy(&b);
+    order_behind_blocker_close(&order, &b, blocked);
 }
 
 static void CALLBACK order_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
@@ -626,13 +643,7 @@ static void work_priority_work_objects_start_in_priority_order(void **state)
     PTP_WORK blocked;
     int i;
 
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    memset(&order, 0, sizeof(order));
-    order.done_sem = CreateSemaphoreW(NULL, 0, 100, NULL);
-    assert_non_null(order.done_sem);
-    blocker_init(&b);
-    blocked = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
-    assert_non_null(blocked);
+    blocked = order_behind_blocker_open(state, &order, &b);
     for (i = 0; i < 3; i++) {
         InitializeThreadpoolEnvironment(&env[i]);
         SetThreadpoolCallbackPool(&env[i], hp->pool);
@@ -660,9 +671,7 @@ static void work_priority_work_objects_start_in_priority_order(void **state)
         CloseThreadpoolWork(works[i]);
         DestroyThreadpoolEnvironment(&env[i]);
     }
-    CloseThreadpoolWork(blocked);
-    CloseHandle(order.done_sem);
-    blocker_destroy(&b);
+    order_behind_blocker_close(&order, &b, blocked);
 }
 
 /* ---- fairness between objects --------------------------------------------------- */
@@ -679,7 +688,6 @@ static void work_priority_work_objects_start_in_priority_order(void **state)
  */
 static void work_submit_two_objects_take_turns(void **state)
 {
-    struct helper_pool *hp = *state;
     TP_CALLBACK_ENVIRON env;
     struct order_item items[2];
     struct order order;
@@ -688,13 +696,7 @@ static void work_submit_two_objects_take_turns(void **state)
     LONG a_seen = 0, b_before_last_a = 0;
     int i;
 
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    memset(&order, 0, sizeof(order));
-    order.done_sem = CreateSemaphoreW(NULL, 0, 100, NULL);
-    assert_non_null(order.done_sem);
-    blocker_init(&b);
-    blocked = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
-    assert_non_null(blocked);
+    blocked = order_behind_blocker_open(state, &order, &b);
     env = *helper_env(state);
     for (i = 0; i < 2; i++) {
         items[i].order = &order;
@@ -730,9 +732,7 @@ static void work_submit_two_objects_take_turns(void **state)
     probe_assert_clean(&b.probe);
     for (i = 0; i < 2; i++)
         CloseThreadpoolWork(works[i]);
-    CloseThreadpoolWork(blocked);
-    CloseHandle(order.done_sem);
-    blocker_destroy(&b);
+    order_behind_blocker_close(&order, &b, blocked);
 }
 
 /* A callback that holds its object's 10th callback until the test lets it go. */
