@@ -482,6 +482,22 @@ static void registerwait_unregister_idle_event_set(void **state)
 
 /* ---- unregistering from the wait's own callback ----------------------------------- */
 
+/*
+ * What the callback's own unregister returned: from the wait thread it
+ * succeeds (the wait thread's callback is not outstanding); from a worker
+ * it fails with ERROR_IO_PENDING (the calling callback is still running).
+ */
+static void assert_unregister_from_callback_result(const struct reg *r, ULONG flags)
+{
+    if (flags & WT_EXECUTEINWAITTHREAD) {
+        TODO_REF("Wine counts the wait thread's callback as outstanding")
+            assert_true(r->unregister_ret);
+    } else {
+        assert_false(r->unregister_ret);
+        assert_int_equal(r->unregister_err, ERROR_IO_PENDING);
+    }
+}
+
 static void unregister_from_callback(enum unregister_kind kind, ULONG flags)
 {
     struct reg r;
@@ -497,15 +513,7 @@ static void unregister_from_callback(enum unregister_kind kind, ULONG flags)
     assert_true(SetEvent(event));
     helper_wait_not(r.done_sem, QUIET_MS);
     assert_int_equal(count_of(&r.signalled), 1);
-    if (flags & WT_EXECUTEINWAITTHREAD) {
-        /* The wait thread's own callback is not outstanding. */
-        TODO_REF("Wine counts the wait thread's callback as outstanding")
-            assert_true(r.unregister_ret);
-    } else {
-        /* The calling callback itself is still running. */
-        assert_false(r.unregister_ret);
-        assert_int_equal(r.unregister_err, ERROR_IO_PENDING);
-    }
+    assert_unregister_from_callback_result(&r, flags);
     if (kind == UNREGISTER_EVENT) {
         /* Set once the callback returned, not from inside it. */
         assert_int_equal(r.completion_in_callback, WAIT_TIMEOUT);
@@ -701,13 +709,7 @@ static void handle_stored_before_callback(ULONG flags)
                                                 WT_EXECUTEONLYONCE | flags));
         helper_wait(r.done_sem);
         assert_ptr_equal(r.seen_wait, r.wait);
-        if (flags & WT_EXECUTEINWAITTHREAD) {
-            TODO_REF("Wine counts the wait thread's callback as outstanding")
-                assert_true(r.unregister_ret);
-        } else {
-            assert_false(r.unregister_ret);
-            assert_int_equal(r.unregister_err, ERROR_IO_PENDING);
-        }
+        assert_unregister_from_callback_result(&r, flags);
         probe_assert_clean(&r.probe);
         reg_destroy(&r);
     }
