@@ -1302,6 +1302,140 @@ static void io_rtl_set_completion_callback_delivers(void **state)
     record_destroy(r);
 }
 
+/* ---- closing a file with writes in flight ---------------------------------- */
+
+/*
+ * Many threads issue overlapped writes at distinct offsets to one file, and
+ * the handle is closed as soon as the last one is issued.  Closing cancels
+ * nothing: each write still completes, once, with its bytes, and the file
+ * holds all of them.
+ */
+enum { CLOSE_THREADS = 16, CLOSE_PER_THREAD = 160, CLOSE_WRITES = CLOSE_THREADS * CLOSE_PER_THREAD,
+       CLOSE_BLOCK = 48 };
+
+struct close_load {
+    HANDLE file;
+    PTP_IO io;                          /* NULL: bound with BindIoCompletionCallback */
+    BYTE data[CLOSE_WRITES * CLOSE_BLOCK];
+    OVERLAPPED ovs[CLOSE_WRITES];
+    volatile LONG hits[CLOSE_WRITES];   /* completions per write */
+    volatile LONG completed;            /* completions of any write */
+    volatile LONG bad;                  /* failed, short, or not one of ours */
+    volatile LONG issue_failures;
+    LONG next_thread;
+};
+
+static struct close_load close_load;
+
+static void close_load_completed(OVERLAPPED *ov, DWORD err, ULONG_PTR bytes)
+{
+    struct close_load *l = &close_load;
+    ULONG_PTR i = (ULONG_PTR)(ov - l->ovs);
+
+    if (ov < l->ovs || i >= CLOSE_WRITES || err != ERROR_SUCCESS || bytes != CLOSE_BLOCK)
+        InterlockedIncrement(&l->bad);
+    else
+        InterlockedIncrement(&l->hits[i]);
+    InterlockedIncrement(&l->completed);
+}
+
+static void CALLBACK close_load_io_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PVOID overlapped,
+                                      ULONG result, ULONG_PTR bytes, PTP_IO io)
+{
+    (void)inst;
+    (void)ctx;
+    (void)io;
+    close_load_completed(overlapped, result, bytes);
+}
+
+static void CALLBACK close_load_routine(DWORD err, DWORD bytes, LPOVERLAPPED ov)
+{
+    close_load_completed(ov, err, bytes);
+}
+
+static DWORD WINAPI close_load_writer(void *arg)
+{
+    struct close_load *l = arg;
+    LONG t = InterlockedIncrement(&l->next_thread) - 1;
+    DWORD i, n;
+
+    for (n = 0; n < CLOSE_PER_THREAD; n++) {
+        i = (DWORD)t + n * CLOSE_THREADS;      /* the threads' offsets interleave */
+        if (l->io)
+            StartThreadpoolIo(l->io);
+        if (WriteFile(l->file, l->data + (SIZE_T)i * CLOSE_BLOCK, CLOSE_BLOCK, NULL,
+                      ov_init(&l->ovs[i], (ULONGLONG)i * CLOSE_BLOCK)))
+            continue;  /* done at once: the completion still comes */
+        if (GetLastError() == ERROR_IO_PENDING)
+            continue;
+        InterlockedIncrement(&l->issue_failures);
+        if (l->io)
+            CancelThreadpoolIo(l->io);
+    }
+    return 0;
+}
+
+static void close_with_writes_in_flight(void **state, BOOL legacy)
+{
+    struct close_load *l = &close_load;
+    HANDLE threads[CLOSE_THREADS];
+    static BYTE back[CLOSE_WRITES * CLOSE_BLOCK];
+    char path[MAX_PATH];
+    DWORD i, read = 0;
+    HANDLE file;
+
+    memset(l, 0, sizeof(*l));
+    for (i = 0; i < sizeof(l->data); i++)
+        l->data[i] = pattern(i);
+    l->file = temp_file_open(path, 0, FILE_FLAG_OVERLAPPED);
+    if (legacy) {
+        assert_true(BindIoCompletionCallback(l->file, close_load_routine, 0));
+    } else {
+        l->io = CreateThreadpoolIo(l->file, close_load_io_cb, NULL, helper_env(state));
+        assert_non_null(l->io);
+    }
+    for (i = 0; i < CLOSE_THREADS; i++) {
+        threads[i] = CreateThread(NULL, 0, close_load_writer, l, 0, NULL);
+        assert_non_null(threads[i]);
+    }
+    for (i = 0; i < CLOSE_THREADS; i++) {
+        helper_wait(threads[i]);
+        CloseHandle(threads[i]);
+    }
+    /* At once, with writes still in flight. */
+    assert_true(CloseHandle(l->file));
+    assert_int_equal(l->issue_failures, 0);
+
+    assert_true(helper_wait_count(&l->completed, CLOSE_WRITES));
+    if (l->io) {
+        WaitForThreadpoolIoCallbacks(l->io, FALSE);
+        CloseThreadpoolIo(l->io);
+    }
+    assert_int_equal(l->bad, 0);
+    assert_int_equal(l->completed, CLOSE_WRITES);
+    for (i = 0; i < CLOSE_WRITES; i++)
+        assert_int_equal(l->hits[i], 1);
+
+    file = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                       NULL, OPEN_EXISTING, 0, NULL);
+    assert_true(file != INVALID_HANDLE_VALUE);
+    assert_int_equal(GetFileSize(file, NULL), sizeof(back));
+    assert_true(ReadFile(file, back, sizeof(back), &read, NULL));
+    assert_int_equal(read, sizeof(back));
+    assert_memory_equal(back, l->data, sizeof(back));
+    temp_file_close(file, path);
+}
+
+static void io_close_file_keeps_writes_in_flight(void **state)
+{
+    close_with_writes_in_flight(state, FALSE);
+}
+
+static void io_close_file_keeps_writes_in_flight_bound_callback(void **state)
+{
+    close_with_writes_in_flight(state, TRUE);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -1327,6 +1461,8 @@ int main(void)
         POOL_TEST(io_close_with_operation_in_flight_runs_its_callback),
         POOL_TEST(io_close_then_file_close_runs_broken_pipe_callback),
         POOL_TEST(io_close_keeps_object_until_given_up_completion),
+        POOL_TEST(io_close_file_keeps_writes_in_flight),
+        POOL_TEST(io_close_file_keeps_writes_in_flight_bound_callback),
         POOL_TEST(io_close_given_up_object_freed_at_file_close),
         POOL_TEST(io_given_up_after_file_close_object_freed),
         POOL_TEST(io_ntdll_release_keeps_object_of_given_up_operation),

@@ -195,35 +195,29 @@ static void file_binding_end_locked(struct file_core *core)
 }
 
 /*
- * The last handle went: deliver the end of every pending operation (a disk
- * operation no helper took is aborted; a pipe's end with a broken pipe, as
- * Windows reports it), and forget a binding made for the file's life.
+ * The last handle went.  A disk operation issued before keeps its own
+ * reference to the core and completes as it would have, its completion
+ * delivered as usual: as on Windows, closing a handle cancels nothing
+ * (only CancelIo/CancelIoEx do), and the descriptor is closed once the
+ * last of them is done (file_core_unref).  A pipe end's pending
+ * operations end with a broken pipe, as Windows ends them when the end's
+ * last handle goes.  The binding's end is reported after the last
+ * operation completed (file_binding_end_locked).
  */
 static void file_destroy(struct handle_object *obj)
 {
     struct file_core *core = ((struct file *)obj)->core;
-    struct list *entry, *next;
+    struct list *entry;
     LONG ended = 0;
 
     pthread_mutex_lock(&core->lock);
     core->closed = TRUE;
-    if (core->kind == FILE_KIND_DISK || core->kind == FILE_KIND_STD) {
-        for (entry = core->ops.next; entry != &core->ops; entry = next) {
-            struct file_op *op = LIST_ENTRY(entry, struct file_op, entry);
-
-            next = entry->next;
-            if (!helpers_cancel_locked(op))
-                continue;   /* a helper runs it: it completes as it ends */
-            list_remove(&op->entry);
-            file_op_complete_locked(op, ERROR_OPERATION_ABORTED, FALSE);
-            ended++;
-        }
-    } else {
+    if (core->kind == FILE_KIND_PIPE_SERVER || core->kind == FILE_KIND_PIPE_CLIENT) {
         for (entry = core->ops.next; entry != &core->ops; entry = entry->next)
             ended++;
         file_pipe_close_locked(core);
     }
-    /* Disk operations that helpers still run report it as they end. */
+    /* Disk operations still queued or running report it as they end. */
     file_binding_end_locked(core);
     pthread_mutex_unlock(&core->lock);
     while (ended-- > 0)
