@@ -8,10 +8,10 @@
  *
  * A handle names a struct file (the handle object: its last reference goes
  * with the last handle); the state that operations need lives in a struct
- * file_core, which every operation in flight references, so that closing
- * the last handle can end the operations (they complete, aborted or with a
- * broken pipe) while the descriptor stays open until the last of them is
- * done.
+ * file_core, which every operation in flight references: closing the last
+ * handle lets a regular file's operations complete as they would have (a
+ * pipe end's end with a broken pipe) and the descriptor stays open until
+ * the last of them is done.
  *
  * Locking key of the file layer (the handle layer's key is in handle.h)
  *   (K) core->lock: the core's state, its operations; also the binding
