@@ -207,25 +207,36 @@ DWORD file_disk_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         return ERROR_INVALID_PARAMETER;
     if ((err = file_op_start(core, ov, kind, buf, len, &op)) != ERROR_SUCCESS)
         return err;
+    /* On the core's queue from the start, so that a CloseHandle of another
+     * thread reports the binding's end only after this operation completed
+     * (a cancel leaves it: no helper has it). */
+    pthread_mutex_lock(&core->lock);
+    list_add_tail(&core->ops, &op->entry);
+    pthread_mutex_unlock(&core->lock);
     if (len && (n = disk_try_nowait(core->fd, kind, buf, len, op->offset)) > 0)
         op->done = (DWORD)n;
     if (!len || n == (ssize_t)len || (kind == FILE_OP_READ && n == 0)) {
         /* Done at once: all of it, or the end of the file. */
         err = len && !n ? ERROR_HANDLE_EOF : ERROR_SUCCESS;
         *bytes = op->done;
-        file_op_complete(op, err, TRUE);
+        pthread_mutex_lock(&core->lock);
+        list_remove(&op->entry);
+        file_op_complete_locked(op, err, TRUE);
+        pthread_mutex_unlock(&core->lock);
         file_core_unref(core);     /* the operation's reference */
         return err;
     }
     if (n < 0 && errno != EAGAIN && errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS) {
         err = errno == EISDIR ? ERROR_INVALID_FUNCTION : file_error_from_errno(errno);
-        file_op_complete(op, err, TRUE);
+        pthread_mutex_lock(&core->lock);
+        list_remove(&op->entry);
+        file_op_complete_locked(op, err, TRUE);
+        pthread_mutex_unlock(&core->lock);
         file_core_unref(core);
         return err;
     }
     /* Not in the page cache (or partly): a helper finishes it. */
     pthread_mutex_lock(&core->lock);
-    list_add_tail(&core->ops, &op->entry);
     if ((err = helpers_queue_locked(op)) != ERROR_SUCCESS) {
         list_remove(&op->entry);
         file_op_complete_locked(op, err, TRUE);

@@ -307,7 +307,9 @@ void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous)
     HANDLE event = op->event;
     BOOL deliver;
 
-    deliver = core->complete && !((ULONG_PTR)event & 1)
+    /* Nothing after the binding's end (an operation that raced the close of
+     * its handle by another thread and started after it). */
+    deliver = core->complete && !core->end_reported && !((ULONG_PTR)event & 1)
               && !(synchronous && status >= 0
                    && (core->notify_modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
     if (synchronous && status_is_error(status))
