@@ -1311,7 +1311,7 @@ static void io_rtl_set_completion_callback_delivers(void **state)
  * holds all of them.
  */
 enum { CLOSE_THREADS = 16, CLOSE_PER_THREAD = 160, CLOSE_WRITES = CLOSE_THREADS * CLOSE_PER_THREAD,
-       CLOSE_BLOCK = 48 };
+       CLOSE_BLOCK = 512 };
 
 struct close_load {
     HANDLE file;
@@ -1323,6 +1323,8 @@ struct close_load {
     volatile LONG bad;                  /* failed, short, or not one of ours */
     volatile LONG issue_failures;
     LONG next_thread;
+    volatile LONG issuing;              /* threads still issuing: the last one closes */
+    BOOL closed;
 };
 
 static struct close_load close_load;
@@ -1372,6 +1374,9 @@ static DWORD WINAPI close_load_writer(void *arg)
         if (l->io)
             CancelThreadpoolIo(l->io);
     }
+    /* At once, with the other threads' writes still in flight. */
+    if (!InterlockedDecrement(&l->issuing))
+        l->closed = CloseHandle(l->file);
     return 0;
 }
 
@@ -1394,6 +1399,7 @@ static void close_with_writes_in_flight(void **state, BOOL legacy)
         l->io = CreateThreadpoolIo(l->file, close_load_io_cb, NULL, helper_env(state));
         assert_non_null(l->io);
     }
+    l->issuing = CLOSE_THREADS;
     for (i = 0; i < CLOSE_THREADS; i++) {
         threads[i] = CreateThread(NULL, 0, close_load_writer, l, 0, NULL);
         assert_non_null(threads[i]);
@@ -1402,8 +1408,7 @@ static void close_with_writes_in_flight(void **state, BOOL legacy)
         helper_wait(threads[i]);
         CloseHandle(threads[i]);
     }
-    /* At once, with writes still in flight. */
-    assert_true(CloseHandle(l->file));
+    assert_true(l->closed);
     assert_int_equal(l->issue_failures, 0);
 
     assert_true(helper_wait_count(&l->completed, CLOSE_WRITES));
