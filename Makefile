@@ -47,7 +47,8 @@ WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 
 CORE_SRC := $(wildcard kernel32_tp/*.c)
 OS_SRC := $(wildcard kernel32_tp/os/$(OS)/*.c)
-SPECS := spec/kernel32_tp.spec spec/linux_handles.spec
+include kernel32_linux/build.mk
+SPECS := spec/kernel32_tp.spec $(EMU_SPEC)
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
 
 # The library itself: exported declarations get default visibility, everything
@@ -87,9 +88,8 @@ $(ALIASES): include/header-aliases tools/gen-aliases
 
 ifneq ($(OS),win32)
 # ==== OS=linux: libkernel32_tp.so/.a, the suite natively ====================
-# The Linux kernel32 emulation (kernel32_linux/, docs/handles.md): a static
-# library of its own, linked whole into the .so and merged into the .a.
-EMU_SRC := $(wildcard kernel32_linux/*.c)
+# The Linux kernel32 emulation (kernel32_linux/build.mk, docs/handles.md): a
+# static library of its own, linked whole into the .so and merged into the .a.
 EMU_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(EMU_SRC))
 EMU_LIB := $(B)/libkernel32_linux.a
 LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/preload/*.c))
@@ -280,12 +280,7 @@ CMOCKA_WIN := $(B)/cmocka
 WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
 	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
 WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
-# Tests of the Linux handle layer: under Wine they exercise Wine's kernel32,
-# which makes them the reference for that layer (wine-ref).  Linked to our DLL
-# they would test nothing of ours, so wine-tp leaves them out.
-HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test_files \
-	test_strsafe test_tchar test_strings test_memory test_console test_process test_debug \
-	test_heap test_apc
+# HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
 # test_os tests the platform layer itself, not an API: native only.
 WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
 WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))
