@@ -132,52 +132,10 @@ static enum tp_dispatch simple_start_locked(struct tp_object *obj)
 }
 
 /*
- * Pops an object the pool recycled, with no lock; NULL when there is none,
- * or when another thread is popping (the caller allocates: a pop never
- * waits).  One popper at a time and pushes under P make the stack safe
- * from an object leaving and coming back while a pop reads it.
- */
-static struct tp_object *simple_cache_pop(struct tp_pool *pool)
-{
-    struct tp_object *obj;
-
-    if (!atomic_load_explicit(&pool->simple_cache, memory_order_relaxed)
-        || atomic_exchange_explicit(&pool->simple_cache_popping, 1, memory_order_acquire))
-        return NULL;
-    obj = atomic_load_explicit(&pool->simple_cache, memory_order_acquire);
-    while (obj && !atomic_compare_exchange_weak_explicit(&pool->simple_cache, &obj,
-                                                         obj->cache_next,
-                                                         memory_order_acquire,
-                                                         memory_order_acquire))
-        ;
-    atomic_store_explicit(&pool->simple_cache_popping, 0, memory_order_release);
-    if (obj)
-        atomic_fetch_sub_explicit(&pool->simple_cached, 1, memory_order_relaxed);
-    return obj;
-}
-
-/* Gives a finished plain simple object back to its pool.  Locking: P (one
- * pusher at a time; pops take no lock). */
-static void simple_cache_push_locked(struct tp_pool *pool, struct tp_object *obj)
-{
-    struct tp_object *head = atomic_load_explicit(&pool->simple_cache, memory_order_relaxed);
-
-    TP_ASSERT_LOCKED(&pool->lock);
-    do
-        obj->cache_next = head;
-    while (!atomic_compare_exchange_weak_explicit(&pool->simple_cache, &head, obj,
-                                                  memory_order_release,
-                                                  memory_order_relaxed));
-    atomic_fetch_add_explicit(&pool->simple_cached, 1, memory_order_relaxed);
-}
-
-/*
  * The hot path of TrySubmitThreadpoolCallback and QueueUserWorkItem.  A
  * simple callback with no group and no extras reuses an object its pool
- * recycled (pool->simple_cache) and goes to the scheduler's inbox, with no
- * lock (tp_sched_post_new): in a steady stream of posts nothing is
- * allocated and P is not taken.  Otherwise a new object is made and queued
- * under P.
+ * recycled (pool->simple_cache), all in one hold of P: in a steady stream of
+ * posts nothing is allocated.  Otherwise a new object is made.
  */
 DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
                      const TP_CALLBACK_ENVIRON *env)
@@ -194,16 +152,19 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
         return err;
     pool = environment.pool;
     if (!environment.group && !extras_needed(&extras)) {
-        if (!(obj = simple_cache_pop(pool)) && !(obj = calloc(1, sizeof(*obj))))
-            return ERROR_NOT_ENOUGH_MEMORY;
-        object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-        atomic_fetch_add(&tp_live_objects, 1);
-        /* Queued, with no handle to hold it: what simple_start_locked does. */
-        obj->refs = 0;
-        obj->closed = TRUE;
-        atomic_store_explicit(&obj->pending, 1, memory_order_relaxed);
-        tp_sched_post_new(obj);
-        return ERROR_SUCCESS;
+        os_lock_acquire(&pool->lock);
+        if (pool->simple_cache) {
+            obj = pool->simple_cache;
+            pool->simple_cache = obj->cache_next;
+            pool->simple_cached--;
+            object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
+            atomic_fetch_add(&tp_live_objects, 1);
+            action = simple_start_locked(obj);
+            os_lock_release(&pool->lock);
+            tp_sched_dispatch_finish(pool, action);
+            return ERROR_SUCCESS;
+        }
+        os_lock_release(&pool->lock);
     }
     if (!(obj = calloc(1, sizeof(*obj))))
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -229,10 +190,6 @@ void tp_object_submit(struct tp_object *obj, LONG count)
     struct tp_pool *pool = obj->pool;
     enum tp_dispatch action;
 
-    /* Already queued: counted with no lock (the use-after-close check is
-     * left to the locked path, which every object takes for its first post). */
-    if (tp_sched_post_queued(obj, count))
-        return;
     os_lock_acquire(&pool->lock);
     if (obj->closed)
         os_panic("thread-pool object %p used after it was closed", (void *)obj);
@@ -243,13 +200,15 @@ void tp_object_submit(struct tp_object *obj, LONG count)
 
 LONG tp_object_cancel_locked(struct tp_object *obj)
 {
-    LONG dropped;
+    LONG dropped = obj->pending;
 
     TP_ASSERT_LOCKED(&obj->pool->lock);
     if (obj->ops && obj->ops->cancel_locked)
         obj->ops->cancel_locked(obj);
-    if (!(dropped = tp_sched_unqueue_locked(obj)))
+    if (!dropped)
         return 0;
+    tp_sched_unqueue_locked(obj);
+    obj->pending = 0;
     obj->cancelled += dropped;
     tp_object_wake_drainers_locked(obj);
     return dropped;
@@ -330,9 +289,10 @@ static void object_destroy_by_worker_locked(struct tp_object *obj)
     TP_ASSERT(!tp_pool_object_left_locked(pool));
     /* Plain simple objects go back to the pool for the next post. */
     if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !obj->extras && !obj->group
-        && atomic_load_explicit(&pool->simple_cached, memory_order_relaxed)
-               < TP_SIMPLE_CACHE_MAX) {
-        simple_cache_push_locked(pool, obj);
+        && pool->simple_cached < TP_SIMPLE_CACHE_MAX) {
+        obj->cache_next = pool->simple_cache;
+        pool->simple_cache = obj;
+        pool->simple_cached++;
         atomic_fetch_sub(&tp_live_objects, 1);
         return;
     }

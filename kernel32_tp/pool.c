@@ -74,9 +74,8 @@ void tp_pool_free(struct tp_pool *pool)
     struct tp_object *obj;
 
     TP_ASSERT(!pool->is_default);
-    /* Finished: nobody pops or pushes any more. */
-    while ((obj = atomic_load(&pool->simple_cache))) {
-        atomic_store(&pool->simple_cache, obj->cache_next);
+    while ((obj = pool->simple_cache)) {
+        pool->simple_cache = obj->cache_next;
         os_stamp_clear(&obj->stamp);
         free(obj);
     }

@@ -6,9 +6,6 @@
  *     turns) and the dispatch policy that answers a queued callback: kick
  *     the spinner, wake one idle worker, start a worker, or let the monitor
  *     watch;
- *   - the posts that take no lock: one more callback of an object already
- *     queued (tp_sched_post_queued) and a plain simple callback, which goes
- *     to the inbox that workers link into the queue (tp_sched_post_new);
  *   - the one path that adds a worker (reserve under P, start without it:
  *     sched_reserve_locked and sched_start), used by dispatch, the pool's
  *     minimum, CallbackMayRunLong and the monitor;
@@ -101,20 +98,9 @@ void tp_sched_destroy(struct tp_pool *pool)
     os_cond_destroy(&pool->sched.work_cond);
 }
 
-/* Whether simple callbacks wait in the inbox (their pool cannot finish). */
-static BOOL sched_inbox_empty(const struct tp_pool *pool)
-{
-    unsigned int i;
-
-    for (i = 0; i < TP_PRIORITY_COUNT; i++)
-        if (atomic_load_explicit(&pool->sched.inbox[i], memory_order_acquire))
-            return FALSE;
-    return TRUE;
-}
-
 BOOL tp_sched_busy_locked(const struct tp_pool *pool)
 {
-    return pool->sched.threads != 0 || pool->sched.watched || !sched_inbox_empty(pool);
+    return pool->sched.threads != 0 || pool->sched.watched;
 }
 
 DWORD tp_sched_threads(struct tp_pool *pool)
@@ -201,12 +187,9 @@ static DWORD sched_running_workers_locked(const struct tp_pool *pool)
 static enum tp_dispatch sched_dispatch_locked(struct tp_pool *pool)
 {
     struct tp_sched *sched = &pool->sched;
-    LONG queued = atomic_load_explicit(&sched->queued, memory_order_relaxed);
 
     TP_ASSERT_LOCKED(&pool->lock);
-    /* Below its true value for a moment when a worker took a post whose
-     * poster has not counted it yet: that worker comes back to the queue. */
-    if (queued <= 0)
+    if (sched->queued <= 0)
         return TP_DISPATCH_NONE;
     /* A worker spinning on its way to sleep takes it with no system call. */
     if (sched->spinner) {
@@ -227,7 +210,7 @@ static enum tp_dispatch sched_dispatch_locked(struct tp_pool *pool)
         sched->waking++;
         return TP_DISPATCH_WAKE;
     }
-    if ((DWORD)queued <= sched->waking)
+    if ((DWORD)sched->queued <= sched->waking)
         return TP_DISPATCH_NONE;
     if (sched->threads >= pool->max_threads)
         return TP_DISPATCH_NONE;
@@ -264,110 +247,25 @@ void tp_sched_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action)
         monitor_watch(pool);
 }
 
-/*
- * Links the simple callbacks of inbox[i] at the tail of queue[i], oldest
- * first, and counts them as the pool's objects.  Called before anything
- * else is linked or moved to the tail of queue[i], and when queue[i] is
- * empty: so the callbacks keep the order of their posts among all others.
- * Locking: P.
- */
-static void sched_splice_locked(struct tp_pool *pool, unsigned int i)
-{
-    struct tp_object *obj, *next, *oldest = NULL;
-
-    TP_ASSERT_LOCKED(&pool->lock);
-    if (!atomic_load_explicit(&pool->sched.inbox[i], memory_order_relaxed))
-        return;
-    /* Acquire: the posters' writes to the objects. */
-    obj = atomic_exchange_explicit(&pool->sched.inbox[i], NULL, memory_order_acquire);
-    for (; obj; obj = next) {        /* newest first: reverse */
-        next = obj->cache_next;
-        obj->cache_next = oldest;
-        oldest = obj;
-    }
-    for (obj = oldest; obj; obj = next) {
-        next = obj->cache_next;
-        list_init(&obj->group_entry);
-        list_add_tail(&pool->sched.queue[i], &obj->queue_entry);
-        pool->objects++;
-    }
-}
-
-void tp_sched_post_new(struct tp_object *obj)
-{
-    struct tp_pool *pool = obj->pool;
-    unsigned int i = tp_object_priority(obj);
-    struct tp_object *head = atomic_load_explicit(&pool->sched.inbox[i], memory_order_relaxed);
-    enum tp_dispatch action;
-
-    atomic_fetch_add_explicit(&pool->sched.queued, 1, memory_order_relaxed);
-    do
-        obj->cache_next = head;
-    while (!atomic_compare_exchange_weak_explicit(&pool->sched.inbox[i], &head, obj,
-                                                  memory_order_release,
-                                                  memory_order_relaxed));
-    /*
-     * Posts behind others in the inbox need nothing more: the post that
-     * found it empty found a worker for it, and that worker (or another)
-     * links the whole inbox when it looks at the queue.
-     */
-    if (head)
-        return;
-    os_lock_acquire(&pool->lock);
-    sched_splice_locked(pool, i);
-    action = sched_dispatch_locked(pool);
-    os_lock_release(&pool->lock);
-    tp_sched_dispatch_finish(pool, action);
-}
-
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
 {
     struct tp_pool *pool = obj->pool;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    if (obj->pending == 0) {
-        sched_splice_locked(pool, tp_object_priority(obj));
+    if (obj->pending == 0)
         list_add_tail(&pool->sched.queue[tp_object_priority(obj)], &obj->queue_entry);
-    }
     obj->pending += count;
     pool->sched.queued += count;
     return sched_dispatch_locked(pool);
 }
 
-BOOL tp_sched_post_queued(struct tp_object *obj, LONG count)
+void tp_sched_unqueue_locked(struct tp_object *obj)
 {
-    LONG pending = atomic_load_explicit(&obj->pending, memory_order_relaxed);
-
-    /*
-     * Only P takes pending from 0 (and links the object) or to 0 (and
-     * unlinks it), so while it is above 0 the object stays linked and a
-     * worker comes back for it: the post needs no lock and no dispatch.
-     * Release: the callback (whose worker's decrement comes later in the
-     * count's modification order, acquire) sees what the poster wrote.
-     */
-    while (pending > 0) {
-        if (atomic_compare_exchange_weak_explicit(&obj->pending, &pending, pending + count,
-                                                  memory_order_acq_rel,
-                                                  memory_order_relaxed)) {
-            atomic_fetch_add_explicit(&obj->pool->sched.queued, count, memory_order_relaxed);
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
-LONG tp_sched_unqueue_locked(struct tp_object *obj)
-{
-    LONG dropped;
-
     TP_ASSERT_LOCKED(&obj->pool->lock);
-    /* An exchange: a post with no lock adds either before (dropped with the
-     * rest) or after (it finds 0 and queues under P). */
-    if (!(dropped = atomic_exchange(&obj->pending, 0)))
-        return 0;
+    if (!obj->pending)
+        return;
     list_remove(&obj->queue_entry);
-    atomic_fetch_sub(&obj->pool->sched.queued, dropped);
-    return dropped;
+    obj->pool->sched.queued -= obj->pending;
 }
 
 /*
@@ -390,16 +288,12 @@ static struct tp_object *sched_dequeue_locked(struct tp_pool *pool)
     TP_ASSERT_LOCKED(&pool->lock);
     for (i = 0; i < TP_PRIORITY_COUNT; i++) {
         if (list_empty(&sched->queue[i]))
-            sched_splice_locked(pool, i);
-        if (list_empty(&sched->queue[i]))
             continue;
         obj = LIST_ENTRY(sched->queue[i].next, struct tp_object, queue_entry);
-        if (--obj->pending == 0) {
+        if (--obj->pending == 0)
             list_remove(&obj->queue_entry);
-        } else {
-            sched_splice_locked(pool, i);
+        else
             list_move_tail(&sched->queue[i], &obj->queue_entry);
-        }
         sched->queued--;
         obj->running++;
         obj->associated++;
@@ -496,11 +390,6 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     worker->in_callback = TRUE;
     worker->long_running = tp_object_long_function(obj);
     action = worker_update_inactive_locked(worker);
-    /* Posts that found their object queued dispatched nobody: while more is
-     * queued, the worker that takes a callback finds the next worker (one at
-     * a time, as a submitter would). */
-    if (action == TP_DISPATCH_NONE && atomic_load(&pool->sched.queued) > 0)
-        action = sched_dispatch_locked(pool);
     os_lock_release(&pool->lock);
     tp_sched_dispatch_finish(pool, action);
 
@@ -609,7 +498,7 @@ static void worker_main(void *arg)
             spun = FALSE;
             continue;
         }
-        if (pool->closed && pool->objects == 0 && sched_inbox_empty(pool))
+        if (pool->closed && pool->objects == 0)
             break;
         if (!spun && worker_spin_worthwhile_locked(pool)) {
             worker_spin_locked(&worker);
@@ -617,7 +506,7 @@ static void worker_main(void *arg)
             continue;
         }
         spun = FALSE;
-        if (worker_sleep_locked(pool) && pool->sched.queued <= 0
+        if (worker_sleep_locked(pool) && pool->sched.queued == 0
             && pool->sched.threads > pool->min_threads)
             break;
     }

@@ -18,14 +18,7 @@ struct tp_worker;
 struct tp_sched {
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
-    /* (a) callbacks queued: the sum of obj->pending, once the posts that
-     * added to a pending count with no lock (tp_sched_post_queued) have
-     * counted here too; read under P for decisions. */
-    /* Its own cache line: posts with no lock add to it while workers take
-     * the pool lock next to it. */
-    char queued_pad_before[64];
-    _Atomic LONG queued;
-    char queued_pad_after[64];
+    LONG queued;                    /* (P) callbacks queued: sum of obj->pending */
     DWORD threads;                  /* (P) workers alive, including ones starting */
     DWORD idle;                     /* (P) workers sleeping on work_cond */
     DWORD waking;                   /* (P) idle workers signalled but not yet awake */
@@ -33,10 +26,6 @@ struct tp_sched {
     struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
     DWORD spin_misses;              /* (P) spins in a row that no submission ended */
     DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
-    /* (a) plain simple callbacks posted with no lock and not yet linked into
-     * queue[i], newest first via cache_next (tp_sched_post_new); they come
-     * after everything linked, and are linked before anything else is. */
-    struct tp_object *_Atomic inbox[TP_PRIORITY_COUNT];
     ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
     ULONGLONG progress_seen;        /* (P) progress at the monitor's last look */
     BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
@@ -59,17 +48,8 @@ void tp_sched_destroy(struct tp_pool *pool);
  * The caller acts on the result with tp_sched_dispatch_finish() once P is
  * dropped.  Locking: P. */
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count);
-/* Adds count callbacks to obj if it is queued already (obj->pending > 0),
- * with no lock: a worker will come for them, as for the ones queued before.
- * FALSE when obj was not queued: the caller queues under P. */
-BOOL tp_sched_post_queued(struct tp_object *obj, LONG count);
-/* Posts the one callback of a new simple object (no group, no extras, its
- * pending count already 1, its references dropped) with no lock unless the
- * pool's inbox was empty: then P is taken once to find it a worker. */
-void tp_sched_post_new(struct tp_object *obj);
-/* Takes all of obj's pending callbacks off the queue; returns how many.
- * Locking: P. */
-LONG tp_sched_unqueue_locked(struct tp_object *obj);
+/* Takes obj's pending callbacks (the caller's count) off the queue.  Locking: P. */
+void tp_sched_unqueue_locked(struct tp_object *obj);
 /* Acts on a dispatch decision.  Without P; the caller's object (or
  * reservation) keeps the pool alive. */
 void tp_sched_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action);

@@ -63,12 +63,8 @@ struct tp_pool {
     struct os_lock lock;
     struct tp_sched sched;          /* the run queue and the workers (scheduler.h) */
     struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
-    /* (a) recycled simple objects, via cache_next (object.c): pushed under P,
-     * popped with no lock by one thread at a time (simple_cache_popping), so
-     * that a pop never sees an object leave and come back (no ABA). */
-    struct tp_object *_Atomic simple_cache;
-    _Atomic LONG simple_cached;     /* (a) how many: at most TP_SIMPLE_CACHE_MAX */
-    _Atomic int simple_cache_popping; /* (a) a submitter is popping simple_cache */
+    struct tp_object *simple_cache; /* (P) recycled simple objects, via cache_next (object.c) */
+    DWORD simple_cached;            /* (P) how many: at most TP_SIMPLE_CACHE_MAX */
     DWORD min_threads;              /* (P) */
     DWORD max_threads;              /* (P) */
     SIZE_T stack_reserve;           /* (P) for workers started from now on */
@@ -177,16 +173,12 @@ struct tp_object {
     struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
     union {
         struct list group_entry;        /* (G) in group->members while a member */
-        /* (P) in pool->simple_cache while recycled, (a) in the scheduler's
-         * inbox while posted and not yet linked; only objects without a
-         * group are recycled or posted that way, so group_entry is unused then. */
+        /* (P) in pool->simple_cache while recycled; only objects without a
+         * group are recycled, so group_entry is unused then. */
         struct tp_object *cache_next;
     };
     LONG refs;                          /* (P) the user's handle + group membership */
-    /* (a) callbacks queued, not started.  Changes from 0 (linking into the
-     * queue) and to 0 (unlinking) only under P; a post that finds it above
-     * 0 adds to it with no lock (tp_object_submit). */
-    _Atomic LONG pending;
+    LONG pending;                       /* (P) callbacks queued, not started */
     LONG running;                       /* (P) callbacks started, not yet returned to the pool */
     LONG associated;                    /* (P) running callbacks still associated */
     LONG drainers;                      /* (P) threads waiting in a drain for this object */
