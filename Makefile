@@ -86,9 +86,12 @@ ifneq ($(OS),win32)
 # ==== OS=linux: libkernel32_tp.so/.a, the suite natively ====================
 lib: $(SO) $(A) $(PC) $(MAIN_A) $(ALIASES)
 
-$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/$(OS)/*.h include/*.h include/wine/*.h
+# tools/elf-aliases: the spec's aliases, beside their targets' symbols.
+$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/$(OS)/*.h include/*.h include/wine/*.h \
+		$(SPECS) tools/elf-aliases tools/spec.awk
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	tools/elf-aliases $@ $(SPECS)
 
 $(MAP): $(SPECS) tools/spec2map tools/spec.awk
 	@mkdir -p $(dir $@)

@@ -280,27 +280,9 @@ VOID WINAPI CloseThreadpool(PTP_POOL api)
 }
 
 /***********************************************************************
- *           TpReleasePool   (kernel32_tp.@)
- */
-VOID WINAPI TpReleasePool(TP_POOL *api)
-{
-    TRACE("%p\n", api);
-    tp_pool_close(impl_from_TP_POOL(api));
-}
-
-/***********************************************************************
  *           SetThreadpoolThreadMaximum   (kernel32_tp.@)
  */
 VOID WINAPI SetThreadpoolThreadMaximum(PTP_POOL api, DWORD max_threads)
-{
-    TRACE("%p %lu\n", api, (unsigned long)max_threads);
-    tp_pool_set_max_threads(impl_from_TP_POOL(api), max_threads);
-}
-
-/***********************************************************************
- *           TpSetPoolMaxThreads   (kernel32_tp.@)
- */
-VOID WINAPI TpSetPoolMaxThreads(TP_POOL *api, DWORD max_threads)
 {
     TRACE("%p %lu\n", api, (unsigned long)max_threads);
     tp_pool_set_max_threads(impl_from_TP_POOL(api), max_threads);

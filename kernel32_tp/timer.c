@@ -137,18 +137,6 @@ VOID WINAPI SetThreadpoolTimer(PTP_TIMER api, PFILETIME due, DWORD period_ms, DW
 }
 
 /***********************************************************************
- *           TpSetTimer   (kernel32_tp.@)
- */
-VOID WINAPI TpSetTimer(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG window_ms)
-{
-    LONGLONG due_100ns;
-
-    TRACE("%p %p %ld %ld\n", (void *)api, (void *)due, (long)period_ms, (long)window_ms);
-    timer_set(impl_from_TP_TIMER(api), due_from_large_integer(due, &due_100ns),
-              (DWORD)period_ms, (DWORD)window_ms);
-}
-
-/***********************************************************************
  *           SetThreadpoolTimerEx   (kernel32_tp.@)
  *
  * TRUE when the timer was armed (its next expiry had not come yet), so that
@@ -190,15 +178,6 @@ BOOL WINAPI IsThreadpoolTimerSet(PTP_TIMER api)
 }
 
 /***********************************************************************
- *           TpIsTimerSet   (kernel32_tp.@)
- */
-BOOL WINAPI TpIsTimerSet(TP_TIMER *api)
-{
-    TRACE("%p\n", (void *)api);
-    return tp_timer_service_is_set(impl_from_TP_TIMER(api));
-}
-
-/***********************************************************************
  *           WaitForThreadpoolTimerCallbacks   (kernel32_tp.@)
  *
  * Waits for queued and running callbacks only: an armed timer stays armed.
@@ -210,29 +189,11 @@ VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
 }
 
 /***********************************************************************
- *           TpWaitForTimer   (kernel32_tp.@)
- */
-VOID WINAPI TpWaitForTimer(TP_TIMER *api, BOOL cancel_pending)
-{
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    tp_object_drain(&impl_from_TP_TIMER(api)->obj, cancel_pending, FALSE);
-}
-
-/***********************************************************************
  *           CloseThreadpoolTimer   (kernel32_tp.@)
  *
  * Disarms the timer; callbacks already queued still run.
  */
 VOID WINAPI CloseThreadpoolTimer(PTP_TIMER api)
-{
-    TRACE("%p\n", (void *)api);
-    tp_object_close(&impl_from_TP_TIMER(api)->obj);
-}
-
-/***********************************************************************
- *           TpReleaseTimer   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseTimer(TP_TIMER *api)
 {
     TRACE("%p\n", (void *)api);
     tp_object_close(&impl_from_TP_TIMER(api)->obj);

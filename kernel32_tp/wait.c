@@ -435,18 +435,6 @@ VOID WINAPI SetThreadpoolWait(PTP_WAIT api, HANDLE handle, PFILETIME timeout)
 }
 
 /***********************************************************************
- *           TpSetWait   (kernel32_tp.@)
- */
-VOID WINAPI TpSetWait(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout)
-{
-    LONGLONG timeout_100ns;
-
-    TRACE("%p %p %p\n", (void *)api, handle, (void *)timeout);
-    wait_set(impl_from_TP_WAIT(api), handle,
-             handle ? timeout_from_large_integer(timeout, &timeout_100ns) : NULL, __func__);
-}
-
-/***********************************************************************
  *           SetThreadpoolWaitEx   (kernel32_tp.@)
  *
  * TRUE when a wait set before had not been satisfied nor timed out yet, so
@@ -486,29 +474,11 @@ VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
 }
 
 /***********************************************************************
- *           TpWaitForWait   (kernel32_tp.@)
- */
-VOID WINAPI TpWaitForWait(TP_WAIT *api, BOOL cancel_pending)
-{
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    tp_object_drain(&impl_from_TP_WAIT(api)->timer.obj, cancel_pending, FALSE);
-}
-
-/***********************************************************************
  *           CloseThreadpoolWait   (kernel32_tp.@)
  *
  * Stops waiting; callbacks already queued still run.
  */
 VOID WINAPI CloseThreadpoolWait(PTP_WAIT api)
-{
-    TRACE("%p\n", (void *)api);
-    tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);
-}
-
-/***********************************************************************
- *           TpReleaseWait   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseWait(TP_WAIT *api)
 {
     TRACE("%p\n", (void *)api);
     tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);
