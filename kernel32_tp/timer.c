@@ -66,23 +66,6 @@ static BOOL timer_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD p
     return tp_timer_service_set(timer, due_100ns, period_ms, window_ms, FALSE);
 }
 
-/* A FILETIME holds the same signed 64-bit value as a LARGE_INTEGER. */
-static const LONGLONG *due_from_filetime(const FILETIME *ft, LONGLONG *due_100ns)
-{
-    if (!ft)
-        return NULL;
-    *due_100ns = (LONGLONG)(((ULONGLONG)ft->dwHighDateTime << 32) | ft->dwLowDateTime);
-    return due_100ns;
-}
-
-static const LONGLONG *due_from_large_integer(const LARGE_INTEGER *li, LONGLONG *due_100ns)
-{
-    if (!li)
-        return NULL;
-    *due_100ns = li->QuadPart;
-    return due_100ns;
-}
-
 /* ---- exports --------------------------------------------------------------- */
 
 /***********************************************************************
@@ -133,7 +116,7 @@ VOID WINAPI SetThreadpoolTimer(PTP_TIMER api, PFILETIME due, DWORD period_ms, DW
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
-    timer_set(impl_from_TP_TIMER(api), due_from_filetime(due, &due_100ns), period_ms, window_ms);
+    timer_set(impl_from_TP_TIMER(api), tp_due_from_filetime(due, &due_100ns), period_ms, window_ms);
 }
 
 /***********************************************************************
@@ -149,7 +132,7 @@ BOOL WINAPI SetThreadpoolTimerEx(PTP_TIMER api, PFILETIME due, DWORD period_ms, 
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
-    return timer_set(impl_from_TP_TIMER(api), due_from_filetime(due, &due_100ns), period_ms,
+    return timer_set(impl_from_TP_TIMER(api), tp_due_from_filetime(due, &due_100ns), period_ms,
                      window_ms);
 }
 
@@ -161,7 +144,7 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG
     LONGLONG due_100ns;
 
     TRACE("%p %p %ld %ld\n", (void *)api, (void *)due, (long)period_ms, (long)window_ms);
-    return timer_set(impl_from_TP_TIMER(api), due_from_large_integer(due, &due_100ns),
+    return timer_set(impl_from_TP_TIMER(api), tp_due_from_large_integer(due, &due_100ns),
                      (DWORD)period_ms, (DWORD)window_ms);
 }
 

@@ -253,12 +253,6 @@ static DWORD queue_new(HANDLE *out)
     return ERROR_SUCCESS;
 }
 
-/* DueTime in milliseconds from now, as a FILETIME-rule relative due time. */
-static LONGLONG due_from_ms(DWORD due_ms)
-{
-    return -(LONGLONG)due_ms * 10000;
-}
-
 /*
  * Creates a timer in queue (NULL: the default queue), arms it and stores
  * its handle in *out before its callback can run.  The flags only choose
@@ -273,7 +267,7 @@ static DWORD queue_timer_create(HANDLE queue_handle, HANDLE *out, WAITORTIMERCAL
     struct tp_timer_queue *queue = NULL;
     struct tp_queue_timer *qt;
     struct tp_timer *timer;
-    LONGLONG due_100ns = due_from_ms(due_ms);
+    LONGLONG due_100ns = tp_due_from_ms(due_ms);
     DWORD err;
 
     if (!out)
@@ -327,7 +321,7 @@ static DWORD queue_timer_create(HANDLE queue_handle, HANDLE *out, WAITORTIMERCAL
 static DWORD queue_timer_change(HANDLE timer_handle, DWORD due_ms, DWORD period_ms)
 {
     struct tp_queue_timer *qt;
-    LONGLONG due_100ns = due_from_ms(due_ms);
+    LONGLONG due_100ns = tp_due_from_ms(due_ms);
     DWORD err;
 
     queues_setup();

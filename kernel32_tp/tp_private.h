@@ -33,6 +33,7 @@
  * they give our Tp* definitions their exported visibility. */
 #include <winternl.h>
 #include "heap.h"
+#include "deadline.h"
 #include "kernel32_tp.h"
 
 /* ---- assertions and tracing (trace.c) ------------------------------------ */

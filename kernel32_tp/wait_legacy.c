@@ -105,15 +105,10 @@ static DWORD registered_wait_thread_pool(struct tp_pool **out)
     return err;
 }
 
-static LONGLONG timeout_from_ms(DWORD timeout_ms)
-{
-    return -(LONGLONG)timeout_ms * 10000;
-}
-
 /* Arms the wait as registered.  ERROR_OPERATION_ABORTED once unregistered. */
 static DWORD registered_arm(struct tp_registered_wait *rw)
 {
-    LONGLONG timeout_100ns = timeout_from_ms(rw->timeout_ms);
+    LONGLONG timeout_100ns = tp_due_from_ms(rw->timeout_ms);
     BOOL cancelled;
 
     return tp_wait_set(&rw->wait, rw->handle,
