@@ -154,7 +154,7 @@ $(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
 	$(CC) $(TEST_CFLAGS) -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
 
 # Unit tests of an internal module (native only): its header from the core.
-$(B)/tests/test_deadline: TEST_CFLAGS += -Ikernel32_tp
+$(B)/tests/test_deadline $(B)/tests/test_os_once: TEST_CFLAGS += -Ikernel32_tp -Ikernel32_tp/$(OS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
@@ -272,10 +272,11 @@ WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test_files \
 	test_strsafe test_tchar test_strings test_memory test_console test_process test_debug \
 	test_heap test_apc
-# test_os tests the platform layer itself, not an API: native only; so does
-# test_deadline, of an internal module.
-WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os test_deadline),$(WTEST_SRC))
-WTEST_REF_SRC := $(filter-out tests/test_os.c tests/test_deadline.c,$(WTEST_SRC))
+# test_os tests the platform layer itself, not an API: native only; so do
+# test_deadline and test_os_once, of internal modules.
+NATIVE_ONLY_TESTS := test_os test_deadline test_os_once
+WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) $(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
+WTEST_REF_SRC := $(filter-out $(patsubst %,tests/%.c,$(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))
 WTEST_REF_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_REF_SRC))
 WTEST_MODULE_SRC := $(wildcard tests/module/test_module.c)

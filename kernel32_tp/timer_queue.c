@@ -64,24 +64,20 @@ static struct {
     struct ptrset live_queues;      /* (T) queues created and not yet freed */
     struct ptrset live_timers;      /* (T) queue timers created and not yet destroyed */
 } queues = { .live_queues = PTRSET_INIT, .live_timers = PTRSET_INIT };
-static _Atomic int queues_state;    /* 0: not set up, 1: being set up, 2: ready */
+static struct os_once queues_once = OS_ONCE_INIT;
 
 /* The queue timer whose callback this thread is running, if any. */
 static _Thread_local struct tp_queue_timer *queue_timer_current;
 
+static void queues_init(void)
+{
+    os_lock_init(&queues.lock);
+    os_cond_init(&queues.cond);
+}
+
 static void queues_setup(void)
 {
-    int expected = 0;
-
-    if (atomic_load_explicit(&queues_state, memory_order_acquire) == 2)
-        return;
-    if (atomic_compare_exchange_strong(&queues_state, &expected, 1)) {
-        os_lock_init(&queues.lock);
-        os_cond_init(&queues.cond);
-        atomic_store_explicit(&queues_state, 2, memory_order_release);
-    }
-    while (atomic_load_explicit(&queues_state, memory_order_acquire) != 2)
-        ;
+    os_once(&queues_once, queues_init);
 }
 
 static void queue_timer_invoke(struct tp_object *obj, struct tp_instance *inst)

@@ -46,26 +46,21 @@ static struct {
     BOOL running;                   /* (Q) the thread exists */
     BOOL batch_waiters;             /* (Q) someone waits on batch_cond */
 } service;
-static _Atomic int service_state;   /* 0: not set up, 1: being set up, 2: ready */
+static struct os_once service_once = OS_ONCE_INIT;
+
+static void service_init(void)
+{
+    os_lock_init(&service.lock);
+    os_cond_init(&service.cond);
+    os_cond_init(&service.batch_cond);
+    tp_heap_init(&service.due);
+    tp_heap_init(&service.latest);
+    service.plan_ns = TP_NEVER;
+}
 
 static void service_setup(void)
 {
-    int expected = 0;
-
-    if (atomic_load_explicit(&service_state, memory_order_acquire) == 2)
-        return;
-    if (atomic_compare_exchange_strong(&service_state, &expected, 1)) {
-        os_lock_init(&service.lock);
-        os_cond_init(&service.cond);
-        os_cond_init(&service.batch_cond);
-        tp_heap_init(&service.due);
-        tp_heap_init(&service.latest);
-        service.plan_ns = TP_NEVER;
-        atomic_store_explicit(&service_state, 2, memory_order_release);
-    }
-    /* Another thread is setting it up: a few instructions, so spin. */
-    while (atomic_load_explicit(&service_state, memory_order_acquire) != 2)
-        ;
+    os_once(&service_once, service_init);
 }
 
 static struct tp_timer *timer_from_due_node(struct tp_heap_node *node)
