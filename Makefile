@@ -273,8 +273,8 @@ HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test
 	test_strsafe test_tchar test_strings test_memory test_console test_process test_debug \
 	test_heap test_apc
 # test_os tests the platform layer itself, not an API: native only; so do
-# test_deadline and test_os_once, of internal modules.
-NATIVE_ONLY_TESTS := test_os test_deadline test_os_once
+# test_deadline and test_os_once, of internal modules, and test_trace (our trace).
+NATIVE_ONLY_TESTS := test_os test_deadline test_os_once test_trace
 WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) $(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_REF_SRC := $(filter-out $(patsubst %,tests/%.c,$(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))

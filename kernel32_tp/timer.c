@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_TIMER
 #include "tp_private.h"
 
 static void timer_invoke(struct tp_object *obj, struct tp_instance *inst)

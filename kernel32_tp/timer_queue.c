@@ -34,6 +34,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_TIMER
 #include "tp_private.h"
 #include "ptrset.h"
 

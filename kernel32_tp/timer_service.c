@@ -25,6 +25,7 @@
  * Takes Q (the service lock).  Callbacks are queued (P) with Q dropped, a
  * batch at a time, so that setting timers does not wait behind the pool.
  */
+#define TP_TRACE_CHANNEL TP_TRACE_TIMER
 #include "tp_private.h"
 
 /* How many heap entries the plan looks at before settling for the latest

@@ -43,6 +43,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_WAIT
 #include "tp_private.h"
 #include "ptrset.h"
 
