@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Shared core structures of kernel32_tp: pools, callback objects, cleanup
- * groups and callback instances, with the locking rules that guard them.
+ * Shared core structures of kernel32_tp: pools (their scheduling side in
+ * scheduler.h), callback objects and callback instances, with the locking
+ * rules that guard them; cleanup groups and workers keep their structs in
+ * group.c and scheduler.c.
  * Core files include only this header and standard C headers.
  *
  * Locking key (each shared field carries one tag)
