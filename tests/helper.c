@@ -257,11 +257,123 @@ DWORD helper_pool_threads(PTP_POOL pool)
 }
 #endif
 
-int helper_todo(int applies, const char *why, const char *file, int line)
+unsigned helper_mode(void)
 {
-    if (!applies)
+#ifdef KERNEL32_TP_TEST_REFERENCE
+    /* On kernel32_tp, the launcher also serves ntdll's names; the override
+     * pair does not. */
+    if (!helper_is_kernel32_tp())
+        return MODE_WINE_REF;
+    return helper_ntdll_matches() ? MODE_WINE_INJECT : MODE_WINE_DROPIN;
+#elif defined(__MINGW32__)
+    return MODE_WINE_TP;
+#else
+    return MODE_LINUX;
+#endif
+}
+
+/* "[wine-ref]", "[linux wine-tp ...]": the modes a mark names, for its line. */
+static const char *modes_text(unsigned modes, char *buf, size_t size)
+{
+    static const struct { unsigned mode; const char *name; } names[] = {
+        { MODE_LINUX, "linux" }, { MODE_WINE_TP, "wine-tp" }, { MODE_WINE_DROPIN, "wine-dropin" },
+        { MODE_WINE_INJECT, "wine-inject" }, { MODE_WINE_REF, "wine-ref" },
+    };
+    size_t i, len = 0;
+
+    buf[0] = 0;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (modes & names[i].mode)
+            len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+                                    len ? " " : "", names[i].name);
+    return buf;
+}
+
+struct todo todo_begin(unsigned modes, const char *why, const char *file, int line)
+{
+    struct todo t;
+
+    memset(&t, 0, sizeof(t));
+    t.why = why;
+    t.file = file;
+    t.line = line;
+    t.modes = modes;
+    t.applies = (modes & helper_mode()) != 0;
+    t.open = 1;
+    return t;
+}
+
+void todo_check(struct todo *t, int ok, const char *expr, const char *file, int line)
+{
+    t->checks++;
+    if (ok)
+        return;
+    if (!t->applies)
+        fail_msg("%s:%d: check failed: %s (its mark at line %d applies to other modes)",
+                 file, line, expr, t->line);
+    t->failed++;
+}
+
+void todo_check_eq(struct todo *t, uintmax_t a, uintmax_t b, const char *expr_a,
+                   const char *expr_b, const char *file, int line)
+{
+    t->checks++;
+    if (a == b)
+        return;
+    if (!t->applies)
+        fail_msg("%s:%d: check failed: %s == %s: %#llx != %#llx (its mark at line %d applies "
+                 "to other modes)", file, line, expr_a, expr_b, (unsigned long long)a, (unsigned long long)b, t->line);
+    t->failed++;
+}
+
+/* The end of a mark's block: a known difference, or one that is gone. */
+void todo_end(struct todo *t)
+{
+    char modes[80];
+
+    t->open = 0;
+    if (!t->checks)
+        fail_msg("%s:%d: the mark \"%s\" ran no check", t->file, t->line, t->why);
+    if (!t->applies)
+        return;
+    modes_text(t->modes, modes, sizeof(modes));
+    if (!t->failed) {
+        printf("todo passes: %s:%d: [%s] %s\n", t->file, t->line, modes, t->why);
+        fflush(stdout);
+        fail_msg("%s:%d: the known difference is gone: its checks pass here; remove the "
+                 "mark [%s] \"%s\"", t->file, t->line, modes, t->why);
+    }
+    printf("todo: %s:%d: [%s] %s\n", t->file, t->line, modes, t->why);
+    fflush(stdout);
+}
+
+int helper_not_run(unsigned modes, const char *why, const char *file, int line)
+{
+    char buf[80];
+
+    if (!(modes & helper_mode()))
         return 0;
-    printf("todo: %s:%d: %s\n", file, line, why);
+    printf("todo: %s:%d: [%s] not run: %s\n", file, line, modes_text(modes, buf, sizeof(buf)),
+           why);
     fflush(stdout);
     return 1;
+}
+
+LONGLONG now_us(void)
+{
+    static LARGE_INTEGER freq;
+    LARGE_INTEGER count;
+
+    if (!freq.QuadPart)
+        QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&count);
+    return (LONGLONG)((double)count.QuadPart * 1000000.0 / (double)freq.QuadPart);
+}
+
+HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
+{
+    HANDLE thread = CreateThread(NULL, 0, fn, arg, 0, NULL);
+
+    assert_non_null(thread);
+    return thread;
 }

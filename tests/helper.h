@@ -83,28 +83,87 @@ PTP_CALLBACK_ENVIRON helper_env(void **state);
 int helper_is_kernel32_tp(void);
 
 /*
- * Known differences, visibly counted (a "todo:" line each; the summary
- * counts them).  TODO_TP skips the check on kernel32_tp only; TODO_REF on the
- * reference only.  Usage: TODO_TP("why") assert_int_equal(a, b);
+ * The mode a test binary runs in (docs/conformance.md), found at start-up:
+ * natively (linux, also under ASan/TSan), linked to our DLL (wine-tp), or a
+ * reference build on Wine's pool (wine-ref) or on ours reached through the
+ * override pair (wine-dropin) or the launcher (wine-inject).
  */
-int helper_todo(int applies, const char *why, const char *file, int line);
-#define TODO_TP(why) if (helper_todo(helper_is_kernel32_tp(), (why), __FILE__, __LINE__)) {} else
-#define TODO_REF(why) if (helper_todo(!helper_is_kernel32_tp(), (why), __FILE__, __LINE__)) {} else
+#define MODE_LINUX        0x01u
+#define MODE_WINE_TP      0x02u
+#define MODE_WINE_DROPIN  0x04u
+#define MODE_WINE_INJECT  0x08u
+#define MODE_WINE_REF     0x10u
+/* Every mode that runs kernel32_tp; the one that runs the reference. */
+#define MODES_TP (MODE_LINUX | MODE_WINE_TP | MODE_WINE_DROPIN | MODE_WINE_INJECT)
+#define MODES_REF MODE_WINE_REF
+unsigned helper_mode(void);
+
+/*
+ * Known differences that speak up.  A mark names the modes where its checks
+ * are known to fail, and why; its block runs in every mode:
+ *
+ *     TODO_REF("Wine accepts any environment version") {
+ *         CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+ *     }
+ *
+ * Inside the block, CHECK(e) and CHECK_EQ(a, b) are the checks (cmocka's
+ * assert_* would stop the test).  In a mode the mark names, a failed check is
+ * the known difference: it prints "todo: FILE:LINE: [modes] why", which the
+ * summary counts and lists, and the test goes on; a block whose checks all
+ * pass fails the test ("the known difference is gone: remove the mark"), so a
+ * difference that disappears is noticed.  In any other mode a failed check
+ * fails the test at once, like assert_true.  TODO_TP names every kernel32_tp
+ * mode, TODO_REF the reference (wine-ref), TODO_ON(MODE_... | ..., why) any
+ * set.  A block must run at least one check and must not leave early
+ * (return, break, goto).
+ *
+ * NOT_RUN_ON(modes, why) statement: for a check that cannot run where the
+ * mark applies because it would crash or hang the process there.  The
+ * statement is skipped in those modes only, with a "todo:" line that says
+ * "not run"; everywhere else it runs.
+ */
+struct todo {
+    const char *why, *file;
+    int line;
+    unsigned modes;
+    int applies, open, checks, failed;
+};
+struct todo todo_begin(unsigned modes, const char *why, const char *file, int line);
+void todo_end(struct todo *t);
+void todo_check(struct todo *t, int ok, const char *expr, const char *file, int line);
+void todo_check_eq(struct todo *t, uintmax_t a, uintmax_t b, const char *expr_a,
+                   const char *expr_b, const char *file, int line);
+int helper_not_run(unsigned modes, const char *why, const char *file, int line);
+#define TODO_ON(modes, why) \
+    for (struct todo todo_ = todo_begin((modes), (why), __FILE__, __LINE__); todo_.open; \
+         todo_end(&todo_))
+#define TODO_TP(why) TODO_ON(MODES_TP, (why))
+#define TODO_REF(why) TODO_ON(MODES_REF, (why))
+#define CHECK(e) todo_check(&todo_, !!(e), #e, __FILE__, __LINE__)
+#define CHECK_EQ(a, b) \
+    todo_check_eq(&todo_, (uintmax_t)(a), (uintmax_t)(b), #a, #b, __FILE__, __LINE__)
+#define NOT_RUN_ON(modes, why) \
+    if (helper_not_run((modes), (why), __FILE__, __LINE__)) {} else
+
+/* Microseconds on the monotonic clock (QueryPerformanceCounter). */
+LONGLONG now_us(void);
+/* Starts a thread running fn(arg), asserting that it started. */
+HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
 
 /*
  * Whether ntdll's Tp* names are served by the implementation that serves
  * kernel32's.  Always so, except under kernel32_tp-wine's override pair
  * (wine-dropin), which serves kernel32 and kernelbase but never ntdll: a
  * test that hands kernel32's objects (a pool in helper_env) to ntdll's
- * names starts with SKIP_UNLESS_NTDLL_MATCHES(), a visible known difference.
+ * names starts with SKIP_UNLESS_NTDLL_MATCHES(), a known difference of
+ * wine-dropin (and a failure anywhere else), after which the test skips.
  */
 int helper_ntdll_matches(void);
 #define SKIP_UNLESS_NTDLL_MATCHES() do { \
-        if (!helper_ntdll_matches()) { \
-            helper_todo(1, "wine-dropin: ntdll's Tp* names stay Wine's under the override pair", \
-                        __FILE__, __LINE__); \
+        TODO_ON(MODE_WINE_DROPIN, "ntdll's Tp* names stay Wine's under the override pair") \
+            CHECK(helper_ntdll_matches()); \
+        if (!helper_ntdll_matches()) \
             skip(); \
-        } \
     } while (0)
 
 /* Number of live thread-pool objects in kernel32_tp; -1 on the reference. */

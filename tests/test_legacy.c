@@ -158,12 +158,13 @@ static void CALLBACK apc_fn(ULONG_PTR param)
  */
 static BOOL io_thread_item_run(struct item_ctx *c)
 {
+    BOOL run = FALSE;
+
     assert_true(QueueUserWorkItem(item_fn, c, WT_EXECUTEINIOTHREAD));
     assert_true(helper_wait_count(&c->done, 1));
-    if (helper_is_kernel32_tp())
-        return TRUE;
-    TODO_REF("Wine runs I/O-thread work items on workers that never wait alertably") {}
-    return FALSE;
+    NOT_RUN_ON(MODES_REF, "Wine runs I/O-thread work items on workers that never wait alertably")
+        run = TRUE;
+    return run;
 }
 
 /*
