@@ -59,9 +59,11 @@ void gate_open(struct gate *g, LONG count)
     assert_true(ReleaseSemaphore(g->sem, count, NULL));
 }
 
+/* Twice the test thread's bound: a test whose own bounded wait gave up (a
+ * known difference) can still open the gate for callbacks that wait here. */
 BOOL gate_pass(struct gate *g)
 {
-    return WaitForSingleObject(g->sem, helper_timeout_ms()) == WAIT_OBJECT_0;
+    return WaitForSingleObject(g->sem, 2 * helper_timeout_ms()) == WAIT_OBJECT_0;
 }
 
 void gate_destroy(struct gate *g)
@@ -377,3 +379,58 @@ HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
     assert_non_null(thread);
     return thread;
 }
+
+FILETIME relative_ms(LONGLONG ms)
+{
+    ULONGLONG value = (ULONGLONG)(-ms * 10000);
+    FILETIME ft;
+
+    ft.dwLowDateTime = (DWORD)value;
+    ft.dwHighDateTime = (DWORD)(value >> 32);
+    return ft;
+}
+
+FILETIME absolute_in_ms(LONGLONG ms)
+{
+    ULARGE_INTEGER value;
+    FILETIME ft;
+
+    GetSystemTimeAsFileTime(&ft);
+    value.u.LowPart = ft.dwLowDateTime;
+    value.u.HighPart = ft.dwHighDateTime;
+    value.QuadPart += (ULONGLONG)(ms * 10000);
+    ft.dwLowDateTime = value.u.LowPart;
+    ft.dwHighDateTime = value.u.HighPart;
+    return ft;
+}
+
+HANDLE event_new(BOOL manual, BOOL initial)
+{
+    HANDLE event = CreateEventW(NULL, manual, initial, NULL);
+
+    assert_non_null(event);
+    return event;
+}
+
+LONG count_of(volatile LONG *value)
+{
+    return InterlockedCompareExchange(value, 0, 0);
+}
+
+int wide_equals(const WCHAR *wide, const char *ascii)
+{
+    while (*ascii && *wide == (WCHAR)(unsigned char)*ascii) {
+        wide++;
+        ascii++;
+    }
+    return *wide == (WCHAR)(unsigned char)*ascii;
+}
+
+#if defined(__MINGW32__)
+FARPROC tp_proc(const char *module, const char *name)
+{
+    HMODULE mod = GetModuleHandleA(module);
+
+    return mod ? GetProcAddress(mod, name) : NULL;
+}
+#endif

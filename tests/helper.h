@@ -147,8 +147,39 @@ int helper_not_run(unsigned modes, const char *why, const char *file, int line);
 
 /* Microseconds on the monotonic clock (QueryPerformanceCounter). */
 LONGLONG now_us(void);
+/* FILETIME due times and timeouts: negative = relative, in 100 ns; positive
+ * = absolute, on the system clock. */
+FILETIME relative_ms(LONGLONG ms);
+FILETIME absolute_in_ms(LONGLONG ms);
 /* Starts a thread running fn(arg), asserting that it started. */
 HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
+/* An event, asserting that it was made. */
+HANDLE event_new(BOOL manual, BOOL initial);
+/* A counter that callbacks update, read with a full barrier. */
+LONG count_of(volatile LONG *value);
+/* Whether a wide string holds exactly the ASCII string. */
+int wide_equals(const WCHAR *wide, const char *ascii);
+
+/*
+ * Names a Windows build looks up at run time, so that it still loads where
+ * they are missing (Wine 8 has no SetThreadpoolTimerEx, TpSetTimerEx...):
+ * LOOKUP(type, KERNEL32_NAME or NTDLL_NAME, Name), NULL when missing.  The
+ * ntdll names come from the DLL that provides them (ntdll, or our DLL).
+ * Natively every name is linked.
+ */
+#if defined(__MINGW32__)
+FARPROC tp_proc(const char *module, const char *name);
+#ifdef KERNEL32_TP_TEST_REFERENCE
+#define KERNEL32_NAME "kernel32.dll"
+#define NTDLL_NAME "ntdll.dll"
+#else
+#define KERNEL32_NAME "kernel32_tp.dll"
+#define NTDLL_NAME "kernel32_tp.dll"
+#endif
+#define LOOKUP(type, module, name) ((type)(void *)tp_proc(module, #name))
+#else
+#define LOOKUP(type, module, name) ((type)name)
+#endif
 
 /*
  * Whether ntdll's Tp* names are served by the implementation that serves

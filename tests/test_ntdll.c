@@ -548,11 +548,6 @@ static void CALLBACK rtl_wait_cb(PVOID ctx, BOOLEAN timed_out)
     ReleaseSemaphore(c->done_sem, 1, NULL);
 }
 
-static LONG count_of(volatile LONG *value)
-{
-    return InterlockedCompareExchange(value, 0, 0);
-}
-
 static void ntdll_rtl_queue_work_item_runs(void **state)
 {
     static const ULONG flags[] = { WT_EXECUTEDEFAULT, WT_EXECUTEINIOTHREAD,
@@ -701,8 +696,7 @@ static void ntdll_rtl_timer_queue_create_update_delete(void **state)
     assert_status(RtlCreateTimer(queue, &idle, rtl_wait_cb, &c, 100000, 0, WT_EXECUTEDEFAULT),
                   TP_TEST_STATUS_SUCCESS);
     status = RtlDeleteTimer(queue, idle, done);
-    TODO_REF("Wine reports STATUS_PENDING for any deletion that does not wait")
-        CHECK_EQ((DWORD)status, (DWORD)TP_TEST_STATUS_SUCCESS);
+    assert_status(status, TP_TEST_STATUS_SUCCESS);
     helper_wait(done);
 
     assert_status(RtlDeleteTimerQueueEx(queue, INVALID_HANDLE_VALUE), TP_TEST_STATUS_SUCCESS);

@@ -190,9 +190,12 @@ static void pool_blocking_callbacks_posted_at_once_reach_max(void **state)
     SetThreadpoolThreadMaximum(hp->pool, MANY);
     for (i = 0; i < MANY + 4; i++)
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-    TODO_REF("Wine adds a thread only when a submit finds every thread busy") {
-        CHECK(helper_wait_count(&b->started_count, MANY));
-        CHECK(count_stays(&b->started_count, MANY, 200));
+    /* Wine starts a thread when a submit finds every thread busy: how many
+     * start depends on how soon each one takes its first callback. */
+    NOT_RUN_ON(MODES_REF, "Wine adds a thread only when a submit finds every thread busy: "
+               "timing-dependent") {
+        assert_true(helper_wait_count(&b->started_count, MANY));
+        assert_true(count_stays(&b->started_count, MANY, 200));
     }
     assert_true(read_long(&b->max_running) <= MANY);
     gate_open(&b->gate, MANY + 4);
@@ -407,13 +410,10 @@ static void CALLBACK chain_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     InterlockedIncrement(&c->finished);
 }
 
-/* Whether the chain completed; a chain that did not is unblocked (every
- * link's event set) and drained, so a known difference ends quickly. */
-static BOOL run_chain(void **state, BOOL post_next)
+static void run_chain(void **state, BOOL post_next)
 {
     struct helper_pool *hp = *state;
     struct chain *c = calloc(1, sizeof(*c));
-    BOOL ok;
     int i;
 
     assert_non_null(c);
@@ -429,24 +429,19 @@ static BOOL run_chain(void **state, BOOL post_next)
     else
         for (i = 0; i < CHAIN; i++)
             assert_true(TrySubmitThreadpoolCallback(chain_cb, c, &hp->env));
-    ok = WaitForSingleObject(c->done[0], helper_timeout_ms()) == WAIT_OBJECT_0;
-    if (!ok)
-        for (i = 0; i < CHAIN; i++)
-            SetEvent(c->done[i]);
+    helper_wait(c->done[0]);
     assert_true(helper_wait_count(&c->finished, CHAIN));
     assert_int_equal(probe_hits(&c->probe), CHAIN);
-    if (ok)
-        probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->probe);
     for (i = 0; i < CHAIN; i++)
         CloseHandle(c->done[i]);
     free(c);
-    return ok;
 }
 
 /* Each callback posts the next and waits for it: the chain completes. */
 static void pool_chain_posted_by_callbacks_completes(void **state)
 {
-    assert_true(run_chain(state, TRUE));
+    run_chain(state, TRUE);
 }
 
 /*
@@ -456,7 +451,9 @@ static void pool_chain_posted_by_callbacks_completes(void **state)
  */
 static void pool_chain_posted_up_front_completes(void **state)
 {
-    TODO_REF("Wine adds no thread while callbacks block") CHECK(run_chain(state, FALSE));
+    NOT_RUN_ON(MODES_REF, "Wine adds no thread while callbacks block: how many threads it "
+               "started while the links were posted depends on timing")
+        run_chain(state, FALSE);
 }
 
 int main(void)

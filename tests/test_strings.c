@@ -9,15 +9,6 @@
 
 #include "helper.h"
 
-static int wide_equals(const WCHAR *wide, const char *ascii)
-{
-    while (*ascii && *wide == (WCHAR)(unsigned char)*ascii) {
-        wide++;
-        ascii++;
-    }
-    return *wide == (WCHAR)(unsigned char)*ascii;
-}
-
 static void strings_lstrlen_counts_units_and_null_is_zero(void **state)
 {
     (void)state;

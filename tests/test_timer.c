@@ -31,32 +31,6 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *timer, LARGE_INTEGER *due, LONG period_ms, LO
 
 /* ---- clocks and the functions that may be missing --------------------------- */
 
-/* FILETIME due times: negative = relative, in 100 ns. */
-static FILETIME relative_ms(LONGLONG ms)
-{
-    ULARGE_INTEGER value;
-    FILETIME ft;
-
-    value.QuadPart = (ULONGLONG)(-ms * 10000);
-    ft.dwLowDateTime = value.u.LowPart;
-    ft.dwHighDateTime = value.u.HighPart;
-    return ft;
-}
-
-static FILETIME absolute_in_ms(LONGLONG ms)
-{
-    ULARGE_INTEGER value;
-    FILETIME ft;
-
-    GetSystemTimeAsFileTime(&ft);
-    value.u.LowPart = ft.dwLowDateTime;
-    value.u.HighPart = ft.dwHighDateTime;
-    value.QuadPart += (ULONGLONG)(ms * 10000);
-    ft.dwLowDateTime = value.u.LowPart;
-    ft.dwHighDateTime = value.u.HighPart;
-    return ft;
-}
-
 typedef BOOL (WINAPI *set_timer_ex_fn)(PTP_TIMER, PFILETIME, DWORD, DWORD);
 typedef NTSTATUS (WINAPI *tp_alloc_timer_fn)(TP_TIMER **, PTP_TIMER_CALLBACK, PVOID,
                                              TP_CALLBACK_ENVIRON *);
@@ -66,30 +40,7 @@ typedef BOOL (WINAPI *tp_is_timer_set_fn)(TP_TIMER *);
 typedef void (WINAPI *tp_wait_for_timer_fn)(TP_TIMER *, BOOL);
 typedef void (WINAPI *tp_release_timer_fn)(TP_TIMER *);
 
-/*
- * Wine 8 has no SetThreadpoolTimerEx and no TpSetTimerEx; the reference
- * build looks them up so that it still loads there.  The ntdll names are
- * looked up in the DLL that provides them (ntdll, or kernel32_tp.dll).
- */
-#if defined(__MINGW32__)
-static FARPROC tp_proc(const char *module, const char *name)
-{
-    HMODULE mod = GetModuleHandleA(module);
-
-    return mod ? GetProcAddress(mod, name) : NULL;
-}
-#ifdef KERNEL32_TP_TEST_REFERENCE
-#define KERNEL32_NAME "kernel32.dll"
-#define NTDLL_NAME "ntdll.dll"
-#else
-#define KERNEL32_NAME "kernel32_tp.dll"
-#define NTDLL_NAME "kernel32_tp.dll"
-#endif
-#define LOOKUP(type, module, name) ((type)(void *)tp_proc(module, #name))
-#else
-#define LOOKUP(type, module, name) ((type)name)
-#endif
-
+/* Wine 8 has no SetThreadpoolTimerEx and no TpSetTimerEx (see LOOKUP). */
 static set_timer_ex_fn get_set_timer_ex(void)
 {
     return LOOKUP(set_timer_ex_fn, KERNEL32_NAME, SetThreadpoolTimerEx);

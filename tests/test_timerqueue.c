@@ -645,12 +645,13 @@ static void timerqueue_set_timer_queue_timer_returns_timer(void **state)
     HANDLE queue, timer;
 
     (void)state;
-    queue = CreateTimerQueue();
-    assert_non_null(queue);
-    qtick_init(&q);
-    timer = SetTimerQueueTimer(queue, qtick_cb, &q, 10, 0, TRUE);
-    TODO_REF("SetTimerQueueTimer is a stub in Wine 8") CHECK(timer != NULL);
-    if (timer) {
+    /* Wine 8's stub raises an unhandled exception: the process would end. */
+    NOT_RUN_ON(MODES_REF, "SetTimerQueueTimer is a stub in Wine 8") {
+        queue = CreateTimerQueue();
+        assert_non_null(queue);
+        qtick_init(&q);
+        timer = SetTimerQueueTimer(queue, qtick_cb, &q, 10, 0, TRUE);
+        assert_non_null(timer);
         helper_wait(q.fired_sem);
         assert_true(DeleteTimerQueueTimer(queue, timer, INVALID_HANDLE_VALUE));
         timer = SetTimerQueueTimer(NULL, qtick_cb, &q, 10, 0, FALSE);
@@ -658,10 +659,10 @@ static void timerqueue_set_timer_queue_timer_returns_timer(void **state)
         helper_wait(q.fired_sem);
         assert_true(DeleteTimerQueueTimer(NULL, timer, INVALID_HANDLE_VALUE));
         assert_int_equal(fires_now(&q), 2);
+        assert_true(DeleteTimerQueueEx(queue, INVALID_HANDLE_VALUE));
+        probe_assert_clean(&q.probe);
+        qtick_destroy(&q);
     }
-    assert_true(DeleteTimerQueueEx(queue, INVALID_HANDLE_VALUE));
-    probe_assert_clean(&q.probe);
-    qtick_destroy(&q);
 }
 
 /* ---- handles ---------------------------------------------------------------------- */

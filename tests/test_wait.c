@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #if !defined(__MINGW32__)
+#include <winternl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -34,32 +35,6 @@
 
 /* ---- clocks and the names that may be missing ------------------------------------ */
 
-static FILETIME filetime_from(LONGLONG value)
-{
-    FILETIME ft;
-
-    ft.dwLowDateTime = (DWORD)(ULONGLONG)value;
-    ft.dwHighDateTime = (DWORD)((ULONGLONG)value >> 32);
-    return ft;
-}
-
-/* FILETIME timeouts: negative = relative, in 100 ns. */
-static FILETIME relative_ms(LONGLONG ms)
-{
-    return filetime_from(-ms * 10000);
-}
-
-static FILETIME absolute_in_ms(LONGLONG ms)
-{
-    ULARGE_INTEGER value;
-    FILETIME ft;
-
-    GetSystemTimeAsFileTime(&ft);
-    value.u.LowPart = ft.dwLowDateTime;
-    value.u.HighPart = ft.dwHighDateTime;
-    return filetime_from((LONGLONG)value.QuadPart + ms * 10000);
-}
-
 typedef BOOL (WINAPI *set_wait_ex_fn)(PTP_WAIT, HANDLE, PFILETIME, PVOID);
 typedef NTSTATUS (WINAPI *tp_alloc_wait_fn)(TP_WAIT **, PTP_WAIT_CALLBACK, PVOID,
                                             TP_CALLBACK_ENVIRON *);
@@ -68,31 +43,7 @@ typedef BOOL (WINAPI *tp_set_wait_ex_fn)(TP_WAIT *, HANDLE, LARGE_INTEGER *, PVO
 typedef void (WINAPI *tp_wait_for_wait_fn)(TP_WAIT *, BOOL);
 typedef void (WINAPI *tp_release_wait_fn)(TP_WAIT *);
 
-/*
- * Wine 8 has no SetThreadpoolWaitEx and no TpSetWaitEx: the Windows builds
- * look every name up, so that they still load there.  The ntdll names come
- * from the DLL that provides them (ntdll, or kernel32_tp.dll).
- */
-#if defined(__MINGW32__)
-static FARPROC tp_proc(const char *module, const char *name)
-{
-    HMODULE mod = GetModuleHandleA(module);
-
-    return mod ? GetProcAddress(mod, name) : NULL;
-}
-#ifdef KERNEL32_TP_TEST_REFERENCE
-#define KERNEL32_NAME "kernel32.dll"
-#define NTDLL_NAME "ntdll.dll"
-#else
-#define KERNEL32_NAME "kernel32_tp.dll"
-#define NTDLL_NAME "kernel32_tp.dll"
-#endif
-#define LOOKUP(type, module, name) ((type)(void *)tp_proc(module, #name))
-#else
-#include <winternl.h>
-#define LOOKUP(type, module, name) ((type)name)
-#endif
-
+/* Wine 8 has no SetThreadpoolWaitEx and no TpSetWaitEx (see LOOKUP). */
 static set_wait_ex_fn get_set_wait_ex(void)
 {
     return LOOKUP(set_wait_ex_fn, KERNEL32_NAME, SetThreadpoolWaitEx);
@@ -196,19 +147,6 @@ static PTP_WAIT watcher_create(struct watcher *w, PTP_CALLBACK_ENVIRON env)
     w->wait = CreateThreadpoolWait(watcher_cb, w, env);
     assert_non_null(w->wait);
     return w->wait;
-}
-
-static LONG count_of(volatile LONG *value)
-{
-    return InterlockedCompareExchange(value, 0, 0);
-}
-
-static HANDLE event_new(BOOL manual, BOOL initial)
-{
-    HANDLE event = CreateEventW(NULL, manual, initial, NULL);
-
-    assert_non_null(event);
-    return event;
 }
 
 /* Asserts start_us + due_ms - slack <= at_us <= start_us + due_ms + LATE_BOUND_MS. */
