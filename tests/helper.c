@@ -50,8 +50,7 @@ void probe_assert_clean_at(struct probe *p, const char *file, int line)
 
 void gate_init(struct gate *g)
 {
-    g->sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
-    assert_non_null(g->sem);
+    g->sem = semaphore_new();
 }
 
 void gate_open(struct gate *g, LONG count)
@@ -363,13 +362,13 @@ int helper_not_run(unsigned modes, const char *why, const char *file, int line)
 
 LONGLONG now_us(void)
 {
-    static LARGE_INTEGER freq;
-    LARGE_INTEGER count;
+    LARGE_INTEGER count, freq;
 
-    if (!freq.QuadPart)
-        QueryPerformanceFrequency(&freq);
+    QueryPerformanceFrequency(&freq);
     QueryPerformanceCounter(&count);
-    return (LONGLONG)((double)count.QuadPart * 1000000.0 / (double)freq.QuadPart);
+    /* Whole seconds and the rest apart: no overflow, no rounding. */
+    return count.QuadPart / freq.QuadPart * 1000000 +
+           count.QuadPart % freq.QuadPart * 1000000 / freq.QuadPart;
 }
 
 HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
@@ -410,6 +409,14 @@ HANDLE event_new(BOOL manual, BOOL initial)
 
     assert_non_null(event);
     return event;
+}
+
+HANDLE semaphore_new(void)
+{
+    HANDLE sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
+
+    assert_non_null(sem);
+    return sem;
 }
 
 LONG count_of(volatile LONG *value)

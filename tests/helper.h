@@ -153,8 +153,9 @@ FILETIME relative_ms(LONGLONG ms);
 FILETIME absolute_in_ms(LONGLONG ms);
 /* Starts a thread running fn(arg), asserting that it started. */
 HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
-/* An event, asserting that it was made. */
+/* An event; a semaphore with no count and no useful limit: asserted made. */
 HANDLE event_new(BOOL manual, BOOL initial);
+HANDLE semaphore_new(void);
 /* A counter that callbacks update, read with a full barrier. */
 LONG count_of(volatile LONG *value);
 /* Whether a wide string holds exactly the ASCII string. */

@@ -86,18 +86,6 @@ static void CALLBACK simple_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_W
 
 /* ---- the helpers and layouts -------------------------------------------------- */
 
-/* The version 1 layout (the SDK's TP_CALLBACK_ENVIRON_V1; mingw-w64 hides it). */
-struct env_v1 {
-    TP_VERSION Version;
-    PTP_POOL Pool;
-    PTP_CLEANUP_GROUP CleanupGroup;
-    PTP_CLEANUP_GROUP_CANCEL_CALLBACK CleanupGroupCancelCallback;
-    PVOID RaceDll;
-    struct _ACTIVATION_CONTEXT *ActivationContext;
-    PTP_SIMPLE_CALLBACK FinalizationCallback;
-    DWORD Flags;
-};
-
 static void env_initialize_sets_version_3_normal_priority(void **state)
 {
     TP_CALLBACK_ENVIRON env;
@@ -126,7 +114,7 @@ static void env_v1_runs_on_named_pool(void **state)
 {
     struct helper_pool *hp = *state;
     union {
-        struct env_v1 v1;
+        TP_CALLBACK_ENVIRON_V1 v1;     /* tests/win32_compat.h under mingw-w64 */
         unsigned char bytes[sizeof(TP_CALLBACK_ENVIRON_V3) + 16];
     } buf;
     struct simple_ctx s;
@@ -143,7 +131,7 @@ static void env_v1_runs_on_named_pool(void **state)
     buf.v1.RaceDll = NULL;
     buf.v1.ActivationContext = NULL;
     buf.v1.FinalizationCallback = NULL;
-    buf.v1.Flags = 0;
+    buf.v1.u.Flags = 0;
     work = CreateThreadpoolWork(simple_work_cb, &s, (PTP_CALLBACK_ENVIRON)&buf.v1);
     assert_non_null(work);
     SubmitThreadpoolWork(work);

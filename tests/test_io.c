@@ -56,10 +56,7 @@ struct io_record {
 
 static void record_init(struct io_record *r)
 {
-    struct probe zero = PROBE_INIT;
-
-    memset(r, 0, sizeof(*r));
-    r->probe = zero;
+    memset(r, 0, sizeof(*r));         /* PROBE_INIT is all zeros */
     r->event = CreateEventW(NULL, FALSE, FALSE, NULL);
     assert_non_null(r->event);
     InitializeCriticalSection(&r->lock);

@@ -506,15 +506,10 @@ struct rtl_ctx {
 
 static void rtl_ctx_init(struct rtl_ctx *c)
 {
-    struct probe zero = PROBE_INIT;
-
-    memset(c, 0, sizeof(*c));
-    c->probe = zero;
+    memset(c, 0, sizeof(*c));         /* PROBE_INIT is all zeros */
     gate_init(&c->gate);
-    c->done_sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
-    c->started = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(c->done_sem);
-    assert_non_null(c->started);
+    c->done_sem = semaphore_new();
+    c->started = event_new(TRUE, FALSE);
 }
 
 static void rtl_ctx_destroy(struct rtl_ctx *c)

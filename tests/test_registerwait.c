@@ -64,12 +64,8 @@ struct reg {
 
 static void reg_init(struct reg *r)
 {
-    struct probe zero = PROBE_INIT;
-
-    memset(r, 0, sizeof(*r));
-    r->probe = zero;
-    r->done_sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
-    assert_non_null(r->done_sem);
+    memset(r, 0, sizeof(*r));         /* PROBE_INIT is all zeros */
+    r->done_sem = semaphore_new();
 }
 
 static void reg_destroy(struct reg *r)

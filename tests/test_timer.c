@@ -63,12 +63,8 @@ struct ticker {
 
 static void ticker_init(struct ticker *t)
 {
-    struct probe zero = PROBE_INIT;
-
-    memset(t, 0, sizeof(*t));
-    t->probe = zero;
-    t->fired_sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
-    assert_non_null(t->fired_sem);
+    memset(t, 0, sizeof(*t));         /* PROBE_INIT is all zeros */
+    t->fired_sem = semaphore_new();
 }
 
 static void ticker_destroy(struct ticker *t)

@@ -46,14 +46,9 @@ struct qtick {
 
 static void qtick_init(struct qtick *q)
 {
-    struct probe zero = PROBE_INIT;
-
-    memset(q, 0, sizeof(*q));
-    q->probe = zero;
-    q->fired_sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
-    q->started_event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(q->fired_sem);
-    assert_non_null(q->started_event);
+    memset(q, 0, sizeof(*q));         /* PROBE_INIT is all zeros */
+    q->fired_sem = semaphore_new();
+    q->started_event = event_new(FALSE, FALSE);
     q->act_after = 1;
     q->act_ret = -1;
 }

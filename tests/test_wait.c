@@ -101,12 +101,8 @@ struct watcher {
 
 static void watcher_init(struct watcher *w)
 {
-    struct probe zero = PROBE_INIT;
-
-    memset(w, 0, sizeof(*w));
-    w->probe = zero;
-    w->done_sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
-    assert_non_null(w->done_sem);
+    memset(w, 0, sizeof(*w));         /* PROBE_INIT is all zeros */
+    w->done_sem = semaphore_new();
 }
 
 static void watcher_destroy(struct watcher *w)
