@@ -147,6 +147,38 @@ PTP_CALLBACK_ENVIRON helper_env(void **state)
     return &((struct helper_pool *)*state)->env;
 }
 
+static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct occupant *o = ctx;
+
+    (void)inst;
+    (void)work;
+    SetEvent(o->started);
+    gate_pass(&o->gate);
+}
+
+void occupy_pool(void **state, struct occupant *o)
+{
+    struct helper_pool *hp = *state;
+
+    SetThreadpoolThreadMaximum(hp->pool, 1);
+    gate_init(&o->gate);
+    o->started = event_new(FALSE, FALSE);
+    o->work = CreateThreadpoolWork(occupant_work_cb, o, &hp->env);
+    assert_non_null(o->work);
+    SubmitThreadpoolWork(o->work);
+    helper_wait(o->started);
+}
+
+void occupant_release(struct occupant *o)
+{
+    gate_open(&o->gate, 1);
+    WaitForThreadpoolWorkCallbacks(o->work, FALSE);
+    CloseThreadpoolWork(o->work);
+    gate_destroy(&o->gate);
+    CloseHandle(o->started);
+}
+
 #ifdef KERNEL32_TP_TEST_REFERENCE
 /*
  * A reference build links kernel32 only, yet may run on kernel32_tp: under

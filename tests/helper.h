@@ -77,6 +77,19 @@ int helper_setup_pool(void **state);
 int helper_teardown_pool(void **state);
 PTP_CALLBACK_ENVIRON helper_env(void **state);
 
+/*
+ * The only thread of a one-thread pool (helper_setup_pool's), held by a work
+ * item at a gate from occupy_pool() to occupant_release(): what is
+ * submitted in between queues behind it.
+ */
+struct occupant {
+    struct gate gate;
+    HANDLE started;
+    PTP_WORK work;
+};
+void occupy_pool(void **state, struct occupant *o);
+void occupant_release(struct occupant *o);
+
 /* Implementation under test: 1 for kernel32_tp, 0 for the reference.  A
  * reference build finds out at run time (it is kernel32_tp under
  * kernel32_tp-wine). */

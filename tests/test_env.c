@@ -15,46 +15,6 @@
 
 /* ---- shared callback state ------------------------------------------------ */
 
-struct gate_ctx {
-    struct gate gate;
-    HANDLE started;
-};
-
-static void CALLBACK gate_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    struct gate_ctx *g = ctx;
-
-    (void)inst;
-    (void)work;
-    SetEvent(g->started);
-    gate_pass(&g->gate);
-}
-
-/* Occupies the only thread of a one-thread pool until gate_ctx_release(). */
-static PTP_WORK occupy_pool(struct helper_pool *hp, struct gate_ctx *g)
-{
-    PTP_WORK work;
-
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    gate_init(&g->gate);
-    g->started = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(g->started);
-    work = CreateThreadpoolWork(gate_work_cb, g, &hp->env);
-    assert_non_null(work);
-    SubmitThreadpoolWork(work);
-    helper_wait(g->started);
-    return work;
-}
-
-static void release_pool(PTP_WORK work, struct gate_ctx *g)
-{
-    gate_open(&g->gate, 1);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    CloseThreadpoolWork(work);
-    gate_destroy(&g->gate);
-    CloseHandle(g->started);
-}
-
 struct simple_ctx {
     struct probe probe;
     HANDLE done;
@@ -118,11 +78,11 @@ static void env_v1_runs_on_named_pool(void **state)
         unsigned char bytes[sizeof(TP_CALLBACK_ENVIRON_V3) + 16];
     } buf;
     struct simple_ctx s;
-    struct gate_ctx g;
-    PTP_WORK busy, work;
+    struct occupant busy;
+    PTP_WORK work;
 
     simple_init(&s);
-    busy = occupy_pool(hp, &g);
+    occupy_pool(state, &busy);
     memset(&buf, 0xff, sizeof(buf));
     buf.v1.Version = 1;
     buf.v1.Pool = hp->pool;
@@ -139,7 +99,7 @@ static void env_v1_runs_on_named_pool(void **state)
     /* The named pool's only thread is busy: nothing ran elsewhere. */
     helper_wait_not(s.done, 100);
     assert_int_equal(probe_hits(&s.probe), 0);
-    release_pool(busy, &g);
+    occupant_release(&busy);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_true(helper_wait_count(&s.probe.hits, 2));
     probe_assert_clean(&s.probe);
@@ -149,16 +109,14 @@ static void env_v1_runs_on_named_pool(void **state)
 
 static void env_v3_runs_on_named_pool(void **state)
 {
-    struct helper_pool *hp = *state;
     struct simple_ctx s;
-    struct gate_ctx g;
-    PTP_WORK busy;
+    struct occupant busy;
 
     simple_init(&s);
-    busy = occupy_pool(hp, &g);
+    occupy_pool(state, &busy);
     assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, helper_env(state)));
     helper_wait_not(s.done, 100);
-    release_pool(busy, &g);
+    occupant_release(&busy);
     helper_wait(s.done);
     assert_int_equal(probe_hits(&s.probe), 1);
     probe_assert_clean(&s.probe);
@@ -168,20 +126,18 @@ static void env_v3_runs_on_named_pool(void **state)
 /* An environment without a pool uses the default pool. */
 static void env_without_pool_uses_default_pool(void **state)
 {
-    struct helper_pool *hp = *state;
     TP_CALLBACK_ENVIRON env;
     struct simple_ctx s;
-    struct gate_ctx g;
-    PTP_WORK busy;
+    struct occupant busy;
 
     simple_init(&s);
-    busy = occupy_pool(hp, &g);
+    occupy_pool(state, &busy);
     InitializeThreadpoolEnvironment(&env);
     assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, &env));
     /* Runs although the private pool is blocked. */
     helper_wait(s.done);
     assert_int_equal(probe_hits(&s.probe), 1);
-    release_pool(busy, &g);
+    occupant_release(&busy);
     DestroyThreadpoolEnvironment(&env);
     probe_assert_clean(&s.probe);
     CloseHandle(s.done);
