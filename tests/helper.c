@@ -9,6 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(__MINGW32__)
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 #include "helper.h"
 
@@ -106,6 +112,7 @@ int helper_setup_pool(void **state)
 
     if (!hp)
         return -1;
+    hp->param = *state;          /* cmocka's initial state: PARAM_TEST's param */
     hp->pool = CreateThreadpool(NULL);
     if (!hp->pool) {
         free(hp);
@@ -146,6 +153,67 @@ PTP_CALLBACK_ENVIRON helper_env(void **state)
 {
     return &((struct helper_pool *)*state)->env;
 }
+
+ULONG_PTR helper_param(void **state)
+{
+    return (ULONG_PTR)((struct helper_pool *)*state)->param;
+}
+
+#if defined(__MINGW32__)
+#define TP_TEST_STATUS_THREADPOOL_HANDLE_EXCEPTION ((DWORD)0xC000070A)
+#define TP_TEST_STATUS_INVALID_PARAMETER_3 ((ULONG_PTR)0xC00000F1)
+
+static volatile DWORD refusal_thread;
+static volatile LONG refusal_hits;
+static volatile ULONG_PTR refusal_info0;
+
+static LONG CALLBACK refusal_handler(EXCEPTION_POINTERS *info)
+{
+    EXCEPTION_RECORD *record = info->ExceptionRecord;
+
+    if (record->ExceptionCode == TP_TEST_STATUS_THREADPOOL_HANDLE_EXCEPTION
+        && GetCurrentThreadId() == refusal_thread) {
+        refusal_info0 = record->NumberParameters ? record->ExceptionInformation[0] : 0;
+        InterlockedIncrement(&refusal_hits);
+        return EXCEPTION_CONTINUE_EXECUTION;
+    }
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+BOOL helper_refused(void (*call)(void *arg), void *arg)
+{
+    void *handler = AddVectoredExceptionHandler(1, refusal_handler);
+
+    assert_non_null(handler);
+    refusal_hits = 0;
+    refusal_info0 = 0;
+    refusal_thread = GetCurrentThreadId();
+    call(arg);
+    refusal_thread = 0;
+    RemoveVectoredExceptionHandler(handler);
+    return refusal_hits == 1 && refusal_info0 == TP_TEST_STATUS_INVALID_PARAMETER_3;
+}
+#else
+BOOL helper_refused(void (*call)(void *arg), void *arg)
+{
+    int status = 0;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_WRONLY);
+
+        if (null_fd >= 0)
+            dup2(null_fd, 2);
+        call(arg);
+        _exit(0);       /* not refused */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+#endif
 
 static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {

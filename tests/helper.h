@@ -72,10 +72,20 @@ BOOL helper_wait_count(volatile LONG *value, LONG target);
 struct helper_pool {
     PTP_POOL pool;
     TP_CALLBACK_ENVIRON env;
+    void *param;                 /* PARAM_TEST's */
 };
 int helper_setup_pool(void **state);
 int helper_teardown_pool(void **state);
 PTP_CALLBACK_ENVIRON helper_env(void **state);
+
+/*
+ * Table-driven tests: a test named NAME that runs FN on a private pool (as
+ * above) with PARAM, a pointer-sized value (flags, or the address of a
+ * static row), which FN reads back with helper_param(state).
+ */
+#define PARAM_TEST(name, fn, param) \
+    { #name, (fn), helper_setup_pool, helper_teardown_pool, (void *)(ULONG_PTR)(param) }
+ULONG_PTR helper_param(void **state);
 
 /*
  * The only thread of a one-thread pool (helper_setup_pool's), held by a work
@@ -89,6 +99,15 @@ struct occupant {
 };
 void occupy_pool(void **state, struct occupant *o);
 void occupant_release(struct occupant *o);
+
+/*
+ * Whether call(arg) is refused the way Windows refuses a handle the pool
+ * must not wait on (a mutex): STATUS_THREADPOOL_HANDLE_EXCEPTION with
+ * STATUS_INVALID_PARAMETER_3, raised once on the calling thread and caught
+ * here, after which the call returns.  Natively there are no exceptions and
+ * kernel32_tp stops the process (SIGABRT): call runs in a child process.
+ */
+BOOL helper_refused(void (*call)(void *arg), void *arg);
 
 /* Implementation under test: 1 for kernel32_tp, 0 for the reference.  A
  * reference build finds out at run time (it is kernel32_tp under

@@ -8,12 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#if !defined(__MINGW32__)
-#include <signal.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <unistd.h>
-#endif
 
 #include "helper.h"
 
@@ -29,9 +23,6 @@
 HANDLE WINAPI RegisterWaitForSingleObjectEx(HANDLE handle, WAITORTIMERCALLBACK callback,
                                             PVOID context, ULONG timeout_ms, ULONG flags);
 #endif
-
-#define TP_TEST_STATUS_THREADPOOL_HANDLE_EXCEPTION ((DWORD)0xC000070A)
-#define TP_TEST_STATUS_INVALID_PARAMETER_3 ((ULONG_PTR)0xC00000F1)
 
 /* ---- callback state ------------------------------------------------------------ */
 
@@ -469,11 +460,32 @@ static void assert_unregister_from_callback_result(const struct reg *r, ULONG fl
     }
 }
 
-static void unregister_from_callback(enum unregister_kind kind, ULONG flags)
-{
-    struct reg r;
-    HANDLE event = event_new(FALSE, FALSE);
+/* What the first callback does, and the flags (the rows of PARAM_TEST). */
+struct unregister_row {
+    enum unregister_kind kind;
+    ULONG flags;
+};
+static const struct unregister_row unregister_null = { UNREGISTER_NULL, WT_EXECUTEDEFAULT };
+static const struct unregister_row unregister_blocking = { UNREGISTER_BLOCKING, WT_EXECUTEDEFAULT };
+static const struct unregister_row unregister_event = { UNREGISTER_EVENT, WT_EXECUTEDEFAULT };
+static const struct unregister_row unregister_null_wait_thread = {
+    UNREGISTER_NULL, WT_EXECUTEINWAITTHREAD
+};
 
+static void registerwait_unregister_from_callback(void **state)
+{
+    const struct unregister_row *row = (const struct unregister_row *)helper_param(state);
+    enum unregister_kind kind = row->kind;
+    ULONG flags = row->flags;
+    struct reg r;
+    HANDLE event;
+
+    /* Wine's pool would wait for the calling callback itself, forever. */
+    if (kind == UNREGISTER_BLOCKING
+        && helper_not_run(MODES_REF, "Wine deadlocks: a blocking unregistration waits for its "
+                          "own callback", __FILE__, __LINE__))
+        return;
+    event = event_new(FALSE, FALSE);
     reg_init(&r);
     r.unregister = kind;
     r.completion = event_new(TRUE, FALSE);
@@ -493,34 +505,6 @@ static void unregister_from_callback(enum unregister_kind kind, ULONG flags)
     probe_assert_clean(&r.probe);
     CloseHandle(event);
     reg_destroy(&r);
-}
-
-static void registerwait_unregister_from_callback_no_event(void **state)
-{
-    (void)state;
-    unregister_from_callback(UNREGISTER_NULL, WT_EXECUTEDEFAULT);
-}
-
-static void registerwait_unregister_from_callback_blocking_returns(void **state)
-{
-    (void)state;
-    /* Wine's pool would wait for the calling callback itself, forever. */
-    if (helper_not_run(MODES_REF, "Wine deadlocks: a blocking unregistration waits for its "
-                       "own callback", __FILE__, __LINE__))
-        return;
-    unregister_from_callback(UNREGISTER_BLOCKING, WT_EXECUTEDEFAULT);
-}
-
-static void registerwait_unregister_from_callback_event_set_after(void **state)
-{
-    (void)state;
-    unregister_from_callback(UNREGISTER_EVENT, WT_EXECUTEDEFAULT);
-}
-
-static void registerwait_unregister_from_wait_thread_callback_succeeds(void **state)
-{
-    (void)state;
-    unregister_from_callback(UNREGISTER_NULL, WT_EXECUTEINWAITTHREAD);
 }
 
 /* ---- WT_EXECUTEINWAITTHREAD ------------------------------------------------------- */
@@ -583,76 +567,33 @@ static void registerwait_in_wait_thread_one_at_a_time(void **state)
 
 /* ---- refused handles -------------------------------------------------------------- */
 
-#if defined(__MINGW32__)
-static volatile DWORD refusal_thread;
-static volatile LONG refusal_hits;
-static volatile ULONG_PTR refusal_info0;
+struct mutex_call {
+    struct reg *r;
+    HANDLE mutex;
+    BOOL ret;
+};
 
-static LONG CALLBACK refusal_handler(EXCEPTION_POINTERS *info)
+static void register_mutex(void *arg)
 {
-    EXCEPTION_RECORD *record = info->ExceptionRecord;
+    struct mutex_call *c = arg;
 
-    if (record->ExceptionCode == TP_TEST_STATUS_THREADPOOL_HANDLE_EXCEPTION
-        && GetCurrentThreadId() == refusal_thread) {
-        refusal_info0 = record->NumberParameters ? record->ExceptionInformation[0] : 0;
-        InterlockedIncrement(&refusal_hits);
-        return EXCEPTION_CONTINUE_EXECUTION;
-    }
-    return EXCEPTION_CONTINUE_SEARCH;
+    c->ret = RegisterWaitForSingleObject(&c->r->wait, c->mutex, reg_cb, c->r, INFINITE,
+                                         WT_EXECUTEONLYONCE);
 }
-#endif
 
 /* A mutex is refused as by SetThreadpoolWait (see test_wait.c). */
 static void registerwait_mutex_refused(void **state)
 {
-    HANDLE mutex = CreateMutexW(NULL, FALSE, NULL);
     struct reg r;
+    struct mutex_call c = { &r, CreateMutexW(NULL, FALSE, NULL), FALSE };
 
     (void)state;
-    assert_non_null(mutex);
+    assert_non_null(c.mutex);
     reg_init(&r);
-#if defined(__MINGW32__)
-    {
-        void *handler = AddVectoredExceptionHandler(1, refusal_handler);
-        BOOL ret;
-
-        assert_non_null(handler);
-        refusal_thread = GetCurrentThreadId();
-        ret = RegisterWaitForSingleObject(&r.wait, mutex, reg_cb, &r, INFINITE,
-                                          WT_EXECUTEONLYONCE);
-        refusal_thread = 0;
-        RemoveVectoredExceptionHandler(handler);
-        TODO_REF("Wine waits for a mutex") {
-            CHECK_EQ(refusal_hits, 1);
-            CHECK(refusal_info0 == TP_TEST_STATUS_INVALID_PARAMETER_3);
-        }
-        refusal_hits = 0;
-        if (ret)
-            UnregisterWaitEx(r.wait, INVALID_HANDLE_VALUE);
-    }
-#else
-    {
-        int status = 0;
-        pid_t pid;
-
-        fflush(NULL);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            int null_fd = open("/dev/null", O_WRONLY);
-
-            if (null_fd >= 0)
-                dup2(null_fd, 2);
-            RegisterWaitForSingleObject(&r.wait, mutex, reg_cb, &r, INFINITE,
-                                        WT_EXECUTEONLYONCE);
-            _exit(0);       /* not refused */
-        }
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFSIGNALED(status));
-        assert_int_equal(WTERMSIG(status), SIGABRT);
-    }
-#endif
-    CloseHandle(mutex);
+    TODO_REF("Wine waits for a mutex") CHECK(helper_refused(register_mutex, &c));
+    if (c.ret)
+        UnregisterWaitEx(r.wait, INVALID_HANDLE_VALUE);
+    CloseHandle(c.mutex);
     reg_destroy(&r);
 }
 
@@ -664,8 +605,9 @@ static void registerwait_mutex_refused(void **state)
  * it: from the wait thread that succeeds, from a worker it is
  * ERROR_IO_PENDING (the callback itself is still running).
  */
-static void handle_stored_before_callback(ULONG flags)
+static void registerwait_handle_stored_before_callback(void **state)
 {
+    ULONG flags = (ULONG)helper_param(state);
     HANDLE event = event_new(TRUE, TRUE);
     struct reg r;
     int i;
@@ -684,18 +626,6 @@ static void handle_stored_before_callback(ULONG flags)
         reg_destroy(&r);
     }
     CloseHandle(event);
-}
-
-static void registerwait_handle_stored_before_callback(void **state)
-{
-    (void)state;
-    handle_stored_before_callback(WT_EXECUTEDEFAULT);
-}
-
-static void registerwait_handle_stored_before_wait_thread_callback(void **state)
-{
-    (void)state;
-    handle_stored_before_callback(WT_EXECUTEINWAITTHREAD);
 }
 
 /*
@@ -789,14 +719,20 @@ int main(void)
         POOL_TEST(registerwait_unregister_blocking_waits_for_callback),
         POOL_TEST(registerwait_unregister_event_set_when_done),
         POOL_TEST(registerwait_unregister_idle_event_set),
-        POOL_TEST(registerwait_unregister_from_callback_no_event),
-        POOL_TEST(registerwait_unregister_from_callback_blocking_returns),
-        POOL_TEST(registerwait_unregister_from_callback_event_set_after),
-        POOL_TEST(registerwait_unregister_from_wait_thread_callback_succeeds),
+        PARAM_TEST(registerwait_unregister_from_callback_no_event,
+                   registerwait_unregister_from_callback, &unregister_null),
+        PARAM_TEST(registerwait_unregister_from_callback_blocking_returns,
+                   registerwait_unregister_from_callback, &unregister_blocking),
+        PARAM_TEST(registerwait_unregister_from_callback_event_set_after,
+                   registerwait_unregister_from_callback, &unregister_event),
+        PARAM_TEST(registerwait_unregister_from_wait_thread_callback_succeeds,
+                   registerwait_unregister_from_callback, &unregister_null_wait_thread),
         POOL_TEST(registerwait_in_wait_thread_one_at_a_time),
         POOL_TEST(registerwait_mutex_refused),
-        POOL_TEST(registerwait_handle_stored_before_callback),
-        POOL_TEST(registerwait_handle_stored_before_wait_thread_callback),
+        PARAM_TEST(registerwait_handle_stored_before_callback,
+                   registerwait_handle_stored_before_callback, WT_EXECUTEDEFAULT),
+        PARAM_TEST(registerwait_handle_stored_before_wait_thread_callback,
+                   registerwait_handle_stored_before_callback, WT_EXECUTEINWAITTHREAD),
         POOL_TEST(registerwait_unregister_garbage_invalid_handle),
         POOL_TEST(registerwait_io_thread_runs_apc_when_idle),
     };
