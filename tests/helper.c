@@ -284,6 +284,20 @@ static HMODULE serving_module(const WCHAR *dll, const char *func)
     return module;
 }
 
+/* Whether module exports kernel32_tp's introspection (kept in serving). */
+static int serving_introspection(HMODULE module)
+{
+    if (!module)
+        return 0;
+    serving.live_objects = (LONG (WINAPI *)(void))(void *)
+        GetProcAddress(module, "tp_debug_live_objects");
+    serving.callbacks_run = (LONGLONG (WINAPI *)(void))(void *)
+        GetProcAddress(module, "tp_debug_callbacks_run");
+    serving.pool_threads = (DWORD (WINAPI *)(PTP_POOL))(void *)
+        GetProcAddress(module, "tp_debug_pool_threads");
+    return serving.live_objects && serving.callbacks_run && serving.pool_threads;
+}
+
 /* KERNEL32_TP_TEST_EXPECT=kernel32_tp (set by the wine-dropin mode): a run
  * on any other pool stops at once, rather than pass as the reference. */
 __attribute__((constructor)) static void serving_setup(void)
@@ -292,15 +306,18 @@ __attribute__((constructor)) static void serving_setup(void)
     HMODULE ntdll_module = serving_module(L"ntdll.dll", "TpAllocWork");
     const char *expect = getenv("KERNEL32_TP_TEST_EXPECT");
 
-    if (module) {
-        serving.live_objects = (LONG (WINAPI *)(void))(void *)
-            GetProcAddress(module, "tp_debug_live_objects");
-        serving.callbacks_run = (LONGLONG (WINAPI *)(void))(void *)
-            GetProcAddress(module, "tp_debug_callbacks_run");
-        serving.pool_threads = (DWORD (WINAPI *)(PTP_POOL))(void *)
-            GetProcAddress(module, "tp_debug_pool_threads");
-        serving.is_tp = serving.live_objects && serving.callbacks_run && serving.pool_threads;
+    if (serving_introspection(module)) {
+        serving.is_tp = 1;
         serving.ntdll_is_tp = ntdll_module == module;
+    } else {
+        /* Under the launcher (wine-inject) the export tables answer with
+         * jumps that lie outside any module: kernel32_tp.dll is then found
+         * loaded, and ntdll's names are its when they are not ntdll's own. */
+        module = GetModuleHandleW(L"kernel32_tp.dll");
+        if (serving_introspection(module)) {
+            serving.is_tp = 1;
+            serving.ntdll_is_tp = ntdll_module != GetModuleHandleW(L"ntdll.dll");
+        }
     }
     if (expect && strcmp(expect, "kernel32_tp") == 0 && !serving.is_tp) {
         fprintf(stderr, "helper: KERNEL32_TP_TEST_EXPECT=kernel32_tp, but kernel32's "
@@ -423,7 +440,8 @@ void todo_check_eq(struct todo *t, uintmax_t a, uintmax_t b, const char *expr_a,
         return;
     if (!t->applies)
         fail_msg("%s:%d: check failed: %s == %s: %#llx != %#llx (its mark at line %d applies "
-                 "to other modes)", file, line, expr_a, expr_b, (unsigned long long)a, (unsigned long long)b, t->line);
+                 "to other modes)", file, line, expr_a, expr_b, (unsigned long long)a,
+                 (unsigned long long)b, t->line);
     t->failed++;
 }
 
