@@ -478,6 +478,11 @@ int helper_not_run(unsigned modes, const char *why, const char *file, int line)
     return 1;
 }
 
+int helper_todo(int applies, const char *why, const char *file, int line)
+{
+    return applies && helper_not_run(helper_mode(), why, file, line);
+}
+
 LONGLONG now_us(void)
 {
     LARGE_INTEGER count, freq;

@@ -166,6 +166,9 @@ void todo_check(struct todo *t, int ok, const char *expr, const char *file, int 
 void todo_check_eq(struct todo *t, uintmax_t a, uintmax_t b, const char *expr_a,
                    const char *expr_b, const char *file, int line);
 int helper_not_run(unsigned modes, const char *why, const char *file, int line);
+/* The same with a condition instead of modes, for tests written before
+ * marks named their modes; its line names the mode it ran in. */
+int helper_todo(int applies, const char *why, const char *file, int line);
 #define TODO_ON(modes, why) \
     for (struct todo todo_ = todo_begin((modes), (why), __FILE__, __LINE__); todo_.open; \
          todo_end(&todo_))
