@@ -177,62 +177,75 @@ static void sync_ex_ansi_creators_and_wide_open(void **state)
 
 #define WAITERS 3
 
+/* WAITERS threads that wait for one object; each releases done as it returns. */
+struct waiters {
+    struct waiter w[WAITERS];
+    HANDLE threads[WAITERS];
+    HANDLE done;
+    volatile LONG woken;
+};
+
+static void waiters_start(struct waiters *ws, HANDLE h)
+{
+    int i;
+
+    ws->woken = 0;
+    ws->done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
+    assert_non_null(ws->done);
+    for (i = 0; i < WAITERS; i++) {
+        waiter_init(&ws->w[i], h, ws->done, &ws->woken);
+        ws->threads[i] = start_thread(waiter_thread, &ws->w[i]);
+    }
+}
+
+/* Joins them all: every wait returned WAIT_OBJECT_0. */
+static void waiters_join(struct waiters *ws)
+{
+    int i;
+
+    for (i = 0; i < WAITERS; i++) {
+        join_thread(ws->threads[i]);
+        assert_int_equal(ws->w[i].result, WAIT_OBJECT_0);
+    }
+    CloseHandle(ws->done);
+}
+
 static void sync_event_auto_set_releases_exactly_one_waiter(void **state)
 {
     HANDLE event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    HANDLE done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
-    struct waiter w[WAITERS];
-    HANDLE threads[WAITERS];
-    volatile LONG woken = 0;
+    struct waiters ws;
     int i;
 
     (void)state;
-    for (i = 0; i < WAITERS; i++) {
-        waiter_init(&w[i], event, done, &woken);
-        threads[i] = start_thread(waiter_thread, &w[i]);
-    }
+    waiters_start(&ws, event);
     /* One SetEvent at a time: each must release exactly one waiter, whether
      * the waiters are asleep already or arrive later. */
     for (i = 1; i <= WAITERS; i++) {
         assert_true(SetEvent(event));
-        helper_wait(done);
-        helper_wait_not(done, 100);
-        assert_int_equal(woken, i);
+        helper_wait(ws.done);
+        helper_wait_not(ws.done, 100);
+        assert_int_equal(ws.woken, i);
     }
-    for (i = 0; i < WAITERS; i++) {
-        join_thread(threads[i]);
-        assert_int_equal(w[i].result, WAIT_OBJECT_0);
-    }
+    waiters_join(&ws);
     assert_unsignalled(event);
-    CloseHandle(done);
     CloseHandle(event);
 }
 
 static void sync_event_manual_set_wakes_all_waiters(void **state)
 {
     HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    HANDLE done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
-    struct waiter w[WAITERS];
-    HANDLE threads[WAITERS];
-    volatile LONG woken = 0;
+    struct waiters ws;
     int i;
 
     (void)state;
-    for (i = 0; i < WAITERS; i++) {
-        waiter_init(&w[i], event, done, &woken);
-        threads[i] = start_thread(waiter_thread, &w[i]);
-    }
-    helper_wait_not(done, 50);
+    waiters_start(&ws, event);
+    helper_wait_not(ws.done, 50);
     assert_true(SetEvent(event));
     for (i = 0; i < WAITERS; i++)
-        helper_wait(done);
-    for (i = 0; i < WAITERS; i++) {
-        join_thread(threads[i]);
-        assert_int_equal(w[i].result, WAIT_OBJECT_0);
-    }
-    assert_int_equal(woken, WAITERS);
+        helper_wait(ws.done);
+    waiters_join(&ws);
+    assert_int_equal(ws.woken, WAITERS);
     assert_signalled(event);
-    CloseHandle(done);
     CloseHandle(event);
 }
 
@@ -310,33 +323,22 @@ static void sync_semaphore_create_bad_counts_invalid_parameter(void **state)
 static void sync_semaphore_release_n_wakes_n_waiters(void **state)
 {
     HANDLE sem = CreateSemaphoreW(NULL, 0, 10, NULL);
-    HANDLE done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
-    struct waiter w[WAITERS];
-    HANDLE threads[WAITERS];
-    volatile LONG woken = 0;
+    struct waiters ws;
     LONG prev;
-    int i;
 
     (void)state;
-    for (i = 0; i < WAITERS; i++) {
-        waiter_init(&w[i], sem, done, &woken);
-        threads[i] = start_thread(waiter_thread, &w[i]);
-    }
+    waiters_start(&ws, sem);
     assert_true(ReleaseSemaphore(sem, 2, NULL));
-    helper_wait(done);
-    helper_wait(done);
-    helper_wait_not(done, 100);
-    assert_int_equal(woken, 2);
+    helper_wait(ws.done);
+    helper_wait(ws.done);
+    helper_wait_not(ws.done, 100);
+    assert_int_equal(ws.woken, 2);
     assert_true(ReleaseSemaphore(sem, 1, NULL));
-    helper_wait(done);
-    for (i = 0; i < WAITERS; i++) {
-        join_thread(threads[i]);
-        assert_int_equal(w[i].result, WAIT_OBJECT_0);
-    }
+    helper_wait(ws.done);
+    waiters_join(&ws);
     /* Every unit went to a waiter: nothing is left. */
     assert_true(ReleaseSemaphore(sem, 1, &prev));
     assert_int_equal(prev, 0);
-    CloseHandle(done);
     CloseHandle(sem);
 }
 
