@@ -74,6 +74,16 @@ static void ticker_destroy(struct ticker *t)
         CloseHandle(t->started_event);
 }
 
+/* The end of most tests: no callback's check failed; the timer and the
+ * ticker go. */
+static void ticker_finish_at(struct ticker *t, const char *file, int line)
+{
+    probe_assert_clean_at(&t->probe, file, line);
+    CloseThreadpoolTimer(t->timer);
+    ticker_destroy(t);
+}
+#define ticker_finish(t) ticker_finish_at((t), __FILE__, __LINE__)
+
 static void CALLBACK ticker_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
 {
     struct ticker *t = ctx;
@@ -183,9 +193,7 @@ static void timer_relative_due_never_early(void **state)
     /* A one-shot timer fires once. */
     helper_wait_not(t.fired_sem, 150);
     assert_int_equal(fires_now(&t), 1);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 static void timer_zero_due_fires_at_once(void **state)
@@ -202,9 +210,7 @@ static void timer_zero_due_fires_at_once(void **state)
     assert_fired_in_time(start, t.fire_us[0], 0, 0);
     helper_wait_not(t.fired_sem, 100);
     assert_int_equal(fires_now(&t), 1);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 static void timer_absolute_due_never_early(void **state)
@@ -220,9 +226,7 @@ static void timer_absolute_due_never_early(void **state)
     SetThreadpoolTimer(t.timer, &due, 0, 0);
     helper_wait(t.fired_sem);
     assert_fired_in_time(start, t.fire_us[0], 150, SYSTEM_CLOCK_SLACK_MS);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 static void timer_absolute_past_fires_at_once(void **state)
@@ -238,9 +242,7 @@ static void timer_absolute_past_fires_at_once(void **state)
     SetThreadpoolTimer(t.timer, &due, 0, 0);
     helper_wait(t.fired_sem);
     assert_fired_in_time(start, t.fire_us[0], 0, 0);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 /* Setting an armed timer again replaces its due time. */
@@ -259,9 +261,7 @@ static void timer_set_again_replaces_due(void **state)
     assert_fired_in_time(start, t.fire_us[0], 50, CLOCK_SLACK_MS);
     helper_wait_not(t.fired_sem, 150);
     assert_int_equal(fires_now(&t), 1);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 static void timer_set_null_cancels(void **state)
@@ -311,9 +311,7 @@ static void timer_periodic_keeps_period(void **state)
         helper_wait(t.fired_sem);
     helper_wait_not(t.fired_sem, 3 * PERIOD_MS);
     assert_int_equal(fires_now(&t), fires);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 /* A zero due time with a period: a callback now, then one every period. */
@@ -335,9 +333,7 @@ static void timer_zero_due_periodic_fires_now_then_periodically(void **state)
     assert_fired_in_time(start, t.fire_us[0], 0, 0);
     assert_fired_in_time(start, t.fire_us[1], PERIOD_MS, CLOCK_SLACK_MS);
     assert_fired_in_time(start, t.fire_us[2], 2 * PERIOD_MS, CLOCK_SLACK_MS);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 /* ---- IsThreadpoolTimerSet and SetThreadpoolTimerEx ------------------------------ */
@@ -364,9 +360,7 @@ static void timer_isset_until_set_null(void **state)
     SetThreadpoolTimer(t.timer, NULL, 0, 0);
     assert_false(IsThreadpoolTimerSet(t.timer));
     WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 /* TRUE exactly when the call cancelled an expiry that had not come yet. */
@@ -405,9 +399,7 @@ static void timer_setex_reports_cancelled_expiry(void **state)
     helper_wait(t.fired_sem);
     assert_true(set_ex(t.timer, NULL, 0, 0));
     WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
-    probe_assert_clean(&t.probe);
-    CloseThreadpoolTimer(t.timer);
-    ticker_destroy(&t);
+    ticker_finish(&t);
 }
 
 /* ---- waits, close, groups, instances ------------------------------------------- */

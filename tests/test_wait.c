@@ -105,6 +105,17 @@ static void watcher_destroy(struct watcher *w)
         CloseHandle(w->started_event);
 }
 
+/* The end of most tests: no callback's check failed; the wait, its object
+ * and the watcher go. */
+static void watcher_finish_at(struct watcher *w, HANDLE object, const char *file, int line)
+{
+    probe_assert_clean_at(&w->probe, file, line);
+    CloseThreadpoolWait(w->wait);
+    CloseHandle(object);
+    watcher_destroy(w);
+}
+#define watcher_finish(w, object) watcher_finish_at((w), (object), __FILE__, __LINE__)
+
 static void CALLBACK watcher_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WAIT wait,
                                 TP_WAIT_RESULT result)
 {
@@ -174,10 +185,7 @@ static void wait_event_set_runs_callback_once(void **state)
     assert_true(SetEvent(event));
     helper_wait_not(w.done_sem, QUIET_MS);
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 static void wait_signalled_before_set_runs_at_once(void **state)
@@ -191,10 +199,7 @@ static void wait_signalled_before_set_runs_at_once(void **state)
     helper_wait(w.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
     helper_wait_not(w.done_sem, QUIET_MS);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 #define SHARED_WAITS 4
@@ -336,10 +341,7 @@ static void wait_rearm_from_callback_runs_again(void **state)
     helper_wait(w.done_sem);
     helper_wait_not(w.done_sem, QUIET_MS);
     assert_int_equal(count_of(&w.signalled), 3);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(sem);
-    watcher_destroy(&w);
+    watcher_finish(&w, sem);
 }
 
 /* ---- timeouts ---------------------------------------------------------------------- */
@@ -363,10 +365,7 @@ static void wait_relative_timeout_times_out_never_early(void **state)
     assert_true(SetEvent(event));
     helper_wait_not(w.done_sem, QUIET_MS);
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 static void wait_absolute_timeout_times_out(void **state)
@@ -383,10 +382,7 @@ static void wait_absolute_timeout_times_out(void **state)
     /* The system clock may lag a tick behind on Windows: 20 ms of slack. */
     assert_true(w.first_us - start >= (100 - 20) * 1000);
     assert_int_equal(count_of(&w.timeouts), 1);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 static void wait_signal_before_timeout_is_object_0(void **state)
@@ -402,10 +398,7 @@ static void wait_signal_before_timeout_is_object_0(void **state)
     helper_wait(w.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
     assert_int_equal(count_of(&w.timeouts), 0);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 /*
@@ -432,10 +425,7 @@ static void wait_zero_timeout_checks_once(void **state)
         CHECK_EQ(WaitForSingleObject(event, 0), WAIT_TIMEOUT);
     }
     helper_wait_not(w.done_sem, QUIET_MS);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 /* The current process (never signalled while it runs) is a waitable handle. */
@@ -533,10 +523,7 @@ static void wait_setex_reports_cancelled_wait(void **state)
     }
     assert_int_equal(count_of(&w.signalled), 1);
     assert_int_equal(count_of(&w.timeouts), 1);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 /* ---- drains, close, groups ---------------------------------------------------------- */
@@ -555,10 +542,7 @@ static void wait_waitfor_keeps_wait_armed(void **state)
     assert_true(SetEvent(event));
     helper_wait(w.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
-    probe_assert_clean(&w.probe);
-    CloseThreadpoolWait(w.wait);
-    CloseHandle(event);
-    watcher_destroy(&w);
+    watcher_finish(&w, event);
 }
 
 static void wait_waitfor_waits_for_running_callback(void **state)
