@@ -108,6 +108,20 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
     bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
 }
 
+void bench_report_waits(const char *scenario, long n, const uint64_t t[5], const long threads[3],
+                        double rss0)
+{
+    long most = threads[1] > threads[2] ? threads[1] : threads[2];
+
+    bench_result(scenario, "total_ms", (double)(t[4] - t[2]) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t[1] - t[0]) / (double)n);
+    bench_result(scenario, "signal_ns", (double)(t[3] - t[2]) / (double)n);
+    bench_result(scenario, "threads_added", (double)(most - threads[0]));
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+}
+
 long bench_threads_seen(void)
 {
     return atomic_load(&threads_seen);

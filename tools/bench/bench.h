@@ -72,6 +72,13 @@ void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t
 void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_set,
                          uint64_t t_done, uint64_t last_due, uint64_t *late, long early);
 
+/* The figures every wait scenario (S8) reports, from its timestamps: start,
+ * end of the sets, start and end of the signals, the last callback; the
+ * process's threads at the start, after the sets and at the end; and the
+ * resident size at the start. */
+void bench_report_waits(const char *scenario, long n, const uint64_t t[5], const long threads[3],
+                        double rss0);
+
 #ifdef __cplusplus
 }
 #endif
