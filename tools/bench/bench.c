@@ -108,6 +108,12 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
     bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
 }
 
+uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns)
+{
+    *seed = *seed * 1664525u + 1013904223u;
+    return t0_ns + (uint64_t)(*seed % 10000000u) * 100u;
+}
+
 void bench_report_waits(const char *scenario, long n, const uint64_t t[5], const long threads[3],
                         double rss0)
 {

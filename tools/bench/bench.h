@@ -72,6 +72,10 @@ void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t
 void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_set,
                          uint64_t t_done, uint64_t last_due, uint64_t *late, long early);
 
+/* The S7 schedule: the next pseudo-random due time within a second of
+ * t0_ns; every bench draws the same sequence from the same seed. */
+uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns);
+
 /* The figures every wait scenario (S8) reports, from its timestamps: start,
  * end of the sets, start and end of the signals, the last callback; the
  * process's threads at the start, after the sets and at the end; and the

@@ -503,8 +503,7 @@ static void s7(const char *scenario, long n)
         bench_fail("pthread_create failed");
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         now = bench_now_ns();
         e.due_ns = target > now ? now + (target - now) / 100u * 100u : now;
         e.late_ns = &late[i];

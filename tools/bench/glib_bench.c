@@ -222,8 +222,7 @@ static void s7(const char *scenario, long n)
         bench_fail("out of memory");
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (guint64)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         now = bench_now_ns();
         rel_ms = target > now ? (target - now) / 1000000u : 0;
         timers[i].due_ns = now + rel_ms * 1000000u;

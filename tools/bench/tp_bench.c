@@ -376,8 +376,7 @@ static void s7_timers(const char *scenario, long n)
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
         /* The relative due time left (negative FILETIME, 100 ns units). */
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         now = bench_now_ns();
         rel_100ns = target > now ? (target - now) / 100u : 0;
         slots[i].due_ns = now + rel_100ns * 100u;

@@ -195,8 +195,7 @@ static void s7(uv_loop_t *loop, const char *scenario, long n)
         uv_timer_init(loop, &timers[i].handle);
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         /* libuv measures from its cached loop time: refresh it, as a
          * program setting timers outside a callback must. */
         uv_update_time(loop);
