@@ -108,6 +108,18 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
     bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
 }
 
+void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint64_t t_created,
+                          uint64_t t_closed)
+{
+    if (pass == 0) {
+        bench_result("S6", "bytes_per_obj", rss_growth / (double)n);
+        bench_result("S6", "create_cold_ns", (double)(t_created - t0) / (double)n);
+    } else {
+        bench_result("S6", "create_ns", (double)(t_created - t0) / (double)n);
+        bench_result("S6", "close_ns", (double)(t_closed - t_created) / (double)n);
+    }
+}
+
 uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns)
 {
     *seed = *seed * 1664525u + 1013904223u;

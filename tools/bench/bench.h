@@ -72,6 +72,13 @@ void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t
 void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_set,
                          uint64_t t_done, uint64_t last_due, uint64_t *late, long early);
 
+/* S6's figures for one of its two passes over n objects, from the memory
+ * they took and the timestamps before, between and after creating and
+ * closing them: the first pass reports the memory per object and the cold
+ * creation, the second the warm creation and the close. */
+void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint64_t t_created,
+                          uint64_t t_closed);
+
 /* The S7 schedule: the next pseudo-random due time within a second of
  * t0_ns; every bench draws the same sequence from the same seed. */
 uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns);

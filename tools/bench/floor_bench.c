@@ -391,13 +391,7 @@ static void s6(long n)
         for (i = 0; i < n; i++)
             free(objs[i]);
         t2 = bench_now_ns();
-        if (pass == 0) {
-            bench_result("S6", "bytes_per_obj", (rss1 - rss0) / (double)n);
-            bench_result("S6", "create_cold_ns", (double)(t1 - t0) / (double)n);
-        } else {
-            bench_result("S6", "create_ns", (double)(t1 - t0) / (double)n);
-            bench_result("S6", "close_ns", (double)(t2 - t1) / (double)n);
-        }
+        bench_report_objects(pass, n, rss1 - rss0, t0, t1, t2);
     }
     free(objs);
 }
