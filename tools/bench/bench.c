@@ -120,6 +120,20 @@ void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint
     }
 }
 
+void bench_run_io(const struct bench_args *args, int pipes_max,
+                  void (*echo)(const char *scenario, int pipes, long n),
+                  void (*file)(const char *scenario, long mib))
+{
+    if (!strcmp(args->scenario, "IO1"))
+        echo("IO1", 1, args->n);
+    else if (!strcmp(args->scenario, "IO16"))
+        echo("IO16", pipes_max, args->n);
+    else if (!strcmp(args->scenario, "IOF"))
+        file("IOF", args->n);
+    else
+        bench_unsupported(args->scenario, "not an I/O scenario");
+}
+
 uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns)
 {
     *seed = *seed * 1664525u + 1013904223u;

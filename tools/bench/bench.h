@@ -79,6 +79,13 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
 void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint64_t t_created,
                           uint64_t t_closed);
 
+/* The I/O benches' scenarios: IO1 and IO16 echo through one pipe or
+ * pipes_max of them, IOF reads a file of n MiB; anything else is
+ * unsupported. */
+void bench_run_io(const struct bench_args *args, int pipes_max,
+                  void (*echo)(const char *scenario, int pipes, long n),
+                  void (*file)(const char *scenario, long mib));
+
 /* The S7 schedule: the next pseudo-random due time within a second of
  * t0_ns; every bench draws the same sequence from the same seed. */
 uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns);
