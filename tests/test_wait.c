@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #if !defined(__MINGW32__)
+#include <dirent.h>
 #include <winternl.h>
 #else
 #include <tlhelp32.h>
@@ -62,17 +63,17 @@ static LONG process_threads(void)
     CloseHandle(snap);
     return count;
 #else
-    char line[256];
-    long count = -1;
-    FILE *status = fopen("/proc/self/status", "r");
+    /* One entry per thread, besides "." and "..". */
+    DIR *tasks = opendir("/proc/self/task");
+    struct dirent *entry;
+    LONG count = 0;
 
-    assert_non_null(status);
-    while (fgets(line, sizeof(line), status))
-        if (sscanf(line, "Threads: %ld", &count) == 1)
-            break;
-    fclose(status);
+    assert_non_null(tasks);
+    while ((entry = readdir(tasks)))
+        count += entry->d_name[0] != '.';
+    closedir(tasks);
     assert_true(count > 0);
-    return (LONG)count;
+    return count;
 #endif
 }
 
