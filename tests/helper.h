@@ -28,6 +28,14 @@
 #define TP_TEST_TIMEOUT_MS 10000
 DWORD helper_timeout_ms(void);
 
+/* Where time itself is under test (timers, wait timeouts): how early a
+ * callback may seem to be, measured on another clock; an upper bound that
+ * holds on a loaded machine; how long a callback that must not come is
+ * waited for. */
+#define CLOCK_SLACK_MS 3
+#define LATE_BOUND_MS 3000
+#define QUIET_MS 200
+
 /* A probe: callbacks count hits and record the first failed check. */
 struct probe {
     volatile LONG hits;

@@ -11,13 +11,6 @@
 
 #include "helper.h"
 
-/* How early a timeout may seem to be, measured on another clock. */
-#define CLOCK_SLACK_MS 3
-/* An upper bound that holds on a loaded machine. */
-#define LATE_BOUND_MS 3000
-/* How long a callback that must not come is waited for. */
-#define QUIET_MS 200
-
 #if defined(__MINGW32__)
 /* The Windows 2000 form, exported by kernel32; mingw-w64 does not declare it. */
 HANDLE WINAPI RegisterWaitForSingleObjectEx(HANDLE handle, WAITORTIMERCALLBACK callback,

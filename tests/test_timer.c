@@ -22,12 +22,8 @@
 BOOL WINAPI TpSetTimerEx(TP_TIMER *timer, LARGE_INTEGER *due, LONG period_ms, LONG window_ms);
 #endif
 
-/* How early a callback may seem to be, measured on another clock. */
-#define CLOCK_SLACK_MS 3
 /* The system time (GetSystemTimeAsFileTime) may lag by a tick on Windows. */
 #define SYSTEM_CLOCK_SLACK_MS 20
-/* An upper bound that holds on a loaded machine. */
-#define LATE_BOUND_MS 3000
 
 /* ---- clocks and the functions that may be missing --------------------------- */
 

@@ -14,11 +14,6 @@
 
 #include "helper.h"
 
-/* How early a callback may seem to be, measured on another clock. */
-#define CLOCK_SLACK_MS 3
-/* An upper bound that holds on a loaded machine. */
-#define LATE_BOUND_MS 3000
-
 /* ---- callback state -------------------------------------------------------------- */
 
 #define MAX_FIRES 64

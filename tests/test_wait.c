@@ -20,13 +20,6 @@
 
 #include "helper.h"
 
-/* How early a timeout may seem to be, measured on another clock. */
-#define CLOCK_SLACK_MS 3
-/* An upper bound that holds on a loaded machine. */
-#define LATE_BOUND_MS 3000
-/* How long a callback that must not come is waited for. */
-#define QUIET_MS 200
-
 /* ---- clocks and the names that may be missing ------------------------------------ */
 
 typedef BOOL (WINAPI *set_wait_ex_fn)(PTP_WAIT, HANDLE, PFILETIME, PVOID);
