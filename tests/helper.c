@@ -215,6 +215,28 @@ BOOL helper_refused(void (*call)(void *arg), void *arg)
 }
 #endif
 
+void cb_state_init(struct cb_state *s)
+{
+    memset(s, 0, sizeof(*s));         /* PROBE_INIT is all zeros */
+    gate_init(&s->gate);
+    s->started = event_new(FALSE, FALSE);
+}
+
+void cb_state_destroy(struct cb_state *s)
+{
+    gate_destroy(&s->gate);
+    CloseHandle(s->started);
+}
+
+void cb_state_enter(struct cb_state *s)
+{
+    InterlockedIncrement(&s->started_count);
+    SetEvent(s->started);
+    if (s->block)
+        PROBE_CHECK(&s->probe, gate_pass(&s->gate));
+    probe_hit(&s->probe);
+}
+
 static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     struct occupant *o = ctx;

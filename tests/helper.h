@@ -188,6 +188,29 @@ int helper_todo(int applies, const char *why, const char *file, int line);
 #define NOT_RUN_ON(modes, why) \
     if (helper_not_run((modes), (why), __FILE__, __LINE__)) {} else
 
+/*
+ * What a callback that may hold its thread records, for work items, legacy
+ * items and ntdll's callbacks alike.  cb_state_enter() is such a callback's
+ * common part: it counts the start, sets started, passes the gate if block
+ * is set, and hits the probe; the callback's last statement adds one to done.
+ */
+struct cb_state {
+    struct probe probe;
+    struct gate gate;
+    BOOL block;                  /* wait at the gate */
+    HANDLE started;              /* auto-reset, set by every start */
+    volatile LONG started_count;
+    volatile LONG done;          /* each callback's last statement adds one */
+};
+void cb_state_init(struct cb_state *s);      /* zeroed, gate and event made */
+void cb_state_destroy(struct cb_state *s);
+void cb_state_enter(struct cb_state *s);
+
+/* The variadic form of a function under test that takes a va_list: defines
+ * NAME, whose last named parameter is fmt, as CALL with ap after fmt. */
+#define VA_WRAPPER(type, name, params, call) static type name params \
+    { type ret_; va_list ap; va_start(ap, fmt); ret_ = call; va_end(ap); return ret_; }
+
 /* Microseconds on the monotonic clock (QueryPerformanceCounter). */
 LONGLONG now_us(void);
 /* FILETIME due times and timeouts: negative = relative, in 100 ns; positive

@@ -126,52 +126,6 @@ static void assert_fired_in_time_at(LONGLONG start_us, LONGLONG at_us, LONGLONG 
                  (long long)elapsed_us, (long long)due_ms);
 }
 
-/* Occupies the only thread of a pool limited to one: queued callbacks wait. */
-struct occupier {
-    struct gate gate;
-    HANDLE started_event;
-    HANDLE done_event;
-    PTP_WORK work;
-};
-
-static void CALLBACK occupier_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    struct occupier *o = ctx;
-
-    (void)inst;
-    (void)work;
-    SetEvent(o->started_event);
-    gate_pass(&o->gate);
-    SetEvent(o->done_event);
-}
-
-static void occupier_start(struct occupier *o, void **state)
-{
-    struct helper_pool *hp = *state;
-
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    gate_init(&o->gate);
-    o->started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    o->done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(o->started_event);
-    assert_non_null(o->done_event);
-    o->work = CreateThreadpoolWork(occupier_cb, o, helper_env(state));
-    assert_non_null(o->work);
-    SubmitThreadpoolWork(o->work);
-    helper_wait(o->started_event);
-}
-
-static void occupier_finish(struct occupier *o)
-{
-    gate_open(&o->gate, 1);
-    helper_wait(o->done_event);
-    WaitForThreadpoolWorkCallbacks(o->work, FALSE);
-    CloseThreadpoolWork(o->work);
-    CloseHandle(o->started_event);
-    CloseHandle(o->done_event);
-    gate_destroy(&o->gate);
-}
-
 /* ---- due times ------------------------------------------------------------------ */
 
 static void timer_relative_due_never_early(void **state)
@@ -424,16 +378,16 @@ static void timer_wait_armed_returns_at_once(void **state)
  * stays set. */
 static void timer_wait_cancel_drops_queued_callback(void **state)
 {
-    struct occupier o;
+    struct occupant o;
     struct ticker t;
     FILETIME zero = { 0, 0 };
 
-    occupier_start(&o, state);
+    occupy_pool(state, &o);
     ticker_init(&t);
     ticker_create(&t, helper_env(state));
     SetThreadpoolTimer(t.timer, &zero, 0, 0);
     WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
-    occupier_finish(&o);
+    occupant_release(&o);
     helper_wait_not(t.fired_sem, 200);
     assert_int_equal(fires_now(&t), 0);
     assert_true(IsThreadpoolTimerSet(t.timer));
@@ -482,16 +436,16 @@ static void timer_close_armed_never_fires(void **state)
 /* Closing a timer lets its queued callback run, like work. */
 static void timer_close_with_queued_callback_runs_it(void **state)
 {
-    struct occupier o;
+    struct occupant o;
     struct ticker t;
     FILETIME zero = { 0, 0 };
 
-    occupier_start(&o, state);
+    occupy_pool(state, &o);
     ticker_init(&t);
     ticker_create(&t, helper_env(state));
     SetThreadpoolTimer(t.timer, &zero, 0, 0);
     CloseThreadpoolTimer(t.timer);
-    occupier_finish(&o);
+    occupant_release(&o);
     helper_wait(t.fired_sem);
     helper_wait_not(t.fired_sem, 100);
     assert_int_equal(fires_now(&t), 1);
