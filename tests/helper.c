@@ -249,6 +249,19 @@ void cb_record_enter(struct cb_record *r)
         PROBE_CHECK(&r->probe, gate_pass(r->gate));
 }
 
+void assert_signal_unclaimed_at(struct cb_record *r, HANDLE event, const char *file, int line)
+{
+    DWORD ret;
+
+    if (!SetEvent(event))
+        fail_msg("%s:%d: SetEvent failed (error %lu)", file, line, (unsigned long)GetLastError());
+    helper_wait_not_at(r->done_sem, QUIET_MS, file, line);
+    ret = WaitForSingleObject(event, 0);
+    if (ret != WAIT_OBJECT_0)
+        fail_msg("%s:%d: the signal was taken: the event's wait returned %lu", file, line,
+                 (unsigned long)ret);
+}
+
 void cb_state_init(struct cb_state *s)
 {
     memset(s, 0, sizeof(*s));         /* PROBE_INIT is all zeros */

@@ -220,6 +220,11 @@ struct cb_record {
 void cb_record_init(struct cb_record *r);    /* zeroed, done_sem made */
 void cb_record_destroy(struct cb_record *r); /* closes done_sem and started_event */
 void cb_record_enter(struct cb_record *r);
+/* Sets event and asserts that no callback takes its signal: none comes
+ * within QUIET_MS, and the event stays signalled. */
+#define assert_signal_unclaimed(r, event) \
+    assert_signal_unclaimed_at((r), (event), __FILE__, __LINE__)
+void assert_signal_unclaimed_at(struct cb_record *r, HANDLE event, const char *file, int line);
 
 /* The variadic form of a function under test that takes a va_list: defines
  * NAME, whose last named parameter is fmt, as CALL with ap after fmt. */

@@ -301,9 +301,7 @@ static void registerwait_unregister_idle_succeeds(void **state)
     reg_init(&r);
     reg_register(&r, event, INFINITE, WT_EXECUTEONLYONCE);
     assert_true(UnregisterWait(r.wait));
-    assert_true(SetEvent(event));
-    helper_wait_not(r.rec.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&r.rec, event);
     assert_int_equal(probe_hits(&r.rec.probe), 0);
     CloseHandle(event);
     reg_destroy(&r);

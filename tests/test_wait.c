@@ -156,9 +156,7 @@ static void wait_event_set_runs_callback_once(void **state)
     /* The wait took the auto-reset event's signal. */
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_TIMEOUT);
     /* One-shot: a second signal is nobody's. */
-    assert_true(SetEvent(event));
-    helper_wait_not(w.rec.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     watcher_finish(&w, event);
 }
 
@@ -336,9 +334,7 @@ static void wait_relative_timeout_times_out_never_early(void **state)
     assert_int_equal(count_of(&w.timeouts), 1);
     assert_int_equal(count_of(&w.signalled), 0);
     /* Timed out: a later signal is nobody's. */
-    assert_true(SetEvent(event));
-    helper_wait_not(w.rec.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     watcher_finish(&w, event);
 }
 
@@ -431,9 +427,7 @@ static void wait_set_null_stops_waiting(void **state)
     SetThreadpoolWait(w.wait, event, &timeout);
     /* With a NULL handle the timeout is not even read. */
     SetThreadpoolWait(w.wait, NULL, (PFILETIME)(ULONG_PTR)0xdeadbeef);
-    assert_true(SetEvent(event));
-    helper_wait_not(w.rec.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     assert_int_equal(probe_hits(&w.rec.probe), 0);
     CloseThreadpoolWait(w.wait);
     CloseHandle(event);
@@ -610,9 +604,7 @@ static void wait_close_armed_takes_nothing(void **state)
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, &timeout);
     CloseThreadpoolWait(w.wait);
-    assert_true(SetEvent(event));
-    helper_wait_not(w.rec.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     assert_int_equal(probe_hits(&w.rec.probe), 0);
     CloseHandle(event);
     watcher_destroy(&w);
@@ -675,9 +667,7 @@ static void wait_group_close_members_stops_waits(void **state)
     helper_wait(w.rec.done_sem);
     CloseThreadpoolCleanupGroupMembers(group, TRUE, (PVOID)&cancels);
     assert_int_equal(count_of(&cancels), 2);
-    assert_true(SetEvent(event));
-    helper_wait_not(w.rec.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     assert_int_equal(count_of(&w.signalled), 1);
     probe_assert_clean(&w.rec.probe);
     CloseThreadpoolCleanupGroup(group);
