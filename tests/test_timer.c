@@ -562,74 +562,100 @@ static void timer_window_overlap_fires_together(void **state)
     ticker_destroy(&b);
 }
 
-/* Many timers at scattered due times with scattered windows: each fires
- * once, none early. */
-#define MANY_TIMERS 200
+/*
+ * A fleet of timers sharing one callback: each records its fires, checks
+ * that it is not early (and that it was due at all), and the one that makes
+ * expected sets done_event.
+ */
+#define FLEET_MAX 200
 
-struct many {
+struct fleet;
+
+struct fleet_slot {
+    struct fleet *f;
+    LONG index;
+};
+
+struct fleet {
     struct probe probe;
     LONGLONG start_us;
     HANDLE done_event;
     volatile LONG fired;
-    LONG due_ms[MANY_TIMERS];
-    volatile LONG fires[MANY_TIMERS];
+    LONG expected;
+    LONG due_ms[FLEET_MAX];      /* -1: must not fire */
+    volatile LONG fires[FLEET_MAX];
+    struct fleet_slot slots[FLEET_MAX];
+    PTP_TIMER timers[FLEET_MAX];
 };
 
-struct many_slot {
-    struct many *m;
-    LONG index;
-};
-
-static void CALLBACK many_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+static void CALLBACK fleet_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
 {
-    struct many_slot *slot = ctx;
-    struct many *m = slot->m;
-    LONGLONG elapsed_us = now_us() - m->start_us;
+    struct fleet_slot *slot = ctx;
+    struct fleet *f = slot->f;
+    LONGLONG elapsed_us = now_us() - f->start_us;
 
     (void)inst;
     (void)timer;
-    PROBE_CHECK(&m->probe, elapsed_us >= (m->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
-    InterlockedIncrement(&m->fires[slot->index]);
-    if (InterlockedIncrement(&m->fired) == MANY_TIMERS)
-        SetEvent(m->done_event);
+    PROBE_CHECK(&f->probe, f->due_ms[slot->index] >= 0);
+    PROBE_CHECK(&f->probe, elapsed_us >= (f->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
+    InterlockedIncrement(&f->fires[slot->index]);
+    if (InterlockedIncrement(&f->fired) == f->expected)
+        SetEvent(f->done_event);
 }
+
+/* n timers, none set yet, none due. */
+static void fleet_init(struct fleet *f, LONG n, void **state)
+{
+    LONG i;
+
+    memset(f, 0, sizeof(*f));         /* PROBE_INIT is all zeros */
+    f->done_event = event_new(TRUE, FALSE);
+    for (i = 0; i < n; i++) {
+        f->slots[i].f = f;
+        f->slots[i].index = i;
+        f->due_ms[i] = -1;
+        f->timers[i] = CreateThreadpoolTimer(fleet_cb, &f->slots[i], helper_env(state));
+        assert_non_null(f->timers[i]);
+    }
+}
+
+/* Closes the n timers: each due one fired once, the others never. */
+static void fleet_finish(struct fleet *f, LONG n)
+{
+    LONG i;
+
+    for (i = 0; i < n; i++) {
+        WaitForThreadpoolTimerCallbacks(f->timers[i], FALSE);
+        CloseThreadpoolTimer(f->timers[i]);
+        assert_int_equal(f->fires[i], f->due_ms[i] >= 0 ? 1 : 0);
+    }
+    probe_assert_clean(&f->probe);
+    CloseHandle(f->done_event);
+}
+
+/* Many timers at scattered due times with scattered windows: each fires
+ * once, none early. */
+#define MANY_TIMERS 200
 
 static void timer_many_scattered_each_fires_once_never_early(void **state)
 {
-    static struct many m;
-    static struct many_slot slots[MANY_TIMERS];
-    static PTP_TIMER timers[MANY_TIMERS];
-    struct probe zero = PROBE_INIT;
+    static struct fleet m;
     FILETIME due;
     unsigned int seed = 12345;
     LONG i;
 
-    memset(&m, 0, sizeof(m));
-    m.probe = zero;
-    m.done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(m.done_event);
-    for (i = 0; i < MANY_TIMERS; i++) {
-        slots[i].m = &m;
-        slots[i].index = i;
-        timers[i] = CreateThreadpoolTimer(many_cb, &slots[i], helper_env(state));
-        assert_non_null(timers[i]);
-    }
+    fleet_init(&m, MANY_TIMERS, state);
+    m.expected = MANY_TIMERS;
     m.start_us = now_us();
     for (i = 0; i < MANY_TIMERS; i++) {
         seed = seed * 1103515245u + 12345u;
         m.due_ms[i] = (LONG)((seed >> 8) % 300);
         due = relative_ms(m.due_ms[i]);
-        SetThreadpoolTimer(timers[i], &due, 0, (seed >> 20) % 3 ? 0 : (DWORD)(seed >> 24) % 50);
+        SetThreadpoolTimer(m.timers[i], &due, 0,
+                           (seed >> 20) % 3 ? 0 : (DWORD)(seed >> 24) % 50);
     }
     helper_wait(m.done_event);
-    for (i = 0; i < MANY_TIMERS; i++) {
-        WaitForThreadpoolTimerCallbacks(timers[i], FALSE);
-        CloseThreadpoolTimer(timers[i]);
-    }
-    for (i = 0; i < MANY_TIMERS; i++)
-        assert_int_equal(m.fires[i], 1);
-    probe_assert_clean(&m.probe);
-    CloseHandle(m.done_event);
+    fleet_finish(&m, MANY_TIMERS);
 }
 
 /*
@@ -640,58 +666,16 @@ static void timer_many_scattered_each_fires_once_never_early(void **state)
 #define STORM_TIMERS 64
 #define STORM_ROUNDS 6
 
-struct storm {
-    struct probe probe;
-    LONGLONG start_us;
-    HANDLE done_event;
-    volatile LONG fired;
-    LONG expected;
-    LONG due_ms[STORM_TIMERS];
-    volatile LONG fires[STORM_TIMERS];
-};
-
-struct storm_slot {
-    struct storm *s;
-    LONG index;
-};
-
-static void CALLBACK storm_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
-{
-    struct storm_slot *slot = ctx;
-    struct storm *s = slot->s;
-    LONGLONG elapsed_us = now_us() - s->start_us;
-
-    (void)inst;
-    (void)timer;
-    PROBE_CHECK(&s->probe, s->due_ms[slot->index] >= 0);
-    PROBE_CHECK(&s->probe, elapsed_us >= (s->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
-    InterlockedIncrement(&s->fires[slot->index]);
-    if (InterlockedIncrement(&s->fired) == s->expected)
-        SetEvent(s->done_event);
-}
-
 static void timer_rearm_storm_honours_last_set(void **state)
 {
-    static struct storm s;
-    static struct storm_slot slots[STORM_TIMERS];
-    static PTP_TIMER timers[STORM_TIMERS];
+    static struct fleet s;
     static DWORD windows[STORM_TIMERS];
-    struct probe zero = PROBE_INIT;
+    PTP_TIMER *timers = s.timers;
     unsigned int seed = 4242;
     FILETIME due;
     LONG i, round;
 
-    memset(&s, 0, sizeof(s));
-    s.probe = zero;
-    s.done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(s.done_event);
-    for (i = 0; i < STORM_TIMERS; i++) {
-        slots[i].s = &s;
-        slots[i].index = i;
-        s.due_ms[i] = -1;
-        timers[i] = CreateThreadpoolTimer(storm_cb, &slots[i], helper_env(state));
-        assert_non_null(timers[i]);
-    }
+    fleet_init(&s, STORM_TIMERS, state);
     /* Far due times only: nothing fires during the storm. */
     for (round = 0; round < STORM_ROUNDS; round++) {
         for (i = 0; i < STORM_TIMERS; i++) {
@@ -728,14 +712,9 @@ static void timer_rearm_storm_honours_last_set(void **state)
     assert_true(s.expected > 0);
     helper_wait(s.done_event);
     Sleep(200);     /* time for a wrong extra callback to show */
-    for (i = 0; i < STORM_TIMERS; i++) {
-        WaitForThreadpoolTimerCallbacks(timers[i], FALSE);
-        CloseThreadpoolTimer(timers[i]);
-        assert_int_equal(s.fires[i], s.due_ms[i] >= 0 ? 1 : 0);
-    }
-    probe_assert_clean(&s.probe);
-    CloseHandle(s.done_event);
+    fleet_finish(&s, STORM_TIMERS);
 }
+
 
 /* ---- the ntdll names --------------------------------------------------------- */
 
