@@ -122,21 +122,22 @@ function scale_summary(    f, fam, nm, mm, mi, m, pi, p, a, c, g, bound, verdict
                 if (!have(fam "a", m, p) || !have(fam "c", m, p)) continue
                 if (!any) {
                     printf "\n%s scaling: per-object figures, best round, at N = %s, %s, %s " \
-                        "(growth c/a; n log n allows %.2fx)\n", fam, nof[fam "a"], nof[fam "b"], nof[fam "c"], \
-                        bound
+                        "(growth c/a; n log n allows %.2fx)\n", fam, nof[fam "a"], nof[fam "b"], \
+                        nof[fam "c"], bound
                     any = 1
                 }
                 a = lo[fam "a", m, p]
                 c = lo[fam "c", m, p]
-                g = a > 0 ? c / a : (c > 0 ? 999 : 1)
-                if (g <= 1.5 || (m ~ /bytes/ && a < 64 && c < 64))
+                g = a > 0 ? c / a : (c > 0 ? -1 : 1)
+                if ((g >= 0 && g <= 1.5) || (m ~ /bytes/ && a < 64 && c < 64))
                     verdict = "flat"
-                else if (g <= 1.5 * bound)
+                else if (g >= 0 && g <= 1.5 * bound)
                     verdict = "<= n log n"
                 else
                     verdict = "GROWS"
-                printf "  %-17s %-8s %9s %9s %9s  %6.2fx  %s\n", label[m], p, fmt(a), \
-                    have(fam "b", m, p) ? fmt(lo[fam "b", m, p]) : "-", fmt(c), g, verdict
+                printf "  %-17s %-8s %9s %9s %9s  %7s  %s\n", label[m], p, fmt(a), \
+                    have(fam "b", m, p) ? fmt(lo[fam "b", m, p]) : "-", fmt(c), \
+                    (g >= 0 ? sprintf("%.2fx", g) : "-"), verdict
             }
         }
     }

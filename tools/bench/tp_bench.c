@@ -514,31 +514,40 @@ static void s8_waits(const char *scenario, long n)
  * the growth of the resident set over a phase divided by the objects that
  * phase added: the objects themselves, then what arming them adds.
  *
- * A provider whose arming is so slow that the phase would pass
- * SCALE_BUDGET_NS (judged from the first sixteenth of it on, by the rate so
- * far) stops there and reports the scenario unsupported with the rate it
- * reached, instead of spending minutes of a shared machine or running into
- * run-bench's timeout.
+ * A provider whose arming is so slow, or takes so much memory, that the
+ * phase would pass SCALE_BUDGET_NS or SCALE_BUDGET_BYTES (judged from the
+ * first sixteenth of it on, by the rate so far) stops there and reports the
+ * scenario unsupported with the rate it reached, instead of spending
+ * minutes or gigabytes of a shared machine or running into run-bench's
+ * timeout.
  */
 #define SCALE_BUDGET_NS (20ull * 1000000000ull)
+#define SCALE_BUDGET_BYTES (1024.0 * 1048576.0)
 
-/* Every 1024 objects: stops the run if the phase started at t_phase would
- * go over budget. */
+/* Every 1024 objects: stops the run if the phase started at t_phase with
+ * rss_phase resident would go over budget. */
 static void scale_check_budget(const char *scenario, const char *what, long done, long n,
-                               uint64_t t_phase)
+                               uint64_t t_phase, double rss_phase)
 {
     uint64_t elapsed;
+    double grown, scale;
     char why[200];
 
     if ((done & 1023) || !done)
         return;
     elapsed = bench_now_ns() - t_phase;
-    if (elapsed <= SCALE_BUDGET_NS &&
-            (done < n / 16 || (double)elapsed / (double)done * (double)n <= SCALE_BUDGET_NS))
+    grown = bench_rss_bytes() - rss_phase;
+    scale = done < n / 16 ? 1.0 : (double)n / (double)done;
+    if ((double)elapsed * scale <= SCALE_BUDGET_NS && grown * scale <= SCALE_BUDGET_BYTES)
         return;
-    snprintf(why, sizeof(why), "%s %ld would take over %.0f s: %ld in %.1f s, %.0f ns each",
-             what, n, (double)SCALE_BUDGET_NS / 1e9, done, (double)elapsed / 1e9,
-             (double)elapsed / (double)done);
+    if ((double)elapsed * scale > SCALE_BUDGET_NS)
+        snprintf(why, sizeof(why), "%s %ld would take over %.0f s: %ld in %.1f s, %.0f ns each",
+                 what, n, (double)SCALE_BUDGET_NS / 1e9, done, (double)elapsed / 1e9,
+                 (double)elapsed / (double)done);
+    else
+        snprintf(why, sizeof(why), "%s %ld would take over %.0f MiB: %ld took %.0f MiB, "
+                 "%.0f bytes each", what, n, SCALE_BUDGET_BYTES / 1048576.0, done,
+                 grown / 1048576.0, grown / (double)done);
     bench_unsupported(scenario, why);
     /* No clean-up: closing what is left could take as long again. */
     fflush(stdout);
@@ -605,7 +614,7 @@ static void s9_timers(const char *scenario, long n)
          * however slow the arming is. */
         if (i & 1)
             target += 3600ull * 1000000000u;
-        scale_check_budget(scenario, "arming", i, n, t1);
+        scale_check_budget(scenario, "arming", i, n, t1, rss1);
         now = bench_now_ns();
         ft = relative_due(target > now ? target - now : 0);
         SetThreadpoolTimer(timers[i], &ft, 0, 0);
@@ -672,7 +681,7 @@ static void s10_waits(const char *scenario, long n)
     t1 = bench_now_ns();
     rss1 = bench_rss_bytes();
     for (i = 0; i < n; i++) {
-        scale_check_budget(scenario, "arming", i, n, t1);
+        scale_check_budget(scenario, "arming", i, n, t1, rss1);
         SetThreadpoolWait(waits[i], events[i], NULL);
     }
     t2 = bench_now_ns();
