@@ -135,12 +135,26 @@ function scale_summary(    f, fam, nm, mm, mi, m, pi, p, a, c, g, bound, verdict
                     verdict = "<= n log n"
                 else
                     verdict = "GROWS"
+                scale_checked[p]++
+                if (verdict == "GROWS")
+                    scale_grows[p] = scale_grows[p] " " fam ":" m
                 printf "  %-17s %-8s %9s %9s %9s  %7s  %s\n", label[m], p, fmt(a), \
                     have(fam "b", m, p) ? fmt(lo[fam "b", m, p]) : "-", fmt(c), \
                     (g >= 0 ? sprintf("%.2fx", g) : "-"), verdict
             }
         }
     }
+}
+
+function scale_target(p,    n, k) {
+    if (!scale_checked[p]) return
+    n = scale_checked[p]
+    k = split(scale_grows[p], grows_list, " ")
+    if (k == 0)
+        printf "  %-46s %14s  met\n", "S9-S12 " p " flat or <= n log n", n " figures"
+    else
+        printf "  %-46s %14s  MISSED:%s\n", "S9-S12 " p " flat or <= n log n", \
+            k " of " n " grow", scale_grows[p]
 }
 
 BEGIN {
@@ -297,6 +311,11 @@ END {
                "<=", 1)
     target_rel("S8b  wine-tp dispatch time <= wine's", "S8b", "total_ms", "wine-tp", "wine", \
                "<=", 1)
+    if (scale_checked["tp"] || scale_checked["wine-tp"]) {
+        printf "Targets (issue 17: scale; per-object figures, best rounds, see the scaling lines)\n"
+        scale_target("tp")
+        scale_target("wine-tp")
+    }
     if (seconds != "") {
         printf "\nWall time %d s; per provider:", seconds
         for (pi = 1; pi <= nprov; pi++)
