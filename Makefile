@@ -31,7 +31,10 @@ else
 SAN_FLAGS :=
 endif
 
-B := build/$(OS)$(if $(SAN),-$(SAN))
+# The lock-order check (kernel32_tp/lock_order.h): sanitizer builds and DEBUG=1.
+LOCK_RANK_FLAGS := $(if $(SAN)$(DEBUG),-DKERNEL32_TP_LOCK_RANKS)
+
+B := build/$(OS)$(if $(SAN),-$(SAN))$(if $(DEBUG),-debug)
 CC ?= gcc
 ifeq ($(origin CC),default)
 CC := gcc
@@ -51,7 +54,7 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
 # else is hidden, and the version script from the spec is the final filter.
 LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
-	-Ikernel32_tp -Ikernel32_tp/$(OS) -D_REENTRANT $(SAN_FLAGS) $(EXTRA_CFLAGS)
+	-Ikernel32_tp -Ikernel32_tp/$(OS) -D_REENTRANT $(SAN_FLAGS) $(LOCK_RANK_FLAGS) $(EXTRA_CFLAGS)
 
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
 	-Itests $(SAN_FLAGS) $(EXTRA_CFLAGS)
@@ -179,7 +182,7 @@ WIN32_DEFS := -D_WIN32_WINNT=0x0a00
 # _KERNEL32_: mingw-w64 declares kernel32's API dllimport unless we are kernel32;
 # our definitions of the same names must not follow a dllimport declaration.
 DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN32_DEFS) -D_KERNEL32_ \
-	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/win32 $(EXTRA_CFLAGS)
+	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/win32 $(LOCK_RANK_FLAGS) $(EXTRA_CFLAGS)
 WIN_SPEC := spec/kernel32_tp.spec
 DLL := $(B)/kernel32_tp.dll
 IMPLIB := $(B)/libkernel32_tp.dll.a

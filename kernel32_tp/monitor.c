@@ -26,7 +26,7 @@ static void monitor_setup(void)
     if (atomic_load_explicit(&monitor_state, memory_order_acquire) == 2)
         return;
     if (atomic_compare_exchange_strong(&monitor_state, &expected, 1)) {
-        os_lock_init(&monitor.lock);
+        os_lock_init(&monitor.lock, OS_LOCK_RANK_M);
         os_cond_init(&monitor.cond);
         list_init(&monitor.pools);
         atomic_store_explicit(&monitor_state, 2, memory_order_release);

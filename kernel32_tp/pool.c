@@ -28,7 +28,7 @@ static void pool_init(struct tp_pool *pool)
 
     memset(pool, 0, sizeof(*pool));
     os_stamp_set(&pool->stamp);
-    os_lock_init(&pool->lock);
+    os_lock_init(&pool->lock, OS_LOCK_RANK_P);
     os_cond_init(&pool->work_cond);
     os_cond_init(&pool->drain_cond);
     for (i = 0; i < TP_PRIORITY_COUNT; i++)

@@ -76,7 +76,7 @@ static void queues_setup(void)
     if (atomic_load_explicit(&queues_state, memory_order_acquire) == 2)
         return;
     if (atomic_compare_exchange_strong(&queues_state, &expected, 1)) {
-        os_lock_init(&queues.lock);
+        os_lock_init(&queues.lock, OS_LOCK_RANK_T);
         os_cond_init(&queues.cond);
         atomic_store_explicit(&queues_state, 2, memory_order_release);
     }

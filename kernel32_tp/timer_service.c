@@ -57,7 +57,7 @@ static void service_setup(void)
     if (atomic_load_explicit(&service_state, memory_order_acquire) == 2)
         return;
     if (atomic_compare_exchange_strong(&service_state, &expected, 1)) {
-        os_lock_init(&service.lock);
+        os_lock_init(&service.lock, OS_LOCK_RANK_Q);
         os_cond_init(&service.cond);
         os_cond_init(&service.batch_cond);
         tp_heap_init(&service.due);

@@ -74,7 +74,7 @@ static void registered_setup(void)
     if (atomic_load_explicit(&registered_state, memory_order_acquire) == 2)
         return;
     if (atomic_compare_exchange_strong(&registered_state, &expected, 1)) {
-        os_lock_init(&registered.lock);
+        os_lock_init(&registered.lock, OS_LOCK_RANK_R);
         atomic_store_explicit(&registered_state, 2, memory_order_release);
     }
     while (atomic_load_explicit(&registered_state, memory_order_acquire) != 2)

@@ -97,7 +97,7 @@ struct file_op {
 };
 
 struct file_core {
-    pthread_mutex_t lock;           /* K */
+    struct os_lock lock;            /* I */
     LONG refs;                      /* (a) the file object, operations, loop registration */
     enum file_kind kind;            /* (c) */
     BOOL overlapped;                /* (c) FILE_FLAG_OVERLAPPED */

@@ -149,8 +149,7 @@ struct file_core *file_core_alloc(enum file_kind kind)
 
     if (!core)
         return NULL;
-    if (pthread_mutex_init(&core->lock, NULL))
-        os_panic("pthread_mutex_init failed");
+    os_lock_init(&core->lock, OS_LOCK_RANK_I);
     core->refs = 1;
     core->kind = kind;
     core->fd = -1;
@@ -178,7 +177,7 @@ void file_core_unref(struct file_core *core)
         close(core->fd);
     free(core->rest);
     free(core->delete_path);
-    pthread_mutex_destroy(&core->lock);
+    os_lock_destroy(&core->lock);
     free(core);
 }
 
@@ -210,7 +209,7 @@ static void file_destroy(struct handle_object *obj)
     struct list *entry;
     LONG ended = 0;
 
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     core->closed = TRUE;
     if (core->kind == FILE_KIND_PIPE_SERVER || core->kind == FILE_KIND_PIPE_CLIENT) {
         for (entry = core->ops.next; entry != &core->ops; entry = entry->next)
@@ -219,7 +218,7 @@ static void file_destroy(struct handle_object *obj)
     }
     /* Disk operations still queued or running report it as they end. */
     file_binding_end_locked(core);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);     /* the ended operations' references */
     if (core->delete_path)
@@ -340,9 +339,9 @@ void file_op_complete(struct file_op *op, DWORD err, BOOL synchronous)
 {
     struct file_core *core = op->core;
 
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     file_op_complete_locked(op, err, synchronous);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
 }
 
 /* ---- the I/O completion source of os.h --------------------------------------------------- */
@@ -364,7 +363,7 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
         file_core_unref(core);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->bound || !core->overlapped) {
         /* As Windows refuses a completion port to a file bound to one
          * already, or opened for synchronous I/O. */
@@ -374,7 +373,7 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
         core->complete = complete;
         core->complete_key = key;
     }
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     if (err != ERROR_SUCCESS || !out) {
         free(binding);
         file_core_unref(core);
@@ -402,10 +401,10 @@ void os_io_unbind(struct os_io_binding *binding)
     struct file_core *core = binding->core;
 
     /* Completions are delivered under K: none runs after this. */
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     core->complete = NULL;
     core->complete_key = NULL;
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     file_core_unref(core);
     free(binding);
 }
@@ -648,7 +647,7 @@ static DWORD file_cancel(HANDLE handle, OVERLAPPED *ov, BOOL this_thread)
 
     if ((err = file_core_lookup(handle, &core)) != ERROR_SUCCESS)
         return err;
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     for (entry = core->ops.next; entry != &core->ops; entry = next) {
         struct file_op *op = LIST_ENTRY(entry, struct file_op, entry);
 
@@ -663,7 +662,7 @@ static DWORD file_cancel(HANDLE handle, OVERLAPPED *ov, BOOL this_thread)
         file_op_complete_locked(op, ERROR_OPERATION_ABORTED, FALSE);
         ended++;
     }
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);
     file_core_unref(core);
@@ -727,9 +726,9 @@ BOOL WINAPI SetFileCompletionNotificationModes(HANDLE handle, UCHAR flags)
         os_set_last_error(err);
         return FALSE;
     }
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     core->notify_modes = flags;
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     file_core_unref(core);
     return TRUE;
 }

@@ -51,7 +51,7 @@ struct pipe_conn {
     struct file_core *core;         /* (c) referenced */
 };
 
-static pthread_mutex_t name_lock = PTHREAD_MUTEX_INITIALIZER;     /* W */
+static struct os_lock name_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_J);  /* J */
 static struct list names = { &names, &names };                    /* (W) */
 
 /* ---- names and paths ---------------------------------------------------------- */
@@ -371,10 +371,10 @@ static void pipe_conn_ready(struct loop_source *src, uint32_t events)
     LONG ended = 0;
 
     (void)events;
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->conn == conn)
         ended = pipe_progress_locked(core);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);
 }
@@ -390,11 +390,11 @@ static DWORD pipe_sync_locked(struct file_core *core, struct file_op *op)
         fd = core->fd;
         pfd.fd = fd;
         pfd.events = op->kind == FILE_OP_READ ? POLLIN : POLLOUT;
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         os_thread_notify_block(TRUE);
         poll(&pfd, 1, -1);
         os_thread_notify_block(FALSE);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
     }
     return err;
 }
@@ -409,12 +409,12 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
     BOOL queued_before = FALSE;
     DWORD err;
 
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->kind == FILE_KIND_PIPE_SERVER && core->state == PIPE_LISTENING) {
         /* A client that opened the pipe already is this instance's. */
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         pipe_take_client(core);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
     }
     if ((err = pipe_state_error_locked(core, kind)) != ERROR_SUCCESS)
         goto done;
@@ -440,14 +440,14 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         /* Done at once; the completion (if any) is delivered all the same. */
         *bytes = op->done;
         file_op_complete_locked(op, err, TRUE);
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         file_core_unref(core);
         return err;
     }
     list_add_tail(&core->ops, &op->entry);
     err = ERROR_IO_PENDING;
 done:
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     return err;
 }
 
@@ -476,7 +476,7 @@ void file_pipe_release(struct file_core *core)
 
     if (!name)
         return;
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     if (list_linked(&core->accept_entry))
         list_remove(&core->accept_entry);
     if (--name->instances == 0) {
@@ -485,7 +485,7 @@ void file_pipe_release(struct file_core *core)
         unlink(name->path);
         loop_unregister(&name->source);
     }
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
 }
 
 /* ---- servers ---------------------------------------------------------------------------- */
@@ -501,10 +501,10 @@ static void pipe_accept_waiting(struct pipe_name *name)
     DWORD err;
     int fd;
 
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     while (!list_empty(&name->waiting)) {
         core = LIST_ENTRY(name->waiting.next, struct file_core, accept_entry);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
         op = NULL;
         for (entry = core->ops.next; entry != &core->ops && !op; entry = entry->next) {
             if (LIST_ENTRY(entry, struct file_op, entry)->kind == FILE_OP_CONNECT)
@@ -512,11 +512,11 @@ static void pipe_accept_waiting(struct pipe_name *name)
         }
         if (!op) {      /* cancelled meanwhile */
             list_remove(&core->accept_entry);
-            pthread_mutex_unlock(&core->lock);
+            os_lock_release(&core->lock);
             continue;
         }
         if ((fd = accept4(name->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
-            pthread_mutex_unlock(&core->lock);
+            os_lock_release(&core->lock);
             break;      /* nobody else is connecting: the next edge brings more */
         }
         list_remove(&core->accept_entry);
@@ -524,11 +524,11 @@ static void pipe_accept_waiting(struct pipe_name *name)
         list_remove(&op->entry);
         file_op_complete_locked(op, err, FALSE);
         ended = 1 + pipe_progress_locked(core);
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         while (ended-- > 0)
             file_core_unref(core);
     }
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
 }
 
 static void pipe_listen_ready(struct loop_source *src, uint32_t events)
@@ -650,7 +650,7 @@ static HANDLE pipe_create(char *path, DWORD open_mode, DWORD pipe_mode, DWORD ma
         err = ERROR_NOT_ENOUGH_MEMORY;
         goto fail;
     }
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     if ((name = pipe_name_find_locked(key))) {
         free(key);
         if (open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE)
@@ -662,7 +662,7 @@ static HANDLE pipe_create(char *path, DWORD open_mode, DWORD pipe_mode, DWORD ma
     }
     if (err == ERROR_SUCCESS)
         name->instances++;
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
     if (err != ERROR_SUCCESS) {
         file_core_unref(core);
         goto fail;
@@ -777,8 +777,8 @@ static void pipe_take_client(struct file_core *core)
     BOOL accepted = FALSE;
     LONG ended = 0;
 
-    pthread_mutex_lock(&name_lock);
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&name_lock);
+    os_lock_acquire(&core->lock);
     if (core->state == PIPE_LISTENING
         && pipe_accept_now_locked(core, &accepted) == ERROR_SUCCESS && accepted) {
         if (list_linked(&core->accept_entry))
@@ -789,8 +789,8 @@ static void pipe_take_client(struct file_core *core)
             ended = 1;
         }
     }
-    pthread_mutex_unlock(&core->lock);
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&core->lock);
+    os_lock_release(&name_lock);
     while (ended-- > 0)
         file_core_unref(core);
 }
@@ -804,8 +804,8 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
     DWORD err;
 
     for (;;) {
-        pthread_mutex_lock(&name_lock);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&name_lock);
+        os_lock_acquire(&core->lock);
         if (core->state == PIPE_CONNECTED) {
             err = ERROR_PIPE_CONNECTED;
             break;
@@ -841,8 +841,8 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
             break;
         }
         /* Synchronous: wait for a client on this thread. */
-        pthread_mutex_unlock(&core->lock);
-        pthread_mutex_unlock(&name_lock);
+        os_lock_release(&core->lock);
+        os_lock_release(&name_lock);
         pfd.fd = name->listen_fd;
         pfd.events = POLLIN;
         os_thread_notify_block(TRUE);
@@ -850,8 +850,8 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
         os_thread_notify_block(FALSE);
         waited = TRUE;
     }
-    pthread_mutex_unlock(&core->lock);
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&core->lock);
+    os_lock_release(&name_lock);
     return err;
 }
 
@@ -896,7 +896,7 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE handle)
         return FALSE;
     }
     pipe_take_client(core);
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->state == PIPE_CONNECTED || core->state == PIPE_BROKEN) {
         ended = pipe_end_ops_locked(core, TRUE, FILE_OP_READ, ERROR_PIPE_NOT_CONNECTED);
         pipe_detach_locked(core);
@@ -904,7 +904,7 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE handle)
     } else {
         err = ERROR_PIPE_NOT_CONNECTED;
     }
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);
     file_core_unref(core);
@@ -958,9 +958,9 @@ DWORD file_pipe_open_client(const char *pipe_name, DWORD access, DWORD flags, HA
     core->overlapped = (flags & FILE_FLAG_OVERLAPPED) != 0;
     core->can_read = (access & (GENERIC_READ | GENERIC_ALL | FILE_READ_DATA)) != 0;
     core->can_write = (access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA)) != 0;
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     err = pipe_attach_locked(core, fd);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     if (err != ERROR_SUCCESS) {
         file_core_unref(core);
         return err;

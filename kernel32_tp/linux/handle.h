@@ -80,7 +80,7 @@ struct handle_ops {
 struct handle_object {
     const struct handle_ops *ops;   /* (c) */
     LONG refs;                      /* (a) handles, waits in progress, owners */
-    pthread_mutex_t lock;           /* the object lock, O */
+    struct os_lock lock;            /* the object lock, O */
     struct list waiters;            /* (O) struct handle_wait_link.entry, FIFO */
     char *name;                     /* (c) UTF-8, NULL when unnamed */
     struct list name_entry;         /* (N) in the name table while named handles exist */
@@ -198,7 +198,7 @@ void handle_sleep(DWORD timeout_ms);
  * thread object.  Exists for any pthread, not only CreateThread's.
  */
 struct handle_thread {
-    pthread_mutex_t lock;           /* T */
+    struct os_lock lock;            /* D */
     struct list owned_mutexes;      /* (T) struct handle_mutex.owned_entry */
     struct handle_object *self;     /* (X) this thread's thread object, or NULL */
     DWORD exit_code;                /* (X) for self, set by ExitThread/return */

@@ -8,13 +8,26 @@
 struct os_lock {
     pthread_mutex_t mutex;
     DWORD owner;                /* thread id of the holder, 0 when free; under mutex */
+#ifdef KERNEL32_TP_LOCK_RANKS
+    enum os_lock_rank rank;     /* (c) its place in the order (lock_order.h) */
+#endif
 };
+
+/* A static lock (os.h): a plain pthread mutex, as a static one can only be. */
+#ifdef KERNEL32_TP_LOCK_RANKS
+#define OS_LOCK_INITIALIZER(rank) { PTHREAD_MUTEX_INITIALIZER, 0, (rank) }
+#else
+#define OS_LOCK_INITIALIZER(rank) { PTHREAD_MUTEX_INITIALIZER, 0 }
+#endif
 
 /* A condition variable on a futex (os_thread.c). */
 struct os_cond {
     unsigned int seq;           /* (a) bumped by every signal and broadcast: the futex word */
     unsigned int waiters;       /* (a) threads between deciding to sleep and waking */
 };
+
+/* A static cond (os.h). */
+#define OS_COND_INITIALIZER { 0, 0 }
 
 /*
  * The ownership stamp (os.h): no other thread pool shares a Linux process

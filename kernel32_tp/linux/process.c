@@ -297,7 +297,7 @@ static const int filter_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
 #define FILTER_SIGNAL_COUNT (sizeof(filter_signals) / sizeof(filter_signals[0]))
 
 static LPTOP_LEVEL_EXCEPTION_FILTER filter;     /* (a) NULL: none */
-static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct os_lock filter_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_U);    /* U */
 static BOOL filter_installed;                               /* (filter_lock) */
 static struct sigaction filter_saved[FILTER_SIGNAL_COUNT];  /* (filter_lock) */
 
@@ -453,9 +453,9 @@ LPTOP_LEVEL_EXCEPTION_FILTER WINAPI SetUnhandledExceptionFilter(
     LPTOP_LEVEL_EXCEPTION_FILTER old;
 
     HANDLE_TRACE("%p", (void *)new_filter);
-    pthread_mutex_lock(&filter_lock);
+    os_lock_acquire(&filter_lock);
     old = __atomic_exchange_n(&filter, new_filter, __ATOMIC_ACQ_REL);
     filter_install_locked(new_filter != NULL);
-    pthread_mutex_unlock(&filter_lock);
+    os_lock_release(&filter_lock);
     return old;
 }

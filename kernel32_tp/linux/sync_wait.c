@@ -64,7 +64,7 @@ static void lock_all(const struct handle_waiter *waiter, struct handle_object **
 
     objects_in_lock_order(waiter, objs);
     for (i = 0; i < waiter->count; i++)
-        pthread_mutex_lock(&objs[i]->lock);
+        os_lock_acquire(&objs[i]->lock);
 }
 
 static void unlock_all(const struct handle_waiter *waiter, struct handle_object **objs)
@@ -72,7 +72,7 @@ static void unlock_all(const struct handle_waiter *waiter, struct handle_object 
     DWORD i;
 
     for (i = waiter->count; i-- > 0;)
-        pthread_mutex_unlock(&objs[i]->lock);
+        os_lock_release(&objs[i]->lock);
 }
 
 /*
@@ -147,9 +147,9 @@ DWORD handle_waiter_start(struct handle_waiter *waiter, BOOL may_block)
         struct handle_wait_link *link = &waiter->links[i];
         struct handle_object *obj = link->obj;
 
-        pthread_mutex_lock(&obj->lock);
+        os_lock_acquire(&obj->lock);
         if (state_is_final(__atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE))) {
-            pthread_mutex_unlock(&obj->lock);
+            os_lock_release(&obj->lock);
             break;
         }
         if ((ready = obj->ops->ready(obj, waiter))) {
@@ -157,14 +157,14 @@ DWORD handle_waiter_start(struct handle_waiter *waiter, BOOL may_block)
             if (__atomic_compare_exchange_n(&waiter->state, &expected, result_for(i, ready),
                                             FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 obj->ops->consume(obj, waiter);
-            pthread_mutex_unlock(&obj->lock);
+            os_lock_release(&obj->lock);
             break;
         }
         if (may_block) {
             list_add_tail(&obj->waiters, &link->entry);
             waiter->linked_upto = i + 1;
         }
-        pthread_mutex_unlock(&obj->lock);
+        os_lock_release(&obj->lock);
     }
     if (!may_block) {
         expected = HANDLE_WAIT_PENDING;
@@ -212,10 +212,10 @@ void handle_waiter_finish(struct handle_waiter *waiter)
     for (i = 0; i < waiter->linked_upto; i++) {
         struct handle_wait_link *link = &waiter->links[i];
 
-        pthread_mutex_lock(&link->obj->lock);
+        os_lock_acquire(&link->obj->lock);
         if (list_linked(&link->entry))
             list_remove(&link->entry);
-        pthread_mutex_unlock(&link->obj->lock);
+        os_lock_release(&link->obj->lock);
     }
     waiter->linked_upto = 0;
 }
@@ -231,7 +231,7 @@ static void wait_all_offer_locked(struct handle_object *obj, struct handle_waite
     for (locked = 0; locked < waiter->count; locked++) {
         struct handle_object *other = waiter->links[locked].obj;
 
-        if (other != obj && pthread_mutex_trylock(&other->lock))
+        if (other != obj && !os_lock_try_acquire(&other->lock))
             break;
     }
     if (locked == waiter->count)
@@ -246,7 +246,7 @@ static void wait_all_offer_locked(struct handle_object *obj, struct handle_waite
         struct handle_object *other = waiter->links[i].obj;
 
         if (other != obj)
-            pthread_mutex_unlock(&other->lock);
+            os_lock_release(&other->lock);
     }
 }
 

@@ -25,7 +25,7 @@ struct tls_value {
     unsigned int generation;    /* the slot's generation when value was stored */
 };
 
-static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;    /* L */
+static struct os_lock tls_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_Z);    /* Z */
 static BOOL tls_used[TLS_SLOTS];                /* (L) */
 static unsigned int tls_generation[TLS_SLOTS];  /* (a) bumped by TlsFree */
 
@@ -81,12 +81,12 @@ DWORD WINAPI TlsAlloc(void)
     DWORD index;
 
     HANDLE_TRACE("%s", "()");
-    pthread_mutex_lock(&tls_lock);
+    os_lock_acquire(&tls_lock);
     for (index = 0; index < TLS_SLOTS && tls_used[index]; index++)
         ;
     if (index < TLS_SLOTS)
         tls_used[index] = TRUE;
-    pthread_mutex_unlock(&tls_lock);
+    os_lock_release(&tls_lock);
     if (index == TLS_SLOTS) {
         os_set_last_error(ERROR_NO_MORE_ITEMS);
         return TLS_OUT_OF_INDEXES;
@@ -104,13 +104,13 @@ BOOL WINAPI TlsFree(DWORD index)
     BOOL ok;
 
     HANDLE_TRACE("%u", (unsigned int)index);
-    pthread_mutex_lock(&tls_lock);
+    os_lock_acquire(&tls_lock);
     if ((ok = index < TLS_SLOTS && tls_used[index])) {
         /* Every thread's value is now stale: the next owner reads NULL. */
         __atomic_add_fetch(&tls_generation[index], 1, __ATOMIC_RELEASE);
         tls_used[index] = FALSE;
     }
-    pthread_mutex_unlock(&tls_lock);
+    os_lock_release(&tls_lock);
     if (!ok)
         os_set_last_error(ERROR_INVALID_PARAMETER);
     return ok;
