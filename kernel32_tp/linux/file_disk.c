@@ -12,7 +12,7 @@
  * cannot do without blocking, a disk helper (io_loop.c) runs it.  No thread
  * per operation.
  *
- * Locks: core->lock (K) around queueing and completing operations.
+ * Locks: core->lock (I) around queueing and completing operations.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -8,7 +8,7 @@
  * ReadFile, WriteFile, GetOverlappedResult(Ex), CancelIo(Ex),
  * SetFileCompletionNotificationModes.
  *
- * Locks: core->lock (K), which is also the binding lock of os.h: a
+ * Locks: core->lock (I), which is also the binding lock of os.h: a
  * completion function is called under it.  See file.h for the order.
  */
 #define _GNU_SOURCE
@@ -24,7 +24,16 @@
 
 /* Threads sleeping in GetOverlappedResult on an OVERLAPPED without event:
  * completions wake futex sleepers on Internal only while there are some. */
-static LONG overlapped_sleepers;    /* (a) */
+static _Atomic LONG overlapped_sleepers;    /* (a) */
+
+/* OVERLAPPED.Internal, a plain Win32 field in the caller's memory, as the
+ * C11 atomic it is used as (the same size and alignment). */
+_Static_assert(sizeof(_Atomic ULONG_PTR) == sizeof(ULONG_PTR), "Internal as an atomic");
+
+static _Atomic ULONG_PTR *overlapped_status(OVERLAPPED *ov)
+{
+    return (_Atomic ULONG_PTR *)&ov->Internal;
+}
 
 /* ---- statuses ------------------------------------------------------------- */
 
@@ -69,8 +78,8 @@ void file_ov_report_sync(OVERLAPPED *ov, DWORD done, DWORD err)
     if (!ov)
         return;
     ov->InternalHigh = done;
-    __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
-                     __ATOMIC_SEQ_CST);
+    atomic_store_explicit(overlapped_status(ov), (ULONG_PTR)(ULONG)file_status_from_error(err),
+                          memory_order_seq_cst);
     if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
         handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
 }
@@ -160,12 +169,12 @@ struct file_core *file_core_alloc(enum file_kind kind)
 
 void file_core_ref(struct file_core *core)
 {
-    __atomic_add_fetch(&core->refs, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_explicit(&core->refs, 1, memory_order_relaxed);
 }
 
 void file_core_unref(struct file_core *core)
 {
-    LONG refs = __atomic_sub_fetch(&core->refs, 1, __ATOMIC_ACQ_REL);
+    LONG refs = (atomic_fetch_sub_explicit(&core->refs, 1, memory_order_acq_rel) - 1);
 
     if (refs > 0)
         return;
@@ -183,7 +192,7 @@ void file_core_unref(struct file_core *core)
 
 /*
  * The last handle went and the last operation completed: tell the bound
- * function, once, that nothing more will come (os.h).  Locking: K.
+ * function, once, that nothing more will come (os.h).  Locking: I.
  */
 static void file_binding_end_locked(struct file_core *core)
 {
@@ -293,7 +302,8 @@ DWORD file_op_start(struct file_core *core, OVERLAPPED *ov, enum file_op_kind ki
     if (event_of(op->event))
         handle_event_change(event_of(op->event), FALSE);
     ov->InternalHigh = 0;
-    __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)FILE_STATUS_PENDING, __ATOMIC_SEQ_CST);
+    atomic_store_explicit(overlapped_status(ov), (ULONG_PTR)(ULONG)FILE_STATUS_PENDING,
+                          memory_order_seq_cst);
     *out = op;
     return ERROR_SUCCESS;
 }
@@ -316,8 +326,8 @@ void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous)
     /* From the store of Internal on, the caller may free the OVERLAPPED: read
      * everything needed before (event above). */
     ov->InternalHigh = op->done;
-    __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)status, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&overlapped_sleepers, __ATOMIC_SEQ_CST))
+    atomic_store_explicit(overlapped_status(ov), (ULONG_PTR)(ULONG)status, memory_order_seq_cst);
+    if (atomic_load_explicit(&overlapped_sleepers, memory_order_seq_cst))
         syscall(SYS_futex, &ov->Internal, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
     if (event_of(event) && !(synchronous && status_is_error(status)))
         handle_event_change(event_of(event), TRUE);
@@ -400,7 +410,7 @@ void os_io_unbind(struct os_io_binding *binding)
 {
     struct file_core *core = binding->core;
 
-    /* Completions are delivered under K: none runs after this. */
+    /* Completions are delivered under I: none runs after this. */
     os_lock_acquire(&core->lock);
     core->complete = NULL;
     core->complete_key = NULL;
@@ -543,7 +553,8 @@ BOOL WINAPI WriteFile(HANDLE handle, LPCVOID buf, DWORD len, LPDWORD written, LP
  */
 static BOOL overlapped_wait(OVERLAPPED *ov, DWORD timeout_ms, DWORD *err)
 {
-    unsigned int *word = (unsigned int *)&ov->Internal;    /* the low half: x86-64 */
+    /* The low half: x86-64 is little-endian. */
+    _Atomic unsigned int *word = (_Atomic unsigned int *)(void *)&ov->Internal;
     struct handle_object *obj;
     ULONGLONG deadline_ns = 0;
     DWORD ret;
@@ -564,21 +575,22 @@ static BOOL overlapped_wait(OVERLAPPED *ov, DWORD timeout_ms, DWORD *err)
         }
         /* The event may be shared or set by hand: make sure. */
     }
-    __atomic_add_fetch(&overlapped_sleepers, 1, __ATOMIC_SEQ_CST);
+    atomic_fetch_add_explicit(&overlapped_sleepers, 1, memory_order_seq_cst);
     os_thread_notify_block(TRUE);
-    while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == (unsigned int)FILE_STATUS_PENDING) {
+    while (atomic_load_explicit(word, memory_order_seq_cst) == (unsigned int)FILE_STATUS_PENDING) {
         if (!os_futex_wait(word, (unsigned int)FILE_STATUS_PENDING, deadline_ns)
             || (deadline_ns && os_clock_monotonic_ns() >= deadline_ns)) {
-            if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != (unsigned int)FILE_STATUS_PENDING)
+            if (atomic_load_explicit(word, memory_order_seq_cst)
+                != (unsigned int)FILE_STATUS_PENDING)
                 break;
             os_thread_notify_block(FALSE);
-            __atomic_sub_fetch(&overlapped_sleepers, 1, __ATOMIC_SEQ_CST);
+            atomic_fetch_sub_explicit(&overlapped_sleepers, 1, memory_order_seq_cst);
             *err = WAIT_TIMEOUT;
             return FALSE;
         }
     }
     os_thread_notify_block(FALSE);
-    __atomic_sub_fetch(&overlapped_sleepers, 1, __ATOMIC_SEQ_CST);
+    atomic_fetch_sub_explicit(&overlapped_sleepers, 1, memory_order_seq_cst);
     return TRUE;
 }
 
@@ -591,7 +603,7 @@ static BOOL overlapped_result(OVERLAPPED *ov, DWORD *bytes, DWORD timeout_ms)
         os_set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }
-    status = (LONG)__atomic_load_n(&ov->Internal, __ATOMIC_SEQ_CST);
+    status = (LONG)atomic_load_explicit(overlapped_status(ov), memory_order_seq_cst);
     if (status == FILE_STATUS_PENDING) {
         if (!timeout_ms) {
             os_set_last_error(ERROR_IO_INCOMPLETE);
@@ -601,7 +613,7 @@ static BOOL overlapped_result(OVERLAPPED *ov, DWORD *bytes, DWORD timeout_ms)
             os_set_last_error(err);
             return FALSE;
         }
-        status = (LONG)__atomic_load_n(&ov->Internal, __ATOMIC_SEQ_CST);
+        status = (LONG)atomic_load_explicit(overlapped_status(ov), memory_order_seq_cst);
     }
     if (bytes)
         *bytes = (DWORD)ov->InternalHigh;

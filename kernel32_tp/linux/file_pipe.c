@@ -13,7 +13,7 @@
  * event loop (io_loop.c); synchronous handles poll on the caller's thread,
  * telling the pool it blocks.
  *
- * Locks: the name table's lock (W), then a core's lock (K).
+ * Locks: the name table's lock (J), then a core's lock (I).
  */
 #define _GNU_SOURCE
 /* Wine's <windows.h> would bring <winsock.h>, whose names clash with the
@@ -33,14 +33,14 @@
 
 /* A name and the listening socket of its instances. */
 struct pipe_name {
-    struct list entry;              /* (W) in the table while instances exist */
+    struct list entry;              /* (J) in the table while instances exist */
     char *key;                      /* (c) the name, lower-cased */
     char *path;                     /* (c) the socket's path */
     int listen_fd;                  /* (c) closed when the last instance goes */
     BOOL message;                   /* (c) SOCK_SEQPACKET */
     DWORD max_instances;            /* (c) */
-    DWORD instances;                /* (W) */
-    struct list waiting;            /* (W) cores in ConnectNamedPipe, FIFO (accept_entry) */
+    DWORD instances;                /* (J) */
+    struct list waiting;            /* (J) cores in ConnectNamedPipe, FIFO (accept_entry) */
     struct loop_source source;      /* (c) the listening socket's registration */
 };
 
@@ -52,7 +52,7 @@ struct pipe_conn {
 };
 
 static struct os_lock name_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_J);  /* J */
-static struct list names = { &names, &names };                    /* (W) */
+static struct list names = { &names, &names };                    /* (J) */
 
 /* ---- names and paths ---------------------------------------------------------- */
 
@@ -137,7 +137,7 @@ static DWORD pipe_address(const char *key, struct sockaddr_un *addr)
     return ERROR_SUCCESS;
 }
 
-/* Locking: W. */
+/* Locking: J. */
 static struct pipe_name *pipe_name_find_locked(const char *key)
 {
     struct list *entry;
@@ -164,7 +164,7 @@ static void pipe_conn_release(struct loop_source *src)
 }
 
 /* core now talks over fd.  Overlapped handles watch it on the event loop.
- * Locking: K.  On failure fd is closed. */
+ * Locking: I.  On failure fd is closed. */
 static DWORD pipe_attach_locked(struct file_core *core, int fd)
 {
     struct pipe_conn *conn;
@@ -193,7 +193,7 @@ static DWORD pipe_attach_locked(struct file_core *core, int fd)
 }
 
 /* Ends the connection: the descriptor closes now (the peer sees the end).
- * Locking: K. */
+ * Locking: I. */
 static void pipe_detach_locked(struct file_core *core)
 {
     if (core->conn) {
@@ -212,7 +212,7 @@ static void pipe_detach_locked(struct file_core *core)
 /*
  * Ends every pending operation of core whose kind matches (all when
  * all_kinds) with err.  Returns how many: the caller drops that many core
- * references after releasing K.  Locking: K.
+ * references after releasing I.  Locking: I.
  */
 static LONG pipe_end_ops_locked(struct file_core *core, BOOL all_kinds, enum file_op_kind kind,
                                 DWORD err)
@@ -235,7 +235,7 @@ static LONG pipe_end_ops_locked(struct file_core *core, BOOL all_kinds, enum fil
 
 /* ---- transfers ---------------------------------------------------------------------- */
 
-/* Why a transfer cannot start in core's state, or ERROR_SUCCESS.  Locking: K. */
+/* Why a transfer cannot start in core's state, or ERROR_SUCCESS.  Locking: I. */
 static DWORD pipe_state_error_locked(struct file_core *core, enum file_op_kind kind)
 {
     switch (core->state) {
@@ -247,7 +247,7 @@ static DWORD pipe_state_error_locked(struct file_core *core, enum file_op_kind k
 }
 
 /* A message longer than the buffer: all of it is read, the rest kept for
- * the next reads.  Returns the error; sets op->done.  Locking: K. */
+ * the next reads.  Returns the error; sets op->done.  Locking: I. */
 static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_op *op,
                                            size_t size)
 {
@@ -271,7 +271,7 @@ static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_o
 /*
  * Tries op once without blocking.  Returns FALSE when the socket would
  * block (op keeps its progress in op->done), else TRUE with *err the
- * result.  Locking: K.
+ * result.  Locking: I.
  */
 static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *err)
 {
@@ -337,7 +337,7 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
 /*
  * Retries the queued operations in order, reads and writes separately: a
  * read that would block keeps the later reads waiting, and likewise for
- * writes.  Locking: K.  Returns the number of operations ended.
+ * writes.  Locking: I.  Returns the number of operations ended.
  */
 static LONG pipe_progress_locked(struct file_core *core)
 {
@@ -491,7 +491,7 @@ void file_pipe_release(struct file_core *core)
 /* ---- servers ---------------------------------------------------------------------------- */
 
 /* Hands waiting connections to the instances in ConnectNamedPipe, in order.
- * Takes W, then each core's K. */
+ * Takes J, then each core's I. */
 static void pipe_accept_waiting(struct pipe_name *name)
 {
     struct file_core *core;
@@ -576,7 +576,7 @@ static DWORD pipe_listen(const struct sockaddr_un *addr, BOOL message, int backl
     return ERROR_ACCESS_DENIED;
 }
 
-/* A new name with its listening socket (instances 0).  Locking: W. */
+/* A new name with its listening socket (instances 0).  Locking: J. */
 static DWORD pipe_name_create_locked(char *key, BOOL message, DWORD max_instances,
                                      struct pipe_name **out)
 {
@@ -740,7 +740,7 @@ static DWORD server_lookup(HANDLE handle, struct file_core **core)
     return ERROR_INVALID_FUNCTION;
 }
 
-/* Accepts a waiting client for core, if one is there.  Locking: W, K. */
+/* Accepts a waiting client for core, if one is there.  Locking: J, I. */
 static DWORD pipe_accept_now_locked(struct file_core *core, BOOL *accepted)
 {
     int fd = accept4(core->pipe->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -751,7 +751,7 @@ static DWORD pipe_accept_now_locked(struct file_core *core, BOOL *accepted)
     return errno == EAGAIN || errno == EINTR ? ERROR_SUCCESS : file_error_from_errno(errno);
 }
 
-/* core's pending ConnectNamedPipe, or NULL.  Locking: K. */
+/* core's pending ConnectNamedPipe, or NULL.  Locking: I. */
 static struct file_op *pipe_connect_op_locked(struct file_core *core)
 {
     struct list *entry;
@@ -769,7 +769,7 @@ static struct file_op *pipe_connect_op_locked(struct file_core *core)
  * listening socket until an instance accepts it.  A listening instance
  * about to transfer (or disconnect) takes a waiting client first, and its
  * pending ConnectNamedPipe, if any, completes.  Without a client it stays
- * listening.  Takes W, then K.
+ * listening.  Takes J, then I.
  */
 static void pipe_take_client(struct file_core *core)
 {

@@ -7,13 +7,13 @@
  * pools.
  *
  * Locking key of the handle layer
- *   (c) constant after creation       (a) atomic, __atomic builtins only
+ *   (c) constant after creation       (a) atomic, C11 atomics only
  *   (O) obj->lock of the object the field belongs to (or, for a wait link,
  *       of the object whose list it is on)
  *   (S) a stripe lock of the handle table   (F) the table's free-list lock
- *   (N) the name-table lock            (T) ts->lock of a thread record
+ *   (N) the name-table lock            (D) ts->lock of a thread record
  *   (X) private to one thread
- * Lock order: N -> O -> T, and S, F innermost.  Several O locks are taken
+ * Lock order: N -> O -> D, and S, F innermost.  Several O locks are taken
  * in ascending address order only (handle_objects_lock_all); a signaller
  * that holds one O lock takes others with trylock only.  No lock is held
  * while user code runs; a waiter's wake function runs under an O lock and
@@ -79,7 +79,7 @@ struct handle_ops {
 
 struct handle_object {
     const struct handle_ops *ops;   /* (c) */
-    LONG refs;                      /* (a) handles, waits in progress, owners */
+    _Atomic LONG refs;              /* (a) handles, waits in progress, owners */
     struct os_lock lock;            /* the object lock, O */
     struct list waiters;            /* (O) struct handle_wait_link.entry, FIFO */
     char *name;                     /* (c) UTF-8, NULL when unnamed */
@@ -148,7 +148,7 @@ struct handle_wait_link {
  * Wait-all waiters must be threads (they re-evaluate themselves when kicked).
  */
 struct handle_waiter {
-    unsigned int state;             /* (a) futex word: see HANDLE_WAIT_* */
+    _Atomic unsigned int state;     /* (a) futex word: see HANDLE_WAIT_* */
     void (*wake)(struct handle_waiter *waiter);     /* (c) */
     void *context;                  /* (c) for wake() */
     DWORD tid;                      /* (c) a mutex is given to this thread */
@@ -199,7 +199,7 @@ void handle_sleep(DWORD timeout_ms);
  */
 struct handle_thread {
     struct os_lock lock;            /* D */
-    struct list owned_mutexes;      /* (T) struct handle_mutex.owned_entry */
+    struct list owned_mutexes;      /* (D) struct handle_mutex.owned_entry */
     struct handle_object *self;     /* (X) this thread's thread object, or NULL */
     DWORD exit_code;                /* (X) for self, set by ExitThread/return */
     DWORD tid;                      /* (c) */
@@ -230,7 +230,7 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
 
 /* ---- mutexes (sync_objects.c) -------------------------------------------- */
 
-/* ts's thread ends: every mutex it owns becomes abandoned.  Locking: T,
+/* ts's thread ends: every mutex it owns becomes abandoned.  Locking: D,
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
 

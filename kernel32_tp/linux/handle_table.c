@@ -48,7 +48,7 @@ struct handle_slot {
 
 /* Segments are allocated on demand and never freed, so a lookup reaches a
  * slot without a lock; it locks only to read it. */
-static struct handle_slot *segments[HANDLE_SEGMENTS];   /* (a) published once */
+static struct handle_slot *_Atomic segments[HANDLE_SEGMENTS];   /* (a) published once */
 
 static struct os_lock stripes[HANDLE_STRIPES] = {
     [0 ... HANDLE_STRIPES - 1] = OS_LOCK_INITIALIZER(OS_LOCK_RANK_S)
@@ -108,12 +108,12 @@ void handle_object_init(struct handle_object *obj, const struct handle_ops *ops)
 
 void handle_object_ref(struct handle_object *obj)
 {
-    __atomic_add_fetch(&obj->refs, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_explicit(&obj->refs, 1, memory_order_relaxed);
 }
 
 void handle_object_unref(struct handle_object *obj)
 {
-    LONG refs = __atomic_sub_fetch(&obj->refs, 1, __ATOMIC_ACQ_REL);
+    LONG refs = (atomic_fetch_sub_explicit(&obj->refs, 1, memory_order_acq_rel) - 1);
 
     if (refs > 0)
         return;
@@ -174,7 +174,7 @@ static struct handle_slot *slot_of(unsigned int index)
 {
     struct handle_slot *segment;
 
-    segment = __atomic_load_n(&segments[index >> HANDLE_SEGMENT_BITS], __ATOMIC_ACQUIRE);
+    segment = atomic_load_explicit(&segments[index >> HANDLE_SEGMENT_BITS], memory_order_acquire);
     return segment ? &segment[index & (HANDLE_SEGMENT_SIZE - 1)] : NULL;
 }
 
@@ -204,7 +204,7 @@ static unsigned int index_take_locked(DWORD *err)
             *err = ERROR_NOT_ENOUGH_MEMORY;
             return 0;
         }
-        __atomic_store_n(&segments[seg], segment, __ATOMIC_RELEASE);
+        atomic_store_explicit(&segments[seg], segment, memory_order_release);
     }
     high_water = index;
     return index;

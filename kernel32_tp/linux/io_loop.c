@@ -134,7 +134,8 @@ static struct {
     BOOL ready;                         /* (H) queue initialised */
     int threads;                        /* (H) helpers alive */
     int idle;                           /* (H) helpers sleeping */
-} helpers = { OS_LOCK_INITIALIZER(OS_LOCK_RANK_H), OS_COND_INITIALIZER, { NULL, NULL }, FALSE, 0, 0 };
+} helpers = { OS_LOCK_INITIALIZER(OS_LOCK_RANK_H), OS_COND_INITIALIZER, { NULL, NULL }, FALSE,
+              0, 0 };
 
 static void helper_main(void *arg)
 {

@@ -133,12 +133,12 @@ void os_cond_destroy(struct os_cond *cond)
     (void)cond;
 }
 
-void os_futex_wake(unsigned int *addr, int count)
+void os_futex_wake(_Atomic unsigned int *addr, int count)
 {
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
 
-BOOL os_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns)
+BOOL os_futex_wait(_Atomic unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns)
 {
     struct timespec ts;
     long ret;

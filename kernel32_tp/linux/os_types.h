@@ -4,6 +4,7 @@
 #define KERNEL32_TP_LINUX_OS_TYPES_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct os_lock {
     pthread_mutex_t mutex;
@@ -22,8 +23,8 @@ struct os_lock {
 
 /* A condition variable on a futex (os_thread.c). */
 struct os_cond {
-    unsigned int seq;           /* (a) bumped by every signal and broadcast: the futex word */
-    unsigned int waiters;       /* (a) threads between deciding to sleep and waking */
+    _Atomic unsigned int seq;   /* (a) bumped by every signal and broadcast: the futex word */
+    _Atomic unsigned int waiters; /* (a) threads between deciding to sleep and waking */
 };
 
 /* A static cond (os.h). */

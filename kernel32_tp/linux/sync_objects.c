@@ -12,7 +12,7 @@
  *
  * Names live in one table for the process, guarded by the name lock (N);
  * a name disappears with the last handle to its object, as on Windows.
- * Locks: N, then obj->lock (O), then a thread record's lock (T).
+ * Locks: N, then obj->lock (O), then a thread record's lock (D).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -38,7 +38,7 @@ struct handle_mutex {
     struct handle_thread *owner_ts; /* (O) the owner's record, when it has one */
     LONG recursion;                 /* (O) acquisitions by the owner */
     BOOL abandoned;                 /* (O) the last owner ended without releasing */
-    struct list owned_entry;        /* (T of owner_ts) on owner_ts->owned_mutexes */
+    struct list owned_entry;        /* (D of owner_ts) on owner_ts->owned_mutexes */
 };
 
 static struct handle_event *impl_from_event(struct handle_object *obj)

@@ -10,7 +10,7 @@
  * everywhere; here each slot has a generation, bumped by TlsFree, and a
  * thread's value counts only if it was stored under the current one.
  *
- * Locks: tls_lock (L) around the allocation bitmap; the values are private
+ * Locks: tls_lock (Z) around the allocation bitmap; the values are private
  * to their thread.
  */
 #include <stdlib.h>
@@ -26,8 +26,8 @@ struct tls_value {
 };
 
 static struct os_lock tls_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_Z);    /* Z */
-static BOOL tls_used[TLS_SLOTS];                /* (L) */
-static unsigned int tls_generation[TLS_SLOTS];  /* (a) bumped by TlsFree */
+static BOOL tls_used[TLS_SLOTS];                /* (Z) */
+static _Atomic unsigned int tls_generation[TLS_SLOTS];  /* (a) bumped by TlsFree */
 
 static _Thread_local struct tls_value tls_values[TLS_MINIMUM_AVAILABLE];   /* (X) */
 static _Thread_local struct tls_value *tls_expansion;                      /* (X) */
@@ -107,7 +107,7 @@ BOOL WINAPI TlsFree(DWORD index)
     os_lock_acquire(&tls_lock);
     if ((ok = index < TLS_SLOTS && tls_used[index])) {
         /* Every thread's value is now stale: the next owner reads NULL. */
-        __atomic_add_fetch(&tls_generation[index], 1, __ATOMIC_RELEASE);
+        atomic_fetch_add_explicit(&tls_generation[index], 1, memory_order_release);
         tls_used[index] = FALSE;
     }
     os_lock_release(&tls_lock);
@@ -133,7 +133,8 @@ LPVOID WINAPI TlsGetValue(DWORD index)
     }
     os_set_last_error(ERROR_SUCCESS);
     cell = tls_cell(index, FALSE);
-    if (!cell || cell->generation != __atomic_load_n(&tls_generation[index], __ATOMIC_ACQUIRE))
+    if (!cell
+        || cell->generation != atomic_load_explicit(&tls_generation[index], memory_order_acquire))
         return NULL;
     return cell->value;
 }
@@ -158,6 +159,6 @@ BOOL WINAPI TlsSetValue(DWORD index, LPVOID value)
         return FALSE;
     }
     cell->value = value;
-    cell->generation = __atomic_load_n(&tls_generation[index], __ATOMIC_ACQUIRE);
+    cell->generation = atomic_load_explicit(&tls_generation[index], memory_order_acquire);
     return TRUE;
 }

@@ -12,7 +12,7 @@
  * Windows trusts its block headers: a pointer that is not a live block
  * either fails or is undefined behaviour, as there.
  *
- * Locks: heap->lock (H), a leaf, around the list and the size total.  No
+ * Locks: heap->lock (B), a leaf, around the list and the size total.  No
  * call into the rest of the layer, no user code.
  */
 #include <stdlib.h>
@@ -35,17 +35,17 @@ struct heap {
     DWORD flags;                /* (c) HEAP_GENERATE_EXCEPTIONS: default for each call */
     SIZE_T max_bytes;           /* (c) 0: growable */
     struct os_lock lock;        /* B */
-    struct list blocks;         /* (H) struct heap_block.entry */
-    SIZE_T used_bytes;          /* (H) the sizes of the live blocks */
+    struct list blocks;         /* (B) struct heap_block.entry */
+    SIZE_T used_bytes;          /* (B) the sizes of the live blocks */
 };
 
 /* 32 bytes: the data that follows keeps malloc's 16-byte alignment. */
 struct heap_block {
-    struct list entry;          /* (H) on heap->blocks */
-    struct heap *heap;          /* (H) NULL once freed */
-    unsigned int tag;           /* (H) HEAP_BLOCK_TAG while live */
+    struct list entry;          /* (B) on heap->blocks */
+    struct heap *heap;          /* (B) NULL once freed */
+    unsigned int tag;           /* (B) HEAP_BLOCK_TAG while live */
     unsigned int pad;
-    SIZE_T size;                /* (H) as asked for */
+    SIZE_T size;                /* (B) as asked for */
     SIZE_T pad2;
 };
 
@@ -66,7 +66,7 @@ static struct heap_block *block_from_ptr(const void *ptr)
     return (struct heap_block *)ptr - 1;
 }
 
-/* Is ptr a live block of heap?  Reads only heap's own list.  Locking: H. */
+/* Is ptr a live block of heap?  Reads only heap's own list.  Locking: B. */
 static BOOL heap_owns_locked(struct heap *heap, const void *ptr)
 {
     struct list *node;
@@ -78,7 +78,7 @@ static BOOL heap_owns_locked(struct heap *heap, const void *ptr)
     return FALSE;
 }
 
-/* The block behind ptr if its header says it is live in heap.  Locking: H. */
+/* The block behind ptr if its header says it is live in heap.  Locking: B. */
 static struct heap_block *heap_block_locked(struct heap *heap, const void *ptr)
 {
     struct heap_block *block;
@@ -89,7 +89,7 @@ static struct heap_block *heap_block_locked(struct heap *heap, const void *ptr)
     return block->tag == HEAP_BLOCK_TAG && block->heap == heap ? block : NULL;
 }
 
-/* Does a block of size fit under the heap's limit?  Locking: H. */
+/* Does a block of size fit under the heap's limit?  Locking: B. */
 static BOOL heap_fits_locked(const struct heap *heap, SIZE_T old_size, SIZE_T size)
 {
     if (size > ((SIZE_T)-1 >> 1) - sizeof(struct heap_block))
@@ -113,7 +113,7 @@ static void *heap_fail(const struct heap *heap, DWORD flags)
 }
 
 /* A new block of heap; NULL when it does not fit or memory is short.
- * Takes H. */
+ * Takes B. */
 static void *heap_alloc(struct heap *heap, DWORD flags, SIZE_T size)
 {
     struct heap_block *block;
@@ -134,7 +134,7 @@ static void *heap_alloc(struct heap *heap, DWORD flags, SIZE_T size)
     return block + 1;
 }
 
-/* Frees a block of heap; FALSE when ptr is not one.  Takes H. */
+/* Frees a block of heap; FALSE when ptr is not one.  Takes B. */
 static BOOL heap_free(struct heap *heap, void *ptr)
 {
     struct heap_block *block;

@@ -28,8 +28,8 @@
  * QueueUserAPC wakes it with os_alert_wake.  The platform side thus knows
  * only a futex word, and this side nothing of conds.
  *
- * Locks: obj->lock of a thread object (O); registry_lock (R), taken before
- * or without O; a record's lock (T) is taken by sync_objects.c.
+ * Locks: obj->lock of a thread object (O); registry_lock (Y), taken before
+ * or without O; a record's lock (D) is taken by sync_objects.c.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -50,9 +50,9 @@ struct win_thread {
     struct handle_object obj;       /* (c) first */
     BOOL exited;                    /* (O) */
     DWORD exit_code;                /* (O) valid once exited */
-    unsigned int tid;               /* (a) 0 until the thread runs; a futex word */
+    _Atomic unsigned int tid;       /* (a) 0 until the thread runs; a futex word */
     int priority;                   /* (O) THREAD_PRIORITY_*, as last set */
-    struct list registry_entry;     /* (R) in the registry while the thread may run */
+    struct list registry_entry;     /* (Y) in the registry while the thread may run */
     struct list apcs;               /* (O) struct thread_apc.entry, FIFO */
     struct handle_waiter *alerted;  /* (O) the thread's alertable wait, or NULL */
     struct os_alert *cond_alert;    /* (O) its alertable cond wait, or NULL */
@@ -66,7 +66,7 @@ struct thread_apc {
 };
 
 static struct os_lock registry_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_Y);  /* Y */
-static struct list registry = LIST_INIT(registry);   /* (R) struct win_thread.registry_entry */
+static struct list registry = LIST_INIT(registry);   /* (Y) struct win_thread.registry_entry */
 
 static struct win_thread *impl_from_thread(struct handle_object *obj)
 {
@@ -125,21 +125,21 @@ static struct win_thread *thread_object_new(DWORD tid)
 /* ---- the registry of thread objects by id ---------------------------------- */
 
 /* A reference to the registered object of tid, or NULL.  An object whose
- * last reference is being dropped (its destroy waits for R) is skipped.
- * Locking: R. */
+ * last reference is being dropped (its destroy waits for Y) is skipped.
+ * Locking: Y. */
 static struct win_thread *registry_find_locked(DWORD tid)
 {
     struct list *node;
 
     for (node = registry.next; node != &registry; node = node->next) {
         struct win_thread *thread = LIST_ENTRY(node, struct win_thread, registry_entry);
-        LONG refs = __atomic_load_n(&thread->obj.refs, __ATOMIC_ACQUIRE);
+        LONG refs = atomic_load_explicit(&thread->obj.refs, memory_order_acquire);
 
-        if (__atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE) != tid)
+        if (atomic_load_explicit(&thread->tid, memory_order_acquire) != tid)
             continue;
         while (refs > 0) {
-            if (__atomic_compare_exchange_n(&thread->obj.refs, &refs, refs + 1, FALSE,
-                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            if (atomic_compare_exchange_strong_explicit(&thread->obj.refs, &refs, refs + 1,
+                                                        memory_order_acq_rel, memory_order_acquire))
                 return thread;
         }
     }
@@ -257,7 +257,7 @@ static void *thread_main(void *param)
     ts->exit_code = 0;
     /* Registered before the id is published: OpenThread(id) finds it. */
     os_lock_acquire(&registry_lock);
-    __atomic_store_n(&start.thread->tid, ts->tid, __ATOMIC_RELEASE);
+    atomic_store_explicit(&start.thread->tid, ts->tid, memory_order_release);
     list_add_tail(&registry, &start.thread->registry_entry);
     os_lock_release(&registry_lock);
     os_futex_wake(&start.thread->tid, INT_MAX);
@@ -337,7 +337,7 @@ static DWORD thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *a
     }
     if (tid) {
         /* The id is the kernel's thread id, known once the thread runs. */
-        while (!(*tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+        while (!(*tid = atomic_load_explicit(&thread->tid, memory_order_acquire)))
             os_futex_wait(&thread->tid, 0, 0);
     }
     handle_object_unref(&thread->obj);
@@ -407,7 +407,7 @@ DWORD WINAPI GetThreadId(HANDLE handle)
     }
     thread = impl_from_thread(obj);
     /* CreateThread returns before the new thread knows its id: wait. */
-    while (!(tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+    while (!(tid = atomic_load_explicit(&thread->tid, memory_order_acquire)))
         os_futex_wait(&thread->tid, 0, 0);
     handle_object_unref(obj);
     return tid;
@@ -461,7 +461,7 @@ BOOL WINAPI SetThreadPriority(HANDLE handle, INT priority)
         return FALSE;
     }
     thread = impl_from_thread(obj);
-    while (!(tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+    while (!(tid = atomic_load_explicit(&thread->tid, memory_order_acquire)))
         os_futex_wait(&thread->tid, 0, 0);
     os_lock_acquire(&obj->lock);
     thread->priority = priority;
@@ -657,11 +657,11 @@ HANDLE WINAPI OpenThread(DWORD access, BOOL inherit, DWORD tid)
  * thread object's lock (the waiter stays alive while it is published). */
 static void thread_alert_locked(struct handle_waiter *waiter)
 {
-    unsigned int state = __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+    unsigned int state = atomic_load_explicit(&waiter->state, memory_order_acquire);
 
     while (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED) {
-        if (__atomic_compare_exchange_n(&waiter->state, &state, WAIT_IO_COMPLETION, FALSE,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        if (atomic_compare_exchange_strong_explicit(&waiter->state, &state, WAIT_IO_COMPLETION,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
             os_futex_wake(&waiter->state, 1);
             return;
         }
