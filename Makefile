@@ -153,6 +153,9 @@ $(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
 
+# test_lockorder drives os_lock itself: the library's headers and rank flag.
+$(B)/tests/test_lockorder: TEST_CFLAGS += -Ikernel32_tp -Ikernel32_tp/$(OS) $(LOCK_RANK_FLAGS)
+
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
 	@mkdir -p $(dir $@)
@@ -262,7 +265,7 @@ CMOCKA_WIN := $(B)/cmocka
 # tests/win32_compat.h: what the tests use that mingw-w64's headers lack.
 WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
 	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
-WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
+WTEST_SRC := $(filter-out tests/helper.c tests/test_lockorder.c,$(wildcard tests/test_*.c))
 # Tests of the Linux handle layer: under Wine they exercise Wine's kernel32,
 # which makes them the reference for that layer (wine-ref).  Linked to our DLL
 # they would test nothing of ours, so wine-tp leaves them out.
