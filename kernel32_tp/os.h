@@ -131,7 +131,7 @@ void os_library_free(HMODULE module);
  * low bit set, nor a synchronous success under
  * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS.  By then the OVERLAPPED's Internal
  * and InternalHigh hold the status and byte count and its event is set.
- * The platform holds its binding lock (I, before P) around complete(),
+ * The platform holds its binding lock (I, before P: lock_order.h) around complete(),
  * which must not block; after os_io_unbind returns it is never called
  * again for that binding (completions that come later are dropped).
  * The packet is the platform's record of the operation, so completing

@@ -13,13 +13,14 @@
  * pipe end's end with a broken pipe) and the descriptor stays open until
  * the last of them is done.
  *
- * Locking key of the file layer (the handle layer's key is in handle.h)
+ * Locking: letters of the one legend, lock_order.h, which orders them
+ * with the handle layer's and the core's.  This layer's:
  *   (I) core->lock: the core's state, its operations; also the binding
  *       lock "I" of os.h: completions are delivered under it
  *   (J) the pipe-name table's lock (file_pipe.c)
  *   (H) the disk helpers' lock (io_loop.c)   (L) the event loop's lock
- * Lock order: J -> I -> H and I -> L; I -> the core's pool lock (P, inside
- * a completion function) and I -> an event's lock (O).
+ * Order: J -> I -> O (an event's lock) -> P (the core's, inside a
+ * completion function) -> H, L.  Never two cores' locks at once.
  */
 #ifndef KERNEL32_TP_LINUX_FILE_H
 #define KERNEL32_TP_LINUX_FILE_H

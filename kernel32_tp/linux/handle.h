@@ -6,18 +6,24 @@
  * record.  See docs/handles.md for the design.  Nothing here knows about
  * pools.
  *
- * Locking key of the handle layer
+ * Locking: the tags are letters of the one legend, lock_order.h (through
+ * os.h), shared with the core and ordered there.  This layer's:
  *   (c) constant after creation       (a) atomic, C11 atomics only
+ *   (X) private to one thread
+ *   (N) the name-table lock
  *   (O) obj->lock of the object the field belongs to (or, for a wait link,
  *       of the object whose list it is on)
- *   (S) a stripe lock of the handle table   (F) the table's free-list lock
- *   (N) the name-table lock            (D) ts->lock of a thread record
- *   (X) private to one thread
- * Lock order: N -> O -> D, and S, F innermost.  Several O locks are taken
- * in ascending address order only (handle_objects_lock_all); a signaller
- * that holds one O lock takes others with trylock only.  No lock is held
- * while user code runs; a waiter's wake function runs under an O lock and
- * must take leaf locks only.
+ *   (D) ts->lock of a thread record
+ *   (Y) the thread registry (win_thread.c)   (U) the exception filter (process.c)
+ *   (V) the standard handles (console.c)     (Z) the TLS slots (tls.c)
+ *   (E) the memory regions (memory.c)        (B) heap->lock (win_heap.c)
+ *   (S) a stripe lock of the handle table    (F) the table's free-list lock
+ * Order: N -> O -> D -> (the core's Q, P, M) -> Y, U, V, Z, E, B -> S -> F.
+ * Several O locks are taken in ascending address order only
+ * (handle_objects_lock_all); a signaller that holds one O lock takes others
+ * with os_lock_try_acquire only.  No lock is held while user code runs; a
+ * waiter's wake function runs under an O lock and may take only locks
+ * ranked after O (the core's P, in a thread-pool wait's fired()).
  */
 #ifndef KERNEL32_TP_LINUX_HANDLE_H
 #define KERNEL32_TP_LINUX_HANDLE_H
