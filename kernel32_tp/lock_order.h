@@ -2,7 +2,8 @@
 /*
  * The one lock legend of kernel32_tp: every os_lock of the core
  * (tp_private.h and the core's .c files) and of the Linux kernel32
- * emulation (handle.h, file.h and their .c files) has one letter here, and
+ * emulation (kernel32_linux/: handle.h, file.h and their .c files) has one
+ * letter here, and
  * its rank is its place in the acquisition order.  Included by os.h, so
  * both layers see it; docs/architecture.md ("Locking") explains it.
  *
