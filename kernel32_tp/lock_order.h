@@ -3,9 +3,9 @@
  * The one lock legend of kernel32_tp: every os_lock of the core
  * (tp_private.h and the core's .c files) and of the Linux kernel32
  * emulation (kernel32_linux/: handle.h, file.h and their .c files) has one
- * letter here, and
- * its rank is its place in the acquisition order.  Included by os.h, so
- * both layers see it; docs/architecture.md ("Locking") explains it.
+ * letter here, and its rank is its place in the acquisition order.
+ * Included by os.h, so both layers see it; docs/architecture.md
+ * ("Locking") explains it.
  *
  * Field tags (each shared field's trailing comment carries exactly one)
  *   (c) constant after creation      (a) atomic, C11 atomics only
