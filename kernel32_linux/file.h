@@ -91,7 +91,9 @@ struct file_op {
     enum file_op_kind kind;         /* (c) */
     char *buf;                      /* (c) */
     DWORD len;                      /* (c) */
-    DWORD done;                     /* (I) bytes so far */
+    DWORD done;                     /* (I) bytes so far; written without I only by the
+                                     * thread running the op (the issuer before it is
+                                     * queued, then its helper: file_disk.c) */
     ULONGLONG offset;               /* (c) disk files */
     DWORD tid;                      /* (c) the issuing thread (CancelIo) */
     BOOL on_helper;                 /* (H) queued for a helper, not yet taken */
@@ -103,7 +105,8 @@ struct file_core {
     enum file_kind kind;            /* (c) */
     BOOL overlapped;                /* (c) FILE_FLAG_OVERLAPPED */
     BOOL can_read, can_write;       /* (c) from the access mask */
-    int fd;                         /* (I) -1 for a pipe server with no connection */
+    int fd;                         /* (I) -1 for a pipe server with no connection; a disk
+                                     * or standard file's never changes (read without I) */
     BOOL closed;                    /* (I) the last handle went */
     UCHAR notify_modes;             /* (I) SetFileCompletionNotificationModes */
     /* The completion function the core bound (os_io_bind), if any. */
