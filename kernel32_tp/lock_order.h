@@ -31,6 +31,9 @@
  *   (Q) the timer service's lock (timer_service.c)
  *   (P) pool->lock (pool.c and the files it shares struct tp_pool with)
  *   (M) the injection monitor's lock (monitor.c)
+ *   (K) a stripe of the misuse check's handle registry (check.c, the
+ *       checked mode of KERNEL32_TP_CHECK), a leaf
+ *   (A) the misuse check's quarantine of freed blocks (check.c), a leaf
  *   (H) the disk helpers' lock (emulation: io_loop.c)
  *   (L) the event loop's lock (emulation: io_loop.c)
  *   (Y) the thread registry's lock (emulation: win_thread.c)
@@ -69,6 +72,8 @@ enum os_lock_rank {
     OS_LOCK_RANK_Q,
     OS_LOCK_RANK_P,
     OS_LOCK_RANK_M,
+    OS_LOCK_RANK_K,
+    OS_LOCK_RANK_A,
     OS_LOCK_RANK_H,
     OS_LOCK_RANK_L,
     OS_LOCK_RANK_Y,
