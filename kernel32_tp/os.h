@@ -63,6 +63,15 @@ void os_lock_acquire(struct os_lock *lock);                 /* blocks */
 BOOL os_lock_try_acquire(struct os_lock *lock);
 #endif
 
+/*
+ * One-time initialisation: the first caller of os_once runs fn; every
+ * caller returns only after fn returned, and sees what it wrote.  A once
+ * is static, initialised with OS_ONCE_INIT (os_types.h).  fn must not
+ * fail (it has no way to say so) nor call os_once on the same once.
+ * Blocks while another thread runs fn.
+ */
+void os_once(struct os_once *once, void (*fn)(void));
+
 /* Conds: waits may wake spuriously; callers loop on their predicate.  A
  * static cond is initialised with OS_COND_INITIALIZER (os_types.h). */
 void os_cond_init(struct os_cond *cond);

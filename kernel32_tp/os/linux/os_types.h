@@ -21,6 +21,12 @@ struct os_lock {
 #define OS_LOCK_INITIALIZER(rank) { PTHREAD_MUTEX_INITIALIZER, 0 }
 #endif
 
+/* One-time initialisation (os.h, os_once.c). */
+struct os_once {
+    pthread_once_t once;
+};
+#define OS_ONCE_INIT { PTHREAD_ONCE_INIT }
+
 /* A condition variable on a futex (os_thread.c). */
 struct os_cond {
     _Atomic unsigned int seq;   /* (a) bumped by every signal and broadcast: the futex word */

@@ -29,6 +29,12 @@ struct os_lock {
 #define OS_LOCK_INITIALIZER(rank) { SRWLOCK_INIT, 0 }
 #endif
 
+/* One-time initialisation (os.h, os_once.c). */
+struct os_once {
+    INIT_ONCE init_once;
+};
+#define OS_ONCE_INIT { INIT_ONCE_STATIC_INIT }
+
 struct os_alert_waiter;
 
 struct os_cond {
