@@ -307,13 +307,7 @@ static void s6_create_close(long n)
         for (i = 0; i < n; i++)
             CloseThreadpoolWork(works[i]);
         t2 = bench_now_ns();
-        if (pass == 0) {
-            bench_result("S6", "bytes_per_obj", (rss1 - rss0) / (double)n);
-            bench_result("S6", "create_cold_ns", (double)(t1 - t0) / (double)n);
-        } else {
-            bench_result("S6", "create_ns", (double)(t1 - t0) / (double)n);
-            bench_result("S6", "close_ns", (double)(t2 - t1) / (double)n);
-        }
+        bench_report_objects(pass, n, rss1 - rss0, t0, t1, t2);
     }
     free(works);
 }
@@ -376,8 +370,7 @@ static void s7_timers(const char *scenario, long n)
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
         /* The relative due time left (negative FILETIME, 100 ns units). */
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         now = bench_now_ns();
         rel_100ns = target > now ? (target - now) / 100u : 0;
         slots[i].due_ns = now + rel_100ns * 100u;
@@ -477,14 +470,12 @@ static void s8_waits(const char *scenario, long n)
     threads2 = bench_process_threads();
     if (run.timeouts)
         bench_fail("S8: a wait with no timeout timed out");
-    bench_result(scenario, "total_ms", (double)(t4 - t2) / 1e6);
-    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
-    bench_result(scenario, "signal_ns", (double)(t3 - t2) / (double)n);
-    bench_result(scenario, "threads_added",
-                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0));
-    bench_result(scenario, "threads", (double)bench_threads_seen());
-    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
-    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    {
+        const uint64_t t[5] = { t0, t1, t2, t3, t4 };
+        const long threads[3] = { threads0, threads1, threads2 };
+
+        bench_report_waits(scenario, n, t, threads, rss0);
+    }
     for (i = 0; i < n; i++) {
         CloseThreadpoolWait(waits[i]);
         CloseHandle(events[i]);
