@@ -28,7 +28,8 @@ static atomic_long threads_seen;
 
 static void usage(const char *prog)
 {
-    fprintf(stderr, "usage: %s S1|S1b|S2|S5s|S5e|S6|S7a|S7b|S8a|S8b N [PAUSE_US]\n", prog);
+    fprintf(stderr, "usage: %s S1|S1b|S2|S5s|S5e|S6|S7a|S7b|S8a|S8b|S9a-c|S10a-c|S11a-c|S12a-c N "
+            "[PAUSE_US]\n", prog);
     exit(2);
 }
 

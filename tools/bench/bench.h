@@ -24,7 +24,7 @@ extern "C" {
 
 /* The scenario to run, from the command line. */
 struct bench_args {
-    const char *scenario;   /* S1, S1b, S2, S5s, S5e, S6, S7a, S7b, S8a, S8b */
+    const char *scenario;   /* S1 ... S8b; the scale ones S9a ... S12c */
     long n;                 /* callbacks, samples or objects */
     unsigned pause_us;      /* S2: idle time before each sample */
 };
