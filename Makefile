@@ -34,7 +34,10 @@ else
 SAN_FLAGS :=
 endif
 
-B := build/$(OS)$(if $(SAN),-$(SAN))
+# The lock-order check (kernel32_tp/lock_order.h): sanitizer builds and DEBUG=1.
+LOCK_RANK_FLAGS := $(if $(SAN)$(DEBUG),-DKERNEL32_TP_LOCK_RANKS)
+
+B := build/$(OS)$(if $(SAN),-$(SAN))$(if $(DEBUG),-debug)
 CC ?= gcc
 ifeq ($(origin CC),default)
 CC := gcc
@@ -55,7 +58,7 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
 # else is hidden, and the version script from the spec is the final filter.
 LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
-	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(SAN_FLAGS) $(EXTRA_CFLAGS)
+	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(SAN_FLAGS) $(LOCK_RANK_FLAGS) $(EXTRA_CFLAGS)
 
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
 	-Itests $(SAN_FLAGS) $(EXTRA_CFLAGS)
@@ -169,6 +172,9 @@ $(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
 
+# test_lockorder drives os_lock itself: the library's headers and rank flag.
+$(B)/tests/test_lockorder: TEST_CFLAGS += -Ikernel32_tp -Ikernel32_tp/os/$(OS) $(LOCK_RANK_FLAGS)
+
 # Unit tests of an internal module (native only): its header from the core.
 $(B)/tests/test_deadline $(B)/tests/test_os_once: TEST_CFLAGS += -Ikernel32_tp -Ikernel32_tp/os/$(OS)
 
@@ -201,7 +207,8 @@ WIN32_DEFS := -D_WIN32_WINNT=0x0a00
 # _KERNEL32_: mingw-w64 declares kernel32's API dllimport unless we are kernel32;
 # our definitions of the same names must not follow a dllimport declaration.
 DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN32_DEFS) -D_KERNEL32_ \
-	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(EXTRA_CFLAGS)
+	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(LOCK_RANK_FLAGS) \
+	$(EXTRA_CFLAGS)
 WIN_SPEC := spec/kernel32_tp.spec
 DLL := $(B)/kernel32_tp.dll
 IMPLIB := $(B)/libkernel32_tp.dll.a
@@ -284,7 +291,7 @@ CMOCKA_WIN := $(B)/cmocka
 # tests/win32_compat.h: what the tests use that mingw-w64's headers lack.
 WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
 	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
-WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
+WTEST_SRC := $(filter-out tests/helper.c tests/test_lockorder.c,$(wildcard tests/test_*.c))
 # HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
 # test_os tests the platform layer itself, not an API: native only; so do
 # test_deadline and test_os_once, of internal modules, and test_trace (our trace).

@@ -25,7 +25,7 @@ DWORD tp_group_create(struct tp_group **out)
     if (!group)
         return ERROR_NOT_ENOUGH_MEMORY;
     os_stamp_set(&group->stamp);
-    os_lock_init(&group->lock);
+    os_lock_init(&group->lock, OS_LOCK_RANK_G);
     list_init(&group->members);
     group->closed = FALSE;
     atomic_fetch_add(&tp_live_objects, 1);

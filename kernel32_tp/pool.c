@@ -25,7 +25,7 @@ static void pool_init(struct tp_pool *pool)
 {
     memset(pool, 0, sizeof(*pool));
     os_stamp_set(&pool->stamp);
-    os_lock_init(&pool->lock);
+    os_lock_init(&pool->lock, OS_LOCK_RANK_P);
     tp_sched_init(pool);
     os_cond_init(&pool->drain_cond);
     os_thread_default_stack(&pool->stack_reserve, &pool->stack_commit);

@@ -539,7 +539,7 @@ static struct os_once monitor_once = OS_ONCE_INIT;
 
 static void monitor_init(void)
 {
-    os_lock_init(&monitor.lock);
+    os_lock_init(&monitor.lock, OS_LOCK_RANK_M);
     os_cond_init(&monitor.cond);
     list_init(&monitor.pools);
 }

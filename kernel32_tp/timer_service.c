@@ -51,7 +51,7 @@ static struct os_once service_once = OS_ONCE_INIT;
 
 static void service_init(void)
 {
-    os_lock_init(&service.lock);
+    os_lock_init(&service.lock, OS_LOCK_RANK_Q);
     os_cond_init(&service.cond);
     os_cond_init(&service.batch_cond);
     tp_heap_init(&service.due);

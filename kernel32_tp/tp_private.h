@@ -6,22 +6,20 @@
  * group.c and scheduler.c.
  * Core files include only this header and standard C headers.
  *
- * Locking key (each shared field carries one tag)
- *   (c) constant after creation        (a) atomic, C11 atomics only
- *   (P) obj->pool->lock / pool->lock   (G) obj->group->lock / group->lock
- *   (M) the stall monitor's lock (scheduler.c)
- *   (Q) the timer service's lock (timer_service.c)
- *   (T) the legacy timer queues' lock (timer_queue.c)
- *   (R) the registered waits' lock (wait_legacy.c)
- *   (W) wait->lock, a wait's arming (wait.c); the platform's wait takes
- *       its own locks inside it, and calls back (fired) taking P only
- *   (I) the platform's I/O binding lock, held around its calls of an I/O
- *       completion function (os_io_bind in os.h; io.c)
- *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M, T -> Q, R -> W, W -> Q, W -> P, and I -> P.  Never hold two
- * pools', two groups' or two waits' locks.
- * No lock is held while user code runs (callbacks, finalization and cancel
- * callbacks, completion actions).
+ * Locking: each shared field carries one tag of the legend in lock_order.h
+ * (included through os.h), which is shared with the Linux emulation and
+ * gives the whole acquisition order.  The core's letters: (c) constant,
+ * (a) C11 atomic, (X) private to one thread; (G) group->lock, (R) the
+ * registered waits (wait_legacy.c), (T) the timer queues (timer_queue.c),
+ * (W) wait->lock (wait.c; the platform's wait takes its own locks, O on
+ * Linux, inside it and calls back, fired, taking P only), (Q) the timer
+ * service (timer_service.c), (P) pool->lock, (M) the injection monitor
+ * (scheduler.c), and (I) the platform's I/O binding lock, held around its
+ * calls of an I/O completion function (os_io_bind in os.h; io.c).
+ * Order: G, R, T, W, I, O, Q, P, M.  Never hold two pools', two groups' or
+ * two waits' locks.  No lock is held while user code runs (callbacks,
+ * finalization and cancel callbacks, completion actions).  Debug and
+ * sanitizer builds check the order (lock_rank.c).
  */
 #ifndef KERNEL32_TP_PRIVATE_H
 #define KERNEL32_TP_PRIVATE_H

@@ -262,7 +262,7 @@ DWORD tp_wait_create(size_t size, tp_invoke_fn invoke, const struct tp_object_op
         return ERROR_INVALID_PARAMETER;
     if (!(wait = calloc(1, size)))
         return ERROR_NOT_ENOUGH_MEMORY;
-    os_lock_init(&wait->lock);
+    os_lock_init(&wait->lock, OS_LOCK_RANK_W);
     if ((err = os_wait_create(wait_fired, wait, &wait->block)) != ERROR_SUCCESS)
         goto fail_block;
     /* Room in the timer heaps, so that a timeout never allocates.  Before
