@@ -163,6 +163,9 @@ check-native: lib
 	-$(MAKE) --no-print-directory -k tests
 	tools/run-tests --timeout $(TEST_TIMEOUT) --label $(OS)$(if $(SAN),-$(SAN)) \
 		--module $(TEST_MODULE) $(TEST_BIN)
+
+# make soak, and check-soak: the 60-second soak in make check's sanitizer modes.
+include tests/soak/soak.mk
 else
 # ==== OS=win32: kernel32_tp.dll, and the suite under Wine ======================
 #   make OS=win32 [CROSS=x86_64-w64-mingw32-]   kernel32_tp.dll + libkernel32_tp.dll.a
@@ -630,7 +633,9 @@ check: deps-if-missing
 	rm -rf build/results
 	-$(MAKE) --no-print-directory check-native
 	-$(MAKE) --no-print-directory asan
+	-$(MAKE) --no-print-directory SAN=asan check-soak SOAK_SECONDS=60
 	-$(MAKE) --no-print-directory tsan
+	-$(MAKE) --no-print-directory SAN=tsan check-soak SOAK_SECONDS=60
 	-$(MAKE) --no-print-directory OS=win32 check-wine-tp
 	-$(MAKE) --no-print-directory OS=win32 check-wine-ref
 	-$(MAKE) --no-print-directory OS=win32 check-wine-dropin
