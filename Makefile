@@ -166,6 +166,8 @@ check-native: lib
 
 # make soak, and check-soak: the 60-second soak in make check's sanitizer modes.
 include tests/soak/soak.mk
+# test_faults links the library with its own fault hook.
+include tests/test_faults.mk
 else
 # ==== OS=win32: kernel32_tp.dll, and the suite under Wine ======================
 #   make OS=win32 [CROSS=x86_64-w64-mingw32-]   kernel32_tp.dll + libkernel32_tp.dll.a
@@ -269,9 +271,10 @@ WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test_files \
 	test_strsafe test_tchar test_strings test_memory test_console test_process test_debug \
 	test_heap test_apc
-# test_os tests the platform layer itself, not an API: native only.
-WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
-WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))
+# test_os tests the platform layer itself, not an API: native only.  So is
+# test_faults, whose hook is linked into the native tests only.
+WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os test_faults),$(WTEST_SRC))
+WTEST_REF_SRC := $(filter-out tests/test_os.c tests/test_faults.c,$(WTEST_SRC))
 WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))
 WTEST_REF_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_REF_SRC))
 WTEST_MODULE_SRC := $(wildcard tests/module/test_module.c)

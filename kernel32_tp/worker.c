@@ -289,7 +289,7 @@ static void worker_main(void *arg)
 BOOL tp_worker_start(struct tp_pool *pool)
 {
     SIZE_T stack_size;
-    BOOL finished;
+    BOOL finished, watch;
     DWORD err;
 
     os_lock_acquire(&pool->lock);
@@ -300,8 +300,16 @@ BOOL tp_worker_start(struct tp_pool *pool)
     TRACE("cannot start a worker for pool %p: error %lu\n", (void *)pool, (unsigned long)err);
     os_lock_acquire(&pool->lock);
     pool->threads--;
+    /* A post cannot fail: queued callbacks that no worker is left to run
+     * (the thread could not be created) are the monitor's, which tries
+     * again each tick (test_faults.c). */
+    watch = pool->queued > 0 && !pool->threads && !pool->watched;
+    if (watch)
+        pool->watched = TRUE;
     finished = tp_pool_finished_locked(pool);
     os_lock_release(&pool->lock);
+    if (watch)
+        tp_monitor_watch(pool);
     if (finished)
         tp_pool_free(pool);
     return FALSE;
