@@ -7,6 +7,8 @@
  * handle layer), and the monitor starts one more worker, up to the maximum.
  * Takes P of one pool at a time, and M inside it (the lock order P -> M).
  */
+#include <string.h>
+
 #include "tp_private.h"
 
 #define TP_MONITOR_TICK_MS 15
@@ -92,6 +94,14 @@ static void monitor_main(void *arg)
             os_lock_acquire(&monitor.lock);
         }
     }
+}
+
+/* The child of a fork() has no monitor thread, and M may be held by a
+ * thread it does not have: it starts with none watched (pool.c). */
+void tp_monitor_fork_child(void)
+{
+    memset(&monitor, 0, sizeof(monitor));
+    atomic_store(&monitor_state, 0);
 }
 
 void tp_monitor_watch(struct tp_pool *pool)

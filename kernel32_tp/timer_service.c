@@ -25,6 +25,8 @@
  * Takes Q (the service lock).  Callbacks are queued (P) with Q dropped, a
  * batch at a time, so that setting timers does not wait behind the pool.
  */
+#include <string.h>
+
 #include "tp_private.h"
 
 #define TP_NEVER (~0ull)
@@ -358,6 +360,15 @@ DWORD tp_timer_service_attach(struct tp_timer *timer)
 done:
     os_lock_release(&service.lock);
     return err;
+}
+
+/* The child of a fork() has no service thread, and Q may be held by a
+ * thread it does not have: it starts with no timer (pool.c); the parent's
+ * heaps are left behind. */
+void tp_timer_service_fork_child(void)
+{
+    memset(&service, 0, sizeof(service));
+    atomic_store(&service_state, 0);
 }
 
 /* Waits until the service has queued the expiry of timer that it took

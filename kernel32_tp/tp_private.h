@@ -120,6 +120,10 @@ DWORD tp_legacy_io_pool(struct tp_pool **out);
 BOOL tp_worker_start(struct tp_pool *pool);
 /* Asks the monitor to watch a pool whose queue may stall.  Without P. */
 void tp_monitor_watch(struct tp_pool *pool);
+/* In the child of a fork(): the monitor, the timer service and the default
+ * pool are forgotten, to be set up anew on their next use (pool.c). */
+void tp_monitor_fork_child(void);
+void tp_timer_service_fork_child(void);
 DWORD tp_worker_idle_timeout_ms(void);
 
 /* ---- callback objects (object.c) ------------------------------------------ */
