@@ -180,7 +180,8 @@ static DWORD run_child(const char *what)
     pid_t pid, done;
 
     assert_int_equal(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ), 0);
-    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && GetTickCount() - start < helper_timeout_ms())
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0
+           && GetTickCount() - start < helper_timeout_ms())
         Sleep(5);
     if (done != pid) {
         kill(pid, SIGKILL);
@@ -340,7 +341,8 @@ static int fork_wait(pid_t pid, const char *what)
     int status = 0;
     pid_t done;
 
-    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && GetTickCount() - start < helper_timeout_ms())
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0
+           && GetTickCount() - start < helper_timeout_ms())
         Sleep(2);
     if (done != pid) {
         kill(pid, SIGKILL);

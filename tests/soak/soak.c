@@ -956,9 +956,10 @@ static long live_now(void)
 
 int main(int argc, char **argv)
 {
-    const char *env = getenv("SOAK_SECONDS");
-    ULONGLONG seconds = argc > 1 ? strtoull(argv[1], NULL, 10) : env ? strtoull(env, NULL, 10) : 600;
-    ULONGLONG seed = getenv("SOAK_SEED") ? strtoull(getenv("SOAK_SEED"), NULL, 10) : (ULONGLONG)time(NULL);
+    const char *env = getenv("SOAK_SECONDS"), *seed_env = getenv("SOAK_SEED");
+    ULONGLONG seconds = argc > 1 ? strtoull(argv[1], NULL, 10)
+                        : env ? strtoull(env, NULL, 10) : 600;
+    ULONGLONG seed = seed_env ? strtoull(seed_env, NULL, 10) : (ULONGLONG)time(NULL);
     long threads_start, threads_base, threads_end, live_end;
     size_t mem_base, mem_end;
     LONG64 leaked_bytes;
