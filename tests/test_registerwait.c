@@ -678,6 +678,18 @@ static void registerwait_mutex_refused(void **state)
             _exit(0);       /* not refused */
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
+#ifdef __SANITIZE_THREAD__
+        /* The child starts its own timer service thread (a forked child
+         * starts fresh: docs/reliability.md), and TSan's runtime ends a
+         * child of a multi-threaded fork() that starts a thread, with exit
+         * code 66, before the refusal: the other modes check it. */
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 66) {
+            printf("note: ThreadSanitizer ended the forked child before the refusal\n");
+            CloseHandle(mutex);
+            reg_destroy(&r);
+            return;
+        }
+#endif
         assert_true(WIFSIGNALED(status));
         assert_int_equal(WTERMSIG(status), SIGABRT);
     }
