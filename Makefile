@@ -191,6 +191,11 @@ check-native: lib
 	-$(MAKE) --no-print-directory -k tests
 	tools/run-tests --timeout $(TEST_TIMEOUT) --label $(OS)$(if $(SAN),-$(SAN)) \
 		--module $(TEST_MODULE) $(TEST_BIN)
+
+# make soak, and check-soak: the 60-second soak in make check's sanitizer modes.
+include tests/soak/soak.mk
+# test_faults links the library with its own fault hook.
+include tests/test_faults.mk
 else
 # ==== OS=win32: kernel32_tp.dll, and the suite under Wine ======================
 #   make OS=win32 [CROSS=x86_64-w64-mingw32-]   kernel32_tp.dll + libkernel32_tp.dll.a
@@ -294,8 +299,9 @@ WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -I
 WTEST_SRC := $(filter-out tests/helper.c tests/test_lockorder.c,$(wildcard tests/test_*.c))
 # HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
 # test_os tests the platform layer itself, not an API: native only; so do
-# test_deadline and test_os_once, of internal modules, and test_trace (our trace).
-NATIVE_ONLY_TESTS := test_os test_deadline test_os_once test_trace
+# test_deadline and test_os_once, of internal modules, and test_trace (our trace),
+# and test_faults, whose fault hook is linked into the native tests only.
+NATIVE_ONLY_TESTS := test_os test_deadline test_os_once test_trace test_faults
 WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) $(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_REF_SRC := $(filter-out $(patsubst %,tests/%.c,$(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))
@@ -659,7 +665,9 @@ check: deps-if-missing
 	rm -rf build/results
 	-$(MAKE) --no-print-directory check-native
 	-$(MAKE) --no-print-directory asan
+	-$(MAKE) --no-print-directory SAN=asan check-soak SOAK_SECONDS=60
 	-$(MAKE) --no-print-directory tsan
+	-$(MAKE) --no-print-directory SAN=tsan check-soak SOAK_SECONDS=60
 	-$(MAKE) --no-print-directory OS=win32 check-wine-tp
 	-$(MAKE) --no-print-directory OS=win32 check-wine-ref
 	-$(MAKE) --no-print-directory OS=win32 check-wine-dropin

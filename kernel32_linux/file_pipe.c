@@ -584,8 +584,11 @@ static DWORD pipe_name_create_locked(char *key, BOOL message, DWORD max_instance
     struct sockaddr_un addr;
     DWORD err;
 
-    if (!name)
+    /* The key is ours from the call on, success or not. */
+    if (!name) {
+        free(key);
         return ERROR_NOT_ENOUGH_MEMORY;
+    }
     if ((err = pipe_address(key, &addr)) != ERROR_SUCCESS)
         goto fail;
     if (!(name->path = strdup(addr.sun_path))) {

@@ -98,6 +98,10 @@ ULONGLONG os_clock_system_100ns(void);   /* FILETIME: UTC, 100 ns since 1601 */
  * ERROR_TOO_MANY_THREADS (mapped from the OS).  Does not block.
  */
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size);
+/* fn runs in the child of a fork(), on its one thread, before fork()
+ * returns there (Linux; a no-op where processes do not fork).  Does not
+ * block, cannot fail (an impossible failure panics). */
+void os_fork_child_register(void (*fn)(void));
 DWORD os_thread_current_id(void);
 /* The stack a new thread gets by default: what a new pool reports. */
 void os_thread_default_stack(SIZE_T *reserve, SIZE_T *commit);

@@ -39,6 +39,31 @@ static void default_pool_setup(void)
     default_pool.is_default = TRUE;
 }
 
+/*
+ * The child of a fork() starts fresh (docs/reliability.md, test_exit.c):
+ * it has none of the parent's workers or service threads, and the locks
+ * they held stay held.  The process-wide state (the default pool, the
+ * monitor, the timer service) is forgotten, its memory left behind, and
+ * set up anew on its next use (its once made fresh); the parent's pools and
+ * objects are not to be used in the child.  Runs on the child's one
+ * thread, inside fork().
+ */
+static void pool_fork_child(void)
+{
+    static const struct os_once fresh = OS_ONCE_INIT;
+
+    memset(&default_pool, 0, sizeof(default_pool));
+    default_pool_once = fresh;
+    tp_sched_fork_child();
+    tp_timer_service_fork_child();
+}
+
+/* Priority 103: after the stamps (101) and the trace (102). */
+__attribute__((constructor(103))) static void pool_fork_setup(void)
+{
+    os_fork_child_register(pool_fork_child);
+}
+
 struct tp_pool *tp_pool_default(void)
 {
     os_once(&default_pool_once, default_pool_setup);

@@ -90,6 +90,11 @@ void tp_pool_free(struct tp_pool *pool);
  * workers wait alertably, made on first use, never freed.  Takes P. */
 DWORD tp_legacy_io_pool(struct tp_pool **out);
 
+/* In the child of a fork(): the scheduler's monitor and the timer service
+ * are forgotten, to be set up anew on their next use (pool.c). */
+void tp_sched_fork_child(void);
+void tp_timer_service_fork_child(void);
+
 /* ---- callback objects (object.c) ------------------------------------------ */
 
 enum tp_object_type {

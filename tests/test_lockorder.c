@@ -63,7 +63,7 @@ static void assert_ran_to_end(const struct child_end *end)
     assert_string_equal(end->err, "");
 }
 
-/* P, then M inside it: the documented order (monitor.c). */
+/* P, then M inside it: the documented order (scheduler.c). */
 static void take_in_order(void)
 {
     struct os_lock pool, monitor, objects[2], *low, *high;

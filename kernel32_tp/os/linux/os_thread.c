@@ -306,6 +306,12 @@ static void *thread_trampoline(void *param)
     return NULL;
 }
 
+void os_fork_child_register(void (*fn)(void))
+{
+    if (pthread_atfork(NULL, NULL, fn))
+        os_panic("pthread_atfork failed");
+}
+
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
 {
     struct thread_start *start = malloc(sizeof(*start));

@@ -369,6 +369,12 @@ static DWORD WINAPI thread_trampoline(void *param)
     return 0;
 }
 
+/* Windows has no fork(). */
+void os_fork_child_register(void (*fn)(void))
+{
+    (void)fn;
+}
+
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
 {
     struct thread_start *start = malloc(sizeof(*start));
