@@ -22,6 +22,8 @@ DWORD tp_group_create(struct tp_group **out)
     list_init(&group->members);
     group->closed = FALSE;
     atomic_fetch_add(&tp_live_objects, 1);
+    if (tp_check_enabled)
+        tp_check_created(group, TP_CHECK_GROUP);
     *out = group;
     return ERROR_SUCCESS;
 }
@@ -41,7 +43,10 @@ static void group_free(struct tp_group *group)
 {
     os_lock_destroy(&group->lock);
     os_stamp_clear(&group->stamp);
-    free(group);
+    if (tp_check_enabled)
+        tp_check_memory_freed(group, sizeof(*group));   /* the quarantine frees it later */
+    else
+        free(group);
     atomic_fetch_sub(&tp_live_objects, 1);
 }
 
@@ -126,6 +131,8 @@ void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *u
         if (close_for_user)
             obj->closed = TRUE;
         os_lock_release(&obj->pool->lock);
+        if (close_for_user && tp_check_enabled)
+            tp_check_group_released(obj);
         group_cancel = tp_object_group_cancel(obj);
         call_cancel = cancel_pending && group_cancel
                       && (obj->type == TP_OBJECT_SIMPLE ? dropped > 0 : close_for_user);
@@ -201,6 +208,7 @@ VOID WINAPI CloseThreadpoolCleanupGroupMembers(PTP_CLEANUP_GROUP api, BOOL cance
                                                PVOID userdata)
 {
     TRACE("%p %d %p\n", api, cancel_pending, userdata);
+    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_DRAIN);
     tp_group_close_members(impl_from_TP_CLEANUP_GROUP(api), cancel_pending, userdata);
 }
 
@@ -211,6 +219,7 @@ VOID WINAPI TpReleaseCleanupGroupMembers(TP_CLEANUP_GROUP *api, BOOL cancel_pend
                                          PVOID userdata)
 {
     TRACE("%p %d %p\n", api, cancel_pending, userdata);
+    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_DRAIN);
     tp_group_close_members(impl_from_TP_CLEANUP_GROUP(api), cancel_pending, userdata);
 }
 
@@ -220,6 +229,7 @@ VOID WINAPI TpReleaseCleanupGroupMembers(TP_CLEANUP_GROUP *api, BOOL cancel_pend
 VOID WINAPI CloseThreadpoolCleanupGroup(PTP_CLEANUP_GROUP api)
 {
     TRACE("%p\n", api);
+    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_CLOSE);
     tp_group_close(impl_from_TP_CLEANUP_GROUP(api));
 }
 
@@ -229,5 +239,6 @@ VOID WINAPI CloseThreadpoolCleanupGroup(PTP_CLEANUP_GROUP api)
 VOID WINAPI TpReleaseCleanupGroup(TP_CLEANUP_GROUP *api)
 {
     TRACE("%p\n", api);
+    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_CLOSE);
     tp_group_close(impl_from_TP_CLEANUP_GROUP(api));
 }

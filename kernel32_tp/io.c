@@ -435,6 +435,7 @@ NTSTATUS WINAPI TpAllocIoCompletion(TP_IO **out, HANDLE file, tp_io_nt_callback 
 VOID WINAPI StartThreadpoolIo(PTP_IO api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_USE);
     io_start(impl_from_TP_IO(api));
 }
 
@@ -444,6 +445,7 @@ VOID WINAPI StartThreadpoolIo(PTP_IO api)
 VOID WINAPI TpStartAsyncIoOperation(TP_IO *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_USE);
     io_start(impl_from_TP_IO(api));
 }
 
@@ -456,6 +458,7 @@ VOID WINAPI TpStartAsyncIoOperation(TP_IO *api)
 VOID WINAPI CancelThreadpoolIo(PTP_IO api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_USE);
     io_cancel(impl_from_TP_IO(api));
 }
 
@@ -465,6 +468,7 @@ VOID WINAPI CancelThreadpoolIo(PTP_IO api)
 VOID WINAPI TpCancelAsyncIoOperation(TP_IO *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_USE);
     io_cancel(impl_from_TP_IO(api));
 }
 
@@ -479,6 +483,7 @@ VOID WINAPI TpCancelAsyncIoOperation(TP_IO *api)
 VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_IO(api)->obj, cancel_pending, FALSE);
 }
 
@@ -488,6 +493,7 @@ VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
 VOID WINAPI TpWaitForIoCompletion(TP_IO *api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_IO(api)->obj, cancel_pending, FALSE);
 }
 
@@ -500,6 +506,7 @@ VOID WINAPI TpWaitForIoCompletion(TP_IO *api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolIo(PTP_IO api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_IO(api)->obj);
 }
 
@@ -509,5 +516,6 @@ VOID WINAPI CloseThreadpoolIo(PTP_IO api)
 VOID WINAPI TpReleaseIoCompletion(TP_IO *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_IO(api)->obj);
 }

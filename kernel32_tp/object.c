@@ -112,6 +112,8 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
     TP_ASSERT(!obj->pool->closed);
     obj->pool->objects++;
     os_lock_release(&obj->pool->lock);
+    if (tp_check_enabled)
+        tp_check_created(obj, (enum tp_check_kind)type);
     return ERROR_SUCCESS;
 }
 
@@ -279,7 +281,9 @@ static void object_release(struct tp_object *obj)
         obj->ops->destroy(obj);
     os_stamp_clear(&obj->stamp);
     free(obj->extras);
-    if (obj->ops && obj->ops->free)
+    if (tp_check_enabled)
+        tp_check_object_freed(obj);     /* the quarantine frees it later */
+    else if (obj->ops && obj->ops->free)
         obj->ops->free(obj);
     else
         free(obj);

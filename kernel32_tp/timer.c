@@ -133,6 +133,7 @@ VOID WINAPI SetThreadpoolTimer(PTP_TIMER api, PFILETIME due, DWORD period_ms, DW
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     timer_set(impl_from_TP_TIMER(api), due_from_filetime(due, &due_100ns), period_ms, window_ms);
 }
 
@@ -144,6 +145,7 @@ VOID WINAPI TpSetTimer(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG w
     LONGLONG due_100ns;
 
     TRACE("%p %p %ld %ld\n", (void *)api, (void *)due, (long)period_ms, (long)window_ms);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     timer_set(impl_from_TP_TIMER(api), due_from_large_integer(due, &due_100ns),
               (DWORD)period_ms, (DWORD)window_ms);
 }
@@ -161,6 +163,7 @@ BOOL WINAPI SetThreadpoolTimerEx(PTP_TIMER api, PFILETIME due, DWORD period_ms, 
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     return timer_set(impl_from_TP_TIMER(api), due_from_filetime(due, &due_100ns), period_ms,
                      window_ms);
 }
@@ -173,6 +176,7 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG
     LONGLONG due_100ns;
 
     TRACE("%p %p %ld %ld\n", (void *)api, (void *)due, (long)period_ms, (long)window_ms);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     return timer_set(impl_from_TP_TIMER(api), due_from_large_integer(due, &due_100ns),
                      (DWORD)period_ms, (DWORD)window_ms);
 }
@@ -186,6 +190,7 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG
 BOOL WINAPI IsThreadpoolTimerSet(PTP_TIMER api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     return tp_timer_service_is_set(impl_from_TP_TIMER(api));
 }
 
@@ -195,6 +200,7 @@ BOOL WINAPI IsThreadpoolTimerSet(PTP_TIMER api)
 BOOL WINAPI TpIsTimerSet(TP_TIMER *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     return tp_timer_service_is_set(impl_from_TP_TIMER(api));
 }
 
@@ -206,6 +212,7 @@ BOOL WINAPI TpIsTimerSet(TP_TIMER *api)
 VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_TIMER(api)->obj, cancel_pending, FALSE);
 }
 
@@ -215,6 +222,7 @@ VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
 VOID WINAPI TpWaitForTimer(TP_TIMER *api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_TIMER(api)->obj, cancel_pending, FALSE);
 }
 
@@ -226,6 +234,7 @@ VOID WINAPI TpWaitForTimer(TP_TIMER *api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolTimer(PTP_TIMER api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_TIMER(api)->obj);
 }
 
@@ -235,5 +244,6 @@ VOID WINAPI CloseThreadpoolTimer(PTP_TIMER api)
 VOID WINAPI TpReleaseTimer(TP_TIMER *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_TIMER(api)->obj);
 }

@@ -508,4 +508,8 @@ static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type
 #define impl_from_TP_WAIT(api) \
     ((struct tp_wait *)tp_object_checked((api), TP_OBJECT_WAIT, __func__))
 
+/* ---- the checked mode (check.c) ---------------------------------------------- */
+
+#include "check.h"
+
 #endif

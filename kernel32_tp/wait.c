@@ -430,6 +430,7 @@ VOID WINAPI SetThreadpoolWait(PTP_WAIT api, HANDLE handle, PFILETIME timeout)
     LONGLONG timeout_100ns;
 
     TRACE("%p %p %p\n", (void *)api, handle, (void *)timeout);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_USE);
     wait_set(impl_from_TP_WAIT(api), handle,
              handle ? timeout_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
 }
@@ -442,6 +443,7 @@ VOID WINAPI TpSetWait(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout)
     LONGLONG timeout_100ns;
 
     TRACE("%p %p %p\n", (void *)api, handle, (void *)timeout);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_USE);
     wait_set(impl_from_TP_WAIT(api), handle,
              handle ? timeout_from_large_integer(timeout, &timeout_100ns) : NULL, __func__);
 }
@@ -457,6 +459,7 @@ BOOL WINAPI SetThreadpoolWaitEx(PTP_WAIT api, HANDLE handle, PFILETIME timeout, 
     LONGLONG timeout_100ns;
 
     TRACE("%p %p %p %p\n", (void *)api, handle, (void *)timeout, reserved);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_USE);
     return wait_set(impl_from_TP_WAIT(api), handle,
                     handle ? timeout_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
 }
@@ -469,6 +472,7 @@ BOOL WINAPI TpSetWaitEx(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout, PVO
     LONGLONG timeout_100ns;
 
     TRACE("%p %p %p %p\n", (void *)api, handle, (void *)timeout, reserved);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_USE);
     return wait_set(impl_from_TP_WAIT(api), handle,
                     handle ? timeout_from_large_integer(timeout, &timeout_100ns) : NULL,
                     __func__);
@@ -482,6 +486,7 @@ BOOL WINAPI TpSetWaitEx(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout, PVO
 VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_WAIT(api)->timer.obj, cancel_pending, FALSE);
 }
 
@@ -491,6 +496,7 @@ VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
 VOID WINAPI TpWaitForWait(TP_WAIT *api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_WAIT(api)->timer.obj, cancel_pending, FALSE);
 }
 
@@ -502,6 +508,7 @@ VOID WINAPI TpWaitForWait(TP_WAIT *api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolWait(PTP_WAIT api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);
 }
 
@@ -511,5 +518,6 @@ VOID WINAPI CloseThreadpoolWait(PTP_WAIT api)
 VOID WINAPI TpReleaseWait(TP_WAIT *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);
 }

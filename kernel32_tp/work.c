@@ -100,6 +100,7 @@ NTSTATUS WINAPI TpAllocWork(TP_WORK **out, PTP_WORK_CALLBACK callback, PVOID use
 VOID WINAPI SubmitThreadpoolWork(PTP_WORK api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_USE);
     tp_object_submit(&impl_from_TP_WORK(api)->obj, 1);
 }
 
@@ -109,6 +110,7 @@ VOID WINAPI SubmitThreadpoolWork(PTP_WORK api)
 VOID WINAPI TpPostWork(TP_WORK *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_USE);
     tp_object_submit(&impl_from_TP_WORK(api)->obj, 1);
 }
 
@@ -118,6 +120,7 @@ VOID WINAPI TpPostWork(TP_WORK *api)
 VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_WORK(api)->obj, cancel_pending, FALSE);
 }
 
@@ -127,6 +130,7 @@ VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
 VOID WINAPI TpWaitForWork(TP_WORK *api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_WORK(api)->obj, cancel_pending, FALSE);
 }
 
@@ -136,6 +140,7 @@ VOID WINAPI TpWaitForWork(TP_WORK *api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolWork(PTP_WORK api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_WORK(api)->obj);
 }
 
@@ -145,6 +150,7 @@ VOID WINAPI CloseThreadpoolWork(PTP_WORK api)
 VOID WINAPI TpReleaseWork(TP_WORK *api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_WORK(api)->obj);
 }
 

@@ -133,6 +133,8 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     inst.thread_id = os_thread_current_id();
     inst.associated = TRUE;
     inst.may_run_long = tp_object_long_function(obj);
+    if (tp_check_enabled)
+        tp_check_instance_enter(&inst);
     worker->in_callback = TRUE;
     worker->long_running = tp_object_long_function(obj);
     action = tp_worker_update_inactive_locked(worker);
@@ -152,6 +154,8 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     tp_instance_run_actions(&inst);
     inst.magic = 0;
     os_stamp_clear(&inst.stamp);
+    if (tp_check_enabled)
+        tp_check_instance_leave(&inst);
 
     /* A simple callback belongs to its group until it returns to the pool. */
     in_group = obj->type == TP_OBJECT_SIMPLE && obj->group
