@@ -178,15 +178,25 @@ static const char *check_kind_name(unsigned int kind)
 static void __attribute__((noreturn, format(printf, 4, 5)))
 check_fail(const char *func, unsigned int kind, const void *api, const char *fmt, ...)
 {
-    char what[256], line[400];
+    static const char digits[] = "0123456789abcdef";
+    char what[256], line[400], pointer[2 + 2 * sizeof(uintptr_t) + 1], *end;
+    uintptr_t bits = (uintptr_t)api;
     va_list args;
 
     va_start(args, fmt);
     vsnprintf(what, sizeof(what), fmt, args);
     va_end(args);
-    /* The pointer in one format on every C runtime, so a test can match it. */
-    snprintf(line, sizeof(line), "%s: %s 0x%llx: %s", func, check_kind_name(kind),
-             (unsigned long long)(uintptr_t)api, what);
+    /* The pointer as 0x and lowercase hex without leading zeros, the same
+     * on every C runtime (%p is not), so that a test can match it. */
+    end = pointer + sizeof(pointer) - 1;
+    *end = 0;
+    do {
+        *--end = digits[bits & 15];
+        bits >>= 4;
+    } while (bits);
+    *--end = 'x';
+    *--end = '0';
+    snprintf(line, sizeof(line), "%s: %s %s: %s", func, check_kind_name(kind), end, what);
     os_misuse_stop(line);
 }
 
