@@ -273,7 +273,7 @@ static int child_legal(void)
     CloseThreadpoolIo(io);
     CloseHandle(pipe);
     /* A private pool with a group, released with its members; the pool
-     * closed while an object still uses it, then the object. */
+     * closed while an object's callback is queued, then the object. */
     if (!(pool = CreateThreadpool(NULL)) || !(group = CreateThreadpoolCleanupGroup()))
         return 90;
     SetThreadpoolThreadMaximum(pool, 2);
@@ -290,8 +290,8 @@ static int child_legal(void)
     SetThreadpoolCallbackCleanupGroup(&env, NULL, NULL);
     if (!(work = CreateThreadpoolWork(nop_work_cb, NULL, &env)))
         return 90;
-    CloseThreadpool(pool);
     SubmitThreadpoolWork(work);
+    CloseThreadpool(pool);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(work);
     DestroyThreadpoolEnvironment(&env);
