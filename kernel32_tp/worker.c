@@ -149,13 +149,15 @@ static BOOL worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
         finalization((PTP_CALLBACK_INSTANCE)&inst, obj->userdata);
         TRACE("finalization %p returned\n", (void *)finalization);
     }
+    /* Over for the checked mode before an action wakes a thread that may
+     * try the instance. */
+    if (tp_check_enabled)
+        tp_check_instance_leave(&inst);
     /* After the callback and its finalization, before the counts drop: a
      * thread woken by these actions sees the callback over. */
     tp_instance_run_actions(&inst);
     inst.magic = 0;
     os_stamp_clear(&inst.stamp);
-    if (tp_check_enabled)
-        tp_check_instance_leave(&inst);
 
     /* A simple callback belongs to its group until it returns to the pool. */
     in_group = obj->type == TP_OBJECT_SIMPLE && obj->group
