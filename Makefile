@@ -11,7 +11,10 @@
 #   make install PREFIX=/usr/local DESTDIR=   (+ lib/kernel32_tp/: the --inject launcher and DLL)
 #   make deps            installs the build and test dependencies (apt-get; root)
 #
-# Sources come by wildcard: kernel32_tp/*.c (the core) + kernel32_tp/$(OS)/*.c.
+# Sources come by wildcard: kernel32_tp/*.c (the core) + kernel32_tp/os/$(OS)/*.c
+# (the platform layer); OS=linux adds kernel32_linux/*.c (the kernel32
+# emulation, its own static library) and kernel32_tp/preload/ (the Wine
+# drop-in's LD_PRELOAD hook); OS=win32 adds kernel32_tp/inject/.
 
 OS ?= linux
 SAN ?=
@@ -43,15 +46,16 @@ WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 	-fshort-wchar -D_WIN32 -DWIN32 -D_WIN64 -DWIN64
 
 CORE_SRC := $(wildcard kernel32_tp/*.c)
-OS_SRC := $(wildcard kernel32_tp/$(OS)/*.c)
-SPECS := spec/kernel32_tp.spec spec/linux_handles.spec
+OS_SRC := $(wildcard kernel32_tp/os/$(OS)/*.c)
+include kernel32_linux/build.mk
+SPECS := spec/kernel32_tp.spec $(EMU_SPEC)
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
 
 # The library itself: exported declarations get default visibility, everything
 # else is hidden, and the version script from the spec is the final filter.
 LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
-	-Ikernel32_tp -Ikernel32_tp/$(OS) -D_REENTRANT $(SAN_FLAGS) $(EXTRA_CFLAGS)
+	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(SAN_FLAGS) $(EXTRA_CFLAGS)
 # The checked mode (docs/reliability.md) is on by default in the sanitizer builds.
 LIB_CFLAGS += $(if $(SAN),-DKERNEL32_TP_CHECK_DEFAULT=1)
 
@@ -86,28 +90,41 @@ $(ALIASES): include/header-aliases tools/gen-aliases
 
 ifneq ($(OS),win32)
 # ==== OS=linux: libkernel32_tp.so/.a, the suite natively ====================
+# The Linux kernel32 emulation (kernel32_linux/build.mk, docs/handles.md): a
+# static library of its own, linked whole into the .so and merged into the .a.
+EMU_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(EMU_SRC))
+EMU_LIB := $(B)/libkernel32_linux.a
+LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/preload/*.c))
+
 lib: $(SO) $(A) $(PC) $(MAIN_A) $(ALIASES)
 
-$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/$(OS)/*.h include/*.h include/wine/*.h
+$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/os/$(OS)/*.h kernel32_linux/*.h include/*.h \
+		include/wine/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(EMU_LIB): $(EMU_OBJ)
+	rm -f $@
+	ar rcs $@ $(EMU_OBJ)
 
 $(MAP): $(SPECS) tools/spec2map tools/spec.awk
 	@mkdir -p $(dir $@)
 	tools/spec2map $(SPECS) > $@
 
 # --no-undefined-version: a spec entry without a definition fails the link.
-$(SO): $(LIB_OBJ) $(MAP)
-	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,-soname,libkernel32_tp.so.$(SOVERSION) \
+$(SO): $(LIB_OBJ) $(EMU_LIB) $(MAP)
+	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--whole-archive $(EMU_LIB) -Wl,--no-whole-archive \
+		-Wl,-soname,libkernel32_tp.so.$(SOVERSION) \
 		-Wl,--version-script=$(MAP) -Wl,--no-undefined-version -Wl,--no-undefined \
 		-Wl,-z,defs $(SAN_FLAGS) -lpthread -ldl
 	ln -sf libkernel32_tp.so $(B)/libkernel32_tp.so.$(SOVERSION)
 	nm -D --defined-only $@ | awk '$$2 ~ /^[TWDBRV]$$/ && $$3 !~ /^KERNEL32_TP_/ { sub(/@.*/, "", $$3); print $$3 }' > $(B)/exports.txt
-	tools/check-spec --sources kernel32_tp --sources kernel32_tp/$(OS) --exports $(B)/exports.txt $(SPECS)
+	tools/check-spec --sources kernel32_tp --sources kernel32_tp/os/$(OS) --sources kernel32_linux \
+		--sources kernel32_tp/preload --exports $(B)/exports.txt $(SPECS)
 
-$(A): $(LIB_OBJ)
+$(A): $(LIB_OBJ) $(EMU_OBJ)
 	rm -f $@
-	ar rcs $@ $(LIB_OBJ)
+	ar rcs $@ $(LIB_OBJ) $(EMU_OBJ)
 
 # Compiled as a program's code is (pkg-config's flags), not as the library.
 $(B)/entry/wmain_entry.o: kernel32_tp/entry/wmain_entry.c include/*.h include/wine/*.h
@@ -181,7 +198,7 @@ WIN32_DEFS := -D_WIN32_WINNT=0x0a00
 # _KERNEL32_: mingw-w64 declares kernel32's API dllimport unless we are kernel32;
 # our definitions of the same names must not follow a dllimport declaration.
 DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN32_DEFS) -D_KERNEL32_ \
-	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/win32 $(EXTRA_CFLAGS)
+	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(EXTRA_CFLAGS)
 WIN_SPEC := spec/kernel32_tp.spec
 DLL := $(B)/kernel32_tp.dll
 IMPLIB := $(B)/libkernel32_tp.dll.a
@@ -193,24 +210,27 @@ DLL_IMPORTS_OK := KERNEL32.dll msvcrt.dll
 DROPIN := $(B)/kernel32_tp-wine $(B)/gen-wine-pair $(B)/wine-pair.awk $(B)/kernel32_tp_start.exe
 
 # The injection layer's table of names and wrappers, from the spec and the
-# definitions (tools/spec2inject, kernel32_tp/win32/inject.h).
+# definitions (tools/spec2inject, kernel32_tp/inject/inject.h).
 INJECT_TABLE := $(B)/gen/inject_table.c
+LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/inject/*.c))
 LIB_OBJ += $(B)/obj/gen/inject_table.o
 INJECT_EXE := $(B)/kernel32_tp_inject.exe
 
 lib: $(DLL) $(DROPIN) $(INJECT_EXE)
 
-$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/win32/*.h include/*.h
+$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/os/win32/*.h kernel32_tp/inject/*.h include/*.h
 	@mkdir -p $(dir $@)
 	$(WCC) $(DLL_CFLAGS) -c $< -o $@
 
-$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk kernel32_tp/*.c kernel32_tp/win32/*.c
+$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk kernel32_tp/*.c kernel32_tp/os/win32/*.c \
+		kernel32_tp/inject/*.c
 	@mkdir -p $(dir $@)
-	tools/spec2inject $(WIN_SPEC) kernel32_tp kernel32_tp/win32 > $@
+	tools/spec2inject $(WIN_SPEC) kernel32_tp kernel32_tp/os/win32 kernel32_tp/inject > $@
 
-$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) kernel32_tp/*.h kernel32_tp/win32/*.h include/*.h
+$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) kernel32_tp/*.h kernel32_tp/os/win32/*.h \
+		kernel32_tp/inject/*.h include/*.h
 	@mkdir -p $(dir $@)
-	$(WCC) $(DLL_CFLAGS) -c $< -o $@
+	$(WCC) $(DLL_CFLAGS) -Ikernel32_tp/inject -c $< -o $@
 
 # The launcher of --inject (docs/inject.md): a console program of its own,
 # not linked to the DLL.
@@ -228,7 +248,7 @@ $(DLL): $(LIB_OBJ) $(DEF)
 	$(WCC) -shared -o $@ $(LIB_OBJ) $(DEF) -static -Wl,--out-implib,$(IMPLIB)
 	$(CROSS)objdump -p $@ | awk '/^\[Ordinal\/Name Pointer\] Table/ { on = 1; next } \
 		on && /^$$/ { on = 0 } on { print $$NF }' > $(B)/exports.txt
-	tools/check-spec --sources kernel32_tp --sources kernel32_tp/win32 \
+	tools/check-spec --sources kernel32_tp --sources kernel32_tp/os/win32 --sources kernel32_tp/inject \
 		--exports $(B)/exports.txt $(WIN_SPEC)
 	@bad=$$($(CROSS)objdump -p $@ | awk '/DLL Name:/ { print $$3 }' | \
 		grep -vxF $(foreach d,$(DLL_IMPORTS_OK),-e $(d))); \
@@ -262,12 +282,7 @@ CMOCKA_WIN := $(B)/cmocka
 WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
 	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
 WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
-# Tests of the Linux handle layer: under Wine they exercise Wine's kernel32,
-# which makes them the reference for that layer (wine-ref).  Linked to our DLL
-# they would test nothing of ours, so wine-tp leaves them out.
-HANDLE_TESTS := test_sync test_handles test_critsec test_thread test_module test_files \
-	test_strsafe test_tchar test_strings test_memory test_console test_process test_debug \
-	test_heap test_apc
+# HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
 # test_os tests the platform layer itself, not an API: native only.
 WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
 WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))

@@ -2,8 +2,9 @@
 /*
  * The platform contract: everything the core needs from the operating system.
  *
- * kernel32_tp/<os>/ implements it (linux/: pthreads and the Linux handle
- * layer; win32/: the system's own objects).  The core includes only this
+ * kernel32_tp/os/<os>/ implements it (os/linux/: pthreads and futexes, with
+ * the handle, I/O, wait and module calls from the Linux kernel32 emulation,
+ * kernel32_linux/; os/win32/: the system's own objects).  The core includes only this
  * header, through tp_private.h, and never an OS header.
  *
  * Conventions: a function that can fail returns DWORD (ERROR_SUCCESS or an

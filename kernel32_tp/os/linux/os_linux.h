@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Private to kernel32_tp/linux/: what the Linux files share among
- * themselves (the handle layer's hooks into the thread and clock code).
+ * Private to Linux: what kernel32_tp/os/linux/ offers the Linux kernel32
+ * emulation (kernel32_linux/) beyond os.h (the handle layer's hooks into the
+ * thread and clock code).
  */
 #ifndef KERNEL32_TP_LINUX_OS_LINUX_H
 #define KERNEL32_TP_LINUX_OS_LINUX_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Private to the Linux handle layer (kernel32_tp/linux/handle_table.c,
+ * Private to the Linux handle layer (kernel32_linux/handle_table.c,
  * sync_*.c, critical_section.c, win_thread.c, module.c): the kernel object,
  * the handle table, the waiter that waits are made of, and the per-thread
  * record.  See docs/handles.md for the design.  Nothing here knows about
