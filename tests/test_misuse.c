@@ -326,8 +326,9 @@ static int child_misuse(const char *name)
     HANDLE event;
     int local = 0;
 
-    /* Under the injection launcher only the first process is ours: a child
-     * it did not start runs on the system's pool, which checks nothing. */
+    /* Under a launcher (the drop-in pair, the injector) only the first
+     * process is ours: a child it did not start runs on the system's pool,
+     * which checks nothing. */
     if (!helper_is_kernel32_tp())
         return CHILD_NOT_OURS;
     shared_init();
@@ -524,8 +525,8 @@ static void run_child(const char *mode, const char *name, const char *check,
         SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
         PROCESS_INFORMATION pi;
         STARTUPINFOA si;
-        char cmd[MAX_PATH + 128], saved[16];
-        DWORD had;
+        char cmd[MAX_PATH + 128], saved[16], expect[64];
+        DWORD had, had_expect;
         HANDLE file;
 
         file = CreateFileA(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
@@ -540,8 +541,14 @@ static void run_child(const char *mode, const char *name, const char *check,
         snprintf(cmd, sizeof(cmd), "\"%s\" %s %s", self_path, mode, name);
         had = GetEnvironmentVariableA("KERNEL32_TP_CHECK", saved, sizeof(saved));
         SetEnvironmentVariableA("KERNEL32_TP_CHECK", *check ? check : NULL);
+        /* The child finds out itself whether it runs on kernel32_tp: a
+         * launcher (the drop-in pair, the injector) may not follow it. */
+        had_expect = GetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT", expect, sizeof(expect));
+        SetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT", NULL);
         assert_true(CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi));
         SetEnvironmentVariableA("KERNEL32_TP_CHECK", had && had < sizeof(saved) ? saved : NULL);
+        SetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT",
+                                had_expect && had_expect < sizeof(expect) ? expect : NULL);
         CloseHandle(file);
         if (WaitForSingleObject(pi.hProcess, helper_timeout_ms()) != WAIT_OBJECT_0) {
             TerminateProcess(pi.hProcess, 1);
@@ -647,8 +654,9 @@ static void expect_stop(const char *name, const char *call, const char *type, co
     }
     run_child("--misuse", name, "1", &r);
     if (!r.signalled && r.code == CHILD_NOT_OURS) {
-        helper_todo(1, "the child process runs on the system's pool: the injection launcher "
-                    "does not follow CreateProcess", __FILE__, __LINE__);
+        helper_todo(1, "the child process runs on the system's pool: the launcher (the "
+                    "drop-in pair, the injector) does not follow CreateProcess", __FILE__,
+                    __LINE__);
         skip();
     }
 #ifdef __MINGW32__
