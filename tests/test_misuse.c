@@ -642,7 +642,8 @@ static void line_after(const char *text, const char *prefix, char *out, size_t s
  * Runs case name in a checked child and asserts that it stopped with one
  * line "<call>: <type> <the announced pointer>: <what...>".
  */
-static void expect_stop(const char *name, const char *call, const char *type, const char *what)
+static void expect_stop_with(const char *check, const char *name, const char *call,
+                             const char *type, const char *what)
 {
     struct child_result r;
     char pointer[64], fatal[512], expected[512];
@@ -652,7 +653,7 @@ static void expect_stop(const char *name, const char *call, const char *type, co
                     "corrupts or hangs the process instead of stopping it", __FILE__, __LINE__);
         skip();
     }
-    run_child("--misuse", name, "1", &r);
+    run_child("--misuse", name, check, &r);
     if (!r.signalled && r.code == CHILD_NOT_OURS) {
         helper_todo(1, "the child process runs on the system's pool: the launcher (the "
                     "drop-in pair, the injector) does not follow CreateProcess", __FILE__,
@@ -675,6 +676,11 @@ static void expect_stop(const char *name, const char *call, const char *type, co
     if (strncmp(fatal, expected, strlen(expected)))
         fail_msg("%s: the line was\n  %s\nexpected it to begin with\n  %s", name, fatal,
                  expected);
+}
+
+static void expect_stop(const char *name, const char *call, const char *type, const char *what)
+{
+    expect_stop_with("1", name, call, type, what);
 }
 
 static void expect_legal(const char *check)
@@ -863,6 +869,17 @@ static void misuse_group_released_in_member_callback_stops(void **state)
                 "cleanup group", "called from a callback of one of its members");
 }
 
+/* The sanitizer builds check without being asked. */
+static void misuse_sanitizer_builds_check_by_default(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    expect_stop_with("", "work-close-twice", "CloseThreadpoolWork", "work", CLOSED_TWICE);
+#else
+    skip();
+#endif
+}
+
 /* The legal paths next to the misuses end normally with the mode on ... */
 static void misuse_legal_paths_checked_run(void **state)
 {
@@ -922,6 +939,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(misuse_work_waits_in_own_callback_stops),
         cmocka_unit_test(misuse_timer_waits_in_own_callback_stops),
         cmocka_unit_test(misuse_group_released_in_member_callback_stops),
+        cmocka_unit_test(misuse_sanitizer_builds_check_by_default),
         cmocka_unit_test(misuse_legal_paths_checked_run),
         cmocka_unit_test(misuse_legal_paths_unchecked_run),
         cmocka_unit_test(misuse_legal_paths_in_process_run),
