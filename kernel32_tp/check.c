@@ -388,26 +388,28 @@ void tp_check_instance(const char *func, const void *api)
     const struct check_entry *entry;
     unsigned int kind = 0, state = 0;
     DWORD owner = 0, me = os_thread_current_id();
+    BOOL found = FALSE;
 
     os_lock_acquire(stripe);
     if ((entry = check_find(key)) && entry->kind != CHECK_KIND_THREAD) {
+        found = TRUE;
         kind = entry->kind;
         state = entry->state;
         owner = entry->thread_id;
     }
     os_lock_release(stripe);
-    if (entry && kind == TP_CHECK_INSTANCE && state == CHECK_RUNNING && owner == me)
+    if (found && kind == TP_CHECK_INSTANCE && state == CHECK_RUNNING && owner == me)
         return;
-    if (entry && kind == TP_CHECK_INSTANCE && state == CHECK_RUNNING)
+    if (found && kind == TP_CHECK_INSTANCE && state == CHECK_RUNNING)
         check_fail(func, TP_CHECK_INSTANCE, api, "the instance of a callback running on "
                    "thread %04lx, not of the calling thread %04lx", (unsigned long)owner,
                    (unsigned long)me);
-    if (entry && kind == TP_CHECK_INSTANCE)
+    if (found && kind == TP_CHECK_INSTANCE)
         check_fail(func, TP_CHECK_INSTANCE, api, "%s",
                    check_current_instance() ? "the instance of a callback that has returned, "
                    "not of the running one" : "called outside a callback: the instance's "
                    "callback has returned");
-    if (entry)
+    if (found)
         check_fail(func, kind, api, "a %s handle where a callback instance is expected",
                    check_kind_name(kind));
     check_fail(func, TP_CHECK_INSTANCE, api, "%s", check_current_instance()
