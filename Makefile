@@ -98,10 +98,12 @@ LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/preload/*.c))
 
 lib: $(SO) $(A) $(PC) $(MAIN_A) $(ALIASES)
 
+# tools/elf-aliases: the spec's aliases, beside their targets' symbols.
 $(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/os/$(OS)/*.h kernel32_linux/*.h include/*.h \
-		include/wine/*.h
+		include/wine/*.h $(SPECS) tools/elf-aliases tools/spec.awk
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	tools/elf-aliases $@ $(SPECS)
 
 $(EMU_LIB): $(EMU_OBJ)
 	rm -f $@
@@ -168,6 +170,9 @@ $(B)/tests/helper.o: tests/helper.c tests/helper.h
 $(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
+
+# Unit tests of an internal module (native only): its header from the core.
+$(B)/tests/test_deadline $(B)/tests/test_os_once: TEST_CFLAGS += -Ikernel32_tp -Ikernel32_tp/os/$(OS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
@@ -283,9 +288,11 @@ WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -I
 	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
 WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 # HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
-# test_os tests the platform layer itself, not an API: native only.
-WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
-WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))
+# test_os tests the platform layer itself, not an API: native only; so do
+# test_deadline and test_os_once, of internal modules, and test_trace (our trace).
+NATIVE_ONLY_TESTS := test_os test_deadline test_os_once test_trace
+WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) $(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
+WTEST_REF_SRC := $(filter-out $(patsubst %,tests/%.c,$(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))
 WTEST_REF_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_REF_SRC))
 WTEST_MODULE_SRC := $(wildcard tests/module/test_module.c)

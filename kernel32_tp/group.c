@@ -213,30 +213,9 @@ VOID WINAPI CloseThreadpoolCleanupGroupMembers(PTP_CLEANUP_GROUP api, BOOL cance
 }
 
 /***********************************************************************
- *           TpReleaseCleanupGroupMembers   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseCleanupGroupMembers(TP_CLEANUP_GROUP *api, BOOL cancel_pending,
-                                         PVOID userdata)
-{
-    TRACE("%p %d %p\n", api, cancel_pending, userdata);
-    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_DRAIN);
-    tp_group_close_members(impl_from_TP_CLEANUP_GROUP(api), cancel_pending, userdata);
-}
-
-/***********************************************************************
  *           CloseThreadpoolCleanupGroup   (kernel32_tp.@)
  */
 VOID WINAPI CloseThreadpoolCleanupGroup(PTP_CLEANUP_GROUP api)
-{
-    TRACE("%p\n", api);
-    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_CLOSE);
-    tp_group_close(impl_from_TP_CLEANUP_GROUP(api));
-}
-
-/***********************************************************************
- *           TpReleaseCleanupGroup   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseCleanupGroup(TP_CLEANUP_GROUP *api)
 {
     TRACE("%p\n", api);
     TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_CLOSE);
