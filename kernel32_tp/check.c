@@ -14,8 +14,10 @@
  * Must not: change what the library does for a correct program, or run at
  * all without KERNEL32_TP_CHECK (each hook is behind one branch).
  * Locks: one of CHECK_STRIPES registry locks (by handle), the quarantine
- * lock, and G (a group's lock, alone, for the deadlock check); never two at
- * once, never across user code.
+ * lock, and G (a group's lock, alone, for the deadlock check); never two of
+ * them at once, never across user code.  The registry and quarantine locks
+ * are leaves taken after P (a worker holds P when its callback starts and
+ * when it frees an object), never before it.
  */
 #include <stdint.h>
 #include <stdio.h>
