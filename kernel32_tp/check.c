@@ -320,6 +320,16 @@ void tp_check_call(const char *func, const void *api, enum tp_check_kind kind,
         check_drain_deadlock(func, api, kind);
 }
 
+void tp_check_environment(const char *func, const TP_CALLBACK_ENVIRON *env)
+{
+    /* A bad version is the call's own error (ERROR_INVALID_PARAMETER). */
+    if (!env || (env->Version != 1 && env->Version != 3))
+        return;
+    tp_check_call(func, env->Pool, TP_CHECK_POOL, TP_CHECK_USE);
+    if (env->CleanupGroup)
+        tp_check_call(func, env->CleanupGroup, TP_CHECK_GROUP, TP_CHECK_USE);
+}
+
 void tp_check_group_released(const struct tp_object *obj)
 {
     uintptr_t key = (uintptr_t)obj;

@@ -41,6 +41,14 @@ void tp_check_call(const char *func, const void *api, enum tp_check_kind kind,
             tp_check_call(__func__, (api), (kind), (op)); \
     } while (0)
 
+/* The pool and cleanup group a Create* call's environment names. */
+void tp_check_environment(const char *func, const TP_CALLBACK_ENVIRON *env);
+#define TP_CHECK_ENV(env) \
+    do { \
+        if (__builtin_expect(tp_check_enabled, 0)) \
+            tp_check_environment(__func__, (env)); \
+    } while (0)
+
 /* An instance handed to an instance call (tp_instance_from_api). */
 void tp_check_instance(const char *func, const void *api);
 

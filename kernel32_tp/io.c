@@ -403,6 +403,7 @@ PTP_IO WINAPI CreateThreadpoolIo(HANDLE file, PTP_WIN32_IO_CALLBACK callback, PV
     DWORD err;
 
     TRACE("%p %p %p %p\n", file, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_io_create(file, io_invoke, (void *)callback, userdata, env, FALSE, &io))
         != ERROR_SUCCESS) {
         os_set_last_error(err);
@@ -421,6 +422,7 @@ NTSTATUS WINAPI TpAllocIoCompletion(TP_IO **out, HANDLE file, tp_io_nt_callback 
     DWORD err;
 
     TRACE("%p %p %p %p %p\n", (void *)out, file, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = tp_io_create(file, io_invoke_nt, (void *)callback, userdata, env, FALSE, &io))

@@ -79,6 +79,7 @@ PTP_TIMER WINAPI CreateThreadpoolTimer(PTP_TIMER_CALLBACK callback, PVOID userda
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_timer_create(sizeof(*timer), timer_invoke, &timer_ops, (void *)callback,
                                userdata, env, &timer)) != ERROR_SUCCESS) {
         os_set_last_error(err);
@@ -97,6 +98,7 @@ NTSTATUS WINAPI TpAllocTimer(TP_TIMER **out, PTP_TIMER_CALLBACK callback, PVOID 
     DWORD err;
 
     TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = tp_timer_create(sizeof(*timer), timer_invoke, &timer_ops, (void *)callback,

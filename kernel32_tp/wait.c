@@ -344,6 +344,7 @@ PTP_WAIT WINAPI CreateThreadpoolWait(PTP_WAIT_CALLBACK callback, PVOID userdata,
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = wait_create(callback, userdata, env, &wait)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
@@ -361,6 +362,7 @@ NTSTATUS WINAPI TpAllocWait(TP_WAIT **out, PTP_WAIT_CALLBACK callback, PVOID use
     DWORD err;
 
     TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = wait_create(callback, userdata, env, &wait)) != ERROR_SUCCESS)

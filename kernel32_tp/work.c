@@ -69,6 +69,7 @@ PTP_WORK WINAPI CreateThreadpoolWork(PTP_WORK_CALLBACK callback, PVOID userdata,
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
@@ -86,6 +87,7 @@ NTSTATUS WINAPI TpAllocWork(TP_WORK **out, PTP_WORK_CALLBACK callback, PVOID use
     DWORD err;
 
     TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS)
@@ -133,6 +135,7 @@ BOOL WINAPI TrySubmitThreadpoolCallback(PTP_SIMPLE_CALLBACK callback, PVOID user
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_simple_post(simple_invoke, (void *)callback, userdata, env))
         != ERROR_SUCCESS) {
         os_set_last_error(err);
@@ -148,5 +151,6 @@ NTSTATUS WINAPI TpSimpleTryPost(PTP_SIMPLE_CALLBACK callback, PVOID userdata,
                                 TP_CALLBACK_ENVIRON *env)
 {
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     return tp_status_from_error(tp_simple_post(simple_invoke, (void *)callback, userdata, env));
 }

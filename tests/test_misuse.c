@@ -421,6 +421,22 @@ static int child_misuse(const char *name)
         CloseThreadpoolCleanupGroupMembers(group, FALSE, NULL);
         announce(work);
         CloseThreadpoolWork(work);
+    } else if (!strcmp(name, "work-created-in-closed-pool")) {
+        if (!(pool = CreateThreadpool(NULL)))
+            return 90;
+        CloseThreadpool(pool);
+        InitializeThreadpoolEnvironment(&env);
+        SetThreadpoolCallbackPool(&env, pool);
+        announce(pool);
+        CreateThreadpoolWork(nop_work_cb, NULL, &env);
+    } else if (!strcmp(name, "timer-created-with-closed-group")) {
+        if (!(group = CreateThreadpoolCleanupGroup()))
+            return 90;
+        CloseThreadpoolCleanupGroup(group);
+        InitializeThreadpoolEnvironment(&env);
+        SetThreadpoolCallbackCleanupGroup(&env, group, NULL);
+        announce(group);
+        CreateThreadpoolTimer(nop_timer_cb, NULL, &env);
     } else if (!strcmp(name, "timer-passed-as-work")) {
         timer = new_timer();
         announce(timer);
@@ -794,6 +810,19 @@ static void misuse_member_closed_after_group_release_stops(void **state)
                 "closed after its cleanup group released it");
 }
 
+static void misuse_work_created_in_closed_pool_stops(void **state)
+{
+    (void)state;
+    expect_stop("work-created-in-closed-pool", "CreateThreadpoolWork", "pool", USED_AFTER_CLOSE);
+}
+
+static void misuse_timer_created_with_closed_group_stops(void **state)
+{
+    (void)state;
+    expect_stop("timer-created-with-closed-group", "CreateThreadpoolTimer", "cleanup group",
+                USED_AFTER_CLOSE);
+}
+
 static void misuse_timer_passed_as_work_stops(void **state)
 {
     (void)state;
@@ -928,6 +957,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(misuse_group_close_twice_stops),
         cmocka_unit_test(misuse_group_members_after_close_stops),
         cmocka_unit_test(misuse_member_closed_after_group_release_stops),
+        cmocka_unit_test(misuse_work_created_in_closed_pool_stops),
+        cmocka_unit_test(misuse_timer_created_with_closed_group_stops),
         cmocka_unit_test(misuse_timer_passed_as_work_stops),
         cmocka_unit_test(misuse_pool_passed_as_group_stops),
         cmocka_unit_test(misuse_stack_address_as_work_stops),
