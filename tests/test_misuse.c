@@ -664,18 +664,16 @@ static void expect_stop_with(const char *check, const char *name, const char *ca
     struct child_result r;
     char pointer[64], fatal[512], expected[512];
 
-    if (!helper_is_kernel32_tp()) {
-        helper_todo(1, "Wine's own pool does not validate thread-pool handles: the misuse "
-                    "corrupts or hangs the process instead of stopping it", __FILE__, __LINE__);
+    if (helper_not_run(MODES_REF, "Wine's own pool does not validate thread-pool handles: the "
+                       "misuse corrupts or hangs the process instead of stopping it",
+                       __FILE__, __LINE__)
+        || helper_not_run(MODE_WINE_DROPIN | MODE_WINE_INJECT, "the child process would run on "
+                          "Wine's pool: the launcher (the drop-in pair, the injector) does not "
+                          "follow CreateProcess", __FILE__, __LINE__))
         skip();
-    }
     run_child("--misuse", name, check, &r);
-    if (!r.signalled && r.code == CHILD_NOT_OURS) {
-        helper_todo(1, "the child process runs on the system's pool: the launcher (the "
-                    "drop-in pair, the injector) does not follow CreateProcess", __FILE__,
-                    __LINE__);
-        skip();
-    }
+    if (!r.signalled && r.code == CHILD_NOT_OURS)
+        fail_msg("%s: the child process does not run on kernel32_tp", name);
 #ifdef __MINGW32__
     if (r.code != STATUS_INVALID_PARAMETER)
         fail_msg("%s: exit code %#lx, expected STATUS_INVALID_PARAMETER; output:\n%s", name,
