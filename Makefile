@@ -59,6 +59,8 @@ LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
 LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
 	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(SAN_FLAGS) $(LOCK_RANK_FLAGS) $(EXTRA_CFLAGS)
+# The checked mode (docs/reliability.md) is on by default in the sanitizer builds.
+LIB_CFLAGS += $(if $(SAN),-DKERNEL32_TP_CHECK_DEFAULT=1)
 
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
 	-Itests $(SAN_FLAGS) $(EXTRA_CFLAGS)

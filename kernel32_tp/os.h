@@ -246,4 +246,13 @@ void os_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2
  */
 void os_raise_invalid_parameter(const char *func, const char *what, const void *object);
 
+/*
+ * Misuse the checked mode caught (check.c): prints "kernel32_tp: fatal: "
+ * and line, then stops.  Linux: as os_panic.  win32: raises the
+ * noncontinuable STATUS_INVALID_PARAMETER that ntdll raises for a released
+ * or invalid thread-pool object; unless a handler catches it, the process
+ * ends with that code.  Never returns.
+ */
+void os_misuse_stop(const char *line) __attribute__((noreturn));
+
 #endif

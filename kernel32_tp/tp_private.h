@@ -293,6 +293,8 @@ DWORD tp_group_create(struct tp_group **out);
 void tp_group_add(struct tp_group *group, struct tp_object *obj);
 /* Removes obj when still a member; TRUE if it was (its group ref is the caller's). */
 BOOL tp_group_remove(struct tp_group *group, struct tp_object *obj);
+/* TRUE while obj is still a member of group (the checked mode).  Takes G. */
+BOOL tp_group_is_member(struct tp_group *group, const struct tp_object *obj);
 void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *userdata);
 void tp_group_close(struct tp_group *group);
 
@@ -467,5 +469,9 @@ static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type
     ((struct tp_timer *)tp_object_checked((api), TP_OBJECT_TIMER, __func__))
 #define impl_from_TP_WAIT(api) \
     ((struct tp_wait *)tp_object_checked((api), TP_OBJECT_WAIT, __func__))
+
+/* ---- the checked mode (check.c) ---------------------------------------------- */
+
+#include "check.h"
 
 #endif
