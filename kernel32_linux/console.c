@@ -336,9 +336,5 @@ BOOL WINAPI SetConsoleMode(HANDLE handle, DWORD mode)
 done:
     file_core_unref(core);
 fail:
-    if (err != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(err);
 }

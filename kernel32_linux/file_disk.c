@@ -431,11 +431,7 @@ BOOL WINAPI FlushFileBuffers(HANDLE handle)
             err = file_error_from_errno(errno);
     }
     file_core_unref(core);
-    if (err != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(err);
 }
 
 static BOOL delete_file(char *path, DWORD err)
@@ -452,11 +448,7 @@ static BOOL delete_file(char *path, DWORD err)
             err = file_error_from_errno(errno);
     }
     free(path);
-    if (err != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(err);
 }
 
 /***********************************************************************

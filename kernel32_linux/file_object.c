@@ -705,14 +705,8 @@ BOOL WINAPI CancelIo(HANDLE handle)
  */
 BOOL WINAPI CancelIoEx(HANDLE handle, LPOVERLAPPED ov)
 {
-    DWORD err;
-
     HANDLE_TRACE("%p %p", handle, (void *)ov);
-    if ((err = file_cancel(handle, ov, FALSE)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(file_cancel(handle, ov, FALSE));
 }
 
 /***********************************************************************

@@ -911,11 +911,7 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE handle)
     while (ended-- > 0)
         file_core_unref(core);
     file_core_unref(core);
-    if (err != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(err);
 }
 
 /* ---- clients ------------------------------------------------------------------------------ */

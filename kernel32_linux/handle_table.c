@@ -325,14 +325,8 @@ static DWORD handle_duplicate(HANDLE src_process, HANDLE src, HANDLE dst_process
  */
 BOOL WINAPI CloseHandle(HANDLE handle)
 {
-    DWORD err;
-
     HANDLE_TRACE("%p", handle);
-    if ((err = handle_close(handle)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(handle_close(handle));
 }
 
 /***********************************************************************

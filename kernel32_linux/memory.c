@@ -288,9 +288,5 @@ BOOL WINAPI VirtualFree(void *addr, SIZE_T size, DWORD type)
         }
     }
     os_lock_release(&regions_lock);
-    if (err != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(err);
 }

@@ -455,14 +455,8 @@ static DWORD module_handle_ex(DWORD flags, const char *name, const void *address
  */
 BOOL WINAPI GetModuleHandleExA(DWORD flags, LPCSTR name, HMODULE *module)
 {
-    DWORD err;
-
     HANDLE_TRACE("%#x %p %p", (unsigned int)flags, (const void *)name, (void *)module);
-    if ((err = module_handle_ex(flags, name, name, module)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(module_handle_ex(flags, name, name, module));
 }
 
 /***********************************************************************
@@ -479,11 +473,7 @@ BOOL WINAPI GetModuleHandleExW(DWORD flags, LPCWSTR name, HMODULE *module)
     if (err == ERROR_SUCCESS)
         err = module_handle_ex(flags, utf8, name, module);
     free(utf8);
-    if (err != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(err);
 }
 
 /* Is sym defined by module itself?  dlsym on a module also searches the
@@ -531,14 +521,8 @@ FARPROC WINAPI GetProcAddress(HMODULE module, LPCSTR name)
  */
 BOOL WINAPI FreeLibrary(HMODULE module)
 {
-    DWORD err;
-
     HANDLE_TRACE("%p", (void *)module);
-    if ((err = module_free(module)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(module_free(module));
 }
 
 /* ---- module file names ---------------------------------------------------------- */

@@ -424,14 +424,8 @@ HANDLE WINAPI OpenEventW(DWORD access, BOOL inherit, LPCWSTR name)
  */
 BOOL WINAPI SetEvent(HANDLE handle)
 {
-    DWORD err;
-
     HANDLE_TRACE("%p", handle);
-    if ((err = handle_event_change(handle, TRUE)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(handle_event_change(handle, TRUE));
 }
 
 /***********************************************************************
@@ -439,14 +433,8 @@ BOOL WINAPI SetEvent(HANDLE handle)
  */
 BOOL WINAPI ResetEvent(HANDLE handle)
 {
-    DWORD err;
-
     HANDLE_TRACE("%p", handle);
-    if ((err = handle_event_change(handle, FALSE)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(handle_event_change(handle, FALSE));
 }
 
 BOOL os_handle_set_event(HANDLE event, DWORD *err)
@@ -632,14 +620,8 @@ HANDLE WINAPI OpenSemaphoreW(DWORD access, BOOL inherit, LPCWSTR name)
  */
 BOOL WINAPI ReleaseSemaphore(HANDLE handle, LONG count, LONG *previous)
 {
-    DWORD err;
-
     HANDLE_TRACE("%p %d %p", handle, (int)count, (void *)previous);
-    if ((err = handle_semaphore_release(handle, count, previous)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(handle_semaphore_release(handle, count, previous));
 }
 
 BOOL os_handle_release_semaphore(HANDLE semaphore, LONG count, DWORD *err)
@@ -891,14 +873,8 @@ HANDLE WINAPI OpenMutexW(DWORD access, BOOL inherit, LPCWSTR name)
  */
 BOOL WINAPI ReleaseMutex(HANDLE handle)
 {
-    DWORD err;
-
     HANDLE_TRACE("%p", handle);
-    if ((err = handle_mutex_release(handle)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(handle_mutex_release(handle));
 }
 
 BOOL os_handle_release_mutex(HANDLE mutex, DWORD *err)

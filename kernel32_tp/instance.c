@@ -216,14 +216,8 @@ VOID WINAPI DisassociateCurrentThreadFromCallback(PTP_CALLBACK_INSTANCE api)
  */
 BOOL WINAPI CallbackMayRunLong(PTP_CALLBACK_INSTANCE api)
 {
-    DWORD err;
-
     TRACE("%p\n", api);
-    if ((err = tp_sched_may_run_long(tp_instance_from_api(api, __func__)->worker)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(tp_sched_may_run_long(tp_instance_from_api(api, __func__)->worker));
 }
 
 /***********************************************************************

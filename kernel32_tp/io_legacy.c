@@ -89,14 +89,8 @@ static DWORD legacy_io_bind(HANDLE file, LPOVERLAPPED_COMPLETION_ROUTINE routine
 BOOL WINAPI BindIoCompletionCallback(HANDLE file, LPOVERLAPPED_COMPLETION_ROUTINE routine,
                                      ULONG flags)
 {
-    DWORD err;
-
     TRACE("%p %p %#lx\n", file, (void *)routine, (unsigned long)flags);
-    if ((err = legacy_io_bind(file, routine)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(legacy_io_bind(file, routine));
 }
 
 /***********************************************************************

@@ -81,14 +81,8 @@ static DWORD legacy_queue_work(LPTHREAD_START_ROUTINE routine, void *context, UL
  */
 BOOL WINAPI QueueUserWorkItem(LPTHREAD_START_ROUTINE routine, PVOID context, ULONG flags)
 {
-    DWORD err;
-
     TRACE("%p %p %#lx\n", (void *)routine, context, (unsigned long)flags);
-    if ((err = legacy_queue_work(routine, context, flags)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(legacy_queue_work(routine, context, flags));
 }
 
 /***********************************************************************

@@ -224,6 +224,16 @@ void os_wait_raise_refused(const char *func, HANDLE handle, DWORD err);
 DWORD os_get_last_error(void);
 void os_set_last_error(DWORD err);
 
+/* How an export that returns BOOL ends: TRUE on ERROR_SUCCESS; otherwise
+ * it sets the last error to err (the one place it is set) and is FALSE. */
+static inline BOOL os_bool_result(DWORD err)
+{
+    if (err == ERROR_SUCCESS)
+        return TRUE;
+    os_set_last_error(err);
+    return FALSE;
+}
+
 /*
  * TRUE once the process has begun to exit and its DLLs are being detached
  * (Windows): every other thread is gone, wherever it was, and a lock one of

@@ -230,15 +230,9 @@ VOID WINAPI SetThreadpoolThreadMaximum(PTP_POOL api, DWORD max_threads)
  */
 BOOL WINAPI SetThreadpoolThreadMinimum(PTP_POOL api, DWORD min_threads)
 {
-    DWORD err;
-
     TRACE("%p %lu\n", api, (unsigned long)min_threads);
     TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
-    if ((err = tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads));
 }
 
 /***********************************************************************
@@ -285,15 +279,9 @@ static DWORD pool_query_stack(PTP_POOL api, TP_POOL_STACK_INFORMATION *info)
  */
 BOOL WINAPI SetThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATION info)
 {
-    DWORD err;
-
     TRACE("%p %p\n", api, info);
     TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
-    if ((err = pool_set_stack(api, info)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(pool_set_stack(api, info));
 }
 
 /***********************************************************************
@@ -311,15 +299,9 @@ NTSTATUS WINAPI TpSetPoolStackInformation(TP_POOL *api, TP_POOL_STACK_INFORMATIO
  */
 BOOL WINAPI QueryThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATION info)
 {
-    DWORD err;
-
     TRACE("%p %p\n", api, info);
     TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
-    if ((err = pool_query_stack(api, info)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(pool_query_stack(api, info));
 }
 
 /***********************************************************************

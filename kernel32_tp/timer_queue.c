@@ -509,14 +509,8 @@ HANDLE WINAPI SetTimerQueueTimer(HANDLE queue, WAITORTIMERCALLBACK callback, PVO
  */
 BOOL WINAPI ChangeTimerQueueTimer(HANDLE queue, HANDLE timer, ULONG due_ms, ULONG period_ms)
 {
-    DWORD err;
-
     TRACE("%p %p %lu %lu\n", queue, timer, (unsigned long)due_ms, (unsigned long)period_ms);
-    if ((err = queue_timer_change(timer, due_ms, period_ms)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(queue_timer_change(timer, due_ms, period_ms));
 }
 
 /***********************************************************************
@@ -528,14 +522,8 @@ BOOL WINAPI ChangeTimerQueueTimer(HANDLE queue, HANDLE timer, ULONG due_ms, ULON
  */
 BOOL WINAPI DeleteTimerQueueTimer(HANDLE queue, HANDLE timer, HANDLE event)
 {
-    DWORD err;
-
     TRACE("%p %p %p\n", queue, timer, event);
-    if ((err = queue_timer_delete(timer, event)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(queue_timer_delete(timer, event));
 }
 
 /***********************************************************************
@@ -545,14 +533,8 @@ BOOL WINAPI DeleteTimerQueueTimer(HANDLE queue, HANDLE timer, HANDLE event)
  */
 BOOL WINAPI CancelTimerQueueTimer(HANDLE queue, HANDLE timer)
 {
-    DWORD err;
-
     TRACE("%p %p\n", queue, timer);
-    if ((err = queue_timer_delete(timer, NULL)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(queue_timer_delete(timer, NULL));
 }
 
 /***********************************************************************
@@ -564,14 +546,8 @@ BOOL WINAPI CancelTimerQueueTimer(HANDLE queue, HANDLE timer)
  */
 BOOL WINAPI DeleteTimerQueueEx(HANDLE queue, HANDLE event)
 {
-    DWORD err;
-
     TRACE("%p %p\n", queue, event);
-    if ((err = queue_delete(queue, event)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(queue_delete(queue, event));
 }
 
 /***********************************************************************
@@ -579,14 +555,8 @@ BOOL WINAPI DeleteTimerQueueEx(HANDLE queue, HANDLE event)
  */
 BOOL WINAPI DeleteTimerQueue(HANDLE queue)
 {
-    DWORD err;
-
     TRACE("%p\n", queue);
-    if ((err = queue_delete(queue, NULL)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(queue_delete(queue, NULL));
 }
 
 /***********************************************************************

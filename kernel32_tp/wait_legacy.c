@@ -343,14 +343,8 @@ HANDLE WINAPI RegisterWaitForSingleObjectEx(HANDLE handle, WAITORTIMERCALLBACK c
  */
 BOOL WINAPI UnregisterWaitEx(HANDLE wait, HANDLE event)
 {
-    DWORD err;
-
     TRACE("%p %p\n", wait, event);
-    if ((err = registered_unregister(wait, event)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(registered_unregister(wait, event));
 }
 
 /***********************************************************************
@@ -360,14 +354,8 @@ BOOL WINAPI UnregisterWaitEx(HANDLE wait, HANDLE event)
  */
 BOOL WINAPI UnregisterWait(HANDLE wait)
 {
-    DWORD err;
-
     TRACE("%p\n", wait);
-    if ((err = registered_unregister(wait, NULL)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return FALSE;
-    }
-    return TRUE;
+    return os_bool_result(registered_unregister(wait, NULL));
 }
 
 /***********************************************************************
