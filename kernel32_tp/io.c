@@ -465,9 +465,7 @@ VOID WINAPI CancelThreadpoolIo(PTP_IO api)
  */
 VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
 {
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_DRAIN);
-    tp_object_drain(&impl_from_TP_IO(api)->obj, cancel_pending, FALSE);
+    tp_object_drain_export(__func__, api, TP_OBJECT_IO, cancel_pending);
 }
 
 /***********************************************************************
@@ -478,7 +476,5 @@ VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
  */
 VOID WINAPI CloseThreadpoolIo(PTP_IO api)
 {
-    TRACE("%p\n", (void *)api);
-    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_CLOSE);
-    tp_object_close(&impl_from_TP_IO(api)->obj);
+    tp_object_close_export(__func__, api, TP_OBJECT_IO);
 }

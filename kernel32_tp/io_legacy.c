@@ -61,9 +61,7 @@ static DWORD legacy_io_bind(HANDLE file, LPOVERLAPPED_COMPLETION_ROUTINE routine
         return tp_io_bind_file(io, file);
     if (!(entry = malloc(sizeof(*entry))))
         return ERROR_NOT_ENOUGH_MEMORY;
-    env.Version = 3;
-    env.CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
-    env.Size = sizeof(env);
+    tp_legacy_env_init(&env, 0);
     if ((err = tp_io_create(file, legacy_io_invoke, (void *)routine, NULL, &env, TRUE, &io))
         != ERROR_SUCCESS) {
         free(entry);

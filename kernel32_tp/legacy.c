@@ -52,6 +52,15 @@ DWORD tp_legacy_io_pool(struct tp_pool **out)
     return ERROR_SUCCESS;
 }
 
+void tp_legacy_env_init(TP_CALLBACK_ENVIRON *env, ULONG flags)
+{
+    env->Version = 3;
+    env->CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
+    env->Size = sizeof(*env);
+    if (flags & WT_EXECUTELONGFUNCTION)
+        env->u.s.LongFunction = 1;
+}
+
 /*
  * WT_EXECUTELONGFUNCTION makes the item long-running from the start;
  * WT_EXECUTEINIOTHREAD sends it to the I/O threads.  The persistent-thread
@@ -63,11 +72,7 @@ static DWORD legacy_queue_work(LPTHREAD_START_ROUTINE routine, void *context, UL
     struct tp_pool *pool;
     DWORD err;
 
-    env.Version = 3;
-    env.CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
-    env.Size = sizeof(env);
-    if (flags & WT_EXECUTELONGFUNCTION)
-        env.u.s.LongFunction = 1;
+    tp_legacy_env_init(&env, flags);
     if (flags & WT_EXECUTEINIOTHREAD) {
         if ((err = tp_legacy_io_pool(&pool)) != ERROR_SUCCESS)
             return err;

@@ -10,6 +10,7 @@
  * Takes P (and G through group.c, before P).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tp_private.h"
 
@@ -449,4 +450,75 @@ void tp_object_close(struct tp_object *obj)
     if (tp_group_remove(obj->group, obj))
         tp_object_unref(obj);
     tp_object_unref(obj);
+}
+
+/* ---- the exports' shared bodies ------------------------------------------------ */
+
+/* The trace channel of a kind's exports, the one its file traces on. */
+static enum tp_trace_channel object_channel(enum tp_object_type type)
+{
+    switch (type) {
+    case TP_OBJECT_TIMER: return TP_TRACE_TIMER;
+    case TP_OBJECT_WAIT: return TP_TRACE_WAIT;
+    case TP_OBJECT_IO: return TP_TRACE_IO;
+    default: return TP_TRACE_POOL;
+    }
+}
+
+struct tp_object *tp_object_create_export(const char *func, enum tp_object_type type,
+                                          tp_object_construct_fn construct, void *callback,
+                                          void *userdata, const TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_object *obj;
+    DWORD err;
+
+    if (TP_TRACE_ON(object_channel(type)))
+        tp_trace_printf(func, "%p %p %p\n", callback, userdata, (void *)env);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_environment(func, env);
+    if ((err = construct(callback, userdata, env, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return obj;
+}
+
+NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
+                                tp_object_construct_fn construct, void *out, void *callback,
+                                void *userdata, const TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_object *obj;
+    DWORD err;
+
+    if (TP_TRACE_ON(object_channel(type)))
+        tp_trace_printf(func, "%p %p %p %p\n", out, callback, userdata, (void *)env);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_environment(func, env);
+    if (!out)
+        return tp_status_from_error(ERROR_INVALID_PARAMETER);
+    if ((err = construct(callback, userdata, env, &obj)) != ERROR_SUCCESS)
+        return tp_status_from_error(err);
+    /* Pointers to structs share one representation, and the object is the
+     * first member of the handle's struct: its address is the handle. */
+    memcpy(out, &obj, sizeof(obj));
+    return 0;
+}
+
+void tp_object_drain_export(const char *func, void *api, enum tp_object_type type,
+                            BOOL cancel_pending)
+{
+    if (TP_TRACE_ON(object_channel(type)))
+        tp_trace_printf(func, "%p %d\n", api, cancel_pending);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_DRAIN);
+    tp_object_drain(tp_object_checked(api, type, func), cancel_pending, FALSE);
+}
+
+void tp_object_close_export(const char *func, void *api, enum tp_object_type type)
+{
+    if (TP_TRACE_ON(object_channel(type)))
+        tp_trace_printf(func, "%p\n", api);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_CLOSE);
+    tp_object_close(tp_object_checked(api, type, func));
 }

@@ -67,6 +67,19 @@ static BOOL timer_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD p
     return tp_timer_service_set(timer, due_100ns, period_ms, window_ms, FALSE);
 }
 
+/* The exports' constructor (tp_object_construct_fn). */
+static DWORD timer_construct(void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env,
+                             struct tp_object **out)
+{
+    struct tp_timer *timer;
+    DWORD err;
+
+    if ((err = tp_timer_create(sizeof(*timer), timer_invoke, &timer_ops, callback, userdata, env,
+                               &timer)) == ERROR_SUCCESS)
+        *out = &timer->obj;
+    return err;
+}
+
 /* ---- exports --------------------------------------------------------------- */
 
 /***********************************************************************
@@ -75,17 +88,8 @@ static BOOL timer_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD p
 PTP_TIMER WINAPI CreateThreadpoolTimer(PTP_TIMER_CALLBACK callback, PVOID userdata,
                                        PTP_CALLBACK_ENVIRON env)
 {
-    struct tp_timer *timer;
-    DWORD err;
-
-    TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
-    TP_CHECK_ENV(env);
-    if ((err = tp_timer_create(sizeof(*timer), timer_invoke, &timer_ops, (void *)callback,
-                               userdata, env, &timer)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return NULL;
-    }
-    return (PTP_TIMER)timer;
+    return (PTP_TIMER)tp_object_create_export(__func__, TP_OBJECT_TIMER, timer_construct,
+                                              (void *)callback, userdata, env);
 }
 
 /***********************************************************************
@@ -94,18 +98,8 @@ PTP_TIMER WINAPI CreateThreadpoolTimer(PTP_TIMER_CALLBACK callback, PVOID userda
 NTSTATUS WINAPI TpAllocTimer(TP_TIMER **out, PTP_TIMER_CALLBACK callback, PVOID userdata,
                              TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_timer *timer;
-    DWORD err;
-
-    TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
-    TP_CHECK_ENV(env);
-    if (!out)
-        return tp_status_from_error(ERROR_INVALID_PARAMETER);
-    if ((err = tp_timer_create(sizeof(*timer), timer_invoke, &timer_ops, (void *)callback,
-                               userdata, env, &timer)) != ERROR_SUCCESS)
-        return tp_status_from_error(err);
-    *out = (TP_TIMER *)timer;
-    return 0;
+    return tp_object_alloc_export(__func__, TP_OBJECT_TIMER, timer_construct, out, (void *)callback,
+                                  userdata, env);
 }
 
 /***********************************************************************
@@ -174,9 +168,7 @@ BOOL WINAPI IsThreadpoolTimerSet(PTP_TIMER api)
  */
 VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
 {
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_DRAIN);
-    tp_object_drain(&impl_from_TP_TIMER(api)->obj, cancel_pending, FALSE);
+    tp_object_drain_export(__func__, api, TP_OBJECT_TIMER, cancel_pending);
 }
 
 /***********************************************************************
@@ -186,7 +178,5 @@ VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
  */
 VOID WINAPI CloseThreadpoolTimer(PTP_TIMER api)
 {
-    TRACE("%p\n", (void *)api);
-    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_CLOSE);
-    tp_object_close(&impl_from_TP_TIMER(api)->obj);
+    tp_object_close_export(__func__, api, TP_OBJECT_TIMER);
 }

@@ -272,11 +272,7 @@ static DWORD queue_timer_create(HANDLE queue_handle, HANDLE *out, WAITORTIMERCAL
     queues_setup();
     if (!queue_handle && (err = queue_default(&queue)) != ERROR_SUCCESS)
         return err;
-    env.Version = 3;
-    env.CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
-    env.Size = sizeof(env);
-    if (flags & WT_EXECUTELONGFUNCTION)
-        env.u.s.LongFunction = 1;
+    tp_legacy_env_init(&env, flags);
     if ((err = tp_timer_create(sizeof(*qt), queue_timer_invoke, &queue_timer_ops,
                                (void *)callback, context, &env, &timer)) != ERROR_SUCCESS)
         return err;

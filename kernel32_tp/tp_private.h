@@ -89,6 +89,9 @@ void tp_pool_free(struct tp_pool *pool);
 /* The pool of the legacy WT_EXECUTEINIOTHREAD callbacks (legacy.c): its idle
  * workers wait alertably, made on first use, never freed.  Takes P. */
 DWORD tp_legacy_io_pool(struct tp_pool **out);
+/* Fills a zeroed env as the legacy calls' callbacks run (legacy.c): V3,
+ * normal priority, a long function when flags has WT_EXECUTELONGFUNCTION. */
+void tp_legacy_env_init(TP_CALLBACK_ENVIRON *env, ULONG flags);
 
 /* In the child of a fork(): the scheduler's monitor and the timer service
  * are forgotten, to be set up anew on their next use (pool.c). */
@@ -233,6 +236,27 @@ LONG tp_object_cancel_locked(struct tp_object *obj);
 void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_disassociated);
 /* The user's Close*: leaves the group, drops the user's reference. */
 void tp_object_close(struct tp_object *obj);
+
+/*
+ * The shared bodies of the callback objects' exports (func: the export's
+ * name, for its trace line on the kind's channel, the checked mode and the
+ * type assertion).  construct makes one object of the kind from an export's
+ * callback, userdata and env.
+ */
+typedef DWORD (*tp_object_construct_fn)(void *callback, void *userdata,
+                                        const TP_CALLBACK_ENVIRON *env, struct tp_object **out);
+/* CreateThreadpool*: the new object, or NULL with the last error set. */
+struct tp_object *tp_object_create_export(const char *func, enum tp_object_type type,
+                                          tp_object_construct_fn construct, void *callback,
+                                          void *userdata, const TP_CALLBACK_ENVIRON *env);
+/* TpAlloc*: out is the caller's TP_WORK ** (or a sibling's), set on success. */
+NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
+                                tp_object_construct_fn construct, void *out, void *callback,
+                                void *userdata, const TP_CALLBACK_ENVIRON *env);
+/* WaitForThreadpool*Callbacks and CloseThreadpool* on a handle of the type. */
+void tp_object_drain_export(const char *func, void *api, enum tp_object_type type,
+                            BOOL cancel_pending);
+void tp_object_close_export(const char *func, void *api, enum tp_object_type type);
 /* Drops one reference (user or group); destroys the object when nothing
  * holds it and no callback is queued or running.  Without P. */
 void tp_object_unref(struct tp_object *obj);

@@ -300,11 +300,17 @@ static void wait_invoke(struct tp_object *obj, struct tp_instance *inst)
     TRACE("wait callback %p returned\n", obj->callback);
 }
 
-static DWORD wait_create(PTP_WAIT_CALLBACK callback, void *userdata,
-                         const TP_CALLBACK_ENVIRON *env, struct tp_wait **out)
+/* The exports' constructor (tp_object_construct_fn). */
+static DWORD wait_construct(void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env,
+                            struct tp_object **out)
 {
-    return tp_wait_create(sizeof(struct tp_wait), wait_invoke, &wait_ops, (void *)callback,
-                          userdata, env, out);
+    struct tp_wait *wait;
+    DWORD err;
+
+    if ((err = tp_wait_create(sizeof(*wait), wait_invoke, &wait_ops, callback, userdata, env,
+                              &wait)) == ERROR_SUCCESS)
+        *out = &wait->timer.obj;
+    return err;
 }
 
 /*
@@ -340,16 +346,8 @@ static BOOL wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeou
 PTP_WAIT WINAPI CreateThreadpoolWait(PTP_WAIT_CALLBACK callback, PVOID userdata,
                                      PTP_CALLBACK_ENVIRON env)
 {
-    struct tp_wait *wait;
-    DWORD err;
-
-    TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
-    TP_CHECK_ENV(env);
-    if ((err = wait_create(callback, userdata, env, &wait)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return NULL;
-    }
-    return (PTP_WAIT)wait;
+    return (PTP_WAIT)tp_object_create_export(__func__, TP_OBJECT_WAIT, wait_construct,
+                                             (void *)callback, userdata, env);
 }
 
 /***********************************************************************
@@ -358,17 +356,8 @@ PTP_WAIT WINAPI CreateThreadpoolWait(PTP_WAIT_CALLBACK callback, PVOID userdata,
 NTSTATUS WINAPI TpAllocWait(TP_WAIT **out, PTP_WAIT_CALLBACK callback, PVOID userdata,
                             TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_wait *wait;
-    DWORD err;
-
-    TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
-    TP_CHECK_ENV(env);
-    if (!out)
-        return tp_status_from_error(ERROR_INVALID_PARAMETER);
-    if ((err = wait_create(callback, userdata, env, &wait)) != ERROR_SUCCESS)
-        return tp_status_from_error(err);
-    *out = (TP_WAIT *)wait;
-    return 0;
+    return tp_object_alloc_export(__func__, TP_OBJECT_WAIT, wait_construct, out, (void *)callback,
+                                  userdata, env);
 }
 
 /***********************************************************************
@@ -425,9 +414,7 @@ BOOL WINAPI TpSetWaitEx(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout, PVO
  */
 VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
 {
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_DRAIN);
-    tp_object_drain(&impl_from_TP_WAIT(api)->timer.obj, cancel_pending, FALSE);
+    tp_object_drain_export(__func__, api, TP_OBJECT_WAIT, cancel_pending);
 }
 
 /***********************************************************************
@@ -437,7 +424,5 @@ VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
  */
 VOID WINAPI CloseThreadpoolWait(PTP_WAIT api)
 {
-    TRACE("%p\n", (void *)api);
-    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_CLOSE);
-    tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);
+    tp_object_close_export(__func__, api, TP_OBJECT_WAIT);
 }

@@ -183,11 +183,7 @@ static DWORD registered_create(HANDLE *out, HANDLE handle, WAITORTIMERCALLBACK c
     if (!out)
         return ERROR_INVALID_PARAMETER;
     registered_setup();
-    env.Version = 3;
-    env.CallbackPriority = TP_CALLBACK_PRIORITY_NORMAL;
-    env.Size = sizeof(env);
-    if (flags & WT_EXECUTELONGFUNCTION)
-        env.u.s.LongFunction = 1;
+    tp_legacy_env_init(&env, flags);
     if (flags & WT_EXECUTEINWAITTHREAD) {
         if ((err = registered_wait_thread_pool(&pool)) != ERROR_SUCCESS)
             return err;

@@ -57,6 +57,19 @@ DWORD tp_work_create(PTP_WORK_CALLBACK callback, void *userdata, const TP_CALLBA
     return object_create(TP_OBJECT_WORK, work_invoke, (void *)callback, userdata, env, out);
 }
 
+/* The exports' constructor (tp_object_construct_fn). */
+static DWORD work_construct(void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env,
+                            struct tp_object **out)
+{
+    struct tp_work *work;
+    DWORD err;
+
+    if ((err = tp_work_create((PTP_WORK_CALLBACK)callback, userdata, env, &work))
+        == ERROR_SUCCESS)
+        *out = &work->obj;
+    return err;
+}
+
 /* ---- exports --------------------------------------------------------------- */
 
 /***********************************************************************
@@ -65,16 +78,8 @@ DWORD tp_work_create(PTP_WORK_CALLBACK callback, void *userdata, const TP_CALLBA
 PTP_WORK WINAPI CreateThreadpoolWork(PTP_WORK_CALLBACK callback, PVOID userdata,
                                      PTP_CALLBACK_ENVIRON env)
 {
-    struct tp_work *work;
-    DWORD err;
-
-    TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
-    TP_CHECK_ENV(env);
-    if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return NULL;
-    }
-    return (PTP_WORK)work;
+    return (PTP_WORK)tp_object_create_export(__func__, TP_OBJECT_WORK, work_construct,
+                                             (void *)callback, userdata, env);
 }
 
 /***********************************************************************
@@ -83,17 +88,8 @@ PTP_WORK WINAPI CreateThreadpoolWork(PTP_WORK_CALLBACK callback, PVOID userdata,
 NTSTATUS WINAPI TpAllocWork(TP_WORK **out, PTP_WORK_CALLBACK callback, PVOID userdata,
                             TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_work *work;
-    DWORD err;
-
-    TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
-    TP_CHECK_ENV(env);
-    if (!out)
-        return tp_status_from_error(ERROR_INVALID_PARAMETER);
-    if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS)
-        return tp_status_from_error(err);
-    *out = (TP_WORK *)work;
-    return 0;
+    return tp_object_alloc_export(__func__, TP_OBJECT_WORK, work_construct, out, (void *)callback,
+                                  userdata, env);
 }
 
 /***********************************************************************
@@ -111,9 +107,7 @@ VOID WINAPI SubmitThreadpoolWork(PTP_WORK api)
  */
 VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
 {
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_DRAIN);
-    tp_object_drain(&impl_from_TP_WORK(api)->obj, cancel_pending, FALSE);
+    tp_object_drain_export(__func__, api, TP_OBJECT_WORK, cancel_pending);
 }
 
 /***********************************************************************
@@ -121,9 +115,7 @@ VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
  */
 VOID WINAPI CloseThreadpoolWork(PTP_WORK api)
 {
-    TRACE("%p\n", (void *)api);
-    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_CLOSE);
-    tp_object_close(&impl_from_TP_WORK(api)->obj);
+    tp_object_close_export(__func__, api, TP_OBJECT_WORK);
 }
 
 /***********************************************************************
