@@ -141,6 +141,19 @@ uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns)
     return t0_ns + (uint64_t)(*seed % 10000000u) * 100u;
 }
 
+uint64_t bench_next_delay(uint32_t *seed, uint64_t t0_ns, uint64_t unit_ns, uint64_t *due_ns,
+                          uint64_t *last_due_ns)
+{
+    uint64_t target = bench_next_due(seed, t0_ns);
+    uint64_t now = bench_now_ns();
+    uint64_t delay = target > now ? (target - now) / unit_ns : 0;
+
+    *due_ns = now + delay * unit_ns;
+    if (*due_ns > *last_due_ns)
+        *last_due_ns = *due_ns;
+    return delay;
+}
+
 void bench_report_waits(const char *scenario, long n, const uint64_t t[5], const long threads[3],
                         double rss0)
 {

@@ -89,6 +89,11 @@ void bench_run_io(const struct bench_args *args, int pipes_max,
 /* The S7 schedule: the next pseudo-random due time within a second of
  * t0_ns; every bench draws the same sequence from the same seed. */
 uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns);
+/* That due time as a provider with a timer resolution of unit_ns sets it,
+ * measured from now: returns the delay in whole units, sets *due_ns to the
+ * time the delay names and raises *last_due_ns to it. */
+uint64_t bench_next_delay(uint32_t *seed, uint64_t t0_ns, uint64_t unit_ns, uint64_t *due_ns,
+                          uint64_t *last_due_ns);
 
 /* The figures every wait scenario (S8) reports, from its timestamps: start,
  * end of the sets, start and end of the signals, the last callback; the

@@ -479,7 +479,7 @@ static void s7(const char *scenario, long n)
     pthread_t thread;
     uint64_t *late = calloc((size_t)n, sizeof(*late));
     uint32_t seed = 0x2545f491u;
-    uint64_t t0, t1, t2, target, now, last_due = 0;
+    uint64_t t0, t1, t2, last_due = 0;
     struct timer_entry e;
     long i;
 
@@ -497,12 +497,8 @@ static void s7(const char *scenario, long n)
         bench_fail("pthread_create failed");
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        target = bench_next_due(&seed, t0);
-        now = bench_now_ns();
-        e.due_ns = target > now ? now + (target - now) / 100u * 100u : now;
+        bench_next_delay(&seed, t0, 100u, &e.due_ns, &last_due);
         e.late_ns = &late[i];
-        if (e.due_ns > last_due)
-            last_due = e.due_ns;
         pthread_mutex_lock(&t.lock);
         timer_heap_push(&t, e);
         if (t.heap[0].due_ns == e.due_ns)

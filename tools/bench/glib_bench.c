@@ -214,7 +214,7 @@ static void s7(const char *scenario, long n)
     uint64_t *late = malloc(sizeof(*late) * (size_t)n);
     GMainContext *context = g_main_context_new();
     guint32 seed = 0x2545f491u;
-    guint64 t0, t1, t2, now, target, rel_ms, last_due = 0;
+    guint64 t0, t1, t2, rel_ms, last_due = 0;
     GSource *source;
     long i;
 
@@ -222,12 +222,7 @@ static void s7(const char *scenario, long n)
         bench_fail("out of memory");
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        target = bench_next_due(&seed, t0);
-        now = bench_now_ns();
-        rel_ms = target > now ? (target - now) / 1000000u : 0;
-        timers[i].due_ns = now + rel_ms * 1000000u;
-        if (timers[i].due_ns > last_due)
-            last_due = timers[i].due_ns;
+        rel_ms = bench_next_delay(&seed, t0, 1000000u, &timers[i].due_ns, &last_due);
         source = g_timeout_source_new((guint)rel_ms);
         g_source_set_callback(source, s7_cb, &timers[i], NULL);
         g_source_attach(source, context);

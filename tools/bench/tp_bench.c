@@ -361,7 +361,7 @@ static void s7_timers(const char *scenario, long n)
     uint64_t *late = malloc(sizeof(*late) * (size_t)n);
     struct s7_run run = { 0, (LONG)n, 0, NULL };
     uint32_t seed = 0x2545f491u;
-    uint64_t t0, t1, t2, now, target, rel_100ns, last_due = 0;
+    uint64_t t0, t1, t2, rel_100ns, last_due = 0;
     ULARGE_INTEGER due;
     FILETIME ft;
     long i;
@@ -381,12 +381,7 @@ static void s7_timers(const char *scenario, long n)
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
         /* The relative due time left (negative FILETIME, 100 ns units). */
-        target = bench_next_due(&seed, t0);
-        now = bench_now_ns();
-        rel_100ns = target > now ? (target - now) / 100u : 0;
-        slots[i].due_ns = now + rel_100ns * 100u;
-        if (slots[i].due_ns > last_due)
-            last_due = slots[i].due_ns;
+        rel_100ns = bench_next_delay(&seed, t0, 100u, &slots[i].due_ns, &last_due);
         due.QuadPart = (ULONGLONG)0 - rel_100ns;
         ft.dwLowDateTime = due.u.LowPart;
         ft.dwHighDateTime = due.u.HighPart;

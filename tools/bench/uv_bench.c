@@ -186,7 +186,7 @@ static void s7(uv_loop_t *loop, const char *scenario, long n)
     struct s7_timer *timers = calloc((size_t)n, sizeof(*timers));
     uint64_t *late = malloc(sizeof(*late) * (size_t)n);
     uint32_t seed = 0x2545f491u;
-    uint64_t t0, t1, t2, now, target, rel_ms, last_due = 0;
+    uint64_t t0, t1, t2, rel_ms, last_due = 0;
     long i;
 
     if (!timers || !late)
@@ -195,15 +195,10 @@ static void s7(uv_loop_t *loop, const char *scenario, long n)
         uv_timer_init(loop, &timers[i].handle);
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        target = bench_next_due(&seed, t0);
         /* libuv measures from its cached loop time: refresh it, as a
          * program setting timers outside a callback must. */
         uv_update_time(loop);
-        now = bench_now_ns();
-        rel_ms = target > now ? (target - now) / 1000000u : 0;
-        timers[i].due_ns = now + rel_ms * 1000000u;
-        if (timers[i].due_ns > last_due)
-            last_due = timers[i].due_ns;
+        rel_ms = bench_next_delay(&seed, t0, 1000000u, &timers[i].due_ns, &last_due);
         uv_timer_start(&timers[i].handle, s7_cb, rel_ms, 0);
     }
     t1 = bench_now_ns();
