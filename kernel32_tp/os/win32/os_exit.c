@@ -5,25 +5,17 @@
  * detaches the DLLs one by one on the exiting thread; ntdll says from then
  * on that DLL shutdown is in progress.  Takes no lock.
  */
-#include "os.h"
+#include "os_win32.h"
 
 typedef BOOLEAN (WINAPI *shutdown_query_fn)(void);
 
-/* RtlDllShutdownInProgress, looked up once (the lookup itself is racy but
- * idempotent: every thread stores the same pointer). */
+/* RtlDllShutdownInProgress, looked up once; NULL when ntdll lacks it. */
 static shutdown_query_fn shutdown_query(void)
 {
-    static shutdown_query_fn fn;
+    static os_win32_proc fn;
     static LONG looked_up;
-    HMODULE ntdll;
 
-    if (__atomic_load_n(&looked_up, __ATOMIC_ACQUIRE))
-        return __atomic_load_n(&fn, __ATOMIC_RELAXED);
-    if ((ntdll = GetModuleHandleW(L"ntdll.dll")))
-        __atomic_store_n(&fn, (shutdown_query_fn)(void (*)(void))GetProcAddress(
-                                  ntdll, "RtlDllShutdownInProgress"), __ATOMIC_RELAXED);
-    __atomic_store_n(&looked_up, 1, __ATOMIC_RELEASE);
-    return __atomic_load_n(&fn, __ATOMIC_RELAXED);
+    return (shutdown_query_fn)os_win32_ntdll_proc("RtlDllShutdownInProgress", &fn, &looked_up);
 }
 
 BOOL os_process_exiting(void)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "os.h"
+#include "os_win32.h"
 
 /*
  * The hook is stored per thread, as the contract asks, but never called:
@@ -146,20 +146,25 @@ typedef LONG (WINAPI *sleep_cv_srw_fn)(CONDITION_VARIABLE *cv, SRWLOCK *lock,
 #define TP_STATUS_SUCCESS 0
 #define TP_STATUS_TIMEOUT 0x102
 
+os_win32_proc os_win32_ntdll_proc(const char *name, os_win32_proc *slot, LONG *looked_up)
+{
+    HMODULE ntdll;
+
+    if (__atomic_load_n(looked_up, __ATOMIC_ACQUIRE))
+        return __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if ((ntdll = GetModuleHandleW(L"ntdll.dll")))
+        __atomic_store_n(slot, (os_win32_proc)GetProcAddress(ntdll, name), __ATOMIC_RELAXED);
+    __atomic_store_n(looked_up, 1, __ATOMIC_RELEASE);
+    return __atomic_load_n(slot, __ATOMIC_RELAXED);
+}
+
 /* RtlSleepConditionVariableSRW, looked up once; NULL when ntdll lacks it. */
 static sleep_cv_srw_fn precise_cond_sleep_fn(void)
 {
-    static sleep_cv_srw_fn fn;
+    static os_win32_proc fn;
     static LONG looked_up;
-    HMODULE ntdll;
 
-    if (__atomic_load_n(&looked_up, __ATOMIC_ACQUIRE))
-        return __atomic_load_n(&fn, __ATOMIC_RELAXED);
-    if ((ntdll = GetModuleHandleW(L"ntdll.dll")))
-        __atomic_store_n(&fn, (sleep_cv_srw_fn)(void (*)(void))GetProcAddress(
-                                  ntdll, "RtlSleepConditionVariableSRW"), __ATOMIC_RELAXED);
-    __atomic_store_n(&looked_up, 1, __ATOMIC_RELEASE);
-    return __atomic_load_n(&fn, __ATOMIC_RELAXED);
+    return (sleep_cv_srw_fn)os_win32_ntdll_proc("RtlSleepConditionVariableSRW", &fn, &looked_up);
 }
 
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns)
