@@ -320,6 +320,29 @@ static DWORD name_from_w(const WCHAR *name, char **utf8)
     return handle_utf8_from_utf16(name, utf8);
 }
 
+/* LoadLibrary{,Ex}A: the module, or NULL with the last error set. */
+static HMODULE library_load(const char *name, HANDLE file, DWORD flags)
+{
+    HMODULE module = NULL;
+    DWORD err = module_load(name, file, flags, &module);
+
+    return load_result(err, module);
+}
+
+/* LoadLibrary{,Ex}W: the same from a UTF-16 name. */
+static HMODULE library_load_w(const WCHAR *name, HANDLE file, DWORD flags)
+{
+    HMODULE module = NULL;
+    char *utf8;
+    DWORD err;
+
+    if ((err = name_from_w(name, &utf8)) == ERROR_SUCCESS) {
+        err = module_load(utf8, file, flags, &module);
+        free(utf8);
+    }
+    return load_result(err, module);
+}
+
 /***********************************************************************
  *           LoadLibraryA   (kernel32_tp.@)
  *
@@ -328,12 +351,8 @@ static DWORD name_from_w(const WCHAR *name, char **utf8)
  */
 HMODULE WINAPI LoadLibraryA(LPCSTR name)
 {
-    HMODULE module = NULL;
-    DWORD err;
-
     HANDLE_TRACE("%s", name ? name : "(null)");
-    err = module_load(name, NULL, 0, &module);
-    return load_result(err, module);
+    return library_load(name, NULL, 0);
 }
 
 /***********************************************************************
@@ -341,16 +360,8 @@ HMODULE WINAPI LoadLibraryA(LPCSTR name)
  */
 HMODULE WINAPI LoadLibraryW(LPCWSTR name)
 {
-    HMODULE module = NULL;
-    char *utf8;
-    DWORD err;
-
     HANDLE_TRACE("%p", (const void *)name);
-    if ((err = name_from_w(name, &utf8)) == ERROR_SUCCESS) {
-        err = module_load(utf8, NULL, 0, &module);
-        free(utf8);
-    }
-    return load_result(err, module);
+    return library_load_w(name, NULL, 0);
 }
 
 /***********************************************************************
@@ -362,12 +373,8 @@ HMODULE WINAPI LoadLibraryW(LPCWSTR name)
  */
 HMODULE WINAPI LoadLibraryExA(LPCSTR name, HANDLE file, DWORD flags)
 {
-    HMODULE module = NULL;
-    DWORD err;
-
     HANDLE_TRACE("%s %p %#x", name ? name : "(null)", file, (unsigned int)flags);
-    err = module_load(name, file, flags, &module);
-    return load_result(err, module);
+    return library_load(name, file, flags);
 }
 
 /***********************************************************************
@@ -375,16 +382,8 @@ HMODULE WINAPI LoadLibraryExA(LPCSTR name, HANDLE file, DWORD flags)
  */
 HMODULE WINAPI LoadLibraryExW(LPCWSTR name, HANDLE file, DWORD flags)
 {
-    HMODULE module = NULL;
-    char *utf8;
-    DWORD err;
-
     HANDLE_TRACE("%p %p %#x", (const void *)name, file, (unsigned int)flags);
-    if ((err = name_from_w(name, &utf8)) == ERROR_SUCCESS) {
-        err = module_load(utf8, file, flags, &module);
-        free(utf8);
-    }
-    return load_result(err, module);
+    return library_load_w(name, file, flags);
 }
 
 /***********************************************************************
