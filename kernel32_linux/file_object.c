@@ -174,12 +174,8 @@ void file_core_ref(struct file_core *core)
 
 void file_core_unref(struct file_core *core)
 {
-    LONG refs = (atomic_fetch_sub_explicit(&core->refs, 1, memory_order_acq_rel) - 1);
-
-    if (refs > 0)
+    if (!handle_refs_release(&core->refs, "file core", core))
         return;
-    if (refs < 0)
-        os_panic("file core %p: reference count below zero", (void *)core);
     if (!list_empty(&core->ops))
         os_panic("file core %p freed with operations pending", (void *)core);
     if (core->fd >= 0)

@@ -91,6 +91,17 @@ struct handle_object {
     LONG name_handles;              /* (N) open handles of a named object */
 };
 
+/* Drops one of *refs (an object's reference count): TRUE when it was the
+ * last.  Below zero is misuse and stops the process, naming what and obj. */
+static inline BOOL handle_refs_release(_Atomic LONG *refs, const char *what, const void *obj)
+{
+    LONG left = atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) - 1;
+
+    if (left < 0)
+        os_panic("%s %p: reference count below zero", what, obj);
+    return left == 0;
+}
+
 /* refs = 1 (the caller's); obj is embedded first in a calloc'ed struct. */
 void handle_object_init(struct handle_object *obj, const struct handle_ops *ops);
 void handle_object_ref(struct handle_object *obj);

@@ -79,12 +79,8 @@ void handle_object_ref(struct handle_object *obj)
 
 void handle_object_unref(struct handle_object *obj)
 {
-    LONG refs = (atomic_fetch_sub_explicit(&obj->refs, 1, memory_order_acq_rel) - 1);
-
-    if (refs > 0)
+    if (!handle_refs_release(&obj->refs, "handle object", obj))
         return;
-    if (refs < 0)
-        os_panic("handle object %p: reference count below zero", (void *)obj);
     /* Nobody can reach it any more: no handle, no wait, no owner. */
     if (!list_empty(&obj->waiters))
         os_panic("handle object %p freed with waiters", (void *)obj);
