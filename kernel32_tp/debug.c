@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * kernel32_tp's own introspection exports (include/kernel32_tp.h): live
- * object and callback counters for tests, benchmarks and demos.
+ * object and callback counters for tests, benchmarks and demos, and the
+ * freeing of the pools and groups they count.
  */
+#include <stdlib.h>
+
 #include "tp_private.h"
 
 _Atomic LONG tp_live_objects;
 _Atomic LONGLONG tp_callbacks_run;
+
+void tp_debug_free_live(void *memory, size_t size)
+{
+    if (tp_check_enabled)
+        tp_check_memory_freed(memory, size);
+    else
+        free(memory);
+    atomic_fetch_sub(&tp_live_objects, 1);
+}
 
 /***********************************************************************
  *           tp_debug_live_objects   (kernel32_tp.@)

@@ -50,11 +50,7 @@ static void group_free(struct tp_group *group)
 {
     os_lock_destroy(&group->lock);
     os_stamp_clear(&group->stamp);
-    if (tp_check_enabled)
-        tp_check_memory_freed(group, sizeof(*group));   /* the quarantine frees it later */
-    else
-        free(group);
-    atomic_fetch_sub(&tp_live_objects, 1);
+    tp_debug_free_live(group, sizeof(*group));
 }
 
 /* A closed group lives on until its last member has left it. */

@@ -105,11 +105,7 @@ void tp_pool_free(struct tp_pool *pool)
     os_cond_destroy(&pool->drain_cond);
     os_lock_destroy(&pool->lock);
     os_stamp_clear(&pool->stamp);
-    if (tp_check_enabled)
-        tp_check_memory_freed(pool, sizeof(*pool));     /* the quarantine frees it later */
-    else
-        free(pool);
-    atomic_fetch_sub(&tp_live_objects, 1);
+    tp_debug_free_live(pool, sizeof(*pool));
 }
 
 BOOL tp_pool_object_left_locked(struct tp_pool *pool)

@@ -463,6 +463,10 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 
 extern _Atomic LONG tp_live_objects;         /* (a) pools, groups, callback objects */
 extern _Atomic LONGLONG tp_callbacks_run;    /* (a) */
+/* Frees the memory of a pool or group that is gone (into the checked mode's
+ * quarantine when it is on, which frees it later) and counts it out of
+ * tp_live_objects. */
+void tp_debug_free_live(void *memory, size_t size);
 
 /* ---- handle conversions ----------------------------------------------------- */
 
