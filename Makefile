@@ -11,10 +11,11 @@
 #   make install PREFIX=/usr/local DESTDIR=   (+ lib/kernel32_tp/: the --inject launcher and DLL)
 #   make deps            installs the build and test dependencies (apt-get; root)
 #
-# Sources come by wildcard: kernel32_tp/*.c (the core) + kernel32_tp/os/$(OS)/*.c
-# (the platform layer); OS=linux adds kernel32_linux/*.c (the kernel32
-# emulation, its own static library) and kernel32_tp/preload/ (the Wine
-# drop-in's LD_PRELOAD hook); OS=win32 adds kernel32_tp/inject/.
+# Sources are listed, one list per piece (below): the core, the platform
+# layer of $(OS), and for OS=linux the kernel32 emulation (its own static
+# library, kernel32_linux/build.mk) and the Wine drop-in's LD_PRELOAD hook,
+# for OS=win32 the injection layer.  Header dependencies are generated
+# (-MMD -MP, $(B)/**/*.d).
 
 OS ?= linux
 SAN ?=
@@ -45,20 +46,42 @@ endif
 WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 	-fshort-wchar -D_WIN32 -DWIN32 -D_WIN64 -DWIN64
 
-CORE_SRC := $(wildcard kernel32_tp/*.c)
-OS_SRC := $(wildcard kernel32_tp/os/$(OS)/*.c)
+# The core, every product.
+CORE_SRC := $(addprefix kernel32_tp/, debug.c group.c instance.c io.c io_legacy.c legacy.c \
+	monitor.c object.c pool.c status.c timer.c timer_queue.c timer_service.c trace.c wait.c \
+	wait_legacy.c work.c worker.c)
+# The platform layers behind os.h.
+OS_SRC.linux := $(addprefix kernel32_tp/os/linux/, os_exit.c os_misuse.c os_thread.c)
+OS_SRC.win32 := $(addprefix kernel32_tp/os/win32/, os_cpu.c os_exit.c os_handle.c os_io.c \
+	os_misuse.c os_stack.c os_stamp.c os_thread.c wait_service.c)
+OS_SRC := $(OS_SRC.$(OS))
+# The DLL's injection layer (OS=win32); the .so's LD_PRELOAD hook (OS=linux).
+INJECT_SRC := $(addprefix kernel32_tp/inject/, inject.c pe_patch.c)
+PRELOAD_SRC := kernel32_tp/preload/wine_preload.c
+# libkernel32_tp_main.a: the main that calls a program's wmain.
+MAIN_SRC := kernel32_tp/entry/wmain_entry.c
+# EMU_SRC, EMU_SPEC, HANDLE_TESTS: the Linux kernel32 emulation.
 include kernel32_linux/build.mk
+# A source file in none of the lists would be silently left out: stop.
+SRC_UNLISTED := $(filter-out $(CORE_SRC) $(OS_SRC.linux) $(OS_SRC.win32) $(INJECT_SRC) \
+	$(PRELOAD_SRC) $(MAIN_SRC) $(EMU_SRC),$(wildcard kernel32_tp/*.c kernel32_tp/*/*.c kernel32_tp/*/*/*.c \
+	kernel32_linux/*.c))
+ifneq ($(SRC_UNLISTED),)
+$(error $(SRC_UNLISTED): in no source list (Makefile, kernel32_linux/build.mk))
+endif
 SPECS := spec/kernel32_tp.spec $(EMU_SPEC)
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
+# Every compile writes its header dependencies beside its output (.d).
+DEP_FLAGS := -MMD -MP
 
 # The library itself: exported declarations get default visibility, everything
 # else is hidden, and the version script from the spec is the final filter.
 LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
-	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(SAN_FLAGS) $(EXTRA_CFLAGS)
+	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(DEP_FLAGS) $(SAN_FLAGS) $(EXTRA_CFLAGS)
 
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
-	-Itests $(SAN_FLAGS) $(EXTRA_CFLAGS)
+	-Itests $(DEP_FLAGS) $(SAN_FLAGS) $(EXTRA_CFLAGS)
 TEST_LIBS := -lcmocka -lpthread -ldl -lm
 
 SO := $(B)/libkernel32_tp.so
@@ -82,6 +105,9 @@ TEST_MODULE := $(B)/tests/libtp_test_module.so
 
 all: lib
 
+# The generated header dependencies (DEP_FILES, after the OS sections).
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
 $(ALIASES): include/header-aliases tools/gen-aliases
 	tools/gen-aliases include/header-aliases $(ALIAS_DIR)
 	touch $@
@@ -92,12 +118,11 @@ ifneq ($(OS),win32)
 # static library of its own, linked whole into the .so and merged into the .a.
 EMU_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(EMU_SRC))
 EMU_LIB := $(B)/libkernel32_linux.a
-LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/preload/*.c))
+LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(PRELOAD_SRC))
 
 lib: $(SO) $(A) $(PC) $(MAIN_A) $(ALIASES)
 
-$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/os/$(OS)/*.h kernel32_linux/*.h include/*.h \
-		include/wine/*.h
+$(B)/obj/%.o: %.c $(B)/obj/%.d
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
@@ -125,10 +150,10 @@ $(A): $(LIB_OBJ) $(EMU_OBJ)
 	ar rcs $@ $(LIB_OBJ) $(EMU_OBJ)
 
 # Compiled as a program's code is (pkg-config's flags), not as the library.
-$(B)/entry/wmain_entry.o: kernel32_tp/entry/wmain_entry.c include/*.h include/wine/*.h
+$(B)/entry/wmain_entry.o: $(MAIN_SRC) $(B)/entry/wmain_entry.d
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
-		$(SAN_FLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+		$(DEP_FLAGS) $(SAN_FLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(MAIN_A): $(B)/entry/wmain_entry.o
 	rm -f $@
@@ -157,20 +182,20 @@ demo-wine: deps-if-missing
 	$(MAKE) --no-print-directory OS=win32 demo-wine
 
 # ---- tests -----------------------------------------------------------------
-$(B)/tests/helper.o: tests/helper.c tests/helper.h
+$(B)/tests/helper.o: tests/helper.c $(B)/tests/helper.d
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 # -rdynamic: linked statically, the library's exports are the program's;
 # GetProcAddress(GetModuleHandle("kernel32.dll"), ...) finds them there.
-$(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
+$(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) -MF $@.d -MT $@ -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -shared -fPIC -o $@ $<
+	$(CC) $(TEST_CFLAGS) -MF $@.d -MT $@ -shared -fPIC -o $@ $<
 
 tests: $(TEST_BIN) $(TEST_MODULE)
 
@@ -196,7 +221,7 @@ WIN32_DEFS := -D_WIN32_WINNT=0x0a00
 # _KERNEL32_: mingw-w64 declares kernel32's API dllimport unless we are kernel32;
 # our definitions of the same names must not follow a dllimport declaration.
 DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN32_DEFS) -D_KERNEL32_ \
-	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(EXTRA_CFLAGS)
+	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(DEP_FLAGS) $(EXTRA_CFLAGS)
 WIN_SPEC := spec/kernel32_tp.spec
 DLL := $(B)/kernel32_tp.dll
 IMPLIB := $(B)/libkernel32_tp.dll.a
@@ -210,23 +235,21 @@ DROPIN := $(B)/kernel32_tp-wine $(B)/gen-wine-pair $(B)/wine-pair.awk $(B)/kerne
 # The injection layer's table of names and wrappers, from the spec and the
 # definitions (tools/spec2inject, kernel32_tp/inject/inject.h).
 INJECT_TABLE := $(B)/gen/inject_table.c
-LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/inject/*.c))
+LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(INJECT_SRC))
 LIB_OBJ += $(B)/obj/gen/inject_table.o
 INJECT_EXE := $(B)/kernel32_tp_inject.exe
 
 lib: $(DLL) $(DROPIN) $(INJECT_EXE)
 
-$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/os/win32/*.h kernel32_tp/inject/*.h include/*.h
+$(B)/obj/%.o: %.c $(B)/obj/%.d
 	@mkdir -p $(dir $@)
 	$(WCC) $(DLL_CFLAGS) -c $< -o $@
 
-$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk kernel32_tp/*.c kernel32_tp/os/win32/*.c \
-		kernel32_tp/inject/*.c
+$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk $(CORE_SRC) $(OS_SRC) $(INJECT_SRC)
 	@mkdir -p $(dir $@)
 	tools/spec2inject $(WIN_SPEC) kernel32_tp kernel32_tp/os/win32 kernel32_tp/inject > $@
 
-$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) kernel32_tp/*.h kernel32_tp/os/win32/*.h \
-		kernel32_tp/inject/*.h include/*.h
+$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) $(B)/obj/gen/inject_table.d
 	@mkdir -p $(dir $@)
 	$(WCC) $(DLL_CFLAGS) -Ikernel32_tp/inject -c $< -o $@
 
@@ -278,7 +301,7 @@ $(B)/kernel32_tp_start.exe: tools/wine-dropin/start.c
 CMOCKA_WIN := $(B)/cmocka
 # tests/win32_compat.h: what the tests use that mingw-w64's headers lack.
 WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
-	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
+	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(DEP_FLAGS) $(EXTRA_CFLAGS)
 WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 # HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
 # test_os tests the platform layer itself, not an API: native only.
@@ -295,8 +318,8 @@ export WINEPREFIX ?= $(CURDIR)/build/wineprefix
 $(CMOCKA_WIN)/lib/libcmocka.a:
 	tools/build-cmocka-win $(CMOCKA_WIN) $(CROSS)
 
-$(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h include/*.h \
-		tests/win32_compat.h $(CMOCKA_WIN)/lib/libcmocka.a
+$(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: $(B)/%/helper.o: tests/helper.c $(B)/%/helper.d \
+		$(CMOCKA_WIN)/lib/libcmocka.a
 	@mkdir -p $(dir $@)
 	$(WCC) $(WTEST_CFLAGS) $(if $(findstring tests-ref,$@),-DKERNEL32_TP_TEST_REFERENCE) \
 		-c $< -o $@
@@ -308,9 +331,9 @@ $(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h in
 # is copied next to the tests, where the loader looks first.  A test that
 # would still take a thread-pool name from the system (one our DLL does not
 # export) fails to build: in wine-tp it would test Wine's pool, not ours.
-$(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h tests/win32_compat.h
+$(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/%.exe.d $(B)/tests-tp/helper.o $(IMPLIB)
 	@mkdir -p $(dir $@); rm -f $@
-	$(WCC) $(WTEST_CFLAGS) -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
+	$(WCC) $(WTEST_CFLAGS) -MF $@.d -MT $@ -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
 		$(IMPLIB) -lntdll -static
 	tools/check-tp-imports $(CROSS)objdump $@ || { rm -f $@; exit 1; }
 
@@ -318,14 +341,14 @@ $(B)/tests-tp/kernel32_tp.dll: $(DLL)
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h tests/win32_compat.h
+$(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/%.exe.d $(B)/tests-ref/helper.o
 	@mkdir -p $(dir $@); rm -f $@
-	$(WCC) $(WTEST_CFLAGS) -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
+	$(WCC) $(WTEST_CFLAGS) -MF $@.d -MT $@ -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
 		-L$(CMOCKA_WIN)/lib -lcmocka -lntdll -static
 
 $(B)/tests-tp/tp_test_module.dll $(B)/tests-ref/tp_test_module.dll: $(WTEST_MODULE_SRC)
 	@mkdir -p $(dir $@)
-	$(WCC) $(WTEST_CFLAGS) -shared -o $@ $< -static
+	$(WCC) $(WTEST_CFLAGS) -MF $@.d -MT $@ -shared -o $@ $< -static
 
 wine-tests-tp: $(WTEST_TP_BIN) $(B)/tests-tp/kernel32_tp.dll $(WTEST_MODULE_TP)
 wine-tests-ref: $(WTEST_REF_BIN) $(WTEST_MODULE_REF)
@@ -520,6 +543,15 @@ demo-wine: $(WDEMO) $(B)/demo/kernel32_tp.dll $(WDEMO_PLAIN) $(DROPIN) $(DLL)
 
 demo: demo-wine
 endif
+
+# A compiled target depends on its .d too, and each .d is named here as a
+# target of its own with an empty recipe (so not an intermediate file): one
+# that is missing, in a tree built before they were generated, makes its
+# target rebuild once, which writes it.
+DEP_FILES := $(LIB_OBJ:.o=.d) $(EMU_OBJ:.o=.d) $(B)/entry/wmain_entry.d $(B)/tests/helper.d \
+	$(TEST_BIN:=.d) $(B)/tests-tp/helper.d $(B)/tests-ref/helper.d $(WTEST_TP_BIN:=.d) \
+	$(WTEST_REF_BIN:=.d)
+$(sort $(DEP_FILES)): ;
 
 # ==== make bench [QUICK=1]: the pool against its peers (docs/performance.md) ====
 # Never part of make check.  tools/bench/tp_bench.c is built on our .so and on
