@@ -572,104 +572,10 @@ DEP_FILES := $(LIB_OBJ:.o=.d) $(EMU_OBJ:.o=.d) $(B)/entry/wmain_entry.d $(B)/tes
 $(sort $(DEP_FILES)): ;
 
 # ==== make bench [QUICK=1]: the pool against its peers (docs/performance.md) ====
-# Never part of make check.  tools/bench/tp_bench.c is built on our .so and on
-# WinPR natively, and with mingw-w64 on our DLL and on Wine's own pool (run
-# under Wine); libuv, GLib and the floor have their own small sources.  A
-# provider that does not build is reported and skipped.
-BENCH := build/bench
-BENCH_CROSS ?= x86_64-w64-mingw32-
-BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra $(WERROR_FLAG)
-BENCH_TP_PC := PKG_CONFIG_PATH=$(CURDIR)/build/linux/pkgconfig pkg-config
-BENCH_PROGS := $(BENCH)/tp_bench $(BENCH)/winpr_bench $(BENCH)/uv_bench $(BENCH)/glib_bench \
-	$(BENCH)/floor_bench $(BENCH)/wine-tp/tp_bench.exe $(BENCH)/wine-tp/kernel32_tp.dll \
-	$(BENCH)/wine/tp_bench.exe
-BENCH_DEPS := tools/bench/bench.h tools/bench/bench_win32.h
-.PHONY: bench bench-programs
-
-bench:
-	tools/install-deps --if-missing --bench
-	-$(MAKE) --no-print-directory OS=linux lib
-	-$(MAKE) --no-print-directory OS=win32 lib
-	-$(MAKE) --no-print-directory -k bench-programs
-	tools/bench/run-bench $(if $(QUICK),--quick) $(BENCH)
-	-$(MAKE) --no-print-directory -k bench-io-programs
-	tools/bench/run-io-bench $(if $(QUICK),--quick) $(BENCH)
-
-bench-programs: $(BENCH_PROGS)
-
-$(BENCH)/bench.o: tools/bench/bench.c $(BENCH_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) -c $< -o $@
-
-$(BENCH)/floor_bench: tools/bench/floor_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH)/bench.o -lpthread
-
-$(BENCH)/uv_bench: tools/bench/uv_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags libuv) -o $@ $< $(BENCH)/bench.o \
-		$$(pkg-config --libs libuv)
-
-$(BENCH)/glib_bench: tools/bench/glib_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags glib-2.0) -o $@ $< $(BENCH)/bench.o \
-		$$(pkg-config --libs glib-2.0)
-
-# WinPR's headers do not build with -Wextra -Werror: included as system headers.
-$(BENCH)/winpr_bench: tools/bench/tp_bench.c $(BENCH)/bench.o $(BENCH_DEPS)
-	$(CC) $(BENCH_CFLAGS) -DBENCH_WINPR $$(pkg-config --cflags winpr2 | sed 's/-I/-isystem /g') \
-		-o $@ $< $(BENCH)/bench.o $$(pkg-config --libs winpr2)
-
-$(BENCH)/tp_bench: tools/bench/tp_bench.c $(BENCH)/bench.o $(BENCH_DEPS) \
-		build/linux/libkernel32_tp.so build/linux/pkgconfig/kernel32_tp.pc
-	$(CC) $(BENCH_CFLAGS) $$($(BENCH_TP_PC) --cflags kernel32_tp) -o $@ $< $(BENCH)/bench.o \
-		$$($(BENCH_TP_PC) --libs kernel32_tp)
-
-# Windows: bench.c is compiled into each program (no shared object file).
-$(BENCH)/wine/tp_bench.exe: tools/bench/tp_bench.c tools/bench/bench.c $(BENCH_DEPS)
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c -static
-
-$(BENCH)/wine-tp/tp_bench.exe: tools/bench/tp_bench.c tools/bench/bench.c $(BENCH_DEPS) \
-		build/win32/libkernel32_tp.dll.a
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c \
-		build/win32/libkernel32_tp.dll.a -static
-
-$(BENCH)/wine-tp/kernel32_tp.dll: build/win32/kernel32_tp.dll
-	@mkdir -p $(dir $@)
-	cp $< $@
-
-# Thread-pool I/O (docs/io.md): io_bench.c on the same providers as tp_bench.c
-# (natively on our .so, its own pipes and files), and libuv's streams and
-# uv_fs_read.  make bench runs them last; make bench-io alone.
-BENCH_IO_PROGS := $(BENCH)/io_bench $(BENCH)/uv_io_bench $(BENCH)/wine/io_bench.exe \
-	$(BENCH)/wine-tp/io_bench.exe $(BENCH)/wine-tp/kernel32_tp.dll
-.PHONY: bench-io bench-io-programs
-
-bench-io:
-	-$(MAKE) --no-print-directory OS=linux lib
-	-$(MAKE) --no-print-directory OS=win32 lib
-	-$(MAKE) --no-print-directory -k bench-io-programs
-	tools/bench/run-io-bench $(if $(QUICK),--quick) $(BENCH)
-
-bench-io-programs: $(BENCH_IO_PROGS)
-
-$(BENCH)/io_bench: tools/bench/io_bench.c $(BENCH)/bench.o build/linux/libkernel32_tp.so \
-		build/linux/pkgconfig/kernel32_tp.pc
-	$(CC) $(BENCH_CFLAGS) $$($(BENCH_TP_PC) --cflags kernel32_tp) -o $@ $< $(BENCH)/bench.o \
-		$$($(BENCH_TP_PC) --libs kernel32_tp)
-
-$(BENCH)/uv_io_bench: tools/bench/uv_io_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags libuv) -o $@ $< $(BENCH)/bench.o \
-		$$(pkg-config --libs libuv)
-
-$(BENCH)/wine/io_bench.exe: tools/bench/io_bench.c tools/bench/bench.c tools/bench/bench.h
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c -static
-
-$(BENCH)/wine-tp/io_bench.exe: tools/bench/io_bench.c tools/bench/bench.c tools/bench/bench.h \
-		build/win32/libkernel32_tp.dll.a
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c \
-		build/win32/libkernel32_tp.dll.a -static
+# Never part of make check; built and run by tools/bench/Makefile.
+.PHONY: bench bench-programs bench-io bench-io-programs
+bench bench-programs bench-io bench-io-programs:
+	@$(MAKE) --no-print-directory -f tools/bench/Makefile $@
 
 # ==== make check-porting: the porting corpus (tests/porting/, docs/porting.md) ====
 # Each program, unchanged, built natively with pkg-config's flags only, with
