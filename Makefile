@@ -68,8 +68,8 @@ MAIN_SRC := kernel32_tp/entry/wmain_entry.c
 include kernel32_linux/build.mk
 # A source file in none of the lists would be silently left out: stop.
 SRC_UNLISTED := $(filter-out $(CORE_SRC) $(OS_SRC.linux) $(OS_SRC.win32) $(INJECT_SRC) \
-	$(PRELOAD_SRC) $(MAIN_SRC) $(EMU_SRC),$(wildcard kernel32_tp/*.c kernel32_tp/*/*.c kernel32_tp/*/*/*.c \
-	kernel32_linux/*.c))
+	$(PRELOAD_SRC) $(MAIN_SRC) $(EMU_SRC),$(wildcard kernel32_tp/*.c kernel32_tp/*/*.c \
+	kernel32_tp/*/*/*.c kernel32_linux/*.c))
 ifneq ($(SRC_UNLISTED),)
 $(error $(SRC_UNLISTED): in no source list (Makefile, kernel32_linux/build.mk))
 endif
