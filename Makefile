@@ -198,17 +198,17 @@ $(B)/tests/helper.o: tests/helper.c $(B)/tests/helper.d
 # The tests link the shared object, as programs do, so that its version
 # script is what they see (a name the spec lacks does not link); they find
 # it beside them through their rpath.  GetProcAddress(GetModuleHandle(
-# "kernel32.dll"), ...) looks in the .so.  test_os, which calls os.h (no
-# export), links the static library, where every object is whole.
-$(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(SO)
+# "kernel32.dll"), ...) looks in the .so.  STATIC_TESTS call what the
+# library does not export (os.h, internal modules): they link the static
+# library, where every object is whole, and see the core's headers.  Add to
+# it anywhere (+=): it is read when a test is linked.
+STATIC_TESTS := test_os
+static_test = $(filter $(notdir $(1)),$(STATIC_TESTS))
+$(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(SO) $(A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -MF $@.d -MT $@ -o $@ $< $(B)/tests/helper.o $(SO) \
-		-Wl,-rpath,'$$ORIGIN/..' $(TEST_LIBS)
-
-$(B)/tests/test_os: tests/test_os.c $(B)/tests/test_os.d $(B)/tests/helper.o $(A)
-	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -Ikernel32_tp -Ikernel32_tp/os/$(OS) -MF $@.d -MT $@ -o $@ $< \
-		$(B)/tests/helper.o $(A) $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) $(if $(call static_test,$@),-Ikernel32_tp -Ikernel32_tp/os/$(OS)) \
+		-MF $@.d -MT $@ -o $@ $< $(B)/tests/helper.o \
+		$(if $(call static_test,$@),$(A),$(SO) -Wl,-rpath,'$$ORIGIN/..') $(TEST_LIBS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
