@@ -200,15 +200,16 @@ $(B)/tests/helper.o: tests/helper.c $(B)/tests/helper.d
 # it beside them through their rpath.  GetProcAddress(GetModuleHandle(
 # "kernel32.dll"), ...) looks in the .so.  STATIC_TESTS call what the
 # library does not export (os.h, internal modules): they link the static
-# library, where every object is whole, and see the core's headers.  Add to
-# it anywhere (+=): it is read when a test is linked.
+# library, where every object is whole, and see the core's headers
+# (-rdynamic: the library's exports are the program's, for GetProcAddress).
+# Add to it anywhere (+=): it is read when a test is linked.
 STATIC_TESTS := test_os
 static_test = $(filter $(notdir $(1)),$(STATIC_TESTS))
 $(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(SO) $(A)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(if $(call static_test,$@),-Ikernel32_tp -Ikernel32_tp/os/$(OS)) \
 		-MF $@.d -MT $@ -o $@ $< $(B)/tests/helper.o \
-		$(if $(call static_test,$@),$(A),$(SO) -Wl,-rpath,'$$ORIGIN/..') $(TEST_LIBS)
+		$(if $(call static_test,$@),-rdynamic $(A),$(SO) -Wl,-rpath,'$$ORIGIN/..') $(TEST_LIBS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
