@@ -51,13 +51,13 @@ WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 	-fshort-wchar -D_WIN32 -DWIN32 -D_WIN64 -DWIN64
 
 # The core, every product.
-CORE_SRC := $(addprefix kernel32_tp/, debug.c group.c instance.c io.c io_legacy.c legacy.c \
-	monitor.c object.c pool.c status.c timer.c timer_queue.c timer_service.c trace.c wait.c \
-	wait_legacy.c work.c worker.c)
+CORE_SRC := $(addprefix kernel32_tp/, deadline.c debug.c group.c instance.c io.c io_legacy.c \
+	legacy.c monitor.c object.c pool.c status.c timer.c timer_queue.c timer_service.c trace.c \
+	wait.c wait_legacy.c work.c worker.c)
 # The platform layers behind os.h.
-OS_SRC.linux := $(addprefix kernel32_tp/os/linux/, os_exit.c os_misuse.c os_thread.c)
+OS_SRC.linux := $(addprefix kernel32_tp/os/linux/, os_exit.c os_misuse.c os_once.c os_thread.c)
 OS_SRC.win32 := $(addprefix kernel32_tp/os/win32/, os_cpu.c os_exit.c os_handle.c os_io.c \
-	os_misuse.c os_stack.c os_stamp.c os_thread.c wait_service.c)
+	os_misuse.c os_once.c os_stack.c os_stamp.c os_thread.c wait_service.c)
 OS_SRC := $(OS_SRC.$(OS))
 # The DLL's injection layer (OS=win32); the .so's LD_PRELOAD hook (OS=linux).
 INJECT_SRC := $(addprefix kernel32_tp/inject/, inject.c pe_patch.c)
@@ -131,9 +131,11 @@ LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(PRELOAD_SRC))
 
 lib: $(SO) $(A) $(PC) $(MAIN_A) $(ALIASES)
 
-$(B)/obj/%.o: %.c $(B)/obj/%.d
+# tools/elf-aliases: the spec's aliases, beside their targets' symbols.
+$(B)/obj/%.o: %.c $(B)/obj/%.d $(SPECS) tools/elf-aliases tools/spec.awk
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	tools/elf-aliases $@ $(SPECS)
 
 $(EMU_LIB): $(EMU_OBJ)
 	rm -f $@
@@ -203,7 +205,7 @@ $(B)/tests/helper.o: tests/helper.c $(B)/tests/helper.d
 # library, where every object is whole, and see the core's headers
 # (-rdynamic: the library's exports are the program's, for GetProcAddress).
 # Add to it anywhere (+=): it is read when a test is linked.
-STATIC_TESTS := test_os
+STATIC_TESTS := test_os test_deadline test_os_once
 static_test = $(filter $(notdir $(1)),$(STATIC_TESTS))
 $(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(SO) $(A)
 	@mkdir -p $(dir $@)
@@ -323,9 +325,11 @@ WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS) -It
 	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(DEP_FLAGS) $(EXTRA_CFLAGS)
 WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
 # HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
-# test_os tests the platform layer itself, not an API: native only.
-WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) test_os),$(WTEST_SRC))
-WTEST_REF_SRC := $(filter-out tests/test_os.c,$(WTEST_SRC))
+# test_os tests the platform layer itself, not an API: native only; so do
+# test_deadline and test_os_once, of internal modules, and test_trace (our trace).
+NATIVE_ONLY_TESTS := test_os test_deadline test_os_once test_trace
+WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) $(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
+WTEST_REF_SRC := $(filter-out $(patsubst %,tests/%.c,$(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))
 WTEST_REF_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(WTEST_REF_SRC))
 WTEST_MODULE_SRC := $(wildcard tests/module/test_module.c)

@@ -26,6 +26,7 @@
 
 #include "os_linux.h"
 #include "list.h"
+#include "trace.h"
 
 /* winnt.h has the exception codes among the NTSTATUS values, not this one. */
 #ifndef STATUS_SUCCESS
@@ -34,12 +35,9 @@
 
 /* ---- tracing (handle_table.c) -------------------------------------------- */
 
-/* KERNEL32_TP_TRACE=1: one line per export call, like the core's TRACE. */
-extern int handle_trace_enabled;    /* (c) after library start */
-void handle_trace_printf(const char *func, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-#define HANDLE_TRACE(...) \
-    do { if (handle_trace_enabled) handle_trace_printf(__func__, __VA_ARGS__); } while (0)
+/* One line per export call, on the handle channel of the core's trace
+ * (trace.h: KERNEL32_TP_TRACE=handle, or all). */
+#define HANDLE_TRACE(...) TP_TRACE_TO(TP_TRACE_HANDLE, __VA_ARGS__)
 
 /* ---- kernel objects ------------------------------------------------------ */
 

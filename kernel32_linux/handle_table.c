@@ -2,7 +2,7 @@
 /*
  * Linux handle layer: the handle table and the life of kernel objects
  * (references), CloseHandle, DuplicateHandle, the process object and its
- * pseudo-handle, and the layer's TRACE switch.  It knows object types only
+ * pseudo-handle.  It knows object types only
  * by their ops; it neither signals nor waits.
  *
  * A handle value is (generation << 22) | (index << 2): a multiple of 4,
@@ -58,40 +58,6 @@ static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;   /* F */
 static unsigned int free_head, free_tail;   /* (F) free slot indices, FIFO */
 static unsigned int free_count;             /* (F) */
 static unsigned int high_water;             /* (F) indices 1..high_water exist */
-
-int handle_trace_enabled;
-
-/* Reads the switch before any export can run. */
-__attribute__((constructor)) static void handle_trace_setup(void)
-{
-    const char *value = os_getenv("KERNEL32_TP_TRACE");
-
-    handle_trace_enabled = value && atoi(value) > 0;
-}
-
-static void trace_write(const char *fmt, ...)
-{
-    va_list args;
-
-    va_start(args, fmt);
-    os_vlog(fmt, args);
-    va_end(args);
-}
-
-void handle_trace_printf(const char *func, const char *fmt, ...)
-{
-    char line[400];
-    va_list args;
-    int len;
-
-    len = snprintf(line, sizeof(line), "%s ", func);
-    if (len < 0 || (size_t)len >= sizeof(line))
-        len = 0;
-    va_start(args, fmt);
-    vsnprintf(line + len, sizeof(line) - (size_t)len, fmt, args);
-    va_end(args);
-    trace_write("%s\n", line);
-}
 
 /* ---- objects ------------------------------------------------------------- */
 

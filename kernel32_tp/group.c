@@ -205,28 +205,9 @@ VOID WINAPI CloseThreadpoolCleanupGroupMembers(PTP_CLEANUP_GROUP api, BOOL cance
 }
 
 /***********************************************************************
- *           TpReleaseCleanupGroupMembers   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseCleanupGroupMembers(TP_CLEANUP_GROUP *api, BOOL cancel_pending,
-                                         PVOID userdata)
-{
-    TRACE("%p %d %p\n", api, cancel_pending, userdata);
-    tp_group_close_members(impl_from_TP_CLEANUP_GROUP(api), cancel_pending, userdata);
-}
-
-/***********************************************************************
  *           CloseThreadpoolCleanupGroup   (kernel32_tp.@)
  */
 VOID WINAPI CloseThreadpoolCleanupGroup(PTP_CLEANUP_GROUP api)
-{
-    TRACE("%p\n", api);
-    tp_group_close(impl_from_TP_CLEANUP_GROUP(api));
-}
-
-/***********************************************************************
- *           TpReleaseCleanupGroup   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseCleanupGroup(TP_CLEANUP_GROUP *api)
 {
     TRACE("%p\n", api);
     tp_group_close(impl_from_TP_CLEANUP_GROUP(api));

@@ -197,15 +197,6 @@ VOID WINAPI SetEventWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDLE event)
 }
 
 /***********************************************************************
- *           TpCallbackSetEventOnCompletion   (kernel32_tp.@)
- */
-VOID WINAPI TpCallbackSetEventOnCompletion(TP_CALLBACK_INSTANCE *api, HANDLE event)
-{
-    TRACE("%p %p\n", api, event);
-    instance_set_event(api, event, __func__);
-}
-
-/***********************************************************************
  *           ReleaseSemaphoreWhenCallbackReturns   (kernel32_tp.@)
  */
 VOID WINAPI ReleaseSemaphoreWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDLE semaphore,
@@ -216,28 +207,9 @@ VOID WINAPI ReleaseSemaphoreWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDL
 }
 
 /***********************************************************************
- *           TpCallbackReleaseSemaphoreOnCompletion   (kernel32_tp.@)
- */
-VOID WINAPI TpCallbackReleaseSemaphoreOnCompletion(TP_CALLBACK_INSTANCE *api, HANDLE semaphore,
-                                                   DWORD count)
-{
-    TRACE("%p %p %lu\n", api, semaphore, (unsigned long)count);
-    instance_release_semaphore(api, semaphore, count, __func__);
-}
-
-/***********************************************************************
  *           ReleaseMutexWhenCallbackReturns   (kernel32_tp.@)
  */
 VOID WINAPI ReleaseMutexWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HANDLE mutex)
-{
-    TRACE("%p %p\n", api, mutex);
-    instance_release_mutex(api, mutex, __func__);
-}
-
-/***********************************************************************
- *           TpCallbackReleaseMutexOnCompletion   (kernel32_tp.@)
- */
-VOID WINAPI TpCallbackReleaseMutexOnCompletion(TP_CALLBACK_INSTANCE *api, HANDLE mutex)
 {
     TRACE("%p %p\n", api, mutex);
     instance_release_mutex(api, mutex, __func__);
@@ -254,28 +226,9 @@ VOID WINAPI LeaveCriticalSectionWhenCallbackReturns(PTP_CALLBACK_INSTANCE api,
 }
 
 /***********************************************************************
- *           TpCallbackLeaveCriticalSectionOnCompletion   (kernel32_tp.@)
- */
-VOID WINAPI TpCallbackLeaveCriticalSectionOnCompletion(TP_CALLBACK_INSTANCE *api,
-                                                       RTL_CRITICAL_SECTION *cs)
-{
-    TRACE("%p %p\n", api, (void *)cs);
-    instance_leave_cs(api, cs, __func__);
-}
-
-/***********************************************************************
  *           FreeLibraryWhenCallbackReturns   (kernel32_tp.@)
  */
 VOID WINAPI FreeLibraryWhenCallbackReturns(PTP_CALLBACK_INSTANCE api, HMODULE module)
-{
-    TRACE("%p %p\n", api, (void *)module);
-    instance_free_library(api, module, __func__);
-}
-
-/***********************************************************************
- *           TpCallbackUnloadDllOnCompletion   (kernel32_tp.@)
- */
-VOID WINAPI TpCallbackUnloadDllOnCompletion(TP_CALLBACK_INSTANCE *api, HMODULE module)
 {
     TRACE("%p %p\n", api, (void *)module);
     instance_free_library(api, module, __func__);
@@ -287,15 +240,6 @@ VOID WINAPI TpCallbackUnloadDllOnCompletion(TP_CALLBACK_INSTANCE *api, HMODULE m
  * A second call raises STATUS_INVALID_PARAMETER (test_instance.c).
  */
 VOID WINAPI DisassociateCurrentThreadFromCallback(PTP_CALLBACK_INSTANCE api)
-{
-    TRACE("%p\n", api);
-    tp_instance_disassociate(tp_instance_from_api(api, __func__));
-}
-
-/***********************************************************************
- *           TpDisassociateCallback   (kernel32_tp.@)
- */
-VOID WINAPI TpDisassociateCallback(TP_CALLBACK_INSTANCE *api)
 {
     TRACE("%p\n", api);
     tp_instance_disassociate(tp_instance_from_api(api, __func__));

@@ -34,6 +34,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_IO
 #include "tp_private.h"
 
 struct tp_io {
@@ -439,30 +440,12 @@ VOID WINAPI StartThreadpoolIo(PTP_IO api)
 }
 
 /***********************************************************************
- *           TpStartAsyncIoOperation   (kernel32_tp.@)
- */
-VOID WINAPI TpStartAsyncIoOperation(TP_IO *api)
-{
-    TRACE("%p\n", (void *)api);
-    io_start(impl_from_TP_IO(api));
-}
-
-/***********************************************************************
  *           CancelThreadpoolIo   (kernel32_tp.@)
  *
  * Without a StartThreadpoolIo to take back, Windows corrupts its count;
  * kernel32_tp stops the process with a message.
  */
 VOID WINAPI CancelThreadpoolIo(PTP_IO api)
-{
-    TRACE("%p\n", (void *)api);
-    io_cancel(impl_from_TP_IO(api));
-}
-
-/***********************************************************************
- *           TpCancelAsyncIoOperation   (kernel32_tp.@)
- */
-VOID WINAPI TpCancelAsyncIoOperation(TP_IO *api)
 {
     TRACE("%p\n", (void *)api);
     io_cancel(impl_from_TP_IO(api));
@@ -483,30 +466,12 @@ VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
 }
 
 /***********************************************************************
- *           TpWaitForIoCompletion   (kernel32_tp.@)
- */
-VOID WINAPI TpWaitForIoCompletion(TP_IO *api, BOOL cancel_pending)
-{
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    tp_object_drain(&impl_from_TP_IO(api)->obj, cancel_pending, FALSE);
-}
-
-/***********************************************************************
  *           CloseThreadpoolIo   (kernel32_tp.@)
  *
  * With operations in flight the object stays until they completed and
  * their callbacks returned (test_io.c).
  */
 VOID WINAPI CloseThreadpoolIo(PTP_IO api)
-{
-    TRACE("%p\n", (void *)api);
-    tp_object_close(&impl_from_TP_IO(api)->obj);
-}
-
-/***********************************************************************
- *           TpReleaseIoCompletion   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseIoCompletion(TP_IO *api)
 {
     TRACE("%p\n", (void *)api);
     tp_object_close(&impl_from_TP_IO(api)->obj);

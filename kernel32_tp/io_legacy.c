@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_IO
 #include "tp_private.h"
 
 struct legacy_io {

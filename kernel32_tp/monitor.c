@@ -17,22 +17,18 @@ static struct {
     struct list pools;          /* (M) watched pools (each holds pool->watched) */
     BOOL started;               /* (M) the thread is running */
 } monitor;
-static _Atomic int monitor_state;    /* 0: not set up, 1: being set up, 2: ready */
+static struct os_once monitor_once = OS_ONCE_INIT;
+
+static void monitor_init(void)
+{
+    os_lock_init(&monitor.lock);
+    os_cond_init(&monitor.cond);
+    list_init(&monitor.pools);
+}
 
 static void monitor_setup(void)
 {
-    int expected = 0;
-
-    if (atomic_load_explicit(&monitor_state, memory_order_acquire) == 2)
-        return;
-    if (atomic_compare_exchange_strong(&monitor_state, &expected, 1)) {
-        os_lock_init(&monitor.lock);
-        os_cond_init(&monitor.cond);
-        list_init(&monitor.pools);
-        atomic_store_explicit(&monitor_state, 2, memory_order_release);
-    }
-    while (atomic_load_explicit(&monitor_state, memory_order_acquire) != 2)
-        ;
+    os_once(&monitor_once, monitor_init);
 }
 
 /*

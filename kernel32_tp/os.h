@@ -38,6 +38,15 @@ void os_lock_acquire(struct os_lock *lock);                 /* blocks */
 void os_lock_release(struct os_lock *lock);
 BOOL os_lock_held_by_me(const struct os_lock *lock);
 
+/*
+ * One-time initialisation: the first caller of os_once runs fn; every
+ * caller returns only after fn returned, and sees what it wrote.  A once
+ * is static, initialised with OS_ONCE_INIT (os_types.h).  fn must not
+ * fail (it has no way to say so) nor call os_once on the same once.
+ * Blocks while another thread runs fn.
+ */
+void os_once(struct os_once *once, void (*fn)(void));
+
 /* Conds: waits may wake spuriously; callers loop on their predicate. */
 void os_cond_init(struct os_cond *cond);
 void os_cond_destroy(struct os_cond *cond);

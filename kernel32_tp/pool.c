@@ -19,7 +19,7 @@
 #define TP_POOL_DEFAULT_MIN_THREADS 0
 
 static struct tp_pool default_pool;
-static _Atomic int default_pool_state;   /* 0: not yet, 1: being set up, 2: ready */
+static struct os_once default_pool_once = OS_ONCE_INIT;
 static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
 
 static void pool_init(struct tp_pool *pool)
@@ -43,20 +43,15 @@ static void pool_init(struct tp_pool *pool)
     }
 }
 
+static void default_pool_setup(void)
+{
+    pool_init(&default_pool);
+    default_pool.is_default = TRUE;
+}
+
 struct tp_pool *tp_pool_default(void)
 {
-    int expected = 0;
-
-    if (atomic_load_explicit(&default_pool_state, memory_order_acquire) == 2)
-        return &default_pool;
-    if (atomic_compare_exchange_strong(&default_pool_state, &expected, 1)) {
-        pool_init(&default_pool);
-        default_pool.is_default = TRUE;
-        atomic_store_explicit(&default_pool_state, 2, memory_order_release);
-    }
-    /* Another thread is setting it up: a few instructions, so spin. */
-    while (atomic_load_explicit(&default_pool_state, memory_order_acquire) != 2)
-        ;
+    os_once(&default_pool_once, default_pool_setup);
     return &default_pool;
 }
 
@@ -280,27 +275,9 @@ VOID WINAPI CloseThreadpool(PTP_POOL api)
 }
 
 /***********************************************************************
- *           TpReleasePool   (kernel32_tp.@)
- */
-VOID WINAPI TpReleasePool(TP_POOL *api)
-{
-    TRACE("%p\n", api);
-    tp_pool_close(impl_from_TP_POOL(api));
-}
-
-/***********************************************************************
  *           SetThreadpoolThreadMaximum   (kernel32_tp.@)
  */
 VOID WINAPI SetThreadpoolThreadMaximum(PTP_POOL api, DWORD max_threads)
-{
-    TRACE("%p %lu\n", api, (unsigned long)max_threads);
-    tp_pool_set_max_threads(impl_from_TP_POOL(api), max_threads);
-}
-
-/***********************************************************************
- *           TpSetPoolMaxThreads   (kernel32_tp.@)
- */
-VOID WINAPI TpSetPoolMaxThreads(TP_POOL *api, DWORD max_threads)
 {
     TRACE("%p %lu\n", api, (unsigned long)max_threads);
     tp_pool_set_max_threads(impl_from_TP_POOL(api), max_threads);

@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_TIMER
 #include "tp_private.h"
 
 static void timer_invoke(struct tp_object *obj, struct tp_instance *inst)
@@ -66,23 +67,6 @@ static BOOL timer_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWORD p
     return tp_timer_service_set(timer, due_100ns, period_ms, window_ms, FALSE);
 }
 
-/* A FILETIME holds the same signed 64-bit value as a LARGE_INTEGER. */
-static const LONGLONG *due_from_filetime(const FILETIME *ft, LONGLONG *due_100ns)
-{
-    if (!ft)
-        return NULL;
-    *due_100ns = (LONGLONG)(((ULONGLONG)ft->dwHighDateTime << 32) | ft->dwLowDateTime);
-    return due_100ns;
-}
-
-static const LONGLONG *due_from_large_integer(const LARGE_INTEGER *li, LONGLONG *due_100ns)
-{
-    if (!li)
-        return NULL;
-    *due_100ns = li->QuadPart;
-    return due_100ns;
-}
-
 /* ---- exports --------------------------------------------------------------- */
 
 /***********************************************************************
@@ -133,19 +117,7 @@ VOID WINAPI SetThreadpoolTimer(PTP_TIMER api, PFILETIME due, DWORD period_ms, DW
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
-    timer_set(impl_from_TP_TIMER(api), due_from_filetime(due, &due_100ns), period_ms, window_ms);
-}
-
-/***********************************************************************
- *           TpSetTimer   (kernel32_tp.@)
- */
-VOID WINAPI TpSetTimer(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG window_ms)
-{
-    LONGLONG due_100ns;
-
-    TRACE("%p %p %ld %ld\n", (void *)api, (void *)due, (long)period_ms, (long)window_ms);
-    timer_set(impl_from_TP_TIMER(api), due_from_large_integer(due, &due_100ns),
-              (DWORD)period_ms, (DWORD)window_ms);
+    timer_set(impl_from_TP_TIMER(api), tp_due_from_filetime(due, &due_100ns), period_ms, window_ms);
 }
 
 /***********************************************************************
@@ -161,7 +133,7 @@ BOOL WINAPI SetThreadpoolTimerEx(PTP_TIMER api, PFILETIME due, DWORD period_ms, 
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
-    return timer_set(impl_from_TP_TIMER(api), due_from_filetime(due, &due_100ns), period_ms,
+    return timer_set(impl_from_TP_TIMER(api), tp_due_from_filetime(due, &due_100ns), period_ms,
                      window_ms);
 }
 
@@ -173,7 +145,7 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG
     LONGLONG due_100ns;
 
     TRACE("%p %p %ld %ld\n", (void *)api, (void *)due, (long)period_ms, (long)window_ms);
-    return timer_set(impl_from_TP_TIMER(api), due_from_large_integer(due, &due_100ns),
+    return timer_set(impl_from_TP_TIMER(api), tp_due_from_large_integer(due, &due_100ns),
                      (DWORD)period_ms, (DWORD)window_ms);
 }
 
@@ -184,15 +156,6 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG
  * that fired is still "set" (test_timer.c).
  */
 BOOL WINAPI IsThreadpoolTimerSet(PTP_TIMER api)
-{
-    TRACE("%p\n", (void *)api);
-    return tp_timer_service_is_set(impl_from_TP_TIMER(api));
-}
-
-/***********************************************************************
- *           TpIsTimerSet   (kernel32_tp.@)
- */
-BOOL WINAPI TpIsTimerSet(TP_TIMER *api)
 {
     TRACE("%p\n", (void *)api);
     return tp_timer_service_is_set(impl_from_TP_TIMER(api));
@@ -210,29 +173,11 @@ VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
 }
 
 /***********************************************************************
- *           TpWaitForTimer   (kernel32_tp.@)
- */
-VOID WINAPI TpWaitForTimer(TP_TIMER *api, BOOL cancel_pending)
-{
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    tp_object_drain(&impl_from_TP_TIMER(api)->obj, cancel_pending, FALSE);
-}
-
-/***********************************************************************
  *           CloseThreadpoolTimer   (kernel32_tp.@)
  *
  * Disarms the timer; callbacks already queued still run.
  */
 VOID WINAPI CloseThreadpoolTimer(PTP_TIMER api)
-{
-    TRACE("%p\n", (void *)api);
-    tp_object_close(&impl_from_TP_TIMER(api)->obj);
-}
-
-/***********************************************************************
- *           TpReleaseTimer   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseTimer(TP_TIMER *api)
 {
     TRACE("%p\n", (void *)api);
     tp_object_close(&impl_from_TP_TIMER(api)->obj);

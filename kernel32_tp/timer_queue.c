@@ -34,6 +34,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_TIMER
 #include "tp_private.h"
 #include "ptrset.h"
 
@@ -64,24 +65,20 @@ static struct {
     struct ptrset live_queues;      /* (T) queues created and not yet freed */
     struct ptrset live_timers;      /* (T) queue timers created and not yet destroyed */
 } queues = { .live_queues = PTRSET_INIT, .live_timers = PTRSET_INIT };
-static _Atomic int queues_state;    /* 0: not set up, 1: being set up, 2: ready */
+static struct os_once queues_once = OS_ONCE_INIT;
 
 /* The queue timer whose callback this thread is running, if any. */
 static _Thread_local struct tp_queue_timer *queue_timer_current;
 
+static void queues_init(void)
+{
+    os_lock_init(&queues.lock);
+    os_cond_init(&queues.cond);
+}
+
 static void queues_setup(void)
 {
-    int expected = 0;
-
-    if (atomic_load_explicit(&queues_state, memory_order_acquire) == 2)
-        return;
-    if (atomic_compare_exchange_strong(&queues_state, &expected, 1)) {
-        os_lock_init(&queues.lock);
-        os_cond_init(&queues.cond);
-        atomic_store_explicit(&queues_state, 2, memory_order_release);
-    }
-    while (atomic_load_explicit(&queues_state, memory_order_acquire) != 2)
-        ;
+    os_once(&queues_once, queues_init);
 }
 
 static void queue_timer_invoke(struct tp_object *obj, struct tp_instance *inst)
@@ -253,12 +250,6 @@ static DWORD queue_new(HANDLE *out)
     return ERROR_SUCCESS;
 }
 
-/* DueTime in milliseconds from now, as a FILETIME-rule relative due time. */
-static LONGLONG due_from_ms(DWORD due_ms)
-{
-    return -(LONGLONG)due_ms * 10000;
-}
-
 /*
  * Creates a timer in queue (NULL: the default queue), arms it and stores
  * its handle in *out before its callback can run.  The flags only choose
@@ -273,7 +264,7 @@ static DWORD queue_timer_create(HANDLE queue_handle, HANDLE *out, WAITORTIMERCAL
     struct tp_timer_queue *queue = NULL;
     struct tp_queue_timer *qt;
     struct tp_timer *timer;
-    LONGLONG due_100ns = due_from_ms(due_ms);
+    LONGLONG due_100ns = tp_due_from_ms(due_ms);
     DWORD err;
 
     if (!out)
@@ -327,7 +318,7 @@ static DWORD queue_timer_create(HANDLE queue_handle, HANDLE *out, WAITORTIMERCAL
 static DWORD queue_timer_change(HANDLE timer_handle, DWORD due_ms, DWORD period_ms)
 {
     struct tp_queue_timer *qt;
-    LONGLONG due_100ns = due_from_ms(due_ms);
+    LONGLONG due_100ns = tp_due_from_ms(due_ms);
     DWORD err;
 
     queues_setup();

@@ -25,9 +25,8 @@
  * Takes Q (the service lock).  Callbacks are queued (P) with Q dropped, a
  * batch at a time, so that setting timers does not wait behind the pool.
  */
+#define TP_TRACE_CHANNEL TP_TRACE_TIMER
 #include "tp_private.h"
-
-#define TP_NEVER (~0ull)
 
 /* How many heap entries the plan looks at before settling for the latest
  * moment allowed (which is correct too, only less punctual). */
@@ -48,54 +47,21 @@ static struct {
     BOOL running;                   /* (Q) the thread exists */
     BOOL batch_waiters;             /* (Q) someone waits on batch_cond */
 } service;
-static _Atomic int service_state;   /* 0: not set up, 1: being set up, 2: ready */
+static struct os_once service_once = OS_ONCE_INIT;
+
+static void service_init(void)
+{
+    os_lock_init(&service.lock);
+    os_cond_init(&service.cond);
+    os_cond_init(&service.batch_cond);
+    tp_heap_init(&service.due);
+    tp_heap_init(&service.latest);
+    service.plan_ns = TP_NEVER;
+}
 
 static void service_setup(void)
 {
-    int expected = 0;
-
-    if (atomic_load_explicit(&service_state, memory_order_acquire) == 2)
-        return;
-    if (atomic_compare_exchange_strong(&service_state, &expected, 1)) {
-        os_lock_init(&service.lock);
-        os_cond_init(&service.cond);
-        os_cond_init(&service.batch_cond);
-        tp_heap_init(&service.due);
-        tp_heap_init(&service.latest);
-        service.plan_ns = TP_NEVER;
-        atomic_store_explicit(&service_state, 2, memory_order_release);
-    }
-    /* Another thread is setting it up: a few instructions, so spin. */
-    while (atomic_load_explicit(&service_state, memory_order_acquire) != 2)
-        ;
-}
-
-static ULONGLONG add_saturated(ULONGLONG a, ULONGLONG b)
-{
-    return a > TP_NEVER - b ? TP_NEVER : a + b;
-}
-
-static ULONGLONG mul_saturated(ULONGLONG a, ULONGLONG b)
-{
-    return b && a > TP_NEVER / b ? TP_NEVER : a * b;
-}
-
-/*
- * FILETIME rule: negative = relative, in 100 ns, measured on the monotonic
- * clock; positive = absolute system time, converted now; zero = now.
- */
-static ULONGLONG timer_deadline_from_filetime(LONGLONG due_100ns, ULONGLONG now_ns)
-{
-    ULONGLONG system_100ns;
-
-    if (due_100ns < 0)
-        return add_saturated(now_ns, mul_saturated((ULONGLONG)-(due_100ns + 1) + 1, 100));
-    if (due_100ns == 0)
-        return now_ns;
-    system_100ns = os_clock_system_100ns();
-    if ((ULONGLONG)due_100ns <= system_100ns)
-        return now_ns;
-    return add_saturated(now_ns, mul_saturated((ULONGLONG)due_100ns - system_100ns, 100));
+    os_once(&service_once, service_init);
 }
 
 static struct tp_timer *timer_from_due_node(struct tp_heap_node *node)
@@ -120,7 +86,7 @@ static void timer_arm_locked(struct tp_timer *timer, ULONGLONG due_ns)
 {
     TP_ASSERT_LOCKED(&service.lock);
     timer->due_ns = due_ns;
-    tp_heap_insert(&service.latest, &timer->latest_node, add_saturated(due_ns, timer->window_ns));
+    tp_heap_insert(&service.latest, &timer->latest_node, tp_deadline_add(due_ns, timer->window_ns));
     if (timer->window_ns)
         tp_heap_insert(&service.due, &timer->due_node, due_ns);
 }
@@ -207,7 +173,7 @@ static void service_armed_locked(struct tp_timer *timer)
     ULONGLONG upper = tp_heap_top(&service.latest)->key;
 
     TP_ASSERT_LOCKED(&service.lock);
-    if (add_saturated(timer->due_ns, timer->window_ns) <= upper)
+    if (tp_deadline_add(timer->due_ns, timer->window_ns) <= upper)
         service.plan_ns = service_plan_locked();     /* it bounds the plan now */
     else if (timer->due_ns <= upper && timer->due_ns > service.plan_ns)
         service.plan_ns = timer->due_ns;             /* it joins the next batch */
@@ -223,11 +189,11 @@ static void service_armed_locked(struct tp_timer *timer)
  */
 static ULONGLONG timer_next_due(ULONGLONG due_ns, ULONGLONG period_ns, ULONGLONG now_ns)
 {
-    ULONGLONG next = add_saturated(due_ns, period_ns);
+    ULONGLONG next = tp_deadline_add(due_ns, period_ns);
 
     if (next > now_ns || next == TP_NEVER)
         return next;
-    return add_saturated(next, mul_saturated((now_ns - next) / period_ns + 1, period_ns));
+    return tp_deadline_add(next, tp_deadline_mul((now_ns - next) / period_ns + 1, period_ns));
 }
 
 /* One expiry of timer: a callback, or the expiry hook of a wait's timeout.
@@ -394,7 +360,7 @@ BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWO
     /* The clocks are read before Q: the lock is held for the heaps only. */
     if (due_100ns) {
         now_ns = os_clock_monotonic_ns();
-        due_ns = timer_deadline_from_filetime(*due_100ns, now_ns);
+        due_ns = tp_deadline_from_due(due_100ns, now_ns);
     }
     os_lock_acquire(&service.lock);
     if (!timer->attached)
@@ -407,14 +373,14 @@ BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWO
     timer->set = due_100ns != NULL;
     if (!due_100ns)
         goto done;
-    timer->period_ns = (ULONGLONG)period_ms * 1000000ull;
-    timer->window_ns = (ULONGLONG)window_ms * 1000000ull;
+    timer->period_ns = tp_ns_from_ms(period_ms);
+    timer->window_ns = tp_ns_from_ms(window_ms);
     if (due_ns <= now_ns) {
         /* Due now: queued at once, and a periodic timer goes on from here. */
         fire_now = TRUE;
         if (!timer->period_ns)
             goto done;
-        due_ns = add_saturated(now_ns, timer->period_ns);
+        due_ns = tp_deadline_add(now_ns, timer->period_ns);
     }
     timer_arm_locked(timer, due_ns);
     service_armed_locked(timer);

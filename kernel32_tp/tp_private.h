@@ -33,6 +33,7 @@
  * they give our Tp* definitions their exported visibility. */
 #include <winternl.h>
 #include "heap.h"
+#include "deadline.h"
 #include "kernel32_tp.h"
 
 /* ---- assertions and tracing (trace.c) ------------------------------------ */
@@ -42,10 +43,8 @@
     ((expr) ? (void)0 : os_panic("%s:%d: assertion failed: %s", __FILE__, __LINE__, #expr))
 #define TP_ASSERT_LOCKED(lock) TP_ASSERT(os_lock_held_by_me(lock))
 
-extern int tp_trace_enabled;    /* (c) after library start: KERNEL32_TP_TRACE=1 */
-void tp_trace_printf(const char *func, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define TRACE(...) \
-    do { if (tp_trace_enabled) tp_trace_printf(__func__, __VA_ARGS__); } while (0)
+/* TRACE: on the file's channel (TP_TRACE_CHANNEL, defined before this header). */
+#include "trace.h"
 
 /* ---- NTSTATUS <-> Win32 errors (status.c) -------------------------------- */
 

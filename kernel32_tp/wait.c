@@ -27,9 +27,9 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_WAIT
 #include "tp_private.h"
 
-#define TP_NEVER (~0ull)
 
 static struct tp_wait *wait_from_object(struct tp_object *obj)
 {
@@ -130,37 +130,6 @@ static void wait_fired(void *context)
     wait_queue(context, WAIT_OBJECT_0);
 }
 
-static ULONGLONG add_saturated(ULONGLONG a, ULONGLONG b)
-{
-    return a > TP_NEVER - b ? TP_NEVER : a + b;
-}
-
-/*
- * FILETIME rule, as for timers: negative = relative, in 100 ns, on the
- * monotonic clock; positive = absolute system time, converted now; zero =
- * now.  NULL: never.
- */
-static ULONGLONG wait_deadline(const LONGLONG *timeout_100ns, ULONGLONG now_ns)
-{
-    ULONGLONG system_100ns, delta_100ns;
-
-    if (!timeout_100ns)
-        return TP_NEVER;
-    if (*timeout_100ns < 0) {
-        delta_100ns = (ULONGLONG)-(*timeout_100ns + 1) + 1;
-    } else {
-        if (*timeout_100ns == 0)
-            return now_ns;
-        system_100ns = os_clock_system_100ns();
-        if ((ULONGLONG)*timeout_100ns <= system_100ns)
-            return now_ns;
-        delta_100ns = (ULONGLONG)*timeout_100ns - system_100ns;
-    }
-    if (delta_100ns > TP_NEVER / 100)
-        return TP_NEVER;
-    return add_saturated(now_ns, delta_100ns * 100);
-}
-
 /*
  * Ends whatever is armed: the timeout first, then the handle.  Returns
  * TRUE when an armed wait was stopped before it was satisfied.
@@ -220,7 +189,7 @@ DWORD tp_wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeout_1
     if (!handle)
         goto done;
     now_ns = os_clock_monotonic_ns();
-    deadline_ns = wait_deadline(timeout_100ns, now_ns);
+    deadline_ns = tp_deadline_from_due(timeout_100ns, now_ns);
     /* May call wait_fired at once, when the object is signalled already. */
     if ((err = os_wait_arm(wait->block, handle)) != ERROR_SUCCESS)
         goto done;
@@ -238,7 +207,7 @@ DWORD tp_wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeout_1
      * relative due time is never "now", so the service never expires it
      * inside this call (whose expiry would take W). */
     wait->deadline_ns = deadline_ns;
-    due_100ns = -(LONGLONG)((deadline_ns - now_ns + 99) / 100);
+    due_100ns = tp_due_until(deadline_ns, now_ns);
     wait->timing = TRUE;
     tp_timer_service_set(&wait->timer, &due_100ns, 0, 0, FALSE);
 done:
@@ -363,24 +332,6 @@ static BOOL wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeou
     return cancelled;
 }
 
-/* A FILETIME holds the same signed 64-bit value as a LARGE_INTEGER. */
-static const LONGLONG *timeout_from_filetime(const FILETIME *ft, LONGLONG *timeout_100ns)
-{
-    if (!ft)
-        return NULL;
-    *timeout_100ns = (LONGLONG)(((ULONGLONG)ft->dwHighDateTime << 32) | ft->dwLowDateTime);
-    return timeout_100ns;
-}
-
-static const LONGLONG *timeout_from_large_integer(const LARGE_INTEGER *li,
-                                                  LONGLONG *timeout_100ns)
-{
-    if (!li)
-        return NULL;
-    *timeout_100ns = li->QuadPart;
-    return timeout_100ns;
-}
-
 /* ---- exports --------------------------------------------------------------- */
 
 /***********************************************************************
@@ -431,19 +382,7 @@ VOID WINAPI SetThreadpoolWait(PTP_WAIT api, HANDLE handle, PFILETIME timeout)
 
     TRACE("%p %p %p\n", (void *)api, handle, (void *)timeout);
     wait_set(impl_from_TP_WAIT(api), handle,
-             handle ? timeout_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
-}
-
-/***********************************************************************
- *           TpSetWait   (kernel32_tp.@)
- */
-VOID WINAPI TpSetWait(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout)
-{
-    LONGLONG timeout_100ns;
-
-    TRACE("%p %p %p\n", (void *)api, handle, (void *)timeout);
-    wait_set(impl_from_TP_WAIT(api), handle,
-             handle ? timeout_from_large_integer(timeout, &timeout_100ns) : NULL, __func__);
+             handle ? tp_due_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
 }
 
 /***********************************************************************
@@ -458,7 +397,7 @@ BOOL WINAPI SetThreadpoolWaitEx(PTP_WAIT api, HANDLE handle, PFILETIME timeout, 
 
     TRACE("%p %p %p %p\n", (void *)api, handle, (void *)timeout, reserved);
     return wait_set(impl_from_TP_WAIT(api), handle,
-                    handle ? timeout_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
+                    handle ? tp_due_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
 }
 
 /***********************************************************************
@@ -470,7 +409,7 @@ BOOL WINAPI TpSetWaitEx(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout, PVO
 
     TRACE("%p %p %p %p\n", (void *)api, handle, (void *)timeout, reserved);
     return wait_set(impl_from_TP_WAIT(api), handle,
-                    handle ? timeout_from_large_integer(timeout, &timeout_100ns) : NULL,
+                    handle ? tp_due_from_large_integer(timeout, &timeout_100ns) : NULL,
                     __func__);
 }
 
@@ -486,29 +425,11 @@ VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
 }
 
 /***********************************************************************
- *           TpWaitForWait   (kernel32_tp.@)
- */
-VOID WINAPI TpWaitForWait(TP_WAIT *api, BOOL cancel_pending)
-{
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    tp_object_drain(&impl_from_TP_WAIT(api)->timer.obj, cancel_pending, FALSE);
-}
-
-/***********************************************************************
  *           CloseThreadpoolWait   (kernel32_tp.@)
  *
  * Stops waiting; callbacks already queued still run.
  */
 VOID WINAPI CloseThreadpoolWait(PTP_WAIT api)
-{
-    TRACE("%p\n", (void *)api);
-    tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);
-}
-
-/***********************************************************************
- *           TpReleaseWait   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseWait(TP_WAIT *api)
 {
     TRACE("%p\n", (void *)api);
     tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);

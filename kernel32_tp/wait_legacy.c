@@ -43,6 +43,7 @@
  */
 #include <stdlib.h>
 
+#define TP_TRACE_CHANNEL TP_TRACE_WAIT
 #include "tp_private.h"
 #include "ptrset.h"
 
@@ -62,23 +63,19 @@ static struct {
     struct tp_pool *wait_thread_pool; /* (R) one thread: WT_EXECUTEINWAITTHREAD callbacks */
     struct ptrset live;             /* (R) every registered wait not yet destroyed */
 } registered = { .live = PTRSET_INIT };
-static _Atomic int registered_state;    /* 0: not set up, 1: being set up, 2: ready */
+static struct os_once registered_once = OS_ONCE_INIT;
 
 /* The registered wait whose callback this thread is running, if any. */
 static _Thread_local struct tp_registered_wait *registered_current;
 
+static void registered_init(void)
+{
+    os_lock_init(&registered.lock);
+}
+
 static void registered_setup(void)
 {
-    int expected = 0;
-
-    if (atomic_load_explicit(&registered_state, memory_order_acquire) == 2)
-        return;
-    if (atomic_compare_exchange_strong(&registered_state, &expected, 1)) {
-        os_lock_init(&registered.lock);
-        atomic_store_explicit(&registered_state, 2, memory_order_release);
-    }
-    while (atomic_load_explicit(&registered_state, memory_order_acquire) != 2)
-        ;
+    os_once(&registered_once, registered_init);
 }
 
 /* The pool of WT_EXECUTEINWAITTHREAD callbacks, made on first use. */
@@ -105,15 +102,10 @@ static DWORD registered_wait_thread_pool(struct tp_pool **out)
     return err;
 }
 
-static LONGLONG timeout_from_ms(DWORD timeout_ms)
-{
-    return -(LONGLONG)timeout_ms * 10000;
-}
-
 /* Arms the wait as registered.  ERROR_OPERATION_ABORTED once unregistered. */
 static DWORD registered_arm(struct tp_registered_wait *rw)
 {
-    LONGLONG timeout_100ns = timeout_from_ms(rw->timeout_ms);
+    LONGLONG timeout_100ns = tp_due_from_ms(rw->timeout_ms);
     BOOL cancelled;
 
     return tp_wait_set(&rw->wait, rw->handle,

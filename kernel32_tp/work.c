@@ -104,15 +104,6 @@ VOID WINAPI SubmitThreadpoolWork(PTP_WORK api)
 }
 
 /***********************************************************************
- *           TpPostWork   (kernel32_tp.@)
- */
-VOID WINAPI TpPostWork(TP_WORK *api)
-{
-    TRACE("%p\n", (void *)api);
-    tp_object_submit(&impl_from_TP_WORK(api)->obj, 1);
-}
-
-/***********************************************************************
  *           WaitForThreadpoolWorkCallbacks   (kernel32_tp.@)
  */
 VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
@@ -122,27 +113,9 @@ VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
 }
 
 /***********************************************************************
- *           TpWaitForWork   (kernel32_tp.@)
- */
-VOID WINAPI TpWaitForWork(TP_WORK *api, BOOL cancel_pending)
-{
-    TRACE("%p %d\n", (void *)api, cancel_pending);
-    tp_object_drain(&impl_from_TP_WORK(api)->obj, cancel_pending, FALSE);
-}
-
-/***********************************************************************
  *           CloseThreadpoolWork   (kernel32_tp.@)
  */
 VOID WINAPI CloseThreadpoolWork(PTP_WORK api)
-{
-    TRACE("%p\n", (void *)api);
-    tp_object_close(&impl_from_TP_WORK(api)->obj);
-}
-
-/***********************************************************************
- *           TpReleaseWork   (kernel32_tp.@)
- */
-VOID WINAPI TpReleaseWork(TP_WORK *api)
 {
     TRACE("%p\n", (void *)api);
     tp_object_close(&impl_from_TP_WORK(api)->obj);

@@ -742,6 +742,61 @@ static void ntdll_rtl_delete_timer_running_pending(void **state)
     CloseHandle(done);
 }
 
+/* ---- one function, two names ------------------------------------------------- */
+
+#ifdef __MINGW32__
+/* Where a name's import was bound: through a forward (kernel32's name to
+ * ntdll's, in Windows and Wine), the forward's target. */
+#define RESOLVED(name) (__extension__({ extern void *__imp_##name; __imp_##name; }))
+#else
+#define RESOLVED(name) ((void *)(name))
+#endif
+#define ALIAS(tp, k32) { #tp, #k32, RESOLVED(tp), RESOLVED(k32) }
+
+/* kernel32 forwards these names to ntdll's: the caller of either reaches the
+ * same function (spec/kernel32_tp.spec makes each Tp* name an alias). */
+static void ntdll_twin_names_same_function(void **state)
+{
+    const struct { const char *tp, *k32; void *tp_addr, *k32_addr; } pairs[] = {
+        ALIAS(TpCallbackLeaveCriticalSectionOnCompletion, LeaveCriticalSectionWhenCallbackReturns),
+        ALIAS(TpCallbackReleaseMutexOnCompletion, ReleaseMutexWhenCallbackReturns),
+        ALIAS(TpCallbackReleaseSemaphoreOnCompletion, ReleaseSemaphoreWhenCallbackReturns),
+        ALIAS(TpCallbackSetEventOnCompletion, SetEventWhenCallbackReturns),
+        ALIAS(TpCallbackUnloadDllOnCompletion, FreeLibraryWhenCallbackReturns),
+        ALIAS(TpCancelAsyncIoOperation, CancelThreadpoolIo),
+        ALIAS(TpDisassociateCallback, DisassociateCurrentThreadFromCallback),
+        ALIAS(TpIsTimerSet, IsThreadpoolTimerSet),
+        ALIAS(TpPostWork, SubmitThreadpoolWork),
+        ALIAS(TpReleaseCleanupGroup, CloseThreadpoolCleanupGroup),
+        ALIAS(TpReleaseCleanupGroupMembers, CloseThreadpoolCleanupGroupMembers),
+        ALIAS(TpReleaseIoCompletion, CloseThreadpoolIo),
+        ALIAS(TpReleasePool, CloseThreadpool),
+        ALIAS(TpReleaseTimer, CloseThreadpoolTimer),
+        ALIAS(TpReleaseWait, CloseThreadpoolWait),
+        ALIAS(TpReleaseWork, CloseThreadpoolWork),
+        ALIAS(TpSetPoolMaxThreads, SetThreadpoolThreadMaximum),
+        ALIAS(TpSetTimer, SetThreadpoolTimer),
+        ALIAS(TpSetWait, SetThreadpoolWait),
+        ALIAS(TpStartAsyncIoOperation, StartThreadpoolIo),
+        ALIAS(TpWaitForIoCompletion, WaitForThreadpoolIoCallbacks),
+        ALIAS(TpWaitForTimer, WaitForThreadpoolTimerCallbacks),
+        ALIAS(TpWaitForWait, WaitForThreadpoolWaitCallbacks),
+        ALIAS(TpWaitForWork, WaitForThreadpoolWorkCallbacks),
+    };
+    unsigned int i, same = 0;
+
+    (void)state;
+    for (i = 0; i < sizeof(pairs) / sizeof(*pairs); i++) {
+        assert_non_null(pairs[i].tp_addr);
+        if (pairs[i].tp_addr == pairs[i].k32_addr)
+            same++;
+        else
+            print_message("%s %p and %s %p differ\n", pairs[i].tp, pairs[i].tp_addr,
+                          pairs[i].k32, pairs[i].k32_addr);
+    }
+    assert_int_equal(same, sizeof(pairs) / sizeof(*pairs));
+}
+
 #define LEGACY_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -762,6 +817,7 @@ int main(void)
         NT_TEST(ntdll_disassociate_callback),
         NT_TEST(ntdll_callback_may_run_long_success),
         NT_TEST(ntdll_callback_may_run_long_too_many_threads),
+        cmocka_unit_test(ntdll_twin_names_same_function),
         LEGACY_TEST(ntdll_rtl_queue_work_item_runs),
         LEGACY_TEST(ntdll_rtl_register_wait_signal_and_timeout),
         LEGACY_TEST(ntdll_rtl_deregister_wait_running_pending),

@@ -6,6 +6,8 @@
  * Windows: this file runs natively only, linked to the static library (the
  * os_* names are not exports), and uses the exports only to observe.
  *
+ * os_once has a file of its own (test_os_once.c).
+ *
  * Each test asserts what a caller can see: exclusion, wake-ups, deadlines
  * that have passed, values that arrive on the right thread, objects that
  * are signalled or not.  Waits are bounded by helper_timeout_ms(); lower

@@ -10,6 +10,12 @@ struct os_lock {
     DWORD owner;                /* thread id of the holder, 0 when free; under mutex */
 };
 
+/* One-time initialisation (os.h, os_once.c). */
+struct os_once {
+    pthread_once_t once;
+};
+#define OS_ONCE_INIT { PTHREAD_ONCE_INIT }
+
 /* A condition variable on a futex (os_thread.c). */
 struct os_cond {
     unsigned int seq;           /* (a) bumped by every signal and broadcast: the futex word */

@@ -19,6 +19,12 @@ struct os_lock {
     DWORD owner;                /* thread id of the holder, 0 when free; under srw */
 };
 
+/* One-time initialisation (os.h, os_once.c). */
+struct os_once {
+    INIT_ONCE init_once;
+};
+#define OS_ONCE_INIT { INIT_ONCE_STATIC_INIT }
+
 struct os_alert_waiter;
 
 struct os_cond {
