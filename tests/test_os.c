@@ -1092,7 +1092,7 @@ static void invalid_parameter_fn(void)
 
 static void wait_refused_fn(void)
 {
-    os_wait_raise_refused("SetThreadpoolWait", (HANDLE)0x40, ERROR_NOT_SUPPORTED);
+    os_wait_raise_refused("TestWaitFunction", (HANDLE)0x40, ERROR_NOT_SUPPORTED);
 }
 
 static void os_panic_and_misuse_stop_the_process(void **state)
@@ -1100,7 +1100,7 @@ static void os_panic_and_misuse_stop_the_process(void **state)
     (void)state;
     expect_abort(panic_fn, "kernel32_tp: fatal: os test panic 7");
     expect_abort(invalid_parameter_fn, "TestFunction: a second action");
-    expect_abort(wait_refused_fn, "SetThreadpoolWait");
+    expect_abort(wait_refused_fn, "TestWaitFunction: handle 0x40 is a mutex");
 }
 
 /* ---- stamps ----------------------------------------------------------------- */
