@@ -537,8 +537,8 @@ check-inject:
 	$(WINE_RUN) --server
 	-tools/run-tests --timeout 600 --label wine-inject --runner tools/check-inject \
 		$(INJ)/kernel32_tp_inject.exe
-	tools/run-tests --append --timeout $(TEST_TIMEOUT) --label wine-inject \
-		--runner "$(WINE_RUN) $(INJECT_EXE)" \
+	KERNEL32_TP_TEST_EXPECT=kernel32_tp tools/run-tests --append --timeout $(TEST_TIMEOUT) \
+		--label wine-inject --runner "$(WINE_RUN) $(INJECT_EXE)" \
 		$(if $(WTEST_MODULE_REF),--module $(CURDIR)/$(WTEST_MODULE_REF)) $(WTEST_INJECT_BIN)
 
 # The demo, unmodified, relinked with -lkernel32_tp ahead of kernel32.

@@ -9,6 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(__MINGW32__)
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 #include "helper.h"
 
@@ -50,8 +56,7 @@ void probe_assert_clean_at(struct probe *p, const char *file, int line)
 
 void gate_init(struct gate *g)
 {
-    g->sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
-    assert_non_null(g->sem);
+    g->sem = semaphore_new();
 }
 
 void gate_open(struct gate *g, LONG count)
@@ -59,9 +64,11 @@ void gate_open(struct gate *g, LONG count)
     assert_true(ReleaseSemaphore(g->sem, count, NULL));
 }
 
+/* Twice the test thread's bound: a test whose own bounded wait gave up (a
+ * known difference) can still open the gate for callbacks that wait here. */
 BOOL gate_pass(struct gate *g)
 {
-    return WaitForSingleObject(g->sem, helper_timeout_ms()) == WAIT_OBJECT_0;
+    return WaitForSingleObject(g->sem, 2 * helper_timeout_ms()) == WAIT_OBJECT_0;
 }
 
 void gate_destroy(struct gate *g)
@@ -105,6 +112,7 @@ int helper_setup_pool(void **state)
 
     if (!hp)
         return -1;
+    hp->param = *state;          /* cmocka's initial state: PARAM_TEST's param */
     hp->pool = CreateThreadpool(NULL);
     if (!hp->pool) {
         free(hp);
@@ -146,6 +154,99 @@ PTP_CALLBACK_ENVIRON helper_env(void **state)
     return &((struct helper_pool *)*state)->env;
 }
 
+ULONG_PTR helper_param(void **state)
+{
+    return (ULONG_PTR)((struct helper_pool *)*state)->param;
+}
+
+#if defined(__MINGW32__)
+#define TP_TEST_STATUS_THREADPOOL_HANDLE_EXCEPTION ((DWORD)0xC000070A)
+#define TP_TEST_STATUS_INVALID_PARAMETER_3 ((ULONG_PTR)0xC00000F1)
+
+static volatile DWORD refusal_thread;
+static volatile LONG refusal_hits;
+static volatile ULONG_PTR refusal_info0;
+
+static LONG CALLBACK refusal_handler(EXCEPTION_POINTERS *info)
+{
+    EXCEPTION_RECORD *record = info->ExceptionRecord;
+
+    if (record->ExceptionCode == TP_TEST_STATUS_THREADPOOL_HANDLE_EXCEPTION
+        && GetCurrentThreadId() == refusal_thread) {
+        refusal_info0 = record->NumberParameters ? record->ExceptionInformation[0] : 0;
+        InterlockedIncrement(&refusal_hits);
+        return EXCEPTION_CONTINUE_EXECUTION;
+    }
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+BOOL helper_refused(void (*call)(void *arg), void *arg)
+{
+    void *handler = AddVectoredExceptionHandler(1, refusal_handler);
+
+    assert_non_null(handler);
+    refusal_hits = 0;
+    refusal_info0 = 0;
+    refusal_thread = GetCurrentThreadId();
+    call(arg);
+    refusal_thread = 0;
+    RemoveVectoredExceptionHandler(handler);
+    return refusal_hits == 1 && refusal_info0 == TP_TEST_STATUS_INVALID_PARAMETER_3;
+}
+#else
+BOOL helper_refused(void (*call)(void *arg), void *arg)
+{
+    int status = 0;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_WRONLY);
+
+        if (null_fd >= 0)
+            dup2(null_fd, 2);
+        call(arg);
+        _exit(0);       /* not refused */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+#endif
+
+static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct occupant *o = ctx;
+
+    (void)inst;
+    (void)work;
+    SetEvent(o->started);
+    gate_pass(&o->gate);
+}
+
+void occupy_pool(void **state, struct occupant *o)
+{
+    struct helper_pool *hp = *state;
+
+    SetThreadpoolThreadMaximum(hp->pool, 1);
+    gate_init(&o->gate);
+    o->started = event_new(FALSE, FALSE);
+    o->work = CreateThreadpoolWork(occupant_work_cb, o, &hp->env);
+    assert_non_null(o->work);
+    SubmitThreadpoolWork(o->work);
+    helper_wait(o->started);
+}
+
+void occupant_release(struct occupant *o)
+{
+    gate_open(&o->gate, 1);
+    WaitForThreadpoolWorkCallbacks(o->work, FALSE);
+    CloseThreadpoolWork(o->work);
+    gate_destroy(&o->gate);
+    CloseHandle(o->started);
+}
+
 #ifdef KERNEL32_TP_TEST_REFERENCE
 /*
  * A reference build links kernel32 only, yet may run on kernel32_tp: under
@@ -183,6 +284,20 @@ static HMODULE serving_module(const WCHAR *dll, const char *func)
     return module;
 }
 
+/* Whether module exports kernel32_tp's introspection (kept in serving). */
+static int serving_introspection(HMODULE module)
+{
+    if (!module)
+        return 0;
+    serving.live_objects = (LONG (WINAPI *)(void))(void *)
+        GetProcAddress(module, "tp_debug_live_objects");
+    serving.callbacks_run = (LONGLONG (WINAPI *)(void))(void *)
+        GetProcAddress(module, "tp_debug_callbacks_run");
+    serving.pool_threads = (DWORD (WINAPI *)(PTP_POOL))(void *)
+        GetProcAddress(module, "tp_debug_pool_threads");
+    return serving.live_objects && serving.callbacks_run && serving.pool_threads;
+}
+
 /* KERNEL32_TP_TEST_EXPECT=kernel32_tp (set by the wine-dropin mode): a run
  * on any other pool stops at once, rather than pass as the reference. */
 __attribute__((constructor)) static void serving_setup(void)
@@ -191,15 +306,18 @@ __attribute__((constructor)) static void serving_setup(void)
     HMODULE ntdll_module = serving_module(L"ntdll.dll", "TpAllocWork");
     const char *expect = getenv("KERNEL32_TP_TEST_EXPECT");
 
-    if (module) {
-        serving.live_objects = (LONG (WINAPI *)(void))(void *)
-            GetProcAddress(module, "tp_debug_live_objects");
-        serving.callbacks_run = (LONGLONG (WINAPI *)(void))(void *)
-            GetProcAddress(module, "tp_debug_callbacks_run");
-        serving.pool_threads = (DWORD (WINAPI *)(PTP_POOL))(void *)
-            GetProcAddress(module, "tp_debug_pool_threads");
-        serving.is_tp = serving.live_objects && serving.callbacks_run && serving.pool_threads;
+    if (serving_introspection(module)) {
+        serving.is_tp = 1;
         serving.ntdll_is_tp = ntdll_module == module;
+    } else {
+        /* Under the launcher (wine-inject) the export tables answer with
+         * jumps that lie outside any module: kernel32_tp.dll is then found
+         * loaded, and ntdll's names are its when they are not ntdll's own. */
+        module = GetModuleHandleW(L"kernel32_tp.dll");
+        if (serving_introspection(module)) {
+            serving.is_tp = 1;
+            serving.ntdll_is_tp = ntdll_module != GetModuleHandleW(L"ntdll.dll");
+        }
     }
     if (expect && strcmp(expect, "kernel32_tp") == 0 && !serving.is_tp) {
         fprintf(stderr, "helper: KERNEL32_TP_TEST_EXPECT=kernel32_tp, but kernel32's "
@@ -257,11 +375,192 @@ DWORD helper_pool_threads(PTP_POOL pool)
 }
 #endif
 
-int helper_todo(int applies, const char *why, const char *file, int line)
+unsigned helper_mode(void)
 {
-    if (!applies)
+#ifdef KERNEL32_TP_TEST_REFERENCE
+    /* On kernel32_tp, the launcher also serves ntdll's names; the override
+     * pair does not. */
+    if (!helper_is_kernel32_tp())
+        return MODE_WINE_REF;
+    return helper_ntdll_matches() ? MODE_WINE_INJECT : MODE_WINE_DROPIN;
+#elif defined(__MINGW32__)
+    return MODE_WINE_TP;
+#else
+    return MODE_LINUX;
+#endif
+}
+
+/* "[wine-ref]", "[linux wine-tp ...]": the modes a mark names, for its line. */
+static const char *modes_text(unsigned modes, char *buf, size_t size)
+{
+    static const struct { unsigned mode; const char *name; } names[] = {
+        { MODE_LINUX, "linux" }, { MODE_WINE_TP, "wine-tp" }, { MODE_WINE_DROPIN, "wine-dropin" },
+        { MODE_WINE_INJECT, "wine-inject" }, { MODE_WINE_REF, "wine-ref" },
+    };
+    size_t i, len = 0;
+
+    buf[0] = 0;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (modes & names[i].mode)
+            len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+                                    len ? " " : "", names[i].name);
+    return buf;
+}
+
+struct todo todo_begin(unsigned modes, const char *why, const char *file, int line)
+{
+    struct todo t;
+
+    memset(&t, 0, sizeof(t));
+    t.why = why;
+    t.file = file;
+    t.line = line;
+    t.modes = modes;
+    t.applies = (modes & helper_mode()) != 0;
+    t.open = 1;
+    return t;
+}
+
+void todo_check(struct todo *t, int ok, const char *expr, const char *file, int line)
+{
+    t->checks++;
+    if (ok)
+        return;
+    if (!t->applies)
+        fail_msg("%s:%d: check failed: %s (its mark at line %d applies to other modes)",
+                 file, line, expr, t->line);
+    t->failed++;
+}
+
+void todo_check_eq(struct todo *t, uintmax_t a, uintmax_t b, const char *expr_a,
+                   const char *expr_b, const char *file, int line)
+{
+    t->checks++;
+    if (a == b)
+        return;
+    if (!t->applies)
+        fail_msg("%s:%d: check failed: %s == %s: %#llx != %#llx (its mark at line %d applies "
+                 "to other modes)", file, line, expr_a, expr_b, (unsigned long long)a,
+                 (unsigned long long)b, t->line);
+    t->failed++;
+}
+
+/* The end of a mark's block: a known difference, or one that is gone. */
+void todo_end(struct todo *t)
+{
+    char modes[80];
+
+    t->open = 0;
+    if (!t->checks)
+        fail_msg("%s:%d: the mark \"%s\" ran no check", t->file, t->line, t->why);
+    if (!t->applies)
+        return;
+    modes_text(t->modes, modes, sizeof(modes));
+    if (!t->failed) {
+        printf("todo passes: %s:%d: [%s] %s\n", t->file, t->line, modes, t->why);
+        fflush(stdout);
+        fail_msg("%s:%d: the known difference is gone: its checks pass here; remove the "
+                 "mark [%s] \"%s\"", t->file, t->line, modes, t->why);
+    }
+    printf("todo: %s:%d: [%s] %s\n", t->file, t->line, modes, t->why);
+    fflush(stdout);
+}
+
+int helper_not_run(unsigned modes, const char *why, const char *file, int line)
+{
+    char buf[80];
+
+    if (!(modes & helper_mode()))
         return 0;
-    printf("todo: %s:%d: %s\n", file, line, why);
+    printf("todo: %s:%d: [%s] not run: %s\n", file, line, modes_text(modes, buf, sizeof(buf)),
+           why);
     fflush(stdout);
     return 1;
 }
+
+int helper_todo(int applies, const char *why, const char *file, int line)
+{
+    return applies && helper_not_run(helper_mode(), why, file, line);
+}
+
+LONGLONG now_us(void)
+{
+    LARGE_INTEGER count, freq;
+
+    QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&count);
+    /* Whole seconds and the rest apart: no overflow, no rounding. */
+    return count.QuadPart / freq.QuadPart * 1000000 +
+           count.QuadPart % freq.QuadPart * 1000000 / freq.QuadPart;
+}
+
+HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
+{
+    HANDLE thread = CreateThread(NULL, 0, fn, arg, 0, NULL);
+
+    assert_non_null(thread);
+    return thread;
+}
+
+FILETIME relative_ms(LONGLONG ms)
+{
+    ULONGLONG value = (ULONGLONG)(-ms * 10000);
+    FILETIME ft;
+
+    ft.dwLowDateTime = (DWORD)value;
+    ft.dwHighDateTime = (DWORD)(value >> 32);
+    return ft;
+}
+
+FILETIME absolute_in_ms(LONGLONG ms)
+{
+    ULARGE_INTEGER value;
+    FILETIME ft;
+
+    GetSystemTimeAsFileTime(&ft);
+    value.u.LowPart = ft.dwLowDateTime;
+    value.u.HighPart = ft.dwHighDateTime;
+    value.QuadPart += (ULONGLONG)(ms * 10000);
+    ft.dwLowDateTime = value.u.LowPart;
+    ft.dwHighDateTime = value.u.HighPart;
+    return ft;
+}
+
+HANDLE event_new(BOOL manual, BOOL initial)
+{
+    HANDLE event = CreateEventW(NULL, manual, initial, NULL);
+
+    assert_non_null(event);
+    return event;
+}
+
+HANDLE semaphore_new(void)
+{
+    HANDLE sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);
+
+    assert_non_null(sem);
+    return sem;
+}
+
+LONG count_of(volatile LONG *value)
+{
+    return InterlockedCompareExchange(value, 0, 0);
+}
+
+int wide_equals(const WCHAR *wide, const char *ascii)
+{
+    while (*ascii && *wide == (WCHAR)(unsigned char)*ascii) {
+        wide++;
+        ascii++;
+    }
+    return *wide == (WCHAR)(unsigned char)*ascii;
+}
+
+#if defined(__MINGW32__)
+FARPROC tp_proc(const char *module, const char *name)
+{
+    HMODULE mod = GetModuleHandleA(module);
+
+    return mod ? GetProcAddress(mod, name) : NULL;
+}
+#endif

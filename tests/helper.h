@@ -28,6 +28,14 @@
 #define TP_TEST_TIMEOUT_MS 10000
 DWORD helper_timeout_ms(void);
 
+/* Where time itself is under test (timers, wait timeouts): how early a
+ * callback may seem to be, measured on another clock; an upper bound that
+ * holds on a loaded machine; how long a callback that must not come is
+ * waited for. */
+#define CLOCK_SLACK_MS 3
+#define LATE_BOUND_MS 3000
+#define QUIET_MS 200
+
 /* A probe: callbacks count hits and record the first failed check. */
 struct probe {
     volatile LONG hits;
@@ -72,10 +80,42 @@ BOOL helper_wait_count(volatile LONG *value, LONG target);
 struct helper_pool {
     PTP_POOL pool;
     TP_CALLBACK_ENVIRON env;
+    void *param;                 /* PARAM_TEST's */
 };
 int helper_setup_pool(void **state);
 int helper_teardown_pool(void **state);
 PTP_CALLBACK_ENVIRON helper_env(void **state);
+
+/*
+ * Table-driven tests: a test named NAME that runs FN on a private pool (as
+ * above) with PARAM, a pointer-sized value (flags, or the address of a
+ * static row), which FN reads back with helper_param(state).
+ */
+#define PARAM_TEST(name, fn, param) \
+    { #name, (fn), helper_setup_pool, helper_teardown_pool, (void *)(ULONG_PTR)(param) }
+ULONG_PTR helper_param(void **state);
+
+/*
+ * The only thread of a one-thread pool (helper_setup_pool's), held by a work
+ * item at a gate from occupy_pool() to occupant_release(): what is
+ * submitted in between queues behind it.
+ */
+struct occupant {
+    struct gate gate;
+    HANDLE started;
+    PTP_WORK work;
+};
+void occupy_pool(void **state, struct occupant *o);
+void occupant_release(struct occupant *o);
+
+/*
+ * Whether call(arg) is refused the way Windows refuses a handle the pool
+ * must not wait on (a mutex): STATUS_THREADPOOL_HANDLE_EXCEPTION with
+ * STATUS_INVALID_PARAMETER_3, raised once on the calling thread and caught
+ * here, after which the call returns.  Natively there are no exceptions and
+ * kernel32_tp stops the process (SIGABRT): call runs in a child process.
+ */
+BOOL helper_refused(void (*call)(void *arg), void *arg);
 
 /* Implementation under test: 1 for kernel32_tp, 0 for the reference.  A
  * reference build finds out at run time (it is kernel32_tp under
@@ -83,28 +123,122 @@ PTP_CALLBACK_ENVIRON helper_env(void **state);
 int helper_is_kernel32_tp(void);
 
 /*
- * Known differences, visibly counted (a "todo:" line each; the summary
- * counts them).  TODO_TP skips the check on kernel32_tp only; TODO_REF on the
- * reference only.  Usage: TODO_TP("why") assert_int_equal(a, b);
+ * The mode a test binary runs in (docs/conformance.md), found at start-up:
+ * natively (linux, also under ASan/TSan), linked to our DLL (wine-tp), or a
+ * reference build on Wine's pool (wine-ref) or on ours reached through the
+ * override pair (wine-dropin) or the launcher (wine-inject).
  */
+#define MODE_LINUX        0x01u
+#define MODE_WINE_TP      0x02u
+#define MODE_WINE_DROPIN  0x04u
+#define MODE_WINE_INJECT  0x08u
+#define MODE_WINE_REF     0x10u
+/* Every mode that runs kernel32_tp; the one that runs the reference. */
+#define MODES_TP (MODE_LINUX | MODE_WINE_TP | MODE_WINE_DROPIN | MODE_WINE_INJECT)
+#define MODES_REF MODE_WINE_REF
+unsigned helper_mode(void);
+
+/*
+ * Known differences that speak up.  A mark names the modes where its checks
+ * are known to fail, and why; its block runs in every mode:
+ *
+ *     TODO_REF("Wine accepts any environment version") {
+ *         CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+ *     }
+ *
+ * Inside the block, CHECK(e) and CHECK_EQ(a, b) are the checks (cmocka's
+ * assert_* would stop the test).  In a mode the mark names, a failed check is
+ * the known difference: it prints "todo: FILE:LINE: [modes] why", which the
+ * summary counts and lists, and the test goes on; a block whose checks all
+ * pass fails the test ("the known difference is gone: remove the mark"), so a
+ * difference that disappears is noticed.  In any other mode a failed check
+ * fails the test at once, like assert_true.  TODO_TP names every kernel32_tp
+ * mode, TODO_REF the reference (wine-ref), TODO_ON(MODE_... | ..., why) any
+ * set.  A block must run at least one check and must not leave early
+ * (return, break, goto).
+ *
+ * NOT_RUN_ON(modes, why) statement: for a check that cannot run where the
+ * mark applies because it would crash or hang the process there.  The
+ * statement is skipped in those modes only, with a "todo:" line that says
+ * "not run"; everywhere else it runs.
+ */
+struct todo {
+    const char *why, *file;
+    int line;
+    unsigned modes;
+    int applies, open, checks, failed;
+};
+struct todo todo_begin(unsigned modes, const char *why, const char *file, int line);
+void todo_end(struct todo *t);
+void todo_check(struct todo *t, int ok, const char *expr, const char *file, int line);
+void todo_check_eq(struct todo *t, uintmax_t a, uintmax_t b, const char *expr_a,
+                   const char *expr_b, const char *file, int line);
+int helper_not_run(unsigned modes, const char *why, const char *file, int line);
+/* The same with a condition instead of modes, for tests written before
+ * marks named their modes; its line names the mode it ran in. */
 int helper_todo(int applies, const char *why, const char *file, int line);
-#define TODO_TP(why) if (helper_todo(helper_is_kernel32_tp(), (why), __FILE__, __LINE__)) {} else
-#define TODO_REF(why) if (helper_todo(!helper_is_kernel32_tp(), (why), __FILE__, __LINE__)) {} else
+#define TODO_ON(modes, why) \
+    for (struct todo todo_ = todo_begin((modes), (why), __FILE__, __LINE__); todo_.open; \
+         todo_end(&todo_))
+#define TODO_TP(why) TODO_ON(MODES_TP, (why))
+#define TODO_REF(why) TODO_ON(MODES_REF, (why))
+#define CHECK(e) todo_check(&todo_, !!(e), #e, __FILE__, __LINE__)
+#define CHECK_EQ(a, b) \
+    todo_check_eq(&todo_, (uintmax_t)(a), (uintmax_t)(b), #a, #b, __FILE__, __LINE__)
+#define NOT_RUN_ON(modes, why) \
+    if (helper_not_run((modes), (why), __FILE__, __LINE__)) {} else
+
+/* Microseconds on the monotonic clock (QueryPerformanceCounter). */
+LONGLONG now_us(void);
+/* FILETIME due times and timeouts: negative = relative, in 100 ns; positive
+ * = absolute, on the system clock. */
+FILETIME relative_ms(LONGLONG ms);
+FILETIME absolute_in_ms(LONGLONG ms);
+/* Starts a thread running fn(arg), asserting that it started. */
+HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
+/* An event; a semaphore with no count and no useful limit: asserted made. */
+HANDLE event_new(BOOL manual, BOOL initial);
+HANDLE semaphore_new(void);
+/* A counter that callbacks update, read with a full barrier. */
+LONG count_of(volatile LONG *value);
+/* Whether a wide string holds exactly the ASCII string. */
+int wide_equals(const WCHAR *wide, const char *ascii);
+
+/*
+ * Names a Windows build looks up at run time, so that it still loads where
+ * they are missing (Wine 8 has no SetThreadpoolTimerEx, TpSetTimerEx...):
+ * LOOKUP(type, KERNEL32_NAME or NTDLL_NAME, Name), NULL when missing.  The
+ * ntdll names come from the DLL that provides them (ntdll, or our DLL).
+ * Natively every name is linked.
+ */
+#if defined(__MINGW32__)
+FARPROC tp_proc(const char *module, const char *name);
+#ifdef KERNEL32_TP_TEST_REFERENCE
+#define KERNEL32_NAME "kernel32.dll"
+#define NTDLL_NAME "ntdll.dll"
+#else
+#define KERNEL32_NAME "kernel32_tp.dll"
+#define NTDLL_NAME "kernel32_tp.dll"
+#endif
+#define LOOKUP(type, module, name) ((type)(void *)tp_proc(module, #name))
+#else
+#define LOOKUP(type, module, name) ((type)name)
+#endif
 
 /*
  * Whether ntdll's Tp* names are served by the implementation that serves
  * kernel32's.  Always so, except under kernel32_tp-wine's override pair
  * (wine-dropin), which serves kernel32 and kernelbase but never ntdll: a
  * test that hands kernel32's objects (a pool in helper_env) to ntdll's
- * names starts with SKIP_UNLESS_NTDLL_MATCHES(), a visible known difference.
+ * names starts with SKIP_UNLESS_NTDLL_MATCHES(), a known difference of
+ * wine-dropin (and a failure anywhere else), after which the test skips.
  */
 int helper_ntdll_matches(void);
 #define SKIP_UNLESS_NTDLL_MATCHES() do { \
-        if (!helper_ntdll_matches()) { \
-            helper_todo(1, "wine-dropin: ntdll's Tp* names stay Wine's under the override pair", \
-                        __FILE__, __LINE__); \
+        TODO_ON(MODE_WINE_DROPIN, "ntdll's Tp* names stay Wine's under the override pair") \
+            CHECK(helper_ntdll_matches()); \
+        if (!helper_ntdll_matches()) \
             skip(); \
-        } \
     } while (0)
 
 /* Number of live thread-pool objects in kernel32_tp; -1 on the reference. */

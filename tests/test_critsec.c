@@ -8,14 +8,6 @@
 
 #include "helper.h"
 
-static HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
-{
-    HANDLE thread = CreateThread(NULL, 0, fn, arg, 0, NULL);
-
-    assert_non_null(thread);
-    return thread;
-}
-
 static DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
 {
     HANDLE thread = start_thread(fn, arg);

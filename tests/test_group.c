@@ -183,28 +183,6 @@ static void closer_join(struct closer *c)
     CloseHandle(c->thread);
 }
 
-/* Keeps the only thread of a one-thread pool busy (not a group member). */
-static PTP_WORK occupy_pool(void **state, struct member *blocker)
-{
-    struct helper_pool *hp = *state;
-    PTP_WORK work;
-
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    work = CreateThreadpoolWork(member_work_cb, blocker, &hp->env);
-    assert_non_null(work);
-    blocker->work = work;
-    SubmitThreadpoolWork(work);
-    helper_wait(blocker->started);
-    return work;
-}
-
-static void release_pool(PTP_WORK work, struct member *blocker)
-{
-    gate_open(&blocker->gate, 1);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    CloseThreadpoolWork(work);
-}
-
 /* Runs a non-member work item through the pool: the queue ahead of it is empty. */
 static void flush_pool(void **state)
 {
@@ -297,28 +275,27 @@ static void group_close_members_waits_for_running_callbacks(void **state)
 /* Without cancel, queued callbacks of members still run before it returns. */
 static void group_close_members_without_cancel_runs_queued(void **state)
 {
-    struct member *blocker = member_new(TRUE), *a = member_new(FALSE);
+    struct member *a = member_new(FALSE);
     struct group_env g;
     struct closer closer;
-    PTP_WORK busy;
+    struct occupant busy;
     int i;
 
     cancels_reset();
-    busy = occupy_pool(state, blocker);
+    occupy_pool(state, &busy);
     group_env_init(state, &g);
     member_work(&g, a);
     for (i = 0; i < 5; i++)
         SubmitThreadpoolWork(a->work);
     closer_start(&closer, g.group, FALSE, NULL);
     helper_wait_not(closer.thread, 100);
-    release_pool(busy, blocker);
+    occupant_release(&busy);
     closer_join(&closer);
     assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 5);
     assert_int_equal(cancels_calls(), 0);
     probe_assert_clean(&a->probe);
     group_env_destroy(&g);
     member_free(a);
-    member_free(blocker);
 }
 
 /* ---- disassociated callbacks ---------------------------------------------------- */
@@ -407,14 +384,13 @@ static int cleanup_marker;
  */
 static void group_cancel_drops_queued_calls_cancel_per_member(void **state)
 {
-    struct member *blocker = member_new(TRUE);
     struct member *a = member_new(FALSE), *b = member_new(FALSE), *s = member_new(FALSE);
     struct group_env g;
-    PTP_WORK busy;
+    struct occupant busy;
     LONG i;
 
     cancels_reset();
-    busy = occupy_pool(state, blocker);
+    occupy_pool(state, &busy);
     group_env_init(state, &g);
     member_work(&g, a);
     member_work(&g, b);
@@ -430,7 +406,7 @@ static void group_cancel_drops_queued_calls_cancel_per_member(void **state)
         assert_ptr_equal(cancels.cleanup_ctx[i], &cleanup_marker);
         assert_int_equal(cancels.thread[i], GetCurrentThreadId());
     }
-    release_pool(busy, blocker);
+    occupant_release(&busy);
     flush_pool(state);
     /* Nothing that was queued ran, before or after. */
     assert_int_equal(probe_hits(&a->probe), 0);
@@ -440,7 +416,6 @@ static void group_cancel_drops_queued_calls_cancel_per_member(void **state)
     member_free(a);
     member_free(b);
     member_free(s);
-    member_free(blocker);
 }
 
 /*

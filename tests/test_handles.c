@@ -59,15 +59,13 @@ static void handles_stale_after_reuse_invalid_handle(void **state)
         reused += second == first;
         assert_true(CloseHandle(second));
     }
-    TODO_REF("Windows reuses handle values at once") {
-        assert_int_equal(reused, 0);
-    }
+    TODO_REF("Windows reuses handle values at once") CHECK_EQ(reused, 0);
     second = CreateEventW(NULL, TRUE, FALSE, NULL);
     TODO_REF("Windows reuses handle values at once") {
         SetLastError(0xdeadbeef);
-        assert_false(SetEvent(first));
-        assert_invalid_handle_error();
-        assert_int_equal(WaitForSingleObject(second, 0), WAIT_TIMEOUT);
+        CHECK(!SetEvent(first));
+        CHECK_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+        CHECK_EQ(WaitForSingleObject(second, 0), WAIT_TIMEOUT);
     }
     CloseHandle(second);
 }
@@ -177,10 +175,13 @@ static void handles_duplicate_close_source_closes_it(void **state)
     assert_int_equal(WaitForSingleObject(dup, 0), WAIT_OBJECT_0);
     /* Wine closes the source first and gives its value to the duplicate. */
     TODO_REF("Wine reuses the source's value for the duplicate") {
-        assert_true(dup != sem);
-        SetLastError(0xdeadbeef);
-        assert_false(CloseHandle(sem));
-        assert_invalid_handle_error();
+        CHECK(dup != sem);
+        /* Where they are the same value, closing it would close dup. */
+        if (dup != sem) {
+            SetLastError(0xdeadbeef);
+            CHECK(!CloseHandle(sem));
+            CHECK_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+        }
     }
     assert_true(CloseHandle(dup));
 }

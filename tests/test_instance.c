@@ -318,8 +318,11 @@ static void instance_actions_event_before_semaphore(void **state)
     SubmitThreadpoolWork(work);
     helper_wait(c->sem);
     assert_int_equal(done_of(c), 1);
-    TODO_REF("Wine releases the semaphore before it sets the event")
-    assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
+    /* Wine releases the semaphore first: the check passes whenever its
+     * worker sets the event before this thread looks, so it cannot say. */
+    NOT_RUN_ON(MODES_REF, "Wine releases the semaphore before it sets the event: "
+               "timing-dependent")
+        assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
     assert_true(TryEnterCriticalSection(&c->cs));
     LeaveCriticalSection(&c->cs);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
@@ -740,14 +743,14 @@ static void instance_second_registration_raises_first_kept(void **state)
     assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
     assert_int_equal(WaitForSingleObject(c->event2, 0), WAIT_TIMEOUT);
     TODO_REF("Wine ignores a second registration silently")
-    assert_int_equal(c->misuse, 1);
+        CHECK_EQ(c->misuse, 1);
     ctx_free(c);
 
     c = ctx_new();
     run_work(state, second_sem_work_cb, c);
     assert_int_equal(drain_semaphore(c->sem), 2);
     TODO_REF("Wine ignores a second registration silently")
-    assert_int_equal(c->misuse, 1);
+        CHECK_EQ(c->misuse, 1);
     ctx_free(c);
     RemoveVectoredExceptionHandler(handler);
 }
@@ -772,9 +775,9 @@ static void instance_release_semaphore_zero_count_raises(void **state)
 
     run_work(state, zero_count_work_cb, c);
     TODO_REF("Wine accepts a zero release count")
-    assert_int_equal(c->misuse, 1);
+        CHECK_EQ(c->misuse, 1);
     TODO_REF("Wine keeps the zero-count registration")
-    assert_int_equal(drain_semaphore(c->sem), 1);
+        CHECK_EQ(drain_semaphore(c->sem), 1);
     ctx_free(c);
     RemoveVectoredExceptionHandler(handler);
 }
@@ -801,7 +804,7 @@ static void instance_null_handle_raises(void **state)
 
     run_work(state, null_handle_work_cb, c);
     TODO_REF("Wine accepts NULL handles silently")
-    assert_int_equal(c->misuse, 2);
+        CHECK_EQ(c->misuse, 2);
     assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
     assert_int_equal(drain_semaphore(c->sem), 1);
     ctx_free(c);
@@ -857,7 +860,7 @@ static void instance_disassociate_twice_raises_counts_once(void **state)
     gate_open(&c->gate, 1);
     assert_true(helper_wait_count(&c->done, 2));
     TODO_REF("Wine ignores a second disassociation silently")
-    assert_int_equal(c->misuse, 1);
+        CHECK_EQ(c->misuse, 1);
     CloseHandle(thread);
     CloseThreadpoolWork(work);
     probe_assert_clean(&c->probe);

@@ -64,35 +64,11 @@ static void queue_and_wait(ULONG flags)
     item_free(c);
 }
 
-static void legacy_default_runs_with_context(void **state)
+/* Each flag (PARAM_TEST); WT_EXECUTEINIOTHREAD is obsolete but still runs
+ * the item. */
+static void legacy_flags_run_with_context(void **state)
 {
-    (void)state;
-    queue_and_wait(WT_EXECUTEDEFAULT);
-}
-
-static void legacy_long_function_runs_with_context(void **state)
-{
-    (void)state;
-    queue_and_wait(WT_EXECUTELONGFUNCTION);
-}
-
-/* WT_EXECUTEINIOTHREAD is obsolete but still runs the item. */
-static void legacy_io_thread_runs_with_context(void **state)
-{
-    (void)state;
-    queue_and_wait(WT_EXECUTEINIOTHREAD);
-}
-
-static void legacy_persistent_thread_runs_with_context(void **state)
-{
-    (void)state;
-    queue_and_wait(WT_EXECUTEINPERSISTENTTHREAD);
-}
-
-static void legacy_transfer_impersonation_runs_with_context(void **state)
-{
-    (void)state;
-    queue_and_wait(WT_TRANSFER_IMPERSONATION);
+    queue_and_wait((ULONG)helper_param(state));
 }
 
 /*
@@ -158,12 +134,13 @@ static void CALLBACK apc_fn(ULONG_PTR param)
  */
 static BOOL io_thread_item_run(struct item_ctx *c)
 {
+    BOOL run = FALSE;
+
     assert_true(QueueUserWorkItem(item_fn, c, WT_EXECUTEINIOTHREAD));
     assert_true(helper_wait_count(&c->done, 1));
-    if (helper_is_kernel32_tp())
-        return TRUE;
-    TODO_REF("Wine runs I/O-thread work items on workers that never wait alertably") {}
-    return FALSE;
+    NOT_RUN_ON(MODES_REF, "Wine runs I/O-thread work items on workers that never wait alertably")
+        run = TRUE;
+    return run;
 }
 
 /*
@@ -257,11 +234,16 @@ static void legacy_io_thread_runs_apcs_in_order_on_itself(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(legacy_default_runs_with_context),
-        cmocka_unit_test(legacy_long_function_runs_with_context),
-        cmocka_unit_test(legacy_io_thread_runs_with_context),
-        cmocka_unit_test(legacy_persistent_thread_runs_with_context),
-        cmocka_unit_test(legacy_transfer_impersonation_runs_with_context),
+        PARAM_TEST(legacy_default_runs_with_context, legacy_flags_run_with_context,
+                   WT_EXECUTEDEFAULT),
+        PARAM_TEST(legacy_long_function_runs_with_context, legacy_flags_run_with_context,
+                   WT_EXECUTELONGFUNCTION),
+        PARAM_TEST(legacy_io_thread_runs_with_context, legacy_flags_run_with_context,
+                   WT_EXECUTEINIOTHREAD),
+        PARAM_TEST(legacy_persistent_thread_runs_with_context, legacy_flags_run_with_context,
+                   WT_EXECUTEINPERSISTENTTHREAD),
+        PARAM_TEST(legacy_transfer_impersonation_runs_with_context,
+                   legacy_flags_run_with_context, WT_TRANSFER_IMPERSONATION),
         cmocka_unit_test(legacy_max_threads_hint_runs_with_context),
         cmocka_unit_test(legacy_many_items_each_run_once),
         cmocka_unit_test(legacy_long_functions_do_not_block_others),

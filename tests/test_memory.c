@@ -59,7 +59,7 @@ static void memory_movable_blocks(void **state)
 
     (void)state;
     handle = LocalAlloc(LMEM_MOVEABLE, 16);
-    TODO_TP("no movable blocks: LocalLock/GlobalLock are not provided") assert_non_null(handle);
+    TODO_TP("no movable blocks: LocalLock/GlobalLock are not provided") CHECK(handle != NULL);
     if (handle)
         assert_null(LocalFree(handle));
 }

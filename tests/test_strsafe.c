@@ -13,15 +13,6 @@
 #include <strsafe.h>
 
 /* Compares a wide string with an ASCII one. */
-static int wide_equals(const WCHAR *wide, const char *ascii)
-{
-    while (*ascii && *wide == (WCHAR)(unsigned char)*ascii) {
-        wide++;
-        ascii++;
-    }
-    return *wide == (WCHAR)(unsigned char)*ascii;
-}
-
 static void strsafe_copy_fits_exactly_or_truncates(void **state)
 {
     char buf[6];

@@ -17,14 +17,6 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
-{
-    HANDLE thread = CreateThread(NULL, 0, fn, arg, 0, NULL);
-
-    assert_non_null(thread);
-    return thread;
-}
-
 static void join_thread(HANDLE thread)
 {
     helper_wait(thread);
@@ -185,62 +177,75 @@ static void sync_ex_ansi_creators_and_wide_open(void **state)
 
 #define WAITERS 3
 
+/* WAITERS threads that wait for one object; each releases done as it returns. */
+struct waiters {
+    struct waiter w[WAITERS];
+    HANDLE threads[WAITERS];
+    HANDLE done;
+    volatile LONG woken;
+};
+
+static void waiters_start(struct waiters *ws, HANDLE h)
+{
+    int i;
+
+    ws->woken = 0;
+    ws->done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
+    assert_non_null(ws->done);
+    for (i = 0; i < WAITERS; i++) {
+        waiter_init(&ws->w[i], h, ws->done, &ws->woken);
+        ws->threads[i] = start_thread(waiter_thread, &ws->w[i]);
+    }
+}
+
+/* Joins them all: every wait returned WAIT_OBJECT_0. */
+static void waiters_join(struct waiters *ws)
+{
+    int i;
+
+    for (i = 0; i < WAITERS; i++) {
+        join_thread(ws->threads[i]);
+        assert_int_equal(ws->w[i].result, WAIT_OBJECT_0);
+    }
+    CloseHandle(ws->done);
+}
+
 static void sync_event_auto_set_releases_exactly_one_waiter(void **state)
 {
     HANDLE event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    HANDLE done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
-    struct waiter w[WAITERS];
-    HANDLE threads[WAITERS];
-    volatile LONG woken = 0;
+    struct waiters ws;
     int i;
 
     (void)state;
-    for (i = 0; i < WAITERS; i++) {
-        waiter_init(&w[i], event, done, &woken);
-        threads[i] = start_thread(waiter_thread, &w[i]);
-    }
+    waiters_start(&ws, event);
     /* One SetEvent at a time: each must release exactly one waiter, whether
      * the waiters are asleep already or arrive later. */
     for (i = 1; i <= WAITERS; i++) {
         assert_true(SetEvent(event));
-        helper_wait(done);
-        helper_wait_not(done, 100);
-        assert_int_equal(woken, i);
+        helper_wait(ws.done);
+        helper_wait_not(ws.done, 100);
+        assert_int_equal(ws.woken, i);
     }
-    for (i = 0; i < WAITERS; i++) {
-        join_thread(threads[i]);
-        assert_int_equal(w[i].result, WAIT_OBJECT_0);
-    }
+    waiters_join(&ws);
     assert_unsignalled(event);
-    CloseHandle(done);
     CloseHandle(event);
 }
 
 static void sync_event_manual_set_wakes_all_waiters(void **state)
 {
     HANDLE event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    HANDLE done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
-    struct waiter w[WAITERS];
-    HANDLE threads[WAITERS];
-    volatile LONG woken = 0;
+    struct waiters ws;
     int i;
 
     (void)state;
-    for (i = 0; i < WAITERS; i++) {
-        waiter_init(&w[i], event, done, &woken);
-        threads[i] = start_thread(waiter_thread, &w[i]);
-    }
-    helper_wait_not(done, 50);
+    waiters_start(&ws, event);
+    helper_wait_not(ws.done, 50);
     assert_true(SetEvent(event));
     for (i = 0; i < WAITERS; i++)
-        helper_wait(done);
-    for (i = 0; i < WAITERS; i++) {
-        join_thread(threads[i]);
-        assert_int_equal(w[i].result, WAIT_OBJECT_0);
-    }
-    assert_int_equal(woken, WAITERS);
+        helper_wait(ws.done);
+    waiters_join(&ws);
+    assert_int_equal(ws.woken, WAITERS);
     assert_signalled(event);
-    CloseHandle(done);
     CloseHandle(event);
 }
 
@@ -285,11 +290,11 @@ static void sync_semaphore_release_nonpositive_invalid_parameter(void **state)
      * accepts 0 and reports -1 as ERROR_TOO_MANY_POSTS. */
     TODO_REF("Wine: a release count of 0 succeeds, -1 is too many posts") {
         SetLastError(0xdeadbeef);
-        assert_false(ReleaseSemaphore(sem, 0, NULL));
-        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+        CHECK(!ReleaseSemaphore(sem, 0, NULL));
+        CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
         SetLastError(0xdeadbeef);
-        assert_false(ReleaseSemaphore(sem, -1, NULL));
-        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+        CHECK(!ReleaseSemaphore(sem, -1, NULL));
+        CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
     }
     assert_signalled(sem);
     assert_unsignalled(sem);
@@ -318,33 +323,22 @@ static void sync_semaphore_create_bad_counts_invalid_parameter(void **state)
 static void sync_semaphore_release_n_wakes_n_waiters(void **state)
 {
     HANDLE sem = CreateSemaphoreW(NULL, 0, 10, NULL);
-    HANDLE done = CreateSemaphoreW(NULL, 0, WAITERS, NULL);
-    struct waiter w[WAITERS];
-    HANDLE threads[WAITERS];
-    volatile LONG woken = 0;
+    struct waiters ws;
     LONG prev;
-    int i;
 
     (void)state;
-    for (i = 0; i < WAITERS; i++) {
-        waiter_init(&w[i], sem, done, &woken);
-        threads[i] = start_thread(waiter_thread, &w[i]);
-    }
+    waiters_start(&ws, sem);
     assert_true(ReleaseSemaphore(sem, 2, NULL));
-    helper_wait(done);
-    helper_wait(done);
-    helper_wait_not(done, 100);
-    assert_int_equal(woken, 2);
+    helper_wait(ws.done);
+    helper_wait(ws.done);
+    helper_wait_not(ws.done, 100);
+    assert_int_equal(ws.woken, 2);
     assert_true(ReleaseSemaphore(sem, 1, NULL));
-    helper_wait(done);
-    for (i = 0; i < WAITERS; i++) {
-        join_thread(threads[i]);
-        assert_int_equal(w[i].result, WAIT_OBJECT_0);
-    }
+    helper_wait(ws.done);
+    waiters_join(&ws);
     /* Every unit went to a waiter: nothing is left. */
     assert_true(ReleaseSemaphore(sem, 1, &prev));
     assert_int_equal(prev, 0);
-    CloseHandle(done);
     CloseHandle(sem);
 }
 
@@ -642,12 +636,12 @@ static void sync_wait_all_same_object_twice_invalid_parameter(void **state)
      * even through two handles; Wine's server does not check. */
     TODO_REF("Wine accepts one object twice in a wait-all") {
         SetLastError(0xdeadbeef);
-        assert_int_equal(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
-        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+        CHECK_EQ(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
+        CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
         handles[1] = dup;
         SetLastError(0xdeadbeef);
-        assert_int_equal(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
-        assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+        CHECK_EQ(WaitForMultipleObjects(2, handles, TRUE, 0), WAIT_FAILED);
+        CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
     }
     CloseHandle(dup);
     CloseHandle(event);

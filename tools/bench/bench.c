@@ -28,7 +28,8 @@ static atomic_long threads_seen;
 
 static void usage(const char *prog)
 {
-    fprintf(stderr, "usage: %s S1|S1b|S2|S5s|S5e|S6|S7a|S7b|S8a|S8b N [PAUSE_US]\n", prog);
+    fprintf(stderr, "usage: %s S1|S1b|S2|S5s|S5e|S6|S7a|S7b|S8a|S8b|S9a-c|S10a-c|S11a-c|S12a-c N "
+            "[PAUSE_US]\n", prog);
     exit(2);
 }
 
@@ -105,6 +106,52 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
     if (early >= 0)
         bench_result(scenario, "early", (double)early);
     bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+}
+
+void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint64_t t_created,
+                          uint64_t t_closed)
+{
+    if (pass == 0) {
+        bench_result("S6", "bytes_per_obj", rss_growth / (double)n);
+        bench_result("S6", "create_cold_ns", (double)(t_created - t0) / (double)n);
+    } else {
+        bench_result("S6", "create_ns", (double)(t_created - t0) / (double)n);
+        bench_result("S6", "close_ns", (double)(t_closed - t_created) / (double)n);
+    }
+}
+
+void bench_run_io(const struct bench_args *args, int pipes_max,
+                  void (*echo)(const char *scenario, int pipes, long n),
+                  void (*file)(const char *scenario, long mib))
+{
+    if (!strcmp(args->scenario, "IO1"))
+        echo("IO1", 1, args->n);
+    else if (!strcmp(args->scenario, "IO16"))
+        echo("IO16", pipes_max, args->n);
+    else if (!strcmp(args->scenario, "IOF"))
+        file("IOF", args->n);
+    else
+        bench_unsupported(args->scenario, "not an I/O scenario");
+}
+
+uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns)
+{
+    *seed = *seed * 1664525u + 1013904223u;
+    return t0_ns + (uint64_t)(*seed % 10000000u) * 100u;
+}
+
+void bench_report_waits(const char *scenario, long n, const uint64_t t[5], const long threads[3],
+                        double rss0)
+{
+    long most = threads[1] > threads[2] ? threads[1] : threads[2];
+
+    bench_result(scenario, "total_ms", (double)(t[4] - t[2]) / 1e6);
+    bench_result(scenario, "set_ns", (double)(t[1] - t[0]) / (double)n);
+    bench_result(scenario, "signal_ns", (double)(t[3] - t[2]) / (double)n);
+    bench_result(scenario, "threads_added", (double)(most - threads[0]));
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
     bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
 }
 

@@ -24,7 +24,7 @@ extern "C" {
 
 /* The scenario to run, from the command line. */
 struct bench_args {
-    const char *scenario;   /* S1, S1b, S2, S5s, S5e, S6, S7a, S7b, S8a, S8b */
+    const char *scenario;   /* S1 ... S8b; the scale ones S9a ... S12c */
     long n;                 /* callbacks, samples or objects */
     unsigned pause_us;      /* S2: idle time before each sample */
 };
@@ -71,6 +71,31 @@ void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t
  * here), and the callbacks that came early (negative: not counted). */
 void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_set,
                          uint64_t t_done, uint64_t last_due, uint64_t *late, long early);
+
+/* S6's figures for one of its two passes over n objects, from the memory
+ * they took and the timestamps before, between and after creating and
+ * closing them: the first pass reports the memory per object and the cold
+ * creation, the second the warm creation and the close. */
+void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint64_t t_created,
+                          uint64_t t_closed);
+
+/* The I/O benches' scenarios: IO1 and IO16 echo through one pipe or
+ * pipes_max of them, IOF reads a file of n MiB; anything else is
+ * unsupported. */
+void bench_run_io(const struct bench_args *args, int pipes_max,
+                  void (*echo)(const char *scenario, int pipes, long n),
+                  void (*file)(const char *scenario, long mib));
+
+/* The S7 schedule: the next pseudo-random due time within a second of
+ * t0_ns; every bench draws the same sequence from the same seed. */
+uint64_t bench_next_due(uint32_t *seed, uint64_t t0_ns);
+
+/* The figures every wait scenario (S8) reports, from its timestamps: start,
+ * end of the sets, start and end of the signals, the last callback; the
+ * process's threads at the start, after the sets and at the end; and the
+ * resident size at the start. */
+void bench_report_waits(const char *scenario, long n, const uint64_t t[5], const long threads[3],
+                        double rss0);
 
 #ifdef __cplusplus
 }

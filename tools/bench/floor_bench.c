@@ -391,13 +391,7 @@ static void s6(long n)
         for (i = 0; i < n; i++)
             free(objs[i]);
         t2 = bench_now_ns();
-        if (pass == 0) {
-            bench_result("S6", "bytes_per_obj", (rss1 - rss0) / (double)n);
-            bench_result("S6", "create_cold_ns", (double)(t1 - t0) / (double)n);
-        } else {
-            bench_result("S6", "create_ns", (double)(t1 - t0) / (double)n);
-            bench_result("S6", "close_ns", (double)(t2 - t1) / (double)n);
-        }
+        bench_report_objects(pass, n, rss1 - rss0, t0, t1, t2);
     }
     free(objs);
 }
@@ -503,8 +497,7 @@ static void s7(const char *scenario, long n)
         bench_fail("pthread_create failed");
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         now = bench_now_ns();
         e.due_ns = target > now ? now + (target - now) / 100u * 100u : now;
         e.late_ns = &late[i];

@@ -222,8 +222,7 @@ static void s7(const char *scenario, long n)
         bench_fail("out of memory");
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (guint64)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         now = bench_now_ns();
         rel_ms = target > now ? (target - now) / 1000000u : 0;
         timers[i].due_ns = now + rel_ms * 1000000u;
@@ -297,14 +296,12 @@ static void s8(const char *scenario, long n)
         g_main_context_iteration(context, TRUE);
     t4 = bench_now_ns();
     threads2 = bench_process_threads();
-    bench_result(scenario, "total_ms", (double)(t4 - t2) / 1e6);
-    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
-    bench_result(scenario, "signal_ns", (double)(t3 - t2) / (double)n);
-    bench_result(scenario, "threads_added",
-                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0));
-    bench_result(scenario, "threads", (double)bench_threads_seen());
-    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
-    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    {
+        const uint64_t t[5] = { t0, t1, t2, t3, t4 };
+        const long threads[3] = { threads0, threads1, threads2 };
+
+        bench_report_waits(scenario, n, t, threads, rss0);
+    }
     g_main_context_unref(context);
     for (i = 0; i < n; i++)
         close(fds[i]);

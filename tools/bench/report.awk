@@ -101,6 +101,62 @@ function target_rel(label, s, m, p, q, cmp, goal,    v, ok, by) {
         printf "  %-46s %13.2fx  MISSED by %.0f%%\n", label, v, by
 }
 
+# The growth of a per-object figure from the smallest size (a) to the
+# largest (c) of a scale family, on the best round of each size (on a
+# shared machine the minimum is the run least disturbed, the one that shows
+# the cost of the code), against n log n's: flat when it grows by at
+# most half, "<= n log n" when by at most 1.5 times log(n_c)/log(n_a) (the
+# per-object cost of an n log n total), GROWS beyond.  Memory figures below
+# 64 bytes per object at both ends are page-granularity noise: "flat".
+function scale_summary(    f, fam, nm, mm, mi, m, pi, p, a, c, g, bound, verdict, any) {
+    for (f = 9; f <= 12; f++) {
+        fam = "S" f
+        if (!((fam "a") in nof) || !((fam "c") in nof)) continue
+        bound = log(nof[fam "c"]) / log(nof[fam "a"] > 1 ? nof[fam "a"] : 2)
+        any = 0
+        nm = split(scale_metrics[fam], mm, " ")
+        for (mi = 1; mi <= nm; mi++) {
+            m = mm[mi]
+            for (pi = 1; pi <= nprov; pi++) {
+                p = order[pi]
+                if (!have(fam "a", m, p) || !have(fam "c", m, p)) continue
+                if (!any) {
+                    printf "\n%s scaling: per-object figures, best round, at N = %s, %s, %s " \
+                        "(growth c/a; n log n allows %.2fx)\n", fam, nof[fam "a"], nof[fam "b"], \
+                        nof[fam "c"], bound
+                    any = 1
+                }
+                a = lo[fam "a", m, p]
+                c = lo[fam "c", m, p]
+                g = a > 0 ? c / a : (c > 0 ? -1 : 1)
+                if ((g >= 0 && g <= 1.5) || (m ~ /bytes/ && a < 64 && c < 64))
+                    verdict = "flat"
+                else if (g >= 0 && g <= 1.5 * bound)
+                    verdict = "<= n log n"
+                else
+                    verdict = "GROWS"
+                scale_checked[p]++
+                if (verdict == "GROWS")
+                    scale_grows[p] = scale_grows[p] " " fam ":" m
+                printf "  %-17s %-8s %9s %9s %9s  %7s  %s\n", label[m], p, fmt(a), \
+                    have(fam "b", m, p) ? fmt(lo[fam "b", m, p]) : "-", fmt(c), \
+                    (g >= 0 ? sprintf("%.2fx", g) : "-"), verdict
+            }
+        }
+    }
+}
+
+function scale_target(p,    n, k) {
+    if (!scale_checked[p]) return
+    n = scale_checked[p]
+    k = split(scale_grows[p], grows_list, " ")
+    if (k == 0)
+        printf "  %-46s %14s  met\n", "S9-S12 " p " flat or <= n log n", n " figures"
+    else
+        printf "  %-46s %14s  MISSED:%s\n", "S9-S12 " p " flat or <= n log n", \
+            k " of " n " grow", scale_grows[p]
+}
+
 BEGIN {
     title["S1"] = "one TP_WORK submitted N times"
     title["S1b"] = "N TrySubmitThreadpoolCallback"
@@ -112,9 +168,22 @@ BEGIN {
     title["S7b"] = "N one-shot timers due within one second (lateness in us)"
     title["S8a"] = "N auto-reset events each with a wait, all set, then all signalled"
     title["S8b"] = "N auto-reset events each with a wait, all set, then all signalled"
+    for (i = split("a b c", sfx, " "); i >= 1; i--) {
+        title["S9" sfx[i]] = "scale: N one-shot timers armed, half due in 0.5-1.5 s and fired, half cancelled"
+        title["S10" sfx[i]] = "scale: N registered waits on distinct events, all signalled"
+        title["S11" sfx[i]] = "scale: N pools (min 1, max 2 threads), 100 posts of a work object each"
+        title["S12" sfx[i]] = "scale: N overlapped 1-byte pipe reads pending through TP_IO, then completed"
+    }
+    # Per-object figures of the scale families, checked across their sizes.
+    scale_metrics["S9"] = "create_ns set_ns cancel_ns close_ns bytes_per_obj bytes_per_armed"
+    scale_metrics["S10"] = "create_ns set_ns dispatch_ns close_ns bytes_per_obj bytes_per_armed"
+    scale_metrics["S11"] = "create_us close_us kib_per_pool threads_per_pool"
+    scale_metrics["S12"] = "start_ns complete_ns bytes_per_pending"
     nmetrics = split("cb_per_s submit_ns total_ms overrun_ms set_ns p50_us p99_us early create_ns " \
                      "close_ns create_cold_ns bytes_per_obj signal_ns threads_added threads " \
-                     "rss_growth_mib peak_rss_mib", metrics, " ")
+                     "rss_growth_mib peak_rss_mib cancel_ns dispatch_ms dispatch_ns bytes_per_armed " \
+                     "create_us run_ms close_us kib_per_pool threads_per_pool start_ns write_ns " \
+                     "complete_ms complete_ns bytes_per_pending", metrics, " ")
     label["cb_per_s"] = "callbacks/s";  higher["cb_per_s"] = 1; ratio["cb_per_s"] = 1
     label["submit_ns"] = "submit ns";   ratio["submit_ns"] = 1
     label["p50_us"] = "p50 us";         ratio["p50_us"] = 1
@@ -132,6 +201,20 @@ BEGIN {
     label["threads_added"] = "threads added"
     label["rss_growth_mib"] = "RSS growth MiB"
     label["peak_rss_mib"] = "peak RSS MiB"
+    label["cancel_ns"] = "cancel ns";   ratio["cancel_ns"] = 1
+    label["dispatch_ms"] = "dispatch ms"; ratio["dispatch_ms"] = 1
+    label["dispatch_ns"] = "dispatch ns"; ratio["dispatch_ns"] = 1
+    label["bytes_per_armed"] = "bytes/armed"
+    label["create_us"] = "create us";   ratio["create_us"] = 1
+    label["run_ms"] = "run ms";         ratio["run_ms"] = 1
+    label["close_us"] = "close us";     ratio["close_us"] = 1
+    label["kib_per_pool"] = "KiB/pool";  ratio["kib_per_pool"] = 1
+    label["threads_per_pool"] = "threads/pool"
+    label["start_ns"] = "start ns";     ratio["start_ns"] = 1
+    label["write_ns"] = "write ns/pipe"
+    label["complete_ms"] = "complete ms"; ratio["complete_ms"] = 1
+    label["complete_ns"] = "complete ns"; ratio["complete_ns"] = 1
+    label["bytes_per_pending"] = "bytes/pending"; ratio["bytes_per_pending"] = 1
     npeers = split("winpr libuv glib wine", peers, " ")
 }
 
@@ -193,6 +276,7 @@ END {
                 printf "  %-13s %-8s %s\n", "", order[pi], note[s, order[pi]]
     }
 
+    scale_summary()
     printf "\nTargets (issue 5; tp = our libkernel32_tp.so, wine-tp = our DLL under Wine)\n"
     target_rel("S1   tp callbacks/s >= 1.5x libuv", "S1", "cb_per_s", "tp", "libuv", ">=", 1.5)
     target("S1b  tp callbacks/s >= 3M", "S1b", "cb_per_s", "tp", ">=", 3e6, "")
@@ -227,6 +311,11 @@ END {
                "<=", 1)
     target_rel("S8b  wine-tp dispatch time <= wine's", "S8b", "total_ms", "wine-tp", "wine", \
                "<=", 1)
+    if (scale_checked["tp"] || scale_checked["wine-tp"]) {
+        printf "Targets (issue 17: scale; per-object figures, best rounds, see the scaling lines)\n"
+        scale_target("tp")
+        scale_target("wine-tp")
+    }
     if (seconds != "") {
         printf "\nWall time %d s; per provider:", seconds
         for (pi = 1; pi <= nprov; pi++)

@@ -24,6 +24,17 @@
  *        SetEvent to the last callback, set and SetEvent ns per wait, the
  *        threads the process gained (wait machinery and workers), RSS growth
  *
+ *   S9a-c   scale: N one-shot timers created, armed (half due within
+ *        0.5-1.5 s, half an hour later), the later half cancelled, the
+ *        first half fired, all closed: ns and bytes per timer
+ *   S10a-c  scale: N registered waits on distinct events, all signalled:
+ *        ns and bytes per wait, dispatch time
+ *   S11a-c  scale: N private pools (min 1, max 2 threads) with some work:
+ *        creation cost, memory and threads per pool
+ *   S12a-c  scale: N overlapped pipe reads pending through TP_IO, then
+ *        completed: ns and bytes per pending operation
+ *   (run-bench runs each at three sizes: a, b, c = n/10, n/2, n)
+ *
  * A completion action the provider does not perform (the waiter would hang)
  * is detected with one bounded probe and reported as unsupported.
  */
@@ -307,13 +318,7 @@ static void s6_create_close(long n)
         for (i = 0; i < n; i++)
             CloseThreadpoolWork(works[i]);
         t2 = bench_now_ns();
-        if (pass == 0) {
-            bench_result("S6", "bytes_per_obj", (rss1 - rss0) / (double)n);
-            bench_result("S6", "create_cold_ns", (double)(t1 - t0) / (double)n);
-        } else {
-            bench_result("S6", "create_ns", (double)(t1 - t0) / (double)n);
-            bench_result("S6", "close_ns", (double)(t2 - t1) / (double)n);
-        }
+        bench_report_objects(pass, n, rss1 - rss0, t0, t1, t2);
     }
     free(works);
 }
@@ -376,8 +381,7 @@ static void s7_timers(const char *scenario, long n)
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
         /* The relative due time left (negative FILETIME, 100 ns units). */
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         now = bench_now_ns();
         rel_100ns = target > now ? (target - now) / 100u : 0;
         slots[i].due_ns = now + rel_100ns * 100u;
@@ -477,14 +481,12 @@ static void s8_waits(const char *scenario, long n)
     threads2 = bench_process_threads();
     if (run.timeouts)
         bench_fail("S8: a wait with no timeout timed out");
-    bench_result(scenario, "total_ms", (double)(t4 - t2) / 1e6);
-    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
-    bench_result(scenario, "signal_ns", (double)(t3 - t2) / (double)n);
-    bench_result(scenario, "threads_added",
-                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0));
-    bench_result(scenario, "threads", (double)bench_threads_seen());
-    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
-    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    {
+        const uint64_t t[5] = { t0, t1, t2, t3, t4 };
+        const long threads[3] = { threads0, threads1, threads2 };
+
+        bench_report_waits(scenario, n, t, threads, rss0);
+    }
     for (i = 0; i < n; i++) {
         CloseThreadpoolWait(waits[i]);
         CloseHandle(events[i]);
@@ -493,6 +495,408 @@ static void s8_waits(const char *scenario, long n)
     free(waits);
     free(events);
 }
+
+/* ---- scale: S9 timers, S10 waits, S11 pools, S12 pending I/O ------------------ */
+
+/*
+ * Each scale scenario runs at one size per process; run-bench runs it at
+ * three sizes (suffixes a, b, c: n/10, n/2, n of the issue's figure), so
+ * that the report shows whether the cost per object stays flat.  Memory is
+ * the growth of the resident set over a phase divided by the objects that
+ * phase added: the objects themselves, then what arming them adds.
+ *
+ * A provider whose arming is so slow, or takes so much memory, that the
+ * phase would pass SCALE_BUDGET_NS or SCALE_BUDGET_BYTES (judged from the
+ * first sixteenth of it on, by the rate so far) stops there and reports the
+ * scenario unsupported with the rate it reached, instead of spending
+ * minutes or gigabytes of a shared machine or running into run-bench's
+ * timeout.
+ */
+#define SCALE_BUDGET_NS (20ull * 1000000000ull)
+#define SCALE_BUDGET_BYTES (1024.0 * 1048576.0)
+
+/* Every 1024 objects: stops the run if the phase started at t_phase with
+ * rss_phase resident would go over budget. */
+static void scale_check_budget(const char *scenario, const char *what, long done, long n,
+                               uint64_t t_phase, double rss_phase)
+{
+    uint64_t elapsed;
+    double grown, scale;
+    char why[200];
+
+    if ((done & 1023) || !done)
+        return;
+    elapsed = bench_now_ns() - t_phase;
+    grown = bench_rss_bytes() - rss_phase;
+    scale = done < n / 16 ? 1.0 : (double)n / (double)done;
+    if ((double)elapsed * scale <= SCALE_BUDGET_NS && grown * scale <= SCALE_BUDGET_BYTES)
+        return;
+    if ((double)elapsed * scale > SCALE_BUDGET_NS)
+        snprintf(why, sizeof(why), "%s %ld would take over %.0f s: %ld in %.1f s, %.0f ns each",
+                 what, n, (double)SCALE_BUDGET_NS / 1e9, done, (double)elapsed / 1e9,
+                 (double)elapsed / (double)done);
+    else
+        snprintf(why, sizeof(why), "%s %ld would take over %.0f MiB: %ld took %.0f MiB, "
+                 "%.0f bytes each", what, n, SCALE_BUDGET_BYTES / 1048576.0, done,
+                 grown / 1048576.0, grown / (double)done);
+    bench_unsupported(scenario, why);
+    /* No clean-up: closing what is left could take as long again. */
+    fflush(stdout);
+    exit(0);
+}
+
+static FILETIME relative_due(uint64_t ns)
+{
+    ULARGE_INTEGER due;
+    FILETIME ft;
+
+    due.QuadPart = (ULONGLONG)0 - (ULONGLONG)(ns / 100u);
+    ft.dwLowDateTime = due.u.LowPart;
+    ft.dwHighDateTime = due.u.HighPart;
+    return ft;
+}
+
+/* S9: the callbacks count; the last one sets done. */
+static VOID CALLBACK s9_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct run *run = ctx;
+
+    (void)inst;
+    (void)timer;
+    bench_note_thread();
+    if (InterlockedIncrement(&run->count) == run->target)
+        SetEvent(run->done);
+}
+
+/*
+ * S9: N one-shot timers created, then armed with due times spread over
+ * 0.5 s to 1.5 s from the start of the sets (each set with the relative
+ * time left; the odd ones an hour later); then every odd one is cancelled
+ * (SetThreadpoolTimer with a NULL due time) and the even ones fire; then
+ * all are closed.
+ */
+static void s9_timers(const char *scenario, long n)
+{
+    PTP_TIMER *timers = calloc((size_t)n, sizeof(*timers));
+    struct run run = { 0, (LONG)((n + 1) / 2), NULL, 0, NULL };
+    uint32_t seed = 0x9e3779b9u;
+    uint64_t t0, t1, t2, t3, t4, t5, now, target;
+    double rss0, rss1, rss2;
+    FILETIME ft;
+    long i;
+
+    if (!timers)
+        bench_fail("out of memory");
+    run.done = create_event_or_fail(TRUE);
+    warm_up();
+    rss0 = bench_rss_bytes();
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        if (!(timers[i] = CreateThreadpoolTimer(s9_cb, &run, NULL))) {
+            bench_unsupported(scenario, "CreateThreadpoolTimer fails");
+            return;
+        }
+    t1 = bench_now_ns();
+    rss1 = bench_rss_bytes();
+    for (i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        target = t1 + 500000000u + (uint64_t)(seed % 10000000u) * 100u;
+        /* The ones to cancel are due an hour later: cancelled, never fired,
+         * however slow the arming is. */
+        if (i & 1)
+            target += 3600ull * 1000000000u;
+        scale_check_budget(scenario, "arming", i, n, t1, rss1);
+        now = bench_now_ns();
+        ft = relative_due(target > now ? target - now : 0);
+        SetThreadpoolTimer(timers[i], &ft, 0, 0);
+    }
+    t2 = bench_now_ns();
+    rss2 = bench_rss_bytes();
+    for (i = 1; i < n; i += 2)
+        SetThreadpoolTimer(timers[i], NULL, 0, 0);
+    t3 = bench_now_ns();
+    wait_or_fail(run.done, "S9: waiting for the timers failed");
+    t4 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        WaitForThreadpoolTimerCallbacks(timers[i], FALSE);
+        CloseThreadpoolTimer(timers[i]);
+    }
+    t5 = bench_now_ns();
+    if (run.count != run.target)
+        bench_fail("S9: a cancelled timer fired");
+    bench_result(scenario, "create_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "set_ns", (double)(t2 - t1) / (double)n);
+    bench_result(scenario, "cancel_ns", (double)(t3 - t2) / (double)(n / 2 ? n / 2 : 1));
+    bench_result(scenario, "close_ns", (double)(t5 - t4) / (double)n);
+    /* The last due time is 1.5 s after the sets began. */
+    bench_result(scenario, "overrun_ms",
+                 t4 > t1 + 1500000000u ? (double)(t4 - t1 - 1500000000u) / 1e6 : 0);
+    bench_result(scenario, "bytes_per_obj", (rss1 - rss0) / (double)n);
+    bench_result(scenario, "bytes_per_armed", (rss2 - rss1) / (double)n);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    CloseHandle(run.done);
+    free(timers);
+}
+
+/*
+ * S10: N manual-reset events (WinPR has no auto-reset ones), each with a
+ * TP_WAIT, all armed with no timeout, then all signalled: cost and memory
+ * per registered wait, and the time from the first SetEvent to the last
+ * callback.
+ */
+static void s10_waits(const char *scenario, long n)
+{
+    HANDLE *events = calloc((size_t)n, sizeof(*events));
+    PTP_WAIT *waits = calloc((size_t)n, sizeof(*waits));
+    struct s8_run run = { 0, (LONG)n, 0, NULL };
+    uint64_t t0, t1, t2, t3, t4, t5;
+    long threads0, threads1;
+    double rss0, rss1, rss2;
+    long i;
+
+    if (!events || !waits)
+        bench_fail("out of memory");
+    run.done = create_event_or_fail(TRUE);
+    warm_up();
+    for (i = 0; i < n; i++)
+        events[i] = create_event_or_fail(TRUE);
+    threads0 = bench_process_threads();
+    rss0 = bench_rss_bytes();
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        if (!(waits[i] = CreateThreadpoolWait(s8_cb, &run, NULL))) {
+            bench_unsupported(scenario, "CreateThreadpoolWait fails");
+            return;
+        }
+    t1 = bench_now_ns();
+    rss1 = bench_rss_bytes();
+    for (i = 0; i < n; i++) {
+        scale_check_budget(scenario, "arming", i, n, t1, rss1);
+        SetThreadpoolWait(waits[i], events[i], NULL);
+    }
+    t2 = bench_now_ns();
+    rss2 = bench_rss_bytes();
+    threads1 = bench_process_threads();
+    t3 = bench_now_ns();
+    for (i = 0; i < n; i++)
+        SetEvent(events[i]);
+    wait_or_fail(run.done, "S10: waiting for the callbacks failed");
+    t4 = bench_now_ns();
+    if (run.timeouts)
+        bench_fail("S10: a wait with no timeout timed out");
+    for (i = 0; i < n; i++) {
+        WaitForThreadpoolWaitCallbacks(waits[i], FALSE);
+        CloseThreadpoolWait(waits[i]);
+    }
+    t5 = bench_now_ns();
+    bench_result(scenario, "create_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "set_ns", (double)(t2 - t1) / (double)n);
+    bench_result(scenario, "dispatch_ms", (double)(t4 - t3) / 1e6);
+    bench_result(scenario, "dispatch_ns", (double)(t4 - t3) / (double)n);
+    bench_result(scenario, "close_ns", (double)(t5 - t4) / (double)n);
+    bench_result(scenario, "bytes_per_obj", (rss1 - rss0) / (double)n);
+    bench_result(scenario, "bytes_per_armed", (rss2 - rss1) / (double)n);
+    bench_result(scenario, "threads_added", (double)(threads1 - threads0));
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    for (i = 0; i < n; i++)
+        CloseHandle(events[i]);
+    CloseHandle(run.done);
+    free(waits);
+    free(events);
+}
+
+/*
+ * S11: N private pools, each with at least 1 and at most 2 threads and one
+ * work object submitted S11_POSTS times: creation cost (pool, limits,
+ * environment, work object), memory and threads per pool, the time until
+ * every pool ran its work, and the close cost.
+ */
+#define S11_POSTS 100
+
+static void s11_pools(const char *scenario, long n)
+{
+    PTP_POOL *pools = calloc((size_t)n, sizeof(*pools));
+    PTP_WORK *works = calloc((size_t)n, sizeof(*works));
+    TP_CALLBACK_ENVIRON *envs = calloc((size_t)n, sizeof(*envs));
+    struct run run = { 0, (LONG)(n * S11_POSTS), NULL, 0, NULL };
+    uint64_t t0, t1, t2, t3;
+    long threads0, threads1, threads2;
+    double rss0, rss1;
+    long i, j;
+
+    if (!pools || !works || !envs)
+        bench_fail("out of memory");
+    run.done = create_event_or_fail(TRUE);
+    /* The library's start-up (the default pool, its services) outside the
+     * figures, so that they are the private pools' own. */
+    warm_up();
+    threads0 = bench_process_threads();
+    rss0 = bench_rss_bytes();
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        if (!(pools[i] = CreateThreadpool(NULL))) {
+            bench_unsupported(scenario, "CreateThreadpool fails");
+            return;
+        }
+        SetThreadpoolThreadMaximum(pools[i], 2);
+        if (!SetThreadpoolThreadMinimum(pools[i], 1))
+            bench_fail("S11: SetThreadpoolThreadMinimum failed");
+        InitializeThreadpoolEnvironment(&envs[i]);
+        SetThreadpoolCallbackPool(&envs[i], pools[i]);
+        if (!(works[i] = CreateThreadpoolWork(count_cb, &run, &envs[i])))
+            bench_fail("S11: CreateThreadpoolWork failed");
+    }
+    t1 = bench_now_ns();
+    threads1 = bench_process_threads();
+    for (i = 0; i < n; i++)
+        for (j = 0; j < S11_POSTS; j++)
+            SubmitThreadpoolWork(works[i]);
+    wait_or_fail(run.done, "S11: waiting for the callbacks failed");
+    t2 = bench_now_ns();
+    rss1 = bench_rss_bytes();
+    threads2 = bench_process_threads();
+    for (i = 0; i < n; i++) {
+        WaitForThreadpoolWorkCallbacks(works[i], FALSE);
+        CloseThreadpoolWork(works[i]);
+        DestroyThreadpoolEnvironment(&envs[i]);
+        CloseThreadpool(pools[i]);
+    }
+    t3 = bench_now_ns();
+    bench_result(scenario, "create_us", (double)(t1 - t0) / 1e3 / (double)n);
+    bench_result(scenario, "run_ms", (double)(t2 - t1) / 1e6);
+    bench_result(scenario, "close_us", (double)(t3 - t2) / 1e3 / (double)n);
+    bench_result(scenario, "kib_per_pool", (rss1 - rss0) / 1024.0 / (double)n);
+    bench_result(scenario, "threads_per_pool",
+                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0) / (double)n);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    CloseHandle(run.done);
+    free(envs);
+    free(works);
+    free(pools);
+}
+
+/*
+ * S12: N overlapped 1-byte reads pending on named pipes through TP_IO,
+ * S12_PER_PIPE per pipe (one pipe each would need more descriptors than a
+ * process may have natively), then the client end of each pipe writes
+ * S12_PER_PIPE bytes at once and every read completes: cost and memory
+ * per pending operation, and the time to complete them all.
+ */
+#define S12_PER_PIPE 10
+
+#ifdef BENCH_WINPR
+static void s12_pending_io(const char *scenario, long n)
+{
+    (void)n;
+    bench_unsupported(scenario, "WinPR has no CreateThreadpoolIo");
+}
+#else
+struct s12_op {
+    OVERLAPPED ov;
+    char byte;
+};
+
+static VOID CALLBACK s12_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PVOID overlapped,
+                            ULONG result, ULONG_PTR bytes, PTP_IO io)
+{
+    struct run *run = ctx;
+
+    (void)inst;
+    (void)overlapped;
+    (void)io;
+    bench_note_thread();
+    if (result != NO_ERROR || bytes != 1)
+        bench_fail("S12: a read completed with an error");
+    if (InterlockedIncrement(&run->count) == run->target)
+        SetEvent(run->done);
+}
+
+static void s12_pending_io(const char *scenario, long n)
+{
+    long pipes = (n + S12_PER_PIPE - 1) / S12_PER_PIPE, i, k;
+    HANDLE *servers = calloc((size_t)pipes, sizeof(*servers));
+    HANDLE *clients = calloc((size_t)pipes, sizeof(*clients));
+    PTP_IO *ios = calloc((size_t)pipes, sizeof(*ios));
+    struct s12_op *ops = calloc((size_t)pipes * S12_PER_PIPE, sizeof(*ops));
+    struct run run = { 0, (LONG)(pipes * S12_PER_PIPE), NULL, 0, NULL };
+    char name[96], out[S12_PER_PIPE];
+    uint64_t t0, t1, t2, t3, t4;
+    double rss0, rss1;
+    DWORD written;
+
+    if (!servers || !clients || !ios || !ops)
+        bench_fail("out of memory");
+    n = pipes * S12_PER_PIPE;
+    memset(out, 'x', sizeof(out));
+    run.done = create_event_or_fail(TRUE);
+    warm_up();
+    for (i = 0; i < pipes; i++) {
+        snprintf(name, sizeof(name), "\\\\.\\pipe\\tp_bench_s12_%lu_%ld",
+                 (unsigned long)GetCurrentProcessId(), i);
+        servers[i] = CreateNamedPipeA(name, PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED,
+                                      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1,
+                                      4096, 4096, 0, NULL);
+        if (servers[i] == INVALID_HANDLE_VALUE) {
+            fprintf(stderr, "CreateNamedPipe: error %lu at pipe %ld\n",
+                    (unsigned long)GetLastError(), i);
+            bench_fail("S12: CreateNamedPipe failed");
+        }
+        clients[i] = CreateFileA(name, GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+        if (clients[i] == INVALID_HANDLE_VALUE)
+            bench_fail("S12: CreateFile (pipe client) failed");
+        if (!(ios[i] = CreateThreadpoolIo(servers[i], s12_cb, &run, NULL))) {
+            bench_unsupported(scenario, "CreateThreadpoolIo fails on a named pipe");
+            return;
+        }
+    }
+    rss0 = bench_rss_bytes();
+    t0 = bench_now_ns();
+    for (i = 0; i < pipes; i++)
+        for (k = 0; k < S12_PER_PIPE; k++) {
+            struct s12_op *op = &ops[i * S12_PER_PIPE + k];
+
+            StartThreadpoolIo(ios[i]);
+            if (ReadFile(servers[i], &op->byte, 1, NULL, &op->ov)) {
+                bench_fail("S12: a read on an empty pipe completed at once");
+            } else if (GetLastError() != ERROR_IO_PENDING) {
+                fprintf(stderr, "ReadFile: error %lu\n", (unsigned long)GetLastError());
+                bench_fail("S12: ReadFile failed");
+            }
+        }
+    t1 = bench_now_ns();
+    rss1 = bench_rss_bytes();
+    if (run.count)
+        bench_fail("S12: a read completed before any write");
+    t2 = bench_now_ns();
+    for (i = 0; i < pipes; i++)
+        if (!WriteFile(clients[i], out, S12_PER_PIPE, &written, NULL) ||
+                written != S12_PER_PIPE)
+            bench_fail("S12: WriteFile failed");
+    t3 = bench_now_ns();
+    wait_or_fail(run.done, "S12: waiting for the completions failed");
+    t4 = bench_now_ns();
+    bench_result(scenario, "start_ns", (double)(t1 - t0) / (double)n);
+    bench_result(scenario, "write_ns", (double)(t3 - t2) / (double)pipes);
+    bench_result(scenario, "complete_ms", (double)(t4 - t2) / 1e6);
+    bench_result(scenario, "complete_ns", (double)(t4 - t2) / (double)n);
+    bench_result(scenario, "bytes_per_pending", (rss1 - rss0) / (double)n);
+    bench_result(scenario, "threads", (double)bench_threads_seen());
+    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    for (i = 0; i < pipes; i++) {
+        WaitForThreadpoolIoCallbacks(ios[i], FALSE);
+        CloseThreadpoolIo(ios[i]);
+        CloseHandle(clients[i]);
+        CloseHandle(servers[i]);
+    }
+    CloseHandle(run.done);
+    free(ops);
+    free(ios);
+    free(clients);
+    free(servers);
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -515,6 +919,14 @@ int main(int argc, char **argv)
         s7_timers(args.scenario, args.n);
     else if (!strcmp(args.scenario, "S8a") || !strcmp(args.scenario, "S8b"))
         s8_waits(args.scenario, args.n);
+    else if (!strncmp(args.scenario, "S9", 2) && strlen(args.scenario) == 3)
+        s9_timers(args.scenario, args.n);
+    else if (!strncmp(args.scenario, "S10", 3) && strlen(args.scenario) == 4)
+        s10_waits(args.scenario, args.n);
+    else if (!strncmp(args.scenario, "S11", 3) && strlen(args.scenario) == 4)
+        s11_pools(args.scenario, args.n);
+    else if (!strncmp(args.scenario, "S12", 3) && strlen(args.scenario) == 4)
+        s12_pending_io(args.scenario, args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     return 0;

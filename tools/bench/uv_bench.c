@@ -195,8 +195,7 @@ static void s7(uv_loop_t *loop, const char *scenario, long n)
         uv_timer_init(loop, &timers[i].handle);
     t0 = bench_now_ns();
     for (i = 0; i < n; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        target = t0 + (uint64_t)(seed % 10000000u) * 100u;
+        target = bench_next_due(&seed, t0);
         /* libuv measures from its cached loop time: refresh it, as a
          * program setting timers outside a callback must. */
         uv_update_time(loop);
@@ -273,14 +272,12 @@ static void s8(uv_loop_t *loop, const char *scenario, long n)
         uv_run(loop, UV_RUN_ONCE);
     t4 = bench_now_ns();
     threads2 = bench_process_threads();
-    bench_result(scenario, "total_ms", (double)(t4 - t2) / 1e6);
-    bench_result(scenario, "set_ns", (double)(t1 - t0) / (double)n);
-    bench_result(scenario, "signal_ns", (double)(t3 - t2) / (double)n);
-    bench_result(scenario, "threads_added",
-                 (double)((threads1 > threads2 ? threads1 : threads2) - threads0));
-    bench_result(scenario, "threads", (double)bench_threads_seen());
-    bench_result(scenario, "rss_growth_mib", (bench_rss_bytes() - rss0) / 1048576.0);
-    bench_result(scenario, "peak_rss_mib", bench_peak_rss_bytes() / 1048576.0);
+    {
+        const uint64_t t[5] = { t0, t1, t2, t3, t4 };
+        const long threads[3] = { threads0, threads1, threads2 };
+
+        bench_report_waits(scenario, n, t, threads, rss0);
+    }
     for (i = 0; i < n; i++)
         uv_close((uv_handle_t *)&watches[i].handle, NULL);
     uv_run(loop, UV_RUN_DEFAULT);

@@ -232,13 +232,6 @@ int main(int argc, char **argv)
 
     bench_parse(argc, argv, &args);
     loop = uv_default_loop();
-    if (!strcmp(args.scenario, "IO1"))
-        run_echo("IO1", 1, args.n);
-    else if (!strcmp(args.scenario, "IO16"))
-        run_echo("IO16", PIPES_MAX, args.n);
-    else if (!strcmp(args.scenario, "IOF"))
-        run_file("IOF", args.n);
-    else
-        bench_unsupported(args.scenario, "not an I/O scenario");
+    bench_run_io(&args, PIPES_MAX, run_echo, run_file);
     return 0;
 }
