@@ -215,6 +215,75 @@ BOOL helper_refused(void (*call)(void *arg), void *arg)
 }
 #endif
 
+void assert_in_time_at(const char *what, LONGLONG start_us, LONGLONG at_us, LONGLONG due_ms,
+                       LONGLONG slack_ms, const char *file, int line)
+{
+    LONGLONG elapsed_us = at_us - start_us;
+
+    if (elapsed_us < (due_ms - slack_ms) * 1000)
+        fail_msg("%s:%d: %s early: after %lld us, due after %lld ms", file, line, what,
+                 (long long)elapsed_us, (long long)due_ms);
+    if (elapsed_us > (due_ms + LATE_BOUND_MS) * 1000)
+        fail_msg("%s:%d: %s too late: after %lld us, due after %lld ms", file, line, what,
+                 (long long)elapsed_us, (long long)due_ms);
+}
+
+void cb_record_init(struct cb_record *r)
+{
+    memset(r, 0, sizeof(*r));         /* PROBE_INIT is all zeros */
+    r->done_sem = semaphore_new();
+}
+
+void cb_record_destroy(struct cb_record *r)
+{
+    CloseHandle(r->done_sem);
+    if (r->started_event)
+        CloseHandle(r->started_event);
+}
+
+void cb_record_enter(struct cb_record *r)
+{
+    if (r->started_event)
+        SetEvent(r->started_event);
+    if (r->gate)
+        PROBE_CHECK(&r->probe, gate_pass(r->gate));
+}
+
+void assert_signal_unclaimed_at(struct cb_record *r, HANDLE event, const char *file, int line)
+{
+    DWORD ret;
+
+    if (!SetEvent(event))
+        fail_msg("%s:%d: SetEvent failed (error %lu)", file, line, (unsigned long)GetLastError());
+    helper_wait_not_at(r->done_sem, QUIET_MS, file, line);
+    ret = WaitForSingleObject(event, 0);
+    if (ret != WAIT_OBJECT_0)
+        fail_msg("%s:%d: the signal was taken: the event's wait returned %lu", file, line,
+                 (unsigned long)ret);
+}
+
+void cb_state_init(struct cb_state *s)
+{
+    memset(s, 0, sizeof(*s));         /* PROBE_INIT is all zeros */
+    gate_init(&s->gate);
+    s->started = event_new(FALSE, FALSE);
+}
+
+void cb_state_destroy(struct cb_state *s)
+{
+    gate_destroy(&s->gate);
+    CloseHandle(s->started);
+}
+
+void cb_state_enter(struct cb_state *s)
+{
+    InterlockedIncrement(&s->started_count);
+    SetEvent(s->started);
+    if (s->block)
+        PROBE_CHECK(&s->probe, gate_pass(&s->gate));
+    probe_hit(&s->probe);
+}
+
 static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     struct occupant *o = ctx;

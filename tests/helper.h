@@ -188,6 +188,56 @@ int helper_todo(int applies, const char *why, const char *file, int line);
 #define NOT_RUN_ON(modes, why) \
     if (helper_not_run((modes), (why), __FILE__, __LINE__)) {} else
 
+/*
+ * What a callback that may hold its thread records, for work items, legacy
+ * items and ntdll's callbacks alike.  cb_state_enter() is such a callback's
+ * common part: it counts the start, sets started, passes the gate if block
+ * is set, and hits the probe; the callback's last statement adds one to done.
+ */
+struct cb_state {
+    struct probe probe;
+    struct gate gate;
+    BOOL block;                  /* wait at the gate */
+    HANDLE started;              /* auto-reset, set by every start */
+    volatile LONG started_count;
+    volatile LONG done;          /* each callback's last statement adds one */
+};
+void cb_state_init(struct cb_state *s);      /* zeroed, gate and event made */
+void cb_state_destroy(struct cb_state *s);
+void cb_state_enter(struct cb_state *s);
+
+/*
+ * What the callbacks of one timer or wait record in common: the probe, a
+ * semaphore released once per callback (last), and on entry an optional
+ * event to set and an optional gate to pass (cb_record_enter()).
+ */
+struct cb_record {
+    struct probe probe;
+    HANDLE done_sem;             /* released once per callback, last */
+    struct gate *gate;           /* if set, every callback passes it first */
+    HANDLE started_event;        /* if set, set by every callback on entry */
+};
+void cb_record_init(struct cb_record *r);    /* zeroed, done_sem made */
+void cb_record_destroy(struct cb_record *r); /* closes done_sem and started_event */
+void cb_record_enter(struct cb_record *r);
+/* Sets event and asserts that no callback takes its signal: none comes
+ * within QUIET_MS, and the event stays signalled. */
+#define assert_signal_unclaimed(r, event) \
+    assert_signal_unclaimed_at((r), (event), __FILE__, __LINE__)
+void assert_signal_unclaimed_at(struct cb_record *r, HANDLE event, const char *file, int line);
+
+/* The variadic form of a function under test that takes a va_list: defines
+ * NAME, whose last named parameter is fmt, as CALL with ap after fmt. */
+#define VA_WRAPPER(type, name, params, call) static type name params \
+    { type ret_; va_list ap; va_start(ap, fmt); ret_ = call; va_end(ap); return ret_; }
+
+/* Asserts start_us + due_ms - slack_ms <= at_us <= start_us + due_ms +
+ * LATE_BOUND_MS; a failure says what ("fired", "timed out") came when. */
+#define assert_in_time(what, start_us, at_us, due_ms, slack_ms) \
+    assert_in_time_at((what), (start_us), (at_us), (due_ms), (slack_ms), __FILE__, __LINE__)
+void assert_in_time_at(const char *what, LONGLONG start_us, LONGLONG at_us, LONGLONG due_ms,
+                       LONGLONG slack_ms, const char *file, int line);
+
 /* Microseconds on the monotonic clock (QueryPerformanceCounter). */
 LONGLONG now_us(void);
 /* FILETIME due times and timeouts: negative = relative, in 100 ns; positive

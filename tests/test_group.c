@@ -20,12 +20,7 @@
 /* ---- shared state ------------------------------------------------------------ */
 
 struct member {
-    struct probe probe;
-    struct gate gate;
-    HANDLE started;              /* auto-reset, set by every start */
-    volatile LONG started_count;
-    volatile LONG done;          /* the callback's last statement */
-    BOOL block;                  /* wait at the gate */
+    struct cb_state cb;
     BOOL disassociate;
     BOOL close_self;             /* CloseThreadpoolWork from the callback */
     PTP_WORK work;
@@ -36,17 +31,14 @@ static struct member *member_new(BOOL block)
     struct member *m = calloc(1, sizeof(*m));
 
     assert_non_null(m);
-    gate_init(&m->gate);
-    m->started = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(m->started);
-    m->block = block;
+    cb_state_init(&m->cb);
+    m->cb.block = block;
     return m;
 }
 
 static void member_free(struct member *m)
 {
-    gate_destroy(&m->gate);
-    CloseHandle(m->started);
+    cb_state_destroy(&m->cb);
     free(m);
 }
 
@@ -54,17 +46,13 @@ static void member_body(PTP_CALLBACK_INSTANCE inst, struct member *m)
 {
     PTP_WORK work = m->work;
 
-    PROBE_CHECK(&m->probe, inst != NULL);
+    PROBE_CHECK(&m->cb.probe, inst != NULL);
     if (m->disassociate)
         DisassociateCurrentThreadFromCallback(inst);
-    InterlockedIncrement(&m->started_count);
-    SetEvent(m->started);
-    if (m->block)
-        PROBE_CHECK(&m->probe, gate_pass(&m->gate));
-    probe_hit(&m->probe);
+    cb_state_enter(&m->cb);
     if (m->close_self)
         CloseThreadpoolWork(work);
-    InterlockedIncrement(&m->done);
+    InterlockedIncrement(&m->cb.done);
 }
 
 static void CALLBACK member_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
@@ -230,12 +218,12 @@ static void group_close_members_runs_posted_callbacks(void **state)
         SubmitThreadpoolWork(b->work);
     }
     CloseThreadpoolCleanupGroupMembers(g.group, FALSE, NULL);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 5);
-    assert_int_equal(InterlockedCompareExchange(&b->done, 0, 0), 5);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 5);
+    assert_int_equal(InterlockedCompareExchange(&b->cb.done, 0, 0), 5);
     /* Without cancel, no cancel callback. */
     assert_int_equal(cancels_calls(), 0);
-    probe_assert_clean(&a->probe);
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&a->cb.probe);
+    probe_assert_clean(&b->cb.probe);
     group_env_destroy(&g);
     member_free(a);
     member_free(b);
@@ -253,20 +241,20 @@ static void group_close_members_waits_for_running_callbacks(void **state)
     member_work(&g, a);
     member_work(&g, b);
     SubmitThreadpoolWork(a->work);
-    helper_wait(a->started);
+    helper_wait(a->cb.started);
     SubmitThreadpoolWork(b->work);
-    helper_wait(b->started);
+    helper_wait(b->cb.started);
     closer_start(&closer, g.group, FALSE, NULL);
     helper_wait_not(closer.thread, 100);
-    gate_open(&a->gate, 1);
+    gate_open(&a->cb.gate, 1);
     helper_wait_not(closer.thread, 100);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 1);
-    gate_open(&b->gate, 1);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 1);
+    gate_open(&b->cb.gate, 1);
     closer_join(&closer);
-    assert_int_equal(InterlockedCompareExchange(&b->done, 0, 0), 1);
+    assert_int_equal(InterlockedCompareExchange(&b->cb.done, 0, 0), 1);
     assert_int_equal(cancels_calls(), 0);
-    probe_assert_clean(&a->probe);
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&a->cb.probe);
+    probe_assert_clean(&b->cb.probe);
     group_env_destroy(&g);
     member_free(a);
     member_free(b);
@@ -291,9 +279,9 @@ static void group_close_members_without_cancel_runs_queued(void **state)
     helper_wait_not(closer.thread, 100);
     occupant_release(&busy);
     closer_join(&closer);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 5);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 5);
     assert_int_equal(cancels_calls(), 0);
-    probe_assert_clean(&a->probe);
+    probe_assert_clean(&a->cb.probe);
     group_env_destroy(&g);
     member_free(a);
 }
@@ -314,16 +302,16 @@ static void group_close_members_waits_for_disassociated_work(void **state)
     a->disassociate = TRUE;
     member_work(&g, a);
     SubmitThreadpoolWork(a->work);
-    helper_wait(a->started);
+    helper_wait(a->cb.started);
     WaitForThreadpoolWorkCallbacks(a->work, FALSE);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 0);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 0);
     closer_start(&closer, g.group, FALSE, NULL);
     helper_wait_not(closer.thread, 100);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 0);
-    gate_open(&a->gate, 1);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 0);
+    gate_open(&a->cb.gate, 1);
     closer_join(&closer);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 1);
-    probe_assert_clean(&a->probe);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 1);
+    probe_assert_clean(&a->cb.probe);
     group_env_destroy(&g);
     member_free(a);
 }
@@ -339,16 +327,16 @@ static void group_close_members_waits_for_disassociated_simple(void **state)
     group_env_init(state, &g);
     a->disassociate = TRUE;
     assert_true(TrySubmitThreadpoolCallback(member_simple_cb, a, &g.env));
-    helper_wait(a->started);
+    helper_wait(a->cb.started);
     closer_start(&closer, g.group, TRUE, NULL);
     helper_wait_not(closer.thread, 100);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 0);
-    gate_open(&a->gate, 1);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 0);
+    gate_open(&a->cb.gate, 1);
     closer_join(&closer);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 1);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 1);
     /* It ran: no cancel callback for it. */
     assert_int_equal(cancels_calls(), 0);
-    probe_assert_clean(&a->probe);
+    probe_assert_clean(&a->cb.probe);
     group_env_destroy(&g);
     member_free(a);
 }
@@ -362,13 +350,13 @@ static void group_simple_callback_is_member(void **state)
 
     group_env_init(state, &g);
     assert_true(TrySubmitThreadpoolCallback(member_simple_cb, a, &g.env));
-    helper_wait(a->started);
+    helper_wait(a->cb.started);
     closer_start(&closer, g.group, FALSE, NULL);
     helper_wait_not(closer.thread, 100);
-    gate_open(&a->gate, 1);
+    gate_open(&a->cb.gate, 1);
     closer_join(&closer);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 1);
-    probe_assert_clean(&a->probe);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 1);
+    probe_assert_clean(&a->cb.probe);
     group_env_destroy(&g);
     member_free(a);
 }
@@ -409,9 +397,9 @@ static void group_cancel_drops_queued_calls_cancel_per_member(void **state)
     occupant_release(&busy);
     flush_pool(state);
     /* Nothing that was queued ran, before or after. */
-    assert_int_equal(probe_hits(&a->probe), 0);
-    assert_int_equal(probe_hits(&s->probe), 0);
-    assert_int_equal(probe_hits(&b->probe), 0);
+    assert_int_equal(probe_hits(&a->cb.probe), 0);
+    assert_int_equal(probe_hits(&s->cb.probe), 0);
+    assert_int_equal(probe_hits(&b->cb.probe), 0);
     group_env_destroy(&g);
     member_free(a);
     member_free(b);
@@ -437,23 +425,23 @@ static void group_cancel_waits_for_running_callback(void **state)
     member_work(&g, a);
     for (i = 0; i < 10; i++)
         SubmitThreadpoolWork(a->work);
-    helper_wait(a->started);
+    helper_wait(a->cb.started);
     closer_start(&closer, g.group, TRUE, &cleanup_marker);
     helper_wait_not(closer.thread, 100);
     assert_int_equal(cancels_calls(), 0);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 0);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 0);
     /* Enough permits for every post: only cancellation keeps them from running. */
-    gate_open(&a->gate, 10);
+    gate_open(&a->cb.gate, 10);
     closer_join(&closer);
     assert_int_equal(cancels_calls(), 1);
     assert_ptr_equal(cancels.object_ctx[0], a);
     assert_ptr_equal(cancels.cleanup_ctx[0], &cleanup_marker);
     assert_int_equal(cancels.thread[0], closer.tid);
     flush_pool(state);
-    assert_true(probe_hits(&a->probe) >= 1);
-    assert_true(probe_hits(&a->probe) < 10);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), probe_hits(&a->probe));
-    probe_assert_clean(&a->probe);
+    assert_true(probe_hits(&a->cb.probe) >= 1);
+    assert_true(probe_hits(&a->cb.probe) < 10);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), probe_hits(&a->cb.probe));
+    probe_assert_clean(&a->cb.probe);
     group_env_destroy(&g);
     member_free(a);
 }
@@ -495,14 +483,14 @@ static void group_member_closing_itself_during_release(void **state)
     a->close_self = TRUE;
     member_work(&g, a);
     SubmitThreadpoolWork(a->work);
-    helper_wait(a->started);
+    helper_wait(a->cb.started);
     closer_start(&closer, g.group, TRUE, &cleanup_marker);
     helper_wait_not(closer.thread, 100);
-    gate_open(&a->gate, 1);
+    gate_open(&a->cb.gate, 1);
     closer_join(&closer);
-    assert_int_equal(InterlockedCompareExchange(&a->done, 0, 0), 1);
+    assert_int_equal(InterlockedCompareExchange(&a->cb.done, 0, 0), 1);
     assert_int_equal(cancels_calls(), 0);
-    probe_assert_clean(&a->probe);
+    probe_assert_clean(&a->cb.probe);
     group_env_destroy(&g);
     member_free(a);
 }
@@ -525,8 +513,8 @@ static void group_reusable_after_close_members(void **state)
         SubmitThreadpoolWork(m->work);
         assert_true(TrySubmitThreadpoolCallback(member_simple_cb, m, &g.env));
         CloseThreadpoolCleanupGroupMembers(g.group, FALSE, NULL);
-        assert_int_equal(InterlockedCompareExchange(&m->done, 0, 0), 3);
-        probe_assert_clean(&m->probe);
+        assert_int_equal(InterlockedCompareExchange(&m->cb.done, 0, 0), 3);
+        probe_assert_clean(&m->cb.probe);
         member_free(m);
     }
     assert_int_equal(cancels_calls(), 0);

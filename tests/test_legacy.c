@@ -9,14 +9,9 @@
 #include "helper.h"
 
 struct item_ctx {
-    struct probe probe;
+    struct cb_state cb;
     DWORD test_thread;
     volatile LONG thread;        /* the thread that ran the item */
-    struct gate gate;
-    BOOL block;
-    HANDLE started;
-    volatile LONG started_count;
-    volatile LONG done;
 };
 
 static struct item_ctx *item_new(void)
@@ -24,17 +19,14 @@ static struct item_ctx *item_new(void)
     struct item_ctx *c = calloc(1, sizeof(*c));
 
     assert_non_null(c);
+    cb_state_init(&c->cb);
     c->test_thread = GetCurrentThreadId();
-    gate_init(&c->gate);
-    c->started = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(c->started);
     return c;
 }
 
 static void item_free(struct item_ctx *c)
 {
-    gate_destroy(&c->gate);
-    CloseHandle(c->started);
+    cb_state_destroy(&c->cb);
     free(c);
 }
 
@@ -42,14 +34,10 @@ static DWORD WINAPI item_fn(LPVOID param)
 {
     struct item_ctx *c = param;
 
-    PROBE_CHECK(&c->probe, GetCurrentThreadId() != c->test_thread);
+    PROBE_CHECK(&c->cb.probe, GetCurrentThreadId() != c->test_thread);
     InterlockedExchange(&c->thread, (LONG)GetCurrentThreadId());
-    InterlockedIncrement(&c->started_count);
-    SetEvent(c->started);
-    if (c->block)
-        PROBE_CHECK(&c->probe, gate_pass(&c->gate));
-    probe_hit(&c->probe);
-    InterlockedIncrement(&c->done);
+    cb_state_enter(&c->cb);
+    InterlockedIncrement(&c->cb.done);
     return 0;
 }
 
@@ -58,9 +46,9 @@ static void queue_and_wait(ULONG flags)
     struct item_ctx *c = item_new();
 
     assert_true(QueueUserWorkItem(item_fn, c, flags));
-    assert_true(helper_wait_count(&c->done, 1));
-    assert_int_equal(probe_hits(&c->probe), 1);
-    probe_assert_clean(&c->probe);
+    assert_true(helper_wait_count(&c->cb.done, 1));
+    assert_int_equal(probe_hits(&c->cb.probe), 1);
+    probe_assert_clean(&c->cb.probe);
     item_free(c);
 }
 
@@ -91,9 +79,9 @@ static void legacy_many_items_each_run_once(void **state)
     (void)state;
     for (i = 0; i < 200; i++)
         assert_true(QueueUserWorkItem(item_fn, c, i % 2 ? WT_EXECUTELONGFUNCTION : 0));
-    assert_true(helper_wait_count(&c->done, 200));
-    assert_int_equal(probe_hits(&c->probe), 200);
-    probe_assert_clean(&c->probe);
+    assert_true(helper_wait_count(&c->cb.done, 200));
+    assert_int_equal(probe_hits(&c->cb.probe), 200);
+    probe_assert_clean(&c->cb.probe);
     item_free(c);
 }
 
@@ -104,19 +92,19 @@ static void legacy_long_functions_do_not_block_others(void **state)
     int i;
 
     (void)state;
-    blocked->block = TRUE;
+    blocked->cb.block = TRUE;
     for (i = 1; i <= 4; i++) {
         assert_true(QueueUserWorkItem(item_fn, blocked, WT_EXECUTELONGFUNCTION));
-        assert_true(helper_wait_count(&blocked->started_count, i));
+        assert_true(helper_wait_count(&blocked->cb.started_count, i));
     }
     for (i = 0; i < 10; i++)
         assert_true(QueueUserWorkItem(item_fn, quick, WT_EXECUTEDEFAULT));
-    assert_true(helper_wait_count(&quick->done, 10));
-    assert_int_equal(InterlockedCompareExchange(&blocked->done, 0, 0), 0);
-    gate_open(&blocked->gate, 4);
-    assert_true(helper_wait_count(&blocked->done, 4));
-    probe_assert_clean(&blocked->probe);
-    probe_assert_clean(&quick->probe);
+    assert_true(helper_wait_count(&quick->cb.done, 10));
+    assert_int_equal(InterlockedCompareExchange(&blocked->cb.done, 0, 0), 0);
+    gate_open(&blocked->cb.gate, 4);
+    assert_true(helper_wait_count(&blocked->cb.done, 4));
+    probe_assert_clean(&blocked->cb.probe);
+    probe_assert_clean(&quick->cb.probe);
     item_free(blocked);
     item_free(quick);
 }
@@ -137,7 +125,7 @@ static BOOL io_thread_item_run(struct item_ctx *c)
     BOOL run = FALSE;
 
     assert_true(QueueUserWorkItem(item_fn, c, WT_EXECUTEINIOTHREAD));
-    assert_true(helper_wait_count(&c->done, 1));
+    assert_true(helper_wait_count(&c->cb.done, 1));
     NOT_RUN_ON(MODES_REF, "Wine runs I/O-thread work items on workers that never wait alertably")
         run = TRUE;
     return run;
@@ -165,7 +153,7 @@ static void legacy_io_thread_runs_apc_when_idle(void **state)
     helper_wait(sem);
     CloseHandle(thread);
     CloseHandle(sem);
-    probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->cb.probe);
     item_free(c);
 }
 
@@ -221,12 +209,12 @@ static void legacy_io_thread_runs_apcs_in_order_on_itself(void **state)
     assert_int_equal(probe_hits(&log.probe), 3);
     probe_assert_clean(&log.probe);
     assert_true(QueueUserWorkItem(item_fn, after, WT_EXECUTEINIOTHREAD));
-    assert_true(helper_wait_count(&after->done, 1));
-    probe_assert_clean(&after->probe);
+    assert_true(helper_wait_count(&after->cb.done, 1));
+    probe_assert_clean(&after->cb.probe);
     apc_log_current = NULL;
     CloseHandle(thread);
     CloseHandle(log.done);
-    probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->cb.probe);
     item_free(c);
     item_free(after);
 }

@@ -17,19 +17,14 @@
 /* ---- shared state ------------------------------------------------------------ */
 
 struct nt_ctx {
-    struct probe probe;
-    struct gate gate;
-    HANDLE started;
+    struct cb_state cb;
     HANDLE event;
     HANDLE sem;
     HANDLE mutex;
     CRITICAL_SECTION cs;
     const char *module_path;
-    BOOL block;
     BOOL disassociate;
     LONG may_run_long;           /* TpCallbackMayRunLong's status */
-    volatile LONG started_count;
-    volatile LONG done;
 };
 
 static struct nt_ctx *ctx_new(void)
@@ -37,12 +32,10 @@ static struct nt_ctx *ctx_new(void)
     struct nt_ctx *c = calloc(1, sizeof(*c));
 
     assert_non_null(c);
-    gate_init(&c->gate);
-    c->started = CreateEventW(NULL, FALSE, FALSE, NULL);
+    cb_state_init(&c->cb);
     c->event = CreateEventW(NULL, TRUE, FALSE, NULL);
     c->sem = CreateSemaphoreW(NULL, 0, 100, NULL);
     c->mutex = CreateMutexW(NULL, FALSE, NULL);
-    assert_non_null(c->started);
     assert_non_null(c->event);
     assert_non_null(c->sem);
     assert_non_null(c->mutex);
@@ -52,8 +45,7 @@ static struct nt_ctx *ctx_new(void)
 
 static void ctx_free(struct nt_ctx *c)
 {
-    gate_destroy(&c->gate);
-    CloseHandle(c->started);
+    cb_state_destroy(&c->cb);
     CloseHandle(c->event);
     CloseHandle(c->sem);
     CloseHandle(c->mutex);
@@ -63,15 +55,11 @@ static void ctx_free(struct nt_ctx *c)
 
 static void nt_body(PTP_CALLBACK_INSTANCE inst, struct nt_ctx *c)
 {
-    PROBE_CHECK(&c->probe, inst != NULL);
+    PROBE_CHECK(&c->cb.probe, inst != NULL);
     if (c->disassociate)
         TpDisassociateCallback(inst);
-    InterlockedIncrement(&c->started_count);
-    SetEvent(c->started);
-    if (c->block)
-        PROBE_CHECK(&c->probe, gate_pass(&c->gate));
-    probe_hit(&c->probe);
-    InterlockedIncrement(&c->done);
+    cb_state_enter(&c->cb);
+    InterlockedIncrement(&c->cb.done);
 }
 
 static void CALLBACK nt_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
@@ -145,15 +133,15 @@ static void ntdll_pool_max_one_serializes(void **state)
     struct nt_pool *p = nt_pool_of(state);
     struct nt_ctx *c = ctx_new();
 
-    c->block = TRUE;
+    c->cb.block = TRUE;
     TpSetPoolMaxThreads(p->pool, 1);
     assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
     assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    helper_wait(c->started);
-    helper_wait_not(c->started, 100);
-    gate_open(&c->gate, 2);
-    assert_true(helper_wait_count(&c->done, 2));
-    probe_assert_clean(&c->probe);
+    helper_wait(c->cb.started);
+    helper_wait_not(c->cb.started, 100);
+    gate_open(&c->cb.gate, 2);
+    assert_true(helper_wait_count(&c->cb.done, 2));
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
 
@@ -165,17 +153,17 @@ static void ntdll_pool_min_threads_success(void **state)
     LONG status;
     int i;
 
-    c->block = TRUE;
+    c->cb.block = TRUE;
     status = (LONG)TpSetPoolMinThreads(p->pool, 3);
     assert_true(status >= 0);
     TODO_REF("Wine returns TRUE, not STATUS_SUCCESS")
         CHECK_EQ((DWORD)status, (DWORD)TP_TEST_STATUS_SUCCESS);
     for (i = 0; i < 3; i++)
         assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    assert_true(helper_wait_count(&c->started_count, 3));
-    gate_open(&c->gate, 3);
-    assert_true(helper_wait_count(&c->done, 3));
-    probe_assert_clean(&c->probe);
+    assert_true(helper_wait_count(&c->cb.started_count, 3));
+    gate_open(&c->cb.gate, 3);
+    assert_true(helper_wait_count(&c->cb.done, 3));
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
 
@@ -213,15 +201,15 @@ static void ntdll_work_post_wait_release(void **state)
     for (i = 0; i < 3; i++)
         TpPostWork(work);
     TpWaitForWork(work, FALSE);
-    assert_int_equal(probe_hits(&c->probe), 3);
+    assert_int_equal(probe_hits(&c->cb.probe), 3);
     TpReleaseWork(work);
     /* A NULL environment means the default pool. */
     assert_status(TpAllocWork(&work, nt_work_cb, c, NULL), TP_TEST_STATUS_SUCCESS);
     TpPostWork(work);
     TpWaitForWork(work, FALSE);
-    assert_int_equal(probe_hits(&c->probe), 4);
+    assert_int_equal(probe_hits(&c->cb.probe), 4);
     TpReleaseWork(work);
-    probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
 
@@ -234,19 +222,19 @@ static void ntdll_wait_for_work_cancel_drops_pending(void **state)
     int i;
 
     TpSetPoolMaxThreads(p->pool, 1);
-    blocker->block = TRUE;
+    blocker->cb.block = TRUE;
     assert_status(TpAllocWork(&busy, nt_work_cb, blocker, &p->env), TP_TEST_STATUS_SUCCESS);
     assert_status(TpAllocWork(&work, nt_work_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
     TpPostWork(busy);
-    helper_wait(blocker->started);
+    helper_wait(blocker->cb.started);
     for (i = 0; i < 5; i++)
         TpPostWork(work);
     TpWaitForWork(work, TRUE);
-    gate_open(&blocker->gate, 1);
+    gate_open(&blocker->cb.gate, 1);
     TpWaitForWork(busy, FALSE);
     TpPostWork(work);
     TpWaitForWork(work, FALSE);
-    assert_int_equal(probe_hits(&c->probe), 1);
+    assert_int_equal(probe_hits(&c->cb.probe), 1);
     TpReleaseWork(work);
     TpReleaseWork(busy);
     ctx_free(c);
@@ -280,7 +268,7 @@ static void ntdll_bad_version_invalid_parameter(void **state)
     TODO_REF("Wine accepts any environment version")
         CHECK_EQ((DWORD)status, (DWORD)TP_TEST_STATUS_INVALID_PARAMETER);
     if (status == TP_TEST_STATUS_SUCCESS)
-        assert_true(helper_wait_count(&c->done, 1));
+        assert_true(helper_wait_count(&c->cb.done, 1));
     ctx_free(c);
 }
 
@@ -292,10 +280,10 @@ static void ntdll_simple_try_post_runs(void **state)
     struct nt_ctx *c = ctx_new();
 
     assert_status(TpSimpleTryPost(nt_simple_cb, c, NULL), TP_TEST_STATUS_SUCCESS);
-    assert_true(helper_wait_count(&c->done, 1));
+    assert_true(helper_wait_count(&c->cb.done, 1));
     assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    assert_true(helper_wait_count(&c->done, 2));
-    probe_assert_clean(&c->probe);
+    assert_true(helper_wait_count(&c->cb.done, 2));
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
 
@@ -333,7 +321,7 @@ static void ntdll_cleanup_group_release_members(void **state)
         TpPostWork(work);
     assert_status(TpSimpleTryPost(nt_simple_cb, c, &env), TP_TEST_STATUS_SUCCESS);
     TpReleaseCleanupGroupMembers(group, FALSE, &marker);
-    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 4);
+    assert_int_equal(InterlockedCompareExchange(&c->cb.done, 0, 0), 4);
     assert_int_equal(cancel_calls, 0);
 
     /*
@@ -344,10 +332,10 @@ static void ntdll_cleanup_group_release_members(void **state)
     TpSetPoolMaxThreads(one, 1);
     SetThreadpoolCallbackPool(&one_env, one);
     SetThreadpoolCallbackPool(&env, one);
-    blocker->block = TRUE;
+    blocker->cb.block = TRUE;
     assert_status(TpAllocWork(&busy, nt_work_cb, blocker, &one_env), TP_TEST_STATUS_SUCCESS);
     TpPostWork(busy);
-    helper_wait(blocker->started);
+    helper_wait(blocker->cb.started);
     assert_status(TpAllocWork(&work, nt_work_cb, c, &env), TP_TEST_STATUS_SUCCESS);
     for (i = 0; i < 3; i++)
         TpPostWork(work);
@@ -355,14 +343,14 @@ static void ntdll_cleanup_group_release_members(void **state)
     assert_int_equal(cancel_calls, 1);
     assert_ptr_equal(cancel_object_ctx, c);
     assert_ptr_equal(cancel_cleanup_ctx, &marker);
-    gate_open(&blocker->gate, 1);
+    gate_open(&blocker->cb.gate, 1);
     TpWaitForWork(busy, FALSE);
     TpReleaseWork(busy);
-    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 4);
+    assert_int_equal(InterlockedCompareExchange(&c->cb.done, 0, 0), 4);
     TpReleaseCleanupGroup(group);
     TpReleasePool(one);
     DestroyThreadpoolEnvironment(&one_env);
-    probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
     ctx_free(blocker);
 }
@@ -374,13 +362,13 @@ static void CALLBACK actions_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     struct nt_ctx *c = ctx;
 
     EnterCriticalSection(&c->cs);
-    PROBE_CHECK(&c->probe, WaitForSingleObject(c->mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
+    PROBE_CHECK(&c->cb.probe, WaitForSingleObject(c->mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
     TpCallbackLeaveCriticalSectionOnCompletion(inst, &c->cs);
     TpCallbackReleaseMutexOnCompletion(inst, c->mutex);
     TpCallbackReleaseSemaphoreOnCompletion(inst, c->sem, 2);
     TpCallbackSetEventOnCompletion(inst, c->event);
     Sleep(20);
-    InterlockedExchange(&c->done, 1);
+    InterlockedExchange(&c->cb.done, 1);
 }
 
 /* The completion actions run after the callback has returned. */
@@ -391,7 +379,7 @@ static void ntdll_callback_completion_actions(void **state)
 
     assert_status(TpSimpleTryPost(actions_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
     helper_wait(c->event);
-    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 1);
+    assert_int_equal(InterlockedCompareExchange(&c->cb.done, 0, 0), 1);
     assert_true(TryEnterCriticalSection(&c->cs));
     LeaveCriticalSection(&c->cs);
     assert_int_equal(WaitForSingleObject(c->mutex, 0), WAIT_OBJECT_0);
@@ -399,7 +387,7 @@ static void ntdll_callback_completion_actions(void **state)
     assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
     assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
     assert_int_equal(WaitForSingleObject(c->sem, 0), WAIT_TIMEOUT);
-    probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
 
@@ -408,10 +396,10 @@ static void CALLBACK unload_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     struct nt_ctx *c = ctx;
     HMODULE module = LoadLibraryA(c->module_path);
 
-    PROBE_CHECK(&c->probe, module != NULL);
+    PROBE_CHECK(&c->cb.probe, module != NULL);
     if (module)
         TpCallbackUnloadDllOnCompletion(inst, module);
-    InterlockedExchange(&c->done, 1);
+    InterlockedExchange(&c->cb.done, 1);
 }
 
 static void ntdll_callback_unload_dll(void **state)
@@ -427,12 +415,12 @@ static void ntdll_callback_unload_dll(void **state)
     c->module_path = path;
     assert_null(GetModuleHandleA(path));
     assert_status(TpSimpleTryPost(unload_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    assert_true(helper_wait_count(&c->done, 1));
+    assert_true(helper_wait_count(&c->cb.done, 1));
     start = GetTickCount();
     while (GetModuleHandleA(path) && GetTickCount() - start < helper_timeout_ms())
         Sleep(1);
     assert_null(GetModuleHandleA(path));
-    probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
 
@@ -443,17 +431,17 @@ static void ntdll_disassociate_callback(void **state)
     struct nt_ctx *c = ctx_new();
     PTP_WORK work = NULL;
 
-    c->block = TRUE;
+    c->cb.block = TRUE;
     c->disassociate = TRUE;
     assert_status(TpAllocWork(&work, nt_work_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
     TpPostWork(work);
-    helper_wait(c->started);
+    helper_wait(c->cb.started);
     TpWaitForWork(work, FALSE);
-    assert_int_equal(InterlockedCompareExchange(&c->done, 0, 0), 0);
-    gate_open(&c->gate, 1);
-    assert_true(helper_wait_count(&c->done, 1));
+    assert_int_equal(InterlockedCompareExchange(&c->cb.done, 0, 0), 0);
+    gate_open(&c->cb.gate, 1);
+    assert_true(helper_wait_count(&c->cb.done, 1));
     TpReleaseWork(work);
-    probe_assert_clean(&c->probe);
+    probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
 
@@ -462,7 +450,7 @@ static void CALLBACK may_run_long_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     struct nt_ctx *c = ctx;
 
     c->may_run_long = TpCallbackMayRunLong(inst);
-    InterlockedExchange(&c->done, 1);
+    InterlockedExchange(&c->cb.done, 1);
 }
 
 /* With threads to spare, TpCallbackMayRunLong returns STATUS_SUCCESS. */
@@ -473,7 +461,7 @@ static void ntdll_callback_may_run_long_success(void **state)
 
     TpSetPoolMaxThreads(p->pool, 8);
     assert_status(TpSimpleTryPost(may_run_long_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    assert_true(helper_wait_count(&c->done, 1));
+    assert_true(helper_wait_count(&c->cb.done, 1));
     assert_status(c->may_run_long, TP_TEST_STATUS_SUCCESS);
     ctx_free(c);
 }
@@ -486,7 +474,7 @@ static void ntdll_callback_may_run_long_too_many_threads(void **state)
 
     TpSetPoolMaxThreads(p->pool, 1);
     assert_status(TpSimpleTryPost(may_run_long_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    assert_true(helper_wait_count(&c->done, 1));
+    assert_true(helper_wait_count(&c->cb.done, 1));
     assert_status(c->may_run_long, TP_TEST_STATUS_TOO_MANY_THREADS);
     ctx_free(c);
 }

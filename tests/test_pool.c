@@ -13,13 +13,9 @@
 /* ---- shared state ------------------------------------------------------------ */
 
 struct blockers {
-    struct probe probe;
-    struct gate gate;
-    HANDLE started;              /* auto-reset, set by every start */
+    struct cb_state cb;          /* block is not used: each start passes the gate */
     volatile LONG running;       /* started and not yet past the gate */
-    volatile LONG started_count;
     volatile LONG max_running;   /* the most seen at once */
-    volatile LONG done;          /* each callback's last statement adds one */
 };
 
 static struct blockers *blockers_new(void)
@@ -27,16 +23,13 @@ static struct blockers *blockers_new(void)
     struct blockers *b = calloc(1, sizeof(*b));
 
     assert_non_null(b);
-    gate_init(&b->gate);
-    b->started = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(b->started);
+    cb_state_init(&b->cb);
     return b;
 }
 
 static void blockers_free(struct blockers *b)
 {
-    gate_destroy(&b->gate);
-    CloseHandle(b->started);
+    cb_state_destroy(&b->cb);
     free(b);
 }
 
@@ -49,12 +42,12 @@ static void CALLBACK blocker_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     while ((seen = InterlockedCompareExchange(&b->max_running, 0, 0)) < now)
         if (InterlockedCompareExchange(&b->max_running, now, seen) == seen)
             break;
-    InterlockedIncrement(&b->started_count);
-    SetEvent(b->started);
-    PROBE_CHECK(&b->probe, gate_pass(&b->gate));
+    InterlockedIncrement(&b->cb.started_count);
+    SetEvent(b->cb.started);
+    PROBE_CHECK(&b->cb.probe, gate_pass(&b->cb.gate));
     InterlockedDecrement(&b->running);
-    probe_hit(&b->probe);
-    InterlockedIncrement(&b->done);
+    probe_hit(&b->cb.probe);
+    InterlockedIncrement(&b->cb.done);
 }
 
 static LONG read_long(volatile LONG *value)
@@ -97,11 +90,11 @@ static void pool_private_pool_runs_callbacks(void **state)
     int i;
 
     for (i = 1; i <= 3; i++) {
-        gate_open(&b->gate, 1);
+        gate_open(&b->cb.gate, 1);
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, helper_env(state)));
-        assert_true(helper_wait_count(&b->done, i));
+        assert_true(helper_wait_count(&b->cb.done, i));
     }
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -121,13 +114,13 @@ static void pool_close_with_running_callback_returns_at_once(void **state)
     InitializeThreadpoolEnvironment(&env);
     SetThreadpoolCallbackPool(&env, pool);
     assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &env));
-    helper_wait(b->started);
+    helper_wait(b->cb.started);
     CloseThreadpool(pool);
-    assert_int_equal(read_long(&b->done), 0);
-    gate_open(&b->gate, 1);
-    assert_true(helper_wait_count(&b->done, 1));
+    assert_int_equal(read_long(&b->cb.done), 0);
+    gate_open(&b->cb.gate, 1);
+    assert_true(helper_wait_count(&b->cb.done, 1));
     DestroyThreadpoolEnvironment(&env);
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -143,12 +136,12 @@ static void pool_max_one_runs_one_at_a_time(void **state)
     SetThreadpoolThreadMaximum(hp->pool, 1);
     for (i = 0; i < 3; i++)
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-    assert_true(helper_wait_count(&b->started_count, 1));
-    assert_true(count_stays(&b->started_count, 1, 100));
-    gate_open(&b->gate, 3);
-    assert_true(helper_wait_count(&b->done, 3));
+    assert_true(helper_wait_count(&b->cb.started_count, 1));
+    assert_true(count_stays(&b->cb.started_count, 1, 100));
+    gate_open(&b->cb.gate, 3);
+    assert_true(helper_wait_count(&b->cb.done, 3));
     assert_int_equal(read_long(&b->max_running), 1);
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -167,16 +160,16 @@ static void pool_blocking_callbacks_run_concurrently_up_to_max(void **state)
     SetThreadpoolThreadMaximum(hp->pool, MANY);
     for (i = 1; i <= MANY; i++) {
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-        assert_true(helper_wait_count(&b->started_count, i));
+        assert_true(helper_wait_count(&b->cb.started_count, i));
     }
     for (i = 0; i < 4; i++)
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-    assert_true(count_stays(&b->started_count, MANY, 200));
+    assert_true(count_stays(&b->cb.started_count, MANY, 200));
     assert_int_equal(read_long(&b->max_running), MANY);
-    gate_open(&b->gate, MANY + 4);
-    assert_true(helper_wait_count(&b->done, MANY + 4));
+    gate_open(&b->cb.gate, MANY + 4);
+    assert_true(helper_wait_count(&b->cb.done, MANY + 4));
     assert_int_equal(read_long(&b->max_running), MANY);
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -194,14 +187,14 @@ static void pool_blocking_callbacks_posted_at_once_reach_max(void **state)
      * start depends on how soon each one takes its first callback. */
     NOT_RUN_ON(MODES_REF, "Wine adds a thread only when a submit finds every thread busy: "
                "timing-dependent") {
-        assert_true(helper_wait_count(&b->started_count, MANY));
-        assert_true(count_stays(&b->started_count, MANY, 200));
+        assert_true(helper_wait_count(&b->cb.started_count, MANY));
+        assert_true(count_stays(&b->cb.started_count, MANY, 200));
     }
     assert_true(read_long(&b->max_running) <= MANY);
-    gate_open(&b->gate, MANY + 4);
-    assert_true(helper_wait_count(&b->done, MANY + 4));
+    gate_open(&b->cb.gate, MANY + 4);
+    assert_true(helper_wait_count(&b->cb.done, MANY + 4));
     assert_true(read_long(&b->max_running) <= MANY);
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -215,14 +208,14 @@ static void pool_max_lowered_holds_new_callbacks(void **state)
     SetThreadpoolThreadMaximum(hp->pool, 4);
     for (i = 1; i <= 4; i++) {
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-        assert_true(helper_wait_count(&b->started_count, i));
+        assert_true(helper_wait_count(&b->cb.started_count, i));
     }
     SetThreadpoolThreadMaximum(hp->pool, 2);
     assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-    assert_true(count_stays(&b->started_count, 4, 100));
-    gate_open(&b->gate, 5);
-    assert_true(helper_wait_count(&b->done, 5));
-    probe_assert_clean(&b->probe);
+    assert_true(count_stays(&b->cb.started_count, 4, 100));
+    gate_open(&b->cb.gate, 5);
+    assert_true(helper_wait_count(&b->cb.done, 5));
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -244,11 +237,11 @@ static void pool_min_creates_threads(void **state)
 #endif
     for (i = 0; i < 4; i++)
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-    assert_true(helper_wait_count(&b->started_count, 4));
+    assert_true(helper_wait_count(&b->cb.started_count, 4));
     assert_int_equal(read_long(&b->max_running), 4);
-    gate_open(&b->gate, 4);
-    assert_true(helper_wait_count(&b->done, 4));
-    probe_assert_clean(&b->probe);
+    gate_open(&b->cb.gate, 4);
+    assert_true(helper_wait_count(&b->cb.done, 4));
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -263,10 +256,10 @@ static void pool_min_set_repeatedly_succeeds(void **state)
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 8));
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 0));
-    gate_open(&b->gate, 1);
+    gate_open(&b->cb.gate, 1);
     assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-    assert_true(helper_wait_count(&b->done, 1));
-    probe_assert_clean(&b->probe);
+    assert_true(helper_wait_count(&b->cb.done, 1));
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -297,10 +290,10 @@ static void pool_stack_information_set_then_query(void **state)
     assert_int_equal(out.StackReserve, info.StackReserve);
     assert_int_equal(out.StackCommit, info.StackCommit);
     /* Workers started afterwards run callbacks normally. */
-    gate_open(&b->gate, 1);
+    gate_open(&b->cb.gate, 1);
     assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &hp->env));
-    assert_true(helper_wait_count(&b->done, 1));
-    probe_assert_clean(&b->probe);
+    assert_true(helper_wait_count(&b->cb.done, 1));
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -345,7 +338,7 @@ static void pool_default_runs_work_and_simple_callbacks(void **state)
     PTP_WORK work;
 
     (void)state;
-    gate_open(&b->gate, 4);
+    gate_open(&b->cb.gate, 4);
     assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, NULL));
     InitializeThreadpoolEnvironment(&env);
     assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &env));
@@ -355,9 +348,9 @@ static void pool_default_runs_work_and_simple_callbacks(void **state)
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(work);
-    assert_true(helper_wait_count(&b->done, 4));
+    assert_true(helper_wait_count(&b->cb.done, 4));
     DestroyThreadpoolEnvironment(&env);
-    probe_assert_clean(&b->probe);
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 
@@ -370,12 +363,12 @@ static void pool_default_runs_blocking_callbacks_concurrently(void **state)
     (void)state;
     for (i = 1; i <= 8; i++) {
         assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, NULL));
-        assert_true(helper_wait_count(&b->started_count, i));
+        assert_true(helper_wait_count(&b->cb.started_count, i));
     }
     assert_int_equal(read_long(&b->max_running), 8);
-    gate_open(&b->gate, 8);
-    assert_true(helper_wait_count(&b->done, 8));
-    probe_assert_clean(&b->probe);
+    gate_open(&b->cb.gate, 8);
+    assert_true(helper_wait_count(&b->cb.done, 8));
+    probe_assert_clean(&b->cb.probe);
     blockers_free(b);
 }
 

@@ -28,14 +28,11 @@ enum unregister_kind {
 
 /* Records the callbacks of one registered wait. */
 struct reg {
-    struct probe probe;
+    struct cb_record rec;        /* done_sem is released last */
     HANDLE wait;                 /* the registered wait (for unregistering from its callback) */
     BOOL check_wait;             /* record r->wait in seen_wait (the call stored it) */
     HANDLE seen_wait;            /* r->wait as the first callback found it on entry */
     volatile LONG thread;        /* the thread of the last callback */
-    HANDLE done_sem;             /* released once per callback, last */
-    HANDLE started_event;        /* if set, set on entry */
-    struct gate *gate;           /* if set, every callback passes it */
     volatile LONG signalled;     /* TimerOrWaitFired FALSE */
     volatile LONG timeouts;      /* TimerOrWaitFired TRUE */
     LONGLONG first_us;
@@ -48,15 +45,13 @@ struct reg {
 
 static void reg_init(struct reg *r)
 {
-    memset(r, 0, sizeof(*r));         /* PROBE_INIT is all zeros */
-    r->done_sem = semaphore_new();
+    memset(r, 0, sizeof(*r));
+    cb_record_init(&r->rec);
 }
 
 static void reg_destroy(struct reg *r)
 {
-    CloseHandle(r->done_sem);
-    if (r->started_event)
-        CloseHandle(r->started_event);
+    cb_record_destroy(&r->rec);
     if (r->completion)
         CloseHandle(r->completion);
 }
@@ -66,7 +61,7 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
     struct reg *r = ctx;
     LONGLONG at = now_us();
 
-    if (InterlockedIncrement(&r->probe.hits) == 1) {
+    if (InterlockedIncrement(&r->rec.probe.hits) == 1) {
         /* Atomic: RegisterWaitForSingleObjectEx's caller stores the handle
          * it returns while the callback may run already. */
         HANDLE wait = __atomic_load_n(&r->wait, __ATOMIC_ACQUIRE);
@@ -90,15 +85,12 @@ static void CALLBACK reg_cb(PVOID ctx, BOOLEAN timed_out)
         }
     }
     InterlockedExchange(&r->thread, (LONG)GetCurrentThreadId());
-    if (r->started_event)
-        SetEvent(r->started_event);
-    if (r->gate)
-        PROBE_CHECK(&r->probe, gate_pass(r->gate));
+    cb_record_enter(&r->rec);
     if (timed_out)
         InterlockedIncrement(&r->timeouts);
     else
         InterlockedIncrement(&r->signalled);
-    ReleaseSemaphore(r->done_sem, 1, NULL);
+    ReleaseSemaphore(r->rec.done_sem, 1, NULL);
 }
 
 /*
@@ -135,18 +127,18 @@ static void registerwait_signal_runs_callback(void **state)
     (void)state;
     reg_init(&r);
     reg_register(&r, event, INFINITE, WT_EXECUTEONLYONCE);
-    helper_wait_not(r.done_sem, 50);
+    helper_wait_not(r.rec.done_sem, 50);
     assert_true(SetEvent(event));
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     assert_int_equal(count_of(&r.signalled), 1);
     assert_int_equal(count_of(&r.timeouts), 0);
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_TIMEOUT);
     /* Only once: the next signal is nobody's. */
     assert_true(SetEvent(event));
-    helper_wait_not(r.done_sem, QUIET_MS);
+    helper_wait_not(r.rec.done_sem, QUIET_MS);
     reg_unregister_done(r.wait);
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     reg_destroy(&r);
 }
@@ -161,14 +153,14 @@ static void registerwait_timeout_runs_callback_timed_out(void **state)
     reg_init(&r);
     start = now_us();
     reg_register(&r, event, 100, WT_EXECUTEONLYONCE);
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     elapsed_us = r.first_us - start;
     assert_true(elapsed_us >= (100 - CLOCK_SLACK_MS) * 1000);
     assert_true(elapsed_us <= (100 + LATE_BOUND_MS) * 1000);
     assert_int_equal(count_of(&r.timeouts), 1);
     assert_int_equal(count_of(&r.signalled), 0);
     reg_unregister_done(r.wait);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     reg_destroy(&r);
 }
@@ -183,16 +175,16 @@ static void registerwait_zero_timeout_tests_once(void **state)
     reg_init(&r);
     reg_init(&s);
     reg_register(&r, event, 0, WT_EXECUTEONLYONCE);
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     assert_int_equal(count_of(&r.timeouts), 1);
     reg_register(&s, set, 0, WT_EXECUTEONLYONCE);
-    helper_wait(s.done_sem);
+    helper_wait(s.rec.done_sem);
     TODO_REF("Wine times out at once without looking at the handle")
         CHECK_EQ(count_of(&s.signalled), 1);
     reg_unregister_done(r.wait);
     reg_unregister_done(s.wait);
-    probe_assert_clean(&r.probe);
-    probe_assert_clean(&s.probe);
+    probe_assert_clean(&r.rec.probe);
+    probe_assert_clean(&s.rec.probe);
     CloseHandle(event);
     CloseHandle(set);
     reg_destroy(&r);
@@ -211,14 +203,14 @@ static void registerwait_without_onlyonce_waits_again(void **state)
     reg_register(&r, event, INFINITE, WT_EXECUTEDEFAULT);
     for (i = 1; i <= 3; i++) {
         assert_true(SetEvent(event));
-        helper_wait(r.done_sem);
+        helper_wait(r.rec.done_sem);
         assert_int_equal(count_of(&r.signalled), i);
     }
     reg_unregister_done(r.wait);
     assert_true(SetEvent(event));
-    helper_wait_not(r.done_sem, QUIET_MS);
+    helper_wait_not(r.rec.done_sem, QUIET_MS);
     assert_int_equal(count_of(&r.signalled), 3);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     reg_destroy(&r);
 }
@@ -231,15 +223,15 @@ static void registerwait_without_onlyonce_times_out_again(void **state)
     (void)state;
     reg_init(&r);
     reg_register(&r, event, 20, WT_EXECUTEDEFAULT);
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     TODO_REF("Wine does not restart the timeout of a wait without WT_EXECUTEONLYONCE") {
-        CHECK(WaitForSingleObject(r.done_sem, helper_timeout_ms()) == WAIT_OBJECT_0 &&
-              WaitForSingleObject(r.done_sem, helper_timeout_ms()) == WAIT_OBJECT_0);
+        CHECK(WaitForSingleObject(r.rec.done_sem, helper_timeout_ms()) == WAIT_OBJECT_0 &&
+              WaitForSingleObject(r.rec.done_sem, helper_timeout_ms()) == WAIT_OBJECT_0);
         CHECK(count_of(&r.timeouts) >= 3);
     }
     reg_unregister_done(r.wait);
     assert_int_equal(count_of(&r.signalled), 0);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     reg_destroy(&r);
 }
@@ -254,10 +246,10 @@ static void registerwait_ex_returns_wait_handle(void **state)
     InterlockedExchangePointer(&r.wait, RegisterWaitForSingleObjectEx(
         event, reg_cb, &r, INFINITE, WT_EXECUTEONLYONCE | WT_EXECUTELONGFUNCTION));
     assert_non_null(r.wait);
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     assert_int_equal(count_of(&r.signalled), 1);
     reg_unregister_done(r.wait);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     reg_destroy(&r);
 }
@@ -277,10 +269,10 @@ static void registerwait_thread_flags_accepted(void **state)
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         reg_init(&r);
         reg_register(&r, event, INFINITE, flags[i] | WT_EXECUTEONLYONCE);
-        helper_wait(r.done_sem);
+        helper_wait(r.rec.done_sem);
         assert_int_equal(count_of(&r.signalled), 1);
         reg_unregister_done(r.wait);
-        probe_assert_clean(&r.probe);
+        probe_assert_clean(&r.rec.probe);
         reg_destroy(&r);
     }
     CloseHandle(event);
@@ -309,10 +301,8 @@ static void registerwait_unregister_idle_succeeds(void **state)
     reg_init(&r);
     reg_register(&r, event, INFINITE, WT_EXECUTEONLYONCE);
     assert_true(UnregisterWait(r.wait));
-    assert_true(SetEvent(event));
-    helper_wait_not(r.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
-    assert_int_equal(probe_hits(&r.probe), 0);
+    assert_signal_unclaimed(&r.rec, event);
+    assert_int_equal(probe_hits(&r.rec.probe), 0);
     CloseHandle(event);
     reg_destroy(&r);
 }
@@ -326,16 +316,16 @@ static void registerwait_unregister_running_io_pending(void **state)
     (void)state;
     reg_init(&r);
     gate_init(&gate);
-    r.gate = &gate;
-    r.started_event = event_new(TRUE, FALSE);
+    r.rec.gate = &gate;
+    r.rec.started_event = event_new(TRUE, FALSE);
     reg_register(&r, event, INFINITE, WT_EXECUTEONLYONCE);
-    helper_wait(r.started_event);
+    helper_wait(r.rec.started_event);
     SetLastError(0xdeadbeef);
     assert_false(UnregisterWait(r.wait));
     assert_int_equal(GetLastError(), ERROR_IO_PENDING);
     gate_open(&gate, 1);
-    helper_wait(r.done_sem);
-    probe_assert_clean(&r.probe);
+    helper_wait(r.rec.done_sem);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     gate_destroy(&gate);
     reg_destroy(&r);
@@ -371,22 +361,22 @@ static void registerwait_unregister_blocking_waits_for_callback(void **state)
     (void)state;
     reg_init(&r);
     gate_init(&gate);
-    r.gate = &gate;
-    r.started_event = event_new(TRUE, FALSE);
+    r.rec.gate = &gate;
+    r.rec.started_event = event_new(TRUE, FALSE);
     reg_register(&r, event, INFINITE, WT_EXECUTEONLYONCE);
-    helper_wait(r.started_event);
+    helper_wait(r.rec.started_event);
     opener.gate = &gate;
     opener.delay_ms = 100;
     thread = CreateThread(NULL, 0, open_later, &opener, 0, NULL);
     assert_non_null(thread);
     ret = UnregisterWaitEx(r.wait, INVALID_HANDLE_VALUE);
     /* Returned after the callback's last step. */
-    assert_int_equal(WaitForSingleObject(r.done_sem, 0), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(r.rec.done_sem, 0), WAIT_OBJECT_0);
     assert_int_equal(count_of(&r.signalled), 1);
     assert_true(ret);
     helper_wait(thread);
     CloseHandle(thread);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     gate_destroy(&gate);
     reg_destroy(&r);
@@ -401,10 +391,10 @@ static void registerwait_unregister_event_set_when_done(void **state)
     (void)state;
     reg_init(&r);
     gate_init(&gate);
-    r.gate = &gate;
-    r.started_event = event_new(TRUE, FALSE);
+    r.rec.gate = &gate;
+    r.rec.started_event = event_new(TRUE, FALSE);
     reg_register(&r, event, INFINITE, WT_EXECUTEONLYONCE);
-    helper_wait(r.started_event);
+    helper_wait(r.rec.started_event);
     SetLastError(0xdeadbeef);
     assert_false(UnregisterWaitEx(r.wait, completion));
     assert_int_equal(GetLastError(), ERROR_IO_PENDING);
@@ -412,7 +402,7 @@ static void registerwait_unregister_event_set_when_done(void **state)
     gate_open(&gate, 1);
     helper_wait(completion);
     assert_int_equal(count_of(&r.signalled), 1);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     CloseHandle(completion);
     gate_destroy(&gate);
@@ -429,7 +419,7 @@ static void registerwait_unregister_idle_event_set(void **state)
     reg_register(&r, event, INFINITE, WT_EXECUTEDEFAULT);
     assert_true(UnregisterWaitEx(r.wait, completion));
     helper_wait(completion);
-    assert_int_equal(probe_hits(&r.probe), 0);
+    assert_int_equal(probe_hits(&r.rec.probe), 0);
     CloseHandle(event);
     CloseHandle(completion);
     reg_destroy(&r);
@@ -484,10 +474,10 @@ static void registerwait_unregister_from_callback(void **state)
     r.completion = event_new(TRUE, FALSE);
     reg_register(&r, event, INFINITE, flags);
     assert_true(SetEvent(event));
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     /* Unregistered: never armed again, even without WT_EXECUTEONLYONCE. */
     assert_true(SetEvent(event));
-    helper_wait_not(r.done_sem, QUIET_MS);
+    helper_wait_not(r.rec.done_sem, QUIET_MS);
     assert_int_equal(count_of(&r.signalled), 1);
     assert_unregister_from_callback_result(&r, flags);
     if (kind == UNREGISTER_EVENT) {
@@ -495,7 +485,7 @@ static void registerwait_unregister_from_callback(void **state)
         assert_int_equal(r.completion_in_callback, WAIT_TIMEOUT);
         helper_wait(r.completion);
     }
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(event);
     reg_destroy(&r);
 }
@@ -612,10 +602,10 @@ static void registerwait_handle_stored_before_callback(void **state)
         r.wait = INVALID_HANDLE_VALUE;
         assert_true(RegisterWaitForSingleObject(&r.wait, event, reg_cb, &r, INFINITE,
                                                 WT_EXECUTEONLYONCE | flags));
-        helper_wait(r.done_sem);
+        helper_wait(r.rec.done_sem);
         assert_ptr_equal(r.seen_wait, r.wait);
         assert_unregister_from_callback_result(&r, flags);
-        probe_assert_clean(&r.probe);
+        probe_assert_clean(&r.rec.probe);
         reg_destroy(&r);
     }
     CloseHandle(event);
@@ -678,17 +668,17 @@ static void registerwait_io_thread_runs_apc_when_idle(void **state)
     reg_init(&r);
     reg_register(&r, event, INFINITE, WT_EXECUTEINIOTHREAD);
     assert_true(SetEvent(event));
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     thread = OpenThread(THREAD_SET_CONTEXT, FALSE, (DWORD)r.thread);
     assert_non_null(thread);
     assert_true(QueueUserAPC(apc_fn, thread, (ULONG_PTR)sem));
     helper_wait(sem);
     /* And it still serves the wait. */
     assert_true(SetEvent(event));
-    helper_wait(r.done_sem);
+    helper_wait(r.rec.done_sem);
     assert_int_equal(count_of(&r.signalled), 2);
     reg_unregister_done(r.wait);
-    probe_assert_clean(&r.probe);
+    probe_assert_clean(&r.rec.probe);
     CloseHandle(thread);
     CloseHandle(sem);
     CloseHandle(event);

@@ -87,27 +87,10 @@ static void strings_lstrcmpi_ignores_case(void **state)
     assert_int_equal(sign(lstrcmpiW(L"abc", L"ABCD")), -1);
 }
 
-static int call_wvsprintfA(char *buf, const char *fmt, ...)
-{
-    va_list ap;
-    int len;
+VA_WRAPPER(int, call_wvsprintfA, (char *buf, const char *fmt, ...), wvsprintfA(buf, fmt, ap))
 
-    va_start(ap, fmt);
-    len = wvsprintfA(buf, fmt, ap);
-    va_end(ap);
-    return len;
-}
-
-static int call_wvsprintfW(WCHAR *buf, const WCHAR *fmt, ...)
-{
-    va_list ap;
-    int len;
-
-    va_start(ap, fmt);
-    len = wvsprintfW(buf, fmt, ap);
-    va_end(ap);
-    return len;
-}
+VA_WRAPPER(int, call_wvsprintfW, (WCHAR *buf, const WCHAR *fmt, ...),
+           wvsprintfW(buf, fmt, ap))
 
 static void strings_wsprintf_user32_format(void **state)
 {

@@ -201,27 +201,11 @@ static void strsafe_printf_truncates_or_fits_exactly(void **state)
     assert_string_equal(buf, "abcde");
 }
 
-static HRESULT vprintf_helper(char *buf, size_t cch, const char *fmt, ...)
-{
-    HRESULT hr;
-    va_list ap;
+VA_WRAPPER(HRESULT, vprintf_helper, (char *buf, size_t cch, const char *fmt, ...),
+           StringCchVPrintfA(buf, cch, fmt, ap))
 
-    va_start(ap, fmt);
-    hr = StringCchVPrintfA(buf, cch, fmt, ap);
-    va_end(ap);
-    return hr;
-}
-
-static HRESULT vprintf_helper_w(WCHAR *buf, size_t cb, const WCHAR *fmt, ...)
-{
-    HRESULT hr;
-    va_list ap;
-
-    va_start(ap, fmt);
-    hr = StringCbVPrintfW(buf, cb, fmt, ap);
-    va_end(ap);
-    return hr;
-}
+VA_WRAPPER(HRESULT, vprintf_helper_w, (WCHAR *buf, size_t cb, const WCHAR *fmt, ...),
+           StringCbVPrintfW(buf, cb, fmt, ap))
 
 static void strsafe_vprintf_takes_a_va_list(void **state)
 {

@@ -73,16 +73,8 @@ static void tchar_numbers(void **state)
     assert_int_equal(_tcstoul(_T("777"), NULL, 8), 511);
 }
 
-static int call_vsntprintf(_TCHAR *buf, size_t count, const _TCHAR *fmt, ...)
-{
-    va_list ap;
-    int len;
-
-    va_start(ap, fmt);
-    len = _vsntprintf(buf, count, fmt, ap);
-    va_end(ap);
-    return len;
-}
+VA_WRAPPER(int, call_vsntprintf, (_TCHAR *buf, size_t count, const _TCHAR *fmt, ...),
+           _vsntprintf(buf, count, fmt, ap))
 
 static void tchar_sntprintf_windows_language(void **state)
 {

@@ -48,33 +48,28 @@ static set_timer_ex_fn get_set_timer_ex(void)
 
 /* Records every callback of one timer: when it started, in order. */
 struct ticker {
-    struct probe probe;
+    struct cb_record rec;
     PTP_TIMER timer;             /* the object the callback must be handed */
-    HANDLE fired_sem;            /* released once per callback */
-    struct gate *gate;           /* if set, every callback passes it first */
-    HANDLE started_event;        /* set by every callback on entry, if set */
     volatile LONG fires;
     LONGLONG fire_us[MAX_FIRES];
 };
 
 static void ticker_init(struct ticker *t)
 {
-    memset(t, 0, sizeof(*t));         /* PROBE_INIT is all zeros */
-    t->fired_sem = semaphore_new();
+    memset(t, 0, sizeof(*t));
+    cb_record_init(&t->rec);
 }
 
 static void ticker_destroy(struct ticker *t)
 {
-    CloseHandle(t->fired_sem);
-    if (t->started_event)
-        CloseHandle(t->started_event);
+    cb_record_destroy(&t->rec);
 }
 
 /* The end of most tests: no callback's check failed; the timer and the
  * ticker go. */
 static void ticker_finish_at(struct ticker *t, const char *file, int line)
 {
-    probe_assert_clean_at(&t->probe, file, line);
+    probe_assert_clean_at(&t->rec.probe, file, line);
     CloseThreadpoolTimer(t->timer);
     ticker_destroy(t);
 }
@@ -86,16 +81,13 @@ static void CALLBACK ticker_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER 
     LONGLONG at = now_us();
     LONG n = InterlockedIncrement(&t->fires) - 1;
 
-    PROBE_CHECK(&t->probe, inst != NULL);
-    PROBE_CHECK(&t->probe, t->timer == NULL || timer == t->timer);
+    PROBE_CHECK(&t->rec.probe, inst != NULL);
+    PROBE_CHECK(&t->rec.probe, t->timer == NULL || timer == t->timer);
     if (n < MAX_FIRES)
         t->fire_us[n] = at;
-    if (t->started_event)
-        SetEvent(t->started_event);
-    if (t->gate)
-        PROBE_CHECK(&t->probe, gate_pass(t->gate));
-    probe_hit(&t->probe);
-    ReleaseSemaphore(t->fired_sem, 1, NULL);
+    cb_record_enter(&t->rec);
+    probe_hit(&t->rec.probe);
+    ReleaseSemaphore(t->rec.done_sem, 1, NULL);
 }
 
 static PTP_TIMER ticker_create(struct ticker *t, PTP_CALLBACK_ENVIRON env)
@@ -110,67 +102,9 @@ static LONG fires_now(struct ticker *t)
     return InterlockedCompareExchange(&t->fires, 0, 0);
 }
 
-/* Asserts start_us + due_ms - slack <= at_us <= start_us + due_ms + LATE_BOUND_MS. */
+/* Asserts that a callback came in time (helper.h). */
 #define assert_fired_in_time(start_us, at_us, due_ms, slack_ms) \
-    assert_fired_in_time_at((start_us), (at_us), (due_ms), (slack_ms), __FILE__, __LINE__)
-static void assert_fired_in_time_at(LONGLONG start_us, LONGLONG at_us, LONGLONG due_ms,
-                                    LONGLONG slack_ms, const char *file, int line)
-{
-    LONGLONG elapsed_us = at_us - start_us;
-
-    if (elapsed_us < (due_ms - slack_ms) * 1000)
-        fail_msg("%s:%d: fired early: after %lld us, due after %lld ms", file, line,
-                 (long long)elapsed_us, (long long)due_ms);
-    if (elapsed_us > (due_ms + LATE_BOUND_MS) * 1000)
-        fail_msg("%s:%d: fired too late: after %lld us, due after %lld ms", file, line,
-                 (long long)elapsed_us, (long long)due_ms);
-}
-
-/* Occupies the only thread of a pool limited to one: queued callbacks wait. */
-struct occupier {
-    struct gate gate;
-    HANDLE started_event;
-    HANDLE done_event;
-    PTP_WORK work;
-};
-
-static void CALLBACK occupier_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    struct occupier *o = ctx;
-
-    (void)inst;
-    (void)work;
-    SetEvent(o->started_event);
-    gate_pass(&o->gate);
-    SetEvent(o->done_event);
-}
-
-static void occupier_start(struct occupier *o, void **state)
-{
-    struct helper_pool *hp = *state;
-
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    gate_init(&o->gate);
-    o->started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    o->done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(o->started_event);
-    assert_non_null(o->done_event);
-    o->work = CreateThreadpoolWork(occupier_cb, o, helper_env(state));
-    assert_non_null(o->work);
-    SubmitThreadpoolWork(o->work);
-    helper_wait(o->started_event);
-}
-
-static void occupier_finish(struct occupier *o)
-{
-    gate_open(&o->gate, 1);
-    helper_wait(o->done_event);
-    WaitForThreadpoolWorkCallbacks(o->work, FALSE);
-    CloseThreadpoolWork(o->work);
-    CloseHandle(o->started_event);
-    CloseHandle(o->done_event);
-    gate_destroy(&o->gate);
-}
+    assert_in_time("fired", (start_us), (at_us), (due_ms), (slack_ms))
 
 /* ---- due times ------------------------------------------------------------------ */
 
@@ -184,10 +118,10 @@ static void timer_relative_due_never_early(void **state)
     ticker_create(&t, helper_env(state));
     start = now_us();
     SetThreadpoolTimer(t.timer, &due, 0, 0);
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_fired_in_time(start, t.fire_us[0], 100, CLOCK_SLACK_MS);
     /* A one-shot timer fires once. */
-    helper_wait_not(t.fired_sem, 150);
+    helper_wait_not(t.rec.done_sem, 150);
     assert_int_equal(fires_now(&t), 1);
     ticker_finish(&t);
 }
@@ -202,9 +136,9 @@ static void timer_zero_due_fires_at_once(void **state)
     ticker_create(&t, helper_env(state));
     start = now_us();
     SetThreadpoolTimer(t.timer, &due, 0, 0);
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_fired_in_time(start, t.fire_us[0], 0, 0);
-    helper_wait_not(t.fired_sem, 100);
+    helper_wait_not(t.rec.done_sem, 100);
     assert_int_equal(fires_now(&t), 1);
     ticker_finish(&t);
 }
@@ -220,7 +154,7 @@ static void timer_absolute_due_never_early(void **state)
     start = now_us();
     due = absolute_in_ms(150);
     SetThreadpoolTimer(t.timer, &due, 0, 0);
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_fired_in_time(start, t.fire_us[0], 150, SYSTEM_CLOCK_SLACK_MS);
     ticker_finish(&t);
 }
@@ -236,7 +170,7 @@ static void timer_absolute_past_fires_at_once(void **state)
     start = now_us();
     due = absolute_in_ms(-1000);
     SetThreadpoolTimer(t.timer, &due, 0, 0);
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_fired_in_time(start, t.fire_us[0], 0, 0);
     ticker_finish(&t);
 }
@@ -253,9 +187,9 @@ static void timer_set_again_replaces_due(void **state)
     SetThreadpoolTimer(t.timer, &later, 0, 0);
     start = now_us();
     SetThreadpoolTimer(t.timer, &sooner, 0, 0);
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_fired_in_time(start, t.fire_us[0], 50, CLOCK_SLACK_MS);
-    helper_wait_not(t.fired_sem, 150);
+    helper_wait_not(t.rec.done_sem, 150);
     assert_int_equal(fires_now(&t), 1);
     ticker_finish(&t);
 }
@@ -269,7 +203,7 @@ static void timer_set_null_cancels(void **state)
     ticker_create(&t, helper_env(state));
     SetThreadpoolTimer(t.timer, &due, 0, 0);
     SetThreadpoolTimer(t.timer, NULL, 0, 0);
-    helper_wait_not(t.fired_sem, 300);
+    helper_wait_not(t.rec.done_sem, 300);
     assert_int_equal(fires_now(&t), 0);
     CloseThreadpoolTimer(t.timer);
     ticker_destroy(&t);
@@ -294,7 +228,7 @@ static void timer_periodic_keeps_period(void **state)
     start = now_us();
     SetThreadpoolTimer(t.timer, &due, PERIOD_MS, 0);
     for (i = 0; i < PERIODS; i++)
-        helper_wait(t.fired_sem);
+        helper_wait(t.rec.done_sem);
     SetThreadpoolTimer(t.timer, NULL, 0, 0);
     WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
     fires = fires_now(&t);
@@ -304,8 +238,8 @@ static void timer_periodic_keeps_period(void **state)
     /* Disarmed: no more callbacks.  Those that came before the disarm,
      * beyond the PERIODS waited for, are taken first. */
     for (i = PERIODS; i < fires; i++)
-        helper_wait(t.fired_sem);
-    helper_wait_not(t.fired_sem, 3 * PERIOD_MS);
+        helper_wait(t.rec.done_sem);
+    helper_wait_not(t.rec.done_sem, 3 * PERIOD_MS);
     assert_int_equal(fires_now(&t), fires);
     ticker_finish(&t);
 }
@@ -323,7 +257,7 @@ static void timer_zero_due_periodic_fires_now_then_periodically(void **state)
     start = now_us();
     SetThreadpoolTimer(t.timer, &due, PERIOD_MS, 0);
     for (i = 0; i < 3; i++)
-        helper_wait(t.fired_sem);
+        helper_wait(t.rec.done_sem);
     SetThreadpoolTimer(t.timer, NULL, 0, 0);
     WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
     assert_fired_in_time(start, t.fire_us[0], 0, 0);
@@ -346,12 +280,12 @@ static void timer_isset_until_set_null(void **state)
     assert_false(IsThreadpoolTimerSet(t.timer));
     SetThreadpoolTimer(t.timer, &due, 0, 0);
     assert_true(IsThreadpoolTimerSet(t.timer));
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     WaitForThreadpoolTimerCallbacks(t.timer, FALSE);
     assert_true(IsThreadpoolTimerSet(t.timer));
     SetThreadpoolTimer(t.timer, &zero, 0, 0);
     assert_true(IsThreadpoolTimerSet(t.timer));
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_true(IsThreadpoolTimerSet(t.timer));
     SetThreadpoolTimer(t.timer, NULL, 0, 0);
     assert_false(IsThreadpoolTimerSet(t.timer));
@@ -381,18 +315,18 @@ static void timer_setex_reports_cancelled_expiry(void **state)
 
     /* A one-shot timer that fired has nothing to cancel. */
     assert_false(set_ex(t.timer, &sooner, 0, 0));
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     WaitForThreadpoolTimerCallbacks(t.timer, FALSE);
     assert_false(set_ex(t.timer, NULL, 0, 0));
 
     /* A zero due time queues the callback at once: nothing stays armed. */
     assert_false(set_ex(t.timer, &zero, 0, 0));
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_false(set_ex(t.timer, NULL, 0, 0));
 
     /* A periodic timer stays armed after it fired. */
     assert_false(set_ex(t.timer, &sooner, 20, 0));
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     assert_true(set_ex(t.timer, NULL, 0, 0));
     WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
     ticker_finish(&t);
@@ -424,17 +358,17 @@ static void timer_wait_armed_returns_at_once(void **state)
  * stays set. */
 static void timer_wait_cancel_drops_queued_callback(void **state)
 {
-    struct occupier o;
+    struct occupant o;
     struct ticker t;
     FILETIME zero = { 0, 0 };
 
-    occupier_start(&o, state);
+    occupy_pool(state, &o);
     ticker_init(&t);
     ticker_create(&t, helper_env(state));
     SetThreadpoolTimer(t.timer, &zero, 0, 0);
     WaitForThreadpoolTimerCallbacks(t.timer, TRUE);
-    occupier_finish(&o);
-    helper_wait_not(t.fired_sem, 200);
+    occupant_release(&o);
+    helper_wait_not(t.rec.done_sem, 200);
     assert_int_equal(fires_now(&t), 0);
     assert_true(IsThreadpoolTimerSet(t.timer));
     CloseThreadpoolTimer(t.timer);
@@ -450,16 +384,16 @@ static void timer_wait_waits_for_running_callback(void **state)
 
     ticker_init(&t);
     gate_init(&gate);
-    t.gate = &gate;
-    t.started_event = CreateEventW(NULL, FALSE, FALSE, NULL);
+    t.rec.gate = &gate;
+    t.rec.started_event = CreateEventW(NULL, FALSE, FALSE, NULL);
     ticker_create(&t, helper_env(state));
     SetThreadpoolTimer(t.timer, &zero, 0, 0);
-    helper_wait(t.started_event);
+    helper_wait(t.rec.started_event);
     gate_open(&gate, 1);
     WaitForThreadpoolTimerCallbacks(t.timer, FALSE);
     /* The callback's last step happened before the wait returned. */
-    assert_int_equal(probe_hits(&t.probe), 1);
-    probe_assert_clean(&t.probe);
+    assert_int_equal(probe_hits(&t.rec.probe), 1);
+    probe_assert_clean(&t.rec.probe);
     CloseThreadpoolTimer(t.timer);
     gate_destroy(&gate);
     ticker_destroy(&t);
@@ -474,7 +408,7 @@ static void timer_close_armed_never_fires(void **state)
     ticker_create(&t, helper_env(state));
     SetThreadpoolTimer(t.timer, &due, 10, 0);
     CloseThreadpoolTimer(t.timer);
-    helper_wait_not(t.fired_sem, 250);
+    helper_wait_not(t.rec.done_sem, 250);
     assert_int_equal(fires_now(&t), 0);
     ticker_destroy(&t);
 }
@@ -482,20 +416,20 @@ static void timer_close_armed_never_fires(void **state)
 /* Closing a timer lets its queued callback run, like work. */
 static void timer_close_with_queued_callback_runs_it(void **state)
 {
-    struct occupier o;
+    struct occupant o;
     struct ticker t;
     FILETIME zero = { 0, 0 };
 
-    occupier_start(&o, state);
+    occupy_pool(state, &o);
     ticker_init(&t);
     ticker_create(&t, helper_env(state));
     SetThreadpoolTimer(t.timer, &zero, 0, 0);
     CloseThreadpoolTimer(t.timer);
-    occupier_finish(&o);
-    helper_wait(t.fired_sem);
-    helper_wait_not(t.fired_sem, 100);
+    occupant_release(&o);
+    helper_wait(t.rec.done_sem);
+    helper_wait_not(t.rec.done_sem, 100);
     assert_int_equal(fires_now(&t), 1);
-    probe_assert_clean(&t.probe);
+    probe_assert_clean(&t.rec.probe);
     ticker_destroy(&t);
 }
 
@@ -513,8 +447,8 @@ static void CALLBACK close_self_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TI
     /* A callback queued before the close still runs: only the first closes. */
     if (InterlockedCompareExchange(&c->closed, 1, 0) == 0)
         CloseThreadpoolTimer(timer);
-    probe_hit(&c->t.probe);
-    ReleaseSemaphore(c->t.fired_sem, 1, NULL);
+    probe_hit(&c->t.rec.probe);
+    ReleaseSemaphore(c->t.rec.done_sem, 1, NULL);
 }
 
 static void timer_close_in_own_callback_stops_it(void **state)
@@ -527,12 +461,12 @@ static void timer_close_in_own_callback_stops_it(void **state)
     c.t.timer = CreateThreadpoolTimer(close_self_cb, &c, helper_env(state));
     assert_non_null(c.t.timer);
     SetThreadpoolTimer(c.t.timer, &due, 50, 0);
-    helper_wait(c.t.fired_sem);
+    helper_wait(c.t.rec.done_sem);
     /* A callback queued before the close may still come (close_self_cb),
      * but no other: without the close, 300 ms would see about six more. */
-    if (WaitForSingleObject(c.t.fired_sem, 300) == WAIT_OBJECT_0)
-        helper_wait_not(c.t.fired_sem, 300);
-    assert_true(probe_hits(&c.t.probe) >= 1 && probe_hits(&c.t.probe) <= 2);
+    if (WaitForSingleObject(c.t.rec.done_sem, 300) == WAIT_OBJECT_0)
+        helper_wait_not(c.t.rec.done_sem, 300);
+    assert_true(probe_hits(&c.t.rec.probe) >= 1 && probe_hits(&c.t.rec.probe) <= 2);
     ticker_destroy(&c.t);
 }
 
@@ -549,7 +483,7 @@ static void timer_group_close_members_disarms(void **state)
     ticker_init(&t);
     ticker_create(&t, &env);
     SetThreadpoolTimer(t.timer, &due, 10, 0);
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     CloseThreadpoolCleanupGroupMembers(group, FALSE, NULL);
     fires = fires_now(&t);
     /* Time is under test: a disarmed 10 ms period would fire within 150 ms.
@@ -557,7 +491,7 @@ static void timer_group_close_members_disarms(void **state)
     Sleep(150);
     assert_int_equal(fires_now(&t), fires);
     CloseThreadpoolCleanupGroup(group);
-    probe_assert_clean(&t.probe);
+    probe_assert_clean(&t.rec.probe);
     ticker_destroy(&t);
 }
 
@@ -567,8 +501,8 @@ static void CALLBACK set_event_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIM
     struct ticker *t = ctx;
 
     (void)timer;
-    SetEventWhenCallbackReturns(inst, t->started_event);
-    probe_hit(&t->probe);
+    SetEventWhenCallbackReturns(inst, t->rec.started_event);
+    probe_hit(&t->rec.probe);
 }
 
 static void timer_callback_instance_sets_event_when_returns(void **state)
@@ -577,12 +511,12 @@ static void timer_callback_instance_sets_event_when_returns(void **state)
     FILETIME due = relative_ms(10);
 
     ticker_init(&t);
-    t.started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    t.rec.started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     t.timer = CreateThreadpoolTimer(set_event_cb, &t, helper_env(state));
     assert_non_null(t.timer);
     SetThreadpoolTimer(t.timer, &due, 0, 0);
-    helper_wait(t.started_event);
-    assert_int_equal(probe_hits(&t.probe), 1);
+    helper_wait(t.rec.started_event);
+    assert_int_equal(probe_hits(&t.rec.probe), 1);
     CloseThreadpoolTimer(t.timer);
     ticker_destroy(&t);
 }
@@ -609,8 +543,8 @@ static void timer_window_overlap_fires_together(void **state)
     start = now_us();
     SetThreadpoolTimer(a.timer, &due_a, 0, 300);
     SetThreadpoolTimer(b.timer, &due_b, 0, 300);
-    helper_wait(a.fired_sem);
-    helper_wait(b.fired_sem);
+    helper_wait(a.rec.done_sem);
+    helper_wait(b.rec.done_sem);
     assert_fired_in_time(start, a.fire_us[0], 200, CLOCK_SLACK_MS);
     assert_fired_in_time(start, b.fire_us[0], 220, CLOCK_SLACK_MS);
     if (helper_is_kernel32_tp()) {
@@ -620,82 +554,108 @@ static void timer_window_overlap_fires_together(void **state)
         assert_fired_in_time(start, a.fire_us[0], 220, CLOCK_SLACK_MS);
         assert_true(gap_us < 20 * 1000);
     }
-    probe_assert_clean(&a.probe);
-    probe_assert_clean(&b.probe);
+    probe_assert_clean(&a.rec.probe);
+    probe_assert_clean(&b.rec.probe);
     CloseThreadpoolTimer(a.timer);
     CloseThreadpoolTimer(b.timer);
     ticker_destroy(&a);
     ticker_destroy(&b);
 }
 
-/* Many timers at scattered due times with scattered windows: each fires
- * once, none early. */
-#define MANY_TIMERS 200
+/*
+ * A fleet of timers sharing one callback: each records its fires, checks
+ * that it is not early (and that it was due at all), and the one that makes
+ * expected sets done_event.
+ */
+#define FLEET_MAX 200
 
-struct many {
+struct fleet;
+
+struct fleet_slot {
+    struct fleet *f;
+    LONG index;
+};
+
+struct fleet {
     struct probe probe;
     LONGLONG start_us;
     HANDLE done_event;
     volatile LONG fired;
-    LONG due_ms[MANY_TIMERS];
-    volatile LONG fires[MANY_TIMERS];
+    LONG expected;
+    LONG due_ms[FLEET_MAX];      /* -1: must not fire */
+    volatile LONG fires[FLEET_MAX];
+    struct fleet_slot slots[FLEET_MAX];
+    PTP_TIMER timers[FLEET_MAX];
 };
 
-struct many_slot {
-    struct many *m;
-    LONG index;
-};
-
-static void CALLBACK many_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+static void CALLBACK fleet_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
 {
-    struct many_slot *slot = ctx;
-    struct many *m = slot->m;
-    LONGLONG elapsed_us = now_us() - m->start_us;
+    struct fleet_slot *slot = ctx;
+    struct fleet *f = slot->f;
+    LONGLONG elapsed_us = now_us() - f->start_us;
 
     (void)inst;
     (void)timer;
-    PROBE_CHECK(&m->probe, elapsed_us >= (m->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
-    InterlockedIncrement(&m->fires[slot->index]);
-    if (InterlockedIncrement(&m->fired) == MANY_TIMERS)
-        SetEvent(m->done_event);
+    PROBE_CHECK(&f->probe, f->due_ms[slot->index] >= 0);
+    PROBE_CHECK(&f->probe, elapsed_us >= (f->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
+    InterlockedIncrement(&f->fires[slot->index]);
+    if (InterlockedIncrement(&f->fired) == f->expected)
+        SetEvent(f->done_event);
 }
+
+/* n timers, none set yet, none due. */
+static void fleet_init(struct fleet *f, LONG n, void **state)
+{
+    LONG i;
+
+    memset(f, 0, sizeof(*f));         /* PROBE_INIT is all zeros */
+    f->done_event = event_new(TRUE, FALSE);
+    for (i = 0; i < n; i++) {
+        f->slots[i].f = f;
+        f->slots[i].index = i;
+        f->due_ms[i] = -1;
+        f->timers[i] = CreateThreadpoolTimer(fleet_cb, &f->slots[i], helper_env(state));
+        assert_non_null(f->timers[i]);
+    }
+}
+
+/* Closes the n timers: each due one fired once, the others never. */
+static void fleet_finish(struct fleet *f, LONG n)
+{
+    LONG i;
+
+    for (i = 0; i < n; i++) {
+        WaitForThreadpoolTimerCallbacks(f->timers[i], FALSE);
+        CloseThreadpoolTimer(f->timers[i]);
+        assert_int_equal(f->fires[i], f->due_ms[i] >= 0 ? 1 : 0);
+    }
+    probe_assert_clean(&f->probe);
+    CloseHandle(f->done_event);
+}
+
+/* Many timers at scattered due times with scattered windows: each fires
+ * once, none early. */
+#define MANY_TIMERS 200
 
 static void timer_many_scattered_each_fires_once_never_early(void **state)
 {
-    static struct many m;
-    static struct many_slot slots[MANY_TIMERS];
-    static PTP_TIMER timers[MANY_TIMERS];
-    struct probe zero = PROBE_INIT;
+    static struct fleet m;
     FILETIME due;
     unsigned int seed = 12345;
     LONG i;
 
-    memset(&m, 0, sizeof(m));
-    m.probe = zero;
-    m.done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(m.done_event);
-    for (i = 0; i < MANY_TIMERS; i++) {
-        slots[i].m = &m;
-        slots[i].index = i;
-        timers[i] = CreateThreadpoolTimer(many_cb, &slots[i], helper_env(state));
-        assert_non_null(timers[i]);
-    }
+    fleet_init(&m, MANY_TIMERS, state);
+    m.expected = MANY_TIMERS;
     m.start_us = now_us();
     for (i = 0; i < MANY_TIMERS; i++) {
         seed = seed * 1103515245u + 12345u;
         m.due_ms[i] = (LONG)((seed >> 8) % 300);
         due = relative_ms(m.due_ms[i]);
-        SetThreadpoolTimer(timers[i], &due, 0, (seed >> 20) % 3 ? 0 : (DWORD)(seed >> 24) % 50);
+        SetThreadpoolTimer(m.timers[i], &due, 0,
+                           (seed >> 20) % 3 ? 0 : (DWORD)(seed >> 24) % 50);
     }
     helper_wait(m.done_event);
-    for (i = 0; i < MANY_TIMERS; i++) {
-        WaitForThreadpoolTimerCallbacks(timers[i], FALSE);
-        CloseThreadpoolTimer(timers[i]);
-    }
-    for (i = 0; i < MANY_TIMERS; i++)
-        assert_int_equal(m.fires[i], 1);
-    probe_assert_clean(&m.probe);
-    CloseHandle(m.done_event);
+    fleet_finish(&m, MANY_TIMERS);
 }
 
 /*
@@ -706,58 +666,16 @@ static void timer_many_scattered_each_fires_once_never_early(void **state)
 #define STORM_TIMERS 64
 #define STORM_ROUNDS 6
 
-struct storm {
-    struct probe probe;
-    LONGLONG start_us;
-    HANDLE done_event;
-    volatile LONG fired;
-    LONG expected;
-    LONG due_ms[STORM_TIMERS];
-    volatile LONG fires[STORM_TIMERS];
-};
-
-struct storm_slot {
-    struct storm *s;
-    LONG index;
-};
-
-static void CALLBACK storm_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
-{
-    struct storm_slot *slot = ctx;
-    struct storm *s = slot->s;
-    LONGLONG elapsed_us = now_us() - s->start_us;
-
-    (void)inst;
-    (void)timer;
-    PROBE_CHECK(&s->probe, s->due_ms[slot->index] >= 0);
-    PROBE_CHECK(&s->probe, elapsed_us >= (s->due_ms[slot->index] - CLOCK_SLACK_MS) * 1000);
-    InterlockedIncrement(&s->fires[slot->index]);
-    if (InterlockedIncrement(&s->fired) == s->expected)
-        SetEvent(s->done_event);
-}
-
 static void timer_rearm_storm_honours_last_set(void **state)
 {
-    static struct storm s;
-    static struct storm_slot slots[STORM_TIMERS];
-    static PTP_TIMER timers[STORM_TIMERS];
+    static struct fleet s;
     static DWORD windows[STORM_TIMERS];
-    struct probe zero = PROBE_INIT;
+    PTP_TIMER *timers = s.timers;
     unsigned int seed = 4242;
     FILETIME due;
     LONG i, round;
 
-    memset(&s, 0, sizeof(s));
-    s.probe = zero;
-    s.done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(s.done_event);
-    for (i = 0; i < STORM_TIMERS; i++) {
-        slots[i].s = &s;
-        slots[i].index = i;
-        s.due_ms[i] = -1;
-        timers[i] = CreateThreadpoolTimer(storm_cb, &slots[i], helper_env(state));
-        assert_non_null(timers[i]);
-    }
+    fleet_init(&s, STORM_TIMERS, state);
     /* Far due times only: nothing fires during the storm. */
     for (round = 0; round < STORM_ROUNDS; round++) {
         for (i = 0; i < STORM_TIMERS; i++) {
@@ -794,14 +712,9 @@ static void timer_rearm_storm_honours_last_set(void **state)
     assert_true(s.expected > 0);
     helper_wait(s.done_event);
     Sleep(200);     /* time for a wrong extra callback to show */
-    for (i = 0; i < STORM_TIMERS; i++) {
-        WaitForThreadpoolTimerCallbacks(timers[i], FALSE);
-        CloseThreadpoolTimer(timers[i]);
-        assert_int_equal(s.fires[i], s.due_ms[i] >= 0 ? 1 : 0);
-    }
-    probe_assert_clean(&s.probe);
-    CloseHandle(s.done_event);
+    fleet_finish(&s, STORM_TIMERS);
 }
+
 
 /* ---- the ntdll names --------------------------------------------------------- */
 
@@ -831,7 +744,7 @@ static void timer_ntdll_names_roundtrip(void **state)
     due.QuadPart = -20 * 10000;
     set(timer, &due, 0, 0);
     assert_true(is_set(timer));
-    helper_wait(t.fired_sem);
+    helper_wait(t.rec.done_sem);
     wait(timer, FALSE);
     TODO_ON(MODE_WINE_REF | MODE_WINE_INJECT, "TpSetTimerEx is missing (Wine 8)")
         CHECK(set_ex != NULL);
@@ -844,7 +757,7 @@ static void timer_ntdll_names_roundtrip(void **state)
     assert_false(is_set(timer));
     wait(timer, TRUE);
     release(timer);
-    probe_assert_clean(&t.probe);
+    probe_assert_clean(&t.rec.probe);
     ticker_destroy(&t);
 }
 

@@ -74,11 +74,8 @@ static LONG process_threads(void)
 
 /* Records the callbacks of one or more waits. */
 struct watcher {
-    struct probe probe;
+    struct cb_record rec;
     PTP_WAIT wait;               /* the object the callback must be handed, if set */
-    HANDLE done_sem;             /* released once per callback */
-    struct gate *gate;           /* if set, every callback passes it first */
-    HANDLE started_event;        /* if set, set by every callback on entry */
     HANDLE rearm_handle;         /* if set, the callback re-arms the wait with it */
     LONG rearm_left;             /* re-arms still to do */
     volatile LONG signalled;     /* WAIT_OBJECT_0 callbacks */
@@ -88,22 +85,20 @@ struct watcher {
 
 static void watcher_init(struct watcher *w)
 {
-    memset(w, 0, sizeof(*w));         /* PROBE_INIT is all zeros */
-    w->done_sem = semaphore_new();
+    memset(w, 0, sizeof(*w));
+    cb_record_init(&w->rec);
 }
 
 static void watcher_destroy(struct watcher *w)
 {
-    CloseHandle(w->done_sem);
-    if (w->started_event)
-        CloseHandle(w->started_event);
+    cb_record_destroy(&w->rec);
 }
 
 /* The end of most tests: no callback's check failed; the wait, its object
  * and the watcher go. */
 static void watcher_finish_at(struct watcher *w, HANDLE object, const char *file, int line)
 {
-    probe_assert_clean_at(&w->probe, file, line);
+    probe_assert_clean_at(&w->rec.probe, file, line);
     CloseThreadpoolWait(w->wait);
     CloseHandle(object);
     watcher_destroy(w);
@@ -116,15 +111,12 @@ static void CALLBACK watcher_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WAIT 
     struct watcher *w = ctx;
     LONGLONG at = now_us();
 
-    PROBE_CHECK(&w->probe, inst != NULL);
-    PROBE_CHECK(&w->probe, w->wait == NULL || wait == w->wait);
-    PROBE_CHECK(&w->probe, result == WAIT_OBJECT_0 || result == WAIT_TIMEOUT);
-    if (InterlockedIncrement(&w->probe.hits) == 1)
+    PROBE_CHECK(&w->rec.probe, inst != NULL);
+    PROBE_CHECK(&w->rec.probe, w->wait == NULL || wait == w->wait);
+    PROBE_CHECK(&w->rec.probe, result == WAIT_OBJECT_0 || result == WAIT_TIMEOUT);
+    if (InterlockedIncrement(&w->rec.probe.hits) == 1)
         w->first_us = at;
-    if (w->started_event)
-        SetEvent(w->started_event);
-    if (w->gate)
-        PROBE_CHECK(&w->probe, gate_pass(w->gate));
+    cb_record_enter(&w->rec);
     if (result == WAIT_OBJECT_0)
         InterlockedIncrement(&w->signalled);
     else if (result == WAIT_TIMEOUT)
@@ -133,7 +125,7 @@ static void CALLBACK watcher_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WAIT 
         w->rearm_left--;
         SetThreadpoolWait(wait, w->rearm_handle, NULL);
     }
-    ReleaseSemaphore(w->done_sem, 1, NULL);
+    ReleaseSemaphore(w->rec.done_sem, 1, NULL);
 }
 
 static PTP_WAIT watcher_create(struct watcher *w, PTP_CALLBACK_ENVIRON env)
@@ -143,21 +135,9 @@ static PTP_WAIT watcher_create(struct watcher *w, PTP_CALLBACK_ENVIRON env)
     return w->wait;
 }
 
-/* Asserts start_us + due_ms - slack <= at_us <= start_us + due_ms + LATE_BOUND_MS. */
+/* Asserts that a timeout came in time (helper.h). */
 #define assert_came_in_time(start_us, at_us, due_ms) \
-    assert_came_in_time_at((start_us), (at_us), (due_ms), __FILE__, __LINE__)
-static void assert_came_in_time_at(LONGLONG start_us, LONGLONG at_us, LONGLONG due_ms,
-                                   const char *file, int line)
-{
-    LONGLONG elapsed_us = at_us - start_us;
-
-    if (elapsed_us < (due_ms - CLOCK_SLACK_MS) * 1000)
-        fail_msg("%s:%d: timed out early: after %lld us, due after %lld ms", file, line,
-                 (long long)elapsed_us, (long long)due_ms);
-    if (elapsed_us > (due_ms + LATE_BOUND_MS) * 1000)
-        fail_msg("%s:%d: timed out too late: after %lld us, due after %lld ms", file, line,
-                 (long long)elapsed_us, (long long)due_ms);
-}
+    assert_in_time("timed out", (start_us), (at_us), (due_ms), CLOCK_SLACK_MS)
 
 /* ---- signals ---------------------------------------------------------------------- */
 
@@ -169,16 +149,14 @@ static void wait_event_set_runs_callback_once(void **state)
     watcher_init(&w);
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, NULL);
-    helper_wait_not(w.done_sem, 50);
+    helper_wait_not(w.rec.done_sem, 50);
     assert_true(SetEvent(event));
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
     /* The wait took the auto-reset event's signal. */
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_TIMEOUT);
     /* One-shot: a second signal is nobody's. */
-    assert_true(SetEvent(event));
-    helper_wait_not(w.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     watcher_finish(&w, event);
 }
 
@@ -190,9 +168,9 @@ static void wait_signalled_before_set_runs_at_once(void **state)
     watcher_init(&w);
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, NULL);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
-    helper_wait_not(w.done_sem, QUIET_MS);
+    helper_wait_not(w.rec.done_sem, QUIET_MS);
     watcher_finish(&w, event);
 }
 
@@ -209,8 +187,8 @@ static void wait_auto_event_one_callback_per_signal(void **state)
     assert_non_null(done);
     for (i = 0; i < SHARED_WAITS; i++) {
         watcher_init(&w[i]);
-        CloseHandle(w[i].done_sem);
-        w[i].done_sem = done;
+        CloseHandle(w[i].rec.done_sem);
+        w[i].rec.done_sem = done;
         watcher_create(&w[i], helper_env(state));
         SetThreadpoolWait(w[i].wait, event, NULL);
     }
@@ -226,9 +204,9 @@ static void wait_auto_event_one_callback_per_signal(void **state)
     /* Every wait was satisfied once. */
     for (i = 0; i < SHARED_WAITS; i++) {
         assert_int_equal(count_of(&w[i].signalled), 1);
-        probe_assert_clean(&w[i].probe);
+        probe_assert_clean(&w[i].rec.probe);
         CloseThreadpoolWait(w[i].wait);
-        w[i].done_sem = NULL;
+        w[i].rec.done_sem = NULL;
     }
     CloseHandle(done);
     CloseHandle(event);
@@ -247,9 +225,9 @@ static void wait_manual_event_wakes_all(void **state)
     }
     assert_true(SetEvent(event));
     for (i = 0; i < SHARED_WAITS; i++) {
-        helper_wait(w[i].done_sem);
+        helper_wait(w[i].rec.done_sem);
         assert_int_equal(count_of(&w[i].signalled), 1);
-        probe_assert_clean(&w[i].probe);
+        probe_assert_clean(&w[i].rec.probe);
         CloseThreadpoolWait(w[i].wait);
         watcher_destroy(&w[i]);
     }
@@ -274,18 +252,18 @@ static void wait_semaphore_release_n_satisfies_n(void **state)
         SetThreadpoolWait(waits[i], sem, NULL);
     }
     assert_true(ReleaseSemaphore(sem, 2, NULL));
-    helper_wait(w.done_sem);
-    helper_wait(w.done_sem);
-    helper_wait_not(w.done_sem, QUIET_MS);
+    helper_wait(w.rec.done_sem);
+    helper_wait(w.rec.done_sem);
+    helper_wait_not(w.rec.done_sem, QUIET_MS);
     assert_int_equal(count_of(&w.signalled), 2);
     /* Both units were taken: the count is back to zero. */
     assert_true(ReleaseSemaphore(sem, 1, &previous));
     assert_int_equal(previous, 0);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), 3);
     for (i = 0; i < 3; i++)
         CloseThreadpoolWait(waits[i]);
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     CloseHandle(sem);
     watcher_destroy(&w);
 }
@@ -307,11 +285,11 @@ static void wait_thread_handle_end_runs_callback(void **state)
     assert_non_null(thread);
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, thread, NULL);
-    helper_wait_not(w.done_sem, 50);
+    helper_wait_not(w.rec.done_sem, 50);
     gate_open(&gate, 1);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     CloseThreadpoolWait(w.wait);
     CloseHandle(thread);
     gate_destroy(&gate);
@@ -330,10 +308,10 @@ static void wait_rearm_from_callback_runs_again(void **state)
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, sem, NULL);
     assert_true(ReleaseSemaphore(sem, 3, NULL));
-    helper_wait(w.done_sem);
-    helper_wait(w.done_sem);
-    helper_wait(w.done_sem);
-    helper_wait_not(w.done_sem, QUIET_MS);
+    helper_wait(w.rec.done_sem);
+    helper_wait(w.rec.done_sem);
+    helper_wait(w.rec.done_sem);
+    helper_wait_not(w.rec.done_sem, QUIET_MS);
     assert_int_equal(count_of(&w.signalled), 3);
     watcher_finish(&w, sem);
 }
@@ -351,14 +329,12 @@ static void wait_relative_timeout_times_out_never_early(void **state)
     watcher_create(&w, helper_env(state));
     start = now_us();
     SetThreadpoolWait(w.wait, event, &timeout);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_came_in_time(start, w.first_us, 100);
     assert_int_equal(count_of(&w.timeouts), 1);
     assert_int_equal(count_of(&w.signalled), 0);
     /* Timed out: a later signal is nobody's. */
-    assert_true(SetEvent(event));
-    helper_wait_not(w.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     watcher_finish(&w, event);
 }
 
@@ -372,7 +348,7 @@ static void wait_absolute_timeout_times_out(void **state)
     watcher_init(&w);
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, &timeout);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     /* The system clock may lag a tick behind on Windows: 20 ms of slack. */
     assert_true(w.first_us - start >= (100 - 20) * 1000);
     assert_int_equal(count_of(&w.timeouts), 1);
@@ -389,7 +365,7 @@ static void wait_signal_before_timeout_is_object_0(void **state)
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, &timeout);
     assert_true(SetEvent(event));
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
     assert_int_equal(count_of(&w.timeouts), 0);
     watcher_finish(&w, event);
@@ -409,16 +385,16 @@ static void wait_zero_timeout_checks_once(void **state)
     watcher_init(&w);
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, &zero);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.timeouts), 1);
     assert_true(SetEvent(event));
     SetThreadpoolWait(w.wait, event, &zero);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     TODO_REF("Wine times out at once without looking at the handle") {
         CHECK_EQ(count_of(&w.signalled), 1);
         CHECK_EQ(WaitForSingleObject(event, 0), WAIT_TIMEOUT);
     }
-    helper_wait_not(w.done_sem, QUIET_MS);
+    helper_wait_not(w.rec.done_sem, QUIET_MS);
     watcher_finish(&w, event);
 }
 
@@ -431,9 +407,9 @@ static void wait_current_process_times_out(void **state)
     watcher_init(&w);
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, GetCurrentProcess(), &timeout);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.timeouts), 1);
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     CloseThreadpoolWait(w.wait);
     watcher_destroy(&w);
 }
@@ -451,10 +427,8 @@ static void wait_set_null_stops_waiting(void **state)
     SetThreadpoolWait(w.wait, event, &timeout);
     /* With a NULL handle the timeout is not even read. */
     SetThreadpoolWait(w.wait, NULL, (PFILETIME)(ULONG_PTR)0xdeadbeef);
-    assert_true(SetEvent(event));
-    helper_wait_not(w.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
-    assert_int_equal(probe_hits(&w.probe), 0);
+    assert_signal_unclaimed(&w.rec, event);
+    assert_int_equal(probe_hits(&w.rec.probe), 0);
     CloseThreadpoolWait(w.wait);
     CloseHandle(event);
     watcher_destroy(&w);
@@ -470,12 +444,12 @@ static void wait_set_again_replaces_handle(void **state)
     SetThreadpoolWait(w.wait, first, NULL);
     SetThreadpoolWait(w.wait, second, NULL);
     assert_true(SetEvent(first));
-    helper_wait_not(w.done_sem, QUIET_MS);
+    helper_wait_not(w.rec.done_sem, QUIET_MS);
     assert_int_equal(WaitForSingleObject(first, 0), WAIT_OBJECT_0);
     assert_true(SetEvent(second));
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     CloseThreadpoolWait(w.wait);
     CloseHandle(first);
     CloseHandle(second);
@@ -505,14 +479,14 @@ static void wait_setex_reports_cancelled_wait(void **state)
     /* Satisfied: its callback came, nothing is cancelled. */
     set_ex(w.wait, event, NULL, NULL);
     assert_true(SetEvent(event));
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_false(set_ex(w.wait, NULL, NULL, NULL));
     /* Timed out: the same. */
     {
         FILETIME zero = { 0, 0 };
 
         assert_false(set_ex(w.wait, event, &zero, NULL));
-        helper_wait(w.done_sem);
+        helper_wait(w.rec.done_sem);
         assert_false(set_ex(w.wait, NULL, NULL, NULL));
     }
     assert_int_equal(count_of(&w.signalled), 1);
@@ -532,9 +506,9 @@ static void wait_waitfor_keeps_wait_armed(void **state)
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, NULL);
     WaitForThreadpoolWaitCallbacks(w.wait, TRUE);
-    assert_int_equal(probe_hits(&w.probe), 0);
+    assert_int_equal(probe_hits(&w.rec.probe), 0);
     assert_true(SetEvent(event));
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), 1);
     watcher_finish(&w, event);
 }
@@ -547,15 +521,15 @@ static void wait_waitfor_waits_for_running_callback(void **state)
 
     watcher_init(&w);
     gate_init(&gate);
-    w.gate = &gate;
-    w.started_event = event_new(TRUE, FALSE);
+    w.rec.gate = &gate;
+    w.rec.started_event = event_new(TRUE, FALSE);
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, NULL);
-    helper_wait(w.started_event);
+    helper_wait(w.rec.started_event);
     gate_open(&gate, 1);
     WaitForThreadpoolWaitCallbacks(w.wait, FALSE);
     assert_int_equal(count_of(&w.signalled), 1);
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     CloseThreadpoolWait(w.wait);
     CloseHandle(event);
     gate_destroy(&gate);
@@ -590,12 +564,12 @@ static void wait_waitfor_cancel_drops_queued_callback(void **state)
     watcher_init(&busy);
     watcher_init(&w);
     gate_init(&gate);
-    busy.gate = &gate;
-    busy.started_event = event_new(TRUE, FALSE);
+    busy.rec.gate = &gate;
+    busy.rec.started_event = event_new(TRUE, FALSE);
     watcher_create(&busy, helper_env(state));
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(busy.wait, busy_event, NULL);
-    helper_wait(busy.started_event);
+    helper_wait(busy.rec.started_event);
     /* Satisfied at once; its callback waits behind the busy one. */
     SetThreadpoolWait(w.wait, sem, NULL);
     wait_until_taken(sem);
@@ -606,11 +580,11 @@ static void wait_waitfor_cancel_drops_queued_callback(void **state)
 #endif
     WaitForThreadpoolWaitCallbacks(w.wait, TRUE);
     gate_open(&gate, 1);
-    helper_wait(busy.done_sem);
+    helper_wait(busy.rec.done_sem);
     WaitForThreadpoolWaitCallbacks(busy.wait, FALSE);
-    helper_wait_not(w.done_sem, QUIET_MS);
-    assert_int_equal(probe_hits(&w.probe), 0);
-    probe_assert_clean(&busy.probe);
+    helper_wait_not(w.rec.done_sem, QUIET_MS);
+    assert_int_equal(probe_hits(&w.rec.probe), 0);
+    probe_assert_clean(&busy.rec.probe);
     CloseThreadpoolWait(w.wait);
     CloseThreadpoolWait(busy.wait);
     CloseHandle(sem);
@@ -630,10 +604,8 @@ static void wait_close_armed_takes_nothing(void **state)
     watcher_create(&w, helper_env(state));
     SetThreadpoolWait(w.wait, event, &timeout);
     CloseThreadpoolWait(w.wait);
-    assert_true(SetEvent(event));
-    helper_wait_not(w.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
-    assert_int_equal(probe_hits(&w.probe), 0);
+    assert_signal_unclaimed(&w.rec, event);
+    assert_int_equal(probe_hits(&w.rec.probe), 0);
     CloseHandle(event);
     watcher_destroy(&w);
 }
@@ -644,10 +616,10 @@ static void CALLBACK close_self_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WA
     struct watcher *w = ctx;
 
     (void)inst;
-    PROBE_CHECK(&w->probe, result == WAIT_OBJECT_0);
+    PROBE_CHECK(&w->rec.probe, result == WAIT_OBJECT_0);
     CloseThreadpoolWait(wait);
-    probe_hit(&w->probe);
-    ReleaseSemaphore(w->done_sem, 1, NULL);
+    probe_hit(&w->rec.probe);
+    ReleaseSemaphore(w->rec.done_sem, 1, NULL);
 }
 
 static void wait_close_in_own_callback(void **state)
@@ -660,8 +632,8 @@ static void wait_close_in_own_callback(void **state)
     wait = CreateThreadpoolWait(close_self_cb, &w, helper_env(state));
     assert_non_null(wait);
     SetThreadpoolWait(wait, event, NULL);
-    helper_wait(w.done_sem);
-    probe_assert_clean(&w.probe);
+    helper_wait(w.rec.done_sem);
+    probe_assert_clean(&w.rec.probe);
     CloseHandle(event);
     watcher_destroy(&w);
 }
@@ -692,14 +664,12 @@ static void wait_group_close_members_stops_waits(void **state)
     assert_non_null(done);
     SetThreadpoolWait(armed, event, NULL);
     SetThreadpoolWait(done, fired, NULL);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     CloseThreadpoolCleanupGroupMembers(group, TRUE, (PVOID)&cancels);
     assert_int_equal(count_of(&cancels), 2);
-    assert_true(SetEvent(event));
-    helper_wait_not(w.done_sem, QUIET_MS);
-    assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
+    assert_signal_unclaimed(&w.rec, event);
     assert_int_equal(count_of(&w.signalled), 1);
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     CloseThreadpoolCleanupGroup(group);
     CloseHandle(event);
     CloseHandle(fired);
@@ -826,15 +796,15 @@ static void wait_mutex_refused(void **state)
         /* Nothing armed (on Wine, whatever it did is stopped here). */
         SetThreadpoolWait(w.wait, NULL, NULL);
         WaitForThreadpoolWaitCallbacks(w.wait, TRUE);
-        CHECK_EQ(probe_hits(&w.probe), 0);
+        CHECK_EQ(probe_hits(&w.rec.probe), 0);
     }
 #if !defined(__MINGW32__)
     /* The parent's wait is untouched and works. */
     SetThreadpoolWait(w.wait, GetCurrentProcess(), &(FILETIME){ 0, 0 });
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.timeouts), 1);
 #endif
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     CloseThreadpoolWait(w.wait);
     CloseHandle(c.mutex);
     watcher_destroy(&w);
@@ -898,9 +868,9 @@ static void wait_many_waits_add_no_threads(void **state)
     for (i = 0; i < MANY_WAITS; i++)
         assert_true(SetEvent(events[i]));
     for (i = 0; i < MANY_WAITS; i++)
-        helper_wait(w.done_sem);
+        helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.signalled), MANY_WAITS);
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     for (i = 0; i < MANY_WAITS; i++) {
         CloseThreadpoolWait(waits[i]);
         CloseHandle(events[i]);
@@ -937,11 +907,11 @@ static void wait_ntdll_names_roundtrip(void **state)
     w.wait = wait;
     timeout.QuadPart = -10 * 10000;
     set(wait, event, &timeout);
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     assert_int_equal(count_of(&w.timeouts), 1);
     set(wait, event, NULL);
     assert_true(SetEvent(event));
-    helper_wait(w.done_sem);
+    helper_wait(w.rec.done_sem);
     wait_for(wait, FALSE);
     assert_int_equal(count_of(&w.signalled), 1);
     TODO_ON(MODE_WINE_REF | MODE_WINE_INJECT, "Wine 8 has no TpSetWaitEx") CHECK(set_ex != NULL);
@@ -949,7 +919,7 @@ static void wait_ntdll_names_roundtrip(void **state)
         set_ex(wait, event, NULL, NULL);
         assert_true(set_ex(wait, NULL, NULL, NULL));
     }
-    probe_assert_clean(&w.probe);
+    probe_assert_clean(&w.rec.probe);
     release(wait);
     CloseHandle(event);
     watcher_destroy(&w);

@@ -59,6 +59,23 @@ struct kernel32_tp_fmt_args {
 #define KERNEL32_TP_FMT_ARG(args, type) va_arg(*(args)->sysv, type)
 #endif
 
+/*
+ * The variadic form of a function that takes a va_list: defines
+ * static inline TYPE NAME PARAMS, whose last named parameter is fmt, as
+ * CALL with ap holding the arguments after fmt.
+ */
+#define KERNEL32_TP_VARIADIC(type, name, params, call) \
+    static inline type name params                     \
+    {                                                  \
+        type ret_;                                     \
+        va_list ap;                                    \
+                                                       \
+        va_start(ap, fmt);                             \
+        ret_ = call;                                   \
+        va_end(ap);                                    \
+        return ret_;                                   \
+    }
+
 static inline void kernel32_tp_fmt_unit(struct kernel32_tp_fmt_out *out, unsigned int unit)
 {
     if (out->len + 1 < out->cap) {

@@ -194,27 +194,11 @@ static inline HRESULT StringCbVPrintf##S(T *dst, size_t cb, const T *fmt, va_lis
     return StringCchVPrintf##S(dst, cb / sizeof(T), fmt, ap);                                  \
 }                                                                                              \
                                                                                                \
-static inline HRESULT StringCchPrintf##S(T *dst, size_t cch, const T *fmt, ...)               \
-{                                                                                              \
-    HRESULT hr;                                                                                \
-    va_list ap;                                                                                \
+KERNEL32_TP_VARIADIC(HRESULT, StringCchPrintf##S, (T *dst, size_t cch, const T *fmt, ...),     \
+                     StringCchVPrintf##S(dst, cch, fmt, ap))                                   \
                                                                                                \
-    va_start(ap, fmt);                                                                         \
-    hr = StringCchVPrintf##S(dst, cch, fmt, ap);                                               \
-    va_end(ap);                                                                                \
-    return hr;                                                                                 \
-}                                                                                              \
-                                                                                               \
-static inline HRESULT StringCbPrintf##S(T *dst, size_t cb, const T *fmt, ...)                 \
-{                                                                                              \
-    HRESULT hr;                                                                                \
-    va_list ap;                                                                                \
-                                                                                               \
-    va_start(ap, fmt);                                                                         \
-    hr = StringCbVPrintf##S(dst, cb, fmt, ap);                                                 \
-    va_end(ap);                                                                                \
-    return hr;                                                                                 \
-}
+KERNEL32_TP_VARIADIC(HRESULT, StringCbPrintf##S, (T *dst, size_t cb, const T *fmt, ...),       \
+                     StringCbVPrintf##S(dst, cb, fmt, ap))
 
 KERNEL32_TP_STRSAFE_DEFINE(A, char, 0)
 KERNEL32_TP_STRSAFE_DEFINE(W, WCHAR, 1)

@@ -206,27 +206,12 @@ static inline int kernel32_tp_vftprintf(FILE *stream, const kernel32_tp_tchar *f
     return len;
 }
 
-static inline int kernel32_tp_ftprintf(FILE *stream, const kernel32_tp_tchar *fmt, ...)
-{
-    va_list ap;
-    int len;
+KERNEL32_TP_VARIADIC(int, kernel32_tp_ftprintf,
+                     (FILE *stream, const kernel32_tp_tchar *fmt, ...),
+                     kernel32_tp_vftprintf(stream, fmt, ap))
 
-    va_start(ap, fmt);
-    len = kernel32_tp_vftprintf(stream, fmt, ap);
-    va_end(ap);
-    return len;
-}
-
-static inline int kernel32_tp_tprintf(const kernel32_tp_tchar *fmt, ...)
-{
-    va_list ap;
-    int len;
-
-    va_start(ap, fmt);
-    len = kernel32_tp_vftprintf(stdout, fmt, ap);
-    va_end(ap);
-    return len;
-}
+KERNEL32_TP_VARIADIC(int, kernel32_tp_tprintf, (const kernel32_tp_tchar *fmt, ...),
+                     kernel32_tp_vftprintf(stdout, fmt, ap))
 
 /*
  * _vsnwprintf: at most count characters; -1 when the output does not fit,
@@ -252,17 +237,9 @@ static inline int kernel32_tp_vsntprintf(kernel32_tp_tchar *buf, size_t count,
     return (int)out.len;
 }
 
-static inline int kernel32_tp_sntprintf(kernel32_tp_tchar *buf, size_t count,
-                                        const kernel32_tp_tchar *fmt, ...)
-{
-    va_list ap;
-    int len;
-
-    va_start(ap, fmt);
-    len = kernel32_tp_vsntprintf(buf, count, fmt, ap);
-    va_end(ap);
-    return len;
-}
+KERNEL32_TP_VARIADIC(int, kernel32_tp_sntprintf,
+                     (kernel32_tp_tchar *buf, size_t count, const kernel32_tp_tchar *fmt, ...),
+                     kernel32_tp_vsntprintf(buf, count, fmt, ap))
 
 #ifdef __cplusplus
 }
