@@ -29,11 +29,5 @@ LONGLONG WINAPI tp_debug_callbacks_run(void)
  */
 DWORD WINAPI tp_debug_pool_threads(PTP_POOL api)
 {
-    struct tp_pool *pool = impl_from_TP_POOL(api);
-    DWORD threads;
-
-    os_lock_acquire(&pool->lock);
-    threads = pool->threads;
-    os_lock_release(&pool->lock);
-    return threads;
+    return tp_sched_threads(impl_from_TP_POOL(api));
 }

@@ -11,6 +11,13 @@
 
 #include "tp_private.h"
 
+struct tp_group {
+    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
+    struct os_lock lock;
+    struct list members;            /* (G) objects created with this group */
+    BOOL closed;                    /* (G) CloseThreadpoolCleanupGroup ran */
+};
+
 DWORD tp_group_create(struct tp_group **out)
 {
     struct tp_group *group = malloc(sizeof(*group));

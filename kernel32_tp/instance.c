@@ -2,14 +2,15 @@
 /*
  * TP_CALLBACK_INSTANCE: the record of one running callback, on its worker's
  * stack.  It holds the association with the object that started the
- * callback (what WaitForThreadpool*Callbacks waits for), whether the
- * callback declared itself long, and the completion actions deferred until
- * the callback returns.  Group membership needs no field here: the object's
+ * callback (what WaitForThreadpool*Callbacks waits for) and the completion
+ * actions deferred until the callback returns; whether the callback declared
+ * itself long is its worker's state (scheduler.c).  Group membership needs no field here: the object's
  * running count covers a callback until it returns to the pool, associated
  * or not (see tp_object_drain).
  *
- * Takes P to change the object's association and the worker's accounting;
- * runs completion actions with no lock held.
+ * Takes P to change the object's association; runs completion actions with
+ * no lock held.  CallbackMayRunLong is the scheduler's decision
+ * (tp_sched_may_run_long).
  */
 #include "tp_private.h"
 
@@ -71,43 +72,6 @@ void tp_instance_disassociate(struct tp_instance *inst)
     if (!was_associated)
         os_raise_invalid_parameter("DisassociateCurrentThreadFromCallback",
                                    "the callback is already disassociated", inst);
-}
-
-/*
- * Marks the callback long-running: it stops counting as a worker that will
- * soon come back for queued work, so the pool may start another.  Succeeds
- * when an idle worker exists or one more can be started.
- */
-DWORD tp_instance_may_run_long(struct tp_instance *inst)
-{
-    struct tp_worker *worker = inst->worker;
-    struct tp_pool *pool = worker->pool;
-    enum tp_dispatch action;
-    DWORD err = ERROR_SUCCESS;
-    BOOL start = FALSE;
-
-    os_lock_acquire(&pool->lock);
-    if (inst->may_run_long) {
-        os_lock_release(&pool->lock);
-        return ERROR_SUCCESS;
-    }
-    inst->may_run_long = TRUE;
-    worker->long_running = TRUE;
-    action = tp_worker_update_inactive_locked(worker);
-    if (action == TP_DISPATCH_NONE && pool->idle <= pool->waking) {
-        /* No idle worker is free to take what comes next: make one. */
-        if (pool->threads < pool->max_threads) {
-            pool->threads++;
-            start = TRUE;
-        } else {
-            err = ERROR_TOO_MANY_THREADS;
-        }
-    }
-    os_lock_release(&pool->lock);
-    tp_pool_dispatch_finish(pool, action);
-    if (start && !tp_worker_start(pool))
-        err = ERROR_TOO_MANY_THREADS;
-    return err;
 }
 
 /*
@@ -253,7 +217,7 @@ BOOL WINAPI CallbackMayRunLong(PTP_CALLBACK_INSTANCE api)
     DWORD err;
 
     TRACE("%p\n", api);
-    if ((err = tp_instance_may_run_long(tp_instance_from_api(api, __func__))) != ERROR_SUCCESS) {
+    if ((err = tp_sched_may_run_long(tp_instance_from_api(api, __func__)->worker)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
     }
@@ -266,5 +230,5 @@ BOOL WINAPI CallbackMayRunLong(PTP_CALLBACK_INSTANCE api)
 NTSTATUS WINAPI TpCallbackMayRunLong(TP_CALLBACK_INSTANCE *api)
 {
     TRACE("%p\n", api);
-    return tp_status_from_error(tp_instance_may_run_long(tp_instance_from_api(api, __func__)));
+    return tp_status_from_error(tp_sched_may_run_long(tp_instance_from_api(api, __func__)->worker));
 }

@@ -158,7 +158,7 @@ static void io_complete(void *key, struct os_io_packet *packet)
             action = io_given_up_done_locked(io);
         }
         os_lock_release(&pool->lock);
-        tp_pool_dispatch_finish(pool, action);
+        tp_sched_dispatch_finish(pool, action);
         return;
     }
     if (!io->every_completion) {
@@ -189,12 +189,12 @@ static void io_complete(void *key, struct os_io_packet *packet)
      * operations it had in flight. */
     action = tp_object_queue_locked(obj, 1);
     os_lock_release(&pool->lock);
-    tp_pool_dispatch_finish(pool, action);
+    tp_sched_dispatch_finish(pool, action);
     return;
 
 drop:
     os_lock_release(&pool->lock);
-    tp_pool_dispatch_finish(pool, action);
+    tp_sched_dispatch_finish(pool, action);
     TRACE("I/O object %p: completion of %p dropped (not announced)\n", (void *)io,
           (void *)packet->overlapped);
     os_io_packet_release(packet);

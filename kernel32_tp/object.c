@@ -161,7 +161,7 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
             atomic_fetch_add(&tp_live_objects, 1);
             action = simple_start_locked(obj);
             os_lock_release(&pool->lock);
-            tp_pool_dispatch_finish(pool, action);
+            tp_sched_dispatch_finish(pool, action);
             return ERROR_SUCCESS;
         }
         os_lock_release(&pool->lock);
@@ -176,20 +176,13 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
     os_lock_acquire(&pool->lock);
     action = simple_start_locked(obj);
     os_lock_release(&pool->lock);
-    tp_pool_dispatch_finish(pool, action);
+    tp_sched_dispatch_finish(pool, action);
     return ERROR_SUCCESS;
 }
 
 enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count)
 {
-    struct tp_pool *pool = obj->pool;
-
-    TP_ASSERT_LOCKED(&pool->lock);
-    if (obj->pending == 0)
-        list_add_tail(&pool->queue[tp_object_priority(obj)], &obj->queue_entry);
-    obj->pending += count;
-    pool->queued += count;
-    return tp_pool_dispatch_locked(pool);
+    return tp_sched_enqueue_locked(obj, count);
 }
 
 void tp_object_submit(struct tp_object *obj, LONG count)
@@ -202,7 +195,7 @@ void tp_object_submit(struct tp_object *obj, LONG count)
         os_panic("thread-pool object %p used after it was closed", (void *)obj);
     action = tp_object_queue_locked(obj, count);
     os_lock_release(&pool->lock);
-    tp_pool_dispatch_finish(pool, action);
+    tp_sched_dispatch_finish(pool, action);
 }
 
 LONG tp_object_cancel_locked(struct tp_object *obj)
@@ -214,8 +207,7 @@ LONG tp_object_cancel_locked(struct tp_object *obj)
         obj->ops->cancel_locked(obj);
     if (!dropped)
         return 0;
-    list_remove(&obj->queue_entry);
-    obj->pool->queued -= dropped;
+    tp_sched_unqueue_locked(obj);
     obj->pending = 0;
     obj->cancelled += dropped;
     tp_object_wake_drainers_locked(obj);
@@ -261,12 +253,6 @@ BOOL tp_object_finished_locked(struct tp_object *obj)
 }
 
 /*
- * The worker's way to destroy an object whose callback it just ran, without
- * dropping P more than needed: its pool cannot finish meanwhile, since the
- * worker itself is one of the pool's threads.
- * Locking: P (dropped only around the RaceDll release).
- */
-/*
  * The memory and references of an object nothing holds any more: the kind's
  * destroy hook, the object itself, then the RaceDll reference.  No lock
  * needed; the pool's bookkeeping is the caller's.
@@ -288,7 +274,13 @@ static void object_release(struct tp_object *obj)
         os_library_free(race_dll);
 }
 
-void tp_object_destroy_by_worker_locked(struct tp_object *obj)
+/*
+ * The worker's way to destroy an object whose callback it just ran, without
+ * dropping P more than needed: its pool cannot finish meanwhile, since the
+ * worker itself is one of the pool's threads.
+ * Locking: P (dropped only around hooks and module releases).
+ */
+static void object_destroy_by_worker_locked(struct tp_object *obj)
 {
     struct tp_pool *pool = obj->pool;
     BOOL drop_lock;
@@ -312,6 +304,65 @@ void tp_object_destroy_by_worker_locked(struct tp_object *obj)
     object_release(obj);
     if (drop_lock)
         os_lock_acquire(&pool->lock);
+}
+
+void tp_object_run(struct tp_object *obj, struct tp_instance *inst, struct tp_worker *worker)
+{
+    PTP_SIMPLE_CALLBACK finalization;
+
+    *inst = (struct tp_instance){ .magic = 0 };
+    os_stamp_set(&inst->stamp);
+    inst->magic = TP_INSTANCE_MAGIC;
+    inst->obj = obj;
+    inst->worker = worker;
+    inst->thread_id = os_thread_current_id();
+    inst->associated = TRUE;
+
+    atomic_fetch_add_explicit(&tp_callbacks_run, 1, memory_order_relaxed);
+    obj->invoke(obj, inst);
+    if ((finalization = tp_object_finalization(obj))) {
+        TRACE("finalization %p(%p, %p)\n", (void *)finalization, (void *)inst,
+              obj->userdata);
+        finalization((PTP_CALLBACK_INSTANCE)inst, obj->userdata);
+        TRACE("finalization %p returned\n", (void *)finalization);
+    }
+    /* After the callback and its finalization, before the counts drop: a
+     * thread woken by these actions sees the callback over. */
+    tp_instance_run_actions(inst);
+    inst->magic = 0;
+    os_stamp_clear(&inst->stamp);
+
+    /* A simple callback belongs to its group until it returns to the pool
+     * (G is taken before P: here, not in tp_object_callback_done_locked). */
+    inst->left_group = obj->type == TP_OBJECT_SIMPLE && obj->group
+                       && tp_group_remove(obj->group, obj);
+}
+
+void tp_object_callback_done_locked(struct tp_object *obj, struct tp_instance *inst)
+{
+    struct tp_pool *pool = obj->pool;
+    BOOL finished;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    obj->running--;
+    if (inst->associated)
+        obj->associated--;
+    if (inst->left_group)
+        obj->refs--;
+    tp_object_wake_drainers_locked(obj);
+    finished = tp_object_finished_locked(obj);
+    /*
+     * FreeLibraryWhenCallbackReturns comes last, after waiters were released:
+     * the module may hold the callback's code, which has returned by now.
+     * Unless finished, obj may be gone once P is dropped: not touched again.
+     */
+    if (inst->free_library) {
+        os_lock_release(&pool->lock);
+        os_library_free(inst->free_library);
+        os_lock_acquire(&pool->lock);
+    }
+    if (finished)
+        object_destroy_by_worker_locked(obj);
 }
 
 void tp_object_destroy(struct tp_object *obj)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * TP_POOL: lifetime, thread limits, stack information, and the dispatch
- * policy that decides when a queued callback wakes an idle worker, starts a
- * new one, or waits for the monitor.  Worker threads themselves live in
- * worker.c.  Takes P; never runs user code.
+ * TP_POOL: lifetime, thread limits and stack information.  The run queue,
+ * the worker threads and the decision to add one belong to the scheduler
+ * (scheduler.c), which reads the limits under P.  Takes P; never runs user
+ * code.
  *
  * A pool is freed when it was closed, holds no object, has no worker left
  * and is not watched by the monitor (tp_pool_finished_locked); whoever makes
@@ -20,27 +20,17 @@
 
 static struct tp_pool default_pool;
 static struct os_once default_pool_once = OS_ONCE_INIT;
-static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
 
 static void pool_init(struct tp_pool *pool)
 {
-    unsigned int i;
-
     memset(pool, 0, sizeof(*pool));
     os_stamp_set(&pool->stamp);
     os_lock_init(&pool->lock);
-    os_cond_init(&pool->work_cond);
+    tp_sched_init(pool);
     os_cond_init(&pool->drain_cond);
-    for (i = 0; i < TP_PRIORITY_COUNT; i++)
-        list_init(&pool->queue[i]);
-    list_init(&pool->monitor_entry);
     os_thread_default_stack(&pool->stack_reserve, &pool->stack_commit);
     pool->max_threads = TP_POOL_DEFAULT_MAX_THREADS;
     pool->min_threads = TP_POOL_DEFAULT_MIN_THREADS;
-    if (!target_concurrency) {
-        unsigned int cpus = os_cpu_count();
-        target_concurrency = cpus < 2 ? 2 : cpus;
-    }
 }
 
 static void default_pool_setup(void)
@@ -70,8 +60,8 @@ DWORD tp_pool_create(struct tp_pool **out)
 BOOL tp_pool_finished_locked(struct tp_pool *pool)
 {
     TP_ASSERT_LOCKED(&pool->lock);
-    return pool->closed && !pool->is_default && pool->objects == 0 && pool->threads == 0
-           && !pool->watched;
+    return pool->closed && !pool->is_default && pool->objects == 0
+           && !tp_sched_busy_locked(pool);
 }
 
 void tp_pool_free(struct tp_pool *pool)
@@ -84,7 +74,7 @@ void tp_pool_free(struct tp_pool *pool)
         os_stamp_clear(&obj->stamp);
         free(obj);
     }
-    os_cond_destroy(&pool->work_cond);
+    tp_sched_destroy(pool);
     os_cond_destroy(&pool->drain_cond);
     os_lock_destroy(&pool->lock);
     os_stamp_clear(&pool->stamp);
@@ -99,7 +89,7 @@ BOOL tp_pool_object_left_locked(struct tp_pool *pool)
     pool->objects--;
     /* Idle workers of a closed pool retire as soon as it is empty. */
     if (pool->closed && pool->objects == 0)
-        os_cond_broadcast(&pool->work_cond);
+        tp_sched_wake_idle_locked(pool);
     return tp_pool_finished_locked(pool);
 }
 
@@ -117,78 +107,11 @@ void tp_pool_close(struct tp_pool *pool)
     if (pool->closed)
         os_panic("CloseThreadpool: pool %p closed twice", (void *)pool);
     pool->closed = TRUE;
-    os_cond_broadcast(&pool->work_cond);
+    tp_sched_wake_idle_locked(pool);
     finished = tp_pool_finished_locked(pool);
     os_lock_release(&pool->lock);
     if (finished)
         tp_pool_free(pool);
-}
-
-/* Workers in the pool that will come back for queued work without help. */
-static DWORD pool_running_workers_locked(const struct tp_pool *pool)
-{
-    return pool->threads - pool->inactive;
-}
-
-enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool)
-{
-    TP_ASSERT_LOCKED(&pool->lock);
-    if (pool->queued <= 0)
-        return TP_DISPATCH_NONE;
-    /* A worker spinning on its way to sleep takes it with no system call. */
-    if (pool->spinner) {
-        atomic_store_explicit(&pool->spinner->kicked, 1, memory_order_release);
-        pool->spinner = NULL;
-        return TP_DISPATCH_NONE;
-    }
-    /*
-     * An idle worker takes it.  One wake at a time: while a woken worker
-     * has not run yet it will find this work too, and if more is queued
-     * when it runs it wakes the next one itself (worker_main), so that a
-     * submitter of many callbacks makes one wake-up system call, not one
-     * per idle worker.
-     */
-    if (pool->idle > pool->waking) {
-        if (pool->waking)
-            return TP_DISPATCH_NONE;
-        pool->waking++;
-        return TP_DISPATCH_WAKE;
-    }
-    if ((DWORD)pool->queued <= pool->waking)
-        return TP_DISPATCH_NONE;
-    if (pool->threads >= pool->max_threads)
-        return TP_DISPATCH_NONE;
-    /*
-     * Keep about one running worker per CPU for short callbacks (a bounded
-     * thread count for trivial work); workers whose callbacks block or run
-     * long do not count, so callbacks waiting on each other get new threads
-     * up to the maximum and never deadlock below it.
-     */
-    if (pool->threads < pool->min_threads
-        || pool_running_workers_locked(pool) < target_concurrency) {
-        pool->threads++;
-        return TP_DISPATCH_START_WORKER;
-    }
-    if (pool->watched)
-        return TP_DISPATCH_NONE;
-    /* Workers may be stuck in callbacks we cannot see: let the monitor judge. */
-    pool->watched = TRUE;
-    return TP_DISPATCH_WATCH;
-}
-
-void tp_pool_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action)
-{
-    /*
-     * Signalled after P is dropped: a worker woken under P would find the
-     * lock taken and sleep on it once more.  The caller's object keeps the
-     * pool alive until then.
-     */
-    if (action == TP_DISPATCH_WAKE)
-        os_cond_signal(&pool->work_cond);
-    else if (action == TP_DISPATCH_START_WORKER)
-        tp_worker_start(pool);
-    else if (action == TP_DISPATCH_WATCH)
-        tp_monitor_watch(pool);
 }
 
 void tp_pool_set_max_threads(struct tp_pool *pool, DWORD max_threads)
@@ -207,21 +130,8 @@ void tp_pool_set_max_threads(struct tp_pool *pool, DWORD max_threads)
  */
 DWORD tp_pool_set_min_threads(struct tp_pool *pool, DWORD min_threads)
 {
-    DWORD missing, started = 0;
-
-    os_lock_acquire(&pool->lock);
-    missing = pool->threads < min_threads ? min_threads - pool->threads : 0;
-    pool->threads += missing;                /* reserved; tp_worker_start undoes a failure */
-    os_lock_release(&pool->lock);
-    while (started < missing) {
-        if (!tp_worker_start(pool)) {
-            os_lock_acquire(&pool->lock);
-            pool->threads -= missing - started - 1;
-            os_lock_release(&pool->lock);
-            return ERROR_NOT_ENOUGH_MEMORY;
-        }
-        started++;
-    }
+    if (!tp_sched_start_workers(pool, min_threads))
+        return ERROR_NOT_ENOUGH_MEMORY;
     os_lock_acquire(&pool->lock);
     pool->min_threads = min_threads;
     if (pool->max_threads < min_threads)

@@ -281,7 +281,7 @@ static void service_main(void *arg)
             /* No timer exists: retire unless one comes soon. */
             service.sleep_ns = TP_NEVER;
             timed_out = !os_cond_wait_until(&service.cond, &service.lock,
-                                            now_ns + (ULONGLONG)tp_worker_idle_timeout_ms()
+                                            now_ns + (ULONGLONG)tp_sched_idle_timeout_ms()
                                                      * 1000000ull);
             service.sleep_ns = 0;
             if (timed_out && !service.timers)

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Shared core structures of kernel32_tp: pools, callback objects, cleanup
- * groups and callback instances, with the locking rules that guard them.
+ * Shared core structures of kernel32_tp: pools (their scheduling side in
+ * scheduler.h), callback objects and callback instances, with the locking
+ * rules that guard them; cleanup groups and workers keep their structs in
+ * group.c and scheduler.c.
  * Core files include only this header and standard C headers.
  *
  * Locking key (each shared field carries one tag)
  *   (c) constant after creation        (a) atomic, C11 atomics only
  *   (P) obj->pool->lock / pool->lock   (G) obj->group->lock / group->lock
- *   (M) the injection monitor's lock (monitor.c)
+ *   (M) the stall monitor's lock (scheduler.c)
  *   (Q) the timer service's lock (timer_service.c)
  *   (T) the legacy timer queues' lock (timer_queue.c)
  *   (R) the registered waits' lock (wait_legacy.c)
@@ -51,39 +53,27 @@
 /* Internal functions return DWORD Win32 errors; ntdll exports convert. */
 NTSTATUS tp_status_from_error(DWORD err);
 
-/* ---- pools (pool.c, worker.c, monitor.c) ---------------------------------- */
+/* ---- pools (pool.c) and their scheduling (scheduler.c) ------------------- */
 
-#define TP_PRIORITY_COUNT 3     /* high, normal, low: TP_CALLBACK_PRIORITY */
+#include "scheduler.h"
+
 #define TP_SIMPLE_CACHE_MAX 256 /* recycled simple objects a pool keeps */
 
 struct tp_pool {
     struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
-    struct os_cond work_cond;       /* (P) idle workers sleep here */
+    struct tp_sched sched;          /* the run queue and the workers (scheduler.h) */
     struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
-    struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
-    LONG queued;                    /* (P) callbacks queued: sum of obj->pending */
+    struct tp_object *simple_cache; /* (P) recycled simple objects, via cache_next (object.c) */
+    DWORD simple_cached;            /* (P) how many: at most TP_SIMPLE_CACHE_MAX */
     DWORD min_threads;              /* (P) */
     DWORD max_threads;              /* (P) */
-    DWORD threads;                  /* (P) workers alive, including ones starting */
-    DWORD idle;                     /* (P) workers sleeping on work_cond */
-    DWORD waking;                   /* (P) idle workers signalled but not yet awake */
-    struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
-    DWORD spin_misses;              /* (P) spins in a row that no submission ended */
-    DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
-    struct tp_object *simple_cache; /* (P) recycled simple objects, via cache_next */
-    DWORD simple_cached;            /* (P) how many: at most TP_SIMPLE_CACHE_MAX */
-    DWORD inactive;                 /* (P) workers whose callback blocks or runs long */
-    ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
-    ULONGLONG progress_seen;        /* (M) progress at the monitor's last look */
     SIZE_T stack_reserve;           /* (P) for workers started from now on */
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
     LONG objects;                   /* (P) live callback objects using this pool */
     BOOL closed;                    /* (P) CloseThreadpool was called */
     BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
-    BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
-    struct list monitor_entry;      /* (M) in monitor.pools while watched */
 };
 
 struct tp_pool *tp_pool_default(void);
@@ -91,17 +81,6 @@ DWORD tp_pool_create(struct tp_pool **out);
 void tp_pool_close(struct tp_pool *pool);
 void tp_pool_set_max_threads(struct tp_pool *pool, DWORD max_threads);
 DWORD tp_pool_set_min_threads(struct tp_pool *pool, DWORD min_threads);
-/* What the caller of tp_pool_dispatch_locked must do once it drops P. */
-enum tp_dispatch {
-    TP_DISPATCH_NONE,           /* enough workers are coming, or a spinner was kicked */
-    TP_DISPATCH_WAKE,           /* an idle worker was claimed: signal work_cond */
-    TP_DISPATCH_START_WORKER,   /* a worker was reserved: call tp_worker_start() */
-    TP_DISPATCH_WATCH,          /* all workers busy: call tp_monitor_watch() */
-};
-/* Finds a worker for queued callbacks.  Locking: P. */
-enum tp_dispatch tp_pool_dispatch_locked(struct tp_pool *pool);
-/* Acts on a dispatch decision.  Without P. */
-void tp_pool_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action);
 /* True when a closed pool has nothing left and its memory can go.  Locking: P. */
 BOOL tp_pool_finished_locked(struct tp_pool *pool);
 /* An object of the pool was destroyed: returns TRUE when the caller must
@@ -113,14 +92,6 @@ void tp_pool_free(struct tp_pool *pool);
  * workers wait alertably, made on first use, never freed.  Takes P. */
 DWORD tp_legacy_io_pool(struct tp_pool **out);
 
-/* Starts one worker reserved by tp_pool_dispatch_locked (pool->threads was
- * already counted).  Must be called without P.  Returns FALSE on failure
- * (the reservation is undone). */
-BOOL tp_worker_start(struct tp_pool *pool);
-/* Asks the monitor to watch a pool whose queue may stall.  Without P. */
-void tp_monitor_watch(struct tp_pool *pool);
-DWORD tp_worker_idle_timeout_ms(void);
-
 /* ---- callback objects (object.c) ------------------------------------------ */
 
 enum tp_object_type {
@@ -131,10 +102,8 @@ enum tp_object_type {
     TP_OBJECT_IO,
 };
 
-struct tp_object;
 struct tp_instance;
 struct tp_group;
-struct tp_worker;
 
 /* Runs the object's own callback for one instance (work, simple, ...). */
 typedef void (*tp_invoke_fn)(struct tp_object *obj, struct tp_instance *inst);
@@ -202,7 +171,7 @@ struct tp_object {
     /* (c) NULL unless the environment has a finalization callback, a
      * RaceDll or a group cancel callback: allocated with the object. */
     struct tp_object_extras *extras;
-    struct list queue_entry;            /* (P) in pool->queue[priority] while pending */
+    struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
     union {
         struct list group_entry;        /* (G) in group->members while a member */
         /* (P) in pool->simple_cache while recycled; only objects without a
@@ -217,7 +186,7 @@ struct tp_object {
     LONG cancelled;                     /* (P) callbacks dropped by cancels, ever */
 };
 
-/* The index into pool->queue. */
+/* The index into pool->sched.queue. */
 static inline unsigned int tp_object_priority(const struct tp_object *obj)
 {
     return obj->dispatch & TP_OBJECT_PRIORITY_MASK;
@@ -250,7 +219,7 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
 /* Queues count callbacks of obj, closed or not (the caller decides whether
  * it may), and picks a worker for them; the caller acts on the result with
- * tp_pool_dispatch_finish() once P is dropped.  Locking: P. */
+ * tp_sched_dispatch_finish() once P is dropped.  Locking: P. */
 enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count);
 /* Queues count callbacks.  Cannot fail, does not allocate.  Without locks. */
 void tp_object_submit(struct tp_object *obj, LONG count);
@@ -269,8 +238,21 @@ void tp_object_unref(struct tp_object *obj);
 BOOL tp_object_finished_locked(struct tp_object *obj);
 /* Frees obj and, when it was the last of a closed pool, the pool.  Without P. */
 void tp_object_destroy(struct tp_object *obj);
-/* The same from a worker of obj's pool, which cannot finish.  Locking: P. */
-void tp_object_destroy_by_worker_locked(struct tp_object *obj);
+/*
+ * Runs one callback of obj, which the scheduler counted as running and
+ * associated, on the worker's thread with no lock held: the object's invoke,
+ * its finalization callback and the instance's completion actions, in an
+ * instance kept in *inst for tp_object_callback_done_locked.
+ */
+void tp_object_run(struct tp_object *obj, struct tp_instance *inst, struct tp_worker *worker);
+/*
+ * The worker hands the callback back: the object's counts drop, drainers
+ * wake, FreeLibraryWhenCallbackReturns runs, and the object is recycled or
+ * destroyed when nothing holds it any more.  Locking: P, dropped around
+ * module releases and the kind's destroy hook (the worker keeps the pool
+ * alive); obj may be gone on return.
+ */
+void tp_object_callback_done_locked(struct tp_object *obj, struct tp_instance *inst);
 /* Wakes drainers of obj if its counts allow.  Locking: P. */
 void tp_object_wake_drainers_locked(struct tp_object *obj);
 
@@ -285,7 +267,7 @@ struct tp_instance {
     struct tp_worker *worker;       /* (X) */
     DWORD thread_id;                /* (X) the only thread allowed to use it */
     BOOL associated;                /* (X) written under P, read by its own thread */
-    BOOL may_run_long;              /* (X) written under P */
+    BOOL left_group;                /* (X) a simple callback left its group on return */
     /* Deferred completion actions: one of each kind, the first one wins. */
     CRITICAL_SECTION *leave_cs;     /* (X) */
     HANDLE release_mutex;           /* (X) */
@@ -301,32 +283,8 @@ struct tp_instance *tp_instance_from_api(PTP_CALLBACK_INSTANCE api, const char *
  * held.  The worker frees inst->free_library after the counts dropped. */
 void tp_instance_run_actions(struct tp_instance *inst);
 void tp_instance_disassociate(struct tp_instance *inst);
-/* CallbackMayRunLong: ERROR_SUCCESS or ERROR_TOO_MANY_THREADS. */
-DWORD tp_instance_may_run_long(struct tp_instance *inst);
-
-/* ---- workers (worker.c) ---------------------------------------------------- */
-
-struct tp_worker {
-    struct tp_pool *pool;           /* (c) */
-    BOOL in_callback;               /* (P) running user code for the pool */
-    BOOL blocked;                   /* (P) its callback sleeps in a wait */
-    BOOL long_running;              /* (P) its callback declared itself long */
-    BOOL counted_inactive;          /* (P) counted in pool->inactive */
-    _Atomic int kicked;             /* (a) set by a submitter while it spins: work came */
-};
-
-/* Recounts worker in pool->inactive after blocked/long_running changed and
- * returns what the caller must do for the queue.  Locking: P. */
-enum tp_dispatch tp_worker_update_inactive_locked(struct tp_worker *worker);
 
 /* ---- cleanup groups (group.c) --------------------------------------------- */
-
-struct tp_group {
-    struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
-    struct os_lock lock;
-    struct list members;            /* (G) objects created with this group */
-    BOOL closed;                    /* (G) CloseThreadpoolCleanupGroup ran */
-};
 
 DWORD tp_group_create(struct tp_group **out);
 void tp_group_add(struct tp_group *group, struct tp_object *obj);

@@ -119,7 +119,7 @@ static void wait_queue(struct tp_wait *wait, DWORD result)
     wait_push_result_locked(wait, result);
     action = tp_object_queue_locked(obj, 1);
     os_lock_release(&pool->lock);
-    tp_pool_dispatch_finish(pool, action);
+    tp_sched_dispatch_finish(pool, action);
 }
 
 /* ---- arming ------------------------------------------------------------------- */

@@ -862,6 +862,125 @@ static void work_submit_two_objects_posts_all_run_concurrently(void **state)
     }
 }
 
+/* ---- posts from many threads at once ----------------------------------------------- */
+
+#define STORM_THREADS 4
+#define STORM_POSTS 5000
+
+struct storm {
+    PTP_WORK work;
+    TP_CALLBACK_ENVIRON *env;
+    HANDLE start;               /* manual reset: all posting threads start together */
+    volatile LONG work_runs;
+    volatile LONG simple_runs;
+    volatile LONG refused;      /* TrySubmitThreadpoolCallback returned FALSE */
+};
+
+static void CALLBACK storm_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct storm *s = ctx;
+
+    (void)inst;
+    (void)work;
+    InterlockedIncrement(&s->work_runs);
+}
+
+static void CALLBACK storm_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct storm *s = ctx;
+
+    (void)inst;
+    InterlockedIncrement(&s->simple_runs);
+}
+
+static DWORD WINAPI storm_thread(void *arg)
+{
+    struct storm *s = arg;
+    int i;
+
+    WaitForSingleObject(s->start, INFINITE);
+    for (i = 0; i < STORM_POSTS; i++) {
+        SubmitThreadpoolWork(s->work);
+        if (!TrySubmitThreadpoolCallback(storm_simple_cb, s, s->env))
+            InterlockedIncrement(&s->refused);
+    }
+    return 0;
+}
+
+/* Waits (bounded) until *count reaches want; returns the last value seen. */
+static LONG storm_wait_count(volatile LONG *count, LONG want)
+{
+    DWORD waited_ms = 0;
+    LONG seen;
+
+    while ((seen = InterlockedCompareExchange(count, 0, 0)) < want
+           && waited_ms < helper_timeout_ms()) {
+        Sleep(1);
+        waited_ms++;
+    }
+    return seen;
+}
+
+/*
+ * Several threads post one work object and simple callbacks at the same
+ * time, while the workers take them: every post runs once, none is lost or
+ * doubled, whether the object was already queued or not.
+ */
+static void work_posts_from_many_threads_each_run_once(void **state)
+{
+    /* With no setup (state NULL): the default pool. */
+    struct storm s = { .env = *state ? helper_env(state) : NULL };
+    HANDLE threads[STORM_THREADS];
+    int i;
+
+    s.start = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(s.start);
+    s.work = CreateThreadpoolWork(storm_work_cb, &s, s.env);
+    assert_non_null(s.work);
+    for (i = 0; i < STORM_THREADS; i++) {
+        threads[i] = CreateThread(NULL, 0, storm_thread, &s, 0, NULL);
+        assert_non_null(threads[i]);
+    }
+    SetEvent(s.start);
+    assert_int_equal(WaitForMultipleObjects(STORM_THREADS, threads, TRUE, helper_timeout_ms()),
+                     WAIT_OBJECT_0);
+    WaitForThreadpoolWorkCallbacks(s.work, FALSE);
+    assert_int_equal(s.work_runs, STORM_THREADS * STORM_POSTS);
+    assert_int_equal(s.refused, 0);
+    assert_int_equal(storm_wait_count(&s.simple_runs, STORM_THREADS * STORM_POSTS),
+                     STORM_THREADS * STORM_POSTS);
+    /* Nothing more comes. */
+    Sleep(10);
+    assert_int_equal(s.work_runs, STORM_THREADS * STORM_POSTS);
+    assert_int_equal(s.simple_runs, STORM_THREADS * STORM_POSTS);
+    CloseThreadpoolWork(s.work);
+    for (i = 0; i < STORM_THREADS; i++)
+        CloseHandle(threads[i]);
+    CloseHandle(s.start);
+}
+
+#define CLOSED_POOL_POSTS 2000
+
+/* Simple callbacks posted to a pool just before it is closed still all run. */
+static void work_trysubmit_then_close_pool_runs_all(void **state)
+{
+    TP_CALLBACK_ENVIRON env;
+    struct storm s = { .env = &env };
+    PTP_POOL pool;
+    int i;
+
+    (void)state;
+    pool = CreateThreadpool(NULL);
+    assert_non_null(pool);
+    InitializeThreadpoolEnvironment(&env);
+    SetThreadpoolCallbackPool(&env, pool);
+    for (i = 0; i < CLOSED_POOL_POSTS; i++)
+        assert_true(TrySubmitThreadpoolCallback(storm_simple_cb, &s, &env));
+    CloseThreadpool(pool);
+    assert_int_equal(storm_wait_count(&s.simple_runs, CLOSED_POOL_POSTS), CLOSED_POOL_POSTS);
+    DestroyThreadpoolEnvironment(&env);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -888,6 +1007,9 @@ int main(void)
         POOL_TEST(work_submit_two_objects_take_turns),
         POOL_TEST(work_group_close_members_while_other_object_queued),
         POOL_TEST(work_submit_two_objects_posts_all_run_concurrently),
+        cmocka_unit_test(work_posts_from_many_threads_each_run_once),
+        POOL_TEST(work_posts_from_many_threads_each_run_once),
+        cmocka_unit_test(work_trysubmit_then_close_pool_runs_all),
     };
 
     return cmocka_run_group_tests_name("work", tests, NULL, NULL);

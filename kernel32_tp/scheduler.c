@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The scheduler: everything that decides which thread runs a queued
+ * callback, and when a thread is added.  It owns
+ *   - the pool's run queue (one FIFO of objects per priority, objects take
+ *     turns) and the dispatch policy that answers a queued callback: kick
+ *     the spinner, wake one idle worker, start a worker, or let the monitor
+ *     watch;
+ *   - the one path that adds a worker (reserve under P, start without it:
+ *     sched_reserve_locked and sched_start), used by dispatch, the pool's
+ *     minimum, CallbackMayRunLong and the monitor;
+ *   - the worker loop: dequeue, run one callback through the object layer
+ *     (tp_object_run, then tp_object_callback_done_locked hands it back),
+ *     spin, sleep, retire;
+ *   - the accounting of workers whose callbacks block or run long, and the
+ *     CallbackMayRunLong decision;
+ *   - the stall monitor: one thread per process that adds a worker to a pool
+ *     whose queue made no progress for a tick.
+ * pool.c keeps lifetime and limits (min, max, stack size), which the
+ * scheduler reads under P.  Takes P around queue and count changes only,
+ * never across user code; the monitor takes M alone or inside P (P -> M).
+ */
+#include <stdlib.h>
+
+#include "tp_private.h"
+
+/* Idle workers above the pool's minimum retire after this long. */
+#define TP_WORKER_IDLE_TIMEOUT_MS 2000
+
+/*
+ * A worker that finds the queue empty spins this long before it sleeps, so
+ * that work submitted right after costs the submitter no wake-up system call
+ * and the worker no sleep (one spinner per pool, see sched.spinner).
+ */
+#define TP_WORKER_SPIN_NS 20000
+
+/*
+ * Spinning pays only when work comes within the spin: a steady stream of
+ * submissions.  When work comes in bursts further apart (timers expiring
+ * every few tens of microseconds, say), every spin ends empty and only takes
+ * the CPU that the submitters and the timer service need, which on a small
+ * machine makes callbacks late.  So after TP_WORKER_SPIN_MISSES empty spins
+ * in a row the workers stop spinning, and try once again every
+ * TP_WORKER_SPIN_RETRY times they go idle, to notice a stream starting.
+ */
+#define TP_WORKER_SPIN_MISSES 4
+#define TP_WORKER_SPIN_RETRY 16
+
+/* The monitor looks at watched pools this often. */
+#define TP_MONITOR_TICK_MS 15
+
+/* One worker thread, on its own stack. */
+struct tp_worker {
+    struct tp_pool *pool;           /* (c) */
+    BOOL in_callback;               /* (P) running user code for the pool */
+    BOOL blocked;                   /* (P) its callback sleeps in a wait */
+    BOOL long_running;              /* (P) its callback declared itself long */
+    BOOL counted_inactive;          /* (P) counted in sched.inactive */
+    _Atomic int kicked;             /* (a) set by a submitter while it spins: work came */
+};
+
+static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
+
+static void monitor_watch(struct tp_pool *pool);
+
+DWORD tp_sched_idle_timeout_ms(void)
+{
+    static _Atomic DWORD timeout_ms;
+    DWORD value = atomic_load_explicit(&timeout_ms, memory_order_relaxed);
+    const char *env;
+
+    if (value)
+        return value;
+    /* KERNEL32_TP_IDLE_TIMEOUT_MS shortens retirement for tests of it. */
+    env = os_getenv("KERNEL32_TP_IDLE_TIMEOUT_MS");
+    value = env && atol(env) > 0 ? (DWORD)atol(env) : TP_WORKER_IDLE_TIMEOUT_MS;
+    atomic_store_explicit(&timeout_ms, value, memory_order_relaxed);
+    return value;
+}
+
+void tp_sched_init(struct tp_pool *pool)
+{
+    struct tp_sched *sched = &pool->sched;
+    unsigned int i;
+
+    os_cond_init(&sched->work_cond);
+    for (i = 0; i < TP_PRIORITY_COUNT; i++)
+        list_init(&sched->queue[i]);
+    list_init(&sched->monitor_entry);
+    if (!target_concurrency) {
+        unsigned int cpus = os_cpu_count();
+        target_concurrency = cpus < 2 ? 2 : cpus;
+    }
+}
+
+void tp_sched_destroy(struct tp_pool *pool)
+{
+    os_cond_destroy(&pool->sched.work_cond);
+}
+
+BOOL tp_sched_busy_locked(const struct tp_pool *pool)
+{
+    return pool->sched.threads != 0 || pool->sched.watched;
+}
+
+DWORD tp_sched_threads(struct tp_pool *pool)
+{
+    DWORD threads;
+
+    os_lock_acquire(&pool->lock);
+    threads = pool->sched.threads;
+    os_lock_release(&pool->lock);
+    return threads;
+}
+
+void tp_sched_wake_idle_locked(struct tp_pool *pool)
+{
+    TP_ASSERT_LOCKED(&pool->lock);
+    os_cond_broadcast(&pool->sched.work_cond);
+}
+
+/* ---- adding workers: the one path ------------------------------------------ */
+
+/*
+ * Counts count workers that are about to start in sched.threads, so that
+ * every decision made under P sees them.  Each reservation is then carried
+ * out by sched_start once P is dropped.  Locking: P.
+ */
+static void sched_reserve_locked(struct tp_pool *pool, DWORD count)
+{
+    TP_ASSERT_LOCKED(&pool->lock);
+    pool->sched.threads += count;
+}
+
+static void worker_main(void *arg);
+
+/*
+ * Starts count workers reserved by sched_reserve_locked.  A worker that
+ * cannot start gives its reservation back; the pool may be finished then
+ * (a closed pool's last reservation), and is freed.  Without P.  Returns how
+ * many started.
+ */
+static DWORD sched_start(struct tp_pool *pool, DWORD count)
+{
+    DWORD started = 0, err = ERROR_SUCCESS;
+    SIZE_T stack_size;
+    BOOL finished;
+
+    os_lock_acquire(&pool->lock);
+    stack_size = pool->stack_reserve;
+    os_lock_release(&pool->lock);
+    while (started < count
+           && (err = os_thread_start(worker_main, pool, stack_size)) == ERROR_SUCCESS)
+        started++;
+    if (started == count)
+        return started;
+    TRACE("cannot start a worker for pool %p: error %lu\n", (void *)pool, (unsigned long)err);
+    os_lock_acquire(&pool->lock);
+    pool->sched.threads -= count - started;
+    finished = tp_pool_finished_locked(pool);
+    os_lock_release(&pool->lock);
+    if (finished)
+        tp_pool_free(pool);
+    return started;
+}
+
+BOOL tp_sched_start_workers(struct tp_pool *pool, DWORD count)
+{
+    DWORD missing;
+
+    os_lock_acquire(&pool->lock);
+    missing = pool->sched.threads < count ? count - pool->sched.threads : 0;
+    sched_reserve_locked(pool, missing);
+    os_lock_release(&pool->lock);
+    return sched_start(pool, missing) == missing;
+}
+
+/* ---- the run queue and the dispatch policy --------------------------------- */
+
+/* Workers in the pool that will come back for queued work without help. */
+static DWORD sched_running_workers_locked(const struct tp_pool *pool)
+{
+    return pool->sched.threads - pool->sched.inactive;
+}
+
+/* Finds a worker for queued callbacks.  Locking: P. */
+static enum tp_dispatch sched_dispatch_locked(struct tp_pool *pool)
+{
+    struct tp_sched *sched = &pool->sched;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (sched->queued <= 0)
+        return TP_DISPATCH_NONE;
+    /* A worker spinning on its way to sleep takes it with no system call. */
+    if (sched->spinner) {
+        atomic_store_explicit(&sched->spinner->kicked, 1, memory_order_release);
+        sched->spinner = NULL;
+        return TP_DISPATCH_NONE;
+    }
+    /*
+     * An idle worker takes it.  One wake at a time: while a woken worker
+     * has not run yet it will find this work too, and if more is queued
+     * when it runs it wakes the next one itself (worker_main), so that a
+     * submitter of many callbacks makes one wake-up system call, not one
+     * per idle worker.
+     */
+    if (sched->idle > sched->waking) {
+        if (sched->waking)
+            return TP_DISPATCH_NONE;
+        sched->waking++;
+        return TP_DISPATCH_WAKE;
+    }
+    if ((DWORD)sched->queued <= sched->waking)
+        return TP_DISPATCH_NONE;
+    if (sched->threads >= pool->max_threads)
+        return TP_DISPATCH_NONE;
+    /*
+     * Keep about one running worker per CPU for short callbacks (a bounded
+     * thread count for trivial work); workers whose callbacks block or run
+     * long do not count, so callbacks waiting on each other get new threads
+     * up to the maximum and never deadlock below it.
+     */
+    if (sched->threads < pool->min_threads
+        || sched_running_workers_locked(pool) < target_concurrency) {
+        sched_reserve_locked(pool, 1);
+        return TP_DISPATCH_START_WORKER;
+    }
+    if (sched->watched)
+        return TP_DISPATCH_NONE;
+    /* Workers may be stuck in callbacks we cannot see: let the monitor judge. */
+    sched->watched = TRUE;
+    return TP_DISPATCH_WATCH;
+}
+
+void tp_sched_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action)
+{
+    /*
+     * Signalled after P is dropped: a worker woken under P would find the
+     * lock taken and sleep on it once more.  The caller's object keeps the
+     * pool alive until then.
+     */
+    if (action == TP_DISPATCH_WAKE)
+        os_cond_signal(&pool->sched.work_cond);
+    else if (action == TP_DISPATCH_START_WORKER)
+        sched_start(pool, 1);
+    else if (action == TP_DISPATCH_WATCH)
+        monitor_watch(pool);
+}
+
+enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
+{
+    struct tp_pool *pool = obj->pool;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (obj->pending == 0)
+        list_add_tail(&pool->sched.queue[tp_object_priority(obj)], &obj->queue_entry);
+    obj->pending += count;
+    pool->sched.queued += count;
+    return sched_dispatch_locked(pool);
+}
+
+void tp_sched_unqueue_locked(struct tp_object *obj)
+{
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    if (!obj->pending)
+        return;
+    list_remove(&obj->queue_entry);
+    obj->pool->sched.queued -= obj->pending;
+}
+
+/*
+ * Takes the first callback of the highest non-empty priority.  An object
+ * with more callbacks queued goes back to the tail of its queue, behind the
+ * other objects of its priority: their callbacks take turns (round robin),
+ * so that many posts of one object do not hold back another object's, which
+ * Windows guarantees (a cleanup group's members finish while another
+ * object's posts are still queued; tests/test_work.c, fairness).  Alone in
+ * its queue, the object stays at the head, so its posts still run in
+ * parallel on every worker that comes.
+ * Locking: P.
+ */
+static struct tp_object *sched_dequeue_locked(struct tp_pool *pool)
+{
+    struct tp_sched *sched = &pool->sched;
+    struct tp_object *obj;
+    unsigned int i;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    for (i = 0; i < TP_PRIORITY_COUNT; i++) {
+        if (list_empty(&sched->queue[i]))
+            continue;
+        obj = LIST_ENTRY(sched->queue[i].next, struct tp_object, queue_entry);
+        if (--obj->pending == 0)
+            list_remove(&obj->queue_entry);
+        else
+            list_move_tail(&sched->queue[i], &obj->queue_entry);
+        sched->queued--;
+        obj->running++;
+        obj->associated++;
+        sched->progress++;
+        return obj;
+    }
+    return NULL;
+}
+
+/* ---- blocked and long-running callbacks ------------------------------------- */
+
+/* Recounts worker in sched.inactive after blocked/long_running changed and
+ * returns what the caller must do for the queue.  Locking: P. */
+static enum tp_dispatch worker_update_inactive_locked(struct tp_worker *worker)
+{
+    struct tp_pool *pool = worker->pool;
+    BOOL inactive = worker->in_callback && (worker->blocked || worker->long_running);
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (inactive == worker->counted_inactive)
+        return TP_DISPATCH_NONE;
+    worker->counted_inactive = inactive;
+    if (!inactive) {
+        pool->sched.inactive--;
+        return TP_DISPATCH_NONE;
+    }
+    pool->sched.inactive++;
+    /* One fewer worker will come back for the queue: maybe start another. */
+    return sched_dispatch_locked(pool);
+}
+
+/* The handle layer tells us the current callback sleeps in a wait, or woke. */
+static void worker_block_hook(void *arg, BOOL blocking)
+{
+    struct tp_worker *worker = arg;
+    struct tp_pool *pool = worker->pool;
+    enum tp_dispatch action;
+
+    os_lock_acquire(&pool->lock);
+    worker->blocked = blocking;
+    action = worker_update_inactive_locked(worker);
+    os_lock_release(&pool->lock);
+    tp_sched_dispatch_finish(pool, action);
+}
+
+/*
+ * Marks the callback long-running: it stops counting as a worker that will
+ * soon come back for queued work, so the pool may start another.  Succeeds
+ * when an idle worker exists or one more can be started.
+ */
+DWORD tp_sched_may_run_long(struct tp_worker *worker)
+{
+    struct tp_pool *pool = worker->pool;
+    enum tp_dispatch action;
+    DWORD err = ERROR_SUCCESS;
+    BOOL start = FALSE;
+
+    os_lock_acquire(&pool->lock);
+    if (worker->long_running) {
+        os_lock_release(&pool->lock);
+        return ERROR_SUCCESS;
+    }
+    worker->long_running = TRUE;
+    action = worker_update_inactive_locked(worker);
+    if (action == TP_DISPATCH_NONE && pool->sched.idle <= pool->sched.waking) {
+        /* No idle worker is free to take what comes next: make one. */
+        if (pool->sched.threads < pool->max_threads) {
+            sched_reserve_locked(pool, 1);
+            start = TRUE;
+        } else {
+            err = ERROR_TOO_MANY_THREADS;
+        }
+    }
+    os_lock_release(&pool->lock);
+    tp_sched_dispatch_finish(pool, action);
+    if (start && !sched_start(pool, 1))
+        err = ERROR_TOO_MANY_THREADS;
+    return err;
+}
+
+/* ---- the worker loop ---------------------------------------------------------- */
+
+/*
+ * Runs one callback of obj, which sched_dequeue_locked counted as running
+ * and associated, and hands it back to the object layer.  Enters and leaves
+ * with P held; drops it around user code.
+ */
+static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
+{
+    struct tp_pool *pool = worker->pool;
+    struct tp_instance inst;
+    enum tp_dispatch action;
+
+    worker->in_callback = TRUE;
+    worker->long_running = tp_object_long_function(obj);
+    action = worker_update_inactive_locked(worker);
+    os_lock_release(&pool->lock);
+    tp_sched_dispatch_finish(pool, action);
+
+    tp_object_run(obj, &inst, worker);
+
+    os_lock_acquire(&pool->lock);
+    worker->in_callback = FALSE;
+    worker->blocked = FALSE;
+    worker->long_running = FALSE;
+    worker_update_inactive_locked(worker);
+    tp_object_callback_done_locked(obj, &inst);
+}
+
+/*
+ * Spins until a submitter kicks this worker or TP_WORKER_SPIN_NS passed.
+ * Enters and leaves with P held; spins without it.  Locking: P.
+ */
+static void worker_spin_locked(struct tp_worker *worker)
+{
+    struct tp_pool *pool = worker->pool;
+    struct tp_sched *sched = &pool->sched;
+    ULONGLONG deadline_ns;
+    unsigned int i;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
+    sched->spinner = worker;
+    os_lock_release(&pool->lock);
+    deadline_ns = os_clock_monotonic_ns() + TP_WORKER_SPIN_NS;
+    for (i = 1; !atomic_load_explicit(&worker->kicked, memory_order_acquire); i++) {
+        os_cpu_relax();
+        if (i % 64 == 0 && os_clock_monotonic_ns() > deadline_ns)
+            break;
+    }
+    os_lock_acquire(&pool->lock);
+    /* Not kicked: stop being the spinner (a kick clears it itself). */
+    if (sched->spinner == worker)
+        sched->spinner = NULL;
+    if (atomic_load_explicit(&worker->kicked, memory_order_relaxed))
+        sched->spin_misses = 0;
+    else if (sched->spin_misses < TP_WORKER_SPIN_MISSES)
+        sched->spin_misses++;
+}
+
+/* Whether a worker going idle should spin first (TP_WORKER_SPIN_MISSES).
+ * Locking: P. */
+static BOOL worker_spin_worthwhile_locked(struct tp_pool *pool)
+{
+    struct tp_sched *sched = &pool->sched;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (sched->spinner)
+        return FALSE;
+    if (sched->spin_misses < TP_WORKER_SPIN_MISSES)
+        return TRUE;
+    if (++sched->spin_skips < TP_WORKER_SPIN_RETRY)
+        return FALSE;
+    sched->spin_skips = 0;
+    return TRUE;
+}
+
+/* Sleeps until woken or the idle timeout; TRUE when it timed out.  Locking: P. */
+static BOOL worker_sleep_locked(struct tp_pool *pool)
+{
+    struct tp_sched *sched = &pool->sched;
+    enum tp_dispatch action;
+    ULONGLONG deadline_ns;
+    BOOL timed_out;
+
+    sched->idle++;
+    deadline_ns = os_clock_monotonic_ns()
+                  + (ULONGLONG)tp_sched_idle_timeout_ms() * 1000000ull;
+    /* An APC queued to an idle legacy I/O thread runs while it waits,
+     * as on Windows (ntdll's threadpool conformance test queues one). */
+    if (pool->alertable)
+        timed_out = !os_cond_wait_until_alertable(&sched->work_cond, &pool->lock,
+                                                  deadline_ns);
+    else
+        timed_out = !os_cond_wait_until(&sched->work_cond, &pool->lock, deadline_ns);
+    sched->idle--;
+    if (sched->waking)
+        sched->waking--;
+    /* More queued than this worker takes: wake the next one (the one wake at
+     * a time of sched_dispatch_locked). */
+    if (sched->queued > 1 && (action = sched_dispatch_locked(pool)) != TP_DISPATCH_NONE) {
+        os_lock_release(&pool->lock);
+        tp_sched_dispatch_finish(pool, action);
+        os_lock_acquire(&pool->lock);
+    }
+    return timed_out;
+}
+
+static void worker_main(void *arg)
+{
+    struct tp_worker worker = { 0 };
+    struct tp_pool *pool = arg;
+    struct tp_object *obj;
+    BOOL finished, spun = FALSE;
+
+    worker.pool = pool;
+    os_thread_set_block_hook(worker_block_hook, &worker);
+    os_lock_acquire(&pool->lock);
+    for (;;) {
+        if ((obj = sched_dequeue_locked(pool))) {
+            worker_run_locked(&worker, obj);
+            spun = FALSE;
+            continue;
+        }
+        if (pool->closed && pool->objects == 0)
+            break;
+        if (!spun && worker_spin_worthwhile_locked(pool)) {
+            worker_spin_locked(&worker);
+            spun = TRUE;
+            continue;
+        }
+        spun = FALSE;
+        if (worker_sleep_locked(pool) && pool->sched.queued == 0
+            && pool->sched.threads > pool->min_threads)
+            break;
+    }
+    pool->sched.threads--;
+    finished = tp_pool_finished_locked(pool);
+    os_lock_release(&pool->lock);
+    os_thread_set_block_hook(NULL, NULL);
+    TRACE("worker of pool %p retires\n", (void *)pool);
+    if (finished)
+        tp_pool_free(pool);
+}
+
+/* ---- the stall monitor -------------------------------------------------------- */
+
+/*
+ * One thread for the whole process looks at pools whose queued callbacks
+ * wait while every worker is busy.  When a pool started no callback during
+ * a whole tick, its workers are stuck in user code the pool cannot see
+ * (computing, or blocking in calls outside the handle layer), and the
+ * monitor starts one more worker, up to the maximum.  It takes P of one pool
+ * at a time, and M inside it (the lock order P -> M).
+ */
+static struct {
+    struct os_lock lock;
+    struct os_cond cond;        /* (M) the monitor sleeps here while nothing is watched */
+    struct list pools;          /* (M) watched pools (each holds sched.watched) */
+    BOOL started;               /* (M) the thread is running */
+} monitor;
+static struct os_once monitor_once = OS_ONCE_INIT;
+
+static void monitor_init(void)
+{
+    os_lock_init(&monitor.lock);
+    os_cond_init(&monitor.cond);
+    list_init(&monitor.pools);
+}
+
+static void monitor_setup(void)
+{
+    os_once(&monitor_once, monitor_init);
+}
+
+/*
+ * Looks at one watched pool and stops watching it when its queue is empty
+ * or it cannot grow.  Returns TRUE when the pool was closed and is now
+ * finished: the caller frees it.
+ * Locking: M not held; takes P, then M inside it (the lock order).
+ */
+static BOOL monitor_check_pool(struct tp_pool *pool)
+{
+    struct tp_sched *sched = &pool->sched;
+    BOOL start = FALSE, done, finished;
+
+    os_lock_acquire(&pool->lock);
+    done = sched->queued <= 0 || sched->threads >= pool->max_threads;
+    if (!done && sched->idle <= sched->waking && sched->progress == sched->progress_seen) {
+        sched_reserve_locked(pool, 1);
+        start = TRUE;
+    }
+    sched->progress_seen = sched->progress;
+    if (done) {
+        /* Unlink and clear together, so a submitter that sets watched again
+         * finds the entry free to link. */
+        os_lock_acquire(&monitor.lock);
+        list_remove(&sched->monitor_entry);
+        os_lock_release(&monitor.lock);
+        sched->watched = FALSE;
+    }
+    finished = done && tp_pool_finished_locked(pool);
+    os_lock_release(&pool->lock);
+    if (start) {
+        TRACE("pool %p stalled: adding a worker\n", (void *)pool);
+        sched_start(pool, 1);
+    }
+    return finished;
+}
+
+static void monitor_main(void *arg)
+{
+    struct list *entry, *next;
+    struct tp_pool *pool;
+
+    (void)arg;
+    os_lock_acquire(&monitor.lock);
+    for (;;) {
+        while (list_empty(&monitor.pools))
+            os_cond_wait(&monitor.cond, &monitor.lock);
+        os_cond_wait_until(&monitor.cond, &monitor.lock,
+                           os_clock_monotonic_ns() + TP_MONITOR_TICK_MS * 1000000ull);
+        for (entry = monitor.pools.next; entry != &monitor.pools; entry = next) {
+            /* Only the monitor unlinks entries and others only append, so
+             * next stays on the list while M is dropped. */
+            next = entry->next;
+            pool = LIST_ENTRY(entry, struct tp_pool, sched.monitor_entry);
+            os_lock_release(&monitor.lock);
+            if (monitor_check_pool(pool))
+                tp_pool_free(pool);
+            os_lock_acquire(&monitor.lock);
+        }
+    }
+}
+
+/* Asks the monitor to watch a pool whose queue may stall (sched.watched was
+ * set under P).  Without P. */
+static void monitor_watch(struct tp_pool *pool)
+{
+    BOOL start = FALSE;
+
+    monitor_setup();
+    os_lock_acquire(&monitor.lock);
+    if (!list_linked(&pool->sched.monitor_entry))
+        list_add_tail(&monitor.pools, &pool->sched.monitor_entry);
+    if (!monitor.started)
+        start = monitor.started = TRUE;
+    os_cond_signal(&monitor.cond);
+    os_lock_release(&monitor.lock);
+    if (start && os_thread_start(monitor_main, NULL, 0) != ERROR_SUCCESS) {
+        /* Without the monitor only the other injection paths remain. */
+        os_lock_acquire(&monitor.lock);
+        monitor.started = FALSE;
+        os_lock_release(&monitor.lock);
+    }
+}

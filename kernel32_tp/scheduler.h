@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The scheduler's side of a pool (scheduler.c): the run queue, the worker
+ * threads and their idle, spinning and waking state, the stall monitor's
+ * bookkeeping.  Embedded in struct tp_pool by value; only scheduler.c
+ * writes these fields (pool.c reads none of them: it asks through the
+ * functions below).  Included by tp_private.h.
+ */
+#ifndef KERNEL32_TP_SCHEDULER_H
+#define KERNEL32_TP_SCHEDULER_H
+
+#define TP_PRIORITY_COUNT 3     /* high, normal, low: TP_CALLBACK_PRIORITY */
+
+struct tp_pool;
+struct tp_object;
+struct tp_worker;
+
+struct tp_sched {
+    struct os_cond work_cond;       /* (P) idle workers sleep here */
+    struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
+    LONG queued;                    /* (P) callbacks queued: sum of obj->pending */
+    DWORD threads;                  /* (P) workers alive, including ones starting */
+    DWORD idle;                     /* (P) workers sleeping on work_cond */
+    DWORD waking;                   /* (P) idle workers signalled but not yet awake */
+    DWORD inactive;                 /* (P) workers whose callback blocks or runs long */
+    struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
+    DWORD spin_misses;              /* (P) spins in a row that no submission ended */
+    DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
+    ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
+    ULONGLONG progress_seen;        /* (P) progress at the monitor's last look */
+    BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
+    struct list monitor_entry;      /* (M) in the monitor's list while watched */
+};
+
+/* What the caller of a _locked call that queued work must do once it drops P. */
+enum tp_dispatch {
+    TP_DISPATCH_NONE,           /* enough workers are coming, or a spinner was kicked */
+    TP_DISPATCH_WAKE,           /* an idle worker was claimed: signal it */
+    TP_DISPATCH_START_WORKER,   /* a worker was reserved: start it */
+    TP_DISPATCH_WATCH,          /* all workers busy: let the monitor watch the pool */
+};
+
+void tp_sched_init(struct tp_pool *pool);
+void tp_sched_destroy(struct tp_pool *pool);
+
+/* Links obj into its priority queue (if it has no pending callback yet),
+ * counts count more callbacks in obj->pending and picks a worker for them.
+ * The caller acts on the result with tp_sched_dispatch_finish() once P is
+ * dropped.  Locking: P. */
+enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count);
+/* Takes obj's pending callbacks (the caller's count) off the queue.  Locking: P. */
+void tp_sched_unqueue_locked(struct tp_object *obj);
+/* Acts on a dispatch decision.  Without P; the caller's object (or
+ * reservation) keeps the pool alive. */
+void tp_sched_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action);
+
+/* Starts workers until the pool has count of them.  Without P.  FALSE when
+ * a thread could not be started (the workers started stay). */
+BOOL tp_sched_start_workers(struct tp_pool *pool, DWORD count);
+/* Idle workers look at the pool again (it was closed, or emptied after its
+ * close, and they may retire).  Locking: P. */
+void tp_sched_wake_idle_locked(struct tp_pool *pool);
+/* TRUE while workers or the monitor still use the pool's memory.  Locking: P. */
+BOOL tp_sched_busy_locked(const struct tp_pool *pool);
+/* The pool's worker count (tp_debug_pool_threads).  Takes P. */
+DWORD tp_sched_threads(struct tp_pool *pool);
+
+/* CallbackMayRunLong for the callback the worker runs: ERROR_SUCCESS, or
+ * ERROR_TOO_MANY_THREADS when no idle worker is free and none can start.
+ * Takes P. */
+DWORD tp_sched_may_run_long(struct tp_worker *worker);
+
+/* How long idle workers above the minimum (and other idle service threads)
+ * wait before they retire. */
+DWORD tp_sched_idle_timeout_ms(void);
+
+#endif
