@@ -52,8 +52,8 @@ WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 
 # The core, every product.
 CORE_SRC := $(addprefix kernel32_tp/, deadline.c debug.c group.c instance.c io.c io_legacy.c \
-	legacy.c monitor.c object.c pool.c status.c timer.c timer_queue.c timer_service.c trace.c \
-	wait.c wait_legacy.c work.c worker.c)
+	legacy.c object.c pool.c scheduler.c status.c timer.c timer_queue.c timer_service.c \
+	trace.c wait.c wait_legacy.c work.c)
 # The platform layers behind os.h.
 OS_SRC.linux := $(addprefix kernel32_tp/os/linux/, os_exit.c os_misuse.c os_once.c os_thread.c)
 OS_SRC.win32 := $(addprefix kernel32_tp/os/win32/, os_cpu.c os_exit.c os_handle.c os_io.c \
