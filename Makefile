@@ -39,7 +39,10 @@ else
 SAN_FLAGS :=
 endif
 
-B := build/$(OS)$(if $(SAN),-$(SAN))
+# The lock-order check (kernel32_tp/lock_order.h): sanitizer builds and DEBUG=1.
+LOCK_RANK_FLAGS := $(if $(SAN)$(DEBUG),-DKERNEL32_TP_LOCK_RANKS)
+
+B := build/$(OS)$(if $(SAN),-$(SAN))$(if $(DEBUG),-debug)
 CC ?= gcc
 ifeq ($(origin CC),default)
 CC := gcc
@@ -51,8 +54,8 @@ WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 	-fshort-wchar -D_WIN32 -DWIN32 -D_WIN64 -DWIN64
 
 # The core, every product.
-CORE_SRC := $(addprefix kernel32_tp/, deadline.c debug.c group.c instance.c io.c io_legacy.c \
-	legacy.c object.c pool.c scheduler.c status.c timer.c timer_queue.c timer_service.c \
+CORE_SRC := $(addprefix kernel32_tp/, check.c deadline.c debug.c group.c instance.c io.c \
+	io_legacy.c legacy.c lock_rank.c object.c pool.c scheduler.c status.c timer.c timer_queue.c timer_service.c \
 	trace.c wait.c wait_legacy.c work.c)
 # The platform layers behind os.h.
 OS_SRC.linux := $(addprefix kernel32_tp/os/linux/, os_exit.c os_misuse.c os_once.c os_thread.c)
@@ -87,7 +90,10 @@ DEP_FLAGS := -MMD -MP
 LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra $(WERROR_FLAG) -fPIC -fvisibility=hidden \
 	-mtls-dialect=gnu2 \
 	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
-	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(DEP_FLAGS) $(SAN_FLAGS) $(EXTRA_CFLAGS)
+	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(DEP_FLAGS) $(SAN_FLAGS) $(LOCK_RANK_FLAGS) \
+	$(EXTRA_CFLAGS)
+# The checked mode (docs/reliability.md) is on by default in the sanitizer builds.
+LIB_CFLAGS += $(if $(SAN),-DKERNEL32_TP_CHECK_DEFAULT=1)
 
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra $(WERROR_FLAG) $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
 	-Itests $(DEP_FLAGS) $(SAN_FLAGS) $(EXTRA_CFLAGS)
@@ -205,13 +211,16 @@ $(B)/tests/helper.o: tests/helper.c $(B)/tests/helper.d
 # library, where every object is whole, and see the core's headers
 # (-rdynamic: the library's exports are the program's, for GetProcAddress).
 # Add to it anywhere (+=): it is read when a test is linked.
-STATIC_TESTS := test_os test_deadline test_os_once
+STATIC_TESTS := test_os test_deadline test_os_once test_lockorder test_faults
 static_test = $(filter $(notdir $(1)),$(STATIC_TESTS))
 $(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(SO) $(A)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(if $(call static_test,$@),-Ikernel32_tp -Ikernel32_tp/os/$(OS)) \
 		-MF $@.d -MT $@ -o $@ $< $(B)/tests/helper.o \
 		$(if $(call static_test,$@),-rdynamic $(A),$(SO) -Wl,-rpath,'$$ORIGIN/..') $(TEST_LIBS)
+
+# test_lockorder drives os_lock itself: the library's rank flag too.
+$(B)/tests/test_lockorder: TEST_CFLAGS += $(LOCK_RANK_FLAGS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
@@ -226,6 +235,11 @@ check-native: lib
 	-$(MAKE) --no-print-directory -k tests
 	tools/run-tests --timeout $(TEST_TIMEOUT) --label $(OS)$(if $(SAN),-$(SAN)) \
 		--module $(TEST_MODULE) $(TEST_BIN)
+
+# make soak, and check-soak: the 60-second soak in make check's sanitizer modes.
+include tests/soak/soak.mk
+# test_faults links the library with its own fault hook.
+include tests/test_faults.mk
 else
 # ==== OS=win32: kernel32_tp.dll, and the suite under Wine ======================
 #   make OS=win32 [CROSS=x86_64-w64-mingw32-]   kernel32_tp.dll + libkernel32_tp.dll.a
@@ -242,7 +256,8 @@ WIN32_DEFS := -D_WIN32_WINNT=0x0a00
 # _KERNEL32_: mingw-w64 declares kernel32's API dllimport unless we are kernel32;
 # our definitions of the same names must not follow a dllimport declaration.
 DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS) -D_KERNEL32_ \
-	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(DEP_FLAGS) $(EXTRA_CFLAGS)
+	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(LOCK_RANK_FLAGS) \
+	$(DEP_FLAGS) $(EXTRA_CFLAGS)
 WIN_SPEC := spec/kernel32_tp.spec
 DLL := $(B)/kernel32_tp.dll
 IMPLIB := $(B)/libkernel32_tp.dll.a
@@ -323,11 +338,12 @@ CMOCKA_WIN := $(B)/cmocka
 # tests/win32_compat.h: what the tests use that mingw-w64's headers lack.
 WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS) -Itests -Iinclude \
 	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(DEP_FLAGS) $(EXTRA_CFLAGS)
-WTEST_SRC := $(filter-out tests/helper.c,$(wildcard tests/test_*.c))
+WTEST_SRC := $(filter-out tests/helper.c tests/test_lockorder.c,$(wildcard tests/test_*.c))
 # HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
 # test_os tests the platform layer itself, not an API: native only; so do
-# test_deadline and test_os_once, of internal modules, and test_trace (our trace).
-NATIVE_ONLY_TESTS := test_os test_deadline test_os_once test_trace
+# test_deadline and test_os_once, of internal modules, and test_trace (our trace),
+# and test_faults, whose fault hook is linked into the native tests only.
+NATIVE_ONLY_TESTS := test_os test_deadline test_os_once test_trace test_faults
 WTEST_TP_SRC := $(filter-out $(patsubst %,tests/%.c,$(HANDLE_TESTS) $(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_REF_SRC := $(filter-out $(patsubst %,tests/%.c,$(NATIVE_ONLY_TESTS)),$(WTEST_SRC))
 WTEST_TP_BIN := $(patsubst tests/%.c,$(B)/tests-tp/%.exe,$(WTEST_TP_SRC))
@@ -606,7 +622,9 @@ check: deps-if-missing
 	rm -rf build/results
 	-$(MAKE) --no-print-directory check-native
 	-$(MAKE) --no-print-directory asan
+	-$(MAKE) --no-print-directory SAN=asan check-soak SOAK_SECONDS=60
 	-$(MAKE) --no-print-directory tsan
+	-$(MAKE) --no-print-directory SAN=tsan check-soak SOAK_SECONDS=60
 	-$(MAKE) --no-print-directory OS=win32 check-wine-tp
 	-$(MAKE) --no-print-directory OS=win32 check-wine-ref
 	-$(MAKE) --no-print-directory OS=win32 check-wine-dropin

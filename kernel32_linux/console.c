@@ -34,7 +34,7 @@
 
 #include "file.h"
 
-static pthread_mutex_t std_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct os_lock std_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_V);    /* V */
 static HANDLE std_handles[3];       /* (std_lock) made on first use */
 
 /* Output modes a terminal always has: it wraps and interprets sequences. */
@@ -133,11 +133,11 @@ HANDLE WINAPI GetStdHandle(DWORD which)
         os_set_last_error(ERROR_INVALID_HANDLE);
         return INVALID_HANDLE_VALUE;
     }
-    pthread_mutex_lock(&std_lock);
+    os_lock_acquire(&std_lock);
     if (!std_handles[fd])
         err = std_handle_create(fd, &std_handles[fd]);
     handle = std_handles[fd];
-    pthread_mutex_unlock(&std_lock);
+    os_lock_release(&std_lock);
     if (err != ERROR_SUCCESS) {
         os_set_last_error(err);
         return INVALID_HANDLE_VALUE;

@@ -21,32 +21,51 @@
 
 #include "handle.h"
 
-/* LockSemaphore's first 32 bits: posts not yet taken by a sleeper. */
-static unsigned int *critsec_futex(CRITICAL_SECTION *cs)
+/*
+ * The fields are plain Win32 types, in the caller's memory; the section
+ * reaches them through C11 atomic views of the same objects, which have
+ * the same size and alignment (asserted).
+ */
+_Static_assert(sizeof(_Atomic LONG) == sizeof(LONG), "LockCount as an atomic");
+_Static_assert(sizeof(_Atomic(HANDLE)) == sizeof(HANDLE), "OwningThread as an atomic");
+
+static _Atomic LONG *critsec_lock_count(CRITICAL_SECTION *cs)
 {
-    return (unsigned int *)(void *)&cs->LockSemaphore;
+    return (_Atomic LONG *)&cs->LockCount;
+}
+
+static _Atomic(HANDLE) *critsec_owner_word(CRITICAL_SECTION *cs)
+{
+    return (_Atomic(HANDLE) *)&cs->OwningThread;
+}
+
+/* LockSemaphore's first 32 bits: posts not yet taken by a sleeper. */
+static _Atomic unsigned int *critsec_futex(CRITICAL_SECTION *cs)
+{
+    return (_Atomic unsigned int *)(void *)&cs->LockSemaphore;
 }
 
 static DWORD critsec_owner(CRITICAL_SECTION *cs)
 {
-    return (DWORD)(ULONG_PTR)__atomic_load_n(&cs->OwningThread, __ATOMIC_RELAXED);
+    return (DWORD)(ULONG_PTR)atomic_load_explicit(critsec_owner_word(cs), memory_order_relaxed);
 }
 
 static void critsec_set_owner(CRITICAL_SECTION *cs, DWORD tid)
 {
-    __atomic_store_n(&cs->OwningThread, (HANDLE)(ULONG_PTR)tid, __ATOMIC_RELAXED);
+    atomic_store_explicit(critsec_owner_word(cs), (HANDLE)(ULONG_PTR)tid, memory_order_relaxed);
 }
 
 /* Sleeps until a leaving owner posts a unit, then takes it. */
 static void critsec_wait(CRITICAL_SECTION *cs)
 {
-    unsigned int *futex = critsec_futex(cs);
+    _Atomic unsigned int *futex = critsec_futex(cs);
     unsigned int posts;
 
     for (;;) {
-        posts = __atomic_load_n(futex, __ATOMIC_ACQUIRE);
-        if (posts && __atomic_compare_exchange_n(futex, &posts, posts - 1, FALSE,
-                                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        posts = atomic_load_explicit(futex, memory_order_acquire);
+        if (posts && atomic_compare_exchange_strong_explicit(futex, &posts, posts - 1,
+                                                             memory_order_acq_rel,
+                                                             memory_order_acquire))
             return;
         if (!posts)
             os_futex_wait(futex, 0, 0);
@@ -55,7 +74,7 @@ static void critsec_wait(CRITICAL_SECTION *cs)
 
 static void critsec_post(CRITICAL_SECTION *cs)
 {
-    __atomic_add_fetch(critsec_futex(cs), 1, __ATOMIC_RELEASE);
+    atomic_fetch_add_explicit(critsec_futex(cs), 1, memory_order_release);
     os_futex_wake(critsec_futex(cs), 1);
 }
 
@@ -72,14 +91,14 @@ static BOOL critsec_try_enter(CRITICAL_SECTION *cs, DWORD tid)
 {
     LONG free_count = -1;
 
-    if (__atomic_compare_exchange_n(&cs->LockCount, &free_count, 0, FALSE,
-                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (atomic_compare_exchange_strong_explicit(critsec_lock_count(cs), &free_count, 0,
+                                                memory_order_acquire, memory_order_relaxed)) {
         critsec_set_owner(cs, tid);
         cs->RecursionCount = 1;
         return TRUE;
     }
     if (critsec_owner(cs) == tid) {
-        __atomic_add_fetch(&cs->LockCount, 1, __ATOMIC_RELAXED);
+        atomic_fetch_add_explicit(critsec_lock_count(cs), 1, memory_order_relaxed);
         cs->RecursionCount++;
         return TRUE;
     }
@@ -103,11 +122,11 @@ static void critsec_enter(CRITICAL_SECTION *cs)
     for (spins = cs->SpinCount; spins > 0; spins--) {
         if (critsec_try_enter(cs, tid))
             return;
-        if (__atomic_load_n(&cs->LockCount, __ATOMIC_RELAXED) > 0)
+        if (atomic_load_explicit(critsec_lock_count(cs), memory_order_relaxed) > 0)
             break;
         critsec_pause();
     }
-    if (__atomic_add_fetch(&cs->LockCount, 1, __ATOMIC_ACQUIRE) != 0) {
+    if (atomic_fetch_add_explicit(critsec_lock_count(cs), 1, memory_order_acquire) != -1) {
         if (critsec_owner(cs) == tid) {
             cs->RecursionCount++;
             return;
@@ -121,12 +140,12 @@ static void critsec_enter(CRITICAL_SECTION *cs)
 static void critsec_leave(CRITICAL_SECTION *cs)
 {
     if (--cs->RecursionCount > 0) {
-        __atomic_sub_fetch(&cs->LockCount, 1, __ATOMIC_RELEASE);
+        atomic_fetch_sub_explicit(critsec_lock_count(cs), 1, memory_order_release);
         return;
     }
     critsec_set_owner(cs, 0);
     /* Still >= 0: another thread entered meanwhile and sleeps (or will). */
-    if (__atomic_sub_fetch(&cs->LockCount, 1, __ATOMIC_RELEASE) >= 0)
+    if (atomic_fetch_sub_explicit(critsec_lock_count(cs), 1, memory_order_release) > 0)
         critsec_post(cs);
 }
 

@@ -13,13 +13,14 @@
  * pipe end's end with a broken pipe) and the descriptor stays open until
  * the last of them is done.
  *
- * Locking key of the file layer (the handle layer's key is in handle.h)
- *   (K) core->lock: the core's state, its operations; also the binding
+ * Locking: letters of the one legend, lock_order.h, which orders them
+ * with the handle layer's and the core's.  This layer's:
+ *   (I) core->lock: the core's state, its operations; also the binding
  *       lock "I" of os.h: completions are delivered under it
- *   (W) the pipe-name table's lock (file_pipe.c)
+ *   (J) the pipe-name table's lock (file_pipe.c)
  *   (H) the disk helpers' lock (io_loop.c)   (L) the event loop's lock
- * Lock order: W -> K -> H and K -> L; K -> the core's pool lock (P, inside
- * a completion function) and K -> an event's lock (O).
+ * Order: J -> I -> O (an event's lock) -> P (the core's, inside a
+ * completion function) -> H, L.  Never two cores' locks at once.
  */
 #ifndef KERNEL32_TP_LINUX_FILE_H
 #define KERNEL32_TP_LINUX_FILE_H
@@ -82,7 +83,7 @@ struct loop_source {
  */
 struct file_op {
     struct os_io_packet packet;     /* first: the core's record of the completion */
-    struct list entry;              /* (K) on the core's queue while pending */
+    struct list entry;              /* (I) on the core's queue while pending */
     struct list helper_entry;       /* (H) on the helpers' queue while queued */
     struct file_core *core;         /* (c) referenced until the op completes */
     OVERLAPPED *ov;                 /* (c) the caller's */
@@ -90,36 +91,39 @@ struct file_op {
     enum file_op_kind kind;         /* (c) */
     char *buf;                      /* (c) */
     DWORD len;                      /* (c) */
-    DWORD done;                     /* (K) bytes so far */
+    DWORD done;                     /* (I) bytes so far; written without I only by the
+                                     * thread running the op (the issuer before it is
+                                     * queued, then its helper: file_disk.c) */
     ULONGLONG offset;               /* (c) disk files */
     DWORD tid;                      /* (c) the issuing thread (CancelIo) */
     BOOL on_helper;                 /* (H) queued for a helper, not yet taken */
 };
 
 struct file_core {
-    pthread_mutex_t lock;           /* K */
-    LONG refs;                      /* (a) the file object, operations, loop registration */
+    struct os_lock lock;            /* I */
+    _Atomic LONG refs;              /* (a) the file object, operations, loop registration */
     enum file_kind kind;            /* (c) */
     BOOL overlapped;                /* (c) FILE_FLAG_OVERLAPPED */
     BOOL can_read, can_write;       /* (c) from the access mask */
-    int fd;                         /* (K) -1 for a pipe server with no connection */
-    BOOL closed;                    /* (K) the last handle went */
-    UCHAR notify_modes;             /* (K) SetFileCompletionNotificationModes */
+    int fd;                         /* (I) -1 for a pipe server with no connection; a disk
+                                     * or standard file's never changes (read without I) */
+    BOOL closed;                    /* (I) the last handle went */
+    UCHAR notify_modes;             /* (I) SetFileCompletionNotificationModes */
     /* The completion function the core bound (os_io_bind), if any. */
-    os_io_complete_fn complete;     /* (K) */
-    void *complete_key;             /* (K) */
-    BOOL bound;                     /* (K) bound once: never again, as a port */
-    BOOL end_reported;              /* (K) complete(key, NULL) was called */
-    struct list ops;                /* (K) pending operations, FIFO (all kinds) */
+    os_io_complete_fn complete;     /* (I) */
+    void *complete_key;             /* (I) */
+    BOOL bound;                     /* (I) bound once: never again, as a port */
+    BOOL end_reported;              /* (I) complete(key, NULL) was called */
+    struct list ops;                /* (I) pending operations, FIFO (all kinds) */
     char *delete_path;              /* (c) FILE_FLAG_DELETE_ON_CLOSE */
     /* Pipes. */
     struct pipe_name *pipe;         /* (c) a server's name */
-    enum pipe_state state;          /* (K) */
+    enum pipe_state state;          /* (I) */
     BOOL message;                   /* (c) message mode: SOCK_SEQPACKET */
-    struct pipe_conn *conn;         /* (K) fd's registration with the event loop, or NULL */
-    struct list accept_entry;       /* (W) on pipe->waiting while ConnectNamedPipe waits */
-    char *rest;                     /* (K) the unread rest of a message (message mode) */
-    DWORD rest_len, rest_off;       /* (K) */
+    struct pipe_conn *conn;         /* (I) fd's registration with the event loop, or NULL */
+    struct list accept_entry;       /* (J) on pipe->waiting while ConnectNamedPipe waits */
+    char *rest;                     /* (I) the unread rest of a message (message mode) */
+    DWORD rest_len, rest_off;       /* (I) */
 };
 
 /* The kernel object behind a file or pipe handle. */
@@ -150,11 +154,11 @@ DWORD file_op_start(struct file_core *core, OVERLAPPED *ov, enum file_op_kind ki
  * delivers the completion to the bound function.  synchronous: the caller
  * returns the result itself (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS applies).
  * A synchronous failure neither sets the event nor delivers anything.
- * Locking: K (the op must be off every queue).  Drops op's core reference
+ * Locking: I (the op must be off every queue).  Drops op's core reference
  * after dropping nothing: the caller still holds its own.
  */
 void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous);
-/* The same for a caller that does not hold K. */
+/* The same for a caller that does not hold I. */
 void file_op_complete(struct file_op *op, DWORD err, BOOL synchronous);
 
 /* Reports an operation that ended synchronously through its OVERLAPPED:
@@ -191,7 +195,7 @@ BOOL file_pipe_path(const char *path, const char **name);
 DWORD file_pipe_open_client(const char *name, DWORD access, DWORD flags, HANDLE *handle);
 DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DWORD len,
                    DWORD *bytes, OVERLAPPED *ov);
-/* The last handle of a pipe end went: ends its operations.  Locking: K. */
+/* The last handle of a pipe end went: ends its operations.  Locking: I. */
 void file_pipe_close_locked(struct file_core *core);
 /* Frees what a pipe core holds besides fd.  No lock. */
 void file_pipe_release(struct file_core *core);
@@ -211,9 +215,9 @@ DWORD loop_register(struct loop_source *src);
 /* Stops watching; src->release runs on the loop thread once no event can
  * still reach src. */
 void loop_unregister(struct loop_source *src);
-/* Queues a disk operation for a helper thread.  Locking: K (takes H). */
+/* Queues a disk operation for a helper thread.  Locking: I (takes H). */
 DWORD helpers_queue_locked(struct file_op *op);
-/* Takes op back if no helper took it yet.  Locking: K (takes H). */
+/* Takes op back if no helper took it yet.  Locking: I (takes H). */
 BOOL helpers_cancel_locked(struct file_op *op);
 
 #endif

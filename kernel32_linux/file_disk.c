@@ -12,7 +12,7 @@
  * cannot do without blocking, a disk helper (io_loop.c) runs it.  No thread
  * per operation.
  *
- * Locks: core->lock (K) around queueing and completing operations.
+ * Locks: core->lock (I) around queueing and completing operations.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -210,38 +210,38 @@ DWORD file_disk_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
     /* On the core's queue from the start, so that a CloseHandle of another
      * thread reports the binding's end only after this operation completed
      * (a cancel leaves it: no helper has it). */
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     list_add_tail(&core->ops, &op->entry);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     if (len && (n = disk_try_nowait(core->fd, kind, buf, len, op->offset)) > 0)
         op->done = (DWORD)n;
     if (!len || n == (ssize_t)len || (kind == FILE_OP_READ && n == 0)) {
         /* Done at once: all of it, or the end of the file. */
         err = len && !n ? ERROR_HANDLE_EOF : ERROR_SUCCESS;
         *bytes = op->done;
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
         list_remove(&op->entry);
         file_op_complete_locked(op, err, TRUE);
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         file_core_unref(core);     /* the operation's reference */
         return err;
     }
     if (n < 0 && errno != EAGAIN && errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS) {
         err = errno == EISDIR ? ERROR_INVALID_FUNCTION : file_error_from_errno(errno);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
         list_remove(&op->entry);
         file_op_complete_locked(op, err, TRUE);
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         file_core_unref(core);
         return err;
     }
     /* Not in the page cache (or partly): a helper finishes it. */
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if ((err = helpers_queue_locked(op)) != ERROR_SUCCESS) {
         list_remove(&op->entry);
         file_op_complete_locked(op, err, TRUE);
     }
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     if (err != ERROR_SUCCESS) {
         file_core_unref(core);
         return err;
@@ -258,11 +258,11 @@ void file_disk_run(struct file_op *op)
     err = disk_transfer(core->fd, op->kind, op->buf, op->len, (LONGLONG)op->offset, &done);
     if (err == ERROR_SUCCESS && op->kind == FILE_OP_READ && op->len && !done)
         err = ERROR_HANDLE_EOF;
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     op->done = done;
     list_remove(&op->entry);
     file_op_complete_locked(op, err, FALSE);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     file_core_unref(core);         /* the operation's reference */
 }
 

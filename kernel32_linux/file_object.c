@@ -8,7 +8,7 @@
  * ReadFile, WriteFile, GetOverlappedResult(Ex), CancelIo(Ex),
  * SetFileCompletionNotificationModes.
  *
- * Locks: core->lock (K), which is also the binding lock of os.h: a
+ * Locks: core->lock (I), which is also the binding lock of os.h: a
  * completion function is called under it.  See file.h for the order.
  */
 #define _GNU_SOURCE
@@ -24,7 +24,16 @@
 
 /* Threads sleeping in GetOverlappedResult on an OVERLAPPED without event:
  * completions wake futex sleepers on Internal only while there are some. */
-static LONG overlapped_sleepers;    /* (a) */
+static _Atomic LONG overlapped_sleepers;    /* (a) */
+
+/* OVERLAPPED.Internal, a plain Win32 field in the caller's memory, as the
+ * C11 atomic it is used as (the same size and alignment). */
+_Static_assert(sizeof(_Atomic ULONG_PTR) == sizeof(ULONG_PTR), "Internal as an atomic");
+
+static _Atomic ULONG_PTR *overlapped_status(OVERLAPPED *ov)
+{
+    return (_Atomic ULONG_PTR *)&ov->Internal;
+}
 
 /* ---- statuses ------------------------------------------------------------- */
 
@@ -69,8 +78,8 @@ void file_ov_report_sync(OVERLAPPED *ov, DWORD done, DWORD err)
     if (!ov)
         return;
     ov->InternalHigh = done;
-    __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)file_status_from_error(err),
-                     __ATOMIC_SEQ_CST);
+    atomic_store_explicit(overlapped_status(ov), (ULONG_PTR)(ULONG)file_status_from_error(err),
+                          memory_order_seq_cst);
     if ((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1)
         handle_event_change((HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1), TRUE);
 }
@@ -149,8 +158,7 @@ struct file_core *file_core_alloc(enum file_kind kind)
 
     if (!core)
         return NULL;
-    if (pthread_mutex_init(&core->lock, NULL))
-        os_panic("pthread_mutex_init failed");
+    os_lock_init(&core->lock, OS_LOCK_RANK_I);
     core->refs = 1;
     core->kind = kind;
     core->fd = -1;
@@ -161,12 +169,12 @@ struct file_core *file_core_alloc(enum file_kind kind)
 
 void file_core_ref(struct file_core *core)
 {
-    __atomic_add_fetch(&core->refs, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_explicit(&core->refs, 1, memory_order_relaxed);
 }
 
 void file_core_unref(struct file_core *core)
 {
-    LONG refs = __atomic_sub_fetch(&core->refs, 1, __ATOMIC_ACQ_REL);
+    LONG refs = (atomic_fetch_sub_explicit(&core->refs, 1, memory_order_acq_rel) - 1);
 
     if (refs > 0)
         return;
@@ -178,13 +186,13 @@ void file_core_unref(struct file_core *core)
         close(core->fd);
     free(core->rest);
     free(core->delete_path);
-    pthread_mutex_destroy(&core->lock);
+    os_lock_destroy(&core->lock);
     free(core);
 }
 
 /*
  * The last handle went and the last operation completed: tell the bound
- * function, once, that nothing more will come (os.h).  Locking: K.
+ * function, once, that nothing more will come (os.h).  Locking: I.
  */
 static void file_binding_end_locked(struct file_core *core)
 {
@@ -210,7 +218,7 @@ static void file_destroy(struct handle_object *obj)
     struct list *entry;
     LONG ended = 0;
 
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     core->closed = TRUE;
     if (core->kind == FILE_KIND_PIPE_SERVER || core->kind == FILE_KIND_PIPE_CLIENT) {
         for (entry = core->ops.next; entry != &core->ops; entry = entry->next)
@@ -219,7 +227,7 @@ static void file_destroy(struct handle_object *obj)
     }
     /* Disk operations still queued or running report it as they end. */
     file_binding_end_locked(core);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);     /* the ended operations' references */
     if (core->delete_path)
@@ -294,7 +302,8 @@ DWORD file_op_start(struct file_core *core, OVERLAPPED *ov, enum file_op_kind ki
     if (event_of(op->event))
         handle_event_change(event_of(op->event), FALSE);
     ov->InternalHigh = 0;
-    __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)FILE_STATUS_PENDING, __ATOMIC_SEQ_CST);
+    atomic_store_explicit(overlapped_status(ov), (ULONG_PTR)(ULONG)FILE_STATUS_PENDING,
+                          memory_order_seq_cst);
     *out = op;
     return ERROR_SUCCESS;
 }
@@ -317,8 +326,8 @@ void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous)
     /* From the store of Internal on, the caller may free the OVERLAPPED: read
      * everything needed before (event above). */
     ov->InternalHigh = op->done;
-    __atomic_store_n(&ov->Internal, (ULONG_PTR)(ULONG)status, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&overlapped_sleepers, __ATOMIC_SEQ_CST))
+    atomic_store_explicit(overlapped_status(ov), (ULONG_PTR)(ULONG)status, memory_order_seq_cst);
+    if (atomic_load_explicit(&overlapped_sleepers, memory_order_seq_cst))
         syscall(SYS_futex, &ov->Internal, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
     if (event_of(event) && !(synchronous && status_is_error(status)))
         handle_event_change(event_of(event), TRUE);
@@ -340,9 +349,9 @@ void file_op_complete(struct file_op *op, DWORD err, BOOL synchronous)
 {
     struct file_core *core = op->core;
 
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     file_op_complete_locked(op, err, synchronous);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
 }
 
 /* ---- the I/O completion source of os.h --------------------------------------------------- */
@@ -364,7 +373,7 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
         file_core_unref(core);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->bound || !core->overlapped) {
         /* As Windows refuses a completion port to a file bound to one
          * already, or opened for synchronous I/O. */
@@ -374,7 +383,7 @@ DWORD os_io_bind(HANDLE file, os_io_complete_fn complete, void *key,
         core->complete = complete;
         core->complete_key = key;
     }
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     if (err != ERROR_SUCCESS || !out) {
         free(binding);
         file_core_unref(core);
@@ -401,11 +410,11 @@ void os_io_unbind(struct os_io_binding *binding)
 {
     struct file_core *core = binding->core;
 
-    /* Completions are delivered under K: none runs after this. */
-    pthread_mutex_lock(&core->lock);
+    /* Completions are delivered under I: none runs after this. */
+    os_lock_acquire(&core->lock);
     core->complete = NULL;
     core->complete_key = NULL;
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     file_core_unref(core);
     free(binding);
 }
@@ -544,7 +553,8 @@ BOOL WINAPI WriteFile(HANDLE handle, LPCVOID buf, DWORD len, LPDWORD written, LP
  */
 static BOOL overlapped_wait(OVERLAPPED *ov, DWORD timeout_ms, DWORD *err)
 {
-    unsigned int *word = (unsigned int *)&ov->Internal;    /* the low half: x86-64 */
+    /* The low half: x86-64 is little-endian. */
+    _Atomic unsigned int *word = (_Atomic unsigned int *)(void *)&ov->Internal;
     struct handle_object *obj;
     ULONGLONG deadline_ns = 0;
     DWORD ret;
@@ -565,21 +575,22 @@ static BOOL overlapped_wait(OVERLAPPED *ov, DWORD timeout_ms, DWORD *err)
         }
         /* The event may be shared or set by hand: make sure. */
     }
-    __atomic_add_fetch(&overlapped_sleepers, 1, __ATOMIC_SEQ_CST);
+    atomic_fetch_add_explicit(&overlapped_sleepers, 1, memory_order_seq_cst);
     os_thread_notify_block(TRUE);
-    while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == (unsigned int)FILE_STATUS_PENDING) {
+    while (atomic_load_explicit(word, memory_order_seq_cst) == (unsigned int)FILE_STATUS_PENDING) {
         if (!os_futex_wait(word, (unsigned int)FILE_STATUS_PENDING, deadline_ns)
             || (deadline_ns && os_clock_monotonic_ns() >= deadline_ns)) {
-            if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != (unsigned int)FILE_STATUS_PENDING)
+            if (atomic_load_explicit(word, memory_order_seq_cst)
+                != (unsigned int)FILE_STATUS_PENDING)
                 break;
             os_thread_notify_block(FALSE);
-            __atomic_sub_fetch(&overlapped_sleepers, 1, __ATOMIC_SEQ_CST);
+            atomic_fetch_sub_explicit(&overlapped_sleepers, 1, memory_order_seq_cst);
             *err = WAIT_TIMEOUT;
             return FALSE;
         }
     }
     os_thread_notify_block(FALSE);
-    __atomic_sub_fetch(&overlapped_sleepers, 1, __ATOMIC_SEQ_CST);
+    atomic_fetch_sub_explicit(&overlapped_sleepers, 1, memory_order_seq_cst);
     return TRUE;
 }
 
@@ -592,7 +603,7 @@ static BOOL overlapped_result(OVERLAPPED *ov, DWORD *bytes, DWORD timeout_ms)
         os_set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }
-    status = (LONG)__atomic_load_n(&ov->Internal, __ATOMIC_SEQ_CST);
+    status = (LONG)atomic_load_explicit(overlapped_status(ov), memory_order_seq_cst);
     if (status == FILE_STATUS_PENDING) {
         if (!timeout_ms) {
             os_set_last_error(ERROR_IO_INCOMPLETE);
@@ -602,7 +613,7 @@ static BOOL overlapped_result(OVERLAPPED *ov, DWORD *bytes, DWORD timeout_ms)
             os_set_last_error(err);
             return FALSE;
         }
-        status = (LONG)__atomic_load_n(&ov->Internal, __ATOMIC_SEQ_CST);
+        status = (LONG)atomic_load_explicit(overlapped_status(ov), memory_order_seq_cst);
     }
     if (bytes)
         *bytes = (DWORD)ov->InternalHigh;
@@ -648,7 +659,7 @@ static DWORD file_cancel(HANDLE handle, OVERLAPPED *ov, BOOL this_thread)
 
     if ((err = file_core_lookup(handle, &core)) != ERROR_SUCCESS)
         return err;
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     for (entry = core->ops.next; entry != &core->ops; entry = next) {
         struct file_op *op = LIST_ENTRY(entry, struct file_op, entry);
 
@@ -663,7 +674,7 @@ static DWORD file_cancel(HANDLE handle, OVERLAPPED *ov, BOOL this_thread)
         file_op_complete_locked(op, ERROR_OPERATION_ABORTED, FALSE);
         ended++;
     }
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);
     file_core_unref(core);
@@ -727,9 +738,9 @@ BOOL WINAPI SetFileCompletionNotificationModes(HANDLE handle, UCHAR flags)
         os_set_last_error(err);
         return FALSE;
     }
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     core->notify_modes = flags;
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     file_core_unref(core);
     return TRUE;
 }

@@ -13,7 +13,7 @@
  * event loop (io_loop.c); synchronous handles poll on the caller's thread,
  * telling the pool it blocks.
  *
- * Locks: the name table's lock (W), then a core's lock (K).
+ * Locks: the name table's lock (J), then a core's lock (I).
  */
 #define _GNU_SOURCE
 /* Wine's <windows.h> would bring <winsock.h>, whose names clash with the
@@ -33,14 +33,14 @@
 
 /* A name and the listening socket of its instances. */
 struct pipe_name {
-    struct list entry;              /* (W) in the table while instances exist */
+    struct list entry;              /* (J) in the table while instances exist */
     char *key;                      /* (c) the name, lower-cased */
     char *path;                     /* (c) the socket's path */
     int listen_fd;                  /* (c) closed when the last instance goes */
     BOOL message;                   /* (c) SOCK_SEQPACKET */
     DWORD max_instances;            /* (c) */
-    DWORD instances;                /* (W) */
-    struct list waiting;            /* (W) cores in ConnectNamedPipe, FIFO (accept_entry) */
+    DWORD instances;                /* (J) */
+    struct list waiting;            /* (J) cores in ConnectNamedPipe, FIFO (accept_entry) */
     struct loop_source source;      /* (c) the listening socket's registration */
 };
 
@@ -51,8 +51,8 @@ struct pipe_conn {
     struct file_core *core;         /* (c) referenced */
 };
 
-static pthread_mutex_t name_lock = PTHREAD_MUTEX_INITIALIZER;     /* W */
-static struct list names = { &names, &names };                    /* (W) */
+static struct os_lock name_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_J);  /* J */
+static struct list names = { &names, &names };                    /* (J) */
 
 /* ---- names and paths ---------------------------------------------------------- */
 
@@ -137,7 +137,7 @@ static DWORD pipe_address(const char *key, struct sockaddr_un *addr)
     return ERROR_SUCCESS;
 }
 
-/* Locking: W. */
+/* Locking: J. */
 static struct pipe_name *pipe_name_find_locked(const char *key)
 {
     struct list *entry;
@@ -164,7 +164,7 @@ static void pipe_conn_release(struct loop_source *src)
 }
 
 /* core now talks over fd.  Overlapped handles watch it on the event loop.
- * Locking: K.  On failure fd is closed. */
+ * Locking: I.  On failure fd is closed. */
 static DWORD pipe_attach_locked(struct file_core *core, int fd)
 {
     struct pipe_conn *conn;
@@ -193,7 +193,7 @@ static DWORD pipe_attach_locked(struct file_core *core, int fd)
 }
 
 /* Ends the connection: the descriptor closes now (the peer sees the end).
- * Locking: K. */
+ * Locking: I. */
 static void pipe_detach_locked(struct file_core *core)
 {
     if (core->conn) {
@@ -212,7 +212,7 @@ static void pipe_detach_locked(struct file_core *core)
 /*
  * Ends every pending operation of core whose kind matches (all when
  * all_kinds) with err.  Returns how many: the caller drops that many core
- * references after releasing K.  Locking: K.
+ * references after releasing I.  Locking: I.
  */
 static LONG pipe_end_ops_locked(struct file_core *core, BOOL all_kinds, enum file_op_kind kind,
                                 DWORD err)
@@ -235,7 +235,7 @@ static LONG pipe_end_ops_locked(struct file_core *core, BOOL all_kinds, enum fil
 
 /* ---- transfers ---------------------------------------------------------------------- */
 
-/* Why a transfer cannot start in core's state, or ERROR_SUCCESS.  Locking: K. */
+/* Why a transfer cannot start in core's state, or ERROR_SUCCESS.  Locking: I. */
 static DWORD pipe_state_error_locked(struct file_core *core, enum file_op_kind kind)
 {
     switch (core->state) {
@@ -247,7 +247,7 @@ static DWORD pipe_state_error_locked(struct file_core *core, enum file_op_kind k
 }
 
 /* A message longer than the buffer: all of it is read, the rest kept for
- * the next reads.  Returns the error; sets op->done.  Locking: K. */
+ * the next reads.  Returns the error; sets op->done.  Locking: I. */
 static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_op *op,
                                            size_t size)
 {
@@ -271,7 +271,7 @@ static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_o
 /*
  * Tries op once without blocking.  Returns FALSE when the socket would
  * block (op keeps its progress in op->done), else TRUE with *err the
- * result.  Locking: K.
+ * result.  Locking: I.
  */
 static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *err)
 {
@@ -337,7 +337,7 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
 /*
  * Retries the queued operations in order, reads and writes separately: a
  * read that would block keeps the later reads waiting, and likewise for
- * writes.  Locking: K.  Returns the number of operations ended.
+ * writes.  Locking: I.  Returns the number of operations ended.
  */
 static LONG pipe_progress_locked(struct file_core *core)
 {
@@ -371,10 +371,10 @@ static void pipe_conn_ready(struct loop_source *src, uint32_t events)
     LONG ended = 0;
 
     (void)events;
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->conn == conn)
         ended = pipe_progress_locked(core);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);
 }
@@ -390,11 +390,11 @@ static DWORD pipe_sync_locked(struct file_core *core, struct file_op *op)
         fd = core->fd;
         pfd.fd = fd;
         pfd.events = op->kind == FILE_OP_READ ? POLLIN : POLLOUT;
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         os_thread_notify_block(TRUE);
         poll(&pfd, 1, -1);
         os_thread_notify_block(FALSE);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
     }
     return err;
 }
@@ -409,12 +409,12 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
     BOOL queued_before = FALSE;
     DWORD err;
 
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->kind == FILE_KIND_PIPE_SERVER && core->state == PIPE_LISTENING) {
         /* A client that opened the pipe already is this instance's. */
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         pipe_take_client(core);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
     }
     if ((err = pipe_state_error_locked(core, kind)) != ERROR_SUCCESS)
         goto done;
@@ -440,14 +440,14 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         /* Done at once; the completion (if any) is delivered all the same. */
         *bytes = op->done;
         file_op_complete_locked(op, err, TRUE);
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         file_core_unref(core);
         return err;
     }
     list_add_tail(&core->ops, &op->entry);
     err = ERROR_IO_PENDING;
 done:
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     return err;
 }
 
@@ -476,7 +476,7 @@ void file_pipe_release(struct file_core *core)
 
     if (!name)
         return;
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     if (list_linked(&core->accept_entry))
         list_remove(&core->accept_entry);
     if (--name->instances == 0) {
@@ -485,13 +485,13 @@ void file_pipe_release(struct file_core *core)
         unlink(name->path);
         loop_unregister(&name->source);
     }
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
 }
 
 /* ---- servers ---------------------------------------------------------------------------- */
 
 /* Hands waiting connections to the instances in ConnectNamedPipe, in order.
- * Takes W, then each core's K. */
+ * Takes J, then each core's I. */
 static void pipe_accept_waiting(struct pipe_name *name)
 {
     struct file_core *core;
@@ -501,10 +501,10 @@ static void pipe_accept_waiting(struct pipe_name *name)
     DWORD err;
     int fd;
 
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     while (!list_empty(&name->waiting)) {
         core = LIST_ENTRY(name->waiting.next, struct file_core, accept_entry);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&core->lock);
         op = NULL;
         for (entry = core->ops.next; entry != &core->ops && !op; entry = entry->next) {
             if (LIST_ENTRY(entry, struct file_op, entry)->kind == FILE_OP_CONNECT)
@@ -512,11 +512,11 @@ static void pipe_accept_waiting(struct pipe_name *name)
         }
         if (!op) {      /* cancelled meanwhile */
             list_remove(&core->accept_entry);
-            pthread_mutex_unlock(&core->lock);
+            os_lock_release(&core->lock);
             continue;
         }
         if ((fd = accept4(name->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
-            pthread_mutex_unlock(&core->lock);
+            os_lock_release(&core->lock);
             break;      /* nobody else is connecting: the next edge brings more */
         }
         list_remove(&core->accept_entry);
@@ -524,11 +524,11 @@ static void pipe_accept_waiting(struct pipe_name *name)
         list_remove(&op->entry);
         file_op_complete_locked(op, err, FALSE);
         ended = 1 + pipe_progress_locked(core);
-        pthread_mutex_unlock(&core->lock);
+        os_lock_release(&core->lock);
         while (ended-- > 0)
             file_core_unref(core);
     }
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
 }
 
 static void pipe_listen_ready(struct loop_source *src, uint32_t events)
@@ -576,7 +576,7 @@ static DWORD pipe_listen(const struct sockaddr_un *addr, BOOL message, int backl
     return ERROR_ACCESS_DENIED;
 }
 
-/* A new name with its listening socket (instances 0).  Locking: W. */
+/* A new name with its listening socket (instances 0).  Locking: J. */
 static DWORD pipe_name_create_locked(char *key, BOOL message, DWORD max_instances,
                                      struct pipe_name **out)
 {
@@ -584,8 +584,11 @@ static DWORD pipe_name_create_locked(char *key, BOOL message, DWORD max_instance
     struct sockaddr_un addr;
     DWORD err;
 
-    if (!name)
+    /* The key is ours from the call on, success or not. */
+    if (!name) {
+        free(key);
         return ERROR_NOT_ENOUGH_MEMORY;
+    }
     if ((err = pipe_address(key, &addr)) != ERROR_SUCCESS)
         goto fail;
     if (!(name->path = strdup(addr.sun_path))) {
@@ -650,7 +653,7 @@ static HANDLE pipe_create(char *path, DWORD open_mode, DWORD pipe_mode, DWORD ma
         err = ERROR_NOT_ENOUGH_MEMORY;
         goto fail;
     }
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     if ((name = pipe_name_find_locked(key))) {
         free(key);
         if (open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE)
@@ -662,7 +665,7 @@ static HANDLE pipe_create(char *path, DWORD open_mode, DWORD pipe_mode, DWORD ma
     }
     if (err == ERROR_SUCCESS)
         name->instances++;
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
     if (err != ERROR_SUCCESS) {
         file_core_unref(core);
         goto fail;
@@ -740,7 +743,7 @@ static DWORD server_lookup(HANDLE handle, struct file_core **core)
     return ERROR_INVALID_FUNCTION;
 }
 
-/* Accepts a waiting client for core, if one is there.  Locking: W, K. */
+/* Accepts a waiting client for core, if one is there.  Locking: J, I. */
 static DWORD pipe_accept_now_locked(struct file_core *core, BOOL *accepted)
 {
     int fd = accept4(core->pipe->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -751,7 +754,7 @@ static DWORD pipe_accept_now_locked(struct file_core *core, BOOL *accepted)
     return errno == EAGAIN || errno == EINTR ? ERROR_SUCCESS : file_error_from_errno(errno);
 }
 
-/* core's pending ConnectNamedPipe, or NULL.  Locking: K. */
+/* core's pending ConnectNamedPipe, or NULL.  Locking: I. */
 static struct file_op *pipe_connect_op_locked(struct file_core *core)
 {
     struct list *entry;
@@ -769,7 +772,7 @@ static struct file_op *pipe_connect_op_locked(struct file_core *core)
  * listening socket until an instance accepts it.  A listening instance
  * about to transfer (or disconnect) takes a waiting client first, and its
  * pending ConnectNamedPipe, if any, completes.  Without a client it stays
- * listening.  Takes W, then K.
+ * listening.  Takes J, then I.
  */
 static void pipe_take_client(struct file_core *core)
 {
@@ -777,8 +780,8 @@ static void pipe_take_client(struct file_core *core)
     BOOL accepted = FALSE;
     LONG ended = 0;
 
-    pthread_mutex_lock(&name_lock);
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&name_lock);
+    os_lock_acquire(&core->lock);
     if (core->state == PIPE_LISTENING
         && pipe_accept_now_locked(core, &accepted) == ERROR_SUCCESS && accepted) {
         if (list_linked(&core->accept_entry))
@@ -789,8 +792,8 @@ static void pipe_take_client(struct file_core *core)
             ended = 1;
         }
     }
-    pthread_mutex_unlock(&core->lock);
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&core->lock);
+    os_lock_release(&name_lock);
     while (ended-- > 0)
         file_core_unref(core);
 }
@@ -804,8 +807,8 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
     DWORD err;
 
     for (;;) {
-        pthread_mutex_lock(&name_lock);
-        pthread_mutex_lock(&core->lock);
+        os_lock_acquire(&name_lock);
+        os_lock_acquire(&core->lock);
         if (core->state == PIPE_CONNECTED) {
             err = ERROR_PIPE_CONNECTED;
             break;
@@ -841,8 +844,8 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
             break;
         }
         /* Synchronous: wait for a client on this thread. */
-        pthread_mutex_unlock(&core->lock);
-        pthread_mutex_unlock(&name_lock);
+        os_lock_release(&core->lock);
+        os_lock_release(&name_lock);
         pfd.fd = name->listen_fd;
         pfd.events = POLLIN;
         os_thread_notify_block(TRUE);
@@ -850,8 +853,8 @@ static DWORD pipe_connect(struct file_core *core, OVERLAPPED *ov)
         os_thread_notify_block(FALSE);
         waited = TRUE;
     }
-    pthread_mutex_unlock(&core->lock);
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&core->lock);
+    os_lock_release(&name_lock);
     return err;
 }
 
@@ -896,7 +899,7 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE handle)
         return FALSE;
     }
     pipe_take_client(core);
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     if (core->state == PIPE_CONNECTED || core->state == PIPE_BROKEN) {
         ended = pipe_end_ops_locked(core, TRUE, FILE_OP_READ, ERROR_PIPE_NOT_CONNECTED);
         pipe_detach_locked(core);
@@ -904,7 +907,7 @@ BOOL WINAPI DisconnectNamedPipe(HANDLE handle)
     } else {
         err = ERROR_PIPE_NOT_CONNECTED;
     }
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);
     file_core_unref(core);
@@ -958,9 +961,9 @@ DWORD file_pipe_open_client(const char *pipe_name, DWORD access, DWORD flags, HA
     core->overlapped = (flags & FILE_FLAG_OVERLAPPED) != 0;
     core->can_read = (access & (GENERIC_READ | GENERIC_ALL | FILE_READ_DATA)) != 0;
     core->can_write = (access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA)) != 0;
-    pthread_mutex_lock(&core->lock);
+    os_lock_acquire(&core->lock);
     err = pipe_attach_locked(core, fd);
-    pthread_mutex_unlock(&core->lock);
+    os_lock_release(&core->lock);
     if (err != ERROR_SUCCESS) {
         file_core_unref(core);
         return err;

@@ -6,18 +6,24 @@
  * record.  See docs/handles.md for the design.  Nothing here knows about
  * pools.
  *
- * Locking key of the handle layer
- *   (c) constant after creation       (a) atomic, __atomic builtins only
+ * Locking: the tags are letters of the one legend, lock_order.h (through
+ * os.h), shared with the core and ordered there.  This layer's:
+ *   (c) constant after creation       (a) atomic, C11 atomics only
+ *   (X) private to one thread
+ *   (N) the name-table lock
  *   (O) obj->lock of the object the field belongs to (or, for a wait link,
  *       of the object whose list it is on)
- *   (S) a stripe lock of the handle table   (F) the table's free-list lock
- *   (N) the name-table lock            (T) ts->lock of a thread record
- *   (X) private to one thread
- * Lock order: N -> O -> T, and S, F innermost.  Several O locks are taken
- * in ascending address order only (handle_objects_lock_all); a signaller
- * that holds one O lock takes others with trylock only.  No lock is held
- * while user code runs; a waiter's wake function runs under an O lock and
- * must take leaf locks only.
+ *   (D) ts->lock of a thread record
+ *   (Y) the thread registry (win_thread.c)   (U) the exception filter (process.c)
+ *   (V) the standard handles (console.c)     (Z) the TLS slots (tls.c)
+ *   (E) the memory regions (memory.c)        (B) heap->lock (win_heap.c)
+ *   (S) a stripe lock of the handle table    (F) the table's free-list lock
+ * Order: N -> O -> D -> (the core's Q, P, M) -> Y, U, V, Z, E, B -> S -> F.
+ * Several O locks are taken in ascending address order only
+ * (handle_objects_lock_all); a signaller that holds one O lock takes others
+ * with os_lock_try_acquire only.  No lock is held while user code runs; a
+ * waiter's wake function runs under an O lock and may take only locks
+ * ranked after O (the core's P, in a thread-pool wait's fired()).
  */
 #ifndef KERNEL32_TP_LINUX_HANDLE_H
 #define KERNEL32_TP_LINUX_HANDLE_H
@@ -77,8 +83,8 @@ struct handle_ops {
 
 struct handle_object {
     const struct handle_ops *ops;   /* (c) */
-    LONG refs;                      /* (a) handles, waits in progress, owners */
-    pthread_mutex_t lock;           /* the object lock, O */
+    _Atomic LONG refs;              /* (a) handles, waits in progress, owners */
+    struct os_lock lock;            /* the object lock, O */
     struct list waiters;            /* (O) struct handle_wait_link.entry, FIFO */
     char *name;                     /* (c) UTF-8, NULL when unnamed */
     struct list name_entry;         /* (N) in the name table while named handles exist */
@@ -146,7 +152,7 @@ struct handle_wait_link {
  * Wait-all waiters must be threads (they re-evaluate themselves when kicked).
  */
 struct handle_waiter {
-    unsigned int state;             /* (a) futex word: see HANDLE_WAIT_* */
+    _Atomic unsigned int state;     /* (a) futex word: see HANDLE_WAIT_* */
     void (*wake)(struct handle_waiter *waiter);     /* (c) */
     void *context;                  /* (c) for wake() */
     DWORD tid;                      /* (c) a mutex is given to this thread */
@@ -196,8 +202,8 @@ void handle_sleep(DWORD timeout_ms);
  * thread object.  Exists for any pthread, not only CreateThread's.
  */
 struct handle_thread {
-    pthread_mutex_t lock;           /* T */
-    struct list owned_mutexes;      /* (T) struct handle_mutex.owned_entry */
+    struct os_lock lock;            /* D */
+    struct list owned_mutexes;      /* (D) struct handle_mutex.owned_entry */
     struct handle_object *self;     /* (X) this thread's thread object, or NULL */
     DWORD exit_code;                /* (X) for self, set by ExitThread/return */
     DWORD tid;                      /* (c) */
@@ -228,7 +234,7 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled);
 
 /* ---- mutexes (sync_objects.c) -------------------------------------------- */
 
-/* ts's thread ends: every mutex it owns becomes abandoned.  Locking: T,
+/* ts's thread ends: every mutex it owns becomes abandoned.  Locking: D,
  * then each mutex's lock, one at a time. */
 void handle_mutex_abandon_all(struct handle_thread *ts);
 

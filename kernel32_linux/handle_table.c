@@ -48,13 +48,13 @@ struct handle_slot {
 
 /* Segments are allocated on demand and never freed, so a lookup reaches a
  * slot without a lock; it locks only to read it. */
-static struct handle_slot *segments[HANDLE_SEGMENTS];   /* (a) published once */
+static struct handle_slot *_Atomic segments[HANDLE_SEGMENTS];   /* (a) published once */
 
-static pthread_mutex_t stripes[HANDLE_STRIPES] = {
-    [0 ... HANDLE_STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER
+static struct os_lock stripes[HANDLE_STRIPES] = {
+    [0 ... HANDLE_STRIPES - 1] = OS_LOCK_INITIALIZER(OS_LOCK_RANK_S)
 };
 
-static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;   /* F */
+static struct os_lock free_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_F);   /* F */
 static unsigned int free_head, free_tail;   /* (F) free slot indices, FIFO */
 static unsigned int free_count;             /* (F) */
 static unsigned int high_water;             /* (F) indices 1..high_water exist */
@@ -65,8 +65,7 @@ void handle_object_init(struct handle_object *obj, const struct handle_ops *ops)
 {
     obj->ops = ops;
     obj->refs = 1;
-    if (pthread_mutex_init(&obj->lock, NULL))
-        os_panic("pthread_mutex_init failed");
+    os_lock_init(&obj->lock, OS_LOCK_RANK_O);
     list_init(&obj->waiters);
     list_init(&obj->name_entry);
     obj->name = NULL;
@@ -75,12 +74,12 @@ void handle_object_init(struct handle_object *obj, const struct handle_ops *ops)
 
 void handle_object_ref(struct handle_object *obj)
 {
-    __atomic_add_fetch(&obj->refs, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_explicit(&obj->refs, 1, memory_order_relaxed);
 }
 
 void handle_object_unref(struct handle_object *obj)
 {
-    LONG refs = __atomic_sub_fetch(&obj->refs, 1, __ATOMIC_ACQ_REL);
+    LONG refs = (atomic_fetch_sub_explicit(&obj->refs, 1, memory_order_acq_rel) - 1);
 
     if (refs > 0)
         return;
@@ -91,7 +90,7 @@ void handle_object_unref(struct handle_object *obj)
         os_panic("handle object %p freed with waiters", (void *)obj);
     if (obj->ops->destroy)
         obj->ops->destroy(obj);
-    pthread_mutex_destroy(&obj->lock);
+    os_lock_destroy(&obj->lock);
     free(obj->name);
     free(obj);
 }
@@ -131,7 +130,7 @@ struct handle_object *handle_process_object(void)
 
 /* ---- the table ----------------------------------------------------------- */
 
-static pthread_mutex_t *stripe_of(unsigned int index)
+static struct os_lock *stripe_of(unsigned int index)
 {
     return &stripes[index % HANDLE_STRIPES];
 }
@@ -141,7 +140,7 @@ static struct handle_slot *slot_of(unsigned int index)
 {
     struct handle_slot *segment;
 
-    segment = __atomic_load_n(&segments[index >> HANDLE_SEGMENT_BITS], __ATOMIC_ACQUIRE);
+    segment = atomic_load_explicit(&segments[index >> HANDLE_SEGMENT_BITS], memory_order_acquire);
     return segment ? &segment[index & (HANDLE_SEGMENT_SIZE - 1)] : NULL;
 }
 
@@ -171,7 +170,7 @@ static unsigned int index_take_locked(DWORD *err)
             *err = ERROR_NOT_ENOUGH_MEMORY;
             return 0;
         }
-        __atomic_store_n(&segments[seg], segment, __ATOMIC_RELEASE);
+        atomic_store_explicit(&segments[seg], segment, memory_order_release);
     }
     high_water = index;
     return index;
@@ -179,7 +178,7 @@ static unsigned int index_take_locked(DWORD *err)
 
 static void index_put(unsigned int index)
 {
-    pthread_mutex_lock(&free_lock);
+    os_lock_acquire(&free_lock);
     slot_of(index)->next_free = 0;
     if (free_tail)
         slot_of(free_tail)->next_free = index;
@@ -187,7 +186,7 @@ static void index_put(unsigned int index)
         free_head = index;
     free_tail = index;
     free_count++;
-    pthread_mutex_unlock(&free_lock);
+    os_lock_release(&free_lock);
 }
 
 DWORD handle_alloc(struct handle_object *obj, HANDLE *handle)
@@ -196,17 +195,17 @@ DWORD handle_alloc(struct handle_object *obj, HANDLE *handle)
     struct handle_slot *slot;
     unsigned int index, gen;
 
-    pthread_mutex_lock(&free_lock);
+    os_lock_acquire(&free_lock);
     index = index_take_locked(&err);
-    pthread_mutex_unlock(&free_lock);
+    os_lock_release(&free_lock);
     if (!index)
         return err;
     slot = slot_of(index);
     handle_object_ref(obj);
-    pthread_mutex_lock(stripe_of(index));
+    os_lock_acquire(stripe_of(index));
     slot->obj = obj;
     gen = slot->gen;
-    pthread_mutex_unlock(stripe_of(index));
+    os_lock_release(stripe_of(index));
     *handle = (HANDLE)(ULONG_PTR)((gen << (HANDLE_INDEX_BITS + 2)) | (index << 2));
     return ERROR_SUCCESS;
 }
@@ -245,12 +244,12 @@ DWORD handle_lookup(HANDLE handle, enum handle_type type, struct handle_object *
     } else {
         if (!handle_decode(handle, &index, &gen) || !(slot = slot_of(index)))
             return ERROR_INVALID_HANDLE;
-        pthread_mutex_lock(stripe_of(index));
+        os_lock_acquire(stripe_of(index));
         if (slot->obj && slot->gen == gen && type_matches(slot->obj, type)) {
             found = slot->obj;
             handle_object_ref(found);
         }
-        pthread_mutex_unlock(stripe_of(index));
+        os_lock_release(stripe_of(index));
         if (!found)
             return ERROR_INVALID_HANDLE;
         *obj = found;
@@ -274,13 +273,13 @@ DWORD handle_close(HANDLE handle)
         return ERROR_SUCCESS;
     if (!handle_decode(handle, &index, &gen) || !(slot = slot_of(index)))
         return ERROR_INVALID_HANDLE;
-    pthread_mutex_lock(stripe_of(index));
+    os_lock_acquire(stripe_of(index));
     if (slot->obj && slot->gen == gen) {
         obj = slot->obj;
         slot->obj = NULL;
         slot->gen = (gen + 1) & HANDLE_GEN_MASK;
     }
-    pthread_mutex_unlock(stripe_of(index));
+    os_lock_release(stripe_of(index));
     if (!obj)
         return ERROR_INVALID_HANDLE;
     index_put(index);

@@ -36,23 +36,23 @@
 /* ---- the event loop ------------------------------------------------------- */
 
 static struct {
-    pthread_mutex_t lock;               /* L */
+    struct os_lock lock;                /* L */
     pthread_once_t once;
     DWORD start_err;                    /* (c) after once */
     int epoll_fd;                       /* (c) after once */
     int wake_fd;                        /* (c) eventfd: retirements to process */
     struct loop_source *retired;        /* (L) released after the current batch */
-} loop = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_ONCE_INIT, 0, -1, -1, NULL };
+} loop = { OS_LOCK_INITIALIZER(OS_LOCK_RANK_L), PTHREAD_ONCE_INIT, 0, -1, -1, NULL };
 
 static void loop_release_retired(void)
 {
     struct loop_source *src, *next;
     uint64_t count;
 
-    pthread_mutex_lock(&loop.lock);
+    os_lock_acquire(&loop.lock);
     src = loop.retired;
     loop.retired = NULL;
-    pthread_mutex_unlock(&loop.lock);
+    os_lock_release(&loop.lock);
     if (read(loop.wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
         os_panic("event loop: eventfd read failed: errno %d", errno);
     for (; src; src = next) {
@@ -117,10 +117,10 @@ void loop_unregister(struct loop_source *src)
     static const uint64_t one = 1;
 
     epoll_ctl(loop.epoll_fd, EPOLL_CTL_DEL, src->fd, NULL);
-    pthread_mutex_lock(&loop.lock);
+    os_lock_acquire(&loop.lock);
     src->retired_next = loop.retired;
     loop.retired = src;
-    pthread_mutex_unlock(&loop.lock);
+    os_lock_release(&loop.lock);
     if (write(loop.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         os_panic("event loop: eventfd write failed: errno %d", errno);
 }
@@ -128,49 +128,48 @@ void loop_unregister(struct loop_source *src)
 /* ---- the disk helpers --------------------------------------------------------- */
 
 static struct {
-    pthread_mutex_t lock;               /* H */
-    pthread_cond_t work;                /* (H) idle helpers sleep here (realtime clock) */
+    struct os_lock lock;                /* H */
+    struct os_cond work;                /* (H) idle helpers sleep here */
     struct list queue;                  /* (H) struct file_op.helper_entry, FIFO */
     BOOL ready;                         /* (H) queue initialised */
     int threads;                        /* (H) helpers alive */
     int idle;                           /* (H) helpers sleeping */
-} helpers = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { NULL, NULL }, FALSE, 0, 0 };
+} helpers = { OS_LOCK_INITIALIZER(OS_LOCK_RANK_H), OS_COND_INITIALIZER, { NULL, NULL }, FALSE,
+              0, 0 };
 
 static void helper_main(void *arg)
 {
-    struct timespec deadline;
     struct file_op *op;
-    int ret;
+    BOOL woken;
 
     (void)arg;
-    pthread_mutex_lock(&helpers.lock);
+    os_lock_acquire(&helpers.lock);
     for (;;) {
         if (!list_empty(&helpers.queue)) {
             op = LIST_ENTRY(helpers.queue.next, struct file_op, helper_entry);
             list_remove(&op->helper_entry);
             op->on_helper = FALSE;
-            pthread_mutex_unlock(&helpers.lock);
+            os_lock_release(&helpers.lock);
             file_disk_run(op);
-            pthread_mutex_lock(&helpers.lock);
+            os_lock_acquire(&helpers.lock);
             continue;
         }
         helpers.idle++;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += HELPER_IDLE_MS / 1000;
-        ret = pthread_cond_timedwait(&helpers.work, &helpers.lock, &deadline);
+        woken = os_cond_wait_until(&helpers.work, &helpers.lock,
+                                   os_clock_monotonic_ns() + HELPER_IDLE_MS * 1000000ull);
         helpers.idle--;
-        if (ret == ETIMEDOUT && list_empty(&helpers.queue))
+        if (!woken && list_empty(&helpers.queue))
             break;
     }
     helpers.threads--;
-    pthread_mutex_unlock(&helpers.lock);
+    os_lock_release(&helpers.lock);
 }
 
 DWORD helpers_queue_locked(struct file_op *op)
 {
     DWORD err = ERROR_SUCCESS;
 
-    pthread_mutex_lock(&helpers.lock);
+    os_lock_acquire(&helpers.lock);
     if (!helpers.ready) {
         list_init(&helpers.queue);
         helpers.ready = TRUE;
@@ -187,9 +186,9 @@ DWORD helpers_queue_locked(struct file_op *op)
         list_add_tail(&helpers.queue, &op->helper_entry);
         op->on_helper = TRUE;
         if (helpers.idle)
-            pthread_cond_signal(&helpers.work);
+            os_cond_signal(&helpers.work);
     }
-    pthread_mutex_unlock(&helpers.lock);
+    os_lock_release(&helpers.lock);
     return err;
 }
 
@@ -197,12 +196,12 @@ BOOL helpers_cancel_locked(struct file_op *op)
 {
     BOOL taken_back;
 
-    pthread_mutex_lock(&helpers.lock);
+    os_lock_acquire(&helpers.lock);
     taken_back = op->on_helper;
     if (taken_back) {
         list_remove(&op->helper_entry);
         op->on_helper = FALSE;
     }
-    pthread_mutex_unlock(&helpers.lock);
+    os_lock_release(&helpers.lock);
     return taken_back;
 }

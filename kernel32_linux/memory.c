@@ -125,7 +125,7 @@ struct region {
     size_t size;            /* (c) */
 };
 
-static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct os_lock regions_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_E);   /* E */
 static struct region *regions;      /* (regions_lock) */
 
 /* The reservation containing [addr, addr + size).  Locking: regions_lock. */
@@ -213,7 +213,7 @@ LPVOID WINAPI VirtualAlloc(void *addr, SIZE_T size, DWORD type, DWORD protect)
     /* MEM_COMMIT with no address reserves too, as on Windows. */
     if (!addr && (type & MEM_COMMIT))
         type |= MEM_RESERVE;
-    pthread_mutex_lock(&regions_lock);
+    os_lock_acquire(&regions_lock);
     if (type & MEM_RESERVE) {
         if (addr)
             err = ERROR_INVALID_ADDRESS;    /* a chosen address is not supported */
@@ -231,7 +231,7 @@ LPVOID WINAPI VirtualAlloc(void *addr, SIZE_T size, DWORD type, DWORD protect)
     end = (char *)(((uintptr_t)end + page - 1) & ~(uintptr_t)(page - 1));
     if (err == ERROR_SUCCESS && (type & MEM_COMMIT) && mprotect(start, (size_t)(end - start), prot))
         err = os_error_from_errno(errno);
-    pthread_mutex_unlock(&regions_lock);
+    os_lock_release(&regions_lock);
     if (err != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
@@ -258,7 +258,7 @@ BOOL WINAPI VirtualFree(void *addr, SIZE_T size, DWORD type)
         os_set_last_error(ERROR_INVALID_PARAMETER);
         return FALSE;
     }
-    pthread_mutex_lock(&regions_lock);
+    os_lock_acquire(&regions_lock);
     if (type == MEM_RELEASE) {
         for (link = &regions; *link && (*link)->base != (char *)addr; link = &(*link)->next)
             ;
@@ -287,7 +287,7 @@ BOOL WINAPI VirtualFree(void *addr, SIZE_T size, DWORD type)
                 err = os_error_from_errno(errno);
         }
     }
-    pthread_mutex_unlock(&regions_lock);
+    os_lock_release(&regions_lock);
     if (err != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;

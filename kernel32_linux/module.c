@@ -37,12 +37,12 @@
 /* The main program's handle (GetModuleHandle(NULL)); never unloaded. */
 static void *module_main(void)
 {
-    static void *main_handle;   /* (a) */
-    void *handle = __atomic_load_n(&main_handle, __ATOMIC_ACQUIRE);
+    static void *_Atomic main_handle;   /* (a) */
+    void *handle = atomic_load_explicit(&main_handle, memory_order_acquire);
 
     if (!handle) {
         handle = dlopen(NULL, RTLD_LAZY);
-        __atomic_store_n(&main_handle, handle, __ATOMIC_RELEASE);
+        atomic_store_explicit(&main_handle, handle, memory_order_release);
     }
     return handle;
 }
@@ -146,8 +146,8 @@ static void module_candidates_free(char *cands[3], int count)
 /* This library's own module (the link_map of libkernel32_tp.so). */
 static void *module_self(void)
 {
-    static void *self_handle;   /* (a) */
-    void *handle = __atomic_load_n(&self_handle, __ATOMIC_ACQUIRE);
+    static void *_Atomic self_handle;   /* (a) */
+    void *handle = atomic_load_explicit(&self_handle, memory_order_acquire);
     struct link_map *map = NULL;
     Dl_info info;
 
@@ -155,7 +155,7 @@ static void *module_self(void)
         if (!dladdr1((void *)module_self, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
             os_panic("dladdr1 does not know the library itself");
         handle = map;
-        __atomic_store_n(&self_handle, handle, __ATOMIC_RELEASE);
+        atomic_store_explicit(&self_handle, handle, memory_order_release);
     }
     return handle;
 }

@@ -275,7 +275,7 @@ DWORD WINAPI GetEnvironmentVariableW(LPCWSTR name, LPWSTR buffer, DWORD size)
 
 /* ---- error mode ------------------------------------------------------------ */
 
-static UINT error_mode;     /* (a) */
+static _Atomic UINT error_mode;     /* (a) */
 
 /***********************************************************************
  *           SetErrorMode   (kernel32_tp.@)
@@ -287,7 +287,7 @@ static UINT error_mode;     /* (a) */
 UINT WINAPI SetErrorMode(UINT mode)
 {
     HANDLE_TRACE("%#x", mode);
-    return __atomic_exchange_n(&error_mode, mode, __ATOMIC_ACQ_REL);
+    return atomic_exchange_explicit(&error_mode, mode, memory_order_acq_rel);
 }
 
 /* ---- the unhandled-exception filter --------------------------------------- */
@@ -296,8 +296,8 @@ UINT WINAPI SetErrorMode(UINT mode)
 static const int filter_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
 #define FILTER_SIGNAL_COUNT (sizeof(filter_signals) / sizeof(filter_signals[0]))
 
-static LPTOP_LEVEL_EXCEPTION_FILTER filter;     /* (a) NULL: none */
-static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic LPTOP_LEVEL_EXCEPTION_FILTER filter;     /* (a) NULL: none */
+static struct os_lock filter_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_U);    /* U */
 static BOOL filter_installed;                               /* (filter_lock) */
 static struct sigaction filter_saved[FILTER_SIGNAL_COUNT];  /* (filter_lock) */
 
@@ -363,7 +363,7 @@ static void filter_fill_context(CONTEXT *context, const ucontext_t *uc, void **a
  */
 static void filter_signal_handler(int signo, siginfo_t *info, void *ucontext)
 {
-    LPTOP_LEVEL_EXCEPTION_FILTER fn = __atomic_load_n(&filter, __ATOMIC_ACQUIRE);
+    LPTOP_LEVEL_EXCEPTION_FILTER fn = atomic_load_explicit(&filter, memory_order_acquire);
     EXCEPTION_RECORD record;
     EXCEPTION_POINTERS pointers;
     CONTEXT context;
@@ -397,7 +397,7 @@ static void filter_signal_handler(int signo, siginfo_t *info, void *ucontext)
 
 void handle_raise_exception(DWORD code)
 {
-    LPTOP_LEVEL_EXCEPTION_FILTER fn = __atomic_load_n(&filter, __ATOMIC_ACQUIRE);
+    LPTOP_LEVEL_EXCEPTION_FILTER fn = atomic_load_explicit(&filter, memory_order_acquire);
     EXCEPTION_RECORD record;
     EXCEPTION_POINTERS pointers;
     CONTEXT context;
@@ -453,9 +453,9 @@ LPTOP_LEVEL_EXCEPTION_FILTER WINAPI SetUnhandledExceptionFilter(
     LPTOP_LEVEL_EXCEPTION_FILTER old;
 
     HANDLE_TRACE("%p", (void *)new_filter);
-    pthread_mutex_lock(&filter_lock);
-    old = __atomic_exchange_n(&filter, new_filter, __ATOMIC_ACQ_REL);
+    os_lock_acquire(&filter_lock);
+    old = atomic_exchange_explicit(&filter, new_filter, memory_order_acq_rel);
     filter_install_locked(new_filter != NULL);
-    pthread_mutex_unlock(&filter_lock);
+    os_lock_release(&filter_lock);
     return old;
 }

@@ -12,7 +12,7 @@
  *
  * Names live in one table for the process, guarded by the name lock (N);
  * a name disappears with the last handle to its object, as on Windows.
- * Locks: N, then obj->lock (O), then a thread record's lock (T).
+ * Locks: N, then obj->lock (O), then a thread record's lock (D).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -38,7 +38,7 @@ struct handle_mutex {
     struct handle_thread *owner_ts; /* (O) the owner's record, when it has one */
     LONG recursion;                 /* (O) acquisitions by the owner */
     BOOL abandoned;                 /* (O) the last owner ended without releasing */
-    struct list owned_entry;        /* (T of owner_ts) on owner_ts->owned_mutexes */
+    struct list owned_entry;        /* (D of owner_ts) on owner_ts->owned_mutexes */
 };
 
 static struct handle_event *impl_from_event(struct handle_object *obj)
@@ -60,7 +60,7 @@ static struct handle_mutex *impl_from_mutex(struct handle_object *obj)
 
 #define NAME_BUCKETS 256
 
-static pthread_mutex_t name_lock = PTHREAD_MUTEX_INITIALIZER;   /* N */
+static struct os_lock name_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_N);   /* N */
 static struct list name_buckets[NAME_BUCKETS];                  /* (N) */
 static BOOL name_buckets_ready;                                  /* (N) */
 
@@ -94,17 +94,17 @@ static struct handle_object *name_find_locked(const char *name)
 
 void handle_name_handle_opened(struct handle_object *obj)
 {
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     obj->name_handles++;
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
 }
 
 void handle_name_handle_closed(struct handle_object *obj)
 {
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     if (--obj->name_handles == 0)
         list_remove(&obj->name_entry);
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
 }
 
 /*
@@ -174,17 +174,17 @@ static DWORD named_create(struct handle_object *obj, char *name, HANDLE *handle,
 
     *existing = FALSE;
     if (name) {
-        pthread_mutex_lock(&name_lock);
+        os_lock_acquire(&name_lock);
         if ((found = name_find_locked(name))) {
             if (found->ops->type != obj->ops->type) {
-                pthread_mutex_unlock(&name_lock);
+                os_lock_release(&name_lock);
                 free(name);
                 handle_object_unref(obj);
                 return ERROR_INVALID_HANDLE;
             }
             found->name_handles++;
             handle_object_ref(found);
-            pthread_mutex_unlock(&name_lock);
+            os_lock_release(&name_lock);
             free(name);
             handle_object_unref(obj);
             obj = found;
@@ -193,7 +193,7 @@ static DWORD named_create(struct handle_object *obj, char *name, HANDLE *handle,
             obj->name = name;
             obj->name_handles = 1;
             list_add_tail(name_bucket_locked(name), &obj->name_entry);
-            pthread_mutex_unlock(&name_lock);
+            os_lock_release(&name_lock);
         }
     }
     if ((err = handle_alloc(obj, handle)) != ERROR_SUCCESS && obj->name)
@@ -218,20 +218,20 @@ static DWORD named_open(enum handle_type type, BOOL no_name, DWORD name_err, cha
         return name_err;
     if (!name)
         return no_name ? ERROR_INVALID_PARAMETER : ERROR_INVALID_HANDLE;
-    pthread_mutex_lock(&name_lock);
+    os_lock_acquire(&name_lock);
     if (!(obj = name_find_locked(name))) {
-        pthread_mutex_unlock(&name_lock);
+        os_lock_release(&name_lock);
         free(name);
         return ERROR_FILE_NOT_FOUND;
     }
     free(name);
     if (obj->ops->type != type) {
-        pthread_mutex_unlock(&name_lock);
+        os_lock_release(&name_lock);
         return ERROR_INVALID_HANDLE;
     }
     obj->name_handles++;
     handle_object_ref(obj);
-    pthread_mutex_unlock(&name_lock);
+    os_lock_release(&name_lock);
     if ((err = handle_alloc(obj, handle)) != ERROR_SUCCESS)
         handle_name_handle_closed(obj);
     handle_object_unref(obj);
@@ -306,11 +306,11 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled)
 
     if ((err = handle_lookup(handle, HANDLE_TYPE_EVENT, &obj)) != ERROR_SUCCESS)
         return err;
-    pthread_mutex_lock(&obj->lock);
+    os_lock_acquire(&obj->lock);
     impl_from_event(obj)->signalled = signalled;
     if (signalled && !list_empty(&obj->waiters))
         handle_object_wake_locked(obj);
-    pthread_mutex_unlock(&obj->lock);
+    os_lock_release(&obj->lock);
     handle_object_unref(obj);
     return ERROR_SUCCESS;
 }
@@ -511,7 +511,7 @@ static DWORD handle_semaphore_release(HANDLE handle, LONG count, LONG *previous)
         return ERROR_INVALID_PARAMETER;
     }
     sem = impl_from_semaphore(obj);
-    pthread_mutex_lock(&obj->lock);
+    os_lock_acquire(&obj->lock);
     old = sem->count;
     if (count > sem->max - old) {
         err = ERROR_TOO_MANY_POSTS;
@@ -520,7 +520,7 @@ static DWORD handle_semaphore_release(HANDLE handle, LONG count, LONG *previous)
         if (!list_empty(&obj->waiters))
             handle_object_wake_locked(obj);
     }
-    pthread_mutex_unlock(&obj->lock);
+    os_lock_release(&obj->lock);
     handle_object_unref(obj);
     if (err == ERROR_SUCCESS && previous)
         *previous = old;
@@ -670,9 +670,9 @@ static void mutex_take_locked(struct handle_mutex *mutex, DWORD tid, struct hand
     mutex->abandoned = FALSE;
     if (ts) {
         handle_object_ref(&mutex->obj);
-        pthread_mutex_lock(&ts->lock);
+        os_lock_acquire(&ts->lock);
         list_add_tail(&ts->owned_mutexes, &mutex->owned_entry);
-        pthread_mutex_unlock(&ts->lock);
+        os_lock_release(&ts->lock);
     }
 }
 
@@ -703,10 +703,10 @@ static BOOL mutex_free_locked(struct handle_mutex *mutex, BOOL abandoned)
     mutex->recursion = 0;
     mutex->abandoned = abandoned;
     if (ts) {
-        pthread_mutex_lock(&ts->lock);
+        os_lock_acquire(&ts->lock);
         if (list_linked(&mutex->owned_entry))
             list_remove(&mutex->owned_entry);
-        pthread_mutex_unlock(&ts->lock);
+        os_lock_release(&ts->lock);
     }
     if (!list_empty(&mutex->obj.waiters))
         handle_object_wake_locked(&mutex->obj);
@@ -735,10 +735,10 @@ static DWORD mutex_create(BOOL initial_owner, DWORD name_err, char *name, HANDLE
     handle_object_ref(&mutex->obj);
     err = named_create(&mutex->obj, name, handle, existing);
     if (err == ERROR_SUCCESS && initial_owner && !*existing) {
-        pthread_mutex_lock(&mutex->obj.lock);
+        os_lock_acquire(&mutex->obj.lock);
         mutex->recursion = 0;
         mutex_take_locked(mutex, os_thread_current_id(), handle_thread_current());
-        pthread_mutex_unlock(&mutex->obj.lock);
+        os_lock_release(&mutex->obj.lock);
     }
     handle_object_unref(&mutex->obj);
     return err;
@@ -755,12 +755,12 @@ static DWORD handle_mutex_release(HANDLE handle)
     if ((err = handle_lookup(handle, HANDLE_TYPE_MUTEX, &obj)) != ERROR_SUCCESS)
         return err;
     mutex = impl_from_mutex(obj);
-    pthread_mutex_lock(&obj->lock);
+    os_lock_acquire(&obj->lock);
     if (mutex->owner_tid != os_thread_current_id())
         err = ERROR_NOT_OWNER;
     else if (--mutex->recursion == 0)
         owner_ref = mutex_free_locked(mutex, FALSE);
-    pthread_mutex_unlock(&obj->lock);
+    os_lock_release(&obj->lock);
     if (owner_ref)
         handle_object_unref(obj);
     handle_object_unref(obj);
@@ -773,18 +773,18 @@ void handle_mutex_abandon_all(struct handle_thread *ts)
     BOOL owner_ref;
 
     for (;;) {
-        pthread_mutex_lock(&ts->lock);
+        os_lock_acquire(&ts->lock);
         if (list_empty(&ts->owned_mutexes)) {
-            pthread_mutex_unlock(&ts->lock);
+            os_lock_release(&ts->lock);
             return;
         }
         mutex = LIST_ENTRY(ts->owned_mutexes.next, struct handle_mutex, owned_entry);
-        pthread_mutex_unlock(&ts->lock);
+        os_lock_release(&ts->lock);
         /* Only this thread releases what it owns, so the entry stays ours
          * until mutex_free_locked removes it. */
-        pthread_mutex_lock(&mutex->obj.lock);
+        os_lock_acquire(&mutex->obj.lock);
         owner_ref = mutex_free_locked(mutex, TRUE);
-        pthread_mutex_unlock(&mutex->obj.lock);
+        os_lock_release(&mutex->obj.lock);
         if (owner_ref)
             handle_object_unref(&mutex->obj);
     }

@@ -64,7 +64,7 @@ static void lock_all(const struct handle_waiter *waiter, struct handle_object **
 
     objects_in_lock_order(waiter, objs);
     for (i = 0; i < waiter->count; i++)
-        pthread_mutex_lock(&objs[i]->lock);
+        os_lock_acquire(&objs[i]->lock);
 }
 
 static void unlock_all(const struct handle_waiter *waiter, struct handle_object **objs)
@@ -72,7 +72,7 @@ static void unlock_all(const struct handle_waiter *waiter, struct handle_object 
     DWORD i;
 
     for (i = waiter->count; i-- > 0;)
-        pthread_mutex_unlock(&objs[i]->lock);
+        os_lock_release(&objs[i]->lock);
 }
 
 /*
@@ -94,8 +94,8 @@ static BOOL wait_all_try_locked(struct handle_waiter *waiter, unsigned int expec
             abandoned = i;
     }
     result = abandoned < MAXIMUM_WAIT_OBJECTS ? WAIT_ABANDONED_0 + abandoned : WAIT_OBJECT_0;
-    if (!__atomic_compare_exchange_n(&waiter->state, &expected, result, FALSE,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (!atomic_compare_exchange_strong_explicit(&waiter->state, &expected, result,
+                                                 memory_order_acq_rel, memory_order_acquire))
         return FALSE;
     for (i = 0; i < waiter->count; i++) {
         struct handle_wait_link *link = &waiter->links[i];
@@ -115,7 +115,7 @@ DWORD handle_waiter_start(struct handle_waiter *waiter, BOOL may_block)
     int ready;
 
     waiter->linked_upto = 0;
-    __atomic_store_n(&waiter->state, HANDLE_WAIT_PENDING, __ATOMIC_RELAXED);
+    atomic_store_explicit(&waiter->state, HANDLE_WAIT_PENDING, memory_order_relaxed);
     for (i = 0; i < waiter->count; i++) {
         waiter->links[i].waiter = waiter;
         waiter->links[i].index = i;
@@ -131,11 +131,11 @@ DWORD handle_waiter_start(struct handle_waiter *waiter, BOOL may_block)
                     list_add_tail(&waiter->links[i].obj->waiters, &waiter->links[i].entry);
                 waiter->linked_upto = waiter->count;
             } else {
-                __atomic_store_n(&waiter->state, HANDLE_WAIT_CANCELLED, __ATOMIC_RELAXED);
+                atomic_store_explicit(&waiter->state, HANDLE_WAIT_CANCELLED, memory_order_relaxed);
             }
         }
         unlock_all(waiter, objs);
-        return __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+        return atomic_load_explicit(&waiter->state, memory_order_acquire);
     }
 
     /*
@@ -147,31 +147,32 @@ DWORD handle_waiter_start(struct handle_waiter *waiter, BOOL may_block)
         struct handle_wait_link *link = &waiter->links[i];
         struct handle_object *obj = link->obj;
 
-        pthread_mutex_lock(&obj->lock);
-        if (state_is_final(__atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE))) {
-            pthread_mutex_unlock(&obj->lock);
+        os_lock_acquire(&obj->lock);
+        if (state_is_final(atomic_load_explicit(&waiter->state, memory_order_acquire))) {
+            os_lock_release(&obj->lock);
             break;
         }
         if ((ready = obj->ops->ready(obj, waiter))) {
             expected = HANDLE_WAIT_PENDING;
-            if (__atomic_compare_exchange_n(&waiter->state, &expected, result_for(i, ready),
-                                            FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            if (atomic_compare_exchange_strong_explicit(&waiter->state, &expected,
+                                                        result_for(i, ready),
+                                                        memory_order_acq_rel, memory_order_acquire))
                 obj->ops->consume(obj, waiter);
-            pthread_mutex_unlock(&obj->lock);
+            os_lock_release(&obj->lock);
             break;
         }
         if (may_block) {
             list_add_tail(&obj->waiters, &link->entry);
             waiter->linked_upto = i + 1;
         }
-        pthread_mutex_unlock(&obj->lock);
+        os_lock_release(&obj->lock);
     }
     if (!may_block) {
         expected = HANDLE_WAIT_PENDING;
-        __atomic_compare_exchange_n(&waiter->state, &expected, HANDLE_WAIT_CANCELLED, FALSE,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+        atomic_compare_exchange_strong_explicit(&waiter->state, &expected, HANDLE_WAIT_CANCELLED,
+                                                memory_order_acq_rel, memory_order_acquire);
     }
-    return __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+    return atomic_load_explicit(&waiter->state, memory_order_acquire);
 }
 
 void handle_waiter_reevaluate(struct handle_waiter *waiter)
@@ -180,21 +181,21 @@ void handle_waiter_reevaluate(struct handle_waiter *waiter)
     unsigned int expected;
 
     lock_all(waiter, objs);
-    expected = __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+    expected = atomic_load_explicit(&waiter->state, memory_order_acquire);
     /* Kicks happen under one of these locks: none can come in between. */
     if (!state_is_final(expected) && !wait_all_try_locked(waiter, expected))
-        __atomic_compare_exchange_n(&waiter->state, &expected, HANDLE_WAIT_PENDING, FALSE,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+        atomic_compare_exchange_strong_explicit(&waiter->state, &expected, HANDLE_WAIT_PENDING,
+                                                memory_order_acq_rel, memory_order_acquire);
     unlock_all(waiter, objs);
 }
 
 DWORD handle_waiter_cancel(struct handle_waiter *waiter)
 {
-    unsigned int state = __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+    unsigned int state = atomic_load_explicit(&waiter->state, memory_order_acquire);
 
     while (!state_is_final(state)) {
-        if (__atomic_compare_exchange_n(&waiter->state, &state, HANDLE_WAIT_CANCELLED, FALSE,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        if (atomic_compare_exchange_strong_explicit(&waiter->state, &state, HANDLE_WAIT_CANCELLED,
+                                                    memory_order_acq_rel, memory_order_acquire))
             return HANDLE_WAIT_CANCELLED;
     }
     return state;
@@ -212,10 +213,10 @@ void handle_waiter_finish(struct handle_waiter *waiter)
     for (i = 0; i < waiter->linked_upto; i++) {
         struct handle_wait_link *link = &waiter->links[i];
 
-        pthread_mutex_lock(&link->obj->lock);
+        os_lock_acquire(&link->obj->lock);
         if (list_linked(&link->entry))
             list_remove(&link->entry);
-        pthread_mutex_unlock(&link->obj->lock);
+        os_lock_release(&link->obj->lock);
     }
     waiter->linked_upto = 0;
 }
@@ -231,14 +232,14 @@ static void wait_all_offer_locked(struct handle_object *obj, struct handle_waite
     for (locked = 0; locked < waiter->count; locked++) {
         struct handle_object *other = waiter->links[locked].obj;
 
-        if (other != obj && pthread_mutex_trylock(&other->lock))
+        if (other != obj && !os_lock_try_acquire(&other->lock))
             break;
     }
     if (locked == waiter->count)
         wake = wait_all_try_locked(waiter, state);
     else    /* someone holds one of the locks: the thread re-evaluates itself */
-        wake = __atomic_compare_exchange_n(&waiter->state, &state, HANDLE_WAIT_KICKED, FALSE,
-                                           __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+        wake = atomic_compare_exchange_strong_explicit(&waiter->state, &state, HANDLE_WAIT_KICKED,
+                                                       memory_order_acq_rel, memory_order_acquire)
                || state == HANDLE_WAIT_KICKED;
     if (wake)
         waiter->wake(waiter);
@@ -246,7 +247,7 @@ static void wait_all_offer_locked(struct handle_object *obj, struct handle_waite
         struct handle_object *other = waiter->links[i].obj;
 
         if (other != obj)
-            pthread_mutex_unlock(&other->lock);
+            os_lock_release(&other->lock);
     }
 }
 
@@ -265,7 +266,7 @@ void handle_object_wake_locked(struct handle_object *obj)
         next = node->next;
         if (!obj->ops->ready(obj, NULL))
             break;
-        state = __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+        state = atomic_load_explicit(&waiter->state, memory_order_acquire);
         if (state_is_final(state)) {
             /* Claimed through another object, or cancelled: its owner unlinks
              * the rest; this one can go now (we hold its lock). */
@@ -278,8 +279,9 @@ void handle_object_wake_locked(struct handle_object *obj)
         }
         if (!(ready = obj->ops->ready(obj, waiter)))
             continue;
-        if (!__atomic_compare_exchange_n(&waiter->state, &state, result_for(link->index, ready),
-                                         FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        if (!atomic_compare_exchange_strong_explicit(&waiter->state, &state,
+                                                     result_for(link->index, ready),
+                                                     memory_order_acq_rel, memory_order_acquire))
             continue;   /* claimed meanwhile by another object's signaller */
         obj->ops->consume(obj, waiter);
         list_remove(&link->entry);
@@ -352,10 +354,12 @@ static DWORD wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
         /* Pending: an object handed to us meanwhile wins; the APCs wait. */
         while ((expected == HANDLE_WAIT_PENDING || expected == HANDLE_WAIT_KICKED
                 || expected == HANDLE_WAIT_CANCELLED)
-               && !__atomic_compare_exchange_n(&waiter.state, &expected, WAIT_IO_COMPLETION,
-                                               FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+               && !atomic_compare_exchange_strong_explicit(&waiter.state, &expected,
+                                                           WAIT_IO_COMPLETION,
+                                                           memory_order_acq_rel,
+                                                           memory_order_acquire))
             ;
-        state = __atomic_load_n(&waiter.state, __ATOMIC_ACQUIRE);
+        state = atomic_load_explicit(&waiter.state, memory_order_acquire);
     }
     /* A wait-all can be kicked between linking and here: it still waits. */
     if (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED) {
@@ -363,7 +367,7 @@ static DWORD wait_objects(DWORD count, struct handle_object **objs, BOOL wait_al
             deadline_ns = os_clock_monotonic_ns() + (ULONGLONG)timeout_ms * 1000000ull;
         os_thread_notify_block(TRUE);
         for (;;) {
-            state = __atomic_load_n(&waiter.state, __ATOMIC_ACQUIRE);
+            state = atomic_load_explicit(&waiter.state, memory_order_acquire);
             if (state == HANDLE_WAIT_KICKED) {
                 handle_waiter_reevaluate(&waiter);
                 continue;
@@ -404,7 +408,7 @@ DWORD handle_wait_objects_alertable(DWORD count, struct handle_object **objs, BO
 
 void handle_sleep(DWORD timeout_ms)
 {
-    unsigned int never = 0;
+    _Atomic unsigned int never = 0;
     ULONGLONG deadline_ns;
 
     if (!timeout_ms) {

@@ -10,7 +10,7 @@
  * everywhere; here each slot has a generation, bumped by TlsFree, and a
  * thread's value counts only if it was stored under the current one.
  *
- * Locks: tls_lock (L) around the allocation bitmap; the values are private
+ * Locks: tls_lock (Z) around the allocation bitmap; the values are private
  * to their thread.
  */
 #include <stdlib.h>
@@ -25,9 +25,9 @@ struct tls_value {
     unsigned int generation;    /* the slot's generation when value was stored */
 };
 
-static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;    /* L */
-static BOOL tls_used[TLS_SLOTS];                /* (L) */
-static unsigned int tls_generation[TLS_SLOTS];  /* (a) bumped by TlsFree */
+static struct os_lock tls_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_Z);    /* Z */
+static BOOL tls_used[TLS_SLOTS];                /* (Z) */
+static _Atomic unsigned int tls_generation[TLS_SLOTS];  /* (a) bumped by TlsFree */
 
 static _Thread_local struct tls_value tls_values[TLS_MINIMUM_AVAILABLE];   /* (X) */
 static _Thread_local struct tls_value *tls_expansion;                      /* (X) */
@@ -81,12 +81,12 @@ DWORD WINAPI TlsAlloc(void)
     DWORD index;
 
     HANDLE_TRACE("%s", "()");
-    pthread_mutex_lock(&tls_lock);
+    os_lock_acquire(&tls_lock);
     for (index = 0; index < TLS_SLOTS && tls_used[index]; index++)
         ;
     if (index < TLS_SLOTS)
         tls_used[index] = TRUE;
-    pthread_mutex_unlock(&tls_lock);
+    os_lock_release(&tls_lock);
     if (index == TLS_SLOTS) {
         os_set_last_error(ERROR_NO_MORE_ITEMS);
         return TLS_OUT_OF_INDEXES;
@@ -104,13 +104,13 @@ BOOL WINAPI TlsFree(DWORD index)
     BOOL ok;
 
     HANDLE_TRACE("%u", (unsigned int)index);
-    pthread_mutex_lock(&tls_lock);
+    os_lock_acquire(&tls_lock);
     if ((ok = index < TLS_SLOTS && tls_used[index])) {
         /* Every thread's value is now stale: the next owner reads NULL. */
-        __atomic_add_fetch(&tls_generation[index], 1, __ATOMIC_RELEASE);
+        atomic_fetch_add_explicit(&tls_generation[index], 1, memory_order_release);
         tls_used[index] = FALSE;
     }
-    pthread_mutex_unlock(&tls_lock);
+    os_lock_release(&tls_lock);
     if (!ok)
         os_set_last_error(ERROR_INVALID_PARAMETER);
     return ok;
@@ -133,7 +133,8 @@ LPVOID WINAPI TlsGetValue(DWORD index)
     }
     os_set_last_error(ERROR_SUCCESS);
     cell = tls_cell(index, FALSE);
-    if (!cell || cell->generation != __atomic_load_n(&tls_generation[index], __ATOMIC_ACQUIRE))
+    if (!cell
+        || cell->generation != atomic_load_explicit(&tls_generation[index], memory_order_acquire))
         return NULL;
     return cell->value;
 }
@@ -158,6 +159,6 @@ BOOL WINAPI TlsSetValue(DWORD index, LPVOID value)
         return FALSE;
     }
     cell->value = value;
-    cell->generation = __atomic_load_n(&tls_generation[index], __ATOMIC_ACQUIRE);
+    cell->generation = atomic_load_explicit(&tls_generation[index], memory_order_acquire);
     return TRUE;
 }

@@ -12,7 +12,7 @@
  * Windows trusts its block headers: a pointer that is not a live block
  * either fails or is undefined behaviour, as there.
  *
- * Locks: heap->lock (H), a leaf, around the list and the size total.  No
+ * Locks: heap->lock (B), a leaf, around the list and the size total.  No
  * call into the rest of the layer, no user code.
  */
 #include <stdlib.h>
@@ -34,23 +34,23 @@ struct heap {
     BOOL is_process_heap;       /* (c) */
     DWORD flags;                /* (c) HEAP_GENERATE_EXCEPTIONS: default for each call */
     SIZE_T max_bytes;           /* (c) 0: growable */
-    pthread_mutex_t lock;       /* H */
-    struct list blocks;         /* (H) struct heap_block.entry */
-    SIZE_T used_bytes;          /* (H) the sizes of the live blocks */
+    struct os_lock lock;        /* B */
+    struct list blocks;         /* (B) struct heap_block.entry */
+    SIZE_T used_bytes;          /* (B) the sizes of the live blocks */
 };
 
 /* 32 bytes: the data that follows keeps malloc's 16-byte alignment. */
 struct heap_block {
-    struct list entry;          /* (H) on heap->blocks */
-    struct heap *heap;          /* (H) NULL once freed */
-    unsigned int tag;           /* (H) HEAP_BLOCK_TAG while live */
+    struct list entry;          /* (B) on heap->blocks */
+    struct heap *heap;          /* (B) NULL once freed */
+    unsigned int tag;           /* (B) HEAP_BLOCK_TAG while live */
     unsigned int pad;
-    SIZE_T size;                /* (H) as asked for */
+    SIZE_T size;                /* (B) as asked for */
     SIZE_T pad2;
 };
 
 static struct heap process_heap = {
-    HEAP_TAG, TRUE, 0, 0, PTHREAD_MUTEX_INITIALIZER,
+    HEAP_TAG, TRUE, 0, 0, OS_LOCK_INITIALIZER(OS_LOCK_RANK_B),
     { &process_heap.blocks, &process_heap.blocks }, 0
 };
 
@@ -66,7 +66,7 @@ static struct heap_block *block_from_ptr(const void *ptr)
     return (struct heap_block *)ptr - 1;
 }
 
-/* Is ptr a live block of heap?  Reads only heap's own list.  Locking: H. */
+/* Is ptr a live block of heap?  Reads only heap's own list.  Locking: B. */
 static BOOL heap_owns_locked(struct heap *heap, const void *ptr)
 {
     struct list *node;
@@ -78,7 +78,7 @@ static BOOL heap_owns_locked(struct heap *heap, const void *ptr)
     return FALSE;
 }
 
-/* The block behind ptr if its header says it is live in heap.  Locking: H. */
+/* The block behind ptr if its header says it is live in heap.  Locking: B. */
 static struct heap_block *heap_block_locked(struct heap *heap, const void *ptr)
 {
     struct heap_block *block;
@@ -89,7 +89,7 @@ static struct heap_block *heap_block_locked(struct heap *heap, const void *ptr)
     return block->tag == HEAP_BLOCK_TAG && block->heap == heap ? block : NULL;
 }
 
-/* Does a block of size fit under the heap's limit?  Locking: H. */
+/* Does a block of size fit under the heap's limit?  Locking: B. */
 static BOOL heap_fits_locked(const struct heap *heap, SIZE_T old_size, SIZE_T size)
 {
     if (size > ((SIZE_T)-1 >> 1) - sizeof(struct heap_block))
@@ -113,16 +113,16 @@ static void *heap_fail(const struct heap *heap, DWORD flags)
 }
 
 /* A new block of heap; NULL when it does not fit or memory is short.
- * Takes H. */
+ * Takes B. */
 static void *heap_alloc(struct heap *heap, DWORD flags, SIZE_T size)
 {
     struct heap_block *block;
 
-    pthread_mutex_lock(&heap->lock);
+    os_lock_acquire(&heap->lock);
     if (!heap_fits_locked(heap, 0, size)
         || !(block = (flags & HEAP_ZERO_MEMORY) ? calloc(1, sizeof(*block) + size)
                                                 : malloc(sizeof(*block) + size))) {
-        pthread_mutex_unlock(&heap->lock);
+        os_lock_release(&heap->lock);
         return heap_fail(heap, flags);
     }
     block->heap = heap;
@@ -130,25 +130,25 @@ static void *heap_alloc(struct heap *heap, DWORD flags, SIZE_T size)
     block->size = size;
     list_add_tail(&heap->blocks, &block->entry);
     heap->used_bytes += size;
-    pthread_mutex_unlock(&heap->lock);
+    os_lock_release(&heap->lock);
     return block + 1;
 }
 
-/* Frees a block of heap; FALSE when ptr is not one.  Takes H. */
+/* Frees a block of heap; FALSE when ptr is not one.  Takes B. */
 static BOOL heap_free(struct heap *heap, void *ptr)
 {
     struct heap_block *block;
 
-    pthread_mutex_lock(&heap->lock);
+    os_lock_acquire(&heap->lock);
     if (!(block = heap_block_locked(heap, ptr))) {
-        pthread_mutex_unlock(&heap->lock);
+        os_lock_release(&heap->lock);
         return FALSE;
     }
     list_remove(&block->entry);
     heap->used_bytes -= block->size;
     block->tag = 0;
     block->heap = NULL;
-    pthread_mutex_unlock(&heap->lock);
+    os_lock_release(&heap->lock);
     free(block);
     return TRUE;
 }
@@ -203,8 +203,7 @@ HANDLE WINAPI HeapCreate(DWORD flags, SIZE_T initial_size, SIZE_T max_size)
     }
     heap->flags = flags & HEAP_GENERATE_EXCEPTIONS;
     heap->max_bytes = max_size;
-    if (pthread_mutex_init(&heap->lock, NULL))
-        os_panic("pthread_mutex_init failed");
+    os_lock_init(&heap->lock, OS_LOCK_RANK_B);
     list_init(&heap->blocks);
     heap->tag = HEAP_TAG;
     return heap;
@@ -233,7 +232,7 @@ BOOL WINAPI HeapDestroy(HANDLE handle)
         block->tag = 0;
         free(block);
     }
-    pthread_mutex_destroy(&heap->lock);
+    os_lock_destroy(&heap->lock);
     free(heap);
     return TRUE;
 }
@@ -269,16 +268,16 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID ptr, SIZE_T size)
     HANDLE_TRACE("%p %#x %p %zu", handle, (unsigned int)flags, ptr, (size_t)size);
     if (!heap || (flags & ~HEAP_REALLOC_FLAGS))
         return NULL;
-    pthread_mutex_lock(&heap->lock);
+    os_lock_acquire(&heap->lock);
     if (!(block = heap_block_locked(heap, ptr))) {
-        pthread_mutex_unlock(&heap->lock);
+        os_lock_release(&heap->lock);
         os_set_last_error(ERROR_INVALID_PARAMETER);
         return NULL;
     }
     old_size = block->size;
     if (!heap_fits_locked(heap, old_size, size)
         || ((flags & HEAP_REALLOC_IN_PLACE_ONLY) && size > old_size)) {
-        pthread_mutex_unlock(&heap->lock);
+        os_lock_release(&heap->lock);
         return heap_fail(heap, flags);
     }
     if (!(flags & HEAP_REALLOC_IN_PLACE_ONLY)) {
@@ -286,7 +285,7 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID ptr, SIZE_T size)
         list_remove(&block->entry);
         if (!(moved = realloc(block, sizeof(*block) + size))) {
             list_add_tail(&heap->blocks, &block->entry);
-            pthread_mutex_unlock(&heap->lock);
+            os_lock_release(&heap->lock);
             return heap_fail(heap, flags);
         }
         block = moved;
@@ -296,7 +295,7 @@ LPVOID WINAPI HeapReAlloc(HANDLE handle, DWORD flags, LPVOID ptr, SIZE_T size)
         memset((char *)(block + 1) + old_size, 0, size - old_size);
     block->size = size;
     heap->used_bytes += size - old_size;
-    pthread_mutex_unlock(&heap->lock);
+    os_lock_release(&heap->lock);
     return block + 1;
 }
 
@@ -338,10 +337,10 @@ SIZE_T WINAPI HeapSize(HANDLE handle, DWORD flags, LPCVOID ptr)
     HANDLE_TRACE("%p %#x %p", handle, (unsigned int)flags, ptr);
     if (!heap)
         return size;
-    pthread_mutex_lock(&heap->lock);
+    os_lock_acquire(&heap->lock);
     if ((block = heap_block_locked(heap, ptr)))
         size = block->size;
-    pthread_mutex_unlock(&heap->lock);
+    os_lock_release(&heap->lock);
     return size;
 }
 
@@ -363,7 +362,7 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID ptr)
     HANDLE_TRACE("%p %#x %p", handle, (unsigned int)flags, ptr);
     if (!heap)
         return FALSE;
-    pthread_mutex_lock(&heap->lock);
+    os_lock_acquire(&heap->lock);
     if (ptr) {
         valid = heap_owns_locked(heap, ptr);
     } else {
@@ -373,6 +372,6 @@ BOOL WINAPI HeapValidate(HANDLE handle, DWORD flags, LPCVOID ptr)
             valid = block->tag == HEAP_BLOCK_TAG && block->heap == heap;
         }
     }
-    pthread_mutex_unlock(&heap->lock);
+    os_lock_release(&heap->lock);
     return valid;
 }

@@ -28,8 +28,8 @@
  * QueueUserAPC wakes it with os_alert_wake.  The platform side thus knows
  * only a futex word, and this side nothing of conds.
  *
- * Locks: obj->lock of a thread object (O); registry_lock (R), taken before
- * or without O; a record's lock (T) is taken by sync_objects.c.
+ * Locks: obj->lock of a thread object (O); registry_lock (Y), taken before
+ * or without O; a record's lock (D) is taken by sync_objects.c.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -50,9 +50,9 @@ struct win_thread {
     struct handle_object obj;       /* (c) first */
     BOOL exited;                    /* (O) */
     DWORD exit_code;                /* (O) valid once exited */
-    unsigned int tid;               /* (a) 0 until the thread runs; a futex word */
+    _Atomic unsigned int tid;       /* (a) 0 until the thread runs; a futex word */
     int priority;                   /* (O) THREAD_PRIORITY_*, as last set */
-    struct list registry_entry;     /* (R) in the registry while the thread may run */
+    struct list registry_entry;     /* (Y) in the registry while the thread may run */
     struct list apcs;               /* (O) struct thread_apc.entry, FIFO */
     struct handle_waiter *alerted;  /* (O) the thread's alertable wait, or NULL */
     struct os_alert *cond_alert;    /* (O) its alertable cond wait, or NULL */
@@ -65,8 +65,8 @@ struct thread_apc {
     ULONG_PTR arg;                  /* (c) */
 };
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;  /* R */
-static struct list registry = LIST_INIT(registry);   /* (R) struct win_thread.registry_entry */
+static struct os_lock registry_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_Y);  /* Y */
+static struct list registry = LIST_INIT(registry);   /* (Y) struct win_thread.registry_entry */
 
 static struct win_thread *impl_from_thread(struct handle_object *obj)
 {
@@ -90,10 +90,10 @@ static void thread_destroy(struct handle_object *obj)
 {
     struct win_thread *thread = impl_from_thread(obj);
 
-    pthread_mutex_lock(&registry_lock);
+    os_lock_acquire(&registry_lock);
     if (list_linked(&thread->registry_entry))
         list_remove(&thread->registry_entry);
-    pthread_mutex_unlock(&registry_lock);
+    os_lock_release(&registry_lock);
     while (!list_empty(&thread->apcs)) {
         struct thread_apc *apc = LIST_ENTRY(thread->apcs.next, struct thread_apc, entry);
 
@@ -125,21 +125,21 @@ static struct win_thread *thread_object_new(DWORD tid)
 /* ---- the registry of thread objects by id ---------------------------------- */
 
 /* A reference to the registered object of tid, or NULL.  An object whose
- * last reference is being dropped (its destroy waits for R) is skipped.
- * Locking: R. */
+ * last reference is being dropped (its destroy waits for Y) is skipped.
+ * Locking: Y. */
 static struct win_thread *registry_find_locked(DWORD tid)
 {
     struct list *node;
 
     for (node = registry.next; node != &registry; node = node->next) {
         struct win_thread *thread = LIST_ENTRY(node, struct win_thread, registry_entry);
-        LONG refs = __atomic_load_n(&thread->obj.refs, __ATOMIC_ACQUIRE);
+        LONG refs = atomic_load_explicit(&thread->obj.refs, memory_order_acquire);
 
-        if (__atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE) != tid)
+        if (atomic_load_explicit(&thread->tid, memory_order_acquire) != tid)
             continue;
         while (refs > 0) {
-            if (__atomic_compare_exchange_n(&thread->obj.refs, &refs, refs + 1, FALSE,
-                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            if (atomic_compare_exchange_strong_explicit(&thread->obj.refs, &refs, refs + 1,
+                                                        memory_order_acq_rel, memory_order_acquire))
                 return thread;
         }
     }
@@ -152,10 +152,10 @@ static struct win_thread *registry_get(DWORD tid)
 {
     struct win_thread *thread;
 
-    pthread_mutex_lock(&registry_lock);
+    os_lock_acquire(&registry_lock);
     if (!(thread = registry_find_locked(tid)) && (thread = thread_object_new(tid)))
         list_add_tail(&registry, &thread->registry_entry);
-    pthread_mutex_unlock(&registry_lock);
+    os_lock_release(&registry_lock);
     return thread;
 }
 
@@ -180,8 +180,7 @@ struct handle_thread *handle_thread_current(void)
 
     if (!ts->registered) {
         if (!record_initialized) {
-            if (pthread_mutex_init(&ts->lock, NULL))
-                os_panic("pthread_mutex_init failed");
+            os_lock_init(&ts->lock, OS_LOCK_RANK_D);
             list_init(&ts->owned_mutexes);
             ts->tid = os_thread_current_id();
             record_initialized = TRUE;
@@ -202,7 +201,7 @@ static void thread_exit_hook(void *arg)
 
     ts->registered = FALSE;     /* a later use during exit registers again */
     handle_mutex_abandon_all(ts);
-    pthread_mutex_lock(&registry_lock);
+    os_lock_acquire(&registry_lock);
     /* An object OpenThread made that this thread never used: signal it too. */
     if (!self) {
         struct win_thread *found = registry_find_locked(ts->tid);    /* its reference */
@@ -211,15 +210,15 @@ static void thread_exit_hook(void *arg)
     }
     if (self && list_linked(&impl_from_thread(self)->registry_entry))
         list_remove(&impl_from_thread(self)->registry_entry);
-    pthread_mutex_unlock(&registry_lock);
+    os_lock_release(&registry_lock);
     if (self) {
         ts->self = NULL;
-        pthread_mutex_lock(&self->lock);
+        os_lock_acquire(&self->lock);
         impl_from_thread(self)->exited = TRUE;
         impl_from_thread(self)->exit_code = ts->exit_code;
         if (!list_empty(&self->waiters))
             handle_object_wake_locked(self);
-        pthread_mutex_unlock(&self->lock);
+        os_lock_release(&self->lock);
         handle_object_unref(self);
     }
 }
@@ -257,10 +256,10 @@ static void *thread_main(void *param)
     ts->self = &start.thread->obj;
     ts->exit_code = 0;
     /* Registered before the id is published: OpenThread(id) finds it. */
-    pthread_mutex_lock(&registry_lock);
-    __atomic_store_n(&start.thread->tid, ts->tid, __ATOMIC_RELEASE);
+    os_lock_acquire(&registry_lock);
+    atomic_store_explicit(&start.thread->tid, ts->tid, memory_order_release);
     list_add_tail(&registry, &start.thread->registry_entry);
-    pthread_mutex_unlock(&registry_lock);
+    os_lock_release(&registry_lock);
     os_futex_wake(&start.thread->tid, INT_MAX);
     ts->exit_code = start.fn(start.arg);
     if (!ts->registered)
@@ -338,7 +337,7 @@ static DWORD thread_create(SIZE_T stack_size, LPTHREAD_START_ROUTINE fn, void *a
     }
     if (tid) {
         /* The id is the kernel's thread id, known once the thread runs. */
-        while (!(*tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+        while (!(*tid = atomic_load_explicit(&thread->tid, memory_order_acquire)))
             os_futex_wait(&thread->tid, 0, 0);
     }
     handle_object_unref(&thread->obj);
@@ -408,7 +407,7 @@ DWORD WINAPI GetThreadId(HANDLE handle)
     }
     thread = impl_from_thread(obj);
     /* CreateThread returns before the new thread knows its id: wait. */
-    while (!(tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+    while (!(tid = atomic_load_explicit(&thread->tid, memory_order_acquire)))
         os_futex_wait(&thread->tid, 0, 0);
     handle_object_unref(obj);
     return tid;
@@ -462,13 +461,13 @@ BOOL WINAPI SetThreadPriority(HANDLE handle, INT priority)
         return FALSE;
     }
     thread = impl_from_thread(obj);
-    while (!(tid = __atomic_load_n(&thread->tid, __ATOMIC_ACQUIRE)))
+    while (!(tid = atomic_load_explicit(&thread->tid, memory_order_acquire)))
         os_futex_wait(&thread->tid, 0, 0);
-    pthread_mutex_lock(&obj->lock);
+    os_lock_acquire(&obj->lock);
     thread->priority = priority;
     if (!thread->exited)
         setpriority(PRIO_PROCESS, (id_t)tid, nice_value);   /* best effort, see above */
-    pthread_mutex_unlock(&obj->lock);
+    os_lock_release(&obj->lock);
     handle_object_unref(obj);
     return TRUE;
 }
@@ -489,9 +488,9 @@ INT WINAPI GetThreadPriority(HANDLE handle)
         os_set_last_error(err);
         return THREAD_PRIORITY_ERROR_RETURN;
     }
-    pthread_mutex_lock(&obj->lock);
+    os_lock_acquire(&obj->lock);
     priority = impl_from_thread(obj)->priority;
-    pthread_mutex_unlock(&obj->lock);
+    os_lock_release(&obj->lock);
     handle_object_unref(obj);
     return priority;
 }
@@ -516,9 +515,9 @@ BOOL WINAPI GetExitCodeThread(HANDLE handle, DWORD *code)
         return FALSE;
     }
     thread = impl_from_thread(obj);
-    pthread_mutex_lock(&obj->lock);
+    os_lock_acquire(&obj->lock);
     *code = thread->exited ? thread->exit_code : STILL_ACTIVE;
-    pthread_mutex_unlock(&obj->lock);
+    os_lock_release(&obj->lock);
     handle_object_unref(obj);
     return TRUE;
 }
@@ -631,7 +630,7 @@ HANDLE WINAPI OpenThread(DWORD access, BOOL inherit, DWORD tid)
     DWORD err = ERROR_SUCCESS;
 
     HANDLE_TRACE("%#x %d %u", (unsigned int)access, inherit, (unsigned int)tid);
-    pthread_mutex_lock(&registry_lock);
+    os_lock_acquire(&registry_lock);
     if (!(thread = registry_find_locked(tid))) {
         if (!thread_id_alive(tid))
             err = ERROR_INVALID_PARAMETER;
@@ -640,7 +639,7 @@ HANDLE WINAPI OpenThread(DWORD access, BOOL inherit, DWORD tid)
         else    /* the thread adopts it when it first needs its object */
             list_add_tail(&registry, &thread->registry_entry);
     }
-    pthread_mutex_unlock(&registry_lock);
+    os_lock_release(&registry_lock);
     if (thread) {
         err = handle_alloc(&thread->obj, &handle);
         handle_object_unref(&thread->obj);
@@ -658,11 +657,11 @@ HANDLE WINAPI OpenThread(DWORD access, BOOL inherit, DWORD tid)
  * thread object's lock (the waiter stays alive while it is published). */
 static void thread_alert_locked(struct handle_waiter *waiter)
 {
-    unsigned int state = __atomic_load_n(&waiter->state, __ATOMIC_ACQUIRE);
+    unsigned int state = atomic_load_explicit(&waiter->state, memory_order_acquire);
 
     while (state == HANDLE_WAIT_PENDING || state == HANDLE_WAIT_KICKED) {
-        if (__atomic_compare_exchange_n(&waiter->state, &state, WAIT_IO_COMPLETION, FALSE,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        if (atomic_compare_exchange_strong_explicit(&waiter->state, &state, WAIT_IO_COMPLETION,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
             os_futex_wake(&waiter->state, 1);
             return;
         }
@@ -674,18 +673,18 @@ BOOL handle_apc_arm(struct handle_object *self, struct handle_waiter *waiter)
     struct win_thread *thread = impl_from_thread(self);
     BOOL queued;
 
-    pthread_mutex_lock(&self->lock);
+    os_lock_acquire(&self->lock);
     if (!(queued = !list_empty(&thread->apcs)))
         thread->alerted = waiter;
-    pthread_mutex_unlock(&self->lock);
+    os_lock_release(&self->lock);
     return queued;
 }
 
 void handle_apc_disarm(struct handle_object *self)
 {
-    pthread_mutex_lock(&self->lock);
+    os_lock_acquire(&self->lock);
     impl_from_thread(self)->alerted = NULL;
-    pthread_mutex_unlock(&self->lock);
+    os_lock_release(&self->lock);
 }
 
 BOOL handle_apc_run_all(struct handle_object *self)
@@ -695,12 +694,12 @@ BOOL handle_apc_run_all(struct handle_object *self)
     BOOL ran = FALSE;
 
     for (;;) {
-        pthread_mutex_lock(&self->lock);
+        os_lock_acquire(&self->lock);
         apc = list_empty(&thread->apcs) ? NULL
               : LIST_ENTRY(thread->apcs.next, struct thread_apc, entry);
         if (apc)
             list_remove(&apc->entry);
-        pthread_mutex_unlock(&self->lock);
+        os_lock_release(&self->lock);
         if (!apc)
             return ran;
         /* User code: no lock held.  An APC it queues runs in this round. */
@@ -726,10 +725,10 @@ static BOOL apc_cond_arm(struct os_alert *alert)
     if (!(alert->owner = self))
         return FALSE;   /* no memory for the object: a plain wait */
     thread = impl_from_thread(self);
-    pthread_mutex_lock(&self->lock);
+    os_lock_acquire(&self->lock);
     if (!(queued = !list_empty(&thread->apcs)))
         thread->cond_alert = alert;
-    pthread_mutex_unlock(&self->lock);
+    os_lock_release(&self->lock);
     return queued;
 }
 
@@ -741,9 +740,9 @@ static BOOL apc_cond_finish(struct os_alert *alert)
     if (!self)
         return FALSE;
     /* Unpublished before the alert goes: QueueUserAPC may be looking at it. */
-    pthread_mutex_lock(&self->lock);
+    os_lock_acquire(&self->lock);
     impl_from_thread(self)->cond_alert = NULL;
-    pthread_mutex_unlock(&self->lock);
+    os_lock_release(&self->lock);
     ran = handle_apc_run_all(self);
     handle_object_unref(self);
     return ran;
@@ -787,7 +786,7 @@ DWORD WINAPI QueueUserAPC(PAPCFUNC fn, HANDLE handle, ULONG_PTR arg)
     if (err == ERROR_SUCCESS) {
         apc->fn = fn;
         apc->arg = arg;
-        pthread_mutex_lock(&obj->lock);
+        os_lock_acquire(&obj->lock);
         if (thread->exited) {
             err = ERROR_GEN_FAILURE;
         } else {
@@ -797,7 +796,7 @@ DWORD WINAPI QueueUserAPC(PAPCFUNC fn, HANDLE handle, ULONG_PTR arg)
             else if (thread->cond_alert)
                 os_alert_wake(thread->cond_alert);
         }
-        pthread_mutex_unlock(&obj->lock);
+        os_lock_release(&obj->lock);
         if (err != ERROR_SUCCESS)
             free(apc);
     }

@@ -25,10 +25,12 @@ DWORD tp_group_create(struct tp_group **out)
     if (!group)
         return ERROR_NOT_ENOUGH_MEMORY;
     os_stamp_set(&group->stamp);
-    os_lock_init(&group->lock);
+    os_lock_init(&group->lock, OS_LOCK_RANK_G);
     list_init(&group->members);
     group->closed = FALSE;
     atomic_fetch_add(&tp_live_objects, 1);
+    if (tp_check_enabled)
+        tp_check_created(group, TP_CHECK_GROUP);
     *out = group;
     return ERROR_SUCCESS;
 }
@@ -48,7 +50,10 @@ static void group_free(struct tp_group *group)
 {
     os_lock_destroy(&group->lock);
     os_stamp_clear(&group->stamp);
-    free(group);
+    if (tp_check_enabled)
+        tp_check_memory_freed(group, sizeof(*group));   /* the quarantine frees it later */
+    else
+        free(group);
     atomic_fetch_sub(&tp_live_objects, 1);
 }
 
@@ -57,6 +62,16 @@ static BOOL group_finished_locked(struct tp_group *group)
 {
     TP_ASSERT_LOCKED(&group->lock);
     return group->closed && list_empty(&group->members);
+}
+
+BOOL tp_group_is_member(struct tp_group *group, const struct tp_object *obj)
+{
+    BOOL member;
+
+    os_lock_acquire(&group->lock);
+    member = obj->group_member;
+    os_lock_release(&group->lock);
+    return member;
 }
 
 BOOL tp_group_remove(struct tp_group *group, struct tp_object *obj)
@@ -133,6 +148,8 @@ void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *u
         if (close_for_user)
             obj->closed = TRUE;
         os_lock_release(&obj->pool->lock);
+        if (close_for_user && tp_check_enabled)
+            tp_check_group_released(obj);
         group_cancel = tp_object_group_cancel(obj);
         call_cancel = cancel_pending && group_cancel
                       && (obj->type == TP_OBJECT_SIMPLE ? dropped > 0 : close_for_user);
@@ -208,6 +225,7 @@ VOID WINAPI CloseThreadpoolCleanupGroupMembers(PTP_CLEANUP_GROUP api, BOOL cance
                                                PVOID userdata)
 {
     TRACE("%p %d %p\n", api, cancel_pending, userdata);
+    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_DRAIN);
     tp_group_close_members(impl_from_TP_CLEANUP_GROUP(api), cancel_pending, userdata);
 }
 
@@ -217,5 +235,6 @@ VOID WINAPI CloseThreadpoolCleanupGroupMembers(PTP_CLEANUP_GROUP api, BOOL cance
 VOID WINAPI CloseThreadpoolCleanupGroup(PTP_CLEANUP_GROUP api)
 {
     TRACE("%p\n", api);
+    TP_CHECK(api, TP_CHECK_GROUP, TP_CHECK_CLOSE);
     tp_group_close(impl_from_TP_CLEANUP_GROUP(api));
 }

@@ -18,6 +18,8 @@ struct tp_instance *tp_instance_from_api(PTP_CALLBACK_INSTANCE api, const char *
 {
     struct tp_instance *inst = (struct tp_instance *)api;
 
+    if (tp_check_enabled)
+        tp_check_instance(func, api);
     if (!inst || inst->magic != TP_INSTANCE_MAGIC)
         os_panic("%s: %p is not the instance of a running callback", func, (void *)api);
     if (inst->thread_id != os_thread_current_id())

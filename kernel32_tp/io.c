@@ -403,6 +403,7 @@ PTP_IO WINAPI CreateThreadpoolIo(HANDLE file, PTP_WIN32_IO_CALLBACK callback, PV
     DWORD err;
 
     TRACE("%p %p %p %p\n", file, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_io_create(file, io_invoke, (void *)callback, userdata, env, FALSE, &io))
         != ERROR_SUCCESS) {
         os_set_last_error(err);
@@ -421,6 +422,7 @@ NTSTATUS WINAPI TpAllocIoCompletion(TP_IO **out, HANDLE file, tp_io_nt_callback 
     DWORD err;
 
     TRACE("%p %p %p %p %p\n", (void *)out, file, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = tp_io_create(file, io_invoke_nt, (void *)callback, userdata, env, FALSE, &io))
@@ -436,6 +438,7 @@ NTSTATUS WINAPI TpAllocIoCompletion(TP_IO **out, HANDLE file, tp_io_nt_callback 
 VOID WINAPI StartThreadpoolIo(PTP_IO api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_USE);
     io_start(impl_from_TP_IO(api));
 }
 
@@ -448,6 +451,7 @@ VOID WINAPI StartThreadpoolIo(PTP_IO api)
 VOID WINAPI CancelThreadpoolIo(PTP_IO api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_USE);
     io_cancel(impl_from_TP_IO(api));
 }
 
@@ -462,6 +466,7 @@ VOID WINAPI CancelThreadpoolIo(PTP_IO api)
 VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_IO(api)->obj, cancel_pending, FALSE);
 }
 
@@ -474,5 +479,6 @@ VOID WINAPI WaitForThreadpoolIoCallbacks(PTP_IO api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolIo(PTP_IO api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_IO, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_IO(api)->obj);
 }

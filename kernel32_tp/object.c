@@ -112,6 +112,8 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
     TP_ASSERT(!obj->pool->closed);
     obj->pool->objects++;
     os_lock_release(&obj->pool->lock);
+    if (tp_check_enabled)
+        tp_check_created(obj, (enum tp_check_kind)type);
     return ERROR_SUCCESS;
 }
 
@@ -265,7 +267,9 @@ static void object_release(struct tp_object *obj)
         obj->ops->destroy(obj);
     os_stamp_clear(&obj->stamp);
     free(obj->extras);
-    if (obj->ops && obj->ops->free)
+    if (tp_check_enabled)
+        tp_check_object_freed(obj);     /* the quarantine frees it later */
+    else if (obj->ops && obj->ops->free)
         obj->ops->free(obj);
     else
         free(obj);
@@ -317,6 +321,8 @@ void tp_object_run(struct tp_object *obj, struct tp_instance *inst, struct tp_wo
     inst->worker = worker;
     inst->thread_id = os_thread_current_id();
     inst->associated = TRUE;
+    if (tp_check_enabled)
+        tp_check_instance_enter(inst);
 
     atomic_fetch_add_explicit(&tp_callbacks_run, 1, memory_order_relaxed);
     obj->invoke(obj, inst);
@@ -326,6 +332,10 @@ void tp_object_run(struct tp_object *obj, struct tp_instance *inst, struct tp_wo
         finalization((PTP_CALLBACK_INSTANCE)inst, obj->userdata);
         TRACE("finalization %p returned\n", (void *)finalization);
     }
+    /* Over for the checked mode before an action wakes a thread that may
+     * try the instance. */
+    if (tp_check_enabled)
+        tp_check_instance_leave(inst);
     /* After the callback and its finalization, before the counts drop: a
      * thread woken by these actions sees the callback over. */
     tp_instance_run_actions(inst);

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "lock_order.h" /* enum os_lock_rank: the one lock legend */
 #include "os_types.h"   /* struct os_lock, struct os_cond: complete types */
 
 /*
@@ -31,12 +32,36 @@
  * (docs/inject.md); on Linux the stamp is empty.  Neither blocks or fails.
  */
 
-/* Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real. */
-void os_lock_init(struct os_lock *lock);
+/*
+ * Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real.
+ * Each lock has a rank, its letter of the legend in lock_order.h; a static
+ * lock is initialised with OS_LOCK_INITIALIZER(rank) (os_types.h).
+ * os_lock_try_acquire takes the lock only if it is free (TRUE); it never
+ * blocks, so it may take a lock out of order (the O locks of a signaller).
+ *
+ * With KERNEL32_TP_LOCK_RANKS (debug and sanitizer builds), taking a lock
+ * whose rank is not above every lock the thread holds stops the process
+ * with one line naming both locks and where each was taken (lock_rank.c).
+ * Without it the rank is not stored and nothing is checked.
+ */
+void os_lock_init(struct os_lock *lock, enum os_lock_rank rank);
 void os_lock_destroy(struct os_lock *lock);
-void os_lock_acquire(struct os_lock *lock);                 /* blocks */
 void os_lock_release(struct os_lock *lock);
 BOOL os_lock_held_by_me(const struct os_lock *lock);
+#ifdef KERNEL32_TP_LOCK_RANKS
+void os_lock_acquire_at(struct os_lock *lock, const char *file, int line);     /* blocks */
+BOOL os_lock_try_acquire_at(struct os_lock *lock, const char *file, int line);
+#define os_lock_acquire(lock) os_lock_acquire_at((lock), __FILE__, __LINE__)
+#define os_lock_try_acquire(lock) os_lock_try_acquire_at((lock), __FILE__, __LINE__)
+/* The checks, shared by both platforms (lock_rank.c): before a blocking
+ * acquire; after any acquire; at release. */
+void os_lock_rank_check(const struct os_lock *lock, const char *file, int line);
+void os_lock_rank_push(const struct os_lock *lock, const char *file, int line);
+void os_lock_rank_pop(const struct os_lock *lock);
+#else
+void os_lock_acquire(struct os_lock *lock);                 /* blocks */
+BOOL os_lock_try_acquire(struct os_lock *lock);
+#endif
 
 /*
  * One-time initialisation: the first caller of os_once runs fn; every
@@ -47,7 +72,8 @@ BOOL os_lock_held_by_me(const struct os_lock *lock);
  */
 void os_once(struct os_once *once, void (*fn)(void));
 
-/* Conds: waits may wake spuriously; callers loop on their predicate. */
+/* Conds: waits may wake spuriously; callers loop on their predicate.  A
+ * static cond is initialised with OS_COND_INITIALIZER (os_types.h). */
 void os_cond_init(struct os_cond *cond);
 void os_cond_destroy(struct os_cond *cond);
 void os_cond_wait(struct os_cond *cond, struct os_lock *lock);          /* blocks */
@@ -72,6 +98,10 @@ ULONGLONG os_clock_system_100ns(void);   /* FILETIME: UTC, 100 ns since 1601 */
  * ERROR_TOO_MANY_THREADS (mapped from the OS).  Does not block.
  */
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size);
+/* fn runs in the child of a fork(), on its one thread, before fork()
+ * returns there (Linux; a no-op where processes do not fork).  Does not
+ * block, cannot fail (an impossible failure panics). */
+void os_fork_child_register(void (*fn)(void));
 DWORD os_thread_current_id(void);
 /* The stack a new thread gets by default: what a new pool reports. */
 void os_thread_default_stack(SIZE_T *reserve, SIZE_T *commit);
@@ -115,7 +145,7 @@ void os_library_free(HMODULE module);
  * low bit set, nor a synchronous success under
  * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS.  By then the OVERLAPPED's Internal
  * and InternalHigh hold the status and byte count and its event is set.
- * The platform holds its binding lock (I, before P) around complete(),
+ * The platform holds its binding lock (I, before P: lock_order.h) around complete(),
  * which must not block; after os_io_unbind returns it is never called
  * again for that binding (completions that come later are dropped).
  * The packet is the platform's record of the operation, so completing
@@ -215,5 +245,14 @@ void os_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2
  * exceptions and stops the process with the message.
  */
 void os_raise_invalid_parameter(const char *func, const char *what, const void *object);
+
+/*
+ * Misuse the checked mode caught (check.c): prints "kernel32_tp: fatal: "
+ * and line, then stops.  Linux: as os_panic.  win32: raises the
+ * noncontinuable STATUS_INVALID_PARAMETER that ntdll raises for a released
+ * or invalid thread-pool object; unless a handler catches it, the process
+ * ends with that code.  Never returns.
+ */
+void os_misuse_stop(const char *line) __attribute__((noreturn));
 
 #endif

@@ -25,7 +25,7 @@ static void pool_init(struct tp_pool *pool)
 {
     memset(pool, 0, sizeof(*pool));
     os_stamp_set(&pool->stamp);
-    os_lock_init(&pool->lock);
+    os_lock_init(&pool->lock, OS_LOCK_RANK_P);
     tp_sched_init(pool);
     os_cond_init(&pool->drain_cond);
     os_thread_default_stack(&pool->stack_reserve, &pool->stack_commit);
@@ -37,6 +37,31 @@ static void default_pool_setup(void)
 {
     pool_init(&default_pool);
     default_pool.is_default = TRUE;
+}
+
+/*
+ * The child of a fork() starts fresh (docs/reliability.md, test_exit.c):
+ * it has none of the parent's workers or service threads, and the locks
+ * they held stay held.  The process-wide state (the default pool, the
+ * monitor, the timer service) is forgotten, its memory left behind, and
+ * set up anew on its next use (its once made fresh); the parent's pools and
+ * objects are not to be used in the child.  Runs on the child's one
+ * thread, inside fork().
+ */
+static void pool_fork_child(void)
+{
+    static const struct os_once fresh = OS_ONCE_INIT;
+
+    memset(&default_pool, 0, sizeof(default_pool));
+    default_pool_once = fresh;
+    tp_sched_fork_child();
+    tp_timer_service_fork_child();
+}
+
+/* Priority 103: after the stamps (101) and the trace (102). */
+__attribute__((constructor(103))) static void pool_fork_setup(void)
+{
+    os_fork_child_register(pool_fork_child);
 }
 
 struct tp_pool *tp_pool_default(void)
@@ -53,6 +78,8 @@ DWORD tp_pool_create(struct tp_pool **out)
         return ERROR_NOT_ENOUGH_MEMORY;
     pool_init(pool);
     atomic_fetch_add(&tp_live_objects, 1);
+    if (tp_check_enabled)
+        tp_check_created(pool, TP_CHECK_POOL);
     *out = pool;
     return ERROR_SUCCESS;
 }
@@ -78,7 +105,10 @@ void tp_pool_free(struct tp_pool *pool)
     os_cond_destroy(&pool->drain_cond);
     os_lock_destroy(&pool->lock);
     os_stamp_clear(&pool->stamp);
-    free(pool);
+    if (tp_check_enabled)
+        tp_check_memory_freed(pool, sizeof(*pool));     /* the quarantine frees it later */
+    else
+        free(pool);
     atomic_fetch_sub(&tp_live_objects, 1);
 }
 
@@ -181,6 +211,7 @@ NTSTATUS WINAPI TpAllocPool(TP_POOL **out, PVOID reserved)
 VOID WINAPI CloseThreadpool(PTP_POOL api)
 {
     TRACE("%p\n", api);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_CLOSE);
     tp_pool_close(impl_from_TP_POOL(api));
 }
 
@@ -190,6 +221,7 @@ VOID WINAPI CloseThreadpool(PTP_POOL api)
 VOID WINAPI SetThreadpoolThreadMaximum(PTP_POOL api, DWORD max_threads)
 {
     TRACE("%p %lu\n", api, (unsigned long)max_threads);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
     tp_pool_set_max_threads(impl_from_TP_POOL(api), max_threads);
 }
 
@@ -201,6 +233,7 @@ BOOL WINAPI SetThreadpoolThreadMinimum(PTP_POOL api, DWORD min_threads)
     DWORD err;
 
     TRACE("%p %lu\n", api, (unsigned long)min_threads);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
     if ((err = tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
@@ -216,6 +249,7 @@ BOOL WINAPI SetThreadpoolThreadMinimum(PTP_POOL api, DWORD min_threads)
 NTSTATUS WINAPI TpSetPoolMinThreads(TP_POOL *api, DWORD min_threads)
 {
     TRACE("%p %lu\n", api, (unsigned long)min_threads);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
     return tp_status_from_error(tp_pool_set_min_threads(impl_from_TP_POOL(api), min_threads));
 }
 
@@ -254,6 +288,7 @@ BOOL WINAPI SetThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATI
     DWORD err;
 
     TRACE("%p %p\n", api, info);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
     if ((err = pool_set_stack(api, info)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
@@ -267,6 +302,7 @@ BOOL WINAPI SetThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMATI
 NTSTATUS WINAPI TpSetPoolStackInformation(TP_POOL *api, TP_POOL_STACK_INFORMATION *info)
 {
     TRACE("%p %p\n", api, info);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
     return tp_status_from_error(pool_set_stack(api, info));
 }
 
@@ -278,6 +314,7 @@ BOOL WINAPI QueryThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMA
     DWORD err;
 
     TRACE("%p %p\n", api, info);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
     if ((err = pool_query_stack(api, info)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return FALSE;
@@ -291,5 +328,6 @@ BOOL WINAPI QueryThreadpoolStackInformation(PTP_POOL api, PTP_POOL_STACK_INFORMA
 NTSTATUS WINAPI TpQueryPoolStackInformation(TP_POOL *api, TP_POOL_STACK_INFORMATION *info)
 {
     TRACE("%p %p\n", api, info);
+    TP_CHECK(api, TP_CHECK_POOL, TP_CHECK_USE);
     return tp_status_from_error(pool_query_stack(api, info));
 }

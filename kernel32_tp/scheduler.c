@@ -21,6 +21,7 @@
  * never across user code; the monitor takes M alone or inside P (P -> M).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tp_private.h"
 
@@ -144,7 +145,7 @@ static DWORD sched_start(struct tp_pool *pool, DWORD count)
 {
     DWORD started = 0, err = ERROR_SUCCESS;
     SIZE_T stack_size;
-    BOOL finished;
+    BOOL finished, watch;
 
     os_lock_acquire(&pool->lock);
     stack_size = pool->stack_reserve;
@@ -157,8 +158,16 @@ static DWORD sched_start(struct tp_pool *pool, DWORD count)
     TRACE("cannot start a worker for pool %p: error %lu\n", (void *)pool, (unsigned long)err);
     os_lock_acquire(&pool->lock);
     pool->sched.threads -= count - started;
+    /* A post cannot fail: queued callbacks that no worker is left to run
+     * (the thread could not be created) are the monitor's, which tries
+     * again each tick (test_faults.c). */
+    watch = pool->sched.queued > 0 && !pool->sched.threads && !pool->sched.watched;
+    if (watch)
+        pool->sched.watched = TRUE;
     finished = tp_pool_finished_locked(pool);
     os_lock_release(&pool->lock);
+    if (watch)
+        monitor_watch(pool);
     if (finished)
         tp_pool_free(pool);
     return started;
@@ -539,7 +548,7 @@ static struct os_once monitor_once = OS_ONCE_INIT;
 
 static void monitor_init(void)
 {
-    os_lock_init(&monitor.lock);
+    os_lock_init(&monitor.lock, OS_LOCK_RANK_M);
     os_cond_init(&monitor.cond);
     list_init(&monitor.pools);
 }
@@ -547,6 +556,16 @@ static void monitor_init(void)
 static void monitor_setup(void)
 {
     os_once(&monitor_once, monitor_init);
+}
+
+/* The child of a fork() has no monitor thread, and M may be held by a
+ * thread it does not have: it starts with none watched (pool.c). */
+void tp_sched_fork_child(void)
+{
+    static const struct os_once fresh = OS_ONCE_INIT;
+
+    memset(&monitor, 0, sizeof(monitor));
+    monitor_once = fresh;
 }
 
 /*

@@ -79,6 +79,7 @@ PTP_TIMER WINAPI CreateThreadpoolTimer(PTP_TIMER_CALLBACK callback, PVOID userda
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_timer_create(sizeof(*timer), timer_invoke, &timer_ops, (void *)callback,
                                userdata, env, &timer)) != ERROR_SUCCESS) {
         os_set_last_error(err);
@@ -97,6 +98,7 @@ NTSTATUS WINAPI TpAllocTimer(TP_TIMER **out, PTP_TIMER_CALLBACK callback, PVOID 
     DWORD err;
 
     TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = tp_timer_create(sizeof(*timer), timer_invoke, &timer_ops, (void *)callback,
@@ -117,6 +119,7 @@ VOID WINAPI SetThreadpoolTimer(PTP_TIMER api, PFILETIME due, DWORD period_ms, DW
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     timer_set(impl_from_TP_TIMER(api), tp_due_from_filetime(due, &due_100ns), period_ms, window_ms);
 }
 
@@ -133,6 +136,7 @@ BOOL WINAPI SetThreadpoolTimerEx(PTP_TIMER api, PFILETIME due, DWORD period_ms, 
 
     TRACE("%p %p %lu %lu\n", (void *)api, (void *)due, (unsigned long)period_ms,
           (unsigned long)window_ms);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     return timer_set(impl_from_TP_TIMER(api), tp_due_from_filetime(due, &due_100ns), period_ms,
                      window_ms);
 }
@@ -145,6 +149,7 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG
     LONGLONG due_100ns;
 
     TRACE("%p %p %ld %ld\n", (void *)api, (void *)due, (long)period_ms, (long)window_ms);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     return timer_set(impl_from_TP_TIMER(api), tp_due_from_large_integer(due, &due_100ns),
                      (DWORD)period_ms, (DWORD)window_ms);
 }
@@ -158,6 +163,7 @@ BOOL WINAPI TpSetTimerEx(TP_TIMER *api, LARGE_INTEGER *due, LONG period_ms, LONG
 BOOL WINAPI IsThreadpoolTimerSet(PTP_TIMER api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_USE);
     return tp_timer_service_is_set(impl_from_TP_TIMER(api));
 }
 
@@ -169,6 +175,7 @@ BOOL WINAPI IsThreadpoolTimerSet(PTP_TIMER api)
 VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_TIMER(api)->obj, cancel_pending, FALSE);
 }
 
@@ -180,5 +187,6 @@ VOID WINAPI WaitForThreadpoolTimerCallbacks(PTP_TIMER api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolTimer(PTP_TIMER api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_TIMER, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_TIMER(api)->obj);
 }

@@ -72,7 +72,7 @@ static _Thread_local struct tp_queue_timer *queue_timer_current;
 
 static void queues_init(void)
 {
-    os_lock_init(&queues.lock);
+    os_lock_init(&queues.lock, OS_LOCK_RANK_T);
     os_cond_init(&queues.cond);
 }
 

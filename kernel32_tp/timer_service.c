@@ -26,6 +26,8 @@
  * batch at a time, so that setting timers does not wait behind the pool.
  */
 #define TP_TRACE_CHANNEL TP_TRACE_TIMER
+#include <string.h>
+
 #include "tp_private.h"
 
 /* How many heap entries the plan looks at before settling for the latest
@@ -51,7 +53,7 @@ static struct os_once service_once = OS_ONCE_INIT;
 
 static void service_init(void)
 {
-    os_lock_init(&service.lock);
+    os_lock_init(&service.lock, OS_LOCK_RANK_Q);
     os_cond_init(&service.cond);
     os_cond_init(&service.batch_cond);
     tp_heap_init(&service.due);
@@ -326,16 +328,36 @@ done:
     return err;
 }
 
+/* The child of a fork() has no service thread, and Q may be held by a
+ * thread it does not have: it starts with no timer (pool.c); the parent's
+ * heaps are left behind. */
+void tp_timer_service_fork_child(void)
+{
+    static const struct os_once fresh = OS_ONCE_INIT;
+
+    memset(&service, 0, sizeof(service));
+    service_once = fresh;
+}
+
+/* Waits until the service has queued the expiry of timer that it took
+ * out of the heaps, if any: it does so with Q dropped (service_fire_locked).
+ * At process exit the service thread is gone, in a batch or not.
+ * Locking: Q. */
+static void service_wait_batch_locked(struct tp_timer *timer)
+{
+    TP_ASSERT_LOCKED(&service.lock);
+    while (timer->in_batch && !os_process_exiting()) {
+        service.batch_waiters = TRUE;
+        os_cond_wait(&service.batch_cond, &service.lock);
+    }
+}
+
 void tp_timer_service_detach(struct tp_timer *timer)
 {
     os_lock_acquire(&service.lock);
     /* The service may be queueing a callback of it right now, with Q
      * dropped: the object must not be closed (or freed) before that ends. */
-    /* At process exit the service thread is gone, in a batch or not. */
-    while (timer->in_batch && !os_process_exiting()) {
-        service.batch_waiters = TRUE;
-        os_cond_wait(&service.batch_cond, &service.lock);
-    }
+    service_wait_batch_locked(timer);
     if (timer->attached) {
         if (timer_armed_locked(timer))
             timer_disarm_locked(timer);
@@ -365,6 +387,14 @@ BOOL tp_timer_service_set(struct tp_timer *timer, const LONGLONG *due_100ns, DWO
     os_lock_acquire(&service.lock);
     if (!timer->attached)
         os_panic("thread-pool timer %p set after it was closed", (void *)timer);
+    /* An expiry the service took before this call is queued before it
+     * returns: SetThreadpoolTimer(NULL) then WaitForThreadpoolTimerCallbacks
+     * must see its callback, or it would run after the wait returned (the
+     * soak found this: tests/soak/soak.c, test_timer.c).  Not for a wait's
+     * timeout: its setter holds W, which the expiry hook takes (W -> Q);
+     * the hook itself checks the wait's arming under W. */
+    if (!timer->expired)
+        service_wait_batch_locked(timer);
     was_armed = timer_armed_locked(timer);
     if (only_if_armed && !was_armed)
         goto done;

@@ -6,22 +6,20 @@
  * group.c and scheduler.c.
  * Core files include only this header and standard C headers.
  *
- * Locking key (each shared field carries one tag)
- *   (c) constant after creation        (a) atomic, C11 atomics only
- *   (P) obj->pool->lock / pool->lock   (G) obj->group->lock / group->lock
- *   (M) the stall monitor's lock (scheduler.c)
- *   (Q) the timer service's lock (timer_service.c)
- *   (T) the legacy timer queues' lock (timer_queue.c)
- *   (R) the registered waits' lock (wait_legacy.c)
- *   (W) wait->lock, a wait's arming (wait.c); the platform's wait takes
- *       its own locks inside it, and calls back (fired) taking P only
- *   (I) the platform's I/O binding lock, held around its calls of an I/O
- *       completion function (os_io_bind in os.h; io.c)
- *   (X) private to one thread (an instance on a worker's stack)
- * Lock order: G -> Q -> P -> M, T -> Q, R -> W, W -> Q, W -> P, and I -> P.  Never hold two
- * pools', two groups' or two waits' locks.
- * No lock is held while user code runs (callbacks, finalization and cancel
- * callbacks, completion actions).
+ * Locking: each shared field carries one tag of the legend in lock_order.h
+ * (included through os.h), which is shared with the Linux emulation and
+ * gives the whole acquisition order.  The core's letters: (c) constant,
+ * (a) C11 atomic, (X) private to one thread; (G) group->lock, (R) the
+ * registered waits (wait_legacy.c), (T) the timer queues (timer_queue.c),
+ * (W) wait->lock (wait.c; the platform's wait takes its own locks, O on
+ * Linux, inside it and calls back, fired, taking P only), (Q) the timer
+ * service (timer_service.c), (P) pool->lock, (M) the injection monitor
+ * (scheduler.c), and (I) the platform's I/O binding lock, held around its
+ * calls of an I/O completion function (os_io_bind in os.h; io.c).
+ * Order: G, R, T, W, I, O, Q, P, M.  Never hold two pools', two groups' or
+ * two waits' locks.  No lock is held while user code runs (callbacks,
+ * finalization and cancel callbacks, completion actions).  Debug and
+ * sanitizer builds check the order (lock_rank.c).
  */
 #ifndef KERNEL32_TP_PRIVATE_H
 #define KERNEL32_TP_PRIVATE_H
@@ -91,6 +89,11 @@ void tp_pool_free(struct tp_pool *pool);
 /* The pool of the legacy WT_EXECUTEINIOTHREAD callbacks (legacy.c): its idle
  * workers wait alertably, made on first use, never freed.  Takes P. */
 DWORD tp_legacy_io_pool(struct tp_pool **out);
+
+/* In the child of a fork(): the scheduler's monitor and the timer service
+ * are forgotten, to be set up anew on their next use (pool.c). */
+void tp_sched_fork_child(void);
+void tp_timer_service_fork_child(void);
 
 /* ---- callback objects (object.c) ------------------------------------------ */
 
@@ -290,6 +293,8 @@ DWORD tp_group_create(struct tp_group **out);
 void tp_group_add(struct tp_group *group, struct tp_object *obj);
 /* Removes obj when still a member; TRUE if it was (its group ref is the caller's). */
 BOOL tp_group_remove(struct tp_group *group, struct tp_object *obj);
+/* TRUE while obj is still a member of group (the checked mode).  Takes G. */
+BOOL tp_group_is_member(struct tp_group *group, const struct tp_object *obj);
 void tp_group_close_members(struct tp_group *group, BOOL cancel_pending, void *userdata);
 void tp_group_close(struct tp_group *group);
 
@@ -464,5 +469,9 @@ static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type
     ((struct tp_timer *)tp_object_checked((api), TP_OBJECT_TIMER, __func__))
 #define impl_from_TP_WAIT(api) \
     ((struct tp_wait *)tp_object_checked((api), TP_OBJECT_WAIT, __func__))
+
+/* ---- the checked mode (check.c) ---------------------------------------------- */
+
+#include "check.h"
 
 #endif

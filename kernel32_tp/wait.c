@@ -262,7 +262,7 @@ DWORD tp_wait_create(size_t size, tp_invoke_fn invoke, const struct tp_object_op
         return ERROR_INVALID_PARAMETER;
     if (!(wait = calloc(1, size)))
         return ERROR_NOT_ENOUGH_MEMORY;
-    os_lock_init(&wait->lock);
+    os_lock_init(&wait->lock, OS_LOCK_RANK_W);
     if ((err = os_wait_create(wait_fired, wait, &wait->block)) != ERROR_SUCCESS)
         goto fail_block;
     /* Room in the timer heaps, so that a timeout never allocates.  Before
@@ -344,6 +344,7 @@ PTP_WAIT WINAPI CreateThreadpoolWait(PTP_WAIT_CALLBACK callback, PVOID userdata,
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = wait_create(callback, userdata, env, &wait)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
@@ -361,6 +362,7 @@ NTSTATUS WINAPI TpAllocWait(TP_WAIT **out, PTP_WAIT_CALLBACK callback, PVOID use
     DWORD err;
 
     TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = wait_create(callback, userdata, env, &wait)) != ERROR_SUCCESS)
@@ -381,6 +383,7 @@ VOID WINAPI SetThreadpoolWait(PTP_WAIT api, HANDLE handle, PFILETIME timeout)
     LONGLONG timeout_100ns;
 
     TRACE("%p %p %p\n", (void *)api, handle, (void *)timeout);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_USE);
     wait_set(impl_from_TP_WAIT(api), handle,
              handle ? tp_due_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
 }
@@ -396,6 +399,7 @@ BOOL WINAPI SetThreadpoolWaitEx(PTP_WAIT api, HANDLE handle, PFILETIME timeout, 
     LONGLONG timeout_100ns;
 
     TRACE("%p %p %p %p\n", (void *)api, handle, (void *)timeout, reserved);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_USE);
     return wait_set(impl_from_TP_WAIT(api), handle,
                     handle ? tp_due_from_filetime(timeout, &timeout_100ns) : NULL, __func__);
 }
@@ -408,6 +412,7 @@ BOOL WINAPI TpSetWaitEx(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout, PVO
     LONGLONG timeout_100ns;
 
     TRACE("%p %p %p %p\n", (void *)api, handle, (void *)timeout, reserved);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_USE);
     return wait_set(impl_from_TP_WAIT(api), handle,
                     handle ? tp_due_from_large_integer(timeout, &timeout_100ns) : NULL,
                     __func__);
@@ -421,6 +426,7 @@ BOOL WINAPI TpSetWaitEx(TP_WAIT *api, HANDLE handle, LARGE_INTEGER *timeout, PVO
 VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_WAIT(api)->timer.obj, cancel_pending, FALSE);
 }
 
@@ -432,5 +438,6 @@ VOID WINAPI WaitForThreadpoolWaitCallbacks(PTP_WAIT api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolWait(PTP_WAIT api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WAIT, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_WAIT(api)->timer.obj);
 }

@@ -70,7 +70,7 @@ static _Thread_local struct tp_registered_wait *registered_current;
 
 static void registered_init(void)
 {
-    os_lock_init(&registered.lock);
+    os_lock_init(&registered.lock, OS_LOCK_RANK_R);
 }
 
 static void registered_setup(void)

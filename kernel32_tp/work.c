@@ -69,6 +69,7 @@ PTP_WORK WINAPI CreateThreadpoolWork(PTP_WORK_CALLBACK callback, PVOID userdata,
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
@@ -86,6 +87,7 @@ NTSTATUS WINAPI TpAllocWork(TP_WORK **out, PTP_WORK_CALLBACK callback, PVOID use
     DWORD err;
 
     TRACE("%p %p %p %p\n", (void *)out, (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if (!out)
         return tp_status_from_error(ERROR_INVALID_PARAMETER);
     if ((err = tp_work_create(callback, userdata, env, &work)) != ERROR_SUCCESS)
@@ -100,6 +102,7 @@ NTSTATUS WINAPI TpAllocWork(TP_WORK **out, PTP_WORK_CALLBACK callback, PVOID use
 VOID WINAPI SubmitThreadpoolWork(PTP_WORK api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_USE);
     tp_object_submit(&impl_from_TP_WORK(api)->obj, 1);
 }
 
@@ -109,6 +112,7 @@ VOID WINAPI SubmitThreadpoolWork(PTP_WORK api)
 VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
 {
     TRACE("%p %d\n", (void *)api, cancel_pending);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_DRAIN);
     tp_object_drain(&impl_from_TP_WORK(api)->obj, cancel_pending, FALSE);
 }
 
@@ -118,6 +122,7 @@ VOID WINAPI WaitForThreadpoolWorkCallbacks(PTP_WORK api, BOOL cancel_pending)
 VOID WINAPI CloseThreadpoolWork(PTP_WORK api)
 {
     TRACE("%p\n", (void *)api);
+    TP_CHECK(api, TP_CHECK_WORK, TP_CHECK_CLOSE);
     tp_object_close(&impl_from_TP_WORK(api)->obj);
 }
 
@@ -130,6 +135,7 @@ BOOL WINAPI TrySubmitThreadpoolCallback(PTP_SIMPLE_CALLBACK callback, PVOID user
     DWORD err;
 
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     if ((err = tp_simple_post(simple_invoke, (void *)callback, userdata, env))
         != ERROR_SUCCESS) {
         os_set_last_error(err);
@@ -145,5 +151,6 @@ NTSTATUS WINAPI TpSimpleTryPost(PTP_SIMPLE_CALLBACK callback, PVOID userdata,
                                 TP_CALLBACK_ENVIRON *env)
 {
     TRACE("%p %p %p\n", (void *)callback, userdata, (void *)env);
+    TP_CHECK_ENV(env);
     return tp_status_from_error(tp_simple_post(simple_invoke, (void *)callback, userdata, env));
 }

@@ -28,6 +28,7 @@
 #include "os.h"
 
 #define MS_NS 1000000ull
+/* The test's own locks are leaves (rank F): none is held while another is taken. */
 
 static ULONGLONG deadline_after_ms(DWORD ms)
 {
@@ -76,7 +77,7 @@ static void os_lock_excludes_and_records_owner(void **state)
 
     (void)state;
     memset(&p, 0, sizeof(p));
-    os_lock_init(&p.lock);
+    os_lock_init(&p.lock, OS_LOCK_RANK_F);
     assert_false(os_lock_held_by_me(&p.lock));
     os_lock_acquire(&p.lock);
     assert_true(os_lock_held_by_me(&p.lock));
@@ -113,7 +114,7 @@ static void os_lock_serializes_increments(void **state)
 
     (void)state;
     memset(&p, 0, sizeof(p));
-    os_lock_init(&p.lock);
+    os_lock_init(&p.lock, OS_LOCK_RANK_F);
     p.rounds = 100000;
     for (i = 0; i < 4; i++)
         assert_int_equal(os_thread_start(lock_count_thread, &p, 0), ERROR_SUCCESS);
@@ -152,7 +153,7 @@ static void cond_waiter_thread(void *arg)
 static void cond_probe_init(struct cond_probe *p)
 {
     memset(p, 0, sizeof(*p));
-    os_lock_init(&p->lock);
+    os_lock_init(&p->lock, OS_LOCK_RANK_F);
     os_cond_init(&p->cond);
     p->held_after_wait = TRUE;
 }
@@ -885,7 +886,7 @@ static void os_io_bind_delivers_completions_then_the_end(void **state)
 
     (void)state;
     memset(&p, 0, sizeof(p));
-    os_lock_init(&p.lock);
+    os_lock_init(&p.lock, OS_LOCK_RANK_F);
     pipe_pair(&server, &client, FILE_FLAG_OVERLAPPED);
     assert_int_equal(os_io_bind(server, io_complete_fn, &p, &binding), ERROR_SUCCESS);
     assert_non_null(binding);
@@ -944,7 +945,7 @@ static void os_io_bind_refuses_what_is_not_an_overlapped_file(void **state)
 
     (void)state;
     memset(&p, 0, sizeof(p));
-    os_lock_init(&p.lock);
+    os_lock_init(&p.lock, OS_LOCK_RANK_F);
     event = CreateEventA(NULL, TRUE, FALSE, NULL);
     assert_non_null(event);
     assert_int_equal(os_io_bind(event, io_complete_fn, &p, &binding), ERROR_INVALID_HANDLE);

@@ -715,6 +715,66 @@ static void timer_rearm_storm_honours_last_set(void **state)
     fleet_finish(&s, STORM_TIMERS);
 }
 
+/*
+ * SetThreadpoolTimer(NULL) then WaitForThreadpoolTimerCallbacks: no callback
+ * runs after the wait returned, even when the timer expired just before the
+ * cancel and its callback was still on its way to the pool.  Many timers
+ * share one due time, so that the expiries come in one batch and the last
+ * of them takes a while to be queued.  A callback of a sealed round counts
+ * as late.  Regression: the soak (tests/soak/soak.c) found callbacks after
+ * the wait; fixed by "timer service: a set waits for the expiry taken".
+ */
+#define SEAL_TIMERS 48
+#define SEAL_ROUNDS 40
+
+struct seal {
+    volatile LONG sealed;
+    volatile LONG late;
+};
+
+static void CALLBACK seal_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    struct seal *s = ctx;
+
+    (void)inst;
+    (void)timer;
+    if (InterlockedCompareExchange(&s->sealed, 1, 1))
+        InterlockedIncrement(&s->late);
+}
+
+static void timer_regress_cancel_then_wait_leaves_no_callback(void **state)
+{
+    static struct seal s;
+    PTP_TIMER timers[SEAL_TIMERS];
+    FILETIME due;
+    DWORD start;
+    LONG i, round;
+
+    memset(&s, 0, sizeof(s));
+    for (i = 0; i < SEAL_TIMERS; i++) {
+        timers[i] = CreateThreadpoolTimer(seal_cb, &s, helper_env(state));
+        assert_non_null(timers[i]);
+    }
+    for (round = 0; round < SEAL_ROUNDS; round++) {
+        InterlockedExchange(&s.sealed, 0);
+        due = relative_ms(2);
+        for (i = 0; i < SEAL_TIMERS; i++)
+            SetThreadpoolTimer(timers[i], &due, 0, 0);
+        /* Cancel around the due time: some expired, some not. */
+        start = GetTickCount();
+        while (GetTickCount() - start < 2 + (DWORD)(round % 3))
+            ;
+        for (i = SEAL_TIMERS - 1; i >= 0; i--)
+            SetThreadpoolTimer(timers[i], NULL, 0, 0);
+        for (i = 0; i < SEAL_TIMERS; i++)
+            WaitForThreadpoolTimerCallbacks(timers[i], round % 2);
+        InterlockedExchange(&s.sealed, 1);
+        Sleep(5);   /* time for a late callback to show */
+    }
+    for (i = 0; i < SEAL_TIMERS; i++)
+        CloseThreadpoolTimer(timers[i]);
+    assert_int_equal(s.late, 0);
+}
 
 /* ---- the ntdll names --------------------------------------------------------- */
 
@@ -787,6 +847,7 @@ int main(void)
         POOL_TEST(timer_window_overlap_fires_together),
         POOL_TEST(timer_many_scattered_each_fires_once_never_early),
         POOL_TEST(timer_rearm_storm_honours_last_set),
+        POOL_TEST(timer_regress_cancel_then_wait_leaves_no_callback),
         POOL_TEST(timer_ntdll_names_roundtrip),
     };
 

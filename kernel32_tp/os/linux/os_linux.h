@@ -7,6 +7,7 @@
 #ifndef KERNEL32_TP_LINUX_OS_LINUX_H
 #define KERNEL32_TP_LINUX_OS_LINUX_H
 
+#include <stdatomic.h>
 #include <time.h>
 #include "os.h"
 
@@ -18,10 +19,10 @@ struct timespec os_timespec_after_ms(DWORD timeout_ms);
 struct timespec os_timespec_from_ns(ULONGLONG ns);
 
 /* Futexes (private to the process). */
-void os_futex_wake(unsigned int *addr, int count);
+void os_futex_wake(_Atomic unsigned int *addr, int count);
 /* Sleeps while *addr == expected; deadline_ns monotonic, 0 = none.
  * FALSE when the deadline passed. */
-BOOL os_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns);
+BOOL os_futex_wait(_Atomic unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns);
 
 /*
  * Alertable cond waits (os_cond_wait_until_alertable).  The APCs belong to
@@ -37,7 +38,7 @@ BOOL os_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline
  * Both are called with no lock of the caller held.
  */
 struct os_alert {
-    unsigned int *word;     /* the futex word the thread sleeps on */
+    _Atomic unsigned int *word;     /* the futex word the thread sleeps on */
     unsigned int bitset;    /* its futex bitset: os_alert_wake wakes only such sleepers */
     void *owner;            /* the hooks', from arm to finish */
 };

@@ -26,7 +26,7 @@ static _Thread_local void *block_hook_arg;
 /* The handle layer's APC hooks; NULL until it installs them at load. */
 static const struct os_alert_hooks *alert_hooks;   /* (a) */
 
-void os_lock_init(struct os_lock *lock)
+void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
 {
     pthread_mutexattr_t attr;
 
@@ -39,6 +39,11 @@ void os_lock_init(struct os_lock *lock)
         os_panic("pthread_mutex_init failed");
     pthread_mutexattr_destroy(&attr);
     __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+#ifdef KERNEL32_TP_LOCK_RANKS
+    lock->rank = rank;
+#else
+    (void)rank;
+#endif
 }
 
 void os_lock_destroy(struct os_lock *lock)
@@ -46,10 +51,45 @@ void os_lock_destroy(struct os_lock *lock)
     pthread_mutex_destroy(&lock->mutex);
 }
 
+#ifdef KERNEL32_TP_LOCK_RANKS
+/* The rank check (lock_rank.c) before blocking, the bookkeeping after. */
+void os_lock_acquire_at(struct os_lock *lock, const char *file, int line)
+{
+    os_lock_rank_check(lock, file, line);
+    pthread_mutex_lock(&lock->mutex);
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+    os_lock_rank_push(lock, file, line);
+}
+
+/* Cannot deadlock, so it may go out of order; what it takes is recorded. */
+BOOL os_lock_try_acquire_at(struct os_lock *lock, const char *file, int line)
+{
+    if (pthread_mutex_trylock(&lock->mutex))
+        return FALSE;
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+    os_lock_rank_push(lock, file, line);
+    return TRUE;
+}
+
+void os_lock_release(struct os_lock *lock)
+{
+    os_lock_rank_pop(lock);
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&lock->mutex);
+}
+#else
 void os_lock_acquire(struct os_lock *lock)
 {
     pthread_mutex_lock(&lock->mutex);
     __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+}
+
+BOOL os_lock_try_acquire(struct os_lock *lock)
+{
+    if (pthread_mutex_trylock(&lock->mutex))
+        return FALSE;
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+    return TRUE;
 }
 
 void os_lock_release(struct os_lock *lock)
@@ -57,6 +97,7 @@ void os_lock_release(struct os_lock *lock)
     __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&lock->mutex);
 }
+#endif
 
 BOOL os_lock_held_by_me(const struct os_lock *lock)
 {
@@ -92,12 +133,12 @@ void os_cond_destroy(struct os_cond *cond)
     (void)cond;
 }
 
-void os_futex_wake(unsigned int *addr, int count)
+void os_futex_wake(_Atomic unsigned int *addr, int count)
 {
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
 
-BOOL os_futex_wait(unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns)
+BOOL os_futex_wait(_Atomic unsigned int *addr, unsigned int expected, ULONGLONG deadline_ns)
 {
     struct timespec ts;
     long ret;
@@ -263,6 +304,12 @@ static void *thread_trampoline(void *param)
     free(param);
     start.fn(start.arg);
     return NULL;
+}
+
+void os_fork_child_register(void (*fn)(void))
+{
+    if (pthread_atfork(NULL, NULL, fn))
+        os_panic("pthread_atfork failed");
 }
 
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)

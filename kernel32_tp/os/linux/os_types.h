@@ -4,11 +4,22 @@
 #define KERNEL32_TP_LINUX_OS_TYPES_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct os_lock {
     pthread_mutex_t mutex;
     DWORD owner;                /* thread id of the holder, 0 when free; under mutex */
+#ifdef KERNEL32_TP_LOCK_RANKS
+    enum os_lock_rank rank;     /* (c) its place in the order (lock_order.h) */
+#endif
 };
+
+/* A static lock (os.h): a plain pthread mutex, as a static one can only be. */
+#ifdef KERNEL32_TP_LOCK_RANKS
+#define OS_LOCK_INITIALIZER(rank) { PTHREAD_MUTEX_INITIALIZER, 0, (rank) }
+#else
+#define OS_LOCK_INITIALIZER(rank) { PTHREAD_MUTEX_INITIALIZER, 0 }
+#endif
 
 /* One-time initialisation (os.h, os_once.c). */
 struct os_once {
@@ -18,9 +29,12 @@ struct os_once {
 
 /* A condition variable on a futex (os_thread.c). */
 struct os_cond {
-    unsigned int seq;           /* (a) bumped by every signal and broadcast: the futex word */
-    unsigned int waiters;       /* (a) threads between deciding to sleep and waking */
+    _Atomic unsigned int seq;   /* (a) bumped by every signal and broadcast: the futex word */
+    _Atomic unsigned int waiters; /* (a) threads between deciding to sleep and waking */
 };
+
+/* A static cond (os.h). */
+#define OS_COND_INITIALIZER { 0, 0 }
 
 /*
  * The ownership stamp (os.h): no other thread pool shares a Linux process

@@ -20,10 +20,15 @@
 static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
 
-void os_lock_init(struct os_lock *lock)
+void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
 {
     InitializeSRWLock(&lock->srw);
     __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+#ifdef KERNEL32_TP_LOCK_RANKS
+    lock->rank = rank;
+#else
+    (void)rank;
+#endif
 }
 
 void os_lock_destroy(struct os_lock *lock)
@@ -32,7 +37,8 @@ void os_lock_destroy(struct os_lock *lock)
     (void)lock;
 }
 
-void os_lock_acquire(struct os_lock *lock)
+/* Inlined: a release build's os_lock_acquire stays what it was, no extra call. */
+static inline __attribute__((always_inline)) void lock_take(struct os_lock *lock)
 {
     /*
      * Contended while the process exits: the holder was one of the threads
@@ -46,11 +52,54 @@ void os_lock_acquire(struct os_lock *lock)
     __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
 }
 
+static inline __attribute__((always_inline)) BOOL lock_try_take(struct os_lock *lock)
+{
+    if (!TryAcquireSRWLockExclusive(&lock->srw))
+        return FALSE;
+    __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
+    return TRUE;
+}
+
+#ifdef KERNEL32_TP_LOCK_RANKS
+/* The same check as on Linux (lock_rank.c): the DLL's debug builds check too. */
+void os_lock_acquire_at(struct os_lock *lock, const char *file, int line)
+{
+    os_lock_rank_check(lock, file, line);
+    lock_take(lock);
+    os_lock_rank_push(lock, file, line);
+}
+
+BOOL os_lock_try_acquire_at(struct os_lock *lock, const char *file, int line)
+{
+    if (!lock_try_take(lock))
+        return FALSE;
+    os_lock_rank_push(lock, file, line);
+    return TRUE;
+}
+
+void os_lock_release(struct os_lock *lock)
+{
+    os_lock_rank_pop(lock);
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    ReleaseSRWLockExclusive(&lock->srw);
+}
+#else
+void os_lock_acquire(struct os_lock *lock)
+{
+    lock_take(lock);
+}
+
+BOOL os_lock_try_acquire(struct os_lock *lock)
+{
+    return lock_try_take(lock);
+}
+
 void os_lock_release(struct os_lock *lock)
 {
     __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
     ReleaseSRWLockExclusive(&lock->srw);
 }
+#endif
 
 BOOL os_lock_held_by_me(const struct os_lock *lock)
 {
@@ -318,6 +367,12 @@ static DWORD WINAPI thread_trampoline(void *param)
     if (alert_event)
         CloseHandle(alert_event);
     return 0;
+}
+
+/* Windows has no fork(). */
+void os_fork_child_register(void (*fn)(void))
+{
+    (void)fn;
 }
 
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)

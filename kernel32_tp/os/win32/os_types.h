@@ -17,7 +17,17 @@
 struct os_lock {
     SRWLOCK srw;                /* taken exclusively only: os_lock is not a reader lock */
     DWORD owner;                /* thread id of the holder, 0 when free; under srw */
+#ifdef KERNEL32_TP_LOCK_RANKS
+    enum os_lock_rank rank;     /* (c) its place in the order (lock_order.h) */
+#endif
 };
+
+/* A static lock (os.h). */
+#ifdef KERNEL32_TP_LOCK_RANKS
+#define OS_LOCK_INITIALIZER(rank) { SRWLOCK_INIT, 0, (rank) }
+#else
+#define OS_LOCK_INITIALIZER(rank) { SRWLOCK_INIT, 0 }
+#endif
 
 /* One-time initialisation (os.h, os_once.c). */
 struct os_once {
@@ -33,6 +43,9 @@ struct os_cond {
     struct os_alert_waiter *alert_waiters; /* (alert_lock) in os_cond_wait_until_alertable */
     LONG alert_count;           /* entries of alert_waiters; read without alert_lock */
 };
+
+/* A static cond (os.h). */
+#define OS_COND_INITIALIZER { CONDITION_VARIABLE_INIT, SRWLOCK_INIT, NULL, 0 }
 
 /*
  * The ownership stamp (os.h): a per-process secret mixed with the stamp's
