@@ -208,19 +208,18 @@ $(B)/tests/helper.o: tests/helper.c $(B)/tests/helper.d
 # it beside them through their rpath.  GetProcAddress(GetModuleHandle(
 # "kernel32.dll"), ...) looks in the .so.  STATIC_TESTS call what the
 # library does not export (os.h, internal modules): they link the static
-# library, where every object is whole, and see the core's headers
+# library, where every object is whole, and see the core's headers and its
+# lock-rank flag (os_lock calls are the checking ones where that is on)
 # (-rdynamic: the library's exports are the program's, for GetProcAddress).
 # Add to it anywhere (+=): it is read when a test is linked.
 STATIC_TESTS := test_os test_deadline test_os_once test_lockorder test_faults
 static_test = $(filter $(notdir $(1)),$(STATIC_TESTS))
 $(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(SO) $(A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $(if $(call static_test,$@),-Ikernel32_tp -Ikernel32_tp/os/$(OS)) \
+	$(CC) $(TEST_CFLAGS) $(if $(call static_test,$@),-Ikernel32_tp -Ikernel32_tp/os/$(OS) \
+		$(LOCK_RANK_FLAGS)) \
 		-MF $@.d -MT $@ -o $@ $< $(B)/tests/helper.o \
 		$(if $(call static_test,$@),-rdynamic $(A),$(SO) -Wl,-rpath,'$$ORIGIN/..') $(TEST_LIBS)
-
-# test_lockorder drives os_lock itself: the library's rank flag too.
-$(B)/tests/test_lockorder: TEST_CFLAGS += $(LOCK_RANK_FLAGS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
