@@ -113,21 +113,29 @@ static void warm_up(GThreadPool *pool, struct run *run)
     run->mode = mode;
 }
 
+/* The timed burst of S1 and S5s: pushes the items 1..n; *t0_ns and *t1_ns
+ * are the times before and after. */
+static void push_burst(GThreadPool *pool, long n, guint64 *t0_ns, guint64 *t1_ns)
+{
+    long i;
+
+    *t0_ns = bench_now_ns();
+    for (i = 0; i < n; i++)
+        push_or_fail(pool, GSIZE_TO_POINTER(i + 1));
+    *t1_ns = bench_now_ns();
+}
+
 static void s1(const char *scenario, long n)
 {
     struct run run = { MODE_COUNT, 0, (gint)n, 0, FALSE, { 0 }, { 0 }, NULL };
     GThreadPool *pool;
     guint64 t0, t1, t2;
-    long i;
 
     g_mutex_init(&run.lock);
     g_cond_init(&run.cond);
     pool = pool_new(&run);
     warm_up(pool, &run);
-    t0 = bench_now_ns();
-    for (i = 0; i < n; i++)
-        push_or_fail(pool, GSIZE_TO_POINTER(i + 1));
-    t1 = bench_now_ns();
+    push_burst(pool, n, &t0, &t1);
     run_wait(&run);
     t2 = bench_now_ns();
     bench_report_throughput(scenario, n, t0, t1, t2);
@@ -175,10 +183,7 @@ static void s5s(long n)
     run.queue = g_async_queue_new();
     pool = pool_new(&run);
     warm_up(pool, &run);
-    t0 = bench_now_ns();
-    for (i = 0; i < n; i++)
-        push_or_fail(pool, GSIZE_TO_POINTER(i + 1));
-    t1 = bench_now_ns();
+    push_burst(pool, n, &t0, &t1);
     for (i = 0; i < n; i++)
         g_async_queue_pop(run.queue);
     t2 = bench_now_ns();
