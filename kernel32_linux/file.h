@@ -144,6 +144,9 @@ void file_core_ref(struct file_core *core);
 void file_core_unref(struct file_core *core);
 /* The core behind handle, referenced.  ERROR_INVALID_HANDLE. */
 DWORD file_core_lookup(HANDLE handle, struct file_core **core);
+/* The same for a core of the given kind only: another kind is
+ * ERROR_INVALID_FUNCTION (and no reference is kept). */
+DWORD file_core_lookup_kind(HANDLE handle, enum file_kind kind, struct file_core **core);
 
 /* A new operation for core (referenced) and ov, with the event reset and
  * Internal set to STATUS_PENDING.  ERROR_NOT_ENOUGH_MEMORY. */

@@ -272,14 +272,7 @@ void file_disk_run(struct file_op *op)
  * ERROR_INVALID_FUNCTION for a pipe. */
 static DWORD disk_lookup(HANDLE handle, struct file_core **core)
 {
-    DWORD err;
-
-    if ((err = file_core_lookup(handle, core)) != ERROR_SUCCESS)
-        return err;
-    if ((*core)->kind == FILE_KIND_DISK)
-        return ERROR_SUCCESS;
-    file_core_unref(*core);
-    return ERROR_INVALID_FUNCTION;
+    return file_core_lookup_kind(handle, FILE_KIND_DISK, core);
 }
 
 static DWORD disk_size(HANDLE handle, ULONGLONG *size)
@@ -298,6 +291,23 @@ static DWORD disk_size(HANDLE handle, ULONGLONG *size)
     return err;
 }
 
+/* How GetFileSize and SetFilePointer end: the low half of value, and its
+ * high half in *high when given; on err, INVALID_FILE_SIZE (which is
+ * INVALID_SET_FILE_POINTER) with the last error set.  That value can be a
+ * real low half too: then the last error is set to 0, which tells. */
+static DWORD split_result(DWORD err, ULONGLONG value, DWORD *high)
+{
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return INVALID_FILE_SIZE;
+    }
+    if (high)
+        *high = (DWORD)(value >> 32);
+    if ((DWORD)value == INVALID_FILE_SIZE)
+        os_set_last_error(ERROR_SUCCESS);
+    return (DWORD)value;
+}
+
 /***********************************************************************
  *           GetFileSize   (kernel32_tp.@)
  */
@@ -307,16 +317,8 @@ DWORD WINAPI GetFileSize(HANDLE handle, LPDWORD high)
     DWORD err;
 
     HANDLE_TRACE("%p %p", handle, (void *)high);
-    if ((err = disk_size(handle, &size)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return INVALID_FILE_SIZE;
-    }
-    if (high)
-        *high = (DWORD)(size >> 32);
-    /* INVALID_FILE_SIZE can be a real low half: the last error tells. */
-    if ((DWORD)size == INVALID_FILE_SIZE)
-        os_set_last_error(ERROR_SUCCESS);
-    return (DWORD)size;
+    err = disk_size(handle, &size);
+    return split_result(err, size, high);
 }
 
 /***********************************************************************
@@ -377,15 +379,8 @@ DWORD WINAPI SetFilePointer(HANDLE handle, LONG distance, PLONG high, DWORD meth
     DWORD err;
 
     HANDLE_TRACE("%p %ld %p %u", handle, (long)distance, (void *)high, (unsigned int)method);
-    if ((err = disk_seek(handle, move, method, &position)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return INVALID_SET_FILE_POINTER;
-    }
-    if (high)
-        *high = (LONG)(position >> 32);
-    if ((DWORD)position == INVALID_SET_FILE_POINTER)
-        os_set_last_error(ERROR_SUCCESS);
-    return (DWORD)position;
+    err = disk_seek(handle, move, method, &position);
+    return split_result(err, position, (DWORD *)high);
 }
 
 /***********************************************************************
@@ -547,6 +542,27 @@ static DWORD temp_path(char *out, size_t size)
     return ERROR_SUCCESS;
 }
 
+/* GetTempPath{A,W}: the path into buf (size units, UTF-16 when wide) and
+ * its length; too small a buffer: the size needed, terminator included, and
+ * nothing written; 0 with the last error set when the path is too long. */
+static DWORD temp_path_copy(DWORD size, void *buf, BOOL wide)
+{
+    char path[PATH_MAX];
+    DWORD len;
+
+    if (temp_path(path, sizeof(path)) != ERROR_SUCCESS) {
+        os_set_last_error(ERROR_BUFFER_OVERFLOW);
+        return 0;
+    }
+    len = wide ? utf16_from_utf8(path, NULL, 0) : (DWORD)strlen(path);
+    if (!buf || size < len + 1)
+        return len + 1;
+    if (wide)
+        return utf16_from_utf8(path, buf, size);
+    memcpy(buf, path, len + 1);
+    return len;
+}
+
 /***********************************************************************
  *           GetTempPathA   (kernel32_tp.@)
  *
@@ -555,19 +571,8 @@ static DWORD temp_path(char *out, size_t size)
  */
 DWORD WINAPI GetTempPathA(DWORD size, LPSTR buf)
 {
-    char path[PATH_MAX];
-    DWORD len;
-
     HANDLE_TRACE("%u %p", (unsigned int)size, (void *)buf);
-    if (temp_path(path, sizeof(path)) != ERROR_SUCCESS) {
-        os_set_last_error(ERROR_BUFFER_OVERFLOW);
-        return 0;
-    }
-    len = (DWORD)strlen(path);
-    if (!buf || size < len + 1)
-        return len + 1;
-    memcpy(buf, path, len + 1);
-    return len;
+    return temp_path_copy(size, buf, FALSE);
 }
 
 /***********************************************************************
@@ -575,18 +580,8 @@ DWORD WINAPI GetTempPathA(DWORD size, LPSTR buf)
  */
 DWORD WINAPI GetTempPathW(DWORD size, LPWSTR buf)
 {
-    char path[PATH_MAX];
-    DWORD len;
-
     HANDLE_TRACE("%u %p", (unsigned int)size, (void *)buf);
-    if (temp_path(path, sizeof(path)) != ERROR_SUCCESS) {
-        os_set_last_error(ERROR_BUFFER_OVERFLOW);
-        return 0;
-    }
-    len = utf16_from_utf8(path, NULL, 0);
-    if (!buf || size < len + 1)
-        return len + 1;
-    return utf16_from_utf8(path, buf, size);
+    return temp_path_copy(size, buf, TRUE);
 }
 
 /*

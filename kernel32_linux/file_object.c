@@ -269,6 +269,18 @@ DWORD file_core_lookup(HANDLE handle, struct file_core **core)
     return ERROR_SUCCESS;
 }
 
+DWORD file_core_lookup_kind(HANDLE handle, enum file_kind kind, struct file_core **core)
+{
+    DWORD err;
+
+    if ((err = file_core_lookup(handle, core)) != ERROR_SUCCESS)
+        return err;
+    if ((*core)->kind == kind)
+        return ERROR_SUCCESS;
+    file_core_unref(*core);
+    return ERROR_INVALID_FUNCTION;
+}
+
 /* ---- operations ----------------------------------------------------------------------- */
 
 static HANDLE event_of(HANDLE event)

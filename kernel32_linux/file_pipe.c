@@ -733,14 +733,7 @@ HANDLE WINAPI CreateNamedPipeW(LPCWSTR name, DWORD open_mode, DWORD pipe_mode, D
 /* The server core behind handle.  ERROR_INVALID_HANDLE, ERROR_INVALID_FUNCTION. */
 static DWORD server_lookup(HANDLE handle, struct file_core **core)
 {
-    DWORD err;
-
-    if ((err = file_core_lookup(handle, core)) != ERROR_SUCCESS)
-        return err;
-    if ((*core)->kind == FILE_KIND_PIPE_SERVER)
-        return ERROR_SUCCESS;
-    file_core_unref(*core);
-    return ERROR_INVALID_FUNCTION;
+    return file_core_lookup_kind(handle, FILE_KIND_PIPE_SERVER, core);
 }
 
 /* Accepts a waiting client for core, if one is there.  Locking: J, I. */
