@@ -43,7 +43,7 @@ KERNEL32_TP_API DWORD WINAPI tp_debug_pool_threads(PTP_POOL pool);
 
 typedef struct _TP_DEBUG_POOL_STATS {
     DWORD Size;                 /* in: the caller's size; out: bytes filled */
-    DWORD Threads;              /* worker threads alive now */
+    DWORD Threads;              /* worker threads alive now, or starting */
     LONGLONG CallbacksRun;      /* callbacks its workers ran to the end */
     LONGLONG ThreadsCreated;    /* worker threads started */
     LONGLONG ThreadsRetired;    /* worker threads that ended */

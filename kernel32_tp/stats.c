@@ -115,7 +115,7 @@ static void stats_report(void)
     TP_DEBUG_POOL_STATS stats;
     struct list *entry;
     struct tp_pool *pool;
-    unsigned int i;
+    unsigned int i, late;
 
     os_lock_acquire(&live.lock);
     fprintf(stderr, "kernel32_tp: stats: pools alive at exit\n");
@@ -133,16 +133,17 @@ static void stats_report(void)
                 (long long)stats.InjectedBlocked, (long long)stats.InjectedMayRunLong,
                 (long long)stats.InjectedStall, (long)stats.WaitsArmed);
         fprintf(stderr, "kernel32_tp: stats:   timer lateness (us: count):");
-        for (i = 0; i < TP_DEBUG_LATENESS_BUCKETS; i++) {
+        for (i = 0, late = 0; i < TP_DEBUG_LATENESS_BUCKETS; i++) {
             if (!stats.TimerLateness[i])
                 continue;
+            late++;
             if (i == 0)
                 fprintf(stderr, " <1: %lld", (long long)stats.TimerLateness[i]);
             else
                 fprintf(stderr, " %s%llu: %lld", i == TP_DEBUG_LATENESS_BUCKETS - 1 ? ">=" : "",
                         1ull << (i - 1), (long long)stats.TimerLateness[i]);
         }
-        fprintf(stderr, "\n");
+        fprintf(stderr, late ? "\n" : " none\n");
     }
     os_lock_release(&live.lock);
     fflush(stderr);
