@@ -7,6 +7,15 @@
  * and the reference modes skip, saying so, where it is missing.
  */
 #include <string.h>
+#ifdef __linux__
+#include <errno.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+#endif
 
 #include "helper.h"
 
@@ -401,7 +410,91 @@ static void stats_bad_arguments_refused(void **state)
         assert_int_equal(grown.more[i], 0);
 }
 
-int main(void)
+/* ---- KERNEL32_TP_STATS=1: the report at exit ------------------------------------ */
+
+/* The child: a pool that ran 3 callbacks and is still open at exit. */
+static int stats_child_main(void)
+{
+    volatile LONG ran = 0;
+    PTP_POOL pool = CreateThreadpool(NULL);
+    TP_CALLBACK_ENVIRON env;
+    PTP_WORK work;
+
+    if (!pool)
+        return 1;
+    InitializeThreadpoolEnvironment(&env);
+    SetThreadpoolCallbackPool(&env, pool);
+    if (!(work = CreateThreadpoolWork(count_work_cb, (PVOID)&ran, &env)))
+        return 1;
+    SubmitThreadpoolWork(work);
+    SubmitThreadpoolWork(work);
+    SubmitThreadpoolWork(work);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    return ran == 3 ? 0 : 1;
+}
+
+#ifdef __linux__
+/* Runs the child with KERNEL32_TP_STATS=value (NULL: unset) and returns
+ * its standard error (static). */
+static const char *stats_run_child(const char *value)
+{
+    static char out[1 << 16];
+    char *argv[] = { (char *)"test_stats", (char *)"stats-child", NULL };
+    posix_spawn_file_actions_t actions;
+    int fds[2], status = 0;
+    size_t len = 0;
+    ssize_t n;
+    pid_t pid;
+
+    if (value)
+        assert_int_equal(setenv("KERNEL32_TP_STATS", value, 1), 0);
+    else
+        assert_int_equal(unsetenv("KERNEL32_TP_STATS"), 0);
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+    assert_int_equal(posix_spawn_file_actions_adddup2(&actions, fds[1], 2), 0);
+    assert_int_equal(posix_spawn_file_actions_addclose(&actions, fds[0]), 0);
+    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &actions, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    unsetenv("KERNEL32_TP_STATS");
+    close(fds[1]);
+    while (len < sizeof(out) - 1
+           && ((n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0
+               || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    out[len] = 0;
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return out;
+}
+#endif
+
+/* KERNEL32_TP_STATS=1 prints each live pool's figures at exit, once; unset
+ * or 0, nothing. */
+static void stats_printed_at_exit(void **state)
+{
+    (void)state;
+#ifdef __linux__
+    const char *out;
+
+    out = stats_run_child("1");
+    assert_non_null(strstr(out, "kernel32_tp: stats: pools alive at exit\n"));
+    assert_null(strstr(strstr(out, "pools alive at exit") + 1, "pools alive at exit"));
+    assert_non_null(strstr(out, ": callbacks 3, queue 0 "));
+    assert_non_null(strstr(out, "timer lateness (us: count): none"));
+    out = stats_run_child("0");
+    assert_null(strstr(out, "kernel32_tp: stats:"));
+    out = stats_run_child(NULL);
+    assert_null(strstr(out, "kernel32_tp: stats:"));
+#else
+    NOT_RUN_ON(helper_mode(), "the child process with its standard error in a pipe is "
+               "the native build's (posix_spawn)") {}
+#endif
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         POOL_TEST(stats_counts_callbacks_run),
@@ -411,7 +504,11 @@ int main(void)
         POOL_TEST(stats_timer_lateness_counted),
         POOL_TEST(stats_waits_armed_up_and_down),
         cmocka_unit_test(stats_bad_arguments_refused),
+        cmocka_unit_test(stats_printed_at_exit),
     };
+
+    if (argc > 1 && !strcmp(argv[1], "stats-child"))
+        return stats_child_main();
 
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }
