@@ -29,6 +29,8 @@
  *       only.  A waiter's wake function runs under it.
  *   (D) ts->lock: a thread record's owned mutexes (emulation: handle.h)
  *   (Q) the timer service's lock (timer_service.c)
+ *   (C) the live pools' list lock (stats.c): a pool's figures are read
+ *       holding it, then P
  *   (P) pool->lock (pool.c and the files it shares struct tp_pool with)
  *   (M) the injection monitor's lock (scheduler.c)
  *   (K) a stripe of the misuse check's handle registry (check.c, the
@@ -70,6 +72,7 @@ enum os_lock_rank {
     OS_LOCK_RANK_O,
     OS_LOCK_RANK_D,
     OS_LOCK_RANK_Q,
+    OS_LOCK_RANK_C,
     OS_LOCK_RANK_P,
     OS_LOCK_RANK_M,
     OS_LOCK_RANK_K,

@@ -38,6 +38,7 @@ static const char *const rank_names[OS_LOCK_RANK_COUNT] = {
     [OS_LOCK_RANK_O] = "O (kernel object obj->lock)",
     [OS_LOCK_RANK_D] = "D (thread record ts->lock)",
     [OS_LOCK_RANK_Q] = "Q (timer service)",
+    [OS_LOCK_RANK_C] = "C (live pools)",
     [OS_LOCK_RANK_P] = "P (pool->lock)",
     [OS_LOCK_RANK_M] = "M (injection monitor)",
     [OS_LOCK_RANK_K] = "K (misuse-check registry stripe)",

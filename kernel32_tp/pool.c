@@ -37,6 +37,7 @@ static void default_pool_setup(void)
 {
     pool_init(&default_pool);
     default_pool.is_default = TRUE;
+    tp_stats_pool_added(&default_pool);
 }
 
 /*
@@ -56,6 +57,7 @@ static void pool_fork_child(void)
     default_pool_once = fresh;
     tp_sched_fork_child();
     tp_timer_service_fork_child();
+    tp_stats_fork_child();
 }
 
 /* Priority 103: after the stamps (101) and the trace (102). */
@@ -77,6 +79,7 @@ DWORD tp_pool_create(struct tp_pool **out)
     if (!pool)
         return ERROR_NOT_ENOUGH_MEMORY;
     pool_init(pool);
+    tp_stats_pool_added(pool);
     atomic_fetch_add(&tp_live_objects, 1);
     if (tp_check_enabled)
         tp_check_created(pool, TP_CHECK_POOL);
@@ -96,6 +99,7 @@ void tp_pool_free(struct tp_pool *pool)
     struct tp_object *obj;
 
     TP_ASSERT(!pool->is_default);
+    tp_stats_pool_removed(pool);
     while ((obj = pool->simple_cache)) {
         pool->simple_cache = obj->cache_next;
         os_stamp_clear(&obj->stamp);

@@ -58,6 +58,10 @@ struct tp_worker {
     BOOL long_running;              /* (P) its callback declared itself long */
     BOOL counted_inactive;          /* (P) counted in sched.inactive */
     _Atomic int kicked;             /* (a) set by a submitter while it spins: work came */
+    struct list entry;              /* (P) in sched.workers */
+    /* (a) callbacks it ran: written by this worker only (relaxed load and
+     * store, no shared cache line), summed under P by tp_sched_stats_locked. */
+    _Atomic ULONGLONG callbacks_run;
 };
 
 static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
@@ -88,6 +92,7 @@ void tp_sched_init(struct tp_pool *pool)
     for (i = 0; i < TP_PRIORITY_COUNT; i++)
         list_init(&sched->queue[i]);
     list_init(&sched->monitor_entry);
+    list_init(&sched->workers);
     if (!target_concurrency) {
         unsigned int cpus = os_cpu_count();
         target_concurrency = cpus < 2 ? 2 : cpus;
@@ -231,6 +236,9 @@ static enum tp_dispatch sched_dispatch_locked(struct tp_pool *pool)
      */
     if (sched->threads < pool->min_threads
         || sched_running_workers_locked(pool) < target_concurrency) {
+        /* Enough threads for the CPUs, but some block or run long. */
+        if (sched->threads >= pool->min_threads && sched->threads >= target_concurrency)
+            sched->injected_blocked++;
         sched_reserve_locked(pool, 1);
         return TP_DISPATCH_START_WORKER;
     }
@@ -265,6 +273,8 @@ enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
         list_add_tail(&pool->sched.queue[tp_object_priority(obj)], &obj->queue_entry);
     obj->pending += count;
     pool->sched.queued += count;
+    if (pool->sched.queued > pool->sched.queued_max)
+        pool->sched.queued_max = pool->sched.queued;
     return sched_dispatch_locked(pool);
 }
 
@@ -310,6 +320,27 @@ static struct tp_object *sched_dequeue_locked(struct tp_pool *pool)
         return obj;
     }
     return NULL;
+}
+
+void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats)
+{
+    const struct tp_sched *sched = &pool->sched;
+    ULONGLONG run = sched->callbacks_retired;
+    const struct list *entry;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    for (entry = sched->workers.next; entry != &sched->workers; entry = entry->next)
+        run += atomic_load_explicit(&LIST_ENTRY(entry, struct tp_worker, entry)->callbacks_run,
+                                    memory_order_relaxed);
+    stats->Threads = sched->threads;
+    stats->CallbacksRun = (LONGLONG)run;
+    stats->ThreadsCreated = (LONGLONG)sched->threads_created;
+    stats->ThreadsRetired = (LONGLONG)sched->threads_retired;
+    stats->InjectedBlocked = (LONGLONG)sched->injected_blocked;
+    stats->InjectedMayRunLong = (LONGLONG)sched->injected_long;
+    stats->InjectedStall = (LONGLONG)sched->injected_stall;
+    stats->QueueDepth = sched->queued;
+    stats->QueueDepthMax = sched->queued_max;
 }
 
 /* ---- blocked and long-running callbacks ------------------------------------- */
@@ -371,6 +402,7 @@ DWORD tp_sched_may_run_long(struct tp_worker *worker)
         /* No idle worker is free to take what comes next: make one. */
         if (pool->sched.threads < pool->max_threads) {
             sched_reserve_locked(pool, 1);
+            pool->sched.injected_long++;
             start = TRUE;
         } else {
             err = ERROR_TOO_MANY_THREADS;
@@ -403,6 +435,10 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     tp_sched_dispatch_finish(pool, action);
 
     tp_object_run(obj, &inst, worker);
+    /* Before the object hears of it: a drain that returns sees the count. */
+    atomic_store_explicit(&worker->callbacks_run,
+                          atomic_load_explicit(&worker->callbacks_run, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
 
     os_lock_acquire(&pool->lock);
     worker->in_callback = FALSE;
@@ -501,6 +537,8 @@ static void worker_main(void *arg)
     worker.pool = pool;
     os_thread_set_block_hook(worker_block_hook, &worker);
     os_lock_acquire(&pool->lock);
+    list_add_tail(&pool->sched.workers, &worker.entry);
+    pool->sched.threads_created++;
     for (;;) {
         if ((obj = sched_dequeue_locked(pool))) {
             worker_run_locked(&worker, obj);
@@ -519,6 +557,10 @@ static void worker_main(void *arg)
             && pool->sched.threads > pool->min_threads)
             break;
     }
+    list_remove(&worker.entry);
+    pool->sched.callbacks_retired += atomic_load_explicit(&worker.callbacks_run,
+                                                          memory_order_relaxed);
+    pool->sched.threads_retired++;
     pool->sched.threads--;
     finished = tp_pool_finished_locked(pool);
     os_lock_release(&pool->lock);
@@ -583,6 +625,7 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
     done = sched->queued <= 0 || sched->threads >= pool->max_threads;
     if (!done && sched->idle <= sched->waking && sched->progress == sched->progress_seen) {
         sched_reserve_locked(pool, 1);
+        sched->injected_stall++;
         start = TRUE;
     }
     sched->progress_seen = sched->progress;

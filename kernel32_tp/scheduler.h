@@ -30,6 +30,16 @@ struct tp_sched {
     ULONGLONG progress_seen;        /* (P) progress at the monitor's last look */
     BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
     struct list monitor_entry;      /* (M) in the monitor's list while watched */
+    /* Figures for tp_debug_pool_stats (stats.c), counted where P is held
+     * anyway; callbacks run are the workers' own (struct tp_worker). */
+    struct list workers;            /* (P) the pool's struct tp_worker, alive */
+    ULONGLONG callbacks_retired;    /* (P) callbacks run by workers that retired */
+    LONG queued_max;                /* (P) the highest queued */
+    ULONGLONG threads_created;      /* (P) workers that started */
+    ULONGLONG threads_retired;      /* (P) workers that ended */
+    ULONGLONG injected_blocked;     /* (P) started beyond the CPU target for blocked workers */
+    ULONGLONG injected_long;        /* (P) started by CallbackMayRunLong */
+    ULONGLONG injected_stall;       /* (P) started by the stall monitor */
 };
 
 /* What the caller of a _locked call that queued work must do once it drops P. */
@@ -64,6 +74,9 @@ void tp_sched_wake_idle_locked(struct tp_pool *pool);
 BOOL tp_sched_busy_locked(const struct tp_pool *pool);
 /* The pool's worker count (tp_debug_pool_threads).  Takes P. */
 DWORD tp_sched_threads(struct tp_pool *pool);
+
+/* Fills the scheduler's figures into stats (stats.c).  Locking: P. */
+void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats);
 
 /* CallbackMayRunLong for the callback the worker runs: ERROR_SUCCESS, or
  * ERROR_TOO_MANY_THREADS when no idle worker is free and none can start.

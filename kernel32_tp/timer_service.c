@@ -218,6 +218,7 @@ static void timer_expire(struct tp_timer *timer)
 static size_t service_collect_locked(ULONGLONG now_ns, struct tp_timer **batch, BOOL *more)
 {
     struct tp_timer *timer;
+    ULONGLONG latest_ns;
     size_t count = 0;
 
     TP_ASSERT_LOCKED(&service.lock);
@@ -227,6 +228,11 @@ static size_t service_collect_locked(ULONGLONG now_ns, struct tp_timer **batch, 
             return count;
         }
         timer_disarm_locked(timer);
+        /* Lateness past the latest moment allowed: thread-pool timers only
+         * (a wait's timeout is the wait's). */
+        latest_ns = tp_deadline_add(timer->due_ns, timer->window_ns);
+        if (!timer->expired)
+            tp_stats_timer_late(timer->obj.pool, latest_ns < now_ns ? now_ns - latest_ns : 0);
         if (timer->period_ns)
             timer_arm_locked(timer, timer_next_due(timer->due_ns, timer->period_ns, now_ns));
         /* Re-armed after now_ns: a periodic timer is taken once per batch. */

@@ -72,6 +72,11 @@ struct tp_pool {
     BOOL closed;                    /* (P) CloseThreadpool was called */
     BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
+    struct list stats_entry;        /* (C) in the live pools' list (stats.c) */
+    _Atomic LONG waits_armed;       /* (a) waits armed, not yet fired (wait.c) */
+    /* (a) timer lateness, log2 buckets of microseconds: counted by the
+     * timer service (relaxed), read by stats.c. */
+    _Atomic ULONGLONG timer_lateness[TP_DEBUG_LATENESS_BUCKETS];
 };
 
 struct tp_pool *tp_pool_default(void);
@@ -97,6 +102,17 @@ void tp_legacy_env_init(TP_CALLBACK_ENVIRON *env, ULONG flags);
  * are forgotten, to be set up anew on their next use (pool.c). */
 void tp_sched_fork_child(void);
 void tp_timer_service_fork_child(void);
+void tp_stats_fork_child(void);
+
+/* ---- figures users can read (stats.c) ------------------------------------- */
+
+/* A pool was made, or is about to be freed: it joins or leaves the live
+ * pools' list (tp_debug_pool_stats finds pools there).  Take C; without P. */
+void tp_stats_pool_added(struct tp_pool *pool);
+void tp_stats_pool_removed(struct tp_pool *pool);
+/* The timer service took an expiry of a timer of pool late_ns past its
+ * latest moment.  Takes no lock. */
+void tp_stats_timer_late(struct tp_pool *pool, ULONGLONG late_ns);
 
 /* ---- callback objects (object.c) ------------------------------------------ */
 

@@ -124,9 +124,19 @@ static void wait_queue(struct tp_wait *wait, DWORD result)
 
 /* ---- arming ------------------------------------------------------------------- */
 
+/*
+ * pool->waits_armed (tp_debug_pool_stats): each arm ends exactly once, by
+ * the signal (wait_fired) or by an os_wait_disarm that stopped it first.
+ */
+static void wait_count_armed(struct tp_wait *wait, LONG delta)
+{
+    atomic_fetch_add_explicit(&wait->timer.obj.pool->waits_armed, delta, memory_order_relaxed);
+}
+
 /* The platform's call: the handle was signalled and taken for this wait. */
 static void wait_fired(void *context)
 {
+    wait_count_armed(context, -1);
     wait_queue(context, WAIT_OBJECT_0);
 }
 
@@ -145,7 +155,8 @@ static BOOL wait_disarm_locked(struct tp_wait *wait)
         wait->timing = FALSE;
     }
     if (wait->armed) {
-        cancelled = os_wait_disarm(wait->block);
+        if ((cancelled = os_wait_disarm(wait->block)))
+            wait_count_armed(wait, -1);
         wait->armed = FALSE;
     }
     return cancelled;
@@ -166,8 +177,10 @@ static void wait_expired(struct tp_timer *timer)
         wait->timing = FALSE;
         wait->armed = FALSE;
         /* Lost to a signal: the signal's callback is queued instead. */
-        if (os_wait_disarm(wait->block))
+        if (os_wait_disarm(wait->block)) {
+            wait_count_armed(wait, -1);
             wait_queue(wait, WAIT_TIMEOUT);
+        }
     }
     os_lock_release(&wait->lock);
 }
@@ -190,17 +203,23 @@ DWORD tp_wait_set(struct tp_wait *wait, HANDLE handle, const LONGLONG *timeout_1
         goto done;
     now_ns = os_clock_monotonic_ns();
     deadline_ns = tp_deadline_from_due(timeout_100ns, now_ns);
-    /* May call wait_fired at once, when the object is signalled already. */
-    if ((err = os_wait_arm(wait->block, handle)) != ERROR_SUCCESS)
+    /* May call wait_fired at once, when the object is signalled already:
+     * counted first, so that the count never goes below zero. */
+    wait_count_armed(wait, 1);
+    if ((err = os_wait_arm(wait->block, handle)) != ERROR_SUCCESS) {
+        wait_count_armed(wait, -1);
         goto done;
+    }
     wait->armed = TRUE;
     if (deadline_ns == TP_NEVER)
         goto done;
     if (deadline_ns <= now_ns) {
         /* A zero (or past) timeout checks once: the signal, or WAIT_TIMEOUT. */
         wait->armed = FALSE;
-        if (os_wait_disarm(wait->block))
+        if (os_wait_disarm(wait->block)) {
+            wait_count_armed(wait, -1);
             wait_queue(wait, WAIT_TIMEOUT);
+        }
         goto done;
     }
     /* Relative to the service's own "now", which is later: never early.  A
