@@ -613,6 +613,29 @@ HANDLE event_new(BOOL manual, BOOL initial)
     return event;
 }
 
+PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env)
+{
+    PTP_POOL pool = CreateThreadpool(NULL);
+
+    assert_non_null(pool);
+    InitializeThreadpoolEnvironment(env);
+    SetThreadpoolCallbackPool(env, pool);
+    return pool;
+}
+
+void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    (void)inst;
+    (void)work;
+    InterlockedIncrement((volatile LONG *)ctx);
+}
+
+void CALLBACK count_timer_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    (void)timer;
+    count_runs_cb(inst, ctx, NULL);
+}
+
 HANDLE semaphore_new(void)
 {
     HANDLE sem = CreateSemaphoreW(NULL, 0, 0x7fffffff, NULL);

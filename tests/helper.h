@@ -249,6 +249,13 @@ HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
 /* An event; a semaphore with no count and no useful limit: asserted made. */
 HANDLE event_new(BOOL manual, BOOL initial);
 HANDLE semaphore_new(void);
+/* A pool of its own (asserted made) and env initialized to name it; the
+ * test closes both. */
+PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env);
+/* A work callback that only counts its runs: ctx is a volatile LONG. */
+void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work);
+/* The same for a timer. */
+void CALLBACK count_timer_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer);
 /* A counter that callbacks update, read with a full barrier. */
 LONG count_of(volatile LONG *value);
 /* Whether a wide string holds exactly the ASCII string. */

@@ -24,13 +24,6 @@ static void skip_on_reference(const char *why)
     }
 }
 
-static void CALLBACK count_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    InterlockedIncrement((volatile LONG *)ctx);
-}
-
 /*
  * 100,000 trivial callbacks keep the pool near one worker per CPU, however
  * high its maximum: a callback that never blocks gives no reason for more.
@@ -50,7 +43,7 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     limit = (info.dwNumberOfProcessors < 2 ? 2 : info.dwNumberOfProcessors) + 2;
     SetThreadpoolThreadMaximum(hp->pool, 500);
     before = tp_debug_callbacks_run();
-    work = CreateThreadpoolWork(count_work_cb, (PVOID)&count, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&count, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 100000; i++)
         SubmitThreadpoolWork(work);
@@ -159,7 +152,7 @@ static void policy_submit_never_allocates(void **state)
     int i;
 
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 2));
-    work = CreateThreadpoolWork(count_work_cb, (PVOID)&count, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&count, &hp->env);
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
