@@ -244,6 +244,13 @@ LONGLONG now_us(void);
  * = absolute, on the system clock. */
 FILETIME relative_ms(LONGLONG ms);
 FILETIME absolute_in_ms(LONGLONG ms);
+/* Asserts that call returns NULL and sets the last error to err (which is
+ * scrubbed first, so that a stale value cannot pass). */
+#define assert_null_error(call, err) do { \
+        SetLastError(0xdeadbeef); \
+        assert_null(call); \
+        assert_int_equal(GetLastError(), (err)); \
+    } while (0)
 /* Starts a thread running fn(arg), asserting that it started. */
 HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
 /* An event; a semaphore with no count and no useful limit: asserted made. */

@@ -343,11 +343,26 @@ static void fork_load_stop(struct fork_load *l)
 
 #define FORK_ROUNDS 20
 
+/* Forks with 20 more callbacks queued on the busy parent's pool; the pid
+ * (0 in the child). */
+static pid_t fork_while_busy(struct fork_load *l)
+{
+    pid_t pid;
+    int i;
+
+    for (i = 0; i < 20; i++)
+        SubmitThreadpoolWork(l->work);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    return pid;
+}
+
 static void exit_fork_child_uses_pool(void **state)
 {
     static struct fork_load l;
     pid_t pid;
-    int round, i;
+    int round;
 
     (void)state;
 #ifdef __SANITIZE_THREAD__
@@ -358,11 +373,7 @@ static void exit_fork_child_uses_pool(void **state)
 #endif
     fork_load_start(&l);
     for (round = 0; round < FORK_ROUNDS; round++) {
-        for (i = 0; i < 20; i++)
-            SubmitThreadpoolWork(l.work);
-        fflush(NULL);
-        pid = fork();
-        assert_true(pid >= 0);
+        pid = fork_while_busy(&l);
         if (pid == 0)
             _exit(fork_child_uses_pool());
         assert_int_equal(fork_wait(pid, "fork, then the pool"), 0);
@@ -375,16 +386,12 @@ static void exit_fork_exec_always_works(void **state)
     char *argv[] = { self_path, (char *)"exec-child", NULL };
     static struct fork_load l;
     pid_t pid;
-    int round, i;
+    int round;
 
     (void)state;
     fork_load_start(&l);
     for (round = 0; round < FORK_ROUNDS; round++) {
-        for (i = 0; i < 20; i++)
-            SubmitThreadpoolWork(l.work);
-        fflush(NULL);
-        pid = fork();
-        assert_true(pid >= 0);
+        pid = fork_while_busy(&l);
         if (pid == 0) {
             execve("/proc/self/exe", argv, environ);
             _exit(99);

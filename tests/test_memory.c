@@ -132,12 +132,8 @@ static void memory_virtual_errors(void **state)
     char *mem;
 
     (void)state;
-    SetLastError(0xdeadbeef);
-    assert_null(VirtualAlloc(NULL, 0, MEM_COMMIT, PAGE_READWRITE));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    SetLastError(0xdeadbeef);
-    assert_null(VirtualAlloc(NULL, 4096, MEM_COMMIT, 0x12345));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    assert_null_error(VirtualAlloc(NULL, 0, MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+    assert_null_error(VirtualAlloc(NULL, 4096, MEM_COMMIT, 0x12345), ERROR_INVALID_PARAMETER);
     mem = VirtualAlloc(NULL, 0x20000, MEM_RESERVE, PAGE_NOACCESS);
     assert_non_null(mem);
     SetLastError(0xdeadbeef);
