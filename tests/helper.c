@@ -294,6 +294,16 @@ void cb_state_enter(struct cb_state *s)
     probe_hit(&s->probe);
 }
 
+void CALLBACK cb_state_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct cb_state *s = ctx;
+
+    (void)inst;
+    (void)work;
+    cb_state_enter(s);
+    InterlockedIncrement(&s->done);
+}
+
 static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     struct occupant *o = ctx;

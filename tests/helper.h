@@ -205,6 +205,8 @@ struct cb_state {
 void cb_state_init(struct cb_state *s);      /* zeroed, gate and event made */
 void cb_state_destroy(struct cb_state *s);
 void cb_state_enter(struct cb_state *s);
+/* A work callback that is only that (ctx: the cb_state). */
+void CALLBACK cb_state_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work);
 
 /*
  * What the callbacks of one timer or wait record in common: the probe, a

@@ -57,39 +57,25 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     CloseThreadpoolWork(work);
 }
 
-struct blocked {
-    struct gate gate;
-    volatile LONG started;
-};
-
-static void CALLBACK blocked_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    struct blocked *b = ctx;
-
-    (void)inst;
-    (void)work;
-    InterlockedIncrement(&b->started);
-    gate_pass(&b->gate);
-}
-
 /* Eight blocked callbacks need eight workers; idle, they retire to the minimum. */
 static void policy_idle_workers_retire_to_minimum(void **state)
 {
     struct helper_pool *hp = *state;
-    struct blocked b = { 0 };
+    struct cb_state b;
     DWORD start;
     PTP_WORK work;
     int i;
 
     skip_on_reference("thread counts come from kernel32_tp's introspection");
-    gate_init(&b.gate);
+    cb_state_init(&b);
+    b.block = TRUE;
     SetThreadpoolThreadMaximum(hp->pool, 8);
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
-    work = CreateThreadpoolWork(blocked_work_cb, &b, &hp->env);
+    work = CreateThreadpoolWork(cb_state_work_cb, &b, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 8; i++)
         SubmitThreadpoolWork(work);
-    assert_true(helper_wait_count(&b.started, 8));
+    assert_true(helper_wait_count(&b.started_count, 8));
     assert_int_equal(helper_pool_threads(hp->pool), 8);
     gate_open(&b.gate, 8);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
@@ -100,7 +86,8 @@ static void policy_idle_workers_retire_to_minimum(void **state)
         Sleep(10);
     assert_int_equal(helper_pool_threads(hp->pool), 1);
     CloseThreadpoolWork(work);
-    gate_destroy(&b.gate);
+    probe_assert_clean(&b.probe);
+    cb_state_destroy(&b);
 }
 
 /* ---- submitting never allocates (Linux, without sanitizers) ----------------------- */
