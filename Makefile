@@ -10,11 +10,13 @@
 #   make bench [QUICK=1] the pool measured against its peers (docs/performance.md)
 #   make install PREFIX=/usr/local DESTDIR=   (+ lib/kernel32_tp/: the --inject launcher and DLL)
 #   make deps            installs the build and test dependencies (apt-get; root)
+#   WERROR=0             with any target: warnings do not stop the build
 #
-# Sources come by wildcard: kernel32_tp/*.c (the core) + kernel32_tp/os/$(OS)/*.c
-# (the platform layer); OS=linux adds kernel32_linux/*.c (the kernel32
-# emulation, its own static library) and kernel32_tp/preload/ (the Wine
-# drop-in's LD_PRELOAD hook); OS=win32 adds kernel32_tp/inject/.
+# Sources are listed, one list per piece (below): the core, the platform
+# layer of $(OS), and for OS=linux the kernel32 emulation (its own static
+# library, kernel32_linux/build.mk) and the Wine drop-in's LD_PRELOAD hook,
+# for OS=win32 the injection layer.  Header dependencies are generated
+# (-MMD -MP, $(B)/**/*.d).
 
 OS ?= linux
 SAN ?=
@@ -23,6 +25,9 @@ DESTDIR ?=
 VERSION := 0.1.0
 SOVERSION := 0
 TEST_TIMEOUT ?= 120
+# Warnings are errors by default (and in CI); WERROR=0 leaves them warnings.
+WERROR ?= 1
+WERROR_FLAG := $(if $(filter 0,$(WERROR)),,-Werror)
 
 WINE_INCLUDE ?= /usr/include/wine/wine/windows
 
@@ -48,22 +53,50 @@ endif
 WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 	-fshort-wchar -D_WIN32 -DWIN32 -D_WIN64 -DWIN64
 
-CORE_SRC := $(wildcard kernel32_tp/*.c)
-OS_SRC := $(wildcard kernel32_tp/os/$(OS)/*.c)
+# The core, every product.
+CORE_SRC := $(addprefix kernel32_tp/, check.c deadline.c debug.c group.c instance.c io.c \
+	io_legacy.c legacy.c lock_rank.c object.c pool.c scheduler.c status.c timer.c timer_queue.c timer_service.c \
+	trace.c wait.c wait_legacy.c work.c)
+# The platform layers behind os.h.
+OS_SRC.linux := $(addprefix kernel32_tp/os/linux/, os_exit.c os_misuse.c os_once.c os_thread.c)
+OS_SRC.win32 := $(addprefix kernel32_tp/os/win32/, os_cpu.c os_exit.c os_handle.c os_io.c \
+	os_misuse.c os_once.c os_stack.c os_stamp.c os_thread.c wait_service.c)
+OS_SRC := $(OS_SRC.$(OS))
+# The DLL's injection layer (OS=win32); the .so's LD_PRELOAD hook (OS=linux).
+INJECT_SRC := $(addprefix kernel32_tp/inject/, inject.c pe_patch.c)
+PRELOAD_SRC := kernel32_tp/preload/wine_preload.c
+# libkernel32_tp_main.a: the main that calls a program's wmain.
+MAIN_SRC := kernel32_tp/entry/wmain_entry.c
+# EMU_SRC, EMU_SPEC, HANDLE_TESTS: the Linux kernel32 emulation.
 include kernel32_linux/build.mk
+# A source file in none of the lists would be silently left out: stop.
+SRC_UNLISTED := $(filter-out $(CORE_SRC) $(OS_SRC.linux) $(OS_SRC.win32) $(INJECT_SRC) \
+	$(PRELOAD_SRC) $(MAIN_SRC) $(EMU_SRC),$(wildcard kernel32_tp/*.c kernel32_tp/*/*.c \
+	kernel32_tp/*/*/*.c kernel32_linux/*.c))
+ifneq ($(SRC_UNLISTED),)
+$(error $(SRC_UNLISTED): in no source list (Makefile, kernel32_linux/build.mk))
+endif
 SPECS := spec/kernel32_tp.spec $(EMU_SPEC)
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(OS_SRC))
+# Every compile writes its header dependencies beside its output (.d).
+DEP_FLAGS := -MMD -MP
 
 # The library itself: exported declarations get default visibility, everything
 # else is hidden, and the version script from the spec is the final filter.
-LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+# -mtls-dialect=gnu2: in a WINAPI (ms_abi) function, GCC 12 keeps using
+# %rdi or %rsi across the __tls_get_addr call of the default TLS model as if
+# it preserved them (TlsSetValue did, under ASan, in the .so); the TLS
+# descriptor call clobbers %rax only.
+LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra $(WERROR_FLAG) -fPIC -fvisibility=hidden \
+	-mtls-dialect=gnu2 \
 	$(WIN_CFLAGS) '-DDECLSPEC_HIDDEN=__attribute__((visibility("default")))' \
-	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(SAN_FLAGS) $(LOCK_RANK_FLAGS) $(EXTRA_CFLAGS)
+	-Ikernel32_tp -Ikernel32_tp/os/$(OS) -D_REENTRANT $(DEP_FLAGS) $(SAN_FLAGS) $(LOCK_RANK_FLAGS) \
+	$(EXTRA_CFLAGS)
 # The checked mode (docs/reliability.md) is on by default in the sanitizer builds.
 LIB_CFLAGS += $(if $(SAN),-DKERNEL32_TP_CHECK_DEFAULT=1)
 
-TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
-	-Itests $(SAN_FLAGS) $(EXTRA_CFLAGS)
+TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra $(WERROR_FLAG) $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
+	-Itests $(DEP_FLAGS) $(SAN_FLAGS) $(EXTRA_CFLAGS)
 TEST_LIBS := -lcmocka -lpthread -ldl -lm
 
 SO := $(B)/libkernel32_tp.so
@@ -87,6 +120,9 @@ TEST_MODULE := $(B)/tests/libtp_test_module.so
 
 all: lib
 
+# The generated header dependencies (DEP_FILES, after the OS sections).
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
 $(ALIASES): include/header-aliases tools/gen-aliases
 	tools/gen-aliases include/header-aliases $(ALIAS_DIR)
 	touch $@
@@ -97,13 +133,12 @@ ifneq ($(OS),win32)
 # static library of its own, linked whole into the .so and merged into the .a.
 EMU_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(EMU_SRC))
 EMU_LIB := $(B)/libkernel32_linux.a
-LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/preload/*.c))
+LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(PRELOAD_SRC))
 
 lib: $(SO) $(A) $(PC) $(MAIN_A) $(ALIASES)
 
 # tools/elf-aliases: the spec's aliases, beside their targets' symbols.
-$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/os/$(OS)/*.h kernel32_linux/*.h include/*.h \
-		include/wine/*.h $(SPECS) tools/elf-aliases tools/spec.awk
+$(B)/obj/%.o: %.c $(B)/obj/%.d $(SPECS) tools/elf-aliases tools/spec.awk
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 	tools/elf-aliases $@ $(SPECS)
@@ -132,10 +167,10 @@ $(A): $(LIB_OBJ) $(EMU_OBJ)
 	ar rcs $@ $(LIB_OBJ) $(EMU_OBJ)
 
 # Compiled as a program's code is (pkg-config's flags), not as the library.
-$(B)/entry/wmain_entry.o: kernel32_tp/entry/wmain_entry.c include/*.h include/wine/*.h
+$(B)/entry/wmain_entry.o: $(MAIN_SRC) $(B)/entry/wmain_entry.d
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
-		$(SAN_FLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra $(WERROR_FLAG) $(WIN_CFLAGS) -DDECLSPEC_HIDDEN= \
+		$(DEP_FLAGS) $(SAN_FLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(MAIN_A): $(B)/entry/wmain_entry.o
 	rm -f $@
@@ -152,7 +187,7 @@ check-spec: $(SO)
 DEMO := $(B)/demo/tp_demo
 $(DEMO): tools/demo/tp_demo.c $(SO) $(PC)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Werror $$(PKG_CONFIG_PATH=$(CURDIR)/$(B)/pkgconfig pkg-config --cflags kernel32_tp) \
+	$(CC) -O2 -Wall $(WERROR_FLAG) $$(PKG_CONFIG_PATH=$(CURDIR)/$(B)/pkgconfig pkg-config --cflags kernel32_tp) \
 		-o $@ $< $$(PKG_CONFIG_PATH=$(CURDIR)/$(B)/pkgconfig pkg-config --libs kernel32_tp) $(SAN_FLAGS)
 
 demo: deps-if-missing
@@ -164,26 +199,32 @@ demo-wine: deps-if-missing
 	$(MAKE) --no-print-directory OS=win32 demo-wine
 
 # ---- tests -----------------------------------------------------------------
-$(B)/tests/helper.o: tests/helper.c tests/helper.h
+$(B)/tests/helper.o: tests/helper.c $(B)/tests/helper.d
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-# -rdynamic: linked statically, the library's exports are the program's;
-# GetProcAddress(GetModuleHandle("kernel32.dll"), ...) finds them there.
-$(B)/tests/%: tests/%.c $(B)/tests/helper.o $(A) tests/helper.h
+# The tests link the shared object, as programs do, so that its version
+# script is what they see (a name the spec lacks does not link); they find
+# it beside them through their rpath.  GetProcAddress(GetModuleHandle(
+# "kernel32.dll"), ...) looks in the .so.  STATIC_TESTS call what the
+# library does not export (os.h, internal modules): they link the static
+# library, where every object is whole, and see the core's headers and its
+# lock-rank flag (os_lock calls are the checking ones where that is on)
+# (-rdynamic: the library's exports are the program's, for GetProcAddress).
+# Add to it anywhere (+=): it is read when a test is linked.
+STATIC_TESTS := test_os test_deadline test_os_once test_lockorder test_faults
+static_test = $(filter $(notdir $(1)),$(STATIC_TESTS))
+$(B)/tests/%: tests/%.c $(B)/tests/%.d $(B)/tests/helper.o $(SO) $(A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -rdynamic -o $@ $< $(B)/tests/helper.o $(A) $(TEST_LIBS)
-
-# test_lockorder drives os_lock itself: the library's headers and rank flag.
-$(B)/tests/test_lockorder: TEST_CFLAGS += -Ikernel32_tp -Ikernel32_tp/os/$(OS) $(LOCK_RANK_FLAGS)
-
-# Unit tests of an internal module (native only): its header from the core.
-$(B)/tests/test_deadline $(B)/tests/test_os_once: TEST_CFLAGS += -Ikernel32_tp -Ikernel32_tp/os/$(OS)
+	$(CC) $(TEST_CFLAGS) $(if $(call static_test,$@),-Ikernel32_tp -Ikernel32_tp/os/$(OS) \
+		$(LOCK_RANK_FLAGS)) \
+		-MF $@.d -MT $@ -o $@ $< $(B)/tests/helper.o \
+		$(if $(call static_test,$@),-rdynamic $(A),$(SO) -Wl,-rpath,'$$ORIGIN/..') $(TEST_LIBS)
 
 # A tiny module for the LoadLibrary / FreeLibraryWhenCallbackReturns tests.
 $(TEST_MODULE): tests/module/test_module.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -shared -fPIC -o $@ $<
+	$(CC) $(TEST_CFLAGS) -MF $@.d -MT $@ -shared -fPIC -o $@ $<
 
 tests: $(TEST_BIN) $(TEST_MODULE)
 
@@ -213,9 +254,9 @@ WCC := $(CROSS)gcc
 WIN32_DEFS := -D_WIN32_WINNT=0x0a00
 # _KERNEL32_: mingw-w64 declares kernel32's API dllimport unless we are kernel32;
 # our definitions of the same names must not follow a dllimport declaration.
-DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(WIN32_DEFS) -D_KERNEL32_ \
+DLL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS) -D_KERNEL32_ \
 	'-DKERNEL32_TP_API=' -Iinclude -Ikernel32_tp -Ikernel32_tp/os/win32 $(LOCK_RANK_FLAGS) \
-	$(EXTRA_CFLAGS)
+	$(DEP_FLAGS) $(EXTRA_CFLAGS)
 WIN_SPEC := spec/kernel32_tp.spec
 DLL := $(B)/kernel32_tp.dll
 IMPLIB := $(B)/libkernel32_tp.dll.a
@@ -229,30 +270,28 @@ DROPIN := $(B)/kernel32_tp-wine $(B)/gen-wine-pair $(B)/wine-pair.awk $(B)/kerne
 # The injection layer's table of names and wrappers, from the spec and the
 # definitions (tools/spec2inject, kernel32_tp/inject/inject.h).
 INJECT_TABLE := $(B)/gen/inject_table.c
-LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(wildcard kernel32_tp/inject/*.c))
+LIB_OBJ += $(patsubst %.c,$(B)/obj/%.o,$(INJECT_SRC))
 LIB_OBJ += $(B)/obj/gen/inject_table.o
 INJECT_EXE := $(B)/kernel32_tp_inject.exe
 
 lib: $(DLL) $(DROPIN) $(INJECT_EXE)
 
-$(B)/obj/%.o: %.c kernel32_tp/*.h kernel32_tp/os/win32/*.h kernel32_tp/inject/*.h include/*.h
+$(B)/obj/%.o: %.c $(B)/obj/%.d
 	@mkdir -p $(dir $@)
 	$(WCC) $(DLL_CFLAGS) -c $< -o $@
 
-$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk kernel32_tp/*.c kernel32_tp/os/win32/*.c \
-		kernel32_tp/inject/*.c
+$(INJECT_TABLE): $(WIN_SPEC) tools/spec2inject tools/spec.awk $(CORE_SRC) $(OS_SRC) $(INJECT_SRC)
 	@mkdir -p $(dir $@)
 	tools/spec2inject $(WIN_SPEC) kernel32_tp kernel32_tp/os/win32 kernel32_tp/inject > $@
 
-$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) kernel32_tp/*.h kernel32_tp/os/win32/*.h \
-		kernel32_tp/inject/*.h include/*.h
+$(B)/obj/gen/inject_table.o: $(INJECT_TABLE) $(B)/obj/gen/inject_table.d
 	@mkdir -p $(dir $@)
 	$(WCC) $(DLL_CFLAGS) -Ikernel32_tp/inject -c $< -o $@
 
 # The launcher of --inject (docs/inject.md): a console program of its own,
 # not linked to the DLL.
 $(INJECT_EXE): tools/inject/kernel32_tp_inject.c
-	$(WCC) -std=gnu11 -O2 -Wall -Wextra -Werror $(WIN32_DEFS) -municode -o $@ $< -static
+	$(WCC) -std=gnu11 -O2 -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS) -municode -o $@ $< -static
 
 $(DEF): $(WIN_SPEC) tools/spec2def tools/spec.awk
 	@mkdir -p $(dir $@)
@@ -287,7 +326,7 @@ $(B)/wine-pair.awk: tools/wine-dropin/wine-pair.awk
 # Its only imports are kernel32, ntdll and msvcrt (checked like the DLL's).
 $(B)/kernel32_tp_start.exe: tools/wine-dropin/start.c
 	@mkdir -p $(dir $@)
-	$(WCC) -std=gnu11 -O2 -Wall -Wextra -Werror $(WIN32_DEFS) -o $@ $< -lntdll -static
+	$(WCC) -std=gnu11 -O2 -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS) -o $@ $< -lntdll -static
 	@bad=$$($(CROSS)objdump -p $@ | awk '/DLL Name:/ { print $$3 }' | \
 		grep -vixF -e KERNEL32.dll -e ntdll.dll -e msvcrt.dll); \
 	if [ -n "$$bad" ]; then echo "$@ imports $$bad"; rm -f $@; exit 1; fi
@@ -296,8 +335,8 @@ $(B)/kernel32_tp_start.exe: tools/wine-dropin/start.c
 # cmocka for Windows, built from Debian's source package into the build tree.
 CMOCKA_WIN := $(B)/cmocka
 # tests/win32_compat.h: what the tests use that mingw-w64's headers lack.
-WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS) -Itests -Iinclude \
-	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(EXTRA_CFLAGS)
+WTEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS) -Itests -Iinclude \
+	-I$(CMOCKA_WIN)/include -include tests/win32_compat.h $(DEP_FLAGS) $(EXTRA_CFLAGS)
 WTEST_SRC := $(filter-out tests/helper.c tests/test_lockorder.c,$(wildcard tests/test_*.c))
 # HANDLE_TESTS (kernel32_linux/build.mk): the emulation's tests, wine-ref only.
 # test_os tests the platform layer itself, not an API: native only; so do
@@ -317,8 +356,8 @@ export WINEPREFIX ?= $(CURDIR)/build/wineprefix
 $(CMOCKA_WIN)/lib/libcmocka.a:
 	tools/build-cmocka-win $(CMOCKA_WIN) $(CROSS)
 
-$(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h include/*.h \
-		tests/win32_compat.h $(CMOCKA_WIN)/lib/libcmocka.a
+$(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: $(B)/%/helper.o: tests/helper.c $(B)/%/helper.d \
+		$(CMOCKA_WIN)/lib/libcmocka.a
 	@mkdir -p $(dir $@)
 	$(WCC) $(WTEST_CFLAGS) $(if $(findstring tests-ref,$@),-DKERNEL32_TP_TEST_REFERENCE) \
 		-c $< -o $@
@@ -330,9 +369,9 @@ $(B)/tests-tp/helper.o $(B)/tests-ref/helper.o: tests/helper.c tests/helper.h in
 # is copied next to the tests, where the loader looks first.  A test that
 # would still take a thread-pool name from the system (one our DLL does not
 # export) fails to build: in wine-tp it would test Wine's pool, not ours.
-$(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/helper.o $(IMPLIB) tests/helper.h tests/win32_compat.h
+$(B)/tests-tp/%.exe: tests/%.c $(B)/tests-tp/%.exe.d $(B)/tests-tp/helper.o $(IMPLIB)
 	@mkdir -p $(dir $@); rm -f $@
-	$(WCC) $(WTEST_CFLAGS) -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
+	$(WCC) $(WTEST_CFLAGS) -MF $@.d -MT $@ -o $@ $< $(B)/tests-tp/helper.o -L$(CMOCKA_WIN)/lib -lcmocka \
 		$(IMPLIB) -lntdll -static
 	tools/check-tp-imports $(CROSS)objdump $@ || { rm -f $@; exit 1; }
 
@@ -340,14 +379,14 @@ $(B)/tests-tp/kernel32_tp.dll: $(DLL)
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/helper.o tests/helper.h tests/win32_compat.h
+$(B)/tests-ref/%.exe: tests/%.c $(B)/tests-ref/%.exe.d $(B)/tests-ref/helper.o
 	@mkdir -p $(dir $@); rm -f $@
-	$(WCC) $(WTEST_CFLAGS) -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
+	$(WCC) $(WTEST_CFLAGS) -MF $@.d -MT $@ -DKERNEL32_TP_TEST_REFERENCE -o $@ $< $(B)/tests-ref/helper.o \
 		-L$(CMOCKA_WIN)/lib -lcmocka -lntdll -static
 
 $(B)/tests-tp/tp_test_module.dll $(B)/tests-ref/tp_test_module.dll: $(WTEST_MODULE_SRC)
 	@mkdir -p $(dir $@)
-	$(WCC) $(WTEST_CFLAGS) -shared -o $@ $< -static
+	$(WCC) $(WTEST_CFLAGS) -MF $@.d -MT $@ -shared -o $@ $< -static
 
 wine-tests-tp: $(WTEST_TP_BIN) $(B)/tests-tp/kernel32_tp.dll $(WTEST_MODULE_TP)
 wine-tests-ref: $(WTEST_REF_BIN) $(WTEST_MODULE_REF)
@@ -388,7 +427,7 @@ WTEST_DROPIN_BIN := $(patsubst tests/%.c,$(B)/tests-ref/%.exe,$(filter-out tests
 DROPIN_PROBES := $(B)/tests-dropin/probe_kernel32.exe $(B)/tests-dropin/probe_apiset.exe \
 	$(B)/tests-dropin/probe_kernelbase.exe $(B)/tests-dropin/probe_getproc.exe \
 	$(B)/tests-dropin/probe_late.exe $(B)/tests-dropin/dropin_late.dll
-DROPIN_PROBE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS)
+DROPIN_PROBE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS)
 
 $(B)/tests-dropin/lib%.a: tests/dropin/%.def
 	@mkdir -p $(dir $@)
@@ -455,7 +494,7 @@ check-wine:
 # NAME_dll.c is a DLL NAME.exe imports, NAME_plugin.c one it loads later.
 # inject_exit is also linked with -lkernel32_tp (linked/), exe and DLL both.
 INJ := $(B)/inject
-INJ_CFLAGS := -O1 -g -Wall -Wextra -Werror $(WIN32_DEFS)
+INJ_CFLAGS := -O1 -g -Wall -Wextra $(WERROR_FLAG) $(WIN32_DEFS)
 INJ_EXE := $(patsubst tests/inject/%.c,$(INJ)/%.exe,\
 	$(filter-out %_dll.c %_plugin.c,$(wildcard tests/inject/inject_*.c)))
 INJ_DLL := $(patsubst tests/inject/%.c,$(INJ)/%.dll,$(wildcard tests/inject/*_dll.c))
@@ -521,7 +560,7 @@ check-inject:
 WDEMO := $(B)/demo/tp_demo.exe
 $(WDEMO): tools/demo/tp_demo.c $(IMPLIB)
 	@mkdir -p $(dir $@)
-	$(WCC) -O2 -Wall -Werror $(WIN32_DEFS) -o $@ $< -L$(B) -lkernel32_tp -static-libgcc
+	$(WCC) -O2 -Wall $(WERROR_FLAG) $(WIN32_DEFS) -o $@ $< -L$(B) -lkernel32_tp -static-libgcc
 	tools/check-tp-imports $(CROSS)objdump $@ || { rm -f $@; exit 1; }
 
 $(B)/demo/kernel32_tp.dll: $(DLL)
@@ -532,7 +571,7 @@ $(B)/demo/kernel32_tp.dll: $(DLL)
 WDEMO_PLAIN := $(B)/demo/tp_demo_plain.exe
 $(WDEMO_PLAIN): tools/demo/tp_demo.c
 	@mkdir -p $(dir $@)
-	$(WCC) -O2 -Wall -Werror $(WIN32_DEFS) -o $@ $< -static-libgcc
+	$(WCC) -O2 -Wall $(WERROR_FLAG) $(WIN32_DEFS) -o $@ $< -static-libgcc
 
 # Runs both under Wine and shows that their callbacks ran on our DLL's pool.
 demo-wine: $(WDEMO) $(B)/demo/kernel32_tp.dll $(WDEMO_PLAIN) $(DROPIN) $(DLL)
@@ -543,105 +582,20 @@ demo-wine: $(WDEMO) $(B)/demo/kernel32_tp.dll $(WDEMO_PLAIN) $(DROPIN) $(DLL)
 demo: demo-wine
 endif
 
+# A compiled target depends on its .d too, and each .d is named here as a
+# target of its own with an empty recipe (so not an intermediate file): one
+# that is missing, in a tree built before they were generated, makes its
+# target rebuild once, which writes it.
+DEP_FILES := $(LIB_OBJ:.o=.d) $(EMU_OBJ:.o=.d) $(B)/entry/wmain_entry.d $(B)/tests/helper.d \
+	$(TEST_BIN:=.d) $(B)/tests-tp/helper.d $(B)/tests-ref/helper.d $(WTEST_TP_BIN:=.d) \
+	$(WTEST_REF_BIN:=.d)
+$(sort $(DEP_FILES)): ;
+
 # ==== make bench [QUICK=1]: the pool against its peers (docs/performance.md) ====
-# Never part of make check.  tools/bench/tp_bench.c is built on our .so and on
-# WinPR natively, and with mingw-w64 on our DLL and on Wine's own pool (run
-# under Wine); libuv, GLib and the floor have their own small sources.  A
-# provider that does not build is reported and skipped.
-BENCH := build/bench
-BENCH_CROSS ?= x86_64-w64-mingw32-
-BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror
-BENCH_TP_PC := PKG_CONFIG_PATH=$(CURDIR)/build/linux/pkgconfig pkg-config
-BENCH_PROGS := $(BENCH)/tp_bench $(BENCH)/winpr_bench $(BENCH)/uv_bench $(BENCH)/glib_bench \
-	$(BENCH)/floor_bench $(BENCH)/wine-tp/tp_bench.exe $(BENCH)/wine-tp/kernel32_tp.dll \
-	$(BENCH)/wine/tp_bench.exe
-BENCH_DEPS := tools/bench/bench.h tools/bench/bench_win32.h
-.PHONY: bench bench-programs
-
-bench:
-	tools/install-deps --if-missing --bench
-	-$(MAKE) --no-print-directory OS=linux lib
-	-$(MAKE) --no-print-directory OS=win32 lib
-	-$(MAKE) --no-print-directory -k bench-programs
-	tools/bench/run-bench $(if $(QUICK),--quick) $(BENCH)
-	-$(MAKE) --no-print-directory -k bench-io-programs
-	tools/bench/run-io-bench $(if $(QUICK),--quick) $(BENCH)
-
-bench-programs: $(BENCH_PROGS)
-
-$(BENCH)/bench.o: tools/bench/bench.c $(BENCH_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) -c $< -o $@
-
-$(BENCH)/floor_bench: tools/bench/floor_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH)/bench.o -lpthread
-
-$(BENCH)/uv_bench: tools/bench/uv_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags libuv) -o $@ $< $(BENCH)/bench.o \
-		$$(pkg-config --libs libuv)
-
-$(BENCH)/glib_bench: tools/bench/glib_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags glib-2.0) -o $@ $< $(BENCH)/bench.o \
-		$$(pkg-config --libs glib-2.0)
-
-# WinPR's headers do not build with -Wextra -Werror: included as system headers.
-$(BENCH)/winpr_bench: tools/bench/tp_bench.c $(BENCH)/bench.o $(BENCH_DEPS)
-	$(CC) $(BENCH_CFLAGS) -DBENCH_WINPR $$(pkg-config --cflags winpr2 | sed 's/-I/-isystem /g') \
-		-o $@ $< $(BENCH)/bench.o $$(pkg-config --libs winpr2)
-
-$(BENCH)/tp_bench: tools/bench/tp_bench.c $(BENCH)/bench.o $(BENCH_DEPS) \
-		build/linux/libkernel32_tp.so build/linux/pkgconfig/kernel32_tp.pc
-	$(CC) $(BENCH_CFLAGS) $$($(BENCH_TP_PC) --cflags kernel32_tp) -o $@ $< $(BENCH)/bench.o \
-		$$($(BENCH_TP_PC) --libs kernel32_tp)
-
-# Windows: bench.c is compiled into each program (no shared object file).
-$(BENCH)/wine/tp_bench.exe: tools/bench/tp_bench.c tools/bench/bench.c $(BENCH_DEPS)
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c -static
-
-$(BENCH)/wine-tp/tp_bench.exe: tools/bench/tp_bench.c tools/bench/bench.c $(BENCH_DEPS) \
-		build/win32/libkernel32_tp.dll.a
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c \
-		build/win32/libkernel32_tp.dll.a -static
-
-$(BENCH)/wine-tp/kernel32_tp.dll: build/win32/kernel32_tp.dll
-	@mkdir -p $(dir $@)
-	cp $< $@
-
-# Thread-pool I/O (docs/io.md): io_bench.c on the same providers as tp_bench.c
-# (natively on our .so, its own pipes and files), and libuv's streams and
-# uv_fs_read.  make bench runs them last; make bench-io alone.
-BENCH_IO_PROGS := $(BENCH)/io_bench $(BENCH)/uv_io_bench $(BENCH)/wine/io_bench.exe \
-	$(BENCH)/wine-tp/io_bench.exe $(BENCH)/wine-tp/kernel32_tp.dll
-.PHONY: bench-io bench-io-programs
-
-bench-io:
-	-$(MAKE) --no-print-directory OS=linux lib
-	-$(MAKE) --no-print-directory OS=win32 lib
-	-$(MAKE) --no-print-directory -k bench-io-programs
-	tools/bench/run-io-bench $(if $(QUICK),--quick) $(BENCH)
-
-bench-io-programs: $(BENCH_IO_PROGS)
-
-$(BENCH)/io_bench: tools/bench/io_bench.c $(BENCH)/bench.o build/linux/libkernel32_tp.so \
-		build/linux/pkgconfig/kernel32_tp.pc
-	$(CC) $(BENCH_CFLAGS) $$($(BENCH_TP_PC) --cflags kernel32_tp) -o $@ $< $(BENCH)/bench.o \
-		$$($(BENCH_TP_PC) --libs kernel32_tp)
-
-$(BENCH)/uv_io_bench: tools/bench/uv_io_bench.c $(BENCH)/bench.o
-	$(CC) $(BENCH_CFLAGS) $$(pkg-config --cflags libuv) -o $@ $< $(BENCH)/bench.o \
-		$$(pkg-config --libs libuv)
-
-$(BENCH)/wine/io_bench.exe: tools/bench/io_bench.c tools/bench/bench.c tools/bench/bench.h
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c -static
-
-$(BENCH)/wine-tp/io_bench.exe: tools/bench/io_bench.c tools/bench/bench.c tools/bench/bench.h \
-		build/win32/libkernel32_tp.dll.a
-	@mkdir -p $(dir $@)
-	$(BENCH_CROSS)gcc $(BENCH_CFLAGS) -D_WIN32_WINNT=0x0a00 -o $@ $< tools/bench/bench.c \
-		build/win32/libkernel32_tp.dll.a -static
+# Never part of make check; built and run by tools/bench/Makefile.
+.PHONY: bench bench-programs bench-io bench-io-programs
+bench bench-programs bench-io bench-io-programs:
+	@$(MAKE) --no-print-directory -f tools/bench/Makefile $@
 
 # ==== make check-porting: the porting corpus (tests/porting/, docs/porting.md) ====
 # Each program, unchanged, built natively with pkg-config's flags only, with
