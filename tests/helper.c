@@ -591,6 +591,24 @@ HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
     return thread;
 }
 
+DWORD thread_exit_code(HANDLE thread)
+{
+    DWORD code = 0xdeadbeef;
+
+    helper_wait(thread);
+    assert_true(GetExitCodeThread(thread, &code));
+    return code;
+}
+
+DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
+{
+    HANDLE thread = start_thread(fn, arg);
+    DWORD code = thread_exit_code(thread);
+
+    CloseHandle(thread);
+    return code;
+}
+
 FILETIME relative_ms(LONGLONG ms)
 {
     ULONGLONG value = (ULONGLONG)(-ms * 10000);

@@ -255,6 +255,10 @@ FILETIME absolute_in_ms(LONGLONG ms);
     } while (0)
 /* Starts a thread running fn(arg), asserting that it started. */
 HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
+/* Waits for thread to end: its exit code, asserted readable. */
+DWORD thread_exit_code(HANDLE thread);
+/* Runs fn(arg) on a new thread to its end: its exit code. */
+DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg);
 /* An event; a semaphore with no count and no useful limit: asserted made. */
 HANDLE event_new(BOOL manual, BOOL initial);
 HANDLE semaphore_new(void);

@@ -687,9 +687,6 @@ static DWORD WINAPI last_error_thread(void *arg)
 
 static void os_last_error_is_the_threads_win32_one(void **state)
 {
-    HANDLE thread;
-    DWORD code = 0xdead;
-
     (void)state;
     os_set_last_error(1234);
     assert_int_equal(GetLastError(), 1234);
@@ -697,12 +694,7 @@ static void os_last_error_is_the_threads_win32_one(void **state)
     SetLastError(ERROR_ACCESS_DENIED);
     assert_int_equal(os_get_last_error(), ERROR_ACCESS_DENIED);
     /* Per thread: another thread's value does not reach ours. */
-    thread = CreateThread(NULL, 0, last_error_thread, NULL, 0, NULL);
-    assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 0);
-    CloseHandle(thread);
+    assert_int_equal(run_thread(last_error_thread, NULL), 0);
     assert_int_equal(os_get_last_error(), ERROR_ACCESS_DENIED);
 }
 

@@ -71,12 +71,8 @@ static HANDLE gated_start(struct gated *g, DWORD code, DWORD *tid)
 /* Lets the thread of g end, waits for it: its exit code. */
 static DWORD gated_finish(struct gated *g, HANDLE thread)
 {
-    DWORD code = 0xbad;
-
     gate_open(&g->gate, 1);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    return code;
+    return thread_exit_code(thread);
 }
 
 static void thread_exit_code_after_return(void **state)
@@ -248,15 +244,12 @@ static DWORD WINAPI deep_stack_thread(void *arg)
 static void thread_small_stack_request_still_usable(void **state)
 {
     HANDLE thread;
-    DWORD code = 0;
 
     (void)state;
     /* Windows commits what is asked but reserves at least 1 MiB. */
     thread = CreateThread(NULL, 4096, deep_stack_thread, NULL, 0, NULL);
     assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 1);
+    assert_int_equal(thread_exit_code(thread), 1);
     CloseHandle(thread);
 }
 
