@@ -294,6 +294,16 @@ void cb_state_enter(struct cb_state *s)
     probe_hit(&s->probe);
 }
 
+void CALLBACK cb_state_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct cb_state *s = ctx;
+
+    (void)inst;
+    (void)work;
+    cb_state_enter(s);
+    InterlockedIncrement(&s->done);
+}
+
 static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     struct occupant *o = ctx;
@@ -581,6 +591,24 @@ HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg)
     return thread;
 }
 
+DWORD thread_exit_code(HANDLE thread)
+{
+    DWORD code = 0xdeadbeef;
+
+    helper_wait(thread);
+    assert_true(GetExitCodeThread(thread, &code));
+    return code;
+}
+
+DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
+{
+    HANDLE thread = start_thread(fn, arg);
+    DWORD code = thread_exit_code(thread);
+
+    CloseHandle(thread);
+    return code;
+}
+
 FILETIME relative_ms(LONGLONG ms)
 {
     ULONGLONG value = (ULONGLONG)(-ms * 10000);
@@ -611,6 +639,29 @@ HANDLE event_new(BOOL manual, BOOL initial)
 
     assert_non_null(event);
     return event;
+}
+
+PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env)
+{
+    PTP_POOL pool = CreateThreadpool(NULL);
+
+    assert_non_null(pool);
+    InitializeThreadpoolEnvironment(env);
+    SetThreadpoolCallbackPool(env, pool);
+    return pool;
+}
+
+void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    (void)inst;
+    (void)work;
+    InterlockedIncrement((volatile LONG *)ctx);
+}
+
+void CALLBACK count_timer_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
+{
+    (void)timer;
+    count_runs_cb(inst, ctx, NULL);
 }
 
 HANDLE semaphore_new(void)

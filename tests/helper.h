@@ -205,6 +205,8 @@ struct cb_state {
 void cb_state_init(struct cb_state *s);      /* zeroed, gate and event made */
 void cb_state_destroy(struct cb_state *s);
 void cb_state_enter(struct cb_state *s);
+/* A work callback that is only that (ctx: the cb_state). */
+void CALLBACK cb_state_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work);
 
 /*
  * What the callbacks of one timer or wait record in common: the probe, a
@@ -244,11 +246,29 @@ LONGLONG now_us(void);
  * = absolute, on the system clock. */
 FILETIME relative_ms(LONGLONG ms);
 FILETIME absolute_in_ms(LONGLONG ms);
+/* Asserts that call returns NULL and sets the last error to err (which is
+ * scrubbed first, so that a stale value cannot pass). */
+#define assert_null_error(call, err) do { \
+        SetLastError(0xdeadbeef); \
+        assert_null(call); \
+        assert_int_equal(GetLastError(), (err)); \
+    } while (0)
 /* Starts a thread running fn(arg), asserting that it started. */
 HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
+/* Waits for thread to end: its exit code, asserted readable. */
+DWORD thread_exit_code(HANDLE thread);
+/* Runs fn(arg) on a new thread to its end: its exit code. */
+DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg);
 /* An event; a semaphore with no count and no useful limit: asserted made. */
 HANDLE event_new(BOOL manual, BOOL initial);
 HANDLE semaphore_new(void);
+/* A pool of its own (asserted made) and env initialized to name it; the
+ * test closes both. */
+PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env);
+/* A work callback that only counts its runs: ctx is a volatile LONG. */
+void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work);
+/* The same for a timer. */
+void CALLBACK count_timer_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer);
 /* A counter that callbacks update, read with a full barrier. */
 LONG count_of(volatile LONG *value);
 /* Whether a wide string holds exactly the ASCII string. */

@@ -8,17 +8,6 @@
 
 #include "helper.h"
 
-static DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
-{
-    HANDLE thread = start_thread(fn, arg);
-    DWORD code = 0xdeadbeef;
-
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    CloseHandle(thread);
-    return code;
-}
-
 static DWORD WINAPI try_enter_thread(void *arg)
 {
     CRITICAL_SECTION *cs = arg;

@@ -38,10 +38,35 @@ static void simple_init(struct simple_ctx *s)
     assert_non_null(s->done);
 }
 
+/* Waits for the one callback that records in probe and sets done, checks
+ * that it ran once and cleanly, and closes done. */
+static void wait_one_clean_run(struct probe *probe, HANDLE done)
+{
+    helper_wait(done);
+    assert_int_equal(probe_hits(probe), 1);
+    probe_assert_clean(probe);
+    CloseHandle(done);
+}
+
 static void CALLBACK simple_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     (void)work;
     simple_cb(inst, ctx);
+}
+
+/* One simple callback and one work item on env, each waited for: two more
+ * hits of s's probe. */
+static void run_simple_and_work(struct simple_ctx *s, PTP_CALLBACK_ENVIRON env)
+{
+    PTP_WORK work;
+
+    assert_true(TrySubmitThreadpoolCallback(simple_cb, s, env));
+    helper_wait(s->done);
+    work = CreateThreadpoolWork(simple_work_cb, s, env);
+    assert_non_null(work);
+    SubmitThreadpoolWork(work);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    CloseThreadpoolWork(work);
 }
 
 /* ---- the helpers and layouts -------------------------------------------------- */
@@ -117,10 +142,7 @@ static void env_v3_runs_on_named_pool(void **state)
     assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, helper_env(state)));
     helper_wait_not(s.done, 100);
     occupant_release(&busy);
-    helper_wait(s.done);
-    assert_int_equal(probe_hits(&s.probe), 1);
-    probe_assert_clean(&s.probe);
-    CloseHandle(s.done);
+    wait_one_clean_run(&s.probe, s.done);
 }
 
 /* An environment without a pool uses the default pool. */
@@ -227,7 +249,6 @@ static void env_valid_priorities_accepted(void **state)
     };
     TP_CALLBACK_ENVIRON env;
     struct simple_ctx s;
-    PTP_WORK work;
     size_t i;
 
     simple_init(&s);
@@ -235,13 +256,7 @@ static void env_valid_priorities_accepted(void **state)
         InitializeThreadpoolEnvironment(&env);
         SetThreadpoolCallbackPool(&env, ((struct helper_pool *)*state)->pool);
         SetThreadpoolCallbackPriority(&env, good[i]);
-        assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, &env));
-        helper_wait(s.done);
-        work = CreateThreadpoolWork(simple_work_cb, &s, &env);
-        assert_non_null(work);
-        SubmitThreadpoolWork(work);
-        WaitForThreadpoolWorkCallbacks(work, FALSE);
-        CloseThreadpoolWork(work);
+        run_simple_and_work(&s, &env);
         DestroyThreadpoolEnvironment(&env);
     }
     assert_int_equal(probe_hits(&s.probe), 6);
@@ -431,32 +446,22 @@ static void env_long_function_may_run_long_succeeds(void **state)
     assert_non_null(l.done);
     SetThreadpoolCallbackRunsLong(&hp->env);
     assert_true(TrySubmitThreadpoolCallback(long_may_run_cb, &l, &hp->env));
-    helper_wait(l.done);
-    assert_int_equal(probe_hits(&l.probe), 1);
-    probe_assert_clean(&l.probe);
-    CloseHandle(l.done);
+    wait_one_clean_run(&l.probe, l.done);
 }
 
 static void env_persistent_default_pool_runs(void **state)
 {
     TP_CALLBACK_ENVIRON env;
     struct simple_ctx s;
-    PTP_WORK work;
 
     (void)state;
     simple_init(&s);
     InitializeThreadpoolEnvironment(&env);
     /* SetThreadpoolCallbackPersistent (an SDK inline mingw-w64 lacks). */
     env.u.s.Persistent = 1;
-    assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, &env));
-    helper_wait(s.done);
-    work = CreateThreadpoolWork(simple_work_cb, &s, &env);
-    assert_non_null(work);
-    SubmitThreadpoolWork(work);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    run_simple_and_work(&s, &env);
     assert_int_equal(probe_hits(&s.probe), 2);
     probe_assert_clean(&s.probe);
-    CloseThreadpoolWork(work);
     DestroyThreadpoolEnvironment(&env);
     CloseHandle(s.done);
 }

@@ -156,6 +156,29 @@ static int child_main(const char *what, const char *parent_is_tp)
 
 /* ---- the parent ------------------------------------------------------------------- */
 
+#ifndef __MINGW32__
+/* Waits (bounded) for a forked or spawned child; its exit code, or fails. */
+static int fork_wait(pid_t pid, const char *what)
+{
+    DWORD start = GetTickCount();
+    int status = 0;
+    pid_t done;
+
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0
+           && GetTickCount() - start < helper_timeout_ms())
+        Sleep(2);
+    if (done != pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("%s: the child did not end within %lu ms", what,
+                 (unsigned long)helper_timeout_ms());
+    }
+    if (!WIFEXITED(status))
+        fail_msg("%s: the child was killed by signal %d", what, WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+#endif
+
 /* Runs this program as a child doing what; its exit code, which must come
  * within the test timeout (else the child is killed and the test fails). */
 static DWORD run_child(const char *what)
@@ -181,23 +204,10 @@ static DWORD run_child(const char *what)
     return code;
 #else
     char *argv[] = { self_path, (char *)what, is_tp, NULL };
-    DWORD start = GetTickCount();
-    int status = 0;
-    pid_t pid, done;
+    pid_t pid;
 
     assert_int_equal(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ), 0);
-    while ((done = waitpid(pid, &status, WNOHANG)) == 0
-           && GetTickCount() - start < helper_timeout_ms())
-        Sleep(5);
-    if (done != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        fail_msg("the child (%s) did not end within %lu ms", what,
-                 (unsigned long)helper_timeout_ms());
-    }
-    if (!WIFEXITED(status))
-        fail_msg("the child (%s) was killed by signal %d", what, WTERMSIG(status));
-    return (DWORD)WEXITSTATUS(status);
+    return (DWORD)fork_wait(pid, what);
 #endif
 }
 
@@ -222,46 +232,16 @@ static void child_exits_with_code(const char *what)
     assert_int_equal(code, CHILD_CODE);
 }
 
-static void exit_with_busy_pool_exits(void **state)
+/* One test a way of ending the child: what it does, as the test's state. */
+static void exit_child_case(void **state)
 {
-    (void)state;
-    child_exits_with_code("exit");
+    child_exits_with_code(*state);
 }
 
-static void exit_return_from_main_with_busy_pool_exits(void **state)
-{
-    (void)state;
-    child_exits_with_code("return");
-}
-
-static void exit_exit_process_with_busy_pool_exits(void **state)
-{
-    (void)state;
-    child_exits_with_code("exit-process");
-}
-
-static void exit_exit_process_in_callback_exits(void **state)
-{
-    (void)state;
-    child_exits_with_code("exit-in-callback");
-}
+#define CHILD_TEST(name, what) { #name, exit_child_case, NULL, NULL, (void *)(what) }
 
 #ifndef __MINGW32__
 /* ---- fork (Linux) ------------------------------------------------------------------ */
-
-static void CALLBACK fork_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    InterlockedIncrement((volatile LONG *)ctx);
-}
-
-static void CALLBACK fork_timer_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
-{
-    (void)inst;
-    (void)timer;
-    InterlockedIncrement((volatile LONG *)ctx);
-}
 
 static void CALLBACK fork_wait_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WAIT wait,
                                   TP_WAIT_RESULT result)
@@ -286,7 +266,7 @@ static int fork_child_uses_pool(void)
     HANDLE event;
     int i;
 
-    work = CreateThreadpoolWork(fork_work_cb, (PVOID)&ran, NULL);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, NULL);
     if (!work)
         return 10;
     for (i = 0; i < 10; i++)
@@ -300,7 +280,7 @@ static int fork_child_uses_pool(void)
         return 12;
     InitializeThreadpoolEnvironment(&env);
     SetThreadpoolCallbackPool(&env, pool);
-    if (!(own = CreateThreadpoolWork(fork_work_cb, (PVOID)&ran, &env)))
+    if (!(own = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &env)))
         return 13;
     SubmitThreadpoolWork(own);
     if (!helper_wait_count(&ran, 11))
@@ -309,7 +289,7 @@ static int fork_child_uses_pool(void)
     CloseThreadpoolWork(own);
 
     /* 1 ms ahead: the timer service's thread fires it, not the setter. */
-    if (!(timer = CreateThreadpoolTimer(fork_timer_cb, (PVOID)&ran, &env)))
+    if (!(timer = CreateThreadpoolTimer(count_timer_runs_cb, (PVOID)&ran, &env)))
         return 15;
     SetThreadpoolTimer(timer, &ahead, 0, 0);
     if (!helper_wait_count(&ran, 12))
@@ -345,8 +325,8 @@ static void fork_load_start(struct fork_load *l)
     FILETIME due = { (DWORD)-10000, (DWORD)-1 };
 
     memset(l, 0, sizeof(*l));
-    l->work = CreateThreadpoolWork(fork_work_cb, (PVOID)&l->ran, NULL);
-    l->timer = CreateThreadpoolTimer(fork_timer_cb, (PVOID)&l->ran, NULL);
+    l->work = CreateThreadpoolWork(count_runs_cb, (PVOID)&l->ran, NULL);
+    l->timer = CreateThreadpoolTimer(count_timer_runs_cb, (PVOID)&l->ran, NULL);
     assert_non_null(l->work);
     assert_non_null(l->timer);
     SetThreadpoolTimer(l->timer, &due, 1, 0);
@@ -361,34 +341,28 @@ static void fork_load_stop(struct fork_load *l)
     CloseThreadpoolWork(l->work);
 }
 
-/* Waits (bounded) for a forked child; its exit code, or fails. */
-static int fork_wait(pid_t pid, const char *what)
-{
-    DWORD start = GetTickCount();
-    int status = 0;
-    pid_t done;
-
-    while ((done = waitpid(pid, &status, WNOHANG)) == 0
-           && GetTickCount() - start < helper_timeout_ms())
-        Sleep(2);
-    if (done != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        fail_msg("%s: the child did not end within %lu ms", what,
-                 (unsigned long)helper_timeout_ms());
-    }
-    if (!WIFEXITED(status))
-        fail_msg("%s: the child was killed by signal %d", what, WTERMSIG(status));
-    return WEXITSTATUS(status);
-}
-
 #define FORK_ROUNDS 20
+
+/* Forks with 20 more callbacks queued on the busy parent's pool; the pid
+ * (0 in the child). */
+static pid_t fork_while_busy(struct fork_load *l)
+{
+    pid_t pid;
+    int i;
+
+    for (i = 0; i < 20; i++)
+        SubmitThreadpoolWork(l->work);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    return pid;
+}
 
 static void exit_fork_child_uses_pool(void **state)
 {
     static struct fork_load l;
     pid_t pid;
-    int round, i;
+    int round;
 
     (void)state;
 #ifdef __SANITIZE_THREAD__
@@ -399,11 +373,7 @@ static void exit_fork_child_uses_pool(void **state)
 #endif
     fork_load_start(&l);
     for (round = 0; round < FORK_ROUNDS; round++) {
-        for (i = 0; i < 20; i++)
-            SubmitThreadpoolWork(l.work);
-        fflush(NULL);
-        pid = fork();
-        assert_true(pid >= 0);
+        pid = fork_while_busy(&l);
         if (pid == 0)
             _exit(fork_child_uses_pool());
         assert_int_equal(fork_wait(pid, "fork, then the pool"), 0);
@@ -416,16 +386,12 @@ static void exit_fork_exec_always_works(void **state)
     char *argv[] = { self_path, (char *)"exec-child", NULL };
     static struct fork_load l;
     pid_t pid;
-    int round, i;
+    int round;
 
     (void)state;
     fork_load_start(&l);
     for (round = 0; round < FORK_ROUNDS; round++) {
-        for (i = 0; i < 20; i++)
-            SubmitThreadpoolWork(l.work);
-        fflush(NULL);
-        pid = fork();
-        assert_true(pid >= 0);
+        pid = fork_while_busy(&l);
         if (pid == 0) {
             execve("/proc/self/exe", argv, environ);
             _exit(99);
@@ -439,10 +405,10 @@ static void exit_fork_exec_always_works(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exit_with_busy_pool_exits),
-        cmocka_unit_test(exit_return_from_main_with_busy_pool_exits),
-        cmocka_unit_test(exit_exit_process_with_busy_pool_exits),
-        cmocka_unit_test(exit_exit_process_in_callback_exits),
+        CHILD_TEST(exit_with_busy_pool_exits, "exit"),
+        CHILD_TEST(exit_return_from_main_with_busy_pool_exits, "return"),
+        CHILD_TEST(exit_exit_process_with_busy_pool_exits, "exit-process"),
+        CHILD_TEST(exit_exit_process_in_callback_exits, "exit-in-callback"),
 #ifndef __MINGW32__
         cmocka_unit_test(exit_fork_child_uses_pool),
         cmocka_unit_test(exit_fork_exec_always_works),

@@ -120,20 +120,6 @@ static void CALLBACK count_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     InterlockedIncrement(&((struct sweep *)ctx)->ran);
 }
 
-static void CALLBACK count_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    InterlockedIncrement(&((struct sweep *)ctx)->ran);
-}
-
-static void CALLBACK count_timer_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
-{
-    (void)inst;
-    (void)timer;
-    InterlockedIncrement(&((struct sweep *)ctx)->ran);
-}
-
 static void CALLBACK count_wait_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WAIT wait,
                                    TP_WAIT_RESULT result)
 {
@@ -171,7 +157,7 @@ static DWORD WINAPI count_user_item_cb(PVOID ctx)
 /* Work: created, posted three times, drained, closed. */
 static void scenario_work(struct sweep *s)
 {
-    PTP_WORK work = CreateThreadpoolWork(count_work_cb, s, s->env);
+    PTP_WORK work = CreateThreadpoolWork(count_runs_cb, (PVOID)&s->ran, s->env);
     int i;
 
     if (!work) {
@@ -201,7 +187,7 @@ static void scenario_simple(struct sweep *s)
 /* A timer set to fire at once, and one set ahead then cancelled. */
 static void scenario_timer(struct sweep *s)
 {
-    PTP_TIMER timer = CreateThreadpoolTimer(count_timer_cb, s, s->env), later;
+    PTP_TIMER timer = CreateThreadpoolTimer(count_timer_runs_cb, (PVOID)&s->ran, s->env), later;
     FILETIME now = { 0, 0 }, ahead;
     LARGE_INTEGER due;
 
@@ -211,7 +197,7 @@ static void scenario_timer(struct sweep *s)
     }
     SetThreadpoolTimer(timer, &now, 0, 0);
     s->expected++;
-    later = CreateThreadpoolTimer(count_timer_cb, s, s->env);
+    later = CreateThreadpoolTimer(count_timer_runs_cb, (PVOID)&s->ran, s->env);
     if (later) {
         due.QuadPart = -10000000;   /* 1 s: cancelled long before */
         ahead.dwLowDateTime = due.u.LowPart;
@@ -328,7 +314,7 @@ static void scenario_pool(struct sweep *s)
         refused(s, "SetThreadpoolThreadMinimum");
     InitializeThreadpoolEnvironment(&env);
     SetThreadpoolCallbackPool(&env, pool);
-    work = CreateThreadpoolWork(count_work_cb, s, &env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&s->ran, &env);
     if (work) {
         SubmitThreadpoolWork(work);
         SubmitThreadpoolWork(work);
@@ -362,13 +348,13 @@ static void scenario_group(struct sweep *s)
         return;
     }
     SetThreadpoolCallbackCleanupGroup(&env, group, group_cancel_cb);
-    if ((work = CreateThreadpoolWork(count_work_cb, s, &env))) {
+    if ((work = CreateThreadpoolWork(count_runs_cb, (PVOID)&s->ran, &env))) {
         SubmitThreadpoolWork(work);
         s->expected++;
     } else {
         refused(s, "CreateThreadpoolWork (member)");
     }
-    if ((timer = CreateThreadpoolTimer(count_timer_cb, s, &env))) {
+    if ((timer = CreateThreadpoolTimer(count_timer_runs_cb, (PVOID)&s->ran, &env))) {
         SetThreadpoolTimer(timer, &now, 0, 0);
         s->expected++;
     } else {
@@ -422,20 +408,6 @@ struct survivors {
     PTP_TIMER timer;
     volatile LONG ran;
 };
-
-static void CALLBACK survivor_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    InterlockedIncrement(&((struct survivors *)ctx)->ran);
-}
-
-static void CALLBACK survivor_timer_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer)
-{
-    (void)inst;
-    (void)timer;
-    InterlockedIncrement(&((struct survivors *)ctx)->ran);
-}
 
 static void survivors_check(struct survivors *v, const char *scenario, const char *kind, LONG k)
 {
@@ -509,8 +481,8 @@ static void sweep_scenario(void **state, void (*scenario)(struct sweep *), const
     enum fault_kind kind;
 
     memset(&v, 0, sizeof(v));
-    v.work = CreateThreadpoolWork(survivor_work_cb, &v, helper_env(state));
-    v.timer = CreateThreadpoolTimer(survivor_timer_cb, &v, helper_env(state));
+    v.work = CreateThreadpoolWork(count_runs_cb, (PVOID)&v.ran, helper_env(state));
+    v.timer = CreateThreadpoolTimer(count_timer_runs_cb, (PVOID)&v.ran, helper_env(state));
     assert_non_null(v.work);
     assert_non_null(v.timer);
     live = helper_live_objects();
@@ -549,13 +521,6 @@ SWEEP_TEST(legacy)
 
 /* ---- no thread can be created ----------------------------------------------------- */
 
-static void CALLBACK no_thread_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    InterlockedIncrement((volatile LONG *)ctx);
-}
-
 /* A pool with one worker: with every thread creation failing, 200 posts
  * (which would start more workers) all run on that worker. */
 static void faults_no_thread_queued_run_on_existing_worker(void **state)
@@ -567,7 +532,7 @@ static void faults_no_thread_queued_run_on_existing_worker(void **state)
 
     SetThreadpoolThreadMaximum(hp->pool, 8);
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
-    work = CreateThreadpoolWork(no_thread_work_cb, (PVOID)&ran, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     InterlockedExchange(&fault.no_threads, 1);
     for (i = 0; i < 200; i++)
@@ -589,7 +554,7 @@ static void faults_no_thread_then_queued_run_later(void **state)
     PTP_WORK work;
     int i;
 
-    work = CreateThreadpoolWork(no_thread_work_cb, (PVOID)&ran, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     assert_int_equal(helper_pool_threads(hp->pool), 0);
     InterlockedExchange(&fault.no_threads, 1);

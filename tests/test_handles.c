@@ -332,18 +332,10 @@ static void handles_named_open_errors(void **state)
 
     (void)state;
     test_name(name, sizeof(name), "missing");
-    SetLastError(0xdeadbeef);
-    assert_null(OpenEventA(EVENT_ALL_ACCESS, FALSE, name));
-    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
-    SetLastError(0xdeadbeef);
-    assert_null(OpenMutexA(SYNCHRONIZE, FALSE, NULL));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    SetLastError(0xdeadbeef);
-    assert_null(OpenSemaphoreW(SYNCHRONIZE, FALSE, NULL));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    SetLastError(0xdeadbeef);
-    assert_null(OpenEventA(EVENT_ALL_ACCESS, FALSE, ""));
-    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+    assert_null_error(OpenEventA(EVENT_ALL_ACCESS, FALSE, name), ERROR_FILE_NOT_FOUND);
+    assert_null_error(OpenMutexA(SYNCHRONIZE, FALSE, NULL), ERROR_INVALID_PARAMETER);
+    assert_null_error(OpenSemaphoreW(SYNCHRONIZE, FALSE, NULL), ERROR_INVALID_PARAMETER);
+    assert_null_error(OpenEventA(EVENT_ALL_ACCESS, FALSE, ""), ERROR_INVALID_HANDLE);
 }
 
 static void handles_named_other_type_invalid_handle(void **state)
@@ -391,9 +383,7 @@ static void handles_named_case_sensitive(void **state)
     assert_true(SetEvent(upper_ev));
     assert_int_equal(WaitForSingleObject(lower_ev, 0), WAIT_TIMEOUT);
     CloseHandle(upper_ev);
-    SetLastError(0xdeadbeef);
-    assert_null(OpenEventA(EVENT_ALL_ACCESS, FALSE, upper));
-    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
+    assert_null_error(OpenEventA(EVENT_ALL_ACCESS, FALSE, upper), ERROR_FILE_NOT_FOUND);
     CloseHandle(lower_ev);
 }
 
@@ -413,9 +403,7 @@ static void handles_named_gone_with_last_handle(void **state)
     assert_non_null(sem);
     CloseHandle(sem);
     CloseHandle(dup);
-    SetLastError(0xdeadbeef);
-    assert_null(OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, name));
-    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
+    assert_null_error(OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, name), ERROR_FILE_NOT_FOUND);
     /* A new object may take the name again. */
     SetLastError(0xdeadbeef);
     sem = CreateMutexA(NULL, FALSE, name);
@@ -496,15 +484,9 @@ static void handles_named_namespaces(void **state)
     opened = OpenEventA(EVENT_ALL_ACCESS, FALSE, local);
     assert_non_null(opened);
     CloseHandle(opened);
-    SetLastError(0xdeadbeef);
-    assert_null(OpenEventA(EVENT_ALL_ACCESS, FALSE, global));
-    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
-    SetLastError(0xdeadbeef);
-    assert_null(CreateEventA(NULL, TRUE, FALSE, bad));
-    assert_int_equal(GetLastError(), ERROR_PATH_NOT_FOUND);
-    SetLastError(0xdeadbeef);
-    assert_null(CreateEventA(NULL, TRUE, FALSE, "Local\\"));
-    assert_int_equal(GetLastError(), ERROR_INVALID_NAME);
+    assert_null_error(OpenEventA(EVENT_ALL_ACCESS, FALSE, global), ERROR_FILE_NOT_FOUND);
+    assert_null_error(CreateEventA(NULL, TRUE, FALSE, bad), ERROR_PATH_NOT_FOUND);
+    assert_null_error(CreateEventA(NULL, TRUE, FALSE, "Local\\"), ERROR_INVALID_NAME);
     CloseHandle(event);
 }
 
@@ -515,9 +497,7 @@ static void handles_named_too_long_a_name(void **state)
     (void)state;
     memset(name, 'x', sizeof(name) - 1);
     name[sizeof(name) - 1] = 0;
-    SetLastError(0xdeadbeef);
-    assert_null(CreateEventA(NULL, TRUE, FALSE, name));
-    assert_int_equal(GetLastError(), ERROR_FILENAME_EXCED_RANGE);
+    assert_null_error(CreateEventA(NULL, TRUE, FALSE, name), ERROR_FILENAME_EXCED_RANGE);
 }
 
 struct mutex_race {

@@ -21,14 +21,20 @@ static BOOL all_zero(const void *mem, size_t size)
     return TRUE;
 }
 
+/* A new block (asserted made) that must read as zeroes. */
+static char *zeroed(char *mem, size_t size)
+{
+    assert_non_null(mem);
+    assert_true(all_zero(mem, size));
+    return mem;
+}
+
 static void memory_local_alloc_zeroinit_and_free(void **state)
 {
     char *mem;
 
     (void)state;
-    mem = LocalAlloc(LPTR, 100);
-    assert_non_null(mem);
-    assert_true(all_zero(mem, 100));
+    mem = zeroed(LocalAlloc(LPTR, 100), 100);
     memset(mem, 0x5a, 100);
     assert_null(LocalFree(mem));
     mem = LocalAlloc(LMEM_FIXED, 0);            /* a size of 0 is a block too */
@@ -42,9 +48,7 @@ static void memory_global_alloc_zeroinit_and_free(void **state)
     char *mem;
 
     (void)state;
-    mem = GlobalAlloc(GPTR, 64);
-    assert_non_null(mem);
-    assert_true(all_zero(mem, 64));
+    mem = zeroed(GlobalAlloc(GPTR, 64), 64);
     assert_null(GlobalFree(mem));
     mem = GlobalAlloc(GMEM_FIXED, 32);
     assert_non_null(mem);
@@ -128,12 +132,8 @@ static void memory_virtual_errors(void **state)
     char *mem;
 
     (void)state;
-    SetLastError(0xdeadbeef);
-    assert_null(VirtualAlloc(NULL, 0, MEM_COMMIT, PAGE_READWRITE));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    SetLastError(0xdeadbeef);
-    assert_null(VirtualAlloc(NULL, 4096, MEM_COMMIT, 0x12345));
-    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    assert_null_error(VirtualAlloc(NULL, 0, MEM_COMMIT, PAGE_READWRITE), ERROR_INVALID_PARAMETER);
+    assert_null_error(VirtualAlloc(NULL, 4096, MEM_COMMIT, 0x12345), ERROR_INVALID_PARAMETER);
     mem = VirtualAlloc(NULL, 0x20000, MEM_RESERVE, PAGE_NOACCESS);
     assert_non_null(mem);
     SetLastError(0xdeadbeef);

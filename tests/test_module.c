@@ -50,9 +50,7 @@ static void module_free_last_reference_unloads(void **state)
     assert_int_equal(count(), 1);
     assert_int_equal(count(), 2);
     assert_true(FreeLibrary(module));
-    SetLastError(0xdeadbeef);
-    assert_null(GetModuleHandleA(path));
-    assert_int_equal(GetLastError(), ERROR_MOD_NOT_FOUND);
+    assert_null_error(GetModuleHandleA(path), ERROR_MOD_NOT_FOUND);
     /* Loaded again, the module starts with fresh data. */
     module = LoadLibraryA(path);
     assert_non_null(module);
@@ -79,6 +77,14 @@ static void module_load_twice_needs_two_frees(void **state)
     assert_null(GetModuleHandleA(path));
 }
 
+/* Two loads under two names, and the handle the name finds: one module. */
+static void assert_one_module(HMODULE first, HMODULE second, HMODULE by_name)
+{
+    assert_non_null(first);
+    assert_true(second == first);
+    assert_true(by_name == first);
+}
+
 static void module_wide_names_same_module(void **state)
 {
     const char *path = module_path();
@@ -95,9 +101,7 @@ static void module_wide_names_same_module(void **state)
     wpath[i] = 0;
     a = LoadLibraryA(path);
     w = LoadLibraryW(wpath);
-    assert_non_null(a);
-    assert_true(a == w);
-    assert_true(GetModuleHandleW(wpath) == a);
+    assert_one_module(a, w, GetModuleHandleW(wpath));
     assert_true(FreeLibrary(w));
     assert_true(LoadLibraryExW(wpath, NULL, 0) == a);
     assert_true(FreeLibrary(a));
@@ -157,9 +161,8 @@ static void module_main_program_handle(void **state)
     assert_true(GetModuleHandleW(NULL) == main_module);
     assert_true(GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, NULL, &found));
     assert_true(found == main_module);
-    SetLastError(0xdeadbeef);
-    assert_null((void *)(ULONG_PTR)GetProcAddress(main_module, "tp_no_such_procedure"));
-    assert_int_equal(GetLastError(), ERROR_PROC_NOT_FOUND);
+    assert_null_error((void *)(ULONG_PTR)GetProcAddress(main_module, "tp_no_such_procedure"),
+                      ERROR_PROC_NOT_FOUND);
 }
 
 /* Programs find the system's calls through the system modules' handles. */
@@ -187,9 +190,7 @@ static void module_system_names_find_exports(void **state)
     assert_non_null((void *)(ULONG_PTR)GetProcAddress(k32, "CreateThreadpoolWork"));
     assert_non_null((void *)(ULONG_PTR)GetProcAddress(k32, "QueueUserAPC"));
     /* Only the module's own exports: not the C library's. */
-    SetLastError(0xdeadbeef);
-    assert_null((void *)(ULONG_PTR)GetProcAddress(k32, "malloc"));
-    assert_int_equal(GetLastError(), ERROR_PROC_NOT_FOUND);
+    assert_null_error((void *)(ULONG_PTR)GetProcAddress(k32, "malloc"), ERROR_PROC_NOT_FOUND);
     /* Loading it is taking one more reference on the same module. */
     loaded = LoadLibraryA("kernel32.dll");
     assert_true(loaded == k32);
@@ -203,17 +204,12 @@ static void module_missing_errors(void **state)
     HMODULE module;
 
     (void)state;
-    SetLastError(0xdeadbeef);
-    assert_null(LoadLibraryA("kernel32_tp_no_such_module.dll"));
-    assert_int_equal(GetLastError(), ERROR_MOD_NOT_FOUND);
-    SetLastError(0xdeadbeef);
-    assert_null(GetModuleHandleA("kernel32_tp_no_such_module.dll"));
-    assert_int_equal(GetLastError(), ERROR_MOD_NOT_FOUND);
+    assert_null_error(LoadLibraryA("kernel32_tp_no_such_module.dll"), ERROR_MOD_NOT_FOUND);
+    assert_null_error(GetModuleHandleA("kernel32_tp_no_such_module.dll"), ERROR_MOD_NOT_FOUND);
     module = LoadLibraryA(path);
     assert_non_null(module);
-    SetLastError(0xdeadbeef);
-    assert_null((void *)(ULONG_PTR)GetProcAddress(module, "tp_no_such_procedure"));
-    assert_int_equal(GetLastError(), ERROR_PROC_NOT_FOUND);
+    assert_null_error((void *)(ULONG_PTR)GetProcAddress(module, "tp_no_such_procedure"),
+                      ERROR_PROC_NOT_FOUND);
     assert_true(FreeLibrary(module));
     SetLastError(0xdeadbeef);
     assert_false(FreeLibrary(NULL));
@@ -240,9 +236,7 @@ static void module_dll_name_finds_shared_object(void **state)
     strcpy(dll + len - 6, ".DLL");
     module = LoadLibraryA(path);
     by_dll = LoadLibraryA(dll);
-    assert_non_null(module);
-    assert_true(by_dll == module);
-    assert_true(GetModuleHandleA(dll) == module);
+    assert_one_module(module, by_dll, GetModuleHandleA(dll));
     assert_true(FreeLibrary(by_dll));
     assert_true(FreeLibrary(module));
     assert_null(GetModuleHandleA(path));

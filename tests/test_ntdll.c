@@ -53,6 +53,16 @@ static void ctx_free(struct nt_ctx *c)
     free(c);
 }
 
+/* Lets n callbacks held at c's gate go, waits for them, checks the probe
+ * and frees c. */
+static void ctx_release_free(struct nt_ctx *c, LONG n)
+{
+    gate_open(&c->cb.gate, n);
+    assert_true(helper_wait_count(&c->cb.done, n));
+    probe_assert_clean(&c->cb.probe);
+    ctx_free(c);
+}
+
 static void nt_body(PTP_CALLBACK_INSTANCE inst, struct nt_ctx *c)
 {
     PROBE_CHECK(&c->cb.probe, inst != NULL);
@@ -77,6 +87,7 @@ static void CALLBACK nt_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 struct nt_pool {
     PTP_POOL pool;
     TP_CALLBACK_ENVIRON env;
+    void *param;                 /* NT_PARAM_TEST's */
 };
 
 static int nt_setup(void **state)
@@ -91,6 +102,7 @@ static int nt_setup(void **state)
     }
     InitializeThreadpoolEnvironment(&p->env);
     SetThreadpoolCallbackPool(&p->env, p->pool);
+    p->param = *state;
     *state = p;
     return 0;
 }
@@ -112,6 +124,8 @@ static struct nt_pool *nt_pool_of(void **state)
 }
 
 #define NT_TEST(f) cmocka_unit_test_setup_teardown(f, nt_setup, nt_teardown)
+/* A test named NAME running FN with PARAM (the address of a static row). */
+#define NT_PARAM_TEST(name, fn, param) { #name, (fn), nt_setup, nt_teardown, (param) }
 
 /* ---- pools --------------------------------------------------------------------- */
 
@@ -139,10 +153,7 @@ static void ntdll_pool_max_one_serializes(void **state)
     assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
     helper_wait(c->cb.started);
     helper_wait_not(c->cb.started, 100);
-    gate_open(&c->cb.gate, 2);
-    assert_true(helper_wait_count(&c->cb.done, 2));
-    probe_assert_clean(&c->cb.probe);
-    ctx_free(c);
+    ctx_release_free(c, 2);
 }
 
 /* TpSetPoolMinThreads succeeds with STATUS_SUCCESS and creates the threads. */
@@ -161,10 +172,7 @@ static void ntdll_pool_min_threads_success(void **state)
     for (i = 0; i < 3; i++)
         assert_status(TpSimpleTryPost(nt_simple_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
     assert_true(helper_wait_count(&c->cb.started_count, 3));
-    gate_open(&c->cb.gate, 3);
-    assert_true(helper_wait_count(&c->cb.done, 3));
-    probe_assert_clean(&c->cb.probe);
-    ctx_free(c);
+    ctx_release_free(c, 3);
 }
 
 static void ntdll_pool_stack_information(void **state)
@@ -453,29 +461,26 @@ static void CALLBACK may_run_long_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     InterlockedExchange(&c->cb.done, 1);
 }
 
-/* With threads to spare, TpCallbackMayRunLong returns STATUS_SUCCESS. */
-static void ntdll_callback_may_run_long_success(void **state)
+/* TpCallbackMayRunLong's status in a pool of at most max threads. */
+struct may_run_long_row {
+    DWORD max;
+    LONG status;
+};
+/* With threads to spare, STATUS_SUCCESS; at the maximum (a one-thread
+ * pool), STATUS_TOO_MANY_THREADS. */
+static struct may_run_long_row may_run_long_spare = { 8, TP_TEST_STATUS_SUCCESS };
+static struct may_run_long_row may_run_long_at_max = { 1, TP_TEST_STATUS_TOO_MANY_THREADS };
+
+static void ntdll_callback_may_run_long(void **state)
 {
     struct nt_pool *p = nt_pool_of(state);
+    const struct may_run_long_row *row = p->param;
     struct nt_ctx *c = ctx_new();
 
-    TpSetPoolMaxThreads(p->pool, 8);
+    TpSetPoolMaxThreads(p->pool, row->max);
     assert_status(TpSimpleTryPost(may_run_long_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
     assert_true(helper_wait_count(&c->cb.done, 1));
-    assert_status(c->may_run_long, TP_TEST_STATUS_SUCCESS);
-    ctx_free(c);
-}
-
-/* At the maximum (a one-thread pool), it returns STATUS_TOO_MANY_THREADS. */
-static void ntdll_callback_may_run_long_too_many_threads(void **state)
-{
-    struct nt_pool *p = nt_pool_of(state);
-    struct nt_ctx *c = ctx_new();
-
-    TpSetPoolMaxThreads(p->pool, 1);
-    assert_status(TpSimpleTryPost(may_run_long_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    assert_true(helper_wait_count(&c->cb.done, 1));
-    assert_status(c->may_run_long, TP_TEST_STATUS_TOO_MANY_THREADS);
+    assert_status(c->may_run_long, row->status);
     ctx_free(c);
 }
 
@@ -792,8 +797,10 @@ int main(void)
         NT_TEST(ntdll_callback_completion_actions),
         NT_TEST(ntdll_callback_unload_dll),
         NT_TEST(ntdll_disassociate_callback),
-        NT_TEST(ntdll_callback_may_run_long_success),
-        NT_TEST(ntdll_callback_may_run_long_too_many_threads),
+        NT_PARAM_TEST(ntdll_callback_may_run_long_success, ntdll_callback_may_run_long,
+                      &may_run_long_spare),
+        NT_PARAM_TEST(ntdll_callback_may_run_long_too_many_threads, ntdll_callback_may_run_long,
+                      &may_run_long_at_max),
         cmocka_unit_test(ntdll_twin_names_same_function),
         LEGACY_TEST(ntdll_rtl_queue_work_item_runs),
         LEGACY_TEST(ntdll_rtl_register_wait_signal_and_timeout),

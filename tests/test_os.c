@@ -181,43 +181,52 @@ static void wait_waiters(struct cond_probe *p, int n)
     }
 }
 
+/* cond_probe_init, then n threads running fn, each inside its wait loop. */
+static void cond_probe_start(struct cond_probe *p, void (*fn)(void *arg), int n)
+{
+    int i;
+
+    cond_probe_init(p);
+    for (i = 0; i < n; i++)
+        assert_int_equal(os_thread_start(fn, p, 0), ERROR_SUCCESS);
+    wait_waiters(p, n);
+}
+
+/* Sets the predicate and signals (or broadcasts) under the lock; the n
+ * waiters wake, each holding the lock after its wait; then destroys p. */
+static void cond_probe_wake(struct cond_probe *p, int n, BOOL broadcast)
+{
+    os_lock_acquire(&p->lock);
+    p->ready = 1;
+    if (broadcast)
+        os_cond_broadcast(&p->cond);
+    else
+        os_cond_signal(&p->cond);
+    os_lock_release(&p->lock);
+    assert_true(helper_wait_count(&p->woken, n));
+    assert_true(p->held_after_wait);
+    cond_probe_destroy(p);
+}
+
 static void os_cond_signal_wakes_a_waiter(void **state)
 {
     struct cond_probe p;
 
     (void)state;
-    cond_probe_init(&p);
-    assert_int_equal(os_thread_start(cond_waiter_thread, &p, 0), ERROR_SUCCESS);
-    wait_waiters(&p, 1);
+    cond_probe_start(&p, cond_waiter_thread, 1);
     /* Without the predicate, the waiter stays. */
     Sleep(20);
     assert_int_equal(__atomic_load_n(&p.woken, __ATOMIC_ACQUIRE), 0);
-    os_lock_acquire(&p.lock);
-    p.ready = 1;
-    os_cond_signal(&p.cond);
-    os_lock_release(&p.lock);
-    assert_true(helper_wait_count(&p.woken, 1));
-    assert_true(p.held_after_wait);
-    cond_probe_destroy(&p);
+    cond_probe_wake(&p, 1, FALSE);
 }
 
 static void os_cond_broadcast_wakes_every_waiter(void **state)
 {
     struct cond_probe p;
-    int i;
 
     (void)state;
-    cond_probe_init(&p);
-    for (i = 0; i < 4; i++)
-        assert_int_equal(os_thread_start(cond_waiter_thread, &p, 0), ERROR_SUCCESS);
-    wait_waiters(&p, 4);
-    os_lock_acquire(&p.lock);
-    p.ready = 1;
-    os_cond_broadcast(&p.cond);
-    os_lock_release(&p.lock);
-    assert_true(helper_wait_count(&p.woken, 4));
-    assert_true(p.held_after_wait);
-    cond_probe_destroy(&p);
+    cond_probe_start(&p, cond_waiter_thread, 4);
+    cond_probe_wake(&p, 4, TRUE);
 }
 
 static void os_cond_wait_until_times_out_holding_the_lock(void **state)
@@ -263,17 +272,9 @@ static void os_cond_wait_until_wakes_before_its_deadline(void **state)
     struct cond_probe p;
 
     (void)state;
-    cond_probe_init(&p);
-    assert_int_equal(os_thread_start(cond_timed_waiter_thread, &p, 0), ERROR_SUCCESS);
-    wait_waiters(&p, 1);
-    os_lock_acquire(&p.lock);
-    p.ready = 1;
-    os_cond_signal(&p.cond);
-    os_lock_release(&p.lock);
-    assert_true(helper_wait_count(&p.woken, 1));
-    /* It saw the predicate, not its deadline (helper_timeout_ms away). */
-    assert_true(p.held_after_wait);
-    cond_probe_destroy(&p);
+    cond_probe_start(&p, cond_timed_waiter_thread, 1);
+    /* It sees the predicate, not its deadline (helper_timeout_ms away). */
+    cond_probe_wake(&p, 1, FALSE);
 }
 
 /* ---- alertable cond waits and APCs ------------------------------------- */
@@ -686,9 +687,6 @@ static DWORD WINAPI last_error_thread(void *arg)
 
 static void os_last_error_is_the_threads_win32_one(void **state)
 {
-    HANDLE thread;
-    DWORD code = 0xdead;
-
     (void)state;
     os_set_last_error(1234);
     assert_int_equal(GetLastError(), 1234);
@@ -696,12 +694,7 @@ static void os_last_error_is_the_threads_win32_one(void **state)
     SetLastError(ERROR_ACCESS_DENIED);
     assert_int_equal(os_get_last_error(), ERROR_ACCESS_DENIED);
     /* Per thread: another thread's value does not reach ours. */
-    thread = CreateThread(NULL, 0, last_error_thread, NULL, 0, NULL);
-    assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 0);
-    CloseHandle(thread);
+    assert_int_equal(run_thread(last_error_thread, NULL), 0);
     assert_int_equal(os_get_last_error(), ERROR_ACCESS_DENIED);
 }
 

@@ -24,13 +24,6 @@ static void skip_on_reference(const char *why)
     }
 }
 
-static void CALLBACK count_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    InterlockedIncrement((volatile LONG *)ctx);
-}
-
 /*
  * 100,000 trivial callbacks keep the pool near one worker per CPU, however
  * high its maximum: a callback that never blocks gives no reason for more.
@@ -50,7 +43,7 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     limit = (info.dwNumberOfProcessors < 2 ? 2 : info.dwNumberOfProcessors) + 2;
     SetThreadpoolThreadMaximum(hp->pool, 500);
     before = tp_debug_callbacks_run();
-    work = CreateThreadpoolWork(count_work_cb, (PVOID)&count, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&count, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 100000; i++)
         SubmitThreadpoolWork(work);
@@ -64,39 +57,25 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     CloseThreadpoolWork(work);
 }
 
-struct blocked {
-    struct gate gate;
-    volatile LONG started;
-};
-
-static void CALLBACK blocked_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    struct blocked *b = ctx;
-
-    (void)inst;
-    (void)work;
-    InterlockedIncrement(&b->started);
-    gate_pass(&b->gate);
-}
-
 /* Eight blocked callbacks need eight workers; idle, they retire to the minimum. */
 static void policy_idle_workers_retire_to_minimum(void **state)
 {
     struct helper_pool *hp = *state;
-    struct blocked b = { 0 };
+    struct cb_state b;
     DWORD start;
     PTP_WORK work;
     int i;
 
     skip_on_reference("thread counts come from kernel32_tp's introspection");
-    gate_init(&b.gate);
+    cb_state_init(&b);
+    b.block = TRUE;
     SetThreadpoolThreadMaximum(hp->pool, 8);
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
-    work = CreateThreadpoolWork(blocked_work_cb, &b, &hp->env);
+    work = CreateThreadpoolWork(cb_state_work_cb, &b, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 8; i++)
         SubmitThreadpoolWork(work);
-    assert_true(helper_wait_count(&b.started, 8));
+    assert_true(helper_wait_count(&b.started_count, 8));
     assert_int_equal(helper_pool_threads(hp->pool), 8);
     gate_open(&b.gate, 8);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
@@ -107,7 +86,8 @@ static void policy_idle_workers_retire_to_minimum(void **state)
         Sleep(10);
     assert_int_equal(helper_pool_threads(hp->pool), 1);
     CloseThreadpoolWork(work);
-    gate_destroy(&b.gate);
+    probe_assert_clean(&b.probe);
+    cb_state_destroy(&b);
 }
 
 /* ---- submitting never allocates (Linux, without sanitizers) ----------------------- */
@@ -159,7 +139,7 @@ static void policy_submit_never_allocates(void **state)
     int i;
 
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 2));
-    work = CreateThreadpoolWork(count_work_cb, (PVOID)&count, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&count, &hp->env);
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);

@@ -109,10 +109,7 @@ static void pool_close_with_running_callback_returns_at_once(void **state)
     PTP_POOL pool;
 
     (void)state;
-    pool = CreateThreadpool(NULL);
-    assert_non_null(pool);
-    InitializeThreadpoolEnvironment(&env);
-    SetThreadpoolCallbackPool(&env, pool);
+    pool = pool_with_env(&env);
     assert_true(TrySubmitThreadpoolCallback(blocker_cb, b, &env));
     helper_wait(b->cb.started);
     CloseThreadpool(pool);

@@ -23,25 +23,6 @@ static void join_thread(HANDLE thread)
     CloseHandle(thread);
 }
 
-static DWORD thread_exit_code(HANDLE thread)
-{
-    DWORD code = 0xdeadbeef;
-
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    return code;
-}
-
-/* Runs fn(arg) on a new thread to its end; returns its exit code. */
-static DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
-{
-    HANDLE thread = start_thread(fn, arg);
-    DWORD code = thread_exit_code(thread);
-
-    CloseHandle(thread);
-    return code;
-}
-
 static void assert_signalled(HANDLE h)
 {
     assert_int_equal(WaitForSingleObject(h, 0), WAIT_OBJECT_0);

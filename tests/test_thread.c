@@ -56,6 +56,25 @@ static DWORD WINAPI gated_thread(void *arg)
     return code;
 }
 
+/* gated_init(g, code), then gated_thread started on g (asserted), its id
+ * stored in *tid if tid is set. */
+static HANDLE gated_start(struct gated *g, DWORD code, DWORD *tid)
+{
+    HANDLE thread;
+
+    gated_init(g, code);
+    thread = CreateThread(NULL, 0, gated_thread, g, 0, tid);
+    assert_non_null(thread);
+    return thread;
+}
+
+/* Lets the thread of g end, waits for it: its exit code. */
+static DWORD gated_finish(struct gated *g, HANDLE thread)
+{
+    gate_open(&g->gate, 1);
+    return thread_exit_code(thread);
+}
+
 static void thread_exit_code_after_return(void **state)
 {
     struct gated g;
@@ -63,17 +82,12 @@ static void thread_exit_code_after_return(void **state)
     DWORD code = 0;
 
     (void)state;
-    gated_init(&g, 42);
-    thread = CreateThread(NULL, 0, gated_thread, &g, 0, NULL);
-    assert_non_null(thread);
+    thread = gated_start(&g, 42, NULL);
     helper_wait(g.started);
     assert_int_equal(WaitForSingleObject(thread, 0), WAIT_TIMEOUT);
     assert_true(GetExitCodeThread(thread, &code));
     assert_int_equal(code, STILL_ACTIVE);
-    gate_open(&g.gate, 1);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 42);
+    assert_int_equal(gated_finish(&g, thread), 42);
     /* An ended thread stays signalled. */
     assert_int_equal(WaitForSingleObject(thread, 0), WAIT_OBJECT_0);
     CloseHandle(thread);
@@ -84,17 +98,13 @@ static void thread_exit_thread_sets_exit_code(void **state)
 {
     struct gated g;
     HANDLE thread;
-    DWORD code = 0;
 
     (void)state;
     gated_init(&g, 7);
     g.exit_thread = TRUE;
     thread = CreateThread(NULL, 0, gated_thread, &g, 0, NULL);
     assert_non_null(thread);
-    gate_open(&g.gate, 1);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 7);
+    assert_int_equal(gated_finish(&g, thread), 7);
     CloseHandle(thread);
     gated_destroy(&g);
 }
@@ -106,9 +116,7 @@ static void thread_id_is_the_threads_own(void **state)
     DWORD tid = 0;
 
     (void)state;
-    gated_init(&g, 0);
-    thread = CreateThread(NULL, 0, gated_thread, &g, 0, &tid);
-    assert_non_null(thread);
+    thread = gated_start(&g, 0, &tid);
     helper_wait(g.started);
     assert_int_not_equal(tid, 0);
     assert_int_equal(tid, g.tid);
@@ -128,11 +136,8 @@ static void thread_handles_wait_all_and_any(void **state)
     int i;
 
     (void)state;
-    for (i = 0; i < THREADS; i++) {
-        gated_init(&g[i], (DWORD)i);
-        threads[i] = CreateThread(NULL, 0, gated_thread, &g[i], 0, NULL);
-        assert_non_null(threads[i]);
-    }
+    for (i = 0; i < THREADS; i++)
+        threads[i] = gated_start(&g[i], (DWORD)i, NULL);
     assert_int_equal(WaitForMultipleObjects(THREADS, threads, TRUE, 0), WAIT_TIMEOUT);
     assert_int_equal(WaitForMultipleObjects(THREADS, threads, FALSE, 0), WAIT_TIMEOUT);
     gate_open(&g[2].gate, 1);
@@ -157,9 +162,7 @@ static void thread_handle_closed_while_running(void **state)
     HANDLE thread;
 
     (void)state;
-    gated_init(&g, 0);
-    thread = CreateThread(NULL, 0, gated_thread, &g, 0, NULL);
-    assert_non_null(thread);
+    thread = gated_start(&g, 0, NULL);
     helper_wait(g.started);
     assert_true(CloseHandle(thread));
     /* The thread runs on without its handle. */
@@ -241,15 +244,12 @@ static DWORD WINAPI deep_stack_thread(void *arg)
 static void thread_small_stack_request_still_usable(void **state)
 {
     HANDLE thread;
-    DWORD code = 0;
 
     (void)state;
     /* Windows commits what is asked but reserves at least 1 MiB. */
     thread = CreateThread(NULL, 4096, deep_stack_thread, NULL, 0, NULL);
     assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 1);
+    assert_int_equal(thread_exit_code(thread), 1);
     CloseHandle(thread);
 }
 

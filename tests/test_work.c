@@ -970,10 +970,7 @@ static void work_trysubmit_then_close_pool_runs_all(void **state)
     int i;
 
     (void)state;
-    pool = CreateThreadpool(NULL);
-    assert_non_null(pool);
-    InitializeThreadpoolEnvironment(&env);
-    SetThreadpoolCallbackPool(&env, pool);
+    pool = pool_with_env(&env);
     for (i = 0; i < CLOSED_POOL_POSTS; i++)
         assert_true(TrySubmitThreadpoolCallback(storm_simple_cb, &s, &env));
     CloseThreadpool(pool);
