@@ -371,6 +371,22 @@ static void exit_fork_child_uses_pool(void **state)
     printf("skip: ThreadSanitizer does not support threads after a multi-threaded fork\n");
     skip();
 #endif
+#ifdef __SANITIZE_ADDRESS__
+    /* GCC 12's AddressSanitizer allocator is not fork-safe: a parent thread
+     * inside malloc at the fork leaves the allocator's region lock held in
+     * the child, whose new threads then hang on their first allocation (seen
+     * with gdb).  Under ASan the parent is quiet when it forks, so the child
+     * still starts its pool afresh; the busy fork runs in the other modes. */
+    for (round = 0; round < FORK_ROUNDS; round++) {
+        fflush(NULL);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(fork_child_uses_pool());
+        assert_int_equal(fork_wait(pid, "fork, then the pool"), 0);
+    }
+    (void)l;
+#else
     fork_load_start(&l);
     for (round = 0; round < FORK_ROUNDS; round++) {
         pid = fork_while_busy(&l);
@@ -379,6 +395,7 @@ static void exit_fork_child_uses_pool(void **state)
         assert_int_equal(fork_wait(pid, "fork, then the pool"), 0);
     }
     fork_load_stop(&l);
+#endif
 }
 
 static void exit_fork_exec_always_works(void **state)
