@@ -9,7 +9,6 @@
 #include "tp_private.h"
 
 _Atomic LONG tp_live_objects;
-_Atomic LONGLONG tp_callbacks_run;
 
 void tp_debug_free_live(void *memory, size_t size)
 {
@@ -33,7 +32,7 @@ LONG WINAPI tp_debug_live_objects(void)
  */
 LONGLONG WINAPI tp_debug_callbacks_run(void)
 {
-    return atomic_load(&tp_callbacks_run);
+    return tp_stats_callbacks_run();
 }
 
 /***********************************************************************

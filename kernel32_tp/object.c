@@ -325,7 +325,6 @@ void tp_object_run(struct tp_object *obj, struct tp_instance *inst, struct tp_wo
     if (tp_check_enabled)
         tp_check_instance_enter(inst);
 
-    atomic_fetch_add_explicit(&tp_callbacks_run, 1, memory_order_relaxed);
     obj->invoke(obj, inst);
     if ((finalization = tp_object_finalization(obj))) {
         TRACE("finalization %p(%p, %p)\n", (void *)finalization, (void *)inst,

@@ -322,7 +322,7 @@ static struct tp_object *sched_dequeue_locked(struct tp_pool *pool)
     return NULL;
 }
 
-void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats)
+ULONGLONG tp_sched_callbacks_run_locked(struct tp_pool *pool)
 {
     const struct tp_sched *sched = &pool->sched;
     ULONGLONG run = sched->callbacks_retired;
@@ -332,8 +332,16 @@ void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats)
     for (entry = sched->workers.next; entry != &sched->workers; entry = entry->next)
         run += atomic_load_explicit(&LIST_ENTRY(entry, struct tp_worker, entry)->callbacks_run,
                                     memory_order_relaxed);
+    return run;
+}
+
+void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats)
+{
+    const struct tp_sched *sched = &pool->sched;
+
+    TP_ASSERT_LOCKED(&pool->lock);
     stats->Threads = sched->threads;
-    stats->CallbacksRun = (LONGLONG)run;
+    stats->CallbacksRun = (LONGLONG)tp_sched_callbacks_run_locked(pool);
     stats->ThreadsCreated = (LONGLONG)sched->threads_created;
     stats->ThreadsRetired = (LONGLONG)sched->threads_retired;
     stats->InjectedBlocked = (LONGLONG)sched->injected_blocked;

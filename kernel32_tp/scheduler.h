@@ -77,6 +77,8 @@ DWORD tp_sched_threads(struct tp_pool *pool);
 
 /* Fills the scheduler's figures into stats (stats.c).  Locking: P. */
 void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats);
+/* Callbacks the pool's workers ran, those retired included.  Locking: P. */
+ULONGLONG tp_sched_callbacks_run_locked(struct tp_pool *pool);
 
 /* CallbackMayRunLong for the callback the worker runs: ERROR_SUCCESS, or
  * ERROR_TOO_MANY_THREADS when no idle worker is free and none can start.

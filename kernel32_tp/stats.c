@@ -21,6 +21,7 @@
 static struct {
     struct os_lock lock;            /* C */
     struct list pools;              /* (C) every live pool, the default one included */
+    ULONGLONG freed_callbacks_run;  /* (C) callbacks run by the pools already freed */
 } live;
 static struct os_once live_once = OS_ONCE_INIT;
 
@@ -61,9 +62,37 @@ void tp_stats_pool_added(struct tp_pool *pool)
 
 void tp_stats_pool_removed(struct tp_pool *pool)
 {
+    ULONGLONG run;
+
+    /* The pool is being freed: no worker is left to count, P is free. */
+    os_lock_acquire(&pool->lock);
+    run = tp_sched_callbacks_run_locked(pool);
+    os_lock_release(&pool->lock);
     os_lock_acquire(&live.lock);
     list_remove(&pool->stats_entry);
+    live.freed_callbacks_run += run;
     os_lock_release(&live.lock);
+}
+
+/* Every pool's callbacks run, summed on demand (tp_debug_callbacks_run):
+ * the workers count theirs privately, so the callbacks share no counter. */
+LONGLONG tp_stats_callbacks_run(void)
+{
+    ULONGLONG run;
+    struct list *entry;
+
+    live_setup();
+    os_lock_acquire(&live.lock);
+    run = live.freed_callbacks_run;
+    for (entry = live.pools.next; entry != &live.pools; entry = entry->next) {
+        struct tp_pool *pool = LIST_ENTRY(entry, struct tp_pool, stats_entry);
+
+        os_lock_acquire(&pool->lock);
+        run += tp_sched_callbacks_run_locked(pool);
+        os_lock_release(&pool->lock);
+    }
+    os_lock_release(&live.lock);
+    return (LONGLONG)run;
 }
 
 void tp_stats_timer_late(struct tp_pool *pool, ULONGLONG late_ns)

@@ -110,6 +110,8 @@ void tp_stats_fork_child(void);
  * pools' list (tp_debug_pool_stats finds pools there).  Take C; without P. */
 void tp_stats_pool_added(struct tp_pool *pool);
 void tp_stats_pool_removed(struct tp_pool *pool);
+/* Callbacks run by every pool, live or freed.  Takes C, and P inside it. */
+LONGLONG tp_stats_callbacks_run(void);
 /* The timer service took an expiry of a timer of pool late_ns past its
  * latest moment.  Takes no lock. */
 void tp_stats_timer_late(struct tp_pool *pool, ULONGLONG late_ns);
@@ -478,7 +480,6 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 /* ---- debug counters (debug.c) ---------------------------------------------- */
 
 extern _Atomic LONG tp_live_objects;         /* (a) pools, groups, callback objects */
-extern _Atomic LONGLONG tp_callbacks_run;    /* (a) */
 /* Frees the memory of a pool or group that is gone (into the checked mode's
  * quarantine when it is on, which frees it later) and counts it out of
  * tp_live_objects. */

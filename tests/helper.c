@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #if !defined(__MINGW32__)
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
@@ -692,5 +694,42 @@ FARPROC tp_proc(const char *module, const char *name)
     HMODULE mod = GetModuleHandleA(module);
 
     return mod ? GetProcAddress(mod, name) : NULL;
+}
+#endif
+
+#if !defined(__MINGW32__)
+extern char **environ;
+
+size_t helper_run_self_stderr(const char *arg, const char *var, const char *value,
+                              char *out, size_t size)
+{
+    char *argv[] = { (char *)"self", (char *)arg, NULL };
+    posix_spawn_file_actions_t actions;
+    int fds[2], status = 0;
+    size_t len = 0;
+    ssize_t n;
+    pid_t pid;
+
+    if (value)
+        assert_int_equal(setenv(var, value, 1), 0);
+    else
+        assert_int_equal(unsetenv(var), 0);
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+    assert_int_equal(posix_spawn_file_actions_adddup2(&actions, fds[1], 2), 0);
+    assert_int_equal(posix_spawn_file_actions_addclose(&actions, fds[0]), 0);
+    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &actions, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    unsetenv(var);
+    close(fds[1]);
+    while (len < size - 1
+           && ((n = read(fds[0], out + len, size - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    out[len] = 0;
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return len;
 }
 #endif

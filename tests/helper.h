@@ -322,4 +322,13 @@ LONGLONG helper_callbacks_run(void);
 #define tp_debug_callbacks_run() helper_callbacks_run()
 #endif
 
+#if !defined(__MINGW32__)
+/* Runs this test program again as "/proc/self/exe arg" with the environment
+ * variable var set to value (NULL: unset), collects its standard error into
+ * out (at most size - 1 bytes, terminated) and fails unless it exits with 0.
+ * Returns the length collected.  Native only (posix_spawn). */
+size_t helper_run_self_stderr(const char *arg, const char *var, const char *value,
+                              char *out, size_t size);
+#endif
+
 #endif

@@ -7,16 +7,6 @@
  * and the reference modes skip, saying so, where it is missing.
  */
 #include <string.h>
-#ifdef __linux__
-#include <errno.h>
-#include <spawn.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
-#endif
-
 #include "helper.h"
 
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
@@ -73,13 +63,6 @@ static LONGLONG lateness_total(const TP_DEBUG_POOL_STATS *stats)
 
 /* ---- callbacks run, queue depth, threads ----------------------------------------- */
 
-static void CALLBACK count_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    InterlockedIncrement((volatile LONG *)ctx);
-}
-
 /* N posts of a fresh pool are exactly N callbacks run, counted by the time
  * the wait for them returns. */
 static void stats_counts_callbacks_run(void **state)
@@ -99,7 +82,7 @@ static void stats_counts_callbacks_run(void **state)
     assert_int_equal(stats.WaitsArmed, 0);
     assert_int_equal(lateness_total(&stats), 0);
 
-    work = CreateThreadpoolWork(count_work_cb, (PVOID)&ran, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 1000; i++)
         SubmitThreadpoolWork(work);
@@ -136,7 +119,7 @@ static void stats_queue_depth_seen(void **state)
 
     POOL_STATS_OR_SKIP(fn);
     occupy_pool(state, &o);
-    work = CreateThreadpoolWork(count_work_cb, (PVOID)&ran, &hp->env);
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 10; i++)
         SubmitThreadpoolWork(work);
@@ -424,7 +407,7 @@ static int stats_child_main(void)
         return 1;
     InitializeThreadpoolEnvironment(&env);
     SetThreadpoolCallbackPool(&env, pool);
-    if (!(work = CreateThreadpoolWork(count_work_cb, (PVOID)&ran, &env)))
+    if (!(work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &env)))
         return 1;
     SubmitThreadpoolWork(work);
     SubmitThreadpoolWork(work);
@@ -439,34 +422,8 @@ static int stats_child_main(void)
 static const char *stats_run_child(const char *value)
 {
     static char out[1 << 16];
-    char *argv[] = { (char *)"test_stats", (char *)"stats-child", NULL };
-    posix_spawn_file_actions_t actions;
-    int fds[2], status = 0;
-    size_t len = 0;
-    ssize_t n;
-    pid_t pid;
 
-    if (value)
-        assert_int_equal(setenv("KERNEL32_TP_STATS", value, 1), 0);
-    else
-        assert_int_equal(unsetenv("KERNEL32_TP_STATS"), 0);
-    assert_int_equal(pipe(fds), 0);
-    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    assert_int_equal(posix_spawn_file_actions_adddup2(&actions, fds[1], 2), 0);
-    assert_int_equal(posix_spawn_file_actions_addclose(&actions, fds[0]), 0);
-    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &actions, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    unsetenv("KERNEL32_TP_STATS");
-    close(fds[1]);
-    while (len < sizeof(out) - 1
-           && ((n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0
-               || (n < 0 && errno == EINTR)))
-        len += n > 0 ? (size_t)n : 0;
-    out[len] = 0;
-    close(fds[0]);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    helper_run_self_stderr("stats-child", "KERNEL32_TP_STATS", value, out, sizeof(out));
     return out;
 }
 #endif

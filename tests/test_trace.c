@@ -5,20 +5,15 @@
  * timer, a wait, an I/O object, handle calls) under a given value of the
  * variable, and the test reads which functions its trace lines name.  The
  * variable is read when the library starts, hence the child.  Native only:
- * the trace is kernel32_tp's, and the child is started with posix_spawn.
+ * the trace is kernel32_tp's, and the child is started with posix_spawn
+ * (helper_run_self_stderr).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "helper.h"
-
-extern char **environ;
 
 /* ---- the child: one call of each area ----------------------------------------- */
 
@@ -102,34 +97,8 @@ struct trace_run {
  * standard error. */
 static void trace_run_child(struct trace_run *run, const char *value)
 {
-    char *argv[] = { (char *)"test_trace", (char *)"trace-child", NULL };
-    posix_spawn_file_actions_t actions;
-    int fds[2], status = 0;
-    ssize_t n;
-    pid_t pid;
-
-    if (value)
-        assert_int_equal(setenv("KERNEL32_TP_TRACE", value, 1), 0);
-    else
-        assert_int_equal(unsetenv("KERNEL32_TP_TRACE"), 0);
-    assert_int_equal(pipe(fds), 0);
-    assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-    assert_int_equal(posix_spawn_file_actions_adddup2(&actions, fds[1], 2), 0);
-    assert_int_equal(posix_spawn_file_actions_addclose(&actions, fds[0]), 0);
-    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", &actions, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    unsetenv("KERNEL32_TP_TRACE");
-    close(fds[1]);
-    run->len = 0;
-    while (run->len < sizeof(run->out) - 1
-           && ((n = read(fds[0], run->out + run->len, sizeof(run->out) - 1 - run->len)) > 0
-               || (n < 0 && errno == EINTR)))
-        run->len += n > 0 ? (size_t)n : 0;
-    run->out[run->len] = 0;
-    close(fds[0]);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    run->len = helper_run_self_stderr("trace-child", "KERNEL32_TP_TRACE", value, run->out,
+                                      sizeof(run->out));
 }
 
 /* Whether a trace line names func ("kernel32_tp:TID: func ..."). */
