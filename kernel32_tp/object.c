@@ -193,6 +193,11 @@ void tp_object_submit(struct tp_object *obj, LONG count)
     struct tp_pool *pool = obj->pool;
     enum tp_dispatch action;
 
+    /* Queued already: one count more (the object is closed only when its
+     * user is done posting, so a post here that races a close is misuse;
+     * the checked mode reports it). */
+    if (!__atomic_load_n(&obj->closed, __ATOMIC_RELAXED) && tp_sched_enqueue_more(obj, count))
+        return;
     os_lock_acquire(&pool->lock);
     if (obj->closed)
         os_panic("thread-pool object %p used after it was closed", (void *)obj);
@@ -203,15 +208,14 @@ void tp_object_submit(struct tp_object *obj, LONG count)
 
 LONG tp_object_cancel_locked(struct tp_object *obj)
 {
-    LONG dropped = obj->pending;
+    LONG dropped;
 
     TP_ASSERT_LOCKED(&obj->pool->lock);
+    /* Kinds with this hook queue under P only: pending holds still. */
     if (obj->ops && obj->ops->cancel_locked)
         obj->ops->cancel_locked(obj);
-    if (!dropped)
+    if (!(dropped = tp_sched_unqueue_locked(obj)))
         return 0;
-    tp_sched_unqueue_locked(obj);
-    obj->pending = 0;
     obj->cancelled += dropped;
     tp_object_wake_drainers_locked(obj);
     return dropped;

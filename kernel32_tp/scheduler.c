@@ -264,27 +264,83 @@ void tp_sched_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action)
         monitor_watch(pool);
 }
 
+/* Raises the queue's high mark to queued. */
+static void sched_note_depth(struct tp_sched *sched, LONG queued)
+{
+    LONG max = atomic_load_explicit(&sched->queued_max, memory_order_relaxed);
+
+    while (queued > max
+           && !atomic_compare_exchange_weak_explicit(&sched->queued_max, &max, queued,
+                                                     memory_order_relaxed,
+                                                     memory_order_relaxed))
+        ;
+}
+
+/*
+ * obj->pending leaves and reaches 0 only under P, together with linking and
+ * unlinking obj->queue_entry: an object with pending callbacks is in its
+ * queue.  So a post to an object whose count is above 0 only adds to it
+ * (tp_sched_enqueue_more, without P), and the object's place in the queue,
+ * and the worker coming for it, are already there.
+ */
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
 {
     struct tp_pool *pool = obj->pool;
+    struct tp_sched *sched = &pool->sched;
+    LONG queued;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    if (obj->pending == 0)
-        list_add_tail(&pool->sched.queue[tp_object_priority(obj)], &obj->queue_entry);
-    obj->pending += count;
-    pool->sched.queued += count;
-    if (pool->sched.queued > pool->sched.queued_max)
-        pool->sched.queued_max = pool->sched.queued;
+    queued = atomic_fetch_add_explicit(&sched->queued, count, memory_order_relaxed) + count;
+    if (atomic_fetch_add(&obj->pending, count) == 0) {
+        list_add_tail(&sched->queue[tp_object_priority(obj)], &obj->queue_entry);
+        atomic_store_explicit(&sched->linked, atomic_load_explicit(&sched->linked,
+                              memory_order_relaxed) + 1, memory_order_relaxed);
+    }
+    sched_note_depth(sched, queued);
     return sched_dispatch_locked(pool);
 }
 
-void tp_sched_unqueue_locked(struct tp_object *obj)
+BOOL tp_sched_enqueue_more(struct tp_object *obj, LONG count)
 {
-    TP_ASSERT_LOCKED(&obj->pool->lock);
-    if (!obj->pending)
-        return;
+    struct tp_sched *sched = &obj->pool->sched;
+    LONG pending = atomic_load_explicit(&obj->pending, memory_order_relaxed), queued;
+
+    if (pending <= 0)
+        return FALSE;
+    /* Counted in sched.queued first: the figure may run ahead, never behind. */
+    queued = atomic_fetch_add_explicit(&sched->queued, count, memory_order_relaxed) + count;
+    do {
+        if (pending <= 0) {
+            /* Dequeued meanwhile: the caller queues it under P. */
+            atomic_fetch_sub_explicit(&sched->queued, count, memory_order_relaxed);
+            return FALSE;
+        }
+    } while (!atomic_compare_exchange_weak(&obj->pending, &pending, pending + count));
+    sched_note_depth(sched, queued);
+    return TRUE;
+}
+
+/* Unlinks obj, whose pending count just reached 0.  Locking: P. */
+static void sched_unlink_locked(struct tp_sched *sched, struct tp_object *obj)
+{
     list_remove(&obj->queue_entry);
-    obj->pool->sched.queued -= obj->pending;
+    atomic_store_explicit(&sched->linked, atomic_load_explicit(&sched->linked,
+                          memory_order_relaxed) - 1, memory_order_relaxed);
+}
+
+LONG tp_sched_unqueue_locked(struct tp_object *obj)
+{
+    struct tp_sched *sched = &obj->pool->sched;
+    LONG dropped;
+
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    if (!atomic_load_explicit(&obj->pending, memory_order_relaxed))
+        return 0;
+    /* Posts that come meanwhile add to the count taken here. */
+    dropped = atomic_exchange(&obj->pending, 0);
+    sched_unlink_locked(sched, obj);
+    atomic_fetch_sub_explicit(&sched->queued, dropped, memory_order_relaxed);
+    return dropped;
 }
 
 /*
@@ -309,11 +365,13 @@ static struct tp_object *sched_dequeue_locked(struct tp_pool *pool)
         if (list_empty(&sched->queue[i]))
             continue;
         obj = LIST_ENTRY(sched->queue[i].next, struct tp_object, queue_entry);
-        if (--obj->pending == 0)
-            list_remove(&obj->queue_entry);
+        /* Posts may add to pending meanwhile (tp_sched_enqueue_more), but
+         * only while it is above 0: taking the last one is ours. */
+        if (atomic_fetch_sub(&obj->pending, 1) == 1)
+            sched_unlink_locked(sched, obj);
         else
             list_move_tail(&sched->queue[i], &obj->queue_entry);
-        sched->queued--;
+        atomic_fetch_sub_explicit(&sched->queued, 1, memory_order_relaxed);
         obj->running++;
         obj->associated++;
         sched->progress++;
@@ -426,29 +484,82 @@ DWORD tp_sched_may_run_long(struct tp_worker *worker)
 /* ---- the worker loop ---------------------------------------------------------- */
 
 /*
+ * Whether the worker, whose callback of obj just returned (in inst), may run
+ * the next one of obj at once, without P: takes it off the queue when so.
+ * Only while obj is the one object queued in the pool (no other object's
+ * turn comes earlier, issue 10's fairness), has another callback besides
+ * the last (which must unlink it under P), and nothing of the callback that
+ * returned needs P: it stayed associated, left no library to free, and the
+ * worker counts as running (not blocked, not long).  Work objects only: the
+ * other kinds keep per-callback state under P.  The object's running and
+ * associated counts carry on to the next callback unchanged.  Without P.
+ */
+static BOOL worker_take_more(struct tp_worker *worker, struct tp_object *obj,
+                             const struct tp_instance *inst)
+{
+    struct tp_sched *sched = &worker->pool->sched;
+    LONG pending;
+
+    /* blocked and long_running are written by this thread only. */
+    if (obj->type != TP_OBJECT_WORK || obj->ops || !inst->associated || inst->free_library
+        || worker->long_running || worker->blocked
+        || atomic_load_explicit(&sched->linked, memory_order_relaxed) != 1)
+        return FALSE;
+    pending = atomic_load_explicit(&obj->pending, memory_order_relaxed);
+    do {
+        if (pending < 2)
+            return FALSE;
+    } while (!atomic_compare_exchange_weak(&obj->pending, &pending, pending - 1));
+    atomic_fetch_sub_explicit(&sched->queued, 1, memory_order_relaxed);
+    return TRUE;
+}
+
+/* Callbacks a worker runs in a row without P (worker_take_more): the pool
+ * looks at its queue again after as many. */
+#define TP_WORKER_RUN_MAX 64
+
+/* Counts one more callback run by the worker (written by it alone). */
+static void worker_count_run(struct tp_worker *worker)
+{
+    atomic_store_explicit(&worker->callbacks_run,
+                          atomic_load_explicit(&worker->callbacks_run, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+/*
  * Runs one callback of obj, which sched_dequeue_locked counted as running
- * and associated, and hands it back to the object layer.  Enters and leaves
- * with P held; drops it around user code.
+ * and associated, and maybe more of obj (worker_take_more), and hands it
+ * back to the object layer.  Enters and leaves with P held; drops it around
+ * user code.
  */
 static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 {
     struct tp_pool *pool = worker->pool;
     struct tp_instance inst;
     enum tp_dispatch action;
+    unsigned int runs = 1;
 
     worker->in_callback = TRUE;
     worker->long_running = tp_object_long_function(obj);
     action = worker_update_inactive_locked(worker);
+    /* More is queued (posts to a queued object pick no worker): one more
+     * worker may come for it, as a post would have asked. */
+    if (action == TP_DISPATCH_NONE && pool->sched.queued > 0)
+        action = sched_dispatch_locked(pool);
     os_lock_release(&pool->lock);
     tp_sched_dispatch_finish(pool, action);
 
     tp_object_run(obj, &inst, worker);
     /* Before the object hears of it: a drain that returns sees the count. */
-    atomic_store_explicit(&worker->callbacks_run,
-                          atomic_load_explicit(&worker->callbacks_run, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    worker_count_run(worker);
+    while (runs < TP_WORKER_RUN_MAX && worker_take_more(worker, obj, &inst)) {
+        runs++;
+        tp_object_run(obj, &inst, worker);
+        worker_count_run(worker);
+    }
 
     os_lock_acquire(&pool->lock);
+    pool->sched.progress += runs - 1;
     worker->in_callback = FALSE;
     worker->blocked = FALSE;
     worker->long_running = FALSE;
@@ -628,15 +739,19 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
 {
     struct tp_sched *sched = &pool->sched;
     BOOL start = FALSE, done, finished;
+    ULONGLONG progress;
 
     os_lock_acquire(&pool->lock);
+    /* Callbacks started, and returned: a worker that runs several in a row
+     * (worker_take_more) counts their starts only when it is done. */
+    progress = sched->progress + tp_sched_callbacks_run_locked(pool);
     done = sched->queued <= 0 || sched->threads >= pool->max_threads;
-    if (!done && sched->idle <= sched->waking && sched->progress == sched->progress_seen) {
+    if (!done && sched->idle <= sched->waking && progress == sched->progress_seen) {
         sched_reserve_locked(pool, 1);
         sched->injected_stall++;
         start = TRUE;
     }
-    sched->progress_seen = sched->progress;
+    sched->progress_seen = progress;
     if (done) {
         /* Unlink and clear together, so a submitter that sets watched again
          * finds the entry free to link. */

@@ -18,7 +18,14 @@ struct tp_worker;
 struct tp_sched {
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
-    LONG queued;                    /* (P) callbacks queued: sum of obj->pending */
+    /* (a) callbacks queued: sum of obj->pending, or more while a post to an
+     * object already queued is on its way (it counts here first, so that
+     * the figure never falls short: a worker that sees 0 may retire).
+     * Changed under P, but for those posts (tp_sched_enqueue_more). */
+    _Atomic LONG queued;
+    /* (a) objects linked in the queues, written under P: a worker alone
+     * with one object may run several of its callbacks in a row. */
+    _Atomic LONG linked;
     DWORD threads;                  /* (P) workers alive, including ones starting */
     DWORD idle;                     /* (P) workers sleeping on work_cond */
     DWORD waking;                   /* (P) idle workers signalled but not yet awake */
@@ -34,7 +41,7 @@ struct tp_sched {
      * anyway; callbacks run are the workers' own (struct tp_worker). */
     struct list workers;            /* (P) the pool's struct tp_worker, alive */
     ULONGLONG callbacks_retired;    /* (P) callbacks run by workers that retired */
-    LONG queued_max;                /* (P) the highest queued */
+    _Atomic LONG queued_max;        /* (a) the highest queued */
     ULONGLONG threads_created;      /* (P) workers that started */
     ULONGLONG threads_retired;      /* (P) workers that ended */
     ULONGLONG injected_blocked;     /* (P) started beyond the CPU target for blocked workers */
@@ -58,8 +65,13 @@ void tp_sched_destroy(struct tp_pool *pool);
  * The caller acts on the result with tp_sched_dispatch_finish() once P is
  * dropped.  Locking: P. */
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count);
-/* Takes obj's pending callbacks (the caller's count) off the queue.  Locking: P. */
-void tp_sched_unqueue_locked(struct tp_object *obj);
+/* Counts count more callbacks of obj when it is queued already (pending
+ * above 0): no P, and no worker to pick, since the queued object has its
+ * own.  FALSE, with nothing done, when it is not queued: the caller takes
+ * P and calls tp_sched_enqueue_locked.  Without P. */
+BOOL tp_sched_enqueue_more(struct tp_object *obj, LONG count);
+/* Takes obj's pending callbacks off the queue; returns how many.  Locking: P. */
+LONG tp_sched_unqueue_locked(struct tp_object *obj);
 /* Acts on a dispatch decision.  Without P; the caller's object (or
  * reservation) keeps the pool alive. */
 void tp_sched_dispatch_finish(struct tp_pool *pool, enum tp_dispatch action);

@@ -203,7 +203,10 @@ struct tp_object {
         struct tp_object *cache_next;
     };
     LONG refs;                          /* (P) the user's handle + group membership */
-    LONG pending;                       /* (P) callbacks queued, not started */
+    /* (a) callbacks queued, not started: leaves and reaches 0 only under P
+     * (queue_entry linked while above 0); a post to a queued object adds
+     * to it without P (tp_sched_enqueue_more). */
+    _Atomic LONG pending;
     LONG running;                       /* (P) callbacks started, not yet returned to the pool */
     LONG associated;                    /* (P) running callbacks still associated */
     LONG drainers;                      /* (P) threads waiting in a drain for this object */
@@ -245,7 +248,8 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
  * it may), and picks a worker for them; the caller acts on the result with
  * tp_sched_dispatch_finish() once P is dropped.  Locking: P. */
 enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count);
-/* Queues count callbacks.  Cannot fail, does not allocate.  Without locks. */
+/* Queues count callbacks.  Cannot fail, does not allocate.  Without locks;
+ * takes P unless obj is queued already. */
 void tp_object_submit(struct tp_object *obj, LONG count);
 /* Drops queued callbacks; returns how many.  Locking: P. */
 LONG tp_object_cancel_locked(struct tp_object *obj);
