@@ -109,41 +109,77 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
     object_fill(obj, &environment, type, invoke, callback, userdata);
     if ((err = object_join(obj, &extras)) != ERROR_SUCCESS)
         return err;
-    os_lock_acquire(&obj->pool->lock);
-    TP_ASSERT(!obj->pool->closed);
-    obj->pool->objects++;
-    os_lock_release(&obj->pool->lock);
+    /* No P: making an object in a pool that is being closed is misuse. */
+    TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
+    atomic_fetch_add_explicit(&obj->pool->objects, 1, memory_order_relaxed);
     if (tp_check_enabled)
         tp_check_created(obj, (enum tp_check_kind)type);
     return ERROR_SUCCESS;
 }
 
 /*
- * Joins the pool, queues the only callback and lets go of the handle nobody
- * holds.  Locking: P.
+ * Joins the pool and lets go of the handle nobody holds: the object is then
+ * ready for its one callback.  Locking: P for a group member; none
+ * otherwise: nobody else knows it yet.
  */
-static enum tp_dispatch simple_start_locked(struct tp_object *obj)
+static void simple_start(struct tp_object *obj)
 {
-    struct tp_pool *pool = obj->pool;
-
-    TP_ASSERT_LOCKED(&pool->lock);
-    TP_ASSERT(!pool->closed);
-    pool->objects++;
+    TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
+    atomic_fetch_add_explicit(&obj->pool->objects, 1, memory_order_relaxed);
     obj->refs--;
     obj->closed = TRUE;
-    return tp_object_queue_locked(obj, 1);
+}
+
+/*
+ * A simple object the pool's workers recycled, or NULL.  Whoever holds
+ * simple_taking pops from simple_spare, and refills it with all that the
+ * workers returned meanwhile; a poster that finds it held allocates.
+ */
+static struct tp_object *simple_cache_take(struct tp_pool *pool)
+{
+    struct tp_object *obj;
+
+    if (atomic_exchange_explicit(&pool->simple_taking, 1, memory_order_acquire))
+        return NULL;
+    if (!(obj = pool->simple_spare)
+        && atomic_load_explicit(&pool->simple_returned, memory_order_relaxed))
+        obj = atomic_exchange_explicit(&pool->simple_returned, NULL, memory_order_acquire);
+    if (obj)
+        pool->simple_spare = obj->cache_next;
+    atomic_store_explicit(&pool->simple_taking, 0, memory_order_release);
+    return obj;
+}
+
+/* Keeps a finished simple object for the next post: FALSE when the pool
+ * keeps enough.  Locking: P (so that workers push one at a time). */
+static BOOL simple_cache_return_locked(struct tp_pool *pool, struct tp_object *obj)
+{
+    struct tp_object *head = atomic_load_explicit(&pool->simple_returned, memory_order_relaxed);
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    do {
+        if (head && head->cache_depth >= TP_SIMPLE_CACHE_MAX)
+            return FALSE;
+        obj->cache_next = head;
+        obj->cache_depth = head ? head->cache_depth + 1 : 1;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->simple_returned, &head, obj,
+                                                    memory_order_release,
+                                                    memory_order_relaxed));
+    return TRUE;
 }
 
 /*
  * The hot path of TrySubmitThreadpoolCallback and QueueUserWorkItem.  A
  * simple callback with no group and no extras reuses an object its pool
- * recycled (pool->simple_cache), all in one hold of P: in a steady stream of
- * posts nothing is allocated.  Otherwise a new object is made.
+ * recycled, with no lock: in a steady stream of posts nothing is allocated.
+ * Otherwise a new object is made.  Either goes to the scheduler's inbox
+ * without P (tp_sched_post), unless it is in a group, whose close may
+ * cancel it from the queue.
  */
 DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
                      const TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_object environment = { .pool = NULL }, *obj;
+    struct tp_object environment = { .pool = NULL }, *obj = NULL;
     struct tp_object_extras extras = { 0 };
     struct tp_pool *pool;
     enum tp_dispatch action;
@@ -154,30 +190,27 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
     if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
         return err;
     pool = environment.pool;
-    if (!environment.group && !extras_needed(&extras)) {
-        os_lock_acquire(&pool->lock);
-        if (pool->simple_cache) {
-            obj = pool->simple_cache;
-            pool->simple_cache = obj->cache_next;
-            pool->simple_cached--;
-            object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-            atomic_fetch_add(&tp_live_objects, 1);
-            action = simple_start_locked(obj);
-            os_lock_release(&pool->lock);
-            tp_sched_dispatch_finish(pool, action);
-            return ERROR_SUCCESS;
+    if (!environment.group && !extras_needed(&extras) && (obj = simple_cache_take(pool))) {
+        object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
+        atomic_fetch_add(&tp_live_objects, 1);
+    } else {
+        if (!(obj = calloc(1, sizeof(*obj))))
+            return ERROR_NOT_ENOUGH_MEMORY;
+        object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
+        if ((err = object_join(obj, &extras)) != ERROR_SUCCESS) {
+            free(obj);
+            return err;
         }
-        os_lock_release(&pool->lock);
     }
-    if (!(obj = calloc(1, sizeof(*obj))))
-        return ERROR_NOT_ENOUGH_MEMORY;
-    object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-    if ((err = object_join(obj, &extras)) != ERROR_SUCCESS) {
-        free(obj);
-        return err;
+    if (!obj->group) {
+        simple_start(obj);
+        tp_sched_post(obj);
+        return ERROR_SUCCESS;
     }
+    /* A member: a group close may see it as soon as it joined. */
     os_lock_acquire(&pool->lock);
-    action = simple_start_locked(obj);
+    simple_start(obj);
+    action = tp_object_queue_locked(obj, 1);
     os_lock_release(&pool->lock);
     tp_sched_dispatch_finish(pool, action);
     return ERROR_SUCCESS;
@@ -298,10 +331,7 @@ static void object_destroy_by_worker_locked(struct tp_object *obj)
     TP_ASSERT(!tp_pool_object_left_locked(pool));
     /* Plain simple objects go back to the pool for the next post. */
     if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !obj->extras && !obj->group
-        && pool->simple_cached < TP_SIMPLE_CACHE_MAX) {
-        obj->cache_next = pool->simple_cache;
-        pool->simple_cache = obj;
-        pool->simple_cached++;
+        && simple_cache_return_locked(pool, obj)) {
         atomic_fetch_sub(&tp_live_objects, 1);
         return;
     }

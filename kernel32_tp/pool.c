@@ -100,8 +100,13 @@ void tp_pool_free(struct tp_pool *pool)
 
     TP_ASSERT(!pool->is_default);
     tp_stats_pool_removed(pool);
-    while ((obj = pool->simple_cache)) {
-        pool->simple_cache = obj->cache_next;
+    while ((obj = pool->simple_spare)) {
+        pool->simple_spare = obj->cache_next;
+        os_stamp_clear(&obj->stamp);
+        free(obj);
+    }
+    while ((obj = atomic_load_explicit(&pool->simple_returned, memory_order_relaxed))) {
+        atomic_store_explicit(&pool->simple_returned, obj->cache_next, memory_order_relaxed);
         os_stamp_clear(&obj->stamp);
         free(obj);
     }
@@ -114,11 +119,13 @@ void tp_pool_free(struct tp_pool *pool)
 
 BOOL tp_pool_object_left_locked(struct tp_pool *pool)
 {
+    LONG left;
+
     TP_ASSERT_LOCKED(&pool->lock);
-    TP_ASSERT(pool->objects > 0);
-    pool->objects--;
+    left = atomic_fetch_sub_explicit(&pool->objects, 1, memory_order_relaxed) - 1;
+    TP_ASSERT(left >= 0);
     /* Idle workers of a closed pool retire as soon as it is empty. */
-    if (pool->closed && pool->objects == 0)
+    if (pool->closed && left == 0)
         tp_sched_wake_idle_locked(pool);
     return tp_pool_finished_locked(pool);
 }

@@ -276,6 +276,67 @@ static void sched_note_depth(struct tp_sched *sched, LONG queued)
         ;
 }
 
+/* Links obj, which has no pending callback, into its queue.  Locking: P. */
+static void sched_link_locked(struct tp_sched *sched, struct tp_object *obj)
+{
+    list_add_tail(&sched->queue[tp_object_priority(obj)], &obj->queue_entry);
+    atomic_store_explicit(&sched->linked, atomic_load_explicit(&sched->linked,
+                          memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+/*
+ * Moves the objects posted to the inbox into their queues, oldest first,
+ * each with its one callback (counted in sched.queued by the post).  Called
+ * before anything is queued or taken under P, so that the order of posts
+ * holds.  Locking: P.
+ */
+static void sched_take_inbox_locked(struct tp_sched *sched)
+{
+    struct tp_object *obj, *next, *oldest = NULL;
+
+    if (!atomic_load_explicit(&sched->inbox, memory_order_relaxed))
+        return;
+    obj = atomic_exchange_explicit(&sched->inbox, NULL, memory_order_acquire);
+    for (; obj; obj = next) {
+        next = obj->cache_next;
+        obj->cache_next = oldest;
+        oldest = obj;
+    }
+    for (obj = oldest; obj; obj = next) {
+        next = obj->cache_next;
+        atomic_store_explicit(&obj->pending, 1, memory_order_relaxed);
+        sched_link_locked(sched, obj);
+    }
+}
+
+void tp_sched_post(struct tp_object *obj)
+{
+    struct tp_pool *pool = obj->pool;
+    struct tp_sched *sched = &pool->sched;
+    struct tp_object *head = atomic_load_explicit(&sched->inbox, memory_order_relaxed);
+    enum tp_dispatch action;
+
+    /* Counted first: the figure may run ahead, never behind. */
+    sched_note_depth(sched, atomic_fetch_add_explicit(&sched->queued, 1,
+                                                      memory_order_relaxed) + 1);
+    do
+        obj->cache_next = head;
+    while (!atomic_compare_exchange_weak_explicit(&sched->inbox, &head, obj,
+                                                  memory_order_release, memory_order_relaxed));
+    /*
+     * The inbox was not empty: the post that filled it picked a worker, and
+     * no worker sleeps before it empties the inbox under P.  Otherwise pick
+     * one now, as a post under P does (the post's object keeps the pool
+     * alive: its user does not close it while posting).
+     */
+    if (head)
+        return;
+    os_lock_acquire(&pool->lock);
+    action = sched_dispatch_locked(pool);
+    os_lock_release(&pool->lock);
+    tp_sched_dispatch_finish(pool, action);
+}
+
 /*
  * obj->pending leaves and reaches 0 only under P, together with linking and
  * unlinking obj->queue_entry: an object with pending callbacks is in its
@@ -290,12 +351,10 @@ enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
     LONG queued;
 
     TP_ASSERT_LOCKED(&pool->lock);
+    sched_take_inbox_locked(sched);
     queued = atomic_fetch_add_explicit(&sched->queued, count, memory_order_relaxed) + count;
-    if (atomic_fetch_add(&obj->pending, count) == 0) {
-        list_add_tail(&sched->queue[tp_object_priority(obj)], &obj->queue_entry);
-        atomic_store_explicit(&sched->linked, atomic_load_explicit(&sched->linked,
-                              memory_order_relaxed) + 1, memory_order_relaxed);
-    }
+    if (atomic_fetch_add(&obj->pending, count) == 0)
+        sched_link_locked(sched, obj);
     sched_note_depth(sched, queued);
     return sched_dispatch_locked(pool);
 }
@@ -361,6 +420,7 @@ static struct tp_object *sched_dequeue_locked(struct tp_pool *pool)
     unsigned int i;
 
     TP_ASSERT_LOCKED(&pool->lock);
+    sched_take_inbox_locked(sched);
     for (i = 0; i < TP_PRIORITY_COUNT; i++) {
         if (list_empty(&sched->queue[i]))
             continue;

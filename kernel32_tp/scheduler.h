@@ -18,6 +18,10 @@ struct tp_worker;
 struct tp_sched {
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
+    /* (a) simple objects posted without P, newest first (tp_sched_post):
+     * moved into the queues, oldest first, under P before any object is
+     * queued or taken there. */
+    _Atomic(struct tp_object *) inbox;
     /* (a) callbacks queued: sum of obj->pending, or more while a post to an
      * object already queued is on its way (it counts here first, so that
      * the figure never falls short: a worker that sees 0 may retire).
@@ -65,6 +69,10 @@ void tp_sched_destroy(struct tp_pool *pool);
  * The caller acts on the result with tp_sched_dispatch_finish() once P is
  * dropped.  Locking: P. */
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count);
+/* Queues the one callback of obj, a new object no other thread knows and
+ * that is in no group, without P but when the inbox was empty (a worker is
+ * then picked under P).  obj may be gone on return.  Without P. */
+void tp_sched_post(struct tp_object *obj);
 /* Counts count more callbacks of obj when it is queued already (pending
  * above 0): no P, and no worker to pick, since the queued object has its
  * own.  FALSE, with nothing done, when it is not queued: the caller takes

@@ -62,13 +62,22 @@ struct tp_pool {
     struct os_lock lock;
     struct tp_sched sched;          /* the run queue and the workers (scheduler.h) */
     struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
-    struct tp_object *simple_cache; /* (P) recycled simple objects, via cache_next (object.c) */
-    DWORD simple_cached;            /* (P) how many: at most TP_SIMPLE_CACHE_MAX */
+    /* Recycled simple objects (object.c), linked through cache_next: the
+     * workers push them here, under P, so a push races only with a taker; */
+    _Atomic(struct tp_object *) simple_returned; /* (a) */
+    /* a poster takes them all at once into simple_spare and pops them
+     * from there, holding simple_taking (a try-lock: a poster that finds
+     * it held allocates instead, so posting never waits for another). */
+    struct tp_object *simple_spare; /* (simple_taking) */
+    _Atomic int simple_taking;      /* (a) */
     DWORD min_threads;              /* (P) */
     DWORD max_threads;              /* (P) */
     SIZE_T stack_reserve;           /* (P) for workers started from now on */
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
-    LONG objects;                   /* (P) live callback objects using this pool */
+    /* (a) live callback objects using this pool: counted in without P when
+     * one is made (never in a closed pool: misuse), out under P, so that a
+     * pool found empty under P after its close stays empty. */
+    _Atomic LONG objects;
     BOOL closed;                    /* (P) CloseThreadpool was called */
     BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
@@ -198,9 +207,14 @@ struct tp_object {
     struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
     union {
         struct list group_entry;        /* (G) in group->members while a member */
-        /* (P) in pool->simple_cache while recycled; only objects without a
-         * group are recycled, so group_entry is unused then. */
-        struct tp_object *cache_next;
+        /* (a) in sched.inbox while posted (scheduler.c), then (P) in
+         * pool->simple_returned or (simple_taking) simple_spare while
+         * recycled, with the depth of the returned stack at its push: only
+         * objects without a group go there, so group_entry is unused then. */
+        struct {
+            struct tp_object *cache_next;
+            LONG cache_depth;
+        };
     };
     LONG refs;                          /* (P) the user's handle + group membership */
     /* (a) callbacks queued, not started: leaves and reaches 0 only under P
