@@ -137,13 +137,19 @@ static void simple_start(struct tp_object *obj)
  */
 static struct tp_object *simple_cache_take(struct tp_pool *pool)
 {
-    struct tp_object *obj;
+    struct tp_object *obj, *last;
+    LONG taken = 1;
 
     if (atomic_exchange_explicit(&pool->simple_taking, 1, memory_order_acquire))
         return NULL;
     if (!(obj = pool->simple_spare)
-        && atomic_load_explicit(&pool->simple_returned, memory_order_relaxed))
-        obj = atomic_exchange_explicit(&pool->simple_returned, NULL, memory_order_acquire);
+        && atomic_load_explicit(&pool->simple_returned, memory_order_relaxed)
+        && (obj = atomic_exchange_explicit(&pool->simple_returned, NULL,
+                                           memory_order_acquire))) {
+        for (last = obj; last->cache_next; last = last->cache_next)
+            taken++;
+        atomic_fetch_sub_explicit(&pool->simple_returned_count, taken, memory_order_relaxed);
+    }
     if (obj)
         pool->simple_spare = obj->cache_next;
     atomic_store_explicit(&pool->simple_taking, 0, memory_order_release);
@@ -157,14 +163,14 @@ static BOOL simple_cache_return_locked(struct tp_pool *pool, struct tp_object *o
     struct tp_object *head = atomic_load_explicit(&pool->simple_returned, memory_order_relaxed);
 
     TP_ASSERT_LOCKED(&pool->lock);
-    do {
-        if (head && head->cache_depth >= TP_SIMPLE_CACHE_MAX)
-            return FALSE;
+    if (atomic_load_explicit(&pool->simple_returned_count, memory_order_relaxed)
+        >= TP_SIMPLE_CACHE_MAX)
+        return FALSE;
+    do
         obj->cache_next = head;
-        obj->cache_depth = head ? head->cache_depth + 1 : 1;
-    } while (!atomic_compare_exchange_weak_explicit(&pool->simple_returned, &head, obj,
-                                                    memory_order_release,
-                                                    memory_order_relaxed));
+    while (!atomic_compare_exchange_weak_explicit(&pool->simple_returned, &head, obj,
+                                                  memory_order_release, memory_order_relaxed));
+    atomic_fetch_add_explicit(&pool->simple_returned_count, 1, memory_order_relaxed);
     return TRUE;
 }
 

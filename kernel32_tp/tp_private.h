@@ -65,6 +65,9 @@ struct tp_pool {
     /* Recycled simple objects (object.c), linked through cache_next: the
      * workers push them here, under P, so a push races only with a taker; */
     _Atomic(struct tp_object *) simple_returned; /* (a) */
+    /* (a) how many, about: counted in after a push, out after a take (so
+     * it may lag for a moment); at most TP_SIMPLE_CACHE_MAX are kept */
+    _Atomic LONG simple_returned_count;
     /* a poster takes them all at once into simple_spare and pops them
      * from there, holding simple_taking (a try-lock: a poster that finds
      * it held allocates instead, so posting never waits for another). */
@@ -207,14 +210,11 @@ struct tp_object {
     struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
     union {
         struct list group_entry;        /* (G) in group->members while a member */
-        /* (a) in sched.inbox while posted (scheduler.c), then (P) in
+        /* (a) in sched.inbox while posted (scheduler.c), then in
          * pool->simple_returned or (simple_taking) simple_spare while
-         * recycled, with the depth of the returned stack at its push: only
-         * objects without a group go there, so group_entry is unused then. */
-        struct {
-            struct tp_object *cache_next;
-            LONG cache_depth;
-        };
+         * recycled: only objects without a group go there, so group_entry
+         * is unused then. */
+        struct tp_object *cache_next;
     };
     LONG refs;                          /* (P) the user's handle + group membership */
     /* (a) callbacks queued, not started: leaves and reaches 0 only under P
