@@ -134,6 +134,65 @@ static void stats_queue_depth_seen(void **state)
     CloseThreadpoolWork(work);
 }
 
+/* A one-thread pool's worker may run one object's posts back to back (the
+ * object is alone in the queue); a cancelling wait that comes while one of
+ * them runs still drops all the others. */
+struct cancel_run {
+    volatile LONG runs;
+    HANDLE third_started;
+    pool_stats_fn fn;
+    PTP_POOL pool;
+};
+
+static VOID CALLBACK cancel_run_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct cancel_run *r = ctx;
+    TP_DEBUG_POOL_STATS stats;
+    int i;
+
+    (void)inst;
+    (void)work;
+    if (InterlockedIncrement(&r->runs) != 3)
+        return;
+    SetEvent(r->third_started);
+    /* Returns once the cancel emptied the queue (or after 10 s: the test
+     * then fails on the count). */
+    for (i = 0; i < 10000; i++) {
+        memset(&stats, 0, sizeof(stats));
+        stats.Size = sizeof(stats);
+        if (r->fn(r->pool, &stats) && stats.QueueDepth == 0)
+            break;
+        Sleep(1);
+    }
+}
+
+static void stats_cancel_drops_posts_run_in_a_row(void **state)
+{
+    struct helper_pool *hp = *state;
+    struct cancel_run r = { 0 };
+    PTP_WORK work;
+    int i;
+
+    POOL_STATS_OR_SKIP(r.fn);
+    r.pool = hp->pool;
+    r.third_started = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(r.third_started);
+    SetThreadpoolThreadMaximum(hp->pool, 1);
+    work = CreateThreadpoolWork(cancel_run_cb, &r, &hp->env);
+    assert_non_null(work);
+    for (i = 0; i < 50; i++)
+        SubmitThreadpoolWork(work);
+    helper_wait(r.third_started);
+    WaitForThreadpoolWorkCallbacks(work, TRUE);
+    assert_int_equal(r.runs, 3);
+    /* Nothing of the 50 is left: one more post runs once. */
+    SubmitThreadpoolWork(work);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    assert_int_equal(r.runs, 4);
+    CloseThreadpoolWork(work);
+    CloseHandle(r.third_started);
+}
+
 /* ---- injection for blocked callbacks ------------------------------------------- */
 
 struct blocked {
@@ -456,6 +515,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         POOL_TEST(stats_counts_callbacks_run),
         POOL_TEST(stats_queue_depth_seen),
+        POOL_TEST(stats_cancel_drops_posts_run_in_a_row),
         POOL_TEST(stats_blocked_callbacks_inject),
         POOL_TEST(stats_may_run_long_injects),
         POOL_TEST(stats_timer_lateness_counted),

@@ -674,6 +674,57 @@ static void work_priority_work_objects_start_in_priority_order(void **state)
     order_behind_blocker_close(&order, &b, blocked);
 }
 
+/*
+ * One thread, kept busy at a gate while simple callbacks and work objects
+ * of one priority are posted in turn (the last work object twice): they
+ * start in the order of their posts, whichever call made them.
+ */
+static void work_simple_and_work_posts_start_in_post_order(void **state)
+{
+    static const LONG expected[5] = { 0, 1, 2, 3, 3 };
+    struct helper_pool *hp = *state;
+    TP_CALLBACK_ENVIRON env;
+    struct order_item items[4];
+    PTP_WORK works[2];
+    struct order order;
+    struct blocker b;
+    PTP_WORK blocked;
+    int i;
+
+    blocked = order_behind_blocker_open(state, &order, &b);
+    /* No cleanup group: simple callbacks take their quickest path. */
+    InitializeThreadpoolEnvironment(&env);
+    SetThreadpoolCallbackPool(&env, hp->pool);
+    for (i = 0; i < 4; i++) {
+        items[i].order = &order;
+        items[i].id = i;
+    }
+    works[0] = CreateThreadpoolWork(order_work_cb, &items[1], &env);
+    works[1] = CreateThreadpoolWork(order_work_cb, &items[3], &env);
+    assert_non_null(works[0]);
+    assert_non_null(works[1]);
+    SubmitThreadpoolWork(blocked);
+    helper_wait(b.started_event);
+    assert_true(TrySubmitThreadpoolCallback(order_cb, &items[0], &env));
+    SubmitThreadpoolWork(works[0]);
+    assert_true(TrySubmitThreadpoolCallback(order_cb, &items[2], &env));
+    SubmitThreadpoolWork(works[1]);
+    SubmitThreadpoolWork(works[1]);
+    gate_open(&b.gate, 1);
+    wait_sem_n(order.done_sem, 5);
+    for (i = 0; i < 2; i++)
+        WaitForThreadpoolWorkCallbacks(works[i], FALSE);
+    WaitForThreadpoolWorkCallbacks(blocked, FALSE);
+    assert_int_equal(order.next, 5);
+    for (i = 0; i < 5; i++)
+        assert_int_equal(order.ids[i], expected[i]);
+    for (i = 0; i < 2; i++)
+        CloseThreadpoolWork(works[i]);
+    DestroyThreadpoolEnvironment(&env);
+    probe_assert_clean(&b.probe);
+    order_behind_blocker_close(&order, &b, blocked);
+}
+
 /* ---- fairness between objects --------------------------------------------------- */
 
 #define TAKE_TURNS_A 10
@@ -1001,6 +1052,7 @@ int main(void)
         POOL_TEST(work_trysubmit_private_pool_runs_with_context),
         POOL_TEST(work_priority_high_normal_low_fifo_within),
         POOL_TEST(work_priority_work_objects_start_in_priority_order),
+        POOL_TEST(work_simple_and_work_posts_start_in_post_order),
         POOL_TEST(work_submit_two_objects_take_turns),
         POOL_TEST(work_group_close_members_while_other_object_queued),
         POOL_TEST(work_submit_two_objects_posts_all_run_concurrently),
