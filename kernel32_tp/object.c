@@ -310,7 +310,8 @@ static void object_release(struct tp_object *obj)
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
     os_stamp_clear(&obj->stamp);
-    free(obj->extras);
+    if (obj->extras)
+        free(obj->extras);
     if (tp_check_enabled)
         tp_check_object_freed(obj);     /* the quarantine frees it later */
     else if (obj->ops && obj->ops->free)
