@@ -8,7 +8,7 @@
 
 #include "tp_private.h"
 
-_Atomic LONG tp_live_objects;
+struct tp_live_count tp_live;
 
 void tp_debug_free_live(void *memory, size_t size)
 {

@@ -16,8 +16,10 @@ struct tp_object;
 struct tp_worker;
 
 struct tp_sched {
-    struct os_cond work_cond;       /* (P) idle workers sleep here */
-    struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
+    /* What posts without P write (and workers too), in cache lines of
+     * their own: the fields under P around them stay in the workers'
+     * caches while a poster writes these. */
+    char posted_pad_before[64];     /* (c) unused: keeps the cache lines apart */
     /* (a) simple objects posted without P, newest first (tp_sched_post):
      * moved into the queues, oldest first, under P before any object is
      * queued or taken there. */
@@ -30,6 +32,10 @@ struct tp_sched {
     /* (a) objects linked in the queues, written under P: a worker alone
      * with one object may run several of its callbacks in a row. */
     _Atomic LONG linked;
+    _Atomic LONG queued_max;        /* (a) the highest queued */
+    char posted_pad_after[64];      /* (c) unused */
+    struct os_cond work_cond;       /* (P) idle workers sleep here */
+    struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
     DWORD threads;                  /* (P) workers alive, including ones starting */
     DWORD idle;                     /* (P) workers sleeping on work_cond */
     DWORD waking;                   /* (P) idle workers signalled but not yet awake */
@@ -45,7 +51,6 @@ struct tp_sched {
      * anyway; callbacks run are the workers' own (struct tp_worker). */
     struct list workers;            /* (P) the pool's struct tp_worker, alive */
     ULONGLONG callbacks_retired;    /* (P) callbacks run by workers that retired */
-    _Atomic LONG queued_max;        /* (a) the highest queued */
     ULONGLONG threads_created;      /* (P) workers that started */
     ULONGLONG threads_retired;      /* (P) workers that ended */
     ULONGLONG injected_blocked;     /* (P) started beyond the CPU target for blocked workers */

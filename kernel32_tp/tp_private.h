@@ -62,6 +62,9 @@ struct tp_pool {
     struct os_lock lock;
     struct tp_sched sched;          /* the run queue and the workers (scheduler.h) */
     struct os_cond drain_cond;      /* (P) WaitFor*Callbacks and group closes sleep here */
+    /* What posts without P write, apart from the fields under P (as in
+     * struct tp_sched). */
+    char posted_pad_before[64];     /* (c) unused: keeps the cache lines apart */
     /* Recycled simple objects (object.c), linked through cache_next: the
      * workers push them here, under P, so a push races only with a taker; */
     _Atomic(struct tp_object *) simple_returned; /* (a) */
@@ -73,14 +76,15 @@ struct tp_pool {
      * it held allocates instead, so posting never waits for another). */
     struct tp_object *simple_spare; /* (simple_taking) */
     _Atomic int simple_taking;      /* (a) */
-    DWORD min_threads;              /* (P) */
-    DWORD max_threads;              /* (P) */
-    SIZE_T stack_reserve;           /* (P) for workers started from now on */
-    SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
     /* (a) live callback objects using this pool: counted in without P when
      * one is made (never in a closed pool: misuse), out under P, so that a
      * pool found empty under P after its close stays empty. */
     _Atomic LONG objects;
+    char posted_pad_after[64];      /* (c) unused */
+    DWORD min_threads;              /* (P) */
+    DWORD max_threads;              /* (P) */
+    SIZE_T stack_reserve;           /* (P) for workers started from now on */
+    SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
     BOOL closed;                    /* (P) CloseThreadpool was called */
     BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
@@ -497,7 +501,14 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 
 /* ---- debug counters (debug.c) ---------------------------------------------- */
 
-extern _Atomic LONG tp_live_objects;         /* (a) pools, groups, callback objects */
+/* (a) pools, groups, callback objects: written as any of them comes or
+ * goes, so alone in its cache line (the read-mostly data around it, such as
+ * the default pool's once flag, is read on every call). */
+struct tp_live_count {
+    _Alignas(64) _Atomic LONG objects;
+};
+extern struct tp_live_count tp_live;
+#define tp_live_objects (tp_live.objects)
 /* Frees the memory of a pool or group that is gone (into the checked mode's
  * quarantine when it is on, which frees it later) and counts it out of
  * tp_live_objects. */
