@@ -125,7 +125,8 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
 static void simple_start(struct tp_object *obj)
 {
     TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
-    atomic_fetch_add_explicit(&obj->pool->objects, 1, memory_order_relaxed);
+    if (!tp_object_light(obj))
+        atomic_fetch_add_explicit(&obj->pool->objects, 1, memory_order_relaxed);
     obj->refs--;
     obj->closed = TRUE;
 }
@@ -196,9 +197,11 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
     if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
         return err;
     pool = environment.pool;
-    if (!environment.group && !extras_needed(&extras) && (obj = simple_cache_take(pool))) {
+    if (!environment.group && !extras_needed(&extras)) {
+        /* Light (tp_object_light): nothing to join, nothing to count. */
+        if (!(obj = simple_cache_take(pool)) && !(obj = calloc(1, sizeof(*obj))))
+            return ERROR_NOT_ENOUGH_MEMORY;
         object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-        atomic_fetch_add(&tp_live_objects, 1);
     } else {
         if (!(obj = calloc(1, sizeof(*obj))))
             return ERROR_NOT_ENOUGH_MEMORY;
@@ -306,6 +309,7 @@ BOOL tp_object_finished_locked(struct tp_object *obj)
 static void object_release(struct tp_object *obj)
 {
     HMODULE race_dll = tp_object_race_dll(obj);
+    BOOL counted = !tp_object_light(obj);
 
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
@@ -318,7 +322,8 @@ static void object_release(struct tp_object *obj)
         obj->ops->free(obj);
     else
         free(obj);
-    atomic_fetch_sub(&tp_live_objects, 1);
+    if (counted)
+        atomic_fetch_sub(&tp_live_objects, 1);
     if (race_dll)
         os_library_free(race_dll);
 }
@@ -335,12 +340,16 @@ static void object_destroy_by_worker_locked(struct tp_object *obj)
     BOOL drop_lock;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    TP_ASSERT(!tp_pool_object_left_locked(pool));
-    /* Plain simple objects go back to the pool for the next post. */
-    if (obj->type == TP_OBJECT_SIMPLE && !obj->ops && !obj->extras && !obj->group
-        && simple_cache_return_locked(pool, obj)) {
-        atomic_fetch_sub(&tp_live_objects, 1);
-        return;
+    if (tp_object_light(obj)) {
+        /* Uncounted: the last callback of a closed pool lets idle workers
+         * retire (as tp_pool_object_left_locked does for the others). */
+        if (pool->closed && pool->objects == 0 && pool->sched.queued == 0)
+            tp_sched_wake_idle_locked(pool);
+        /* Back to the pool for the next post. */
+        if (simple_cache_return_locked(pool, obj))
+            return;
+    } else {
+        TP_ASSERT(!tp_pool_object_left_locked(pool));
     }
     /* Hooks and module releases run with no lock held; a plain free need not
      * drop P.  The worker keeps the pool alive either way. */

@@ -106,7 +106,8 @@ void tp_sched_destroy(struct tp_pool *pool)
 
 BOOL tp_sched_busy_locked(const struct tp_pool *pool)
 {
-    return pool->sched.threads != 0 || pool->sched.watched;
+    /* Queued light simple objects (tp_object_light) count nowhere else. */
+    return pool->sched.threads != 0 || pool->sched.watched || pool->sched.queued > 0;
 }
 
 DWORD tp_sched_threads(struct tp_pool *pool)
@@ -724,7 +725,7 @@ static void worker_main(void *arg)
             spun = FALSE;
             continue;
         }
-        if (pool->closed && pool->objects == 0)
+        if (pool->closed && pool->objects == 0 && pool->sched.queued == 0)
             break;
         if (!spun && worker_spin_worthwhile_locked(pool)) {
             worker_spin_locked(&worker);

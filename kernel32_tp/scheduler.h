@@ -95,7 +95,8 @@ BOOL tp_sched_start_workers(struct tp_pool *pool, DWORD count);
 /* Idle workers look at the pool again (it was closed, or emptied after its
  * close, and they may retire).  Locking: P. */
 void tp_sched_wake_idle_locked(struct tp_pool *pool);
-/* TRUE while workers or the monitor still use the pool's memory.  Locking: P. */
+/* TRUE while workers or the monitor still use the pool's memory, or light simple
+ * callbacks (tp_object_light) are queued.  Locking: P. */
 BOOL tp_sched_busy_locked(const struct tp_pool *pool);
 /* The pool's worker count (tp_debug_pool_threads).  Takes P. */
 DWORD tp_sched_threads(struct tp_pool *pool);

@@ -76,9 +76,10 @@ struct tp_pool {
      * it held allocates instead, so posting never waits for another). */
     struct tp_object *simple_spare; /* (simple_taking) */
     _Atomic int simple_taking;      /* (a) */
-    /* (a) live callback objects using this pool: counted in without P when
-     * one is made (never in a closed pool: misuse), out under P, so that a
-     * pool found empty under P after its close stays empty. */
+    /* (a) live callback objects using this pool, light ones aside
+     * (tp_object_light): counted in without P when one is made (never in a
+     * closed pool: misuse), out under P, so that a pool found empty under
+     * P after its close stays empty. */
     _Atomic LONG objects;
     char posted_pad_after[64];      /* (c) unused */
     DWORD min_threads;              /* (P) */
@@ -241,6 +242,14 @@ static inline unsigned int tp_object_priority(const struct tp_object *obj)
 static inline BOOL tp_object_long_function(const struct tp_object *obj)
 {
     return (obj->dispatch & TP_OBJECT_LONG_FUNCTION) != 0;
+}
+
+/* A simple callback's object with no group and no extras: nobody can name
+ * it, so it counts neither in its pool's objects nor in tp_live_objects; its
+ * pool's queued count, then the worker that runs it, keep the pool alive. */
+static inline BOOL tp_object_light(const struct tp_object *obj)
+{
+    return obj->type == TP_OBJECT_SIMPLE && !obj->group && !obj->extras && !obj->ops;
 }
 
 static inline PTP_SIMPLE_CALLBACK tp_object_finalization(const struct tp_object *obj)
@@ -501,7 +510,7 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 
 /* ---- debug counters (debug.c) ---------------------------------------------- */
 
-/* (a) pools, groups, callback objects: written as any of them comes or
+/* (a) pools, groups, callback objects but light ones: written as any of them comes or
  * goes, so alone in its cache line (the read-mostly data around it, such as
  * the default pool's once flag, is read on every call). */
 struct tp_live_count {
