@@ -22,7 +22,9 @@ extern "C" {
 #endif
 #endif
 
-/* Thread-pool objects (pools, groups, callback objects) alive right now. */
+/* Thread-pool objects (pools, groups, callback objects) alive right now.
+ * The one-shot objects of simple callbacks with no cleanup group and no
+ * finalization callback or RaceDll are not counted: nothing can name them. */
 KERNEL32_TP_API LONG WINAPI tp_debug_live_objects(void);
 
 /* Callbacks this library has run since the process started. */
