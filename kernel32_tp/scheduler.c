@@ -547,13 +547,14 @@ DWORD tp_sched_may_run_long(struct tp_worker *worker)
 /*
  * Whether the worker, whose callback of obj just returned (in inst), may run
  * the next one of obj at once, without P: takes it off the queue when so.
- * Only while obj is the one object queued in the pool (no other object's
- * turn comes earlier, issue 10's fairness), has another callback besides
- * the last (which must unlink it under P), and nothing of the callback that
- * returned needs P: it stayed associated, left no library to free, and the
- * worker counts as running (not blocked, not long).  Work objects only: the
- * other kinds keep per-callback state under P.  The object's running and
- * associated counts carry on to the next callback unchanged.  Without P.
+ * Only while obj is the one object queued in the pool, the inbox included
+ * (no other object's turn comes earlier, issue 10's fairness), has another
+ * callback besides the last (which must unlink it under P), and nothing of
+ * the callback that returned needs P: it stayed associated, left no library
+ * to free, and the worker counts as running (not blocked, not long).  Work
+ * objects only: the other kinds keep per-callback state under P.  The
+ * object's running and associated counts carry on to the next callback
+ * unchanged.  Without P.
  */
 static BOOL worker_take_more(struct tp_worker *worker, struct tp_object *obj,
                              const struct tp_instance *inst)
@@ -564,7 +565,8 @@ static BOOL worker_take_more(struct tp_worker *worker, struct tp_object *obj,
     /* blocked and long_running are written by this thread only. */
     if (obj->type != TP_OBJECT_WORK || obj->ops || !inst->associated || inst->free_library
         || worker->long_running || worker->blocked
-        || atomic_load_explicit(&sched->linked, memory_order_relaxed) != 1)
+        || atomic_load_explicit(&sched->linked, memory_order_relaxed) != 1
+        || atomic_load_explicit(&sched->inbox, memory_order_relaxed))
         return FALSE;
     pending = atomic_load_explicit(&obj->pending, memory_order_relaxed);
     do {
