@@ -111,7 +111,7 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
         return err;
     /* No P: making an object in a pool that is being closed is misuse. */
     TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
-    atomic_fetch_add_explicit(&obj->pool->objects, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&obj->pool->objects_made, 1, memory_order_relaxed);
     if (tp_check_enabled)
         tp_check_created(obj, (enum tp_check_kind)type);
     return ERROR_SUCCESS;
@@ -126,7 +126,7 @@ static void simple_start(struct tp_object *obj)
 {
     TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
     if (!tp_object_light(obj))
-        atomic_fetch_add_explicit(&obj->pool->objects, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&obj->pool->objects_made, 1, memory_order_relaxed);
     obj->refs--;
     obj->closed = TRUE;
 }
@@ -343,7 +343,7 @@ static void object_destroy_by_worker_locked(struct tp_object *obj)
     if (tp_object_light(obj)) {
         /* Uncounted: the last callback of a closed pool lets idle workers
          * retire (as tp_pool_object_left_locked does for the others). */
-        if (pool->closed && pool->objects == 0 && pool->sched.queued == 0)
+        if (pool->closed && tp_pool_objects_locked(pool) == 0 && pool->sched.queued == 0)
             tp_sched_wake_idle_locked(pool);
         /* Back to the pool for the next post. */
         if (simple_cache_return_locked(pool, obj))

@@ -90,7 +90,7 @@ DWORD tp_pool_create(struct tp_pool **out)
 BOOL tp_pool_finished_locked(struct tp_pool *pool)
 {
     TP_ASSERT_LOCKED(&pool->lock);
-    return pool->closed && !pool->is_default && pool->objects == 0
+    return pool->closed && !pool->is_default && tp_pool_objects_locked(pool) == 0
            && !tp_sched_busy_locked(pool);
 }
 
@@ -122,7 +122,8 @@ BOOL tp_pool_object_left_locked(struct tp_pool *pool)
     LONG left;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    left = atomic_fetch_sub_explicit(&pool->objects, 1, memory_order_relaxed) - 1;
+    pool->objects_gone++;
+    left = tp_pool_objects_locked(pool);
     TP_ASSERT(left >= 0);
     /* Idle workers of a closed pool retire as soon as it is empty. */
     if (pool->closed && left == 0)

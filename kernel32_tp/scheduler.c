@@ -727,7 +727,7 @@ static void worker_main(void *arg)
             spun = FALSE;
             continue;
         }
-        if (pool->closed && pool->objects == 0 && pool->sched.queued == 0)
+        if (pool->closed && tp_pool_objects_locked(pool) == 0 && pool->sched.queued == 0)
             break;
         if (!spun && worker_spin_worthwhile_locked(pool)) {
             worker_spin_locked(&worker);

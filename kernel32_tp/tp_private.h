@@ -76,16 +76,18 @@ struct tp_pool {
      * it held allocates instead, so posting never waits for another). */
     struct tp_object *simple_spare; /* (simple_taking) */
     _Atomic int simple_taking;      /* (a) */
-    /* (a) live callback objects using this pool, light ones aside
-     * (tp_object_light): counted in without P when one is made (never in a
-     * closed pool: misuse), out under P, so that a pool found empty under
-     * P after its close stays empty. */
-    _Atomic LONG objects;
+    /* (a) callback objects made for this pool, light ones aside
+     * (tp_object_light): counted without P (never in a closed pool: that
+     * is misuse); those alive are objects_made - objects_gone
+     * (tp_pool_objects_locked), so that a pool found empty under P after
+     * its close stays empty. */
+    _Atomic LONG objects_made;
     char posted_pad_after[64];      /* (c) unused */
     DWORD min_threads;              /* (P) */
     DWORD max_threads;              /* (P) */
     SIZE_T stack_reserve;           /* (P) for workers started from now on */
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
+    LONG objects_gone;              /* (P) of objects_made, those destroyed */
     BOOL closed;                    /* (P) CloseThreadpool was called */
     BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
@@ -95,6 +97,13 @@ struct tp_pool {
      * timer service (relaxed), read by stats.c. */
     _Atomic ULONGLONG timer_lateness[TP_DEBUG_LATENESS_BUCKETS];
 };
+
+/* The live callback objects using pool, light ones aside.  Locking: P. */
+static inline LONG tp_pool_objects_locked(struct tp_pool *pool)
+{
+    return atomic_load_explicit(&pool->objects_made, memory_order_relaxed)
+           - pool->objects_gone;
+}
 
 struct tp_pool *tp_pool_default(void);
 DWORD tp_pool_create(struct tp_pool **out);
