@@ -546,39 +546,53 @@ DWORD tp_sched_may_run_long(struct tp_worker *worker)
 
 /*
  * Whether the worker, whose callback of obj just returned (in inst), may run
- * the next one of obj at once, without P: takes it off the queue when so.
- * Only while obj is the one object queued in the pool, the inbox included
- * (no other object's turn comes earlier, issue 10's fairness), has another
- * callback besides the last (which must unlink it under P), and nothing of
- * the callback that returned needs P: it stayed associated, left no library
- * to free, and the worker counts as running (not blocked, not long).  Work
- * objects only: the other kinds keep per-callback state under P.  The
- * object's running and associated counts carry on to the next callback
- * unchanged.  Without P.
+ * the next one of obj at once, without P.  Only while obj is the one object
+ * queued in the pool, the inbox included (no other object's turn comes
+ * earlier, issue 10's fairness), and nothing of the callback that returned
+ * needs P: it stayed associated, left no library to free, and the worker
+ * counts as running (not blocked, not long).  Work objects only: the other
+ * kinds keep per-callback state under P.  The object's running and
+ * associated counts carry on to the next callback unchanged.  Without P.
  */
-static BOOL worker_take_more(struct tp_worker *worker, struct tp_object *obj,
+static BOOL worker_may_go_on(struct tp_worker *worker, struct tp_object *obj,
                              const struct tp_instance *inst)
 {
     struct tp_sched *sched = &worker->pool->sched;
-    LONG pending;
 
     /* blocked and long_running are written by this thread only. */
-    if (obj->type != TP_OBJECT_WORK || obj->ops || !inst->associated || inst->free_library
-        || worker->long_running || worker->blocked
-        || atomic_load_explicit(&sched->linked, memory_order_relaxed) != 1
-        || atomic_load_explicit(&sched->inbox, memory_order_relaxed))
-        return FALSE;
-    pending = atomic_load_explicit(&obj->pending, memory_order_relaxed);
-    do {
-        if (pending < 2)
-            return FALSE;
-    } while (!atomic_compare_exchange_weak(&obj->pending, &pending, pending - 1));
-    atomic_fetch_sub_explicit(&sched->queued, 1, memory_order_relaxed);
-    return TRUE;
+    return obj->type == TP_OBJECT_WORK && !obj->ops && inst->associated && !inst->free_library
+           && !worker->long_running && !worker->blocked
+           && atomic_load_explicit(&sched->linked, memory_order_relaxed) == 1
+           && !atomic_load_explicit(&sched->inbox, memory_order_relaxed);
 }
 
-/* Callbacks a worker runs in a row without P (worker_take_more): the pool
- * looks at its queue again after as many. */
+/* Callbacks a worker takes off obj's count at once to run in a row: one
+ * compare-and-swap for them, so that the workers and the poster meet on
+ * the object's count once per so many callbacks, not on each. */
+#define TP_WORKER_CLAIM 16
+
+/*
+ * Takes up to TP_WORKER_CLAIM callbacks of obj to run in a row, leaving at
+ * least one pending (the last is taken under P, which unlinks the object):
+ * returns how many.  They are no longer counted as queued; a cancel that
+ * comes while they wait still drops them (worker_run_locked watches
+ * obj->cancelled).  Without P.
+ */
+static LONG worker_claim(struct tp_worker *worker, struct tp_object *obj)
+{
+    LONG pending = atomic_load_explicit(&obj->pending, memory_order_relaxed), take;
+
+    do {
+        if (pending < 2)
+            return 0;
+        take = pending - 1 < TP_WORKER_CLAIM ? pending - 1 : TP_WORKER_CLAIM;
+    } while (!atomic_compare_exchange_weak(&obj->pending, &pending, pending - take));
+    atomic_fetch_sub_explicit(&worker->pool->sched.queued, take, memory_order_relaxed);
+    return take;
+}
+
+/* Callbacks a worker runs in a row without P: the pool looks at its queue
+ * again after as many. */
 #define TP_WORKER_RUN_MAX 64
 
 /* Counts one more callback run by the worker (written by it alone). */
@@ -591,7 +605,7 @@ static void worker_count_run(struct tp_worker *worker)
 
 /*
  * Runs one callback of obj, which sched_dequeue_locked counted as running
- * and associated, and maybe more of obj (worker_take_more), and hands it
+ * and associated, and maybe more of obj (worker_may_go_on), and hands it
  * back to the object layer.  Enters and leaves with P held; drops it around
  * user code.
  */
@@ -601,6 +615,7 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     struct tp_instance inst;
     enum tp_dispatch action;
     unsigned int runs = 1;
+    LONG claimed = 0, cancels = 0;
 
     worker->in_callback = TRUE;
     worker->long_running = tp_object_long_function(obj);
@@ -615,7 +630,19 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     tp_object_run(obj, &inst, worker);
     /* Before the object hears of it: a drain that returns sees the count. */
     worker_count_run(worker);
-    while (runs < TP_WORKER_RUN_MAX && worker_take_more(worker, obj, &inst)) {
+    /* More of obj in a row, while nobody else waits (worker_may_go_on). */
+    while (runs < TP_WORKER_RUN_MAX && worker_may_go_on(worker, obj, &inst)) {
+        if (!claimed) {
+            /* Read first: a cancel after it either finds the callbacks
+             * still pending or shows in the count. */
+            cancels = atomic_load(&obj->cancelled);
+            if (!(claimed = worker_claim(worker, obj)))
+                break;
+        }
+        /* A cancel came (it dropped the pending ones): drop these too. */
+        if (atomic_load(&obj->cancelled) != cancels)
+            break;
+        claimed--;
         runs++;
         tp_object_run(obj, &inst, worker);
         worker_count_run(worker);
@@ -623,6 +650,18 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 
     os_lock_acquire(&pool->lock);
     pool->sched.progress += runs - 1;
+    if (claimed) {
+        /* Not run: dropped, if a cancel came, or queued again for the
+         * object's turn (another object came, or the callback changed what
+         * the worker may do). */
+        if (obj->cancelled != cancels) {
+            obj->cancelled += claimed;
+        } else if ((action = tp_sched_enqueue_locked(obj, claimed)) != TP_DISPATCH_NONE) {
+            os_lock_release(&pool->lock);
+            tp_sched_dispatch_finish(pool, action);
+            os_lock_acquire(&pool->lock);
+        }
+    }
     worker->in_callback = FALSE;
     worker->blocked = FALSE;
     worker->long_running = FALSE;
@@ -806,7 +845,7 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
 
     os_lock_acquire(&pool->lock);
     /* Callbacks started, and returned: a worker that runs several in a row
-     * (worker_take_more) counts their starts only when it is done. */
+     * (worker_may_go_on) counts their starts only when it is done. */
     progress = sched->progress + tp_sched_callbacks_run_locked(pool);
     done = sched->queued <= 0 || sched->threads >= pool->max_threads;
     if (!done && sched->idle <= sched->waking && progress == sched->progress_seen) {

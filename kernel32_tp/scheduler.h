@@ -18,21 +18,25 @@ struct tp_worker;
 struct tp_sched {
     /* What posts without P write (and workers too), in cache lines of
      * their own: the fields under P around them stay in the workers'
-     * caches while a poster writes these. */
+     * caches while a poster writes these, and a work object's poster
+     * (queued) and a simple callback's (inbox) do not share one, nor with
+     * linked, which workers read on every callback they run in a row. */
     char posted_pad_before[64];     /* (c) unused: keeps the cache lines apart */
-    /* (a) simple objects posted without P, newest first (tp_sched_post):
-     * moved into the queues, oldest first, under P before any object is
-     * queued or taken there. */
-    _Atomic(struct tp_object *) inbox;
     /* (a) callbacks queued: sum of obj->pending, or more while a post to an
      * object already queued is on its way (it counts here first, so that
      * the figure never falls short: a worker that sees 0 may retire).
      * Changed under P, but for those posts (tp_sched_enqueue_more). */
     _Atomic LONG queued;
+    _Atomic LONG queued_max;        /* (a) the highest queued */
+    char posted_pad_queued[64];     /* (c) unused */
+    /* (a) simple objects posted without P, newest first (tp_sched_post):
+     * moved into the queues, oldest first, under P before any object is
+     * queued or taken there. */
+    _Atomic(struct tp_object *) inbox;
+    char posted_pad_inbox[64];      /* (c) unused */
     /* (a) objects linked in the queues, written under P: a worker alone
      * with one object may run several of its callbacks in a row. */
     _Atomic LONG linked;
-    _Atomic LONG queued_max;        /* (a) the highest queued */
     char posted_pad_after[64];      /* (c) unused */
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */

@@ -238,7 +238,9 @@ struct tp_object {
     LONG running;                       /* (P) callbacks started, not yet returned to the pool */
     LONG associated;                    /* (P) running callbacks still associated */
     LONG drainers;                      /* (P) threads waiting in a drain for this object */
-    LONG cancelled;                     /* (P) callbacks dropped by cancels, ever */
+    /* (a) callbacks dropped by cancels, ever: written under P, read without
+     * it by a worker that took several callbacks at once (scheduler.c) */
+    _Atomic LONG cancelled;
 };
 
 /* The index into pool->sched.queue. */
