@@ -786,6 +786,69 @@ static void work_submit_two_objects_take_turns(void **state)
     order_behind_blocker_close(&order, &b, blocked);
 }
 
+#define RUN_A 40
+
+static PTP_WORK turn_other;         /* posted by the first object's second callback */
+static volatile LONG turn_a_runs;
+static volatile LONG turn_b_slot;   /* where the other object's callback started */
+
+static void CALLBACK turn_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct order_item *item = ctx;
+
+    /* One thread: nothing else counts meanwhile. */
+    if (item->id == 1)
+        turn_b_slot = item->order->next;
+    order_work_cb(inst, ctx, work);
+    if (item->id == 0 && InterlockedIncrement(&turn_a_runs) == 2)
+        SubmitThreadpoolWork(turn_other);
+}
+
+/*
+ * One thread runs one object's 40 posts; its second callback posts another
+ * object, which then gets its turn before the first object's last (Windows'
+ * guarantee).  On kernel32_tp a worker alone with one object runs its posts
+ * in a row, and stops at once when another object comes: the order is
+ * exactly A A A B A..., as one callback at a time would give.
+ */
+static void work_object_posted_during_a_run_gets_its_turn(void **state)
+{
+    struct order_item items[2];
+    struct order order;
+    struct blocker b;
+    PTP_WORK blocked, works[2];
+    int i;
+
+    blocked = order_behind_blocker_open(state, &order, &b);
+    for (i = 0; i < 2; i++) {
+        items[i].order = &order;
+        items[i].id = i;
+        works[i] = CreateThreadpoolWork(turn_work_cb, &items[i], helper_env(state));
+        assert_non_null(works[i]);
+    }
+    turn_other = works[1];
+    turn_a_runs = 0;
+    turn_b_slot = -1;
+    SubmitThreadpoolWork(blocked);
+    helper_wait(b.started_event);
+    for (i = 0; i < RUN_A; i++)
+        SubmitThreadpoolWork(works[0]);
+    gate_open(&b.gate, 1);
+    wait_sem_n(order.done_sem, RUN_A + 1);
+    for (i = 0; i < 2; i++)
+        WaitForThreadpoolWorkCallbacks(works[i], FALSE);
+    WaitForThreadpoolWorkCallbacks(blocked, FALSE);
+    assert_int_equal(order.next, RUN_A + 1);
+    /* Posted by the second: after it, before the last of the 40. */
+    assert_true(turn_b_slot >= 2 && turn_b_slot < RUN_A);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(turn_b_slot, 3);
+    probe_assert_clean(&b.probe);
+    for (i = 0; i < 2; i++)
+        CloseThreadpoolWork(works[i]);
+    order_behind_blocker_close(&order, &b, blocked);
+}
+
 /* A callback that holds its object's 10th callback until the test lets it go. */
 struct held_tenth {
     struct probe probe;
@@ -1054,6 +1117,7 @@ int main(void)
         POOL_TEST(work_priority_work_objects_start_in_priority_order),
         POOL_TEST(work_simple_and_work_posts_start_in_post_order),
         POOL_TEST(work_submit_two_objects_take_turns),
+        POOL_TEST(work_object_posted_during_a_run_gets_its_turn),
         POOL_TEST(work_group_close_members_while_other_object_queued),
         POOL_TEST(work_submit_two_objects_posts_all_run_concurrently),
         cmocka_unit_test(work_posts_from_many_threads_each_run_once),
