@@ -256,8 +256,14 @@ LONG tp_object_cancel_locked(struct tp_object *obj)
     /* Kinds with this hook queue under P only: pending holds still. */
     if (obj->ops && obj->ops->cancel_locked)
         obj->ops->cancel_locked(obj);
-    if (!(dropped = tp_sched_unqueue_locked(obj)))
+    if (!(dropped = tp_sched_unqueue_locked(obj))) {
+        /* A worker running a work object's callbacks in a row may hold some
+         * it took off the count already (scheduler.c, worker_claim), even
+         * with none pending: they go too when the count moves. */
+        if (obj->type == TP_OBJECT_WORK && obj->running)
+            obj->cancelled++;
         return 0;
+    }
     obj->cancelled += dropped;
     tp_object_wake_drainers_locked(obj);
     return dropped;

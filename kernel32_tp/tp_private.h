@@ -238,8 +238,10 @@ struct tp_object {
     LONG running;                       /* (P) callbacks started, not yet returned to the pool */
     LONG associated;                    /* (P) running callbacks still associated */
     LONG drainers;                      /* (P) threads waiting in a drain for this object */
-    /* (a) callbacks dropped by cancels, ever: written under P, read without
-     * it by a worker that took several callbacks at once (scheduler.c) */
+    /* (a) callbacks dropped by cancels, ever (a work object's also counts
+     * the cancels that found one running): written under P, watched
+     * without it by a worker that took several callbacks at once
+     * (scheduler.c) */
     _Atomic LONG cancelled;
 };
 

@@ -139,6 +139,7 @@ static void stats_queue_depth_seen(void **state)
  * them runs still drops all the others. */
 struct cancel_run {
     volatile LONG runs;
+    HANDLE all_posted;
     HANDLE third_started;
     pool_stats_fn fn;
     PTP_POOL pool;
@@ -148,11 +149,16 @@ static VOID CALLBACK cancel_run_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WO
 {
     struct cancel_run *r = ctx;
     TP_DEBUG_POOL_STATS stats;
+    LONG run;
     int i;
 
     (void)inst;
     (void)work;
-    if (InterlockedIncrement(&r->runs) != 3)
+    /* The first waits until all posts are queued: the third then finds
+     * the others queued, whatever the threads' speeds. */
+    if ((run = InterlockedIncrement(&r->runs)) == 1)
+        WaitForSingleObject(r->all_posted, 10000);
+    if (run != 3)
         return;
     SetEvent(r->third_started);
     /* Returns once the cancel emptied the queue (or after 10 s: the test
@@ -175,13 +181,16 @@ static void stats_cancel_drops_posts_run_in_a_row(void **state)
 
     POOL_STATS_OR_SKIP(r.fn);
     r.pool = hp->pool;
+    r.all_posted = CreateEventW(NULL, TRUE, FALSE, NULL);
     r.third_started = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(r.all_posted);
     assert_non_null(r.third_started);
     SetThreadpoolThreadMaximum(hp->pool, 1);
     work = CreateThreadpoolWork(cancel_run_cb, &r, &hp->env);
     assert_non_null(work);
     for (i = 0; i < 50; i++)
         SubmitThreadpoolWork(work);
+    SetEvent(r.all_posted);
     helper_wait(r.third_started);
     WaitForThreadpoolWorkCallbacks(work, TRUE);
     assert_int_equal(r.runs, 3);
@@ -190,6 +199,7 @@ static void stats_cancel_drops_posts_run_in_a_row(void **state)
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(r.runs, 4);
     CloseThreadpoolWork(work);
+    CloseHandle(r.all_posted);
     CloseHandle(r.third_started);
 }
 
