@@ -66,6 +66,9 @@ static void run_simple_and_work(struct simple_ctx *s, PTP_CALLBACK_ENVIRON env)
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
+    /* The work callback set done too: taken here, so that the next call's
+     * wait is for its own simple callback, not this leftover. */
+    helper_wait(s->done);
     CloseThreadpoolWork(work);
 }
 
