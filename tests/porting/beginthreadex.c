@@ -5,12 +5,11 @@
  * handles, exit codes (one thread ends with _endthreadex), thread ids and
  * priorities.
  */
-#ifndef UNICODE
+/* Defined here without a guard, as a hand-written program does: the build
+ * flags must not choose the character set (a second definition would not
+ * compile with -Werror). */
 #define UNICODE
-#endif
-#ifndef _UNICODE
 #define _UNICODE
-#endif
 #include <Windows.h>
 #include <process.h>
 #include <tchar.h>
