@@ -611,6 +611,21 @@ DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
     return code;
 }
 
+static DWORD WINAPI try_enter_thread(void *arg)
+{
+    CRITICAL_SECTION *cs = arg;
+
+    if (!TryEnterCriticalSection(cs))
+        return FALSE;
+    LeaveCriticalSection(cs);
+    return TRUE;
+}
+
+BOOL other_thread_enters(CRITICAL_SECTION *cs)
+{
+    return run_thread(try_enter_thread, cs) == TRUE;
+}
+
 FILETIME relative_ms(LONGLONG ms)
 {
     ULONGLONG value = (ULONGLONG)(-ms * 10000);
@@ -672,6 +687,14 @@ HANDLE semaphore_new(void)
 
     assert_non_null(sem);
     return sem;
+}
+
+HANDLE mutex_new(void)
+{
+    HANDLE mutex = CreateMutexW(NULL, FALSE, NULL);
+
+    assert_non_null(mutex);
+    return mutex;
 }
 
 LONG count_of(volatile LONG *value)

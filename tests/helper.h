@@ -259,9 +259,14 @@ HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
 DWORD thread_exit_code(HANDLE thread);
 /* Runs fn(arg) on a new thread to its end: its exit code. */
 DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg);
+/* Whether another thread can enter cs now (TryEnterCriticalSection, left
+ * at once). */
+BOOL other_thread_enters(CRITICAL_SECTION *cs);
 /* An event; a semaphore with no count and no useful limit: asserted made. */
 HANDLE event_new(BOOL manual, BOOL initial);
 HANDLE semaphore_new(void);
+/* A mutex that no thread owns: asserted made. */
+HANDLE mutex_new(void);
 /* A pool of its own (asserted made) and env initialized to name it; the
  * test closes both. */
 PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env);

@@ -8,16 +8,6 @@
 
 #include "helper.h"
 
-static DWORD WINAPI try_enter_thread(void *arg)
-{
-    CRITICAL_SECTION *cs = arg;
-
-    if (!TryEnterCriticalSection(cs))
-        return 0;
-    LeaveCriticalSection(cs);
-    return 1;
-}
-
 static void critsec_recursion_tracks_owner_and_depth(void **state)
 {
     CRITICAL_SECTION cs;
@@ -33,11 +23,11 @@ static void critsec_recursion_tracks_owner_and_depth(void **state)
     LeaveCriticalSection(&cs);
     LeaveCriticalSection(&cs);
     assert_int_equal(cs.RecursionCount, 1);
-    assert_int_equal(run_thread(try_enter_thread, &cs), 0);
+    assert_false(other_thread_enters(&cs));
     LeaveCriticalSection(&cs);
     assert_int_equal(cs.RecursionCount, 0);
     assert_null(cs.OwningThread);
-    assert_int_equal(run_thread(try_enter_thread, &cs), 1);
+    assert_true(other_thread_enters(&cs));
     DeleteCriticalSection(&cs);
 }
 
@@ -162,7 +152,7 @@ static void critsec_delete_then_initialize_again(void **state)
     DeleteCriticalSection(&cs);
     InitializeCriticalSection(&cs);
     assert_true(TryEnterCriticalSection(&cs));
-    assert_int_equal(run_thread(try_enter_thread, &cs), 0);
+    assert_false(other_thread_enters(&cs));
     LeaveCriticalSection(&cs);
     DeleteCriticalSection(&cs);
 }

@@ -48,16 +48,11 @@ static struct inst_ctx *ctx_new(void)
     assert_non_null(c);
     gate_init(&c->gate);
     gate_init(&c->gate2);
-    c->started = CreateEventW(NULL, FALSE, FALSE, NULL);
-    c->event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    c->event2 = CreateEventW(NULL, TRUE, FALSE, NULL);
-    c->sem = CreateSemaphoreW(NULL, 0, 100, NULL);
-    c->mutex = CreateMutexW(NULL, FALSE, NULL);
-    assert_non_null(c->started);
-    assert_non_null(c->event);
-    assert_non_null(c->event2);
-    assert_non_null(c->sem);
-    assert_non_null(c->mutex);
+    c->started = event_new(FALSE, FALSE);
+    c->event = event_new(TRUE, FALSE);
+    c->event2 = event_new(TRUE, FALSE);
+    c->sem = semaphore_new();
+    c->mutex = mutex_new();
     InitializeCriticalSection(&c->cs);
     return c;
 }

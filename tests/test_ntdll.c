@@ -33,12 +33,9 @@ static struct nt_ctx *ctx_new(void)
 
     assert_non_null(c);
     cb_state_init(&c->cb);
-    c->event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    c->sem = CreateSemaphoreW(NULL, 0, 100, NULL);
-    c->mutex = CreateMutexW(NULL, FALSE, NULL);
-    assert_non_null(c->event);
-    assert_non_null(c->sem);
-    assert_non_null(c->mutex);
+    c->event = event_new(TRUE, FALSE);
+    c->sem = semaphore_new();
+    c->mutex = mutex_new();
     InitializeCriticalSection(&c->cs);
     return c;
 }
@@ -63,8 +60,10 @@ static void ctx_release_free(struct nt_ctx *c, LONG n)
     ctx_free(c);
 }
 
-static void nt_body(PTP_CALLBACK_INSTANCE inst, struct nt_ctx *c)
+static void CALLBACK nt_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 {
+    struct nt_ctx *c = ctx;
+
     PROBE_CHECK(&c->cb.probe, inst != NULL);
     if (c->disassociate)
         TpDisassociateCallback(inst);
@@ -72,15 +71,11 @@ static void nt_body(PTP_CALLBACK_INSTANCE inst, struct nt_ctx *c)
     InterlockedIncrement(&c->cb.done);
 }
 
+/* The same callback for a work object. */
 static void CALLBACK nt_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     (void)work;
-    nt_body(inst, ctx);
-}
-
-static void CALLBACK nt_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
-{
-    nt_body(inst, ctx);
+    nt_simple_cb(inst, ctx);
 }
 
 /* A private pool through TpAllocPool and a V3 environment naming it. */

@@ -613,38 +613,16 @@ static void os_handle_release_mutex_releases_ownership(void **state)
     CloseHandle(mutex);
 }
 
-static DWORD WINAPI try_enter_thread(void *arg)
-{
-    CRITICAL_SECTION *cs = arg;
-
-    if (!TryEnterCriticalSection(cs))
-        return 1;
-    LeaveCriticalSection(cs);
-    return 0;
-}
-
 static void os_critical_section_leave_leaves_it(void **state)
 {
     CRITICAL_SECTION cs;
-    HANDLE thread;
-    DWORD code = 0xdead;
 
     (void)state;
     InitializeCriticalSection(&cs);
     EnterCriticalSection(&cs);
-    thread = CreateThread(NULL, 0, try_enter_thread, &cs, 0, NULL);
-    assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 1);          /* held by us */
-    CloseHandle(thread);
+    assert_false(other_thread_enters(&cs));     /* held by us */
     os_critical_section_leave(&cs);
-    thread = CreateThread(NULL, 0, try_enter_thread, &cs, 0, NULL);
-    assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 0);          /* free after the leave */
-    CloseHandle(thread);
+    assert_true(other_thread_enters(&cs));      /* free after the leave */
     DeleteCriticalSection(&cs);
 }
 
