@@ -584,51 +584,48 @@ static void CALLBACK may_run_long_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx,
     InterlockedExchange(&c->done, 1);
 }
 
-/* With threads to spare, CallbackMayRunLong returns TRUE. */
-static void instance_may_run_long_true_with_free_threads(void **state)
+/* Sets the pool's maximum, starts may_run_long_work_cb on c and waits until
+ * it has asked: its work object. */
+static PTP_WORK may_run_long_started(struct helper_pool *hp, struct inst_ctx *c, DWORD maximum)
 {
-    struct helper_pool *hp = *state;
-    struct inst_ctx *c = ctx_new();
     PTP_WORK work;
 
-    SetThreadpoolThreadMaximum(hp->pool, 8);
+    SetThreadpoolThreadMaximum(hp->pool, maximum);
     work = CreateThreadpoolWork(may_run_long_work_cb, c, &hp->env);
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     helper_wait(c->started);
-    assert_true(c->may_run_long);
+    return work;
+}
+
+/* Lets the callback of may_run_long_started() go, then closes work and c. */
+static void may_run_long_finish(PTP_WORK work, struct inst_ctx *c)
+{
     gate_open(&c->gate, 1);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(work);
     probe_assert_clean(&c->probe);
     ctx_free(c);
+}
+
+/* With threads to spare, CallbackMayRunLong returns TRUE. */
+static void instance_may_run_long_true_with_free_threads(void **state)
+{
+    struct inst_ctx *c = ctx_new();
+    PTP_WORK work = may_run_long_started(*state, c, 8);
+
+    assert_true(c->may_run_long);
+    may_run_long_finish(work, c);
 }
 
 /* At the pool's maximum (one thread, taken by the caller), it returns FALSE. */
 static void instance_may_run_long_false_at_maximum(void **state)
 {
-    struct helper_pool *hp = *state;
     struct inst_ctx *c = ctx_new();
-    PTP_WORK work;
+    PTP_WORK work = may_run_long_started(*state, c, 1);
 
-    SetThreadpoolThreadMaximum(hp->pool, 1);
-    work = CreateThreadpoolWork(may_run_long_work_cb, c, &hp->env);
-    assert_non_null(work);
-    SubmitThreadpoolWork(work);
-    helper_wait(c->started);
     assert_false(c->may_run_long);
-    gate_open(&c->gate, 1);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    CloseThreadpoolWork(work);
-    probe_assert_clean(&c->probe);
-    ctx_free(c);
-}
-
-static void CALLBACK quick_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
-{
-    (void)inst;
-    (void)work;
-    probe_hit(ctx);
+    may_run_long_finish(work, c);
 }
 
 /* A long-running callback does not hold up queued work. */
@@ -636,29 +633,20 @@ static void instance_may_run_long_lets_queued_work_run(void **state)
 {
     struct helper_pool *hp = *state;
     struct inst_ctx *c = ctx_new();
-    struct probe quick_probe = PROBE_INIT;
-    PTP_WORK work, quick;
+    PTP_WORK work = may_run_long_started(hp, c, 4), quick;
+    volatile LONG quick_runs = 0;
     int i;
 
-    SetThreadpoolThreadMaximum(hp->pool, 4);
-    work = CreateThreadpoolWork(may_run_long_work_cb, c, &hp->env);
-    quick = CreateThreadpoolWork(quick_work_cb, &quick_probe, &hp->env);
-    assert_non_null(work);
-    assert_non_null(quick);
-    SubmitThreadpoolWork(work);
-    helper_wait(c->started);
     assert_true(c->may_run_long);
+    quick = CreateThreadpoolWork(count_runs_cb, (PVOID)&quick_runs, &hp->env);
+    assert_non_null(quick);
     for (i = 0; i < 10; i++)
         SubmitThreadpoolWork(quick);
     WaitForThreadpoolWorkCallbacks(quick, FALSE);
-    assert_int_equal(probe_hits(&quick_probe), 10);
+    assert_int_equal(count_of(&quick_runs), 10);
     assert_int_equal(done_of(c), 0);
-    gate_open(&c->gate, 1);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(quick);
-    CloseThreadpoolWork(work);
-    probe_assert_clean(&c->probe);
-    ctx_free(c);
+    may_run_long_finish(work, c);
 }
 
 /* ---- misuse Windows reports with an exception (Windows builds only) ------------------ */
