@@ -723,10 +723,19 @@ FARPROC tp_proc(const char *module, const char *name)
 #if !defined(__MINGW32__)
 extern char **environ;
 
-size_t helper_run_self_stderr(const char *arg, const char *var, const char *value,
-                              char *out, size_t size)
+/* The programs without a child leave helper_child_main undefined (NULL). */
+#pragma weak helper_child_main
+
+/* glibc hands a program's constructors its arguments. */
+__attribute__((constructor)) static void helper_child_start(int argc, char **argv)
 {
-    char *argv[] = { (char *)"self", (char *)arg, NULL };
+    if (argc > 1 && !strcmp(argv[1], HELPER_CHILD_ARG) && helper_child_main)
+        exit(helper_child_main());
+}
+
+size_t helper_run_self_stderr(const char *var, const char *value, char *out, size_t size)
+{
+    char *argv[] = { (char *)"self", (char *)HELPER_CHILD_ARG, NULL };
     posix_spawn_file_actions_t actions;
     int fds[2], status = 0;
     size_t len = 0;

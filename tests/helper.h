@@ -327,13 +327,23 @@ LONGLONG helper_callbacks_run(void);
 #define tp_debug_callbacks_run() helper_callbacks_run()
 #endif
 
+/*
+ * A test program that runs itself as a child process defines
+ * helper_child_main(), the child's work: 0 when it went as it should.
+ * Natively, a program started as "program HELPER_CHILD_ARG" runs it in
+ * place of its tests (from helper.c, before main) and exits with its
+ * result; programs without a child do not define it.
+ */
+#define HELPER_CHILD_ARG "child"
+int helper_child_main(void);
+
 #if !defined(__MINGW32__)
-/* Runs this test program again as "/proc/self/exe arg" with the environment
- * variable var set to value (NULL: unset), collects its standard error into
- * out (at most size - 1 bytes, terminated) and fails unless it exits with 0.
- * Returns the length collected.  Native only (posix_spawn). */
-size_t helper_run_self_stderr(const char *arg, const char *var, const char *value,
-                              char *out, size_t size);
+/* Runs this test program again as its child ("/proc/self/exe
+ * HELPER_CHILD_ARG") with the environment variable var set to value (NULL:
+ * unset), collects its standard error into out (at most size - 1 bytes,
+ * terminated) and fails unless it exits with 0.  Returns the length
+ * collected.  Native only (posix_spawn). */
+size_t helper_run_self_stderr(const char *var, const char *value, char *out, size_t size);
 #endif
 
 #endif

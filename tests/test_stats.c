@@ -397,7 +397,7 @@ static void stats_bad_arguments_refused(void **state)
 
 /* The child: a pool that ran 3 callbacks and is still open at exit.  A
  * failed assertion ends it with a code that is not 0 (no test is running). */
-static int stats_child_main(void)
+int helper_child_main(void)
 {
     volatile LONG ran = 0;
     TP_CALLBACK_ENVIRON env;
@@ -420,7 +420,7 @@ static const char *stats_run_child(const char *value)
 {
     static char out[1 << 16];
 
-    helper_run_self_stderr("stats-child", "KERNEL32_TP_STATS", value, out, sizeof(out));
+    helper_run_self_stderr("KERNEL32_TP_STATS", value, out, sizeof(out));
     return out;
 }
 #endif
@@ -448,7 +448,7 @@ static void stats_printed_at_exit(void **state)
 #endif
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         POOL_TEST(stats_counts_callbacks_run),
@@ -460,9 +460,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(stats_bad_arguments_refused),
         cmocka_unit_test(stats_printed_at_exit),
     };
-
-    if (argc > 1 && !strcmp(argv[1], "stats-child"))
-        return stats_child_main();
 
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }
