@@ -702,6 +702,14 @@ LONG count_of(volatile LONG *value)
     return InterlockedCompareExchange(value, 0, 0);
 }
 
+void unique_pipe_name(char *name, size_t size, const char *owner)
+{
+    static volatile LONG serial;
+
+    snprintf(name, size, "\\\\.\\pipe\\kernel32_tp_%s_%lu_%ld", owner,
+             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
+}
+
 int wide_equals(const WCHAR *wide, const char *ascii)
 {
     while (*ascii && *wide == (WCHAR)(unsigned char)*ascii) {

@@ -276,6 +276,8 @@ void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work
 void CALLBACK count_timer_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer);
 /* A counter that callbacks update, read with a full barrier. */
 LONG count_of(volatile LONG *value);
+/* A pipe name that no pipe had yet: \\.\pipe\kernel32_tp_OWNER_PID_SERIAL. */
+void unique_pipe_name(char *name, size_t size, const char *owner);
 /* Whether a wide string holds exactly the ASCII string. */
 int wide_equals(const WCHAR *wide, const char *ascii);
 

@@ -242,7 +242,6 @@ static void scenario_wait(struct sweep *s)
 /* I/O: a read on a named pipe's overlapped end, completed by a write. */
 static void scenario_io(struct sweep *s)
 {
-    static volatile LONG serial;
     char name[96];
     HANDLE server, client;
     OVERLAPPED ov;
@@ -250,8 +249,7 @@ static void scenario_io(struct sweep *s)
     DWORD written;
     PTP_IO io;
 
-    snprintf(name, sizeof(name), "\\\\.\\pipe\\kernel32_tp_test_faults_%lu_%ld",
-             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
+    unique_pipe_name(name, sizeof(name), "test_faults");
     server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
                               PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
     if (server == INVALID_HANDLE_VALUE) {

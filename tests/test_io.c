@@ -165,12 +165,10 @@ struct pipe_pair {
 
 static void pipe_pair_open(struct pipe_pair *pp, DWORD type, DWORD client_flags)
 {
-    static volatile LONG serial;
     char name[96];
     OVERLAPPED ov;
 
-    snprintf(name, sizeof(name), "\\\\.\\pipe\\kernel32_tp_test_io_%lu_%ld",
-             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
+    unique_pipe_name(name, sizeof(name), "test_io");
     pp->server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
                                   type | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
     assert_true(pp->server != INVALID_HANDLE_VALUE);

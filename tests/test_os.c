@@ -833,11 +833,9 @@ static BOOL io_wait(struct io_probe *p, int packets, int ends)
 
 static void pipe_pair(HANDLE *server, HANDLE *client, DWORD server_flags)
 {
-    static LONG serial;
     char name[96];
 
-    snprintf(name, sizeof(name), "\\\\.\\pipe\\kernel32_tp_test_os_%lu_%ld",
-             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
+    unique_pipe_name(name, sizeof(name), "test_os");
     *server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | server_flags,
                                PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
     assert_true(*server != INVALID_HANDLE_VALUE);
