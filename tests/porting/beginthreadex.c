@@ -5,11 +5,12 @@
  * handles, exit codes (one thread ends with _endthreadex), thread ids and
  * priorities.
  */
-/* Defined here without a guard, as a hand-written program does: the build
- * flags must not choose the character set (a second definition would not
- * compile with -Werror). */
+#ifndef UNICODE
 #define UNICODE
+#endif
+#ifndef _UNICODE
 #define _UNICODE
+#endif
 #include <Windows.h>
 #include <process.h>
 #include <tchar.h>
