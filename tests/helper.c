@@ -306,6 +306,22 @@ void CALLBACK cb_state_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK w
     InterlockedIncrement(&s->done);
 }
 
+void action_objects_init(struct action_objects *o)
+{
+    o->event = event_new(TRUE, FALSE);
+    o->sem = semaphore_new();
+    o->mutex = mutex_new();
+    InitializeCriticalSection(&o->cs);
+}
+
+void action_objects_destroy(struct action_objects *o)
+{
+    CloseHandle(o->event);
+    CloseHandle(o->sem);
+    CloseHandle(o->mutex);
+    DeleteCriticalSection(&o->cs);
+}
+
 static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     struct occupant *o = ctx;

@@ -228,6 +228,20 @@ void cb_record_enter(struct cb_record *r);
     assert_signal_unclaimed_at((r), (event), __FILE__, __LINE__)
 void assert_signal_unclaimed_at(struct cb_record *r, HANDLE event, const char *file, int line);
 
+/*
+ * What the completion actions of a callback act on (SetEventWhenCallback-
+ * Returns and its siblings, ntdll's TpCallback*OnCompletion): a manual-reset
+ * event, a semaphore, a mutex no thread owns and a critical section.
+ */
+struct action_objects {
+    HANDLE event;
+    HANDLE sem;
+    HANDLE mutex;
+    CRITICAL_SECTION cs;
+};
+void action_objects_init(struct action_objects *o);      /* asserted made */
+void action_objects_destroy(struct action_objects *o);
+
 /* The variadic form of a function under test that takes a va_list: defines
  * NAME, whose last named parameter is fmt, as CALL with ap after fmt. */
 #define VA_WRAPPER(type, name, params, call) static type name params \

@@ -319,8 +319,7 @@ static void files_overlapped_pipe_pending_result(void **state)
 
     (void)state;
     pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
-    event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
 
     assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
     assert_int_equal(GetLastError(), ERROR_IO_PENDING);
@@ -508,8 +507,7 @@ static void files_pipe_overlapped_connect_completes(void **state)
     server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
                               PIPE_TYPE_BYTE | PIPE_WAIT, 2, 4096, 4096, 0, NULL);
     assert_true(server != INVALID_HANDLE_VALUE);
-    event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
     /* Before a client: reads find no one. */
     SetLastError(0xdeadbeef);
     assert_false(ReadFile(server, name, 1, NULL, ov_at(&ov, 0, NULL)));
@@ -550,8 +548,7 @@ static void files_pipe_client_connects_before_connect_call(void **state)
     assert_true(server != INVALID_HANDLE_VALUE);
     client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
     assert_true(client != INVALID_HANDLE_VALUE);
-    event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
 
     SetLastError(0xdeadbeef);
     assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));

@@ -27,11 +27,8 @@ struct inst_ctx {
     struct gate gate;
     struct gate gate2;
     HANDLE started;              /* auto-reset: set when the callback starts */
-    HANDLE event;                /* the event of SetEventWhenCallbackReturns */
+    struct action_objects obj;   /* obj.event: SetEventWhenCallbackReturns's */
     HANDLE event2;
-    HANDLE sem;
-    HANDLE mutex;
-    CRITICAL_SECTION cs;
     DWORD count;                 /* the semaphore release count to ask for */
     const char *module_path;
     volatile LONG done;          /* the callback's very last statement sets it */
@@ -49,11 +46,8 @@ static struct inst_ctx *ctx_new(void)
     gate_init(&c->gate);
     gate_init(&c->gate2);
     c->started = event_new(FALSE, FALSE);
-    c->event = event_new(TRUE, FALSE);
     c->event2 = event_new(TRUE, FALSE);
-    c->sem = semaphore_new();
-    c->mutex = mutex_new();
-    InitializeCriticalSection(&c->cs);
+    action_objects_init(&c->obj);
     return c;
 }
 
@@ -66,11 +60,8 @@ static void ctx_free(struct inst_ctx *c)
     gate_destroy(&c->gate);
     gate_destroy(&c->gate2);
     CloseHandle(c->started);
-    CloseHandle(c->event);
     CloseHandle(c->event2);
-    CloseHandle(c->sem);
-    CloseHandle(c->mutex);
-    DeleteCriticalSection(&c->cs);
+    action_objects_destroy(&c->obj);
     free(c);
 }
 
@@ -107,7 +98,7 @@ static void CALLBACK set_event_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PT
     struct inst_ctx *c = ctx;
 
     (void)work;
-    SetEventWhenCallbackReturns(inst, c->event);
+    SetEventWhenCallbackReturns(inst, c->obj.event);
     finish(c);
 }
 
@@ -128,7 +119,7 @@ static void instance_set_event_waiter_sees_callback_over(void **state)
         work = CreateThreadpoolWork(set_event_work_cb, c, helper_env(state));
         assert_non_null(work);
         SubmitThreadpoolWork(work);
-        helper_wait(c->event);
+        helper_wait(c->obj.event);
         assert_int_equal(done_of(c), 1);
         WaitForThreadpoolWorkCallbacks(work, FALSE);
         CloseThreadpoolWork(work);
@@ -144,7 +135,7 @@ static void instance_set_event_from_simple_callback(void **state)
     for (i = 0; i < 5; i++) {
         c = ctx_new();
         assert_true(TrySubmitThreadpoolCallback(set_event_simple_cb, c, helper_env(state)));
-        helper_wait(c->event);
+        helper_wait(c->obj.event);
         assert_int_equal(done_of(c), 1);
         /* The event was the instance's last use of c. */
         ctx_free(c);
@@ -158,7 +149,7 @@ static void CALLBACK release_sem_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, 
     struct inst_ctx *c = ctx;
 
     (void)work;
-    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, c->count);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->obj.sem, c->count);
     finish(c);
 }
 
@@ -185,10 +176,10 @@ static void instance_release_semaphore_releases_count(void **state)
         work = CreateThreadpoolWork(release_sem_work_cb, c, helper_env(state));
         assert_non_null(work);
         SubmitThreadpoolWork(work);
-        helper_wait(c->sem);
+        helper_wait(c->obj.sem);
         assert_int_equal(done_of(c), 1);
         WaitForThreadpoolWorkCallbacks(work, FALSE);
-        assert_int_equal(drain_semaphore(c->sem), (LONG)counts[i] - 1);
+        assert_int_equal(drain_semaphore(c->obj.sem), (LONG)counts[i] - 1);
         CloseThreadpoolWork(work);
         ctx_free(c);
     }
@@ -201,8 +192,9 @@ static void CALLBACK release_mutex_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx
     struct inst_ctx *c = ctx;
 
     (void)work;
-    PROBE_CHECK(&c->probe, WaitForSingleObject(c->mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
-    ReleaseMutexWhenCallbackReturns(inst, c->mutex);
+    PROBE_CHECK(&c->probe,
+                WaitForSingleObject(c->obj.mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
+    ReleaseMutexWhenCallbackReturns(inst, c->obj.mutex);
     SetEvent(c->started);
     finish(c);
 }
@@ -221,9 +213,9 @@ static void instance_release_mutex_on_callback_thread_after_return(void **state)
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     helper_wait(c->started);
-    assert_int_equal(WaitForSingleObject(c->mutex, helper_timeout_ms()), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->obj.mutex, helper_timeout_ms()), WAIT_OBJECT_0);
     assert_int_equal(done_of(c), 1);
-    assert_true(ReleaseMutex(c->mutex));
+    assert_true(ReleaseMutex(c->obj.mutex));
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     probe_assert_clean(&c->probe);
     CloseThreadpoolWork(work);
@@ -237,8 +229,8 @@ static void CALLBACK leave_cs_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP
     struct inst_ctx *c = ctx;
 
     (void)work;
-    EnterCriticalSection(&c->cs);
-    LeaveCriticalSectionWhenCallbackReturns(inst, &c->cs);
+    EnterCriticalSection(&c->obj.cs);
+    LeaveCriticalSectionWhenCallbackReturns(inst, &c->obj.cs);
     SetEvent(c->started);
     finish(c);
 }
@@ -252,13 +244,13 @@ static void instance_leave_critical_section_after_return(void **state)
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     helper_wait(c->started);
-    EnterCriticalSection(&c->cs);
+    EnterCriticalSection(&c->obj.cs);
     assert_int_equal(done_of(c), 1);
-    LeaveCriticalSection(&c->cs);
+    LeaveCriticalSection(&c->obj.cs);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     /* Left exactly once: the test thread can take it again at once. */
-    assert_true(TryEnterCriticalSection(&c->cs));
-    LeaveCriticalSection(&c->cs);
+    assert_true(TryEnterCriticalSection(&c->obj.cs));
+    LeaveCriticalSection(&c->obj.cs);
     CloseThreadpoolWork(work);
     ctx_free(c);
 }
@@ -270,13 +262,14 @@ static void CALLBACK all_actions_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, 
     struct inst_ctx *c = ctx;
 
     (void)work;
-    EnterCriticalSection(&c->cs);
-    PROBE_CHECK(&c->probe, WaitForSingleObject(c->mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
+    EnterCriticalSection(&c->obj.cs);
+    PROBE_CHECK(&c->probe,
+                WaitForSingleObject(c->obj.mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
     /* Registered in the reverse of the order they run in. */
-    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, 1);
-    SetEventWhenCallbackReturns(inst, c->event);
-    ReleaseMutexWhenCallbackReturns(inst, c->mutex);
-    LeaveCriticalSectionWhenCallbackReturns(inst, &c->cs);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->obj.sem, 1);
+    SetEventWhenCallbackReturns(inst, c->obj.event);
+    ReleaseMutexWhenCallbackReturns(inst, c->obj.mutex);
+    LeaveCriticalSectionWhenCallbackReturns(inst, &c->obj.cs);
     finish(c);
 }
 
@@ -289,14 +282,14 @@ static void instance_actions_lock_releases_before_event(void **state)
     work = CreateThreadpoolWork(all_actions_work_cb, c, helper_env(state));
     assert_non_null(work);
     SubmitThreadpoolWork(work);
-    helper_wait(c->event);
+    helper_wait(c->obj.event);
     assert_int_equal(done_of(c), 1);
-    assert_true(TryEnterCriticalSection(&c->cs));
-    LeaveCriticalSection(&c->cs);
-    assert_int_equal(WaitForSingleObject(c->mutex, 0), WAIT_OBJECT_0);
-    assert_true(ReleaseMutex(c->mutex));
+    assert_true(TryEnterCriticalSection(&c->obj.cs));
+    LeaveCriticalSection(&c->obj.cs);
+    assert_int_equal(WaitForSingleObject(c->obj.mutex, 0), WAIT_OBJECT_0);
+    assert_true(ReleaseMutex(c->obj.mutex));
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(drain_semaphore(c->sem), 1);
+    assert_int_equal(drain_semaphore(c->obj.sem), 1);
     probe_assert_clean(&c->probe);
     CloseThreadpoolWork(work);
     ctx_free(c);
@@ -311,15 +304,15 @@ static void instance_actions_event_before_semaphore(void **state)
     work = CreateThreadpoolWork(all_actions_work_cb, c, helper_env(state));
     assert_non_null(work);
     SubmitThreadpoolWork(work);
-    helper_wait(c->sem);
+    helper_wait(c->obj.sem);
     assert_int_equal(done_of(c), 1);
     /* Wine releases the semaphore first: the check passes whenever its
      * worker sets the event before this thread looks, so it cannot say. */
     NOT_RUN_ON(MODES_REF, "Wine releases the semaphore before it sets the event: "
                "timing-dependent")
-        assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
-    assert_true(TryEnterCriticalSection(&c->cs));
-    LeaveCriticalSection(&c->cs);
+        assert_int_equal(WaitForSingleObject(c->obj.event, 0), WAIT_OBJECT_0);
+    assert_true(TryEnterCriticalSection(&c->obj.cs));
+    LeaveCriticalSection(&c->obj.cs);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     probe_assert_clean(&c->probe);
     CloseThreadpoolWork(work);
@@ -333,12 +326,12 @@ static void instance_actions_done_when_wait_returns(void **state)
 
     run_work(state, all_actions_work_cb, c);
     assert_int_equal(done_of(c), 1);
-    assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
-    assert_int_equal(drain_semaphore(c->sem), 1);
-    assert_true(TryEnterCriticalSection(&c->cs));
-    LeaveCriticalSection(&c->cs);
-    assert_int_equal(WaitForSingleObject(c->mutex, 0), WAIT_OBJECT_0);
-    assert_true(ReleaseMutex(c->mutex));
+    assert_int_equal(WaitForSingleObject(c->obj.event, 0), WAIT_OBJECT_0);
+    assert_int_equal(drain_semaphore(c->obj.sem), 1);
+    assert_true(TryEnterCriticalSection(&c->obj.cs));
+    LeaveCriticalSection(&c->obj.cs);
+    assert_int_equal(WaitForSingleObject(c->obj.mutex, 0), WAIT_OBJECT_0);
+    assert_true(ReleaseMutex(c->obj.mutex));
     probe_assert_clean(&c->probe);
     ctx_free(c);
 }
@@ -352,7 +345,7 @@ static void CALLBACK final_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     (void)inst;
     PROBE_CHECK(&c->probe, done_of(c) == 1);
     /* Not yet: the event is set only after this returns. */
-    PROBE_CHECK(&c->probe, WaitForSingleObject(c->event, 0) == WAIT_TIMEOUT);
+    PROBE_CHECK(&c->probe, WaitForSingleObject(c->obj.event, 0) == WAIT_TIMEOUT);
     Sleep(LATE_MS);
     InterlockedExchange(&c->final_done, 1);
 }
@@ -371,7 +364,7 @@ static void instance_finalization_before_completion_actions(void **state)
         work = CreateThreadpoolWork(set_event_work_cb, c, env);
         assert_non_null(work);
         SubmitThreadpoolWork(work);
-        helper_wait(c->event);
+        helper_wait(c->obj.event);
         assert_int_equal(done_of(c), 1);
         assert_int_equal(InterlockedCompareExchange(&c->final_done, 0, 0), 1);
         WaitForThreadpoolWorkCallbacks(work, FALSE);
@@ -545,7 +538,7 @@ static void CALLBACK disassociate_event_work_cb(PTP_CALLBACK_INSTANCE inst, PVOI
     struct inst_ctx *c = ctx;
 
     (void)work;
-    SetEventWhenCallbackReturns(inst, c->event);
+    SetEventWhenCallbackReturns(inst, c->obj.event);
     DisassociateCurrentThreadFromCallback(inst);
     SetEvent(c->started);
     PROBE_CHECK(&c->probe, gate_pass(&c->gate));
@@ -562,9 +555,9 @@ static void instance_disassociate_keeps_completion_actions(void **state)
     SubmitThreadpoolWork(work);
     helper_wait(c->started);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_TIMEOUT);
+    assert_int_equal(WaitForSingleObject(c->obj.event, 0), WAIT_TIMEOUT);
     gate_open(&c->gate, 1);
-    helper_wait(c->event);
+    helper_wait(c->obj.event);
     assert_int_equal(done_of(c), 1);
     CloseThreadpoolWork(work);
     probe_assert_clean(&c->probe);
@@ -694,7 +687,7 @@ static void CALLBACK second_event_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx,
     struct inst_ctx *c = ctx;
 
     (void)work;
-    SetEventWhenCallbackReturns(inst, c->event);
+    SetEventWhenCallbackReturns(inst, c->obj.event);
     misuse_arm();
     SetEventWhenCallbackReturns(inst, c->event2);
     InterlockedExchange(&c->misuse, misuse_disarm());
@@ -706,9 +699,9 @@ static void CALLBACK second_sem_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, P
     LONG hits;
 
     (void)work;
-    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, 2);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->obj.sem, 2);
     misuse_arm();
-    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, 5);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->obj.sem, 5);
     hits = misuse_disarm();
     InterlockedExchange(&c->misuse, hits);
 }
@@ -723,7 +716,7 @@ static void instance_second_registration_raises_first_kept(void **state)
     struct inst_ctx *c = ctx_new();
 
     run_work(state, second_event_work_cb, c);
-    assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->obj.event, 0), WAIT_OBJECT_0);
     assert_int_equal(WaitForSingleObject(c->event2, 0), WAIT_TIMEOUT);
     TODO_REF("Wine ignores a second registration silently")
         CHECK_EQ(c->misuse, 1);
@@ -731,7 +724,7 @@ static void instance_second_registration_raises_first_kept(void **state)
 
     c = ctx_new();
     run_work(state, second_sem_work_cb, c);
-    assert_int_equal(drain_semaphore(c->sem), 2);
+    assert_int_equal(drain_semaphore(c->obj.sem), 2);
     TODO_REF("Wine ignores a second registration silently")
         CHECK_EQ(c->misuse, 1);
     ctx_free(c);
@@ -744,10 +737,10 @@ static void CALLBACK zero_count_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, P
 
     (void)work;
     misuse_arm();
-    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, 0);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->obj.sem, 0);
     InterlockedExchange(&c->misuse, misuse_disarm());
     /* Not registered: a later valid registration is accepted. */
-    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, 1);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->obj.sem, 1);
 }
 
 /* A zero release count is rejected the same way. */
@@ -760,7 +753,7 @@ static void instance_release_semaphore_zero_count_raises(void **state)
     TODO_REF("Wine accepts a zero release count")
         CHECK_EQ(c->misuse, 1);
     TODO_REF("Wine keeps the zero-count registration")
-        CHECK_EQ(drain_semaphore(c->sem), 1);
+        CHECK_EQ(drain_semaphore(c->obj.sem), 1);
     ctx_free(c);
     RemoveVectoredExceptionHandler(handler);
 }
@@ -775,8 +768,8 @@ static void CALLBACK null_handle_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, 
     ReleaseSemaphoreWhenCallbackReturns(inst, NULL, 1);
     InterlockedExchange(&c->misuse, misuse_disarm());
     /* Nothing was registered: valid registrations are accepted. */
-    SetEventWhenCallbackReturns(inst, c->event);
-    ReleaseSemaphoreWhenCallbackReturns(inst, c->sem, 1);
+    SetEventWhenCallbackReturns(inst, c->obj.event);
+    ReleaseSemaphoreWhenCallbackReturns(inst, c->obj.sem, 1);
 }
 
 /* A NULL event or semaphore is rejected the same way, and not registered. */
@@ -788,8 +781,8 @@ static void instance_null_handle_raises(void **state)
     run_work(state, null_handle_work_cb, c);
     TODO_REF("Wine accepts NULL handles silently")
         CHECK_EQ(c->misuse, 2);
-    assert_int_equal(WaitForSingleObject(c->event, 0), WAIT_OBJECT_0);
-    assert_int_equal(drain_semaphore(c->sem), 1);
+    assert_int_equal(WaitForSingleObject(c->obj.event, 0), WAIT_OBJECT_0);
+    assert_int_equal(drain_semaphore(c->obj.sem), 1);
     ctx_free(c);
     RemoveVectoredExceptionHandler(handler);
 }
@@ -808,7 +801,7 @@ static void CALLBACK disassociate_twice_work_cb(PTP_CALLBACK_INSTANCE inst, PVOI
         SetEvent(c->started);
         PROBE_CHECK(&c->probe, gate_pass(&c->gate));
     } else {
-        SetEvent(c->event);
+        SetEvent(c->obj.event);
         PROBE_CHECK(&c->probe, gate_pass(&c->gate2));
     }
     InterlockedIncrement(&c->done);
@@ -833,7 +826,7 @@ static void instance_disassociate_twice_raises_counts_once(void **state)
     SubmitThreadpoolWork(work);
     helper_wait(c->started);
     SubmitThreadpoolWork(work);
-    helper_wait(c->event);
+    helper_wait(c->obj.event);
     arg.work = work;
     thread = CreateThread(NULL, 0, waiter_thread, &arg, 0, NULL);
     assert_non_null(thread);

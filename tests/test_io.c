@@ -57,8 +57,7 @@ struct io_record {
 static void record_init(struct io_record *r)
 {
     memset(r, 0, sizeof(*r));         /* PROBE_INIT is all zeros */
-    r->event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(r->event);
+    r->event = event_new(FALSE, FALSE);
     InitializeCriticalSection(&r->lock);
 }
 
@@ -566,8 +565,7 @@ static void io_event_low_bit_runs_no_callback(void **state)
     HANDLE event;
 
     record_on_pipe_open(state, &pp, &r);
-    event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
 
     StartThreadpoolIo(r.io);
     ov_init(&ov, 0);
@@ -967,8 +965,7 @@ static void io_callback_is_an_instance_with_actions(void **state)
 
     record_init(&r);
     pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    done = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(done);
+    done = event_new(TRUE, FALSE);
     r.set_event = done;
     r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
     assert_non_null(r.io);
@@ -1129,8 +1126,7 @@ static void io_ntdll_names_report_io_status(void **state)
     LONG status;
 
     SKIP_UNLESS_NTDLL_MATCHES();
-    r.event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(r.event);
+    r.event = event_new(FALSE, FALSE);
     pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
     status = (LONG)TpAllocIoCompletion(&io, pp.server, nt_io_cb, &r, helper_env(state));
     assert_int_equal(status, TEST_STATUS_SUCCESS);

@@ -18,10 +18,7 @@
 
 struct nt_ctx {
     struct cb_state cb;
-    HANDLE event;
-    HANDLE sem;
-    HANDLE mutex;
-    CRITICAL_SECTION cs;
+    struct action_objects obj;
     const char *module_path;
     BOOL disassociate;
     LONG may_run_long;           /* TpCallbackMayRunLong's status */
@@ -33,20 +30,14 @@ static struct nt_ctx *ctx_new(void)
 
     assert_non_null(c);
     cb_state_init(&c->cb);
-    c->event = event_new(TRUE, FALSE);
-    c->sem = semaphore_new();
-    c->mutex = mutex_new();
-    InitializeCriticalSection(&c->cs);
+    action_objects_init(&c->obj);
     return c;
 }
 
 static void ctx_free(struct nt_ctx *c)
 {
     cb_state_destroy(&c->cb);
-    CloseHandle(c->event);
-    CloseHandle(c->sem);
-    CloseHandle(c->mutex);
-    DeleteCriticalSection(&c->cs);
+    action_objects_destroy(&c->obj);
     free(c);
 }
 
@@ -364,12 +355,13 @@ static void CALLBACK actions_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 {
     struct nt_ctx *c = ctx;
 
-    EnterCriticalSection(&c->cs);
-    PROBE_CHECK(&c->cb.probe, WaitForSingleObject(c->mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
-    TpCallbackLeaveCriticalSectionOnCompletion(inst, &c->cs);
-    TpCallbackReleaseMutexOnCompletion(inst, c->mutex);
-    TpCallbackReleaseSemaphoreOnCompletion(inst, c->sem, 2);
-    TpCallbackSetEventOnCompletion(inst, c->event);
+    EnterCriticalSection(&c->obj.cs);
+    PROBE_CHECK(&c->cb.probe,
+                WaitForSingleObject(c->obj.mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
+    TpCallbackLeaveCriticalSectionOnCompletion(inst, &c->obj.cs);
+    TpCallbackReleaseMutexOnCompletion(inst, c->obj.mutex);
+    TpCallbackReleaseSemaphoreOnCompletion(inst, c->obj.sem, 2);
+    TpCallbackSetEventOnCompletion(inst, c->obj.event);
     Sleep(20);
     InterlockedExchange(&c->cb.done, 1);
 }
@@ -381,15 +373,15 @@ static void ntdll_callback_completion_actions(void **state)
     struct nt_ctx *c = ctx_new();
 
     assert_status(TpSimpleTryPost(actions_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    helper_wait(c->event);
+    helper_wait(c->obj.event);
     assert_int_equal(InterlockedCompareExchange(&c->cb.done, 0, 0), 1);
-    assert_true(TryEnterCriticalSection(&c->cs));
-    LeaveCriticalSection(&c->cs);
-    assert_int_equal(WaitForSingleObject(c->mutex, 0), WAIT_OBJECT_0);
-    assert_true(ReleaseMutex(c->mutex));
-    assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
-    assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
-    assert_int_equal(WaitForSingleObject(c->sem, 0), WAIT_TIMEOUT);
+    assert_true(TryEnterCriticalSection(&c->obj.cs));
+    LeaveCriticalSection(&c->obj.cs);
+    assert_int_equal(WaitForSingleObject(c->obj.mutex, 0), WAIT_OBJECT_0);
+    assert_true(ReleaseMutex(c->obj.mutex));
+    assert_int_equal(WaitForSingleObject(c->obj.sem, helper_timeout_ms()), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->obj.sem, helper_timeout_ms()), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->obj.sem, 0), WAIT_TIMEOUT);
     probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }

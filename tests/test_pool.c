@@ -411,8 +411,7 @@ static void run_chain(void **state, BOOL post_next)
     c->env = &hp->env;
     c->post_next = post_next;
     for (i = 0; i < CHAIN; i++) {
-        c->done[i] = CreateEventW(NULL, TRUE, FALSE, NULL);
-        assert_non_null(c->done[i]);
+        c->done[i] = event_new(TRUE, FALSE);
     }
     if (post_next)
         assert_true(TrySubmitThreadpoolCallback(chain_cb, c, &hp->env));

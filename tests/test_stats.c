@@ -180,8 +180,7 @@ static void stats_blocked_callbacks_inject(void **state)
     cpus = info.dwNumberOfProcessors < 2 ? 2 : (LONG)info.dwNumberOfProcessors;
     count = cpus + 2;
     SetThreadpoolThreadMaximum(hp->pool, (DWORD)count + 2);
-    b.release = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(b.release);
+    b.release = event_new(TRUE, FALSE);
     blocker = CreateThreadpoolWork(blocked_cb, &b, &hp->env);
     other = CreateThreadpoolWork(other_cb, &b, &hp->env);
     assert_non_null(blocker);
@@ -228,8 +227,7 @@ static void stats_may_run_long_injects(void **state)
     PTP_WORK work;
 
     POOL_STATS_OR_SKIP(fn);
-    b.release = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(b.release);
+    b.release = event_new(TRUE, FALSE);
     work = CreateThreadpoolWork(long_cb, &b, &hp->env);
     assert_non_null(work);
     SubmitThreadpoolWork(work);
@@ -263,8 +261,7 @@ static void stats_timer_lateness_counted(void **state)
     HANDLE fired;
 
     POOL_STATS_OR_SKIP(fn);
-    fired = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(fired);
+    fired = event_new(FALSE, FALSE);
     timer = CreateThreadpoolTimer(timer_cb, fired, &hp->env);
     assert_non_null(timer);
     SetThreadpoolTimer(timer, &due, 0, 0);

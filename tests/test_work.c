@@ -28,8 +28,7 @@ static void blocker_init(struct blocker *b)
 
     b->probe = zero;
     gate_init(&b->gate);
-    b->started_event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(b->started_event);
+    b->started_event = event_new(FALSE, FALSE);
     b->started = 0;
     b->finished = 0;
     b->work = NULL;
@@ -500,8 +499,7 @@ static void work_trysubmit_default_pool_runs_with_context(void **state)
 
     (void)state;
     s.test_thread = GetCurrentThreadId();
-    s.done = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(s.done);
+    s.done = event_new(TRUE, FALSE);
     assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, NULL));
     helper_wait(s.done);
     assert_int_equal(probe_hits(&s.probe), 1);
@@ -515,8 +513,7 @@ static void work_trysubmit_private_pool_runs_with_context(void **state)
     int i;
 
     s.test_thread = GetCurrentThreadId();
-    s.done = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(s.done);
+    s.done = event_new(FALSE, FALSE);
     for (i = 1; i <= 3; i++) {
         assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, helper_env(state)));
         helper_wait(s.done);
@@ -779,8 +776,7 @@ static void work_group_close_members_while_other_object_queued(void **state)
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     memset(&h, 0, sizeof(h));
-    h.release_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(h.release_event);
+    h.release_event = event_new(TRUE, FALSE);
     blocker_init(&b);
     counter_init(&c);
     group = CreateThreadpoolCleanupGroup();
@@ -933,8 +929,7 @@ static void work_posts_from_many_threads_each_run_once(void **state)
     HANDLE threads[STORM_THREADS];
     int i;
 
-    s.start = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(s.start);
+    s.start = event_new(TRUE, FALSE);
     s.work = CreateThreadpoolWork(storm_work_cb, &s, s.env);
     assert_non_null(s.work);
     for (i = 0; i < STORM_THREADS; i++) {
