@@ -56,6 +56,15 @@ void probe_assert_clean_at(struct probe *p, const char *file, int line)
                  p->file, p->line, p->expr);
 }
 
+void probe_assert_hits_at(struct probe *p, LONG n, const char *file, int line)
+{
+    LONG hits = probe_hits(p);
+
+    if (hits != n)
+        fail_msg("%s:%d: the probe was hit %ld times, not %ld", file, line, (long)hits, (long)n);
+    probe_assert_clean_at(p, file, line);
+}
+
 void gate_init(struct gate *g)
 {
     g->sem = semaphore_new();

@@ -51,6 +51,9 @@ void probe_hit(struct probe *p);
 LONG probe_hits(struct probe *p);
 void probe_assert_clean_at(struct probe *p, const char *file, int line);
 #define probe_assert_clean(p) probe_assert_clean_at((p), __FILE__, __LINE__)
+/* The same, and that the probe was hit exactly n times. */
+void probe_assert_hits_at(struct probe *p, LONG n, const char *file, int line);
+#define probe_assert_hits(p, n) probe_assert_hits_at((p), (n), __FILE__, __LINE__)
 
 /* A gate: a semaphore a callback waits on until the test opens it. */
 struct gate {

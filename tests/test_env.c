@@ -42,8 +42,7 @@ static void simple_init(struct simple_ctx *s)
 static void wait_one_clean_run(struct probe *probe, HANDLE done)
 {
     helper_wait(done);
-    assert_int_equal(probe_hits(probe), 1);
-    probe_assert_clean(probe);
+    probe_assert_hits(probe, 1);
     CloseHandle(done);
 }
 
@@ -258,8 +257,7 @@ static void env_valid_priorities_accepted(void **state)
         run_simple_and_work(&s, &env);
         DestroyThreadpoolEnvironment(&env);
     }
-    assert_int_equal(probe_hits(&s.probe), 6);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 6);
     CloseHandle(s.done);
 }
 
@@ -356,8 +354,7 @@ static void env_finalization_runs_after_work_callback(void **state)
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(InterlockedCompareExchange(&f.step, 0, 0), 2);
-    assert_int_equal(probe_hits(&f.probe), 1);
-    probe_assert_clean(&f.probe);
+    probe_assert_hits(&f.probe, 1);
     CloseThreadpoolWork(work);
 }
 
@@ -371,8 +368,7 @@ static void env_finalization_runs_after_simple_callback(void **state)
     env->FinalizationCallback = finalization_cb;
     assert_true(TrySubmitThreadpoolCallback(final_simple_cb, &f, env));
     helper_wait(f.done);
-    assert_int_equal(probe_hits(&f.probe), 1);
-    probe_assert_clean(&f.probe);
+    probe_assert_hits(&f.probe, 1);
     CloseHandle(f.done);
 }
 
@@ -412,8 +408,7 @@ static void env_long_function_runs(void **state)
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&s.probe), 2);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 2);
     CloseThreadpoolWork(work);
     CloseHandle(s.done);
 }
@@ -457,8 +452,7 @@ static void env_persistent_default_pool_runs(void **state)
     /* SetThreadpoolCallbackPersistent (an SDK inline mingw-w64 lacks). */
     env.u.s.Persistent = 1;
     run_simple_and_work(&s, &env);
-    assert_int_equal(probe_hits(&s.probe), 2);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 2);
     DestroyThreadpoolEnvironment(&env);
     CloseHandle(s.done);
 }
@@ -517,8 +511,7 @@ static void env_race_dll_keeps_library_loaded(void **state)
     assert_true(FreeLibrary(module));
     gate_open(&r.cb.gate, 1);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&r.cb.probe), 1);
-    probe_assert_clean(&r.cb.probe);
+    probe_assert_hits(&r.cb.probe, 1);
     CloseThreadpoolWork(work);
     /* Released after the close, once nothing of the object runs. */
     start = GetTickCount();

@@ -109,8 +109,7 @@ static void work_create_default_pool_passes_arguments(void **state)
     c.work = work;
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 1);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 1);
     CloseThreadpoolWork(work);
 }
 
@@ -125,8 +124,7 @@ static void work_create_private_pool_passes_arguments(void **state)
     c.work = work;
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 1);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 1);
     CloseThreadpoolWork(work);
 }
 
@@ -157,8 +155,7 @@ static void work_submit_twice_runs_twice(void **state)
     SubmitThreadpoolWork(work);
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 2);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 2);
     CloseThreadpoolWork(work);
 }
 
@@ -208,8 +205,7 @@ static void work_submit_64_posts_at_once_run_concurrently(void **state)
     gate_open(&b.gate, PARALLEL_POSTS);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(b.finished, PARALLEL_POSTS);
-    assert_int_equal(probe_hits(&b.probe), PARALLEL_POSTS);
-    probe_assert_clean(&b.probe);
+    probe_assert_hits(&b.probe, PARALLEL_POSTS);
     CloseThreadpoolWork(work);
     blocker_destroy(&b);
 }
@@ -235,8 +231,7 @@ static void work_submit_64_posts_one_by_one_run_concurrently(void **state)
     gate_open(&b.gate, PARALLEL_POSTS);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(b.finished, PARALLEL_POSTS);
-    assert_int_equal(probe_hits(&b.probe), PARALLEL_POSTS);
-    probe_assert_clean(&b.probe);
+    probe_assert_hits(&b.probe, PARALLEL_POSTS);
     CloseThreadpoolWork(work);
     blocker_destroy(&b);
 }
@@ -408,8 +403,7 @@ static void work_wait_without_cancel_runs_pending_callbacks(void **state)
     helper_wait_not(thread, 200);
     gate_open(&b.gate, 1);
     helper_wait(thread);
-    assert_int_equal(probe_hits(&c.probe), 5);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 5);
     WaitForThreadpoolWorkCallbacks(blocked, FALSE);
     CloseHandle(thread);
     CloseThreadpoolWork(queued);
@@ -447,8 +441,7 @@ static void work_close_with_pending_callbacks_runs_them(void **state)
     gate_open(&b.gate, 1);
     wait_sem_n(c.done_sem, 5);
     WaitForThreadpoolWorkCallbacks(blocked, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 5);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 5);
     CloseThreadpoolWork(blocked);
     CloseHandle(c.done_sem);
     blocker_destroy(&b);
@@ -502,8 +495,7 @@ static void work_trysubmit_default_pool_runs_with_context(void **state)
     s.done = event_new(TRUE, FALSE);
     assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, NULL));
     helper_wait(s.done);
-    assert_int_equal(probe_hits(&s.probe), 1);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 1);
     CloseHandle(s.done);
 }
 
