@@ -517,8 +517,7 @@ static void os_thread_block_hook_brackets_a_blocking_wait(void **state)
 
     (void)state;
     memset(&p, 0, sizeof(p));
-    event = CreateEventA(NULL, FALSE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(FALSE, FALSE);
     os_thread_set_block_hook(block_hook_fn, &p);
     /* A wait that does not block tells nothing. */
     SetEvent(event);
@@ -545,8 +544,7 @@ static void os_handle_set_event_signals_it(void **state)
     DWORD err = 0xdead;
 
     (void)state;
-    event = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_TIMEOUT);
     assert_true(os_handle_set_event(event, &err));
     assert_int_equal(err, ERROR_SUCCESS);
@@ -696,8 +694,7 @@ static void os_wait_fires_once_when_signalled_and_consumes(void **state)
     HANDLE event;
 
     (void)state;
-    event = CreateEventA(NULL, FALSE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(FALSE, FALSE);
     assert_int_equal(os_wait_create(fired_fn, &p, &block), ERROR_SUCCESS);
     assert_non_null(block);
     assert_int_equal(os_wait_arm(block, event), ERROR_SUCCESS);
@@ -724,11 +721,9 @@ static void os_wait_disarm_before_the_signal_takes_nothing(void **state)
 {
     struct fired_probe p = { 0 };
     struct os_wait_block *block = NULL;
-    HANDLE sem;
+    HANDLE sem = semaphore_new();
 
     (void)state;
-    sem = CreateSemaphoreA(NULL, 0, 5, NULL);
-    assert_non_null(sem);
     assert_int_equal(os_wait_create(fired_fn, &p, &block), ERROR_SUCCESS);
     assert_int_equal(os_wait_arm(block, sem), ERROR_SUCCESS);
     assert_true(os_wait_disarm(block));
@@ -757,10 +752,8 @@ static void os_wait_arm_refuses_mutexes_and_non_objects(void **state)
     HANDLE mutex, event;
 
     (void)state;
-    mutex = CreateMutexA(NULL, FALSE, NULL);
-    assert_non_null(mutex);
-    event = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    mutex = mutex_new();
+    event = event_new(TRUE, FALSE);
     assert_true(CloseHandle(event));
     assert_int_equal(os_wait_create(fired_fn, &p, &block), ERROR_SUCCESS);
     assert_int_equal(os_wait_arm(block, mutex), ERROR_NOT_SUPPORTED);
@@ -882,8 +875,7 @@ static void os_io_bind_delivers_completions_then_the_end(void **state)
 
     /* An event whose low bit is set keeps the completion from the binding. */
     memset(&ov, 0, sizeof(ov));
-    ov.hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(ov.hEvent);
+    ov.hEvent = event_new(TRUE, FALSE);
     ov.hEvent = (HANDLE)((ULONG_PTR)ov.hEvent | 1);
     assert_false(ReadFile(server, buf, sizeof(buf), NULL, &ov));
     assert_int_equal(GetLastError(), ERROR_IO_PENDING);
@@ -915,8 +907,7 @@ static void os_io_bind_refuses_what_is_not_an_overlapped_file(void **state)
     (void)state;
     memset(&p, 0, sizeof(p));
     os_lock_init(&p.lock, OS_LOCK_RANK_F);
-    event = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
     assert_int_equal(os_io_bind(event, io_complete_fn, &p, &binding), ERROR_INVALID_HANDLE);
     CloseHandle(event);
     assert_int_equal(os_io_bind(event, io_complete_fn, &p, &binding), ERROR_INVALID_HANDLE);
