@@ -20,7 +20,7 @@ VOID NTAPI TpReleaseWork(PTP_WORK work);
 
 static LONG hits;
 
-static void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_WORK work)
+static inline void CALLBACK work_cb(PTP_CALLBACK_INSTANCE inst, void *ctx, PTP_WORK work)
 {
     (void)inst; (void)ctx; (void)work;
     InterlockedIncrement(&hits);
