@@ -693,6 +693,22 @@ PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env)
     return pool;
 }
 
+void submit_times(PTP_WORK work, LONG n)
+{
+    LONG i;
+
+    for (i = 0; i < n; i++)
+        SubmitThreadpoolWork(work);
+}
+
+LONG helper_cpus(void)
+{
+    SYSTEM_INFO info;
+
+    GetSystemInfo(&info);
+    return info.dwNumberOfProcessors < 2 ? 2 : (LONG)info.dwNumberOfProcessors;
+}
+
 void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     (void)inst;

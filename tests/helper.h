@@ -287,6 +287,10 @@ HANDLE mutex_new(void);
 /* A pool of its own (asserted made) and env initialized to name it; the
  * test closes both. */
 PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env);
+/* Submits work n times. */
+void submit_times(PTP_WORK work, LONG n);
+/* The CPUs a pool's concurrency counts on: the machine's, at least two. */
+LONG helper_cpus(void);
 /* A work callback that only counts its runs: ctx is a volatile LONG. */
 void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work);
 /* The same for a timer. */

@@ -158,14 +158,12 @@ static DWORD WINAPI count_user_item_cb(PVOID ctx)
 static void scenario_work(struct sweep *s)
 {
     PTP_WORK work = CreateThreadpoolWork(count_runs_cb, (PVOID)&s->ran, s->env);
-    int i;
 
     if (!work) {
         refused(s, "CreateThreadpoolWork");
         return;
     }
-    for (i = 0; i < 3; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 3);
     s->expected += 3;
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(work);
@@ -526,15 +524,13 @@ static void faults_no_thread_queued_run_on_existing_worker(void **state)
     struct helper_pool *hp = *state;
     volatile LONG ran = 0;
     PTP_WORK work;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 8);
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     InterlockedExchange(&fault.no_threads, 1);
-    for (i = 0; i < 200; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 200);
     assert_true(helper_wait_count(&ran, 200));
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     InterlockedExchange(&fault.no_threads, 0);
@@ -550,14 +546,12 @@ static void faults_no_thread_then_queued_run_later(void **state)
     struct helper_pool *hp = *state;
     volatile LONG ran = 0;
     PTP_WORK work;
-    int i;
 
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     assert_int_equal(helper_pool_threads(hp->pool), 0);
     InterlockedExchange(&fault.no_threads, 1);
-    for (i = 0; i < 20; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 20);
     /* Time is not under test: nothing can run meanwhile, whatever the wait. */
     Sleep(50);
     assert_int_equal(ran, 0);

@@ -628,13 +628,11 @@ static void instance_may_run_long_lets_queued_work_run(void **state)
     struct inst_ctx *c = ctx_new();
     PTP_WORK work = may_run_long_started(hp, c, 4), quick;
     volatile LONG quick_runs = 0;
-    int i;
 
     assert_true(c->may_run_long);
     quick = CreateThreadpoolWork(count_runs_cb, (PVOID)&quick_runs, &hp->env);
     assert_non_null(quick);
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(quick);
+    submit_times(quick, 10);
     WaitForThreadpoolWorkCallbacks(quick, FALSE);
     assert_int_equal(count_of(&quick_runs), 10);
     assert_int_equal(done_of(c), 0);

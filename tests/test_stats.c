@@ -72,7 +72,6 @@ static void stats_counts_callbacks_run(void **state)
     volatile LONG ran = 0;
     pool_stats_fn fn;
     PTP_WORK work;
-    int i;
 
     POOL_STATS_OR_SKIP(fn);
     read_stats(fn, hp->pool, &stats);
@@ -84,8 +83,7 @@ static void stats_counts_callbacks_run(void **state)
 
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
-    for (i = 0; i < 1000; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 1000);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(ran, 1000);
     read_stats(fn, hp->pool, &stats);
@@ -97,8 +95,7 @@ static void stats_counts_callbacks_run(void **state)
     /* Threads counts workers still starting, too. */
     assert_true(stats.ThreadsCreated - stats.ThreadsRetired <= (LONGLONG)stats.Threads);
 
-    for (i = 0; i < 500; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 500);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     read_stats(fn, hp->pool, &stats);
     assert_int_equal(stats.CallbacksRun, 1500);
@@ -115,14 +112,12 @@ static void stats_queue_depth_seen(void **state)
     struct occupant o;
     pool_stats_fn fn;
     PTP_WORK work;
-    int i;
 
     POOL_STATS_OR_SKIP(fn);
     occupy_pool(state, &o);
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 10);
     read_stats(fn, hp->pool, &stats);
     assert_int_equal(stats.QueueDepth, 10);
     assert_int_equal(stats.QueueDepthMax, 10);
@@ -171,22 +166,17 @@ static void stats_blocked_callbacks_inject(void **state)
     TP_DEBUG_POOL_STATS stats;
     struct blocked b = { 0 };
     PTP_WORK blocker, other;
-    LONG cpus, count, i;
-    SYSTEM_INFO info;
+    LONG cpus = helper_cpus(), count = cpus + 2;
     pool_stats_fn fn;
 
     POOL_STATS_OR_SKIP(fn);
-    GetSystemInfo(&info);
-    cpus = info.dwNumberOfProcessors < 2 ? 2 : (LONG)info.dwNumberOfProcessors;
-    count = cpus + 2;
     SetThreadpoolThreadMaximum(hp->pool, (DWORD)count + 2);
     b.release = event_new(TRUE, FALSE);
     blocker = CreateThreadpoolWork(blocked_cb, &b, &hp->env);
     other = CreateThreadpoolWork(other_cb, &b, &hp->env);
     assert_non_null(blocker);
     assert_non_null(other);
-    for (i = 0; i < count; i++)
-        SubmitThreadpoolWork(blocker);
+    submit_times(blocker, count);
     assert_true(helper_wait_count(&b.started, count));
     SubmitThreadpoolWork(other);
     assert_true(helper_wait_count(&b.others, 1));

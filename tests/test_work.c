@@ -189,15 +189,13 @@ static void work_submit_64_posts_at_once_run_concurrently(void **state)
     struct helper_pool *hp = *state;
     struct blocker b;
     PTP_WORK work;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, PARALLEL_POSTS);
     blocker_init(&b);
     work = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
     assert_non_null(work);
     b.work = work;
-    for (i = 0; i < PARALLEL_POSTS; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, PARALLEL_POSTS);
     /* No callback can finish before the gate opens: all 64 started at once. */
     TODO_REF("Wine adds a thread only when a submit finds every thread busy")
         CHECK(helper_wait_count(&b.started, PARALLEL_POSTS));
@@ -242,14 +240,12 @@ static void work_wait_returns_after_all_callbacks_finished(void **state)
 {
     struct blocker b;
     PTP_WORK work;
-    int i;
 
     blocker_init(&b);
     work = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
     assert_non_null(work);
     b.work = work;
-    for (i = 0; i < 4; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 4);
     helper_wait(b.started_event);
     gate_open(&b.gate, 4);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
@@ -301,7 +297,6 @@ static void work_wait_cancel_drops_pending_callbacks(void **state)
     struct blocker b;
     struct counter c;
     PTP_WORK blocked, queued;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     blocker_init(&b);
@@ -313,8 +308,7 @@ static void work_wait_cancel_drops_pending_callbacks(void **state)
     c.work = queued;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(queued);
+    submit_times(queued, 10);
     WaitForThreadpoolWorkCallbacks(queued, TRUE);
     gate_open(&b.gate, 1);
     WaitForThreadpoolWorkCallbacks(blocked, FALSE);
@@ -381,7 +375,6 @@ static void work_wait_without_cancel_runs_pending_callbacks(void **state)
     struct waiter_arg arg;
     PTP_WORK blocked, queued;
     HANDLE thread;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     blocker_init(&b);
@@ -393,8 +386,7 @@ static void work_wait_without_cancel_runs_pending_callbacks(void **state)
     c.work = queued;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < 5; i++)
-        SubmitThreadpoolWork(queued);
+    submit_times(queued, 5);
     arg.work = queued;
     arg.cancel = FALSE;
     thread = CreateThread(NULL, 0, waiter_thread, &arg, 0, NULL);
@@ -420,7 +412,6 @@ static void work_close_with_pending_callbacks_runs_them(void **state)
     struct blocker b;
     struct counter c;
     PTP_WORK blocked, queued;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     blocker_init(&b);
@@ -434,8 +425,7 @@ static void work_close_with_pending_callbacks_runs_them(void **state)
     c.work = queued;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < 5; i++)
-        SubmitThreadpoolWork(queued);
+    submit_times(queued, 5);
     CloseThreadpoolWork(queued);
     assert_int_equal(probe_hits(&c.probe), 0);
     gate_open(&b.gate, 1);
@@ -764,7 +754,6 @@ static void work_group_close_members_while_other_object_queued(void **state)
     struct blocker b;
     struct counter c;
     PTP_WORK blocked, other, member;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     memset(&h, 0, sizeof(h));
@@ -784,10 +773,8 @@ static void work_group_close_members_while_other_object_queued(void **state)
     c.work = member;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < TAKE_TURNS_A; i++)
-        SubmitThreadpoolWork(other);
-    for (i = 0; i < TAKE_TURNS_B; i++)
-        SubmitThreadpoolWork(member);
+    submit_times(other, TAKE_TURNS_A);
+    submit_times(member, TAKE_TURNS_B);
     gate_open(&b.gate, 1);
     CloseThreadpoolCleanupGroupMembers(group, FALSE, NULL);
     assert_int_equal(InterlockedCompareExchange(&c.finished, 0, 0), TAKE_TURNS_B);
