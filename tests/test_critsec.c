@@ -8,6 +8,13 @@
 
 #include "helper.h"
 
+/* No thread owns cs, as its fields show. */
+static void assert_unowned(CRITICAL_SECTION *cs)
+{
+    assert_int_equal(cs->RecursionCount, 0);
+    assert_null(cs->OwningThread);
+}
+
 static void critsec_recursion_tracks_owner_and_depth(void **state)
 {
     CRITICAL_SECTION cs;
@@ -25,8 +32,7 @@ static void critsec_recursion_tracks_owner_and_depth(void **state)
     assert_int_equal(cs.RecursionCount, 1);
     assert_false(other_thread_enters(&cs));
     LeaveCriticalSection(&cs);
-    assert_int_equal(cs.RecursionCount, 0);
-    assert_null(cs.OwningThread);
+    assert_unowned(&cs);
     assert_true(other_thread_enters(&cs));
     DeleteCriticalSection(&cs);
 }
@@ -145,8 +151,7 @@ static void critsec_delete_then_initialize_again(void **state)
     (void)state;
     memset(&cs, 0xcc, sizeof(cs));
     InitializeCriticalSection(&cs);
-    assert_int_equal(cs.RecursionCount, 0);
-    assert_null(cs.OwningThread);
+    assert_unowned(&cs);
     EnterCriticalSection(&cs);
     LeaveCriticalSection(&cs);
     DeleteCriticalSection(&cs);
