@@ -299,16 +299,14 @@ static HANDLE named_open(enum handle_type type, struct call_name name)
 static HANDLE named_open_a(const char *func, enum handle_type type, DWORD access, BOOL inherit,
                            LPCSTR name)
 {
-    if (TP_TRACE_ON(TP_TRACE_HANDLE))
-        tp_trace_printf(func, "%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
+    HANDLE_TRACE_FOR(func, "%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
     return named_open(type, name_a(name));
 }
 
 static HANDLE named_open_w(const char *func, enum handle_type type, DWORD access, BOOL inherit,
                            LPCWSTR name)
 {
-    if (TP_TRACE_ON(TP_TRACE_HANDLE))
-        tp_trace_printf(func, "%#x %d %p", (unsigned int)access, inherit, (const void *)name);
+    HANDLE_TRACE_FOR(func, "%#x %d %p", (unsigned int)access, inherit, (const void *)name);
     return named_open(type, name_w(name));
 }
 
@@ -362,6 +360,13 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled)
     os_lock_release(&obj->lock);
     handle_object_unref(obj);
     return ERROR_SUCCESS;
+}
+
+/* The body of SetEvent and ResetEvent (func: which). */
+static BOOL event_change_export(const char *func, HANDLE handle, BOOL signalled)
+{
+    HANDLE_TRACE_FOR(func, "%p", handle);
+    return os_bool_result(handle_event_change(handle, signalled));
 }
 
 /***********************************************************************
@@ -431,8 +436,7 @@ HANDLE WINAPI OpenEventW(DWORD access, BOOL inherit, LPCWSTR name)
  */
 BOOL WINAPI SetEvent(HANDLE handle)
 {
-    HANDLE_TRACE("%p", handle);
-    return os_bool_result(handle_event_change(handle, TRUE));
+    return event_change_export(__func__, handle, TRUE);
 }
 
 /***********************************************************************
@@ -440,8 +444,7 @@ BOOL WINAPI SetEvent(HANDLE handle)
  */
 BOOL WINAPI ResetEvent(HANDLE handle)
 {
-    HANDLE_TRACE("%p", handle);
-    return os_bool_result(handle_event_change(handle, FALSE));
+    return event_change_export(__func__, handle, FALSE);
 }
 
 BOOL os_handle_set_event(HANDLE event, DWORD *err)
