@@ -46,8 +46,7 @@
 #define HANDLE_TRACE(...) TP_TRACE_TO(TP_TRACE_HANDLE, __VA_ARGS__)
 /* The same line written by the body that several exports share, on behalf
  * of the export func (its __func__). */
-#define HANDLE_TRACE_FOR(func, ...) \
-    do { if (TP_TRACE_ON(TP_TRACE_HANDLE)) tp_trace_printf(func, __VA_ARGS__); } while (0)
+#define HANDLE_TRACE_FOR(func, ...) TP_TRACE_FOR(TP_TRACE_HANDLE, func, __VA_ARGS__)
 
 /* ---- kernel objects ------------------------------------------------------ */
 
