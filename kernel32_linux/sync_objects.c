@@ -252,7 +252,7 @@ static HANDLE named_create(DWORD err, struct handle_object *obj, char *name, BOO
  * A handle to the existing object of that name of that type.  Errors: the
  * name's, ERROR_INVALID_PARAMETER (no name), ERROR_INVALID_HANDLE ("": the
  * namespace itself, which is no object of the type; or a name of another
- * type), ERROR_FILE_NOT_FOUND.  The body of every Open* export.
+ * type), ERROR_FILE_NOT_FOUND.
  */
 static DWORD named_open_handle(enum handle_type type, struct call_name name, HANDLE *handle)
 {
@@ -283,6 +283,7 @@ static DWORD named_open_handle(enum handle_type type, struct call_name name, HAN
     return err;
 }
 
+/* named_open_handle, ending as an Open* call does: NULL and the last error on failure. */
 static HANDLE named_open(enum handle_type type, struct call_name name)
 {
     HANDLE handle = NULL;
