@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "lock_order.h" /* enum os_lock_rank: the one lock legend */
-#include "os_types.h"   /* struct os_lock, struct os_cond: complete types */
+#include "os_types.h"   /* struct os_sys_lock, struct os_cond: complete types */
 
 /*
  * Ownership stamps (os_types.h, inline): the first member of every struct
@@ -33,9 +33,27 @@
  */
 
 /*
+ * A lock is the platform's system lock (os_types.h) with what every
+ * platform keeps beside it, in one body for all (os/os_lock.h).
+ */
+struct os_lock {
+    struct os_sys_lock sys;     /* the system's lock */
+    DWORD owner;                /* thread id of the holder, 0 when free; under sys */
+#ifdef KERNEL32_TP_LOCK_RANKS
+    enum os_lock_rank rank;     /* (c) its place in the order (lock_order.h) */
+#endif
+};
+
+#ifdef KERNEL32_TP_LOCK_RANKS
+#define OS_LOCK_INITIALIZER(rank) { OS_SYS_LOCK_INITIALIZER, 0, (rank) }
+#else
+#define OS_LOCK_INITIALIZER(rank) { OS_SYS_LOCK_INITIALIZER, 0 }
+#endif
+
+/*
  * Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real.
  * Each lock has a rank, its letter of the legend in lock_order.h; a static
- * lock is initialised with OS_LOCK_INITIALIZER(rank) (os_types.h).
+ * lock is initialised with OS_LOCK_INITIALIZER(rank).
  * os_lock_try_acquire takes the lock only if it is free (TRUE); it never
  * blocks, so it may take a lock out of order (the O locks of a signaller).
  *
