@@ -18,6 +18,19 @@
  * A block disarmed before its thread waited for it is looked at once
  * (WaitForSingleObject with no timeout) and fired if signalled.
  *
+ * Every change of a thread's blocks costs a system call (the control event)
+ * and a new WaitForMultipleObjects; under Wine, server requests whose cost
+ * grows with the handles waited for.  A burst of arms (a program setting
+ * many waits in a row) would pay them per arm: a thread woken by an arm
+ * that comes within WAIT_BURST_NS of the arms it last read gathers the
+ * burst first, sleeping on a condition variable (no system call under
+ * Wine, futexes) while arms keep coming, WAIT_GATHER_QUIET_NS at a time and
+ * WAIT_GATHER_MAX_NS at most, and then waits for them all at once; arms in
+ * the meantime find it poked and set nothing.  A lone arm, a disarm and a
+ * signal are answered at once.  While it gathers, the handles it already
+ * waited for are not watched: a signal then is seen up to
+ * WAIT_GATHER_MAX_NS late, as a wait armed during the burst is.
+ *
  * A mutex is refused as Windows refuses it: the object's type is read with
  * NtQueryObject (looked up at run time: the DLL imports kernel32 only),
  * once per handle a block is armed with.
@@ -29,11 +42,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "os.h"
+#include "os_win32.h"
 
 #define WAIT_SLOTS (MAXIMUM_WAIT_OBJECTS - 1)   /* and the control event, last */
 #define WAIT_THREAD_IDLE_MS 2000
 #define WAIT_THREAD_STACK (64 * 1024)
+#define WAIT_BURST_NS 1000000ull        /* an arm this soon after the last read: a burst */
+#define WAIT_GATHER_QUIET_NS 50000ull   /* a burst ends when no arm came for this long */
+#define WAIT_GATHER_MAX_NS 1000000ull   /* and gathering it lasts at most this */
 
 #define TP_STATUS_THREADPOOL_HANDLE_EXCEPTION 0xC000070Au
 #define TP_STATUS_INVALID_PARAMETER_3 0xC00000F1u
@@ -67,6 +83,9 @@ struct wait_thread {
     DWORD count;                    /* (L) */
     BOOL running;                   /* (L) its system thread exists */
     BOOL poked;                     /* (L) control set since the thread last read its blocks */
+    DWORD arms;                     /* (L) blocks ever armed on it */
+    DWORD arms_read;                /* (L) arms when it last read its blocks */
+    ULONGLONG arms_read_ns;         /* (L) when it last read its blocks after arms */
     struct wait_thread *next;       /* (c) after it is listed */
 };
 
@@ -78,6 +97,9 @@ static DWORD wait_blocks;                                       /* (L) blocks th
 
 typedef LONG (WINAPI *query_object_fn)(HANDLE handle, int info_class, void *info, ULONG size,
                                        ULONG *returned);
+/* ntdll's form of SleepConditionVariableSRW: the timeout in 100 ns units. */
+typedef LONG (WINAPI *sleep_cv_srw_fn)(CONDITION_VARIABLE *cv, SRWLOCK *lock,
+                                       const LARGE_INTEGER *timeout, ULONG flags);
 
 /* ---- the wait threads ---------------------------------------------------------- */
 
@@ -139,6 +161,47 @@ static BOOL thread_drop_invalid_locked(struct wait_thread *thread)
     return any;
 }
 
+/* Sleeps on wait_changed for about timeout_ns.  Locking: L. */
+static void gather_sleep_locked(ULONGLONG timeout_ns)
+{
+    static os_win32_proc proc;
+    static LONG looked_up;
+    sleep_cv_srw_fn precise = (sleep_cv_srw_fn)os_win32_ntdll_proc(
+        "RtlSleepConditionVariableSRW", &proc, &looked_up);
+    LARGE_INTEGER timeout;
+
+    if (precise) {
+        timeout.QuadPart = -(LONGLONG)(timeout_ns / 100);
+        precise(&wait_changed, &wait_lock, &timeout, 0);
+    } else {
+        SleepConditionVariableSRW(&wait_changed, &wait_lock, 1, 0);
+    }
+}
+
+/*
+ * Woken by its control event: when arms woke it within WAIT_BURST_NS of the
+ * arms it last read, waits while more come (see the header).  A wake-up on
+ * wait_changed (a block fired or was dropped elsewhere) only ends a quiet
+ * period early.  Locking: L.
+ */
+static void thread_gather_locked(struct wait_thread *thread)
+{
+    ULONGLONG start_ns, now_ns;
+    DWORD seen;
+
+    if (thread->arms == thread->arms_read)
+        return;     /* a disarm: it waits for the answer */
+    start_ns = os_clock_monotonic_ns();
+    if (start_ns - thread->arms_read_ns > WAIT_BURST_NS)
+        return;     /* a lone arm */
+    do {
+        seen = thread->arms;
+        gather_sleep_locked(WAIT_GATHER_QUIET_NS);
+        now_ns = os_clock_monotonic_ns();
+    } while (thread->arms != seen && thread->count < WAIT_SLOTS && !os_process_exiting()
+             && now_ns - start_ns < WAIT_GATHER_MAX_NS);
+}
+
 static DWORD WINAPI wait_thread_main(void *arg)
 {
     struct wait_thread *thread = arg;
@@ -150,6 +213,10 @@ static DWORD WINAPI wait_thread_main(void *arg)
     for (;;) {
         /* Everything below reads the blocks anew: later changes poke again. */
         thread->poked = FALSE;
+        if (thread->arms != thread->arms_read) {
+            thread->arms_read = thread->arms;
+            thread->arms_read_ns = os_clock_monotonic_ns();
+        }
         if (thread_drop_cancelled_locked(thread))
             WakeAllConditionVariable(&wait_changed);
         if (!thread->count) {
@@ -187,6 +254,8 @@ static DWORD WINAPI wait_thread_main(void *arg)
             AcquireSRWLockExclusive(&wait_lock);
             block->state = BLOCK_IDLE;
             WakeAllConditionVariable(&wait_changed);
+        } else if (ret == WAIT_OBJECT_0 + count) {
+            thread_gather_locked(thread);
         } else if (ret == WAIT_FAILED) {
             /* Only a handle closed while armed makes the wait fail. */
             if (!thread_drop_invalid_locked(thread))
@@ -340,6 +409,7 @@ DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
     block->thread = thread;
     block->slot = thread->count;
     thread->blocks[thread->count++] = block;
+    thread->arms++;
     start = !thread->running;
     thread->running = TRUE;
     poke = !start && thread_poke_locked(thread);
