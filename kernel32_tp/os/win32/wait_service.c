@@ -31,6 +31,12 @@
  * waited for are not watched: a signal then is seen up to
  * WAIT_GATHER_MAX_NS late, as a wait armed during the burst is.
  *
+ * Starting a system thread is the dearest step of all (under Wine about a
+ * millisecond): only the first wait thread is started by the arming
+ * caller.  An arm that needs another one lists it in wait_starts and pokes
+ * a running wait thread, which starts it; the blocks armed on it meanwhile
+ * wait in its structure, as they would for its first read.
+ *
  * A mutex is refused as Windows refuses it: the object's type is read with
  * NtQueryObject (looked up at run time: the DLL imports kernel32 only),
  * once per handle a block is armed with.
@@ -81,12 +87,13 @@ struct wait_thread {
     HANDLE control;                 /* (c) auto-reset: its blocks changed */
     struct os_wait_block *blocks[WAIT_SLOTS];   /* (L) armed, packed */
     DWORD count;                    /* (L) */
-    BOOL running;                   /* (L) its system thread exists */
+    BOOL running;                   /* (L) its system thread exists, or is in wait_starts */
     BOOL poked;                     /* (L) control set since the thread last read its blocks */
     DWORD arms;                     /* (L) blocks ever armed on it */
     DWORD arms_read;                /* (L) arms when it last read its blocks */
     ULONGLONG arms_read_ns;         /* (L) when it last read its blocks after arms */
     struct wait_thread *next;       /* (c) after it is listed */
+    struct wait_thread *start_next; /* (L) in wait_starts */
 };
 
 static SRWLOCK wait_lock = SRWLOCK_INIT;                        /* L */
@@ -94,6 +101,7 @@ static CONDITION_VARIABLE wait_changed = CONDITION_VARIABLE_INIT; /* (L) disarms
 static struct wait_thread *wait_threads;                        /* (L) */
 static DWORD wait_thread_count;                                 /* (L) */
 static DWORD wait_blocks;                                       /* (L) blocks that exist */
+static struct wait_thread *wait_starts;     /* (L) threads armed on, for a wait thread to start */
 
 typedef LONG (WINAPI *query_object_fn)(HANDLE handle, int info_class, void *info, ULONG size,
                                        ULONG *returned);
@@ -198,8 +206,37 @@ static void thread_gather_locked(struct wait_thread *thread)
         seen = thread->arms;
         gather_sleep_locked(WAIT_GATHER_QUIET_NS);
         now_ns = os_clock_monotonic_ns();
-    } while (thread->arms != seen && thread->count < WAIT_SLOTS && !os_process_exiting()
-             && now_ns - start_ns < WAIT_GATHER_MAX_NS);
+    } while (thread->arms != seen && thread->count < WAIT_SLOTS && !wait_starts
+             && !os_process_exiting() && now_ns - start_ns < WAIT_GATHER_MAX_NS);
+}
+
+static DWORD WINAPI wait_thread_main(void *arg);
+
+/* Starts the system thread of a wait thread.  Locking: none. */
+static void thread_start(struct wait_thread *thread)
+{
+    HANDLE system_thread = CreateThread(NULL, WAIT_THREAD_STACK, wait_thread_main, thread,
+                                        STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+
+    if (!system_thread)
+        os_panic("cannot start a wait thread: error %lu", (unsigned long)GetLastError());
+    CloseHandle(system_thread);
+}
+
+/* Starts the threads listed in wait_starts.  Locking: L, released meanwhile. */
+static void thread_start_listed_locked(void)
+{
+    struct wait_thread *list, *next;
+
+    while ((list = wait_starts)) {
+        wait_starts = NULL;
+        ReleaseSRWLockExclusive(&wait_lock);
+        for (; list; list = next) {
+            next = list->start_next;
+            thread_start(list);
+        }
+        AcquireSRWLockExclusive(&wait_lock);
+    }
 }
 
 static DWORD WINAPI wait_thread_main(void *arg)
@@ -211,6 +248,7 @@ static DWORD WINAPI wait_thread_main(void *arg)
 
     AcquireSRWLockExclusive(&wait_lock);
     for (;;) {
+        thread_start_listed_locked();
         /* Everything below reads the blocks anew: later changes poke again. */
         thread->poked = FALSE;
         if (thread->arms != thread->arms_read) {
@@ -223,7 +261,7 @@ static DWORD WINAPI wait_thread_main(void *arg)
             ReleaseSRWLockExclusive(&wait_lock);
             ret = WaitForSingleObject(thread->control, WAIT_THREAD_IDLE_MS);
             AcquireSRWLockExclusive(&wait_lock);
-            if (ret == WAIT_TIMEOUT && !thread->count)
+            if (ret == WAIT_TIMEOUT && !thread->count && !wait_starts)
                 break;
             continue;
         }
@@ -281,6 +319,17 @@ static BOOL thread_poke_locked(struct wait_thread *thread)
         return FALSE;
     thread->poked = TRUE;
     return TRUE;
+}
+
+/* A running thread other than thread, to start it.  Locking: L. */
+static struct wait_thread *thread_starter_locked(const struct wait_thread *thread)
+{
+    struct wait_thread *other;
+
+    for (other = wait_threads; other; other = other->next)
+        if (other != thread && other->running)
+            return other;
+    return NULL;
 }
 
 /* A thread with room for one more block: a running one first.  Locking: L. */
@@ -384,10 +433,9 @@ static DWORD handle_check(HANDLE handle)
 
 DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
 {
-    struct wait_thread *thread;
+    struct wait_thread *thread, *starter = NULL;
     BOOL start, poke;
     DWORD err;
-    HANDLE system_thread;
 
     /* Reading the type costs a system call: once per handle a block sees. */
     if (handle != block->checked) {
@@ -413,16 +461,24 @@ DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
     start = !thread->running;
     thread->running = TRUE;
     poke = !start && thread_poke_locked(thread);
+    if (start) {
+        /* It reads its blocks when it starts: later arms need no poke. */
+        thread->poked = TRUE;
+        if ((starter = thread_starter_locked(thread))) {
+            thread->start_next = wait_starts;
+            wait_starts = thread;
+            start = FALSE;
+            if (!thread_poke_locked(starter))
+                starter = NULL;     /* poked already: it reads wait_starts soon */
+        }
+    }
     ReleaseSRWLockExclusive(&wait_lock);
     if (poke)
         SetEvent(thread->control);
-    if (!start)
-        return ERROR_SUCCESS;
-    system_thread = CreateThread(NULL, WAIT_THREAD_STACK, wait_thread_main, thread,
-                                 STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
-    if (!system_thread)
-        os_panic("cannot start a wait thread: error %lu", (unsigned long)GetLastError());
-    CloseHandle(system_thread);
+    if (starter)
+        SetEvent(starter->control);
+    if (start)
+        thread_start(thread);
     return ERROR_SUCCESS;
 }
 
