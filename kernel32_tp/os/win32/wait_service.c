@@ -5,8 +5,8 @@
  * armed blocks plus its control event (the system's limit is 64 handles);
  * when one is signalled, the wait consumed it exactly as WaitForSingleObject
  * would, and the thread calls the block's fired().  Threads exist only for
- * armed blocks: arming fills the first thread with room (starting its
- * system thread if it has none), and a thread with nothing armed exits
+ * armed blocks: arming fills the first thread with room (its system thread
+ * started if it has none, see below), and a thread with nothing armed exits
  * after WAIT_THREAD_IDLE_MS.  So the process has at most one thread per 63
  * armed waits at their peak, and none for waits that are not set.
  *
