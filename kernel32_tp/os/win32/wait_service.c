@@ -186,6 +186,17 @@ static void gather_sleep_locked(ULONGLONG timeout_ns)
     }
 }
 
+/* Whether a disarm asked the thread to drop a block.  Locking: L. */
+static BOOL thread_cancel_asked_locked(const struct wait_thread *thread)
+{
+    DWORD i;
+
+    for (i = 0; i < thread->count; i++)
+        if (thread->blocks[i]->cancel)
+            return TRUE;
+    return FALSE;
+}
+
 /*
  * Woken by its control event: when arms woke it within WAIT_BURST_NS of the
  * arms it last read, waits while more come (see the header).  A wake-up on
@@ -197,8 +208,10 @@ static void thread_gather_locked(struct wait_thread *thread)
     ULONGLONG start_ns, now_ns;
     DWORD seen;
 
-    if (thread->arms == thread->arms_read)
-        return;     /* a disarm: it waits for the answer */
+    /* A disarm waits for the answer.  (Blocks are out of the set while it
+     * gathers: a disarm then needs no answer from the thread.) */
+    if (thread->arms == thread->arms_read || thread_cancel_asked_locked(thread))
+        return;
     start_ns = os_clock_monotonic_ns();
     if (start_ns - thread->arms_read_ns > WAIT_BURST_NS)
         return;     /* a lone arm */
