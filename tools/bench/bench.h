@@ -61,6 +61,13 @@ void bench_fail(const char *what);
 /* Percentile p (0..100) of n latencies; sorts the array. */
 double bench_percentile(uint64_t *samples, size_t n, double p);
 
+/* The lateness figures of S2 and S7 from n latencies in ns (sorted here):
+ * p50 and p99 in us, and a log2 histogram, "lat_bNN" for bucket NN: the
+ * latencies below 2 us (00), then in [2^NN, 2^(NN+1)) us, and from
+ * 2^BENCH_LAT_BUCKETS-1 us (about 4 ms) on in the last. */
+#define BENCH_LAT_BUCKETS 13
+void bench_report_lateness(const char *scenario, uint64_t *late, size_t n);
+
 /* The figures every throughput scenario reports, from its timestamps:
  * start, end of submission, completion of the last callback. */
 void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t t_submitted,
