@@ -51,6 +51,17 @@ void os_thread_set_alert_hooks(const struct os_alert_hooks *hooks);
  * Never blocks; takes no lock (callable under the handle layer's locks). */
 void os_alert_wake(struct os_alert *alert);
 
+/*
+ * os_io_poll and os_io_poller_active (os.h) call the hooks the Linux file
+ * layer installs once, when its event loop starts (io_loop.c); before that
+ * there is nothing to poll and they do nothing.
+ */
+struct os_io_poll_hooks {
+    BOOL (*poll)(void);
+    void (*active)(BOOL active);
+};
+void os_io_set_poll_hooks(const struct os_io_poll_hooks *hooks);
+
 /* errno -> ERROR_*, the one table. */
 DWORD os_error_from_errno(int errnum);
 

@@ -25,6 +25,7 @@ static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
 /* The handle layer's APC hooks; NULL until it installs them at load. */
 static const struct os_alert_hooks *alert_hooks;   /* (a) */
+static const struct os_io_poll_hooks *io_poll_hooks;   /* (a) */
 
 void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
 {
@@ -355,6 +356,26 @@ void os_cpu_relax(void)
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
+}
+
+void os_io_set_poll_hooks(const struct os_io_poll_hooks *hooks)
+{
+    __atomic_store_n(&io_poll_hooks, hooks, __ATOMIC_RELEASE);
+}
+
+BOOL os_io_poll(void)
+{
+    const struct os_io_poll_hooks *hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE);
+
+    return hooks ? hooks->poll() : FALSE;
+}
+
+void os_io_poller_active(BOOL active)
+{
+    const struct os_io_poll_hooks *hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE);
+
+    if (hooks)
+        hooks->active(active);
 }
 
 void os_thread_set_block_hook(os_block_hook hook, void *arg)
