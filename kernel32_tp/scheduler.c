@@ -470,6 +470,7 @@ static void worker_spin_locked(struct tp_worker *worker)
     TP_ASSERT_LOCKED(&pool->lock);
     atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
     sched->spinner = worker;
+    sched->spinner_polls = FALSE;
     os_lock_release(&pool->lock);
     deadline_ns = os_clock_monotonic_ns() + TP_WORKER_SPIN_NS;
     for (i = 1; !atomic_load_explicit(&worker->kicked, memory_order_acquire); i++) {
@@ -508,6 +509,7 @@ static BOOL worker_poll_io_locked(struct tp_worker *worker)
     if (spinner) {
         atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
         sched->spinner = worker;
+        sched->spinner_polls = TRUE;
     }
     os_lock_release(&pool->lock);
     handled = os_io_poll();
@@ -524,7 +526,8 @@ static BOOL worker_spin_worthwhile_locked(struct tp_pool *pool)
     struct tp_sched *sched = &pool->sched;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    if (sched->spinner)
+    /* One that only polls once does not stand for a spinner. */
+    if (sched->spinner && !sched->spinner_polls)
         return FALSE;
     if (sched->spin_misses < TP_WORKER_SPIN_MISSES)
         return TRUE;
