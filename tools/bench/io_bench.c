@@ -7,6 +7,7 @@
  *   IO1   echo over one named pipe, both ends driven by TP_IO callbacks:
  *         N round trips of a 64-byte message; round trips per second
  *   IO16  the same over 16 pipes at once, N round trips in all
+ *   IO256 the same over 256 pipes (512 descriptors)
  *   IOF   overlapped reads of a 64 MiB file (in the page cache) in 64 KiB
  *         blocks, 8 in flight, through TP_IO: N MiB read; MB per second
  *
@@ -20,7 +21,7 @@
 #include "bench.h"
 
 #define MSG_SIZE 64
-#define PIPES_MAX 16
+#define PIPES_MAX 256
 #define FILE_SIZE (64u << 20)
 #define BLOCK (64u << 10)
 #define IN_FLIGHT 8
