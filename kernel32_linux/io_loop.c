@@ -70,11 +70,10 @@ static struct {
     struct loop_source *retired;        /* (L) released once no poller may hold them */
     _Atomic int retired_any;            /* (a) retired is not empty */
     _Atomic int in_flight;              /* (a) pollers between epoll_wait and their last handler */
-    _Atomic int pollers;                /* (a) pool workers looking for work (they poll) */
     _Atomic unsigned int worker_hits;   /* (a) batches of events the workers caught */
     _Atomic int parked;                 /* (a) the loop thread leaves the polling to workers */
 } loop = { OS_LOCK_INITIALIZER(OS_LOCK_RANK_L), PTHREAD_ONCE_INIT, 0, -1, -1, -1, NULL,
-           0, 0, 0, 0, 0 };
+           0, 0, 0, 0 };
 
 /* Releases the retired sources if no poller is in flight.  No lock held. */
 static void loop_release_retired(void)
@@ -125,10 +124,10 @@ static BOOL loop_park(BOOL park)
     struct epoll_event ev = { .events = park ? 0 : EPOLLIN, .data.u32 = LOOP_TAG_SOURCES };
 
     if (park) {
-        /* Against loop_poller_active: either the last worker to stop sees
+        /* Against loop_pollers_stopped: either the last worker to stop sees
          * parked and wakes this thread, or this thread sees no poller. */
         atomic_store(&loop.parked, 1);
-        if (atomic_load(&loop.pollers) == 0) {
+        if (os_io_pollers() == 0) {
             atomic_store(&loop.parked, 0);
             return FALSE;
         }
@@ -164,7 +163,7 @@ static void loop_main(void *arg)
         loop_poll();
         /* Park while workers look and catch events themselves. */
         hits = atomic_load(&loop.worker_hits);
-        if (atomic_load(&loop.pollers) > 0 && hits != hits_seen) {
+        if (os_io_pollers() > 0 && hits != hits_seen) {
             if (!parked)
                 parked = loop_park(TRUE);
         } else if (parked) {
@@ -183,22 +182,18 @@ static BOOL loop_worker_poll(void)
     return TRUE;
 }
 
-/* os_io_poller_active: a worker starts or stops looking for work. */
-static void loop_poller_active(BOOL active)
+/* The last worker looking for work stopped: it hands the polling back to a
+ * parked loop thread. */
+static void loop_pollers_stopped(void)
 {
     static const uint64_t one = 1;
 
-    if (active) {
-        atomic_fetch_add(&loop.pollers, 1);
-        return;
-    }
-    /* The last one hands the polling back to a parked loop thread. */
-    if (atomic_fetch_sub(&loop.pollers, 1) == 1 && atomic_load(&loop.parked)
-        && write(loop.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+    if (atomic_load(&loop.parked) && write(loop.wake_fd, &one, sizeof(one)) < 0
+        && errno != EAGAIN)
         os_panic("event loop: eventfd write failed: errno %d", errno);
 }
 
-static const struct os_io_poll_hooks loop_poll_hooks = { loop_worker_poll, loop_poller_active };
+static const struct os_io_poll_hooks loop_poll_hooks = { loop_worker_poll, loop_pollers_stopped };
 
 static void loop_start(void)
 {

@@ -204,6 +204,9 @@ void os_io_object_free(void *memory);
  */
 BOOL os_io_poll(void);
 void os_io_poller_active(BOOL active);
+/* FALSE while os_io_poll has nothing it could find (no I/O was ever
+ * watched): the worker does not drop P for it.  Cheap, no lock. */
+BOOL os_io_pollable(void);
 
 /*
  * Thread-pool waits (the core's wait.c).  A block is the platform's side of

@@ -591,7 +591,7 @@ static void worker_main(void *arg)
         }
         if (pool->closed && pool->objects == 0)
             break;
-        if (!polled) {
+        if (!polled && os_io_pollable()) {
             polled = TRUE;
             if (worker_poll_io_locked(&worker))
                 continue;

@@ -26,6 +26,7 @@ static _Thread_local void *block_hook_arg;
 /* The handle layer's APC hooks; NULL until it installs them at load. */
 static const struct os_alert_hooks *alert_hooks;   /* (a) */
 static const struct os_io_poll_hooks *io_poll_hooks;   /* (a) */
+static _Atomic int io_pollers;      /* (a) workers looking for work (os_io_poller_active) */
 
 void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
 {
@@ -370,12 +371,29 @@ BOOL os_io_poll(void)
     return hooks ? hooks->poll() : FALSE;
 }
 
+BOOL os_io_pollable(void)
+{
+    return __atomic_load_n(&io_poll_hooks, __ATOMIC_RELAXED) != NULL;
+}
+
 void os_io_poller_active(BOOL active)
 {
-    const struct os_io_poll_hooks *hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE);
+    const struct os_io_poll_hooks *hooks;
 
-    if (hooks)
-        hooks->active(active);
+    if (active) {
+        atomic_fetch_add(&io_pollers, 1);
+        return;
+    }
+    /* Seq_cst against the hooks' owner, which reads the count after
+     * publishing that it relies on the pollers (io_loop.c). */
+    if (atomic_fetch_sub(&io_pollers, 1) == 1
+        && (hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE)))
+        hooks->stopped();
+}
+
+int os_io_pollers(void)
+{
+    return atomic_load(&io_pollers);
 }
 
 void os_thread_set_block_hook(os_block_hook hook, void *arg)

@@ -325,3 +325,8 @@ void os_io_poller_active(BOOL active)
 {
     (void)active;
 }
+
+BOOL os_io_pollable(void)
+{
+    return FALSE;
+}
