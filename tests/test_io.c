@@ -1479,7 +1479,8 @@ static void CALLBACK busy_echo_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PVOID o
     ULONGLONG t0;
 
     (void)inst;
-    if (e->stopping || result != ERROR_SUCCESS || bytes != sizeof(e->server_buf))
+    if (InterlockedCompareExchange(&e->stopping, 0, 0) || result != ERROR_SUCCESS
+        || bytes != sizeof(e->server_buf))
         return;
     if (overlapped == &e->server_write || overlapped == &e->client_write)
         return;
@@ -1497,9 +1498,9 @@ static void CALLBACK busy_echo_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PVOID o
     /* Busy, not waiting: no block hook, no wait of the handle layer. */
     SetEvent(e->busy);
     t0 = GetTickCount64();
-    while (!e->release && GetTickCount64() - t0 < 30000)
+    while (!InterlockedCompareExchange(&e->release, 0, 0) && GetTickCount64() - t0 < 30000)
         YieldProcessor();
-    e->released = e->release;
+    InterlockedExchange(&e->released, InterlockedCompareExchange(&e->release, 0, 0));
 }
 
 /*
@@ -1552,7 +1553,7 @@ static void io_completes_while_workers_busy_in_callbacks(void **state)
     pipe_pair_close(&e.pp);
     WaitForThreadpoolIoCallbacks(e.client_io, FALSE);
     WaitForThreadpoolIoCallbacks(e.server_io, FALSE);
-    assert_int_equal(e.released, 1);
+    assert_int_equal(InterlockedCompareExchange(&e.released, 0, 0), 1);
     CloseThreadpoolIo(e.client_io);
     CloseThreadpoolIo(e.server_io);
     pipe_pair_close(&probe);
