@@ -61,6 +61,10 @@ static void start_io(struct end *end, BOOL read)
               : WriteFile(end->handle, end->out, MSG_SIZE, NULL, ov);
     if (!ok && GetLastError() != ERROR_IO_PENDING) {
         CancelThreadpoolIo(end->io);
+        /* A callback that started before the handles were closed. */
+        if (end->pair->echo->stopping)
+            return;
+        fprintf(stderr, "bench: error %lu\n", (unsigned long)GetLastError());
         bench_fail(read ? "pipe ReadFile" : "pipe WriteFile");
     }
 }
