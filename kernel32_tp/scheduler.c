@@ -380,6 +380,8 @@ static void worker_block_hook(void *arg, BOOL blocking)
     struct tp_pool *pool = worker->pool;
     enum tp_dispatch action;
 
+    /* A worker asleep in a wait looks for no work, nor polls I/O. */
+    os_io_poller_active(!blocking);
     os_lock_acquire(&pool->lock);
     worker->blocked = blocking;
     action = worker_update_inactive_locked(worker);
