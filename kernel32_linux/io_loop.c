@@ -121,7 +121,7 @@ static int loop_poll(void)
  * back.  Only the loop thread calls it.  Returns the new state. */
 static BOOL loop_park(BOOL park)
 {
-    struct epoll_event ev = { .events = park ? 0 : EPOLLIN, .data.u32 = LOOP_TAG_SOURCES };
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = LOOP_TAG_SOURCES };
 
     if (park) {
         /* Against loop_pollers_stopped: either the last worker to stop sees
@@ -132,7 +132,9 @@ static BOOL loop_park(BOOL park)
             return FALSE;
         }
     }
-    if (epoll_ctl(loop.wait_fd, EPOLL_CTL_MOD, loop.epoll_fd, &ev) < 0)
+    /* Out of the set rather than disabled in it: then the sources' events
+     * do not even pass through this set's wake-up callback. */
+    if (epoll_ctl(loop.wait_fd, park ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, loop.epoll_fd, &ev) < 0)
         os_panic("event loop: epoll_ctl failed: errno %d", errno);
     if (!park)
         atomic_store(&loop.parked, 0);
