@@ -157,8 +157,8 @@ void os_library_free(HMODULE module);
 
 /*
  * I/O completion (the core's io.c).  os_io_bind binds a file handle to
- * complete(key, packet), which the platform calls, on a thread of its own,
- * for each overlapped operation on the file that completes and would reach
+ * complete(key, packet), which the platform calls, on a thread of its own
+ * or in os_io_poll (below), for each overlapped operation on the file that completes and would reach
  * a completion port on Windows: not when the OVERLAPPED's hEvent has its
  * low bit set, nor a synchronous success under
  * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS.  By then the OVERLAPPED's Internal
@@ -205,6 +205,26 @@ void os_io_watch(struct os_io_binding *binding);
 void os_io_packet_release(struct os_io_packet *packet);
 void *os_io_object_alloc(size_t size);
 void os_io_object_free(void *memory);
+
+/*
+ * I/O readiness collected by the pool's workers.  A worker that finds its
+ * pool's queue empty calls os_io_poll: the platform completes, on the
+ * calling thread and without blocking, the operations that became ready
+ * (calling complete() as its own thread would); TRUE when it handled
+ * anything.  An operation made ready by a callback (an echo's write makes
+ * the peer's pending read ready) thus completes on the worker that looks
+ * next, with no thread woken.  Called with no lock held (it takes I and P).
+ * os_io_poller_active(TRUE) when a worker starts looking for work (started
+ * or woken), FALSE when it stops (sleeps or retires): while workers look,
+ * the platform's own thread may leave the polling to them, and the last one
+ * to stop hands it back.  Takes no lock and does not block (callable under
+ * P).  win32: the completion port's thread does it all; both do nothing.
+ */
+BOOL os_io_poll(void);
+void os_io_poller_active(BOOL active);
+/* FALSE while os_io_poll has nothing it could find (no I/O was ever
+ * watched): the worker does not drop P for it.  Cheap, no lock. */
+BOOL os_io_pollable(void);
 
 /*
  * Thread-pool waits (the core's wait.c).  A block is the platform's side of

@@ -149,8 +149,10 @@ void bench_run_io(const struct bench_args *args, int pipes_max,
 {
     if (!strcmp(args->scenario, "IO1"))
         echo("IO1", 1, args->n);
-    else if (!strcmp(args->scenario, "IO16"))
-        echo("IO16", pipes_max, args->n);
+    else if (!strcmp(args->scenario, "IO16") && pipes_max >= 16)
+        echo("IO16", 16, args->n);
+    else if (!strcmp(args->scenario, "IO256") && pipes_max >= 256)
+        echo("IO256", 256, args->n);
     else if (!strcmp(args->scenario, "IOF"))
         file("IOF", args->n);
     else

@@ -86,8 +86,8 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
 void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint64_t t_created,
                           uint64_t t_closed);
 
-/* The I/O benches' scenarios: IO1 and IO16 echo through one pipe or
- * pipes_max of them, IOF reads a file of n MiB; anything else is
+/* The I/O benches' scenarios: IO1, IO16 and IO256 echo through that many
+ * pipes (at most pipes_max), IOF reads a file of n MiB; anything else is
  * unsupported. */
 void bench_run_io(const struct bench_args *args, int pipes_max,
                   void (*echo)(const char *scenario, int pipes, long n),

@@ -25,6 +25,8 @@ static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
 /* The handle layer's APC hooks; NULL until it installs them at load. */
 static const struct os_alert_hooks *alert_hooks;   /* (a) */
+static const struct os_io_poll_hooks *io_poll_hooks;   /* (a) */
+static _Atomic int io_pollers;      /* (a) workers looking for work (os_io_poller_active) */
 
 /* The system lock under os_lock; the rest of os_lock is os/os_common.h. */
 static void sys_lock_init(struct os_lock *lock)
@@ -303,6 +305,43 @@ void os_cpu_relax(void)
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
+}
+
+void os_io_set_poll_hooks(const struct os_io_poll_hooks *hooks)
+{
+    __atomic_store_n(&io_poll_hooks, hooks, __ATOMIC_RELEASE);
+}
+
+BOOL os_io_poll(void)
+{
+    const struct os_io_poll_hooks *hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE);
+
+    return hooks ? hooks->poll() : FALSE;
+}
+
+BOOL os_io_pollable(void)
+{
+    return __atomic_load_n(&io_poll_hooks, __ATOMIC_RELAXED) != NULL;
+}
+
+void os_io_poller_active(BOOL active)
+{
+    const struct os_io_poll_hooks *hooks;
+
+    if (active) {
+        atomic_fetch_add(&io_pollers, 1);
+        return;
+    }
+    /* Seq_cst against the hooks' owner, which reads the count after
+     * publishing that it relies on the pollers (io_loop.c). */
+    if (atomic_fetch_sub(&io_pollers, 1) == 1
+        && (hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE)))
+        hooks->stopped();
+}
+
+int os_io_pollers(void)
+{
+    return atomic_load(&io_pollers);
 }
 
 void os_thread_set_block_hook(os_block_hook hook, void *arg)

@@ -365,3 +365,20 @@ void os_io_unbind(struct os_io_binding *binding)
     ReleaseSRWLockExclusive(&table_lock);
     free(binding);
 }
+
+/* The completion port's thread delivers every completion: the workers have
+ * nothing to poll (os.h). */
+BOOL os_io_poll(void)
+{
+    return FALSE;
+}
+
+void os_io_poller_active(BOOL active)
+{
+    (void)active;
+}
+
+BOOL os_io_pollable(void)
+{
+    return FALSE;
+}
