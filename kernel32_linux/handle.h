@@ -44,6 +44,9 @@
 /* One line per export call, on the handle channel of the core's trace
  * (trace.h: KERNEL32_TP_TRACE=handle, or all). */
 #define HANDLE_TRACE(...) TP_TRACE_TO(TP_TRACE_HANDLE, __VA_ARGS__)
+/* The same line written by the body that several exports share, on behalf
+ * of the export func (its __func__). */
+#define HANDLE_TRACE_FOR(func, ...) TP_TRACE_FOR(TP_TRACE_HANDLE, func, __VA_ARGS__)
 
 /* ---- kernel objects ------------------------------------------------------ */
 

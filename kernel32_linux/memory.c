@@ -38,10 +38,12 @@ struct block_header {
     size_t size;
 };
 
-static void *block_alloc(UINT flags, SIZE_T bytes, UINT allowed)
+/* The body of LocalAlloc and GlobalAlloc (func: which), allowing the flags allowed. */
+static void *block_alloc(const char *func, UINT flags, SIZE_T bytes, UINT allowed)
 {
     struct block_header *header;
 
+    HANDLE_TRACE_FOR(func, "%#x %zu", flags, (size_t)bytes);
     if (flags & ~allowed) {
         os_set_last_error(ERROR_INVALID_PARAMETER);
         return NULL;
@@ -57,12 +59,13 @@ static void *block_alloc(UINT flags, SIZE_T bytes, UINT allowed)
     return header + 1;
 }
 
-/* NULL on success, as Windows; mem itself with ERROR_INVALID_HANDLE when it
- * is not a live block. */
-static void *block_free(void *mem)
+/* The body of LocalFree and GlobalFree (func: which).  NULL on success, as
+ * Windows; mem itself with ERROR_INVALID_HANDLE when it is not a live block. */
+static void *block_free(const char *func, void *mem)
 {
     struct block_header *header;
 
+    HANDLE_TRACE_FOR(func, "%p", mem);
     if (!mem)
         return NULL;
     header = (struct block_header *)mem - 1;
@@ -82,8 +85,7 @@ static void *block_free(void *mem)
  */
 HLOCAL WINAPI LocalAlloc(UINT flags, SIZE_T bytes)
 {
-    HANDLE_TRACE("%#x %zu", flags, (size_t)bytes);
-    return block_alloc(flags, bytes, LMEM_ZEROINIT);
+    return block_alloc(__func__, flags, bytes, LMEM_ZEROINIT);
 }
 
 /***********************************************************************
@@ -91,8 +93,7 @@ HLOCAL WINAPI LocalAlloc(UINT flags, SIZE_T bytes)
  */
 HLOCAL WINAPI LocalFree(HLOCAL mem)
 {
-    HANDLE_TRACE("%p", mem);
-    return block_free(mem);
+    return block_free(__func__, mem);
 }
 
 /***********************************************************************
@@ -102,8 +103,7 @@ HLOCAL WINAPI LocalFree(HLOCAL mem)
  */
 HGLOBAL WINAPI GlobalAlloc(UINT flags, SIZE_T bytes)
 {
-    HANDLE_TRACE("%#x %zu", flags, (size_t)bytes);
-    return block_alloc(flags, bytes, GMEM_ZEROINIT);
+    return block_alloc(__func__, flags, bytes, GMEM_ZEROINIT);
 }
 
 /***********************************************************************
@@ -111,8 +111,7 @@ HGLOBAL WINAPI GlobalAlloc(UINT flags, SIZE_T bytes)
  */
 HGLOBAL WINAPI GlobalFree(HGLOBAL mem)
 {
-    HANDLE_TRACE("%p", mem);
-    return block_free(mem);
+    return block_free(__func__, mem);
 }
 
 /* ---- VirtualAlloc / VirtualFree ----------------------------------------------- */

@@ -306,13 +306,16 @@ static unsigned int fold_ascii(unsigned int c)
 
 /*
  * Compares two strings of units (narrow bytes or UTF-16) as described in
- * the file header: -1, 0 or 1.  A NULL string sorts first.
+ * the file header: -1, 0 or 1.  A NULL string sorts first.  The body of the
+ * four lstrcmp* exports (func: which).
  */
-static int compare_units(const void *a, const void *b, BOOL wide, BOOL ignore_case)
+static int compare_units(const char *func, const void *a, const void *b, BOOL wide,
+                         BOOL ignore_case)
 {
     size_t i;
     int tie = 0;
 
+    HANDLE_TRACE_FOR(func, "%p %p", a, b);
     if (!a || !b)
         return !a && !b ? 0 : !a ? -1 : 1;
     for (i = 0;; i++) {
@@ -334,8 +337,7 @@ static int compare_units(const void *a, const void *b, BOOL wide, BOOL ignore_ca
  */
 INT WINAPI lstrcmpA(LPCSTR a, LPCSTR b)
 {
-    HANDLE_TRACE("%p %p", (const void *)a, (const void *)b);
-    return compare_units(a, b, FALSE, FALSE);
+    return compare_units(__func__, a, b, FALSE, FALSE);
 }
 
 /***********************************************************************
@@ -343,8 +345,7 @@ INT WINAPI lstrcmpA(LPCSTR a, LPCSTR b)
  */
 INT WINAPI lstrcmpW(LPCWSTR a, LPCWSTR b)
 {
-    HANDLE_TRACE("%p %p", (const void *)a, (const void *)b);
-    return compare_units(a, b, TRUE, FALSE);
+    return compare_units(__func__, a, b, TRUE, FALSE);
 }
 
 /***********************************************************************
@@ -352,8 +353,7 @@ INT WINAPI lstrcmpW(LPCWSTR a, LPCWSTR b)
  */
 INT WINAPI lstrcmpiA(LPCSTR a, LPCSTR b)
 {
-    HANDLE_TRACE("%p %p", (const void *)a, (const void *)b);
-    return compare_units(a, b, FALSE, TRUE);
+    return compare_units(__func__, a, b, FALSE, TRUE);
 }
 
 /***********************************************************************
@@ -361,8 +361,7 @@ INT WINAPI lstrcmpiA(LPCSTR a, LPCSTR b)
  */
 INT WINAPI lstrcmpiW(LPCWSTR a, LPCWSTR b)
 {
-    HANDLE_TRACE("%p %p", (const void *)a, (const void *)b);
-    return compare_units(a, b, TRUE, TRUE);
+    return compare_units(__func__, a, b, TRUE, TRUE);
 }
 
 /* ---- wsprintf ----------------------------------------------------------------- */

@@ -135,44 +135,82 @@ static DWORD name_normalize(char **name)
     return err;
 }
 
-/* The table's key for an A or W name: NULL (unnamed) for NULL or "". */
-static DWORD name_from_a(const char *name, char **key)
+/*
+ * A name as a Create or Open call gives it.  Both the A and the W exports
+ * make one (name_a, name_w), so that one create and one open path serve
+ * them: converting the name is all that differs.
+ */
+struct call_name {
+    char *key;      /* the table's key, owned; NULL: unnamed (NULL or ""), or err is set */
+    DWORD err;      /* what making the key gave */
+    BOOL absent;    /* no name at all (NULL), which Open* tells from "" */
+};
+
+static struct call_name name_a(const char *name)
 {
-    *key = NULL;
+    struct call_name n = { NULL, ERROR_SUCCESS, !name };
+
     if (!name || !*name)
-        return ERROR_SUCCESS;
+        return n;
     /* The A calls convert through a MAX_PATH buffer on Windows. */
     if (strlen(name) >= MAX_PATH)
-        return ERROR_FILENAME_EXCED_RANGE;
-    if (!(*key = strdup(name)))
-        return ERROR_NOT_ENOUGH_MEMORY;
-    return name_normalize(key);
+        n.err = ERROR_FILENAME_EXCED_RANGE;
+    else if (!(n.key = strdup(name)))
+        n.err = ERROR_NOT_ENOUGH_MEMORY;
+    else
+        n.err = name_normalize(&n.key);
+    return n;
 }
 
-static DWORD name_from_w(const WCHAR *name, char **key)
+static struct call_name name_w(const WCHAR *name)
 {
-    DWORD err;
+    struct call_name n = { NULL, ERROR_SUCCESS, !name };
 
-    *key = NULL;
-    if (!name || !*name)
-        return ERROR_SUCCESS;
-    if ((err = handle_utf8_from_utf16(name, key)) != ERROR_SUCCESS)
-        return err;
-    return name_normalize(key);
+    if (name && *name && (n.err = handle_utf8_from_utf16(name, &n.key)) == ERROR_SUCCESS)
+        n.err = name_normalize(&n.key);
+    return n;
 }
 
 /*
- * Gives obj (fresh, refs 1, ours) a handle under name (owned; NULL:
- * unnamed).  When name exists already, obj is dropped, *existing is set and
- * the handle is to the object of that name; ERROR_INVALID_HANDLE when that
- * object has another type.  On success *handle is set.
+ * The first step of a Create call: a fresh object (size bytes, refs 1,
+ * ours) of ops' type in *obj.  The name's error comes first, then args_err
+ * (what checking the call's other arguments gave).  On failure the name is
+ * freed.
  */
-static DWORD named_create(struct handle_object *obj, char *name, HANDLE *handle, BOOL *existing)
+static DWORD named_alloc(size_t size, const struct handle_ops *ops, DWORD args_err,
+                         struct call_name *name, struct handle_object **obj)
+{
+    if (name->err != ERROR_SUCCESS)
+        return name->err;
+    if (args_err == ERROR_SUCCESS && !(*obj = calloc(1, size)))
+        args_err = ERROR_NOT_ENOUGH_MEMORY;
+    if (args_err != ERROR_SUCCESS) {
+        free(name->key);
+        return args_err;
+    }
+    handle_object_init(*obj, ops);
+    return ERROR_SUCCESS;
+}
+
+/*
+ * The end of every Create call: gives obj (from named_alloc, whose err it
+ * is given) a handle under name (owned; NULL: unnamed).  When name exists
+ * already, obj is dropped, *existing (may be NULL) is set and the handle is
+ * to the object of that name; ERROR_INVALID_HANDLE when that object has
+ * another type.  Sets the last error: the failure's, or on success 0 or
+ * ERROR_ALREADY_EXISTS (Windows clears it, so callers can test for
+ * ERROR_ALREADY_EXISTS).
+ */
+static HANDLE named_create(DWORD err, struct handle_object *obj, char *name, BOOL *existing)
 {
     struct handle_object *found;
-    DWORD err;
+    HANDLE handle = NULL;
+    BOOL named_existing = FALSE;
 
-    *existing = FALSE;
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
     if (name) {
         os_lock_acquire(&name_lock);
         if ((found = name_find_locked(name))) {
@@ -180,7 +218,8 @@ static DWORD named_create(struct handle_object *obj, char *name, HANDLE *handle,
                 os_lock_release(&name_lock);
                 free(name);
                 handle_object_unref(obj);
-                return ERROR_INVALID_HANDLE;
+                os_set_last_error(ERROR_INVALID_HANDLE);
+                return NULL;
             }
             found->name_handles++;
             handle_object_ref(found);
@@ -188,7 +227,7 @@ static DWORD named_create(struct handle_object *obj, char *name, HANDLE *handle,
             free(name);
             handle_object_unref(obj);
             obj = found;
-            *existing = TRUE;
+            named_existing = TRUE;
         } else {
             obj->name = name;
             obj->name_handles = 1;
@@ -196,35 +235,41 @@ static DWORD named_create(struct handle_object *obj, char *name, HANDLE *handle,
             os_lock_release(&name_lock);
         }
     }
-    if ((err = handle_alloc(obj, handle)) != ERROR_SUCCESS && obj->name)
+    if ((err = handle_alloc(obj, &handle)) != ERROR_SUCCESS && obj->name)
         handle_name_handle_closed(obj);
     handle_object_unref(obj);
-    return err;
+    if (err != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    if (existing)
+        *existing = named_existing;
+    os_set_last_error(named_existing ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);
+    return handle;
 }
 
 /*
- * A handle to the existing object of that name (owned; NULL: no name at
- * all, name_err: what converting it gave).  ERROR_INVALID_PARAMETER (no
- * name), ERROR_INVALID_HANDLE ("": the namespace itself, which is no
- * object of the type; or a name of another type), ERROR_FILE_NOT_FOUND.
+ * A handle to the existing object of that name of that type.  Errors: the
+ * name's, ERROR_INVALID_PARAMETER (no name), ERROR_INVALID_HANDLE ("": the
+ * namespace itself, which is no object of the type; or a name of another
+ * type), ERROR_FILE_NOT_FOUND.
  */
-static DWORD named_open(enum handle_type type, BOOL no_name, DWORD name_err, char *name,
-                        HANDLE *handle)
+static DWORD named_open_handle(enum handle_type type, struct call_name name, HANDLE *handle)
 {
     struct handle_object *obj;
     DWORD err;
 
-    if (name_err != ERROR_SUCCESS)
-        return name_err;
-    if (!name)
-        return no_name ? ERROR_INVALID_PARAMETER : ERROR_INVALID_HANDLE;
+    if (name.err != ERROR_SUCCESS)
+        return name.err;
+    if (!name.key)
+        return name.absent ? ERROR_INVALID_PARAMETER : ERROR_INVALID_HANDLE;
     os_lock_acquire(&name_lock);
-    if (!(obj = name_find_locked(name))) {
+    if (!(obj = name_find_locked(name.key))) {
         os_lock_release(&name_lock);
-        free(name);
+        free(name.key);
         return ERROR_FILE_NOT_FOUND;
     }
-    free(name);
+    free(name.key);
     if (obj->ops->type != type) {
         os_lock_release(&name_lock);
         return ERROR_INVALID_HANDLE;
@@ -238,25 +283,32 @@ static DWORD named_open(enum handle_type type, BOOL no_name, DWORD name_err, cha
     return err;
 }
 
-/* The last error a Create* leaves: 0, or ERROR_ALREADY_EXISTS (Windows
- * clears it, so callers can test for ERROR_ALREADY_EXISTS). */
-static HANDLE create_result(DWORD err, HANDLE handle, BOOL existing)
+/* named_open_handle, ending as an Open* call does: NULL and the last error on failure. */
+static HANDLE named_open(enum handle_type type, struct call_name name)
 {
-    if (err != ERROR_SUCCESS) {
+    HANDLE handle = NULL;
+    DWORD err;
+
+    if ((err = named_open_handle(type, name, &handle)) != ERROR_SUCCESS) {
         os_set_last_error(err);
         return NULL;
     }
-    os_set_last_error(existing ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);
     return handle;
 }
 
-static HANDLE open_result(DWORD err, HANDLE handle)
+/* The bodies of the Open*A and Open*W exports; func names the export in the trace. */
+static HANDLE named_open_a(const char *func, enum handle_type type, DWORD access, BOOL inherit,
+                           LPCSTR name)
 {
-    if (err != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return NULL;
-    }
-    return handle;
+    HANDLE_TRACE_FOR(func, "%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
+    return named_open(type, name_a(name));
+}
+
+static HANDLE named_open_w(const char *func, enum handle_type type, DWORD access, BOOL inherit,
+                           LPCWSTR name)
+{
+    HANDLE_TRACE_FOR(func, "%#x %d %p", (unsigned int)access, inherit, (const void *)name);
+    return named_open(type, name_w(name));
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -282,21 +334,17 @@ static const struct handle_ops event_ops = {
     .consume = event_consume,
 };
 
-static DWORD event_create(BOOL manual_reset, BOOL initial_state, DWORD name_err, char *name,
-                          HANDLE *handle, BOOL *existing)
+static HANDLE event_create(BOOL manual_reset, BOOL initial_state, struct call_name name)
 {
-    struct handle_event *event;
+    struct handle_object *obj = NULL;
+    DWORD err;
 
-    if (name_err != ERROR_SUCCESS)
-        return name_err;
-    if (!(event = calloc(1, sizeof(*event)))) {
-        free(name);
-        return ERROR_NOT_ENOUGH_MEMORY;
+    err = named_alloc(sizeof(struct handle_event), &event_ops, ERROR_SUCCESS, &name, &obj);
+    if (err == ERROR_SUCCESS) {
+        impl_from_event(obj)->manual_reset = manual_reset;
+        impl_from_event(obj)->signalled = initial_state;
     }
-    handle_object_init(&event->obj, &event_ops);
-    event->manual_reset = manual_reset;
-    event->signalled = initial_state;
-    return named_create(&event->obj, name, handle, existing);
+    return named_create(err, obj, name.key, NULL);
 }
 
 DWORD handle_event_change(HANDLE handle, BOOL signalled)
@@ -315,6 +363,13 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled)
     return ERROR_SUCCESS;
 }
 
+/* The body of SetEvent and ResetEvent (func: which). */
+static BOOL event_change_export(const char *func, HANDLE handle, BOOL signalled)
+{
+    HANDLE_TRACE_FOR(func, "%p", handle);
+    return os_bool_result(handle_event_change(handle, signalled));
+}
+
 /***********************************************************************
  *           CreateEventA   (kernel32_tp.@)
  *
@@ -323,15 +378,8 @@ DWORD handle_event_change(HANDLE handle, BOOL signalled)
 HANDLE WINAPI CreateEventA(SECURITY_ATTRIBUTES *sa, BOOL manual_reset, BOOL initial_state,
                            LPCSTR name)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %d %s", (void *)sa, manual_reset, initial_state, name ? name : "(null)");
-    err = name_from_a(name, &key);
-    err = event_create(manual_reset, initial_state, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return event_create(manual_reset, initial_state, name_a(name));
 }
 
 /***********************************************************************
@@ -340,15 +388,8 @@ HANDLE WINAPI CreateEventA(SECURITY_ATTRIBUTES *sa, BOOL manual_reset, BOOL init
 HANDLE WINAPI CreateEventW(SECURITY_ATTRIBUTES *sa, BOOL manual_reset, BOOL initial_state,
                            LPCWSTR name)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %d %p", (void *)sa, manual_reset, initial_state, (const void *)name);
-    err = name_from_w(name, &key);
-    err = event_create(manual_reset, initial_state, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return event_create(manual_reset, initial_state, name_w(name));
 }
 
 /***********************************************************************
@@ -358,17 +399,10 @@ HANDLE WINAPI CreateEventW(SECURITY_ATTRIBUTES *sa, BOOL manual_reset, BOOL init
  */
 HANDLE WINAPI CreateEventExA(SECURITY_ATTRIBUTES *sa, LPCSTR name, DWORD flags, DWORD access)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %s %#x %#x", (void *)sa, name ? name : "(null)", (unsigned int)flags,
                  (unsigned int)access);
-    err = name_from_a(name, &key);
-    err = event_create((flags & CREATE_EVENT_MANUAL_RESET) != 0,
-                       (flags & CREATE_EVENT_INITIAL_SET) != 0, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return event_create((flags & CREATE_EVENT_MANUAL_RESET) != 0,
+                        (flags & CREATE_EVENT_INITIAL_SET) != 0, name_a(name));
 }
 
 /***********************************************************************
@@ -376,17 +410,10 @@ HANDLE WINAPI CreateEventExA(SECURITY_ATTRIBUTES *sa, LPCSTR name, DWORD flags, 
  */
 HANDLE WINAPI CreateEventExW(SECURITY_ATTRIBUTES *sa, LPCWSTR name, DWORD flags, DWORD access)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %p %#x %#x", (void *)sa, (const void *)name, (unsigned int)flags,
                  (unsigned int)access);
-    err = name_from_w(name, &key);
-    err = event_create((flags & CREATE_EVENT_MANUAL_RESET) != 0,
-                       (flags & CREATE_EVENT_INITIAL_SET) != 0, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return event_create((flags & CREATE_EVENT_MANUAL_RESET) != 0,
+                        (flags & CREATE_EVENT_INITIAL_SET) != 0, name_w(name));
 }
 
 /***********************************************************************
@@ -394,14 +421,7 @@ HANDLE WINAPI CreateEventExW(SECURITY_ATTRIBUTES *sa, LPCWSTR name, DWORD flags,
  */
 HANDLE WINAPI OpenEventA(DWORD access, BOOL inherit, LPCSTR name)
 {
-    HANDLE handle = NULL;
-    char *key;
-    DWORD err;
-
-    HANDLE_TRACE("%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
-    err = name_from_a(name, &key);
-    err = named_open(HANDLE_TYPE_EVENT, !name, err, key, &handle);
-    return open_result(err, handle);
+    return named_open_a(__func__, HANDLE_TYPE_EVENT, access, inherit, name);
 }
 
 /***********************************************************************
@@ -409,14 +429,7 @@ HANDLE WINAPI OpenEventA(DWORD access, BOOL inherit, LPCSTR name)
  */
 HANDLE WINAPI OpenEventW(DWORD access, BOOL inherit, LPCWSTR name)
 {
-    HANDLE handle = NULL;
-    char *key;
-    DWORD err;
-
-    HANDLE_TRACE("%#x %d %p", (unsigned int)access, inherit, (const void *)name);
-    err = name_from_w(name, &key);
-    err = named_open(HANDLE_TYPE_EVENT, !name, err, key, &handle);
-    return open_result(err, handle);
+    return named_open_w(__func__, HANDLE_TYPE_EVENT, access, inherit, name);
 }
 
 /***********************************************************************
@@ -424,8 +437,7 @@ HANDLE WINAPI OpenEventW(DWORD access, BOOL inherit, LPCWSTR name)
  */
 BOOL WINAPI SetEvent(HANDLE handle)
 {
-    HANDLE_TRACE("%p", handle);
-    return os_bool_result(handle_event_change(handle, TRUE));
+    return event_change_export(__func__, handle, TRUE);
 }
 
 /***********************************************************************
@@ -433,8 +445,7 @@ BOOL WINAPI SetEvent(HANDLE handle)
  */
 BOOL WINAPI ResetEvent(HANDLE handle)
 {
-    HANDLE_TRACE("%p", handle);
-    return os_bool_result(handle_event_change(handle, FALSE));
+    return event_change_export(__func__, handle, FALSE);
 }
 
 BOOL os_handle_set_event(HANDLE event, DWORD *err)
@@ -462,25 +473,19 @@ static const struct handle_ops semaphore_ops = {
     .consume = semaphore_consume,
 };
 
-static DWORD semaphore_create(LONG initial, LONG max, DWORD name_err, char *name,
-                              HANDLE *handle, BOOL *existing)
+static HANDLE semaphore_create(LONG initial, LONG max, struct call_name name)
 {
-    struct handle_semaphore *sem;
+    DWORD args_err = ERROR_SUCCESS, err;
+    struct handle_object *obj = NULL;
 
-    if (name_err != ERROR_SUCCESS)
-        return name_err;
-    if (max <= 0 || initial < 0 || initial > max) {
-        free(name);
-        return ERROR_INVALID_PARAMETER;
+    if (max <= 0 || initial < 0 || initial > max)
+        args_err = ERROR_INVALID_PARAMETER;
+    err = named_alloc(sizeof(struct handle_semaphore), &semaphore_ops, args_err, &name, &obj);
+    if (err == ERROR_SUCCESS) {
+        impl_from_semaphore(obj)->count = initial;
+        impl_from_semaphore(obj)->max = max;
     }
-    if (!(sem = calloc(1, sizeof(*sem)))) {
-        free(name);
-        return ERROR_NOT_ENOUGH_MEMORY;
-    }
-    handle_object_init(&sem->obj, &semaphore_ops);
-    sem->count = initial;
-    sem->max = max;
-    return named_create(&sem->obj, name, handle, existing);
+    return named_create(err, obj, name.key, NULL);
 }
 
 /* Adds count to a semaphore; *previous (may be NULL) gets the old count.
@@ -520,15 +525,8 @@ static DWORD handle_semaphore_release(HANDLE handle, LONG count, LONG *previous)
  */
 HANDLE WINAPI CreateSemaphoreA(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max, LPCSTR name)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %d %s", (void *)sa, (int)initial, (int)max, name ? name : "(null)");
-    err = name_from_a(name, &key);
-    err = semaphore_create(initial, max, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return semaphore_create(initial, max, name_a(name));
 }
 
 /***********************************************************************
@@ -536,15 +534,8 @@ HANDLE WINAPI CreateSemaphoreA(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max, 
  */
 HANDLE WINAPI CreateSemaphoreW(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max, LPCWSTR name)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %d %p", (void *)sa, (int)initial, (int)max, (const void *)name);
-    err = name_from_w(name, &key);
-    err = semaphore_create(initial, max, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return semaphore_create(initial, max, name_w(name));
 }
 
 /***********************************************************************
@@ -553,16 +544,9 @@ HANDLE WINAPI CreateSemaphoreW(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max, 
 HANDLE WINAPI CreateSemaphoreExA(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max, LPCSTR name,
                                  DWORD flags, DWORD access)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %d %s %#x %#x", (void *)sa, (int)initial, (int)max,
                  name ? name : "(null)", (unsigned int)flags, (unsigned int)access);
-    err = name_from_a(name, &key);
-    err = semaphore_create(initial, max, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return semaphore_create(initial, max, name_a(name));
 }
 
 /***********************************************************************
@@ -571,16 +555,9 @@ HANDLE WINAPI CreateSemaphoreExA(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max
 HANDLE WINAPI CreateSemaphoreExW(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max, LPCWSTR name,
                                  DWORD flags, DWORD access)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %d %p %#x %#x", (void *)sa, (int)initial, (int)max,
                  (const void *)name, (unsigned int)flags, (unsigned int)access);
-    err = name_from_w(name, &key);
-    err = semaphore_create(initial, max, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return semaphore_create(initial, max, name_w(name));
 }
 
 /***********************************************************************
@@ -588,14 +565,7 @@ HANDLE WINAPI CreateSemaphoreExW(SECURITY_ATTRIBUTES *sa, LONG initial, LONG max
  */
 HANDLE WINAPI OpenSemaphoreA(DWORD access, BOOL inherit, LPCSTR name)
 {
-    HANDLE handle = NULL;
-    char *key;
-    DWORD err;
-
-    HANDLE_TRACE("%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
-    err = name_from_a(name, &key);
-    err = named_open(HANDLE_TYPE_SEMAPHORE, !name, err, key, &handle);
-    return open_result(err, handle);
+    return named_open_a(__func__, HANDLE_TYPE_SEMAPHORE, access, inherit, name);
 }
 
 /***********************************************************************
@@ -603,14 +573,7 @@ HANDLE WINAPI OpenSemaphoreA(DWORD access, BOOL inherit, LPCSTR name)
  */
 HANDLE WINAPI OpenSemaphoreW(DWORD access, BOOL inherit, LPCWSTR name)
 {
-    HANDLE handle = NULL;
-    char *key;
-    DWORD err;
-
-    HANDLE_TRACE("%#x %d %p", (unsigned int)access, inherit, (const void *)name);
-    err = name_from_w(name, &key);
-    err = named_open(HANDLE_TYPE_SEMAPHORE, !name, err, key, &handle);
-    return open_result(err, handle);
+    return named_open_w(__func__, HANDLE_TYPE_SEMAPHORE, access, inherit, name);
 }
 
 /***********************************************************************
@@ -695,19 +658,18 @@ static BOOL mutex_free_locked(struct handle_mutex *mutex, BOOL abandoned)
     return ts != NULL;
 }
 
-static DWORD mutex_create(BOOL initial_owner, DWORD name_err, char *name, HANDLE *handle,
-                          BOOL *existing)
+static HANDLE mutex_create(BOOL initial_owner, struct call_name name)
 {
+    struct handle_object *obj = NULL;
     struct handle_mutex *mutex;
+    BOOL existing = FALSE;
+    HANDLE handle;
     DWORD err;
 
-    if (name_err != ERROR_SUCCESS)
-        return name_err;
-    if (!(mutex = calloc(1, sizeof(*mutex)))) {
-        free(name);
-        return ERROR_NOT_ENOUGH_MEMORY;
-    }
-    handle_object_init(&mutex->obj, &mutex_ops);
+    err = named_alloc(sizeof(struct handle_mutex), &mutex_ops, ERROR_SUCCESS, &name, &obj);
+    if (err != ERROR_SUCCESS)
+        return named_create(err, NULL, NULL, NULL);
+    mutex = impl_from_mutex(obj);
     list_init(&mutex->owned_entry);
     /* Owned before anyone can see it; recorded below if it is the one used. */
     if (initial_owner) {
@@ -715,15 +677,15 @@ static DWORD mutex_create(BOOL initial_owner, DWORD name_err, char *name, HANDLE
         mutex->recursion = 1;
     }
     handle_object_ref(&mutex->obj);
-    err = named_create(&mutex->obj, name, handle, existing);
-    if (err == ERROR_SUCCESS && initial_owner && !*existing) {
+    handle = named_create(ERROR_SUCCESS, &mutex->obj, name.key, &existing);
+    if (handle && initial_owner && !existing) {
         os_lock_acquire(&mutex->obj.lock);
         mutex->recursion = 0;
         mutex_take_locked(mutex, os_thread_current_id(), handle_thread_current());
         os_lock_release(&mutex->obj.lock);
     }
     handle_object_unref(&mutex->obj);
-    return err;
+    return handle;
 }
 
 /* ERROR_INVALID_HANDLE, ERROR_NOT_OWNER. */
@@ -777,15 +739,8 @@ void handle_mutex_abandon_all(struct handle_thread *ts)
  */
 HANDLE WINAPI CreateMutexA(SECURITY_ATTRIBUTES *sa, BOOL initial_owner, LPCSTR name)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %s", (void *)sa, initial_owner, name ? name : "(null)");
-    err = name_from_a(name, &key);
-    err = mutex_create(initial_owner, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return mutex_create(initial_owner, name_a(name));
 }
 
 /***********************************************************************
@@ -793,15 +748,8 @@ HANDLE WINAPI CreateMutexA(SECURITY_ATTRIBUTES *sa, BOOL initial_owner, LPCSTR n
  */
 HANDLE WINAPI CreateMutexW(SECURITY_ATTRIBUTES *sa, BOOL initial_owner, LPCWSTR name)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %d %p", (void *)sa, initial_owner, (const void *)name);
-    err = name_from_w(name, &key);
-    err = mutex_create(initial_owner, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return mutex_create(initial_owner, name_w(name));
 }
 
 /***********************************************************************
@@ -809,16 +757,9 @@ HANDLE WINAPI CreateMutexW(SECURITY_ATTRIBUTES *sa, BOOL initial_owner, LPCWSTR 
  */
 HANDLE WINAPI CreateMutexExA(SECURITY_ATTRIBUTES *sa, LPCSTR name, DWORD flags, DWORD access)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %s %#x %#x", (void *)sa, name ? name : "(null)", (unsigned int)flags,
                  (unsigned int)access);
-    err = name_from_a(name, &key);
-    err = mutex_create((flags & CREATE_MUTEX_INITIAL_OWNER) != 0, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return mutex_create((flags & CREATE_MUTEX_INITIAL_OWNER) != 0, name_a(name));
 }
 
 /***********************************************************************
@@ -826,16 +767,9 @@ HANDLE WINAPI CreateMutexExA(SECURITY_ATTRIBUTES *sa, LPCSTR name, DWORD flags, 
  */
 HANDLE WINAPI CreateMutexExW(SECURITY_ATTRIBUTES *sa, LPCWSTR name, DWORD flags, DWORD access)
 {
-    HANDLE handle = NULL;
-    BOOL existing = FALSE;
-    char *key;
-    DWORD err;
-
     HANDLE_TRACE("%p %p %#x %#x", (void *)sa, (const void *)name, (unsigned int)flags,
                  (unsigned int)access);
-    err = name_from_w(name, &key);
-    err = mutex_create((flags & CREATE_MUTEX_INITIAL_OWNER) != 0, err, key, &handle, &existing);
-    return create_result(err, handle, existing);
+    return mutex_create((flags & CREATE_MUTEX_INITIAL_OWNER) != 0, name_w(name));
 }
 
 /***********************************************************************
@@ -843,14 +777,7 @@ HANDLE WINAPI CreateMutexExW(SECURITY_ATTRIBUTES *sa, LPCWSTR name, DWORD flags,
  */
 HANDLE WINAPI OpenMutexA(DWORD access, BOOL inherit, LPCSTR name)
 {
-    HANDLE handle = NULL;
-    char *key;
-    DWORD err;
-
-    HANDLE_TRACE("%#x %d %s", (unsigned int)access, inherit, name ? name : "(null)");
-    err = name_from_a(name, &key);
-    err = named_open(HANDLE_TYPE_MUTEX, !name, err, key, &handle);
-    return open_result(err, handle);
+    return named_open_a(__func__, HANDLE_TYPE_MUTEX, access, inherit, name);
 }
 
 /***********************************************************************
@@ -858,14 +785,7 @@ HANDLE WINAPI OpenMutexA(DWORD access, BOOL inherit, LPCSTR name)
  */
 HANDLE WINAPI OpenMutexW(DWORD access, BOOL inherit, LPCWSTR name)
 {
-    HANDLE handle = NULL;
-    char *key;
-    DWORD err;
-
-    HANDLE_TRACE("%#x %d %p", (unsigned int)access, inherit, (const void *)name);
-    err = name_from_w(name, &key);
-    err = named_open(HANDLE_TYPE_MUTEX, !name, err, key, &handle);
-    return open_result(err, handle);
+    return named_open_w(__func__, HANDLE_TYPE_MUTEX, access, inherit, name);
 }
 
 /***********************************************************************

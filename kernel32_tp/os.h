@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "lock_order.h" /* enum os_lock_rank: the one lock legend */
-#include "os_types.h"   /* struct os_lock, struct os_cond: complete types */
+#include "os_types.h"   /* struct os_sys_lock, struct os_cond: complete types */
 
 /*
  * Ownership stamps (os_types.h, inline): the first member of every struct
@@ -33,9 +33,27 @@
  */
 
 /*
+ * A lock is the platform's system lock (os_types.h) with what every
+ * platform keeps beside it, in one body for all (os/os_lock.h).
+ */
+struct os_lock {
+    struct os_sys_lock sys;     /* the system's lock */
+    DWORD owner;                /* thread id of the holder, 0 when free; under sys */
+#ifdef KERNEL32_TP_LOCK_RANKS
+    enum os_lock_rank rank;     /* (c) its place in the order (lock_order.h) */
+#endif
+};
+
+#ifdef KERNEL32_TP_LOCK_RANKS
+#define OS_LOCK_INITIALIZER(rank) { OS_SYS_LOCK_INITIALIZER, 0, (rank) }
+#else
+#define OS_LOCK_INITIALIZER(rank) { OS_SYS_LOCK_INITIALIZER, 0 }
+#endif
+
+/*
  * Locks: not recursive.  The owner is recorded so TP_ASSERT_LOCKED is real.
  * Each lock has a rank, its letter of the legend in lock_order.h; a static
- * lock is initialised with OS_LOCK_INITIALIZER(rank) (os_types.h).
+ * lock is initialised with OS_LOCK_INITIALIZER(rank).
  * os_lock_try_acquire takes the lock only if it is free (TRUE); it never
  * blocks, so it may take a lock out of order (the O locks of a signaller).
  *
@@ -139,8 +157,8 @@ void os_library_free(HMODULE module);
 
 /*
  * I/O completion (the core's io.c).  os_io_bind binds a file handle to
- * complete(key, packet), which the platform calls, on a thread of its own,
- * for each overlapped operation on the file that completes and would reach
+ * complete(key, packet), which the platform calls, on a thread of its own
+ * or in os_io_poll (below), for each overlapped operation on the file that completes and would reach
  * a completion port on Windows: not when the OVERLAPPED's hEvent has its
  * low bit set, nor a synchronous success under
  * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS.  By then the OVERLAPPED's Internal
@@ -187,6 +205,26 @@ void os_io_watch(struct os_io_binding *binding);
 void os_io_packet_release(struct os_io_packet *packet);
 void *os_io_object_alloc(size_t size);
 void os_io_object_free(void *memory);
+
+/*
+ * I/O readiness collected by the pool's workers.  A worker that finds its
+ * pool's queue empty calls os_io_poll: the platform completes, on the
+ * calling thread and without blocking, the operations that became ready
+ * (calling complete() as its own thread would); TRUE when it handled
+ * anything.  An operation made ready by a callback (an echo's write makes
+ * the peer's pending read ready) thus completes on the worker that looks
+ * next, with no thread woken.  Called with no lock held (it takes I and P).
+ * os_io_poller_active(TRUE) when a worker starts looking for work (started
+ * or woken), FALSE when it stops (sleeps or retires): while workers look,
+ * the platform's own thread may leave the polling to them, and the last one
+ * to stop hands it back.  Takes no lock and does not block (callable under
+ * P).  win32: the completion port's thread does it all; both do nothing.
+ */
+BOOL os_io_poll(void);
+void os_io_poller_active(BOOL active);
+/* FALSE while os_io_poll has nothing it could find (no I/O was ever
+ * watched): the worker does not drop P for it.  Cheap, no lock. */
+BOOL os_io_pollable(void);
 
 /*
  * Thread-pool waits (the core's wait.c).  A block is the platform's side of

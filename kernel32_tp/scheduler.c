@@ -499,6 +499,8 @@ static void worker_block_hook(void *arg, BOOL blocking)
     struct tp_pool *pool = worker->pool;
     enum tp_dispatch action;
 
+    /* A worker asleep in a wait looks for no work, nor polls I/O. */
+    os_io_poller_active(!blocking);
     os_lock_acquire(&pool->lock);
     worker->blocked = blocking;
     action = worker_update_inactive_locked(worker);
@@ -683,11 +685,15 @@ static void worker_spin_locked(struct tp_worker *worker)
     TP_ASSERT_LOCKED(&pool->lock);
     atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
     sched->spinner = worker;
+    sched->spinner_polls = FALSE;
     os_lock_release(&pool->lock);
     deadline_ns = os_clock_monotonic_ns() + TP_WORKER_SPIN_NS;
     for (i = 1; !atomic_load_explicit(&worker->kicked, memory_order_acquire); i++) {
         os_cpu_relax();
-        if (i % 64 == 0 && os_clock_monotonic_ns() > deadline_ns)
+        if (i % 64 != 0)
+            continue;
+        /* I/O that became ready queues its callbacks here (a kick). */
+        if (os_clock_monotonic_ns() > deadline_ns || os_io_poll())
             break;
     }
     os_lock_acquire(&pool->lock);
@@ -700,6 +706,34 @@ static void worker_spin_locked(struct tp_worker *worker)
         sched->spin_misses++;
 }
 
+/*
+ * Collects the I/O that became ready (os_io_poll) before the worker spins
+ * or sleeps: a completion that its own callback made ready (an echo's
+ * write) then runs on this worker or the spinner, with no thread woken.
+ * While it polls the worker stands in as the spinner, so the callbacks it
+ * queues kick it instead of waking an idle worker.  Enters and leaves with
+ * P held; polls without it.  TRUE when it handled any event.  Locking: P.
+ */
+static BOOL worker_poll_io_locked(struct tp_worker *worker)
+{
+    struct tp_pool *pool = worker->pool;
+    struct tp_sched *sched = &pool->sched;
+    BOOL spinner = !sched->spinner, handled;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (spinner) {
+        atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
+        sched->spinner = worker;
+        sched->spinner_polls = TRUE;
+    }
+    os_lock_release(&pool->lock);
+    handled = os_io_poll();
+    os_lock_acquire(&pool->lock);
+    if (spinner && sched->spinner == worker)
+        sched->spinner = NULL;
+    return handled;
+}
+
 /* Whether a worker going idle should spin first (TP_WORKER_SPIN_MISSES).
  * Locking: P. */
 static BOOL worker_spin_worthwhile_locked(struct tp_pool *pool)
@@ -707,7 +741,8 @@ static BOOL worker_spin_worthwhile_locked(struct tp_pool *pool)
     struct tp_sched *sched = &pool->sched;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    if (sched->spinner)
+    /* One that only polls once does not stand for a spinner. */
+    if (sched->spinner && !sched->spinner_polls)
         return FALSE;
     if (sched->spin_misses < TP_WORKER_SPIN_MISSES)
         return TRUE;
@@ -726,6 +761,7 @@ static BOOL worker_sleep_locked(struct tp_pool *pool)
     BOOL timed_out;
 
     sched->idle++;
+    os_io_poller_active(FALSE);
     deadline_ns = os_clock_monotonic_ns()
                   + (ULONGLONG)tp_sched_idle_timeout_ms() * 1000000ull;
     /* An APC queued to an idle legacy I/O thread runs while it waits,
@@ -736,6 +772,7 @@ static BOOL worker_sleep_locked(struct tp_pool *pool)
     else
         timed_out = !os_cond_wait_until(&sched->work_cond, &pool->lock, deadline_ns);
     sched->idle--;
+    os_io_poller_active(TRUE);
     if (sched->waking)
         sched->waking--;
     /* More queued than this worker takes: wake the next one (the one wake at
@@ -753,31 +790,38 @@ static void worker_main(void *arg)
     struct tp_worker worker = { 0 };
     struct tp_pool *pool = arg;
     struct tp_object *obj;
-    BOOL finished, spun = FALSE;
+    BOOL finished, spun = FALSE, polled = FALSE;
 
     worker.pool = pool;
     os_thread_set_block_hook(worker_block_hook, &worker);
+    os_io_poller_active(TRUE);
     os_lock_acquire(&pool->lock);
     list_add_tail(&pool->sched.workers, &worker.entry);
     pool->sched.threads_created++;
     for (;;) {
         if ((obj = sched_dequeue_locked(pool))) {
             worker_run_locked(&worker, obj);
-            spun = FALSE;
+            spun = polled = FALSE;
             continue;
         }
         if (pool->closed && tp_pool_objects_locked(pool) == 0 && pool->sched.queued == 0)
             break;
+        if (!polled && os_io_pollable()) {
+            polled = TRUE;
+            if (worker_poll_io_locked(&worker))
+                continue;
+        }
         if (!spun && worker_spin_worthwhile_locked(pool)) {
             worker_spin_locked(&worker);
             spun = TRUE;
             continue;
         }
-        spun = FALSE;
+        spun = polled = FALSE;
         if (worker_sleep_locked(pool) && pool->sched.queued == 0
             && pool->sched.threads > pool->min_threads)
             break;
     }
+    os_io_poller_active(FALSE);
     list_remove(&worker.entry);
     pool->sched.callbacks_retired += atomic_load_explicit(&worker.callbacks_run,
                                                           memory_order_relaxed);

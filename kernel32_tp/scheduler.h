@@ -45,6 +45,7 @@ struct tp_sched {
     DWORD waking;                   /* (P) idle workers signalled but not yet awake */
     DWORD inactive;                 /* (P) workers whose callback blocks or runs long */
     struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
+    BOOL spinner_polls;             /* (P) it only polls I/O once (worker_poll_io_locked) */
     DWORD spin_misses;              /* (P) spins in a row that no submission ended */
     DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
     ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */

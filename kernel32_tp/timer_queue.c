@@ -310,13 +310,18 @@ static DWORD queue_timer_create(HANDLE queue_handle, HANDLE *out, WAITORTIMERCAL
 /*
  * Windows changes a periodic timer, or a one-shot timer that has not fired
  * yet; a one-shot timer that fired stays as it is, and the call succeeds.
+ * The body of ChangeTimerQueueTimer and RtlUpdateTimer (func: which, for
+ * the trace); the queue is only traced: a timer knows its queue.
  */
-static DWORD queue_timer_change(HANDLE timer_handle, DWORD due_ms, DWORD period_ms)
+static DWORD queue_timer_change(const char *func, HANDLE queue_handle, HANDLE timer_handle,
+                                DWORD due_ms, DWORD period_ms)
 {
     struct tp_queue_timer *qt;
     LONGLONG due_100ns = tp_due_from_ms(due_ms);
     DWORD err;
 
+    TRACE_FOR(func, "%p %p %lu %lu\n", queue_handle, timer_handle, (unsigned long)due_ms,
+              (unsigned long)period_ms);
     queues_setup();
     os_lock_acquire(&queues.lock);
     if ((err = queue_timer_find_locked(timer_handle, &qt)) == ERROR_SUCCESS)
@@ -356,11 +361,15 @@ static DWORD queue_timer_release(struct tp_queue_timer *qt, BOOL wait)
     return outstanding ? ERROR_IO_PENDING : ERROR_SUCCESS;
 }
 
-static DWORD queue_timer_delete(HANDLE timer_handle, HANDLE event)
+/* The body of DeleteTimerQueueTimer, CancelTimerQueueTimer (no event) and
+ * RtlDeleteTimer (func: which, for the trace); the queue is only traced. */
+static DWORD queue_timer_delete(const char *func, HANDLE queue_handle, HANDLE timer_handle,
+                                HANDLE event)
 {
     struct tp_queue_timer *qt;
     DWORD err;
 
+    TRACE_FOR(func, "%p %p %p\n", queue_handle, timer_handle, event);
     queues_setup();
     os_lock_acquire(&queues.lock);
     if ((err = queue_timer_find_locked(timer_handle, &qt)) != ERROR_SUCCESS) {
@@ -375,8 +384,9 @@ static DWORD queue_timer_delete(HANDLE timer_handle, HANDLE event)
     return queue_timer_release(qt, event == INVALID_HANDLE_VALUE);
 }
 
-/* The default queue is not in the set: NULL is ERROR_INVALID_HANDLE. */
-static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
+/* The default queue is not in the set: NULL is ERROR_INVALID_HANDLE.  The
+ * body of DeleteTimerQueue(Ex) and RtlDeleteTimerQueue(Ex) (func: which). */
+static DWORD queue_delete(const char *func, HANDLE queue_handle, HANDLE event)
 {
     struct tp_timer_queue *queue;
     struct tp_queue_timer *qt, *self = queue_timer_current;
@@ -384,6 +394,7 @@ static DWORD queue_delete(HANDLE queue_handle, HANDLE event)
     struct list timers;
     DWORD err = ERROR_SUCCESS;
 
+    TRACE_FOR(func, "%p %p\n", queue_handle, event);
     queues_setup();
     list_init(&timers);
     os_lock_acquire(&queues.lock);
@@ -505,8 +516,7 @@ HANDLE WINAPI SetTimerQueueTimer(HANDLE queue, WAITORTIMERCALLBACK callback, PVO
  */
 BOOL WINAPI ChangeTimerQueueTimer(HANDLE queue, HANDLE timer, ULONG due_ms, ULONG period_ms)
 {
-    TRACE("%p %p %lu %lu\n", queue, timer, (unsigned long)due_ms, (unsigned long)period_ms);
-    return os_bool_result(queue_timer_change(timer, due_ms, period_ms));
+    return os_bool_result(queue_timer_change(__func__, queue, timer, due_ms, period_ms));
 }
 
 /***********************************************************************
@@ -518,8 +528,7 @@ BOOL WINAPI ChangeTimerQueueTimer(HANDLE queue, HANDLE timer, ULONG due_ms, ULON
  */
 BOOL WINAPI DeleteTimerQueueTimer(HANDLE queue, HANDLE timer, HANDLE event)
 {
-    TRACE("%p %p %p\n", queue, timer, event);
-    return os_bool_result(queue_timer_delete(timer, event));
+    return os_bool_result(queue_timer_delete(__func__, queue, timer, event));
 }
 
 /***********************************************************************
@@ -529,8 +538,7 @@ BOOL WINAPI DeleteTimerQueueTimer(HANDLE queue, HANDLE timer, HANDLE event)
  */
 BOOL WINAPI CancelTimerQueueTimer(HANDLE queue, HANDLE timer)
 {
-    TRACE("%p %p\n", queue, timer);
-    return os_bool_result(queue_timer_delete(timer, NULL));
+    return os_bool_result(queue_timer_delete(__func__, queue, timer, NULL));
 }
 
 /***********************************************************************
@@ -542,8 +550,7 @@ BOOL WINAPI CancelTimerQueueTimer(HANDLE queue, HANDLE timer)
  */
 BOOL WINAPI DeleteTimerQueueEx(HANDLE queue, HANDLE event)
 {
-    TRACE("%p %p\n", queue, event);
-    return os_bool_result(queue_delete(queue, event));
+    return os_bool_result(queue_delete(__func__, queue, event));
 }
 
 /***********************************************************************
@@ -551,8 +558,7 @@ BOOL WINAPI DeleteTimerQueueEx(HANDLE queue, HANDLE event)
  */
 BOOL WINAPI DeleteTimerQueue(HANDLE queue)
 {
-    TRACE("%p\n", queue);
-    return os_bool_result(queue_delete(queue, NULL));
+    return os_bool_result(queue_delete(__func__, queue, NULL));
 }
 
 /***********************************************************************
@@ -583,8 +589,7 @@ NTSTATUS WINAPI RtlCreateTimer(HANDLE queue, HANDLE *out, WAITORTIMERCALLBACK ca
  */
 NTSTATUS WINAPI RtlUpdateTimer(HANDLE queue, HANDLE timer, DWORD due_ms, DWORD period_ms)
 {
-    TRACE("%p %p %lu %lu\n", queue, timer, (unsigned long)due_ms, (unsigned long)period_ms);
-    return tp_status_from_error(queue_timer_change(timer, due_ms, period_ms));
+    return tp_status_from_error(queue_timer_change(__func__, queue, timer, due_ms, period_ms));
 }
 
 /***********************************************************************
@@ -594,8 +599,7 @@ NTSTATUS WINAPI RtlUpdateTimer(HANDLE queue, HANDLE timer, DWORD due_ms, DWORD p
  */
 NTSTATUS WINAPI RtlDeleteTimer(HANDLE queue, HANDLE timer, HANDLE event)
 {
-    TRACE("%p %p %p\n", queue, timer, event);
-    return tp_status_from_error(queue_timer_delete(timer, event));
+    return tp_status_from_error(queue_timer_delete(__func__, queue, timer, event));
 }
 
 /***********************************************************************
@@ -603,8 +607,7 @@ NTSTATUS WINAPI RtlDeleteTimer(HANDLE queue, HANDLE timer, HANDLE event)
  */
 NTSTATUS WINAPI RtlDeleteTimerQueueEx(HANDLE queue, HANDLE event)
 {
-    TRACE("%p %p\n", queue, event);
-    return tp_status_from_error(queue_delete(queue, event));
+    return tp_status_from_error(queue_delete(__func__, queue, event));
 }
 
 /***********************************************************************
@@ -614,6 +617,5 @@ NTSTATUS WINAPI RtlDeleteTimerQueueEx(HANDLE queue, HANDLE event)
  */
 NTSTATUS WINAPI RtlDeleteTimerQueue(HANDLE queue)
 {
-    TRACE("%p\n", queue);
-    return tp_status_from_error(queue_delete(queue, NULL));
+    return tp_status_from_error(queue_delete(__func__, queue, NULL));
 }

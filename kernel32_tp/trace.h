@@ -29,12 +29,16 @@ extern unsigned int tp_trace_channels;  /* (c) after library start: bit n = chan
 void tp_trace_printf(const char *func, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define TP_TRACE_ON(channel) ((tp_trace_channels >> (channel)) & 1u)
-#define TP_TRACE_TO(channel, ...) \
-    do { if (TP_TRACE_ON(channel)) tp_trace_printf(__func__, __VA_ARGS__); } while (0)
+/* The same line written by a body that several exports share, on behalf of
+ * the export func (its __func__). */
+#define TP_TRACE_FOR(channel, func, ...) \
+    do { if (TP_TRACE_ON(channel)) tp_trace_printf(func, __VA_ARGS__); } while (0)
+#define TP_TRACE_TO(channel, ...) TP_TRACE_FOR(channel, __func__, __VA_ARGS__)
 
 #ifndef TP_TRACE_CHANNEL
 #define TP_TRACE_CHANNEL TP_TRACE_POOL
 #endif
 #define TRACE(...) TP_TRACE_TO(TP_TRACE_CHANNEL, __VA_ARGS__)
+#define TRACE_FOR(func, ...) TP_TRACE_FOR(TP_TRACE_CHANNEL, func, __VA_ARGS__)
 
 #endif /* KERNEL32_TP_TRACE_H */

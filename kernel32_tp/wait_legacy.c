@@ -245,14 +245,16 @@ static LONG registered_outstanding(struct tp_registered_wait *rw)
  * once), INVALID_HANDLE_VALUE (drop queued callbacks and wait for running
  * ones), or an event set once the last callback returned.  Returns
  * ERROR_IO_PENDING when callbacks were still outstanding at release.
+ * The body of UnregisterWait(Ex) and RtlDeregisterWait(Ex) (func: which).
  */
-static DWORD registered_unregister(HANDLE wait_handle, HANDLE event)
+static DWORD registered_unregister(const char *func, HANDLE wait_handle, HANDLE event)
 {
     struct tp_registered_wait *rw;
     struct tp_object *obj;
     BOOL wait;
     LONG outstanding;
 
+    TRACE_FOR(func, "%p %p\n", wait_handle, event);
     registered_setup();
     os_lock_acquire(&registered.lock);
     /* Looked up before it is read: NULL, garbage and destroyed waits are
@@ -339,8 +341,7 @@ HANDLE WINAPI RegisterWaitForSingleObjectEx(HANDLE handle, WAITORTIMERCALLBACK c
  */
 BOOL WINAPI UnregisterWaitEx(HANDLE wait, HANDLE event)
 {
-    TRACE("%p %p\n", wait, event);
-    return os_bool_result(registered_unregister(wait, event));
+    return os_bool_result(registered_unregister(__func__, wait, event));
 }
 
 /***********************************************************************
@@ -350,8 +351,7 @@ BOOL WINAPI UnregisterWaitEx(HANDLE wait, HANDLE event)
  */
 BOOL WINAPI UnregisterWait(HANDLE wait)
 {
-    TRACE("%p\n", wait);
-    return os_bool_result(registered_unregister(wait, NULL));
+    return os_bool_result(registered_unregister(__func__, wait, NULL));
 }
 
 /***********************************************************************
@@ -375,8 +375,7 @@ NTSTATUS WINAPI RtlRegisterWait(HANDLE *out, HANDLE handle, WAITORTIMERCALLBACK 
  */
 NTSTATUS WINAPI RtlDeregisterWaitEx(HANDLE wait, HANDLE event)
 {
-    TRACE("%p %p\n", wait, event);
-    return tp_status_from_error(registered_unregister(wait, event));
+    return tp_status_from_error(registered_unregister(__func__, wait, event));
 }
 
 /***********************************************************************
@@ -386,6 +385,5 @@ NTSTATUS WINAPI RtlDeregisterWaitEx(HANDLE wait, HANDLE event)
  */
 NTSTATUS WINAPI RtlDeregisterWait(HANDLE wait)
 {
-    TRACE("%p\n", wait);
-    return tp_status_from_error(registered_unregister(wait, NULL));
+    return tp_status_from_error(registered_unregister(__func__, wait, NULL));
 }

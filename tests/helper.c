@@ -56,6 +56,15 @@ void probe_assert_clean_at(struct probe *p, const char *file, int line)
                  p->file, p->line, p->expr);
 }
 
+void probe_assert_hits_at(struct probe *p, LONG n, const char *file, int line)
+{
+    LONG hits = probe_hits(p);
+
+    if (hits != n)
+        fail_msg("%s:%d: the probe was hit %ld times, not %ld", file, line, (long)hits, (long)n);
+    probe_assert_clean_at(p, file, line);
+}
+
 void gate_init(struct gate *g)
 {
     g->sem = semaphore_new();
@@ -304,6 +313,22 @@ void CALLBACK cb_state_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK w
     (void)work;
     cb_state_enter(s);
     InterlockedIncrement(&s->done);
+}
+
+void action_objects_init(struct action_objects *o)
+{
+    o->event = event_new(TRUE, FALSE);
+    o->sem = semaphore_new();
+    o->mutex = mutex_new();
+    InitializeCriticalSection(&o->cs);
+}
+
+void action_objects_destroy(struct action_objects *o)
+{
+    CloseHandle(o->event);
+    CloseHandle(o->sem);
+    CloseHandle(o->mutex);
+    DeleteCriticalSection(&o->cs);
 }
 
 static void CALLBACK occupant_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
@@ -611,6 +636,21 @@ DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
     return code;
 }
 
+static DWORD WINAPI try_enter_thread(void *arg)
+{
+    CRITICAL_SECTION *cs = arg;
+
+    if (!TryEnterCriticalSection(cs))
+        return FALSE;
+    LeaveCriticalSection(cs);
+    return TRUE;
+}
+
+BOOL other_thread_enters(CRITICAL_SECTION *cs)
+{
+    return run_thread(try_enter_thread, cs) == TRUE;
+}
+
 FILETIME relative_ms(LONGLONG ms)
 {
     ULONGLONG value = (ULONGLONG)(-ms * 10000);
@@ -653,6 +693,22 @@ PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env)
     return pool;
 }
 
+void submit_times(PTP_WORK work, LONG n)
+{
+    LONG i;
+
+    for (i = 0; i < n; i++)
+        SubmitThreadpoolWork(work);
+}
+
+LONG helper_cpus(void)
+{
+    SYSTEM_INFO info;
+
+    GetSystemInfo(&info);
+    return info.dwNumberOfProcessors < 2 ? 2 : (LONG)info.dwNumberOfProcessors;
+}
+
 void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     (void)inst;
@@ -674,9 +730,25 @@ HANDLE semaphore_new(void)
     return sem;
 }
 
+HANDLE mutex_new(void)
+{
+    HANDLE mutex = CreateMutexW(NULL, FALSE, NULL);
+
+    assert_non_null(mutex);
+    return mutex;
+}
+
 LONG count_of(volatile LONG *value)
 {
     return InterlockedCompareExchange(value, 0, 0);
+}
+
+void unique_pipe_name(char *name, size_t size, const char *owner)
+{
+    static volatile LONG serial;
+
+    snprintf(name, size, "\\\\.\\pipe\\kernel32_tp_%s_%lu_%ld", owner,
+             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
 }
 
 int wide_equals(const WCHAR *wide, const char *ascii)
@@ -700,10 +772,19 @@ FARPROC tp_proc(const char *module, const char *name)
 #if !defined(__MINGW32__)
 extern char **environ;
 
-size_t helper_run_self_stderr(const char *arg, const char *var, const char *value,
-                              char *out, size_t size)
+/* The programs without a child leave helper_child_main undefined (NULL). */
+#pragma weak helper_child_main
+
+/* glibc hands a program's constructors its arguments. */
+__attribute__((constructor)) static void helper_child_start(int argc, char **argv)
 {
-    char *argv[] = { (char *)"self", (char *)arg, NULL };
+    if (argc > 1 && !strcmp(argv[1], HELPER_CHILD_ARG) && helper_child_main)
+        exit(helper_child_main());
+}
+
+size_t helper_run_self_stderr(const char *var, const char *value, char *out, size_t size)
+{
+    char *argv[] = { (char *)"self", (char *)HELPER_CHILD_ARG, NULL };
     posix_spawn_file_actions_t actions;
     int fds[2], status = 0;
     size_t len = 0;

@@ -51,6 +51,9 @@ void probe_hit(struct probe *p);
 LONG probe_hits(struct probe *p);
 void probe_assert_clean_at(struct probe *p, const char *file, int line);
 #define probe_assert_clean(p) probe_assert_clean_at((p), __FILE__, __LINE__)
+/* The same, and that the probe was hit exactly n times. */
+void probe_assert_hits_at(struct probe *p, LONG n, const char *file, int line);
+#define probe_assert_hits(p, n) probe_assert_hits_at((p), (n), __FILE__, __LINE__)
 
 /* A gate: a semaphore a callback waits on until the test opens it. */
 struct gate {
@@ -228,6 +231,20 @@ void cb_record_enter(struct cb_record *r);
     assert_signal_unclaimed_at((r), (event), __FILE__, __LINE__)
 void assert_signal_unclaimed_at(struct cb_record *r, HANDLE event, const char *file, int line);
 
+/*
+ * What the completion actions of a callback act on (SetEventWhenCallback-
+ * Returns and its siblings, ntdll's TpCallback*OnCompletion): a manual-reset
+ * event, a semaphore, a mutex no thread owns and a critical section.
+ */
+struct action_objects {
+    HANDLE event;
+    HANDLE sem;
+    HANDLE mutex;
+    CRITICAL_SECTION cs;
+};
+void action_objects_init(struct action_objects *o);      /* asserted made */
+void action_objects_destroy(struct action_objects *o);
+
 /* The variadic form of a function under test that takes a va_list: defines
  * NAME, whose last named parameter is fmt, as CALL with ap after fmt. */
 #define VA_WRAPPER(type, name, params, call) static type name params \
@@ -259,18 +276,29 @@ HANDLE start_thread(LPTHREAD_START_ROUTINE fn, void *arg);
 DWORD thread_exit_code(HANDLE thread);
 /* Runs fn(arg) on a new thread to its end: its exit code. */
 DWORD run_thread(LPTHREAD_START_ROUTINE fn, void *arg);
+/* Whether another thread can enter cs now (TryEnterCriticalSection, left
+ * at once). */
+BOOL other_thread_enters(CRITICAL_SECTION *cs);
 /* An event; a semaphore with no count and no useful limit: asserted made. */
 HANDLE event_new(BOOL manual, BOOL initial);
 HANDLE semaphore_new(void);
+/* A mutex that no thread owns: asserted made. */
+HANDLE mutex_new(void);
 /* A pool of its own (asserted made) and env initialized to name it; the
  * test closes both. */
 PTP_POOL pool_with_env(TP_CALLBACK_ENVIRON *env);
+/* Submits work n times. */
+void submit_times(PTP_WORK work, LONG n);
+/* The CPUs a pool's concurrency counts on: the machine's, at least two. */
+LONG helper_cpus(void);
 /* A work callback that only counts its runs: ctx is a volatile LONG. */
 void CALLBACK count_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work);
 /* The same for a timer. */
 void CALLBACK count_timer_runs_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_TIMER timer);
 /* A counter that callbacks update, read with a full barrier. */
 LONG count_of(volatile LONG *value);
+/* A pipe name that no pipe had yet: \\.\pipe\kernel32_tp_OWNER_PID_SERIAL. */
+void unique_pipe_name(char *name, size_t size, const char *owner);
 /* Whether a wide string holds exactly the ASCII string. */
 int wide_equals(const WCHAR *wide, const char *ascii);
 
@@ -322,13 +350,23 @@ LONGLONG helper_callbacks_run(void);
 #define tp_debug_callbacks_run() helper_callbacks_run()
 #endif
 
+/*
+ * A test program that runs itself as a child process defines
+ * helper_child_main(), the child's work: 0 when it went as it should.
+ * Natively, a program started as "program HELPER_CHILD_ARG" runs it in
+ * place of its tests (from helper.c, before main) and exits with its
+ * result; programs without a child do not define it.
+ */
+#define HELPER_CHILD_ARG "child"
+int helper_child_main(void);
+
 #if !defined(__MINGW32__)
-/* Runs this test program again as "/proc/self/exe arg" with the environment
- * variable var set to value (NULL: unset), collects its standard error into
- * out (at most size - 1 bytes, terminated) and fails unless it exits with 0.
- * Returns the length collected.  Native only (posix_spawn). */
-size_t helper_run_self_stderr(const char *arg, const char *var, const char *value,
-                              char *out, size_t size);
+/* Runs this test program again as its child ("/proc/self/exe
+ * HELPER_CHILD_ARG") with the environment variable var set to value (NULL:
+ * unset), collects its standard error into out (at most size - 1 bytes,
+ * terminated) and fails unless it exits with 0.  Returns the length
+ * collected.  Native only (posix_spawn). */
+size_t helper_run_self_stderr(const char *var, const char *value, char *out, size_t size);
 #endif
 
 #endif

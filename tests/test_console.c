@@ -161,7 +161,7 @@ static void console_osfhandle_of_standard_descriptors(void **state)
 
 /* The child's checks, on the terminal it was given as standard handles: 0
  * when all pass, else the number of the one that failed. */
-static int console_child_main(void)
+int helper_child_main(void)
 {
     HANDLE in = GetStdHandle(STD_INPUT_HANDLE), out = GetStdHandle(STD_OUTPUT_HANDLE);
     DWORD mode = 0, again = 0, written = 0;
@@ -202,7 +202,7 @@ static void console_modes_and_output_on_a_terminal(void **state)
     skip();
 #else
     posix_spawn_file_actions_t actions;
-    char *argv[] = { (char *)"test_console", (char *)"console-child", NULL };
+    char *argv[] = { (char *)"test_console", (char *)HELPER_CHILD_ARG, NULL };
     char buf[4096], *slave_name;
     size_t len = 0;
     int master, slave, status = 0, fd;
@@ -237,7 +237,7 @@ static void console_modes_and_output_on_a_terminal(void **state)
 #endif
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(console_std_handles_are_stable),
@@ -249,9 +249,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(console_osfhandle_of_standard_descriptors),
         cmocka_unit_test(console_modes_and_output_on_a_terminal),
     };
-
-    if (argc > 1 && !strcmp(argv[1], "console-child"))
-        return console_child_main();
 
     return cmocka_run_group_tests_name("console", tests, NULL, NULL);
 }

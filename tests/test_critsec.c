@@ -8,14 +8,11 @@
 
 #include "helper.h"
 
-static DWORD WINAPI try_enter_thread(void *arg)
+/* No thread owns cs, as its fields show. */
+static void assert_unowned(CRITICAL_SECTION *cs)
 {
-    CRITICAL_SECTION *cs = arg;
-
-    if (!TryEnterCriticalSection(cs))
-        return 0;
-    LeaveCriticalSection(cs);
-    return 1;
+    assert_int_equal(cs->RecursionCount, 0);
+    assert_null(cs->OwningThread);
 }
 
 static void critsec_recursion_tracks_owner_and_depth(void **state)
@@ -33,11 +30,10 @@ static void critsec_recursion_tracks_owner_and_depth(void **state)
     LeaveCriticalSection(&cs);
     LeaveCriticalSection(&cs);
     assert_int_equal(cs.RecursionCount, 1);
-    assert_int_equal(run_thread(try_enter_thread, &cs), 0);
+    assert_false(other_thread_enters(&cs));
     LeaveCriticalSection(&cs);
-    assert_int_equal(cs.RecursionCount, 0);
-    assert_null(cs.OwningThread);
-    assert_int_equal(run_thread(try_enter_thread, &cs), 1);
+    assert_unowned(&cs);
+    assert_true(other_thread_enters(&cs));
     DeleteCriticalSection(&cs);
 }
 
@@ -155,14 +151,13 @@ static void critsec_delete_then_initialize_again(void **state)
     (void)state;
     memset(&cs, 0xcc, sizeof(cs));
     InitializeCriticalSection(&cs);
-    assert_int_equal(cs.RecursionCount, 0);
-    assert_null(cs.OwningThread);
+    assert_unowned(&cs);
     EnterCriticalSection(&cs);
     LeaveCriticalSection(&cs);
     DeleteCriticalSection(&cs);
     InitializeCriticalSection(&cs);
     assert_true(TryEnterCriticalSection(&cs));
-    assert_int_equal(run_thread(try_enter_thread, &cs), 0);
+    assert_false(other_thread_enters(&cs));
     LeaveCriticalSection(&cs);
     DeleteCriticalSection(&cs);
 }

@@ -34,8 +34,7 @@ static void simple_init(struct simple_ctx *s)
     struct probe zero = PROBE_INIT;
 
     s->probe = zero;
-    s->done = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(s->done);
+    s->done = event_new(FALSE, FALSE);
 }
 
 /* Waits for the one callback that records in probe and sets done, checks
@@ -43,8 +42,7 @@ static void simple_init(struct simple_ctx *s)
 static void wait_one_clean_run(struct probe *probe, HANDLE done)
 {
     helper_wait(done);
-    assert_int_equal(probe_hits(probe), 1);
-    probe_assert_clean(probe);
+    probe_assert_hits(probe, 1);
     CloseHandle(done);
 }
 
@@ -262,8 +260,7 @@ static void env_valid_priorities_accepted(void **state)
         run_simple_and_work(&s, &env);
         DestroyThreadpoolEnvironment(&env);
     }
-    assert_int_equal(probe_hits(&s.probe), 6);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 6);
     CloseHandle(s.done);
 }
 
@@ -360,8 +357,7 @@ static void env_finalization_runs_after_work_callback(void **state)
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(InterlockedCompareExchange(&f.step, 0, 0), 2);
-    assert_int_equal(probe_hits(&f.probe), 1);
-    probe_assert_clean(&f.probe);
+    probe_assert_hits(&f.probe, 1);
     CloseThreadpoolWork(work);
 }
 
@@ -371,13 +367,11 @@ static void env_finalization_runs_after_simple_callback(void **state)
     TP_CALLBACK_ENVIRON *env = helper_env(state);
 
     memset(&f, 0, sizeof(f));
-    f.done = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(f.done);
+    f.done = event_new(TRUE, FALSE);
     env->FinalizationCallback = finalization_cb;
     assert_true(TrySubmitThreadpoolCallback(final_simple_cb, &f, env));
     helper_wait(f.done);
-    assert_int_equal(probe_hits(&f.probe), 1);
-    probe_assert_clean(&f.probe);
+    probe_assert_hits(&f.probe, 1);
     CloseHandle(f.done);
 }
 
@@ -417,8 +411,7 @@ static void env_long_function_runs(void **state)
     assert_non_null(work);
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&s.probe), 2);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 2);
     CloseThreadpoolWork(work);
     CloseHandle(s.done);
 }
@@ -445,8 +438,7 @@ static void env_long_function_may_run_long_succeeds(void **state)
     struct long_ctx l = { PROBE_INIT, NULL };
 
     SetThreadpoolThreadMaximum(hp->pool, 4);
-    l.done = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(l.done);
+    l.done = event_new(TRUE, FALSE);
     SetThreadpoolCallbackRunsLong(&hp->env);
     assert_true(TrySubmitThreadpoolCallback(long_may_run_cb, &l, &hp->env));
     wait_one_clean_run(&l.probe, l.done);
@@ -463,8 +455,7 @@ static void env_persistent_default_pool_runs(void **state)
     /* SetThreadpoolCallbackPersistent (an SDK inline mingw-w64 lacks). */
     env.u.s.Persistent = 1;
     run_simple_and_work(&s, &env);
-    assert_int_equal(probe_hits(&s.probe), 2);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 2);
     DestroyThreadpoolEnvironment(&env);
     CloseHandle(s.done);
 }
@@ -479,10 +470,8 @@ static const char *test_module(void)
 }
 
 struct race_ctx {
-    struct probe probe;
+    struct cb_state cb;          /* the callback blocks at its gate */
     const char *path;
-    struct gate gate;
-    HANDLE started;
 };
 
 static void CALLBACK race_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
@@ -491,11 +480,9 @@ static void CALLBACK race_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WOR
 
     (void)inst;
     (void)work;
-    SetEvent(r->started);
-    PROBE_CHECK(&r->probe, gate_pass(&r->gate));
+    cb_state_enter(&r->cb);
     /* The test dropped its own reference: the object's keeps it loaded. */
-    PROBE_CHECK(&r->probe, GetModuleHandleA(r->path) != NULL);
-    probe_hit(&r->probe);
+    PROBE_CHECK(&r->cb.probe, GetModuleHandleA(r->path) != NULL);
 }
 
 /*
@@ -513,32 +500,28 @@ static void env_race_dll_keeps_library_loaded(void **state)
 
     if (!test_module())
         skip();
-    memset(&r, 0, sizeof(r));
+    cb_state_init(&r.cb);
+    r.cb.block = TRUE;
     r.path = test_module();
     assert_null(GetModuleHandleA(r.path));
     module = LoadLibraryA(r.path);
     assert_non_null(module);
-    gate_init(&r.gate);
-    r.started = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(r.started);
     SetThreadpoolCallbackLibrary(env, module);
     work = CreateThreadpoolWork(race_work_cb, &r, env);
     assert_non_null(work);
     SubmitThreadpoolWork(work);
-    helper_wait(r.started);
+    helper_wait(r.cb.started);
     assert_true(FreeLibrary(module));
-    gate_open(&r.gate, 1);
+    gate_open(&r.cb.gate, 1);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&r.probe), 1);
-    probe_assert_clean(&r.probe);
+    probe_assert_hits(&r.cb.probe, 1);
     CloseThreadpoolWork(work);
     /* Released after the close, once nothing of the object runs. */
     start = GetTickCount();
     while (GetModuleHandleA(r.path) && GetTickCount() - start < helper_timeout_ms())
         Sleep(1);
     assert_null(GetModuleHandleA(r.path));
-    gate_destroy(&r.gate);
-    CloseHandle(r.started);
+    cb_state_destroy(&r.cb);
 }
 
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)

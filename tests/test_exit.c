@@ -264,13 +264,11 @@ static int fork_child_uses_pool(void)
     PTP_TIMER timer;
     PTP_WAIT wait;
     HANDLE event;
-    int i;
 
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, NULL);
     if (!work)
         return 10;
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 10);
     if (!helper_wait_count(&ran, 10))
         return 11;
     WaitForThreadpoolWorkCallbacks(work, FALSE);
@@ -348,10 +346,8 @@ static void fork_load_stop(struct fork_load *l)
 static pid_t fork_while_busy(struct fork_load *l)
 {
     pid_t pid;
-    int i;
 
-    for (i = 0; i < 20; i++)
-        SubmitThreadpoolWork(l->work);
+    submit_times(l->work, 20);
     fflush(NULL);
     pid = fork();
     assert_true(pid >= 0);

@@ -158,14 +158,12 @@ static DWORD WINAPI count_user_item_cb(PVOID ctx)
 static void scenario_work(struct sweep *s)
 {
     PTP_WORK work = CreateThreadpoolWork(count_runs_cb, (PVOID)&s->ran, s->env);
-    int i;
 
     if (!work) {
         refused(s, "CreateThreadpoolWork");
         return;
     }
-    for (i = 0; i < 3; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 3);
     s->expected += 3;
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(work);
@@ -242,7 +240,6 @@ static void scenario_wait(struct sweep *s)
 /* I/O: a read on a named pipe's overlapped end, completed by a write. */
 static void scenario_io(struct sweep *s)
 {
-    static volatile LONG serial;
     char name[96];
     HANDLE server, client;
     OVERLAPPED ov;
@@ -250,8 +247,7 @@ static void scenario_io(struct sweep *s)
     DWORD written;
     PTP_IO io;
 
-    snprintf(name, sizeof(name), "\\\\.\\pipe\\kernel32_tp_test_faults_%lu_%ld",
-             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
+    unique_pipe_name(name, sizeof(name), "test_faults");
     server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
                               PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
     if (server == INVALID_HANDLE_VALUE) {
@@ -528,15 +524,13 @@ static void faults_no_thread_queued_run_on_existing_worker(void **state)
     struct helper_pool *hp = *state;
     volatile LONG ran = 0;
     PTP_WORK work;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 8);
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     InterlockedExchange(&fault.no_threads, 1);
-    for (i = 0; i < 200; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 200);
     assert_true(helper_wait_count(&ran, 200));
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     InterlockedExchange(&fault.no_threads, 0);
@@ -552,14 +546,12 @@ static void faults_no_thread_then_queued_run_later(void **state)
     struct helper_pool *hp = *state;
     volatile LONG ran = 0;
     PTP_WORK work;
-    int i;
 
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
     assert_int_equal(helper_pool_threads(hp->pool), 0);
     InterlockedExchange(&fault.no_threads, 1);
-    for (i = 0; i < 20; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 20);
     /* Time is not under test: nothing can run meanwhile, whatever the wait. */
     Sleep(50);
     assert_int_equal(ran, 0);

@@ -48,14 +48,6 @@ static OVERLAPPED *ov_at(OVERLAPPED *ov, ULONGLONG offset, HANDLE event)
     return ov;
 }
 
-static void pipe_name(char *name, size_t size)
-{
-    static volatile LONG serial;
-
-    snprintf(name, size, "\\\\.\\pipe\\kernel32_tp_test_files_%lu_%ld",
-             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
-}
-
 /* A connected pair: server (flags on it) and a synchronous client. */
 static void pipe_pair(HANDLE *server, HANDLE *client, DWORD type, DWORD server_flags)
 {
@@ -63,7 +55,7 @@ static void pipe_pair(HANDLE *server, HANDLE *client, DWORD type, DWORD server_f
     OVERLAPPED ov;
     BOOL ok;
 
-    pipe_name(name, sizeof(name));
+    unique_pipe_name(name, sizeof(name), "test_files");
     *server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | server_flags,
                                type | (type == PIPE_TYPE_MESSAGE ? PIPE_READMODE_MESSAGE : 0)
                                | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
@@ -75,6 +67,12 @@ static void pipe_pair(HANDLE *server, HANDLE *client, DWORD type, DWORD server_f
     /* The client came first: "connected" (a failure code on Windows). */
     assert_false(ok);
     assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
+}
+
+static void pipe_pair_close(HANDLE server, HANDLE client)
+{
+    assert_true(CloseHandle(client));
+    assert_true(CloseHandle(server));
 }
 
 /* ---- creating, deleting -------------------------------------------------------------- */
@@ -321,8 +319,7 @@ static void files_overlapped_pipe_pending_result(void **state)
 
     (void)state;
     pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
-    event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
 
     assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
     assert_int_equal(GetLastError(), ERROR_IO_PENDING);
@@ -344,8 +341,7 @@ static void files_overlapped_pipe_pending_result(void **state)
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_OBJECT_0);
 
     CloseHandle(event);
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 }
 
 static void files_cancel_io(void **state)
@@ -376,8 +372,7 @@ static void files_cancel_io(void **state)
     assert_int_equal(GetLastError(), ERROR_OPERATION_ABORTED);
     assert_int_equal(got, 0);
 
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 }
 
 static void files_completion_modes_checked(void **state)
@@ -472,8 +467,7 @@ static void files_pipe_byte_mode_round_trip(void **state)
     assert_true(ReadFile(client, buf, sizeof(buf), &read, NULL));
     assert_int_equal(read, 4);
     assert_memory_equal(buf, "back", 4);
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 }
 
 static void files_pipe_message_mode_keeps_boundaries(void **state)
@@ -498,8 +492,7 @@ static void files_pipe_message_mode_keeps_boundaries(void **state)
     assert_true(ReadFile(server, buf, sizeof(buf), &read, NULL));
     assert_int_equal(read, 3);
     assert_memory_equal(buf, "nd!", 3);
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 }
 
 static void files_pipe_overlapped_connect_completes(void **state)
@@ -510,12 +503,11 @@ static void files_pipe_overlapped_connect_completes(void **state)
     DWORD got = 5;
 
     (void)state;
-    pipe_name(name, sizeof(name));
+    unique_pipe_name(name, sizeof(name), "test_files");
     server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
                               PIPE_TYPE_BYTE | PIPE_WAIT, 2, 4096, 4096, 0, NULL);
     assert_true(server != INVALID_HANDLE_VALUE);
-    event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
     /* Before a client: reads find no one. */
     SetLastError(0xdeadbeef);
     assert_false(ReadFile(server, name, 1, NULL, ov_at(&ov, 0, NULL)));
@@ -532,8 +524,7 @@ static void files_pipe_overlapped_connect_completes(void **state)
     write_all(client, "!", 1);
 
     CloseHandle(event);
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 }
 
 /*
@@ -551,14 +542,13 @@ static void files_pipe_client_connects_before_connect_call(void **state)
     DWORD got = 0;
 
     (void)state;
-    pipe_name(name, sizeof(name));
+    unique_pipe_name(name, sizeof(name), "test_files");
     server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
                               PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
     assert_true(server != INVALID_HANDLE_VALUE);
     client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
     assert_true(client != INVALID_HANDLE_VALUE);
-    event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
 
     SetLastError(0xdeadbeef);
     assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
@@ -581,8 +571,7 @@ static void files_pipe_client_connects_before_connect_call(void **state)
     SetLastError(0xdeadbeef);
     assert_false(ConnectNamedPipe(server, ov_at(&ov, 0, event)));
     assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 
     /* A synchronous server: its write, before any ConnectNamedPipe, goes
      * to the client that opened the pipe. */
@@ -600,8 +589,7 @@ static void files_pipe_client_connects_before_connect_call(void **state)
     assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
 
     CloseHandle(event);
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 }
 
 static void files_pipe_names_and_instances(void **state)
@@ -610,7 +598,7 @@ static void files_pipe_names_and_instances(void **state)
     char name[96];
 
     (void)state;
-    pipe_name(name, sizeof(name));
+    unique_pipe_name(name, sizeof(name), "test_files");
     SetLastError(0xdeadbeef);
     assert_true(CreateFileA(name, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL)
                 == INVALID_HANDLE_VALUE);
@@ -688,7 +676,7 @@ static void files_pipe_disconnect_and_reconnect(void **state)
         printf("skip: Wine 8 hangs in the disconnect and reconnect sequence\n");
         skip();
     }
-    pipe_name(name, sizeof(name));
+    unique_pipe_name(name, sizeof(name), "test_files");
     server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED, PIPE_TYPE_BYTE, 1,
                               0, 0, 0, NULL);
     assert_true(server != INVALID_HANDLE_VALUE);
@@ -718,8 +706,7 @@ static void files_pipe_disconnect_and_reconnect(void **state)
         assert_int_equal(GetLastError(), ERROR_IO_PENDING);
     assert_true(GetOverlappedResult(server, &ov, &n, TRUE));
     assert_int_equal(n, 5);
-    assert_true(CloseHandle(client));
-    assert_true(CloseHandle(server));
+    pipe_pair_close(server, client);
 }
 
 int main(void)

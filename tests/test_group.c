@@ -267,14 +267,12 @@ static void group_close_members_without_cancel_runs_queued(void **state)
     struct group_env g;
     struct closer closer;
     struct occupant busy;
-    int i;
 
     cancels_reset();
     occupy_pool(state, &busy);
     group_env_init(state, &g);
     member_work(&g, a);
-    for (i = 0; i < 5; i++)
-        SubmitThreadpoolWork(a->work);
+    submit_times(a->work, 5);
     closer_start(&closer, g.group, FALSE, NULL);
     helper_wait_not(closer.thread, 100);
     occupant_release(&busy);
@@ -382,8 +380,7 @@ static void group_cancel_drops_queued_calls_cancel_per_member(void **state)
     group_env_init(state, &g);
     member_work(&g, a);
     member_work(&g, b);
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(a->work);
+    submit_times(a->work, 10);
     assert_true(TrySubmitThreadpoolCallback(member_simple_cb, s, &g.env));
     CloseThreadpoolCleanupGroupMembers(g.group, TRUE, &cleanup_marker);
     assert_int_equal(cancels_calls(), 3);
@@ -417,14 +414,12 @@ static void group_cancel_waits_for_running_callback(void **state)
     struct member *a = member_new(TRUE);
     struct group_env g;
     struct closer closer;
-    int i;
 
     cancels_reset();
     SetThreadpoolThreadMaximum(hp->pool, 1);
     group_env_init(state, &g);
     member_work(&g, a);
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(a->work);
+    submit_times(a->work, 10);
     helper_wait(a->cb.started);
     closer_start(&closer, g.group, TRUE, &cleanup_marker);
     helper_wait_not(closer.thread, 100);
@@ -567,7 +562,7 @@ static DWORD WINAPI stress_thread(LPVOID param)
     TP_CALLBACK_ENVIRON env;
     PTP_CLEANUP_GROUP group;
     PTP_WORK work;
-    int round, i, j;
+    int round, i;
     LONG expected;
 
     for (round = 0; round < STRESS_ROUNDS; round++) {
@@ -591,8 +586,7 @@ static DWORD WINAPI stress_thread(LPVOID param)
                 InterlockedIncrement(&stress->failures);
                 continue;
             }
-            for (j = 0; j < STRESS_POSTS; j++)
-                SubmitThreadpoolWork(work);
+            submit_times(work, STRESS_POSTS);
         }
         if (!TrySubmitThreadpoolCallback(stress_simple_cb, &items[STRESS_MEMBERS], &env))
             InterlockedIncrement(&stress->failures);

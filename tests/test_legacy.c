@@ -47,8 +47,7 @@ static void queue_and_wait(ULONG flags)
 
     assert_true(QueueUserWorkItem(item_fn, c, flags));
     assert_true(helper_wait_count(&c->cb.done, 1));
-    assert_int_equal(probe_hits(&c->cb.probe), 1);
-    probe_assert_clean(&c->cb.probe);
+    probe_assert_hits(&c->cb.probe, 1);
     item_free(c);
 }
 
@@ -80,8 +79,7 @@ static void legacy_many_items_each_run_once(void **state)
     for (i = 0; i < 200; i++)
         assert_true(QueueUserWorkItem(item_fn, c, i % 2 ? WT_EXECUTELONGFUNCTION : 0));
     assert_true(helper_wait_count(&c->cb.done, 200));
-    assert_int_equal(probe_hits(&c->cb.probe), 200);
-    probe_assert_clean(&c->cb.probe);
+    probe_assert_hits(&c->cb.probe, 200);
     item_free(c);
 }
 
@@ -206,8 +204,7 @@ static void legacy_io_thread_runs_apcs_in_order_on_itself(void **state)
         assert_true(QueueUserAPC(apc_log_fn, thread, i));
     for (i = 1; i <= 3; i++)
         helper_wait(log.done);
-    assert_int_equal(probe_hits(&log.probe), 3);
-    probe_assert_clean(&log.probe);
+    probe_assert_hits(&log.probe, 3);
     assert_true(QueueUserWorkItem(item_fn, after, WT_EXECUTEINIOTHREAD));
     assert_true(helper_wait_count(&after->cb.done, 1));
     probe_assert_clean(&after->cb.probe);

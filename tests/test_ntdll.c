@@ -18,10 +18,7 @@
 
 struct nt_ctx {
     struct cb_state cb;
-    HANDLE event;
-    HANDLE sem;
-    HANDLE mutex;
-    CRITICAL_SECTION cs;
+    struct action_objects obj;
     const char *module_path;
     BOOL disassociate;
     LONG may_run_long;           /* TpCallbackMayRunLong's status */
@@ -33,23 +30,14 @@ static struct nt_ctx *ctx_new(void)
 
     assert_non_null(c);
     cb_state_init(&c->cb);
-    c->event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    c->sem = CreateSemaphoreW(NULL, 0, 100, NULL);
-    c->mutex = CreateMutexW(NULL, FALSE, NULL);
-    assert_non_null(c->event);
-    assert_non_null(c->sem);
-    assert_non_null(c->mutex);
-    InitializeCriticalSection(&c->cs);
+    action_objects_init(&c->obj);
     return c;
 }
 
 static void ctx_free(struct nt_ctx *c)
 {
     cb_state_destroy(&c->cb);
-    CloseHandle(c->event);
-    CloseHandle(c->sem);
-    CloseHandle(c->mutex);
-    DeleteCriticalSection(&c->cs);
+    action_objects_destroy(&c->obj);
     free(c);
 }
 
@@ -63,8 +51,10 @@ static void ctx_release_free(struct nt_ctx *c, LONG n)
     ctx_free(c);
 }
 
-static void nt_body(PTP_CALLBACK_INSTANCE inst, struct nt_ctx *c)
+static void CALLBACK nt_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 {
+    struct nt_ctx *c = ctx;
+
     PROBE_CHECK(&c->cb.probe, inst != NULL);
     if (c->disassociate)
         TpDisassociateCallback(inst);
@@ -72,15 +62,11 @@ static void nt_body(PTP_CALLBACK_INSTANCE inst, struct nt_ctx *c)
     InterlockedIncrement(&c->cb.done);
 }
 
+/* The same callback for a work object. */
 static void CALLBACK nt_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
 {
     (void)work;
-    nt_body(inst, ctx);
-}
-
-static void CALLBACK nt_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
-{
-    nt_body(inst, ctx);
+    nt_simple_cb(inst, ctx);
 }
 
 /* A private pool through TpAllocPool and a V3 environment naming it. */
@@ -369,12 +355,13 @@ static void CALLBACK actions_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 {
     struct nt_ctx *c = ctx;
 
-    EnterCriticalSection(&c->cs);
-    PROBE_CHECK(&c->cb.probe, WaitForSingleObject(c->mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
-    TpCallbackLeaveCriticalSectionOnCompletion(inst, &c->cs);
-    TpCallbackReleaseMutexOnCompletion(inst, c->mutex);
-    TpCallbackReleaseSemaphoreOnCompletion(inst, c->sem, 2);
-    TpCallbackSetEventOnCompletion(inst, c->event);
+    EnterCriticalSection(&c->obj.cs);
+    PROBE_CHECK(&c->cb.probe,
+                WaitForSingleObject(c->obj.mutex, helper_timeout_ms()) == WAIT_OBJECT_0);
+    TpCallbackLeaveCriticalSectionOnCompletion(inst, &c->obj.cs);
+    TpCallbackReleaseMutexOnCompletion(inst, c->obj.mutex);
+    TpCallbackReleaseSemaphoreOnCompletion(inst, c->obj.sem, 2);
+    TpCallbackSetEventOnCompletion(inst, c->obj.event);
     Sleep(20);
     InterlockedExchange(&c->cb.done, 1);
 }
@@ -386,15 +373,15 @@ static void ntdll_callback_completion_actions(void **state)
     struct nt_ctx *c = ctx_new();
 
     assert_status(TpSimpleTryPost(actions_cb, c, &p->env), TP_TEST_STATUS_SUCCESS);
-    helper_wait(c->event);
+    helper_wait(c->obj.event);
     assert_int_equal(InterlockedCompareExchange(&c->cb.done, 0, 0), 1);
-    assert_true(TryEnterCriticalSection(&c->cs));
-    LeaveCriticalSection(&c->cs);
-    assert_int_equal(WaitForSingleObject(c->mutex, 0), WAIT_OBJECT_0);
-    assert_true(ReleaseMutex(c->mutex));
-    assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
-    assert_int_equal(WaitForSingleObject(c->sem, helper_timeout_ms()), WAIT_OBJECT_0);
-    assert_int_equal(WaitForSingleObject(c->sem, 0), WAIT_TIMEOUT);
+    assert_true(TryEnterCriticalSection(&c->obj.cs));
+    LeaveCriticalSection(&c->obj.cs);
+    assert_int_equal(WaitForSingleObject(c->obj.mutex, 0), WAIT_OBJECT_0);
+    assert_true(ReleaseMutex(c->obj.mutex));
+    assert_int_equal(WaitForSingleObject(c->obj.sem, helper_timeout_ms()), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->obj.sem, helper_timeout_ms()), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(c->obj.sem, 0), WAIT_TIMEOUT);
     probe_assert_clean(&c->cb.probe);
     ctx_free(c);
 }
@@ -550,8 +537,7 @@ static void ntdll_rtl_queue_work_item_runs(void **state)
         assert_status(RtlQueueWorkItem(rtl_work_cb, &c, flags[i]), TP_TEST_STATUS_SUCCESS);
         helper_wait(c.done_sem);
     }
-    assert_int_equal(probe_hits(&c.probe), (int)(sizeof(flags) / sizeof(flags[0])));
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, (int)(sizeof(flags) / sizeof(flags[0])));
     rtl_ctx_destroy(&c);
 }
 

@@ -517,8 +517,7 @@ static void os_thread_block_hook_brackets_a_blocking_wait(void **state)
 
     (void)state;
     memset(&p, 0, sizeof(p));
-    event = CreateEventA(NULL, FALSE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(FALSE, FALSE);
     os_thread_set_block_hook(block_hook_fn, &p);
     /* A wait that does not block tells nothing. */
     SetEvent(event);
@@ -545,8 +544,7 @@ static void os_handle_set_event_signals_it(void **state)
     DWORD err = 0xdead;
 
     (void)state;
-    event = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
     assert_int_equal(WaitForSingleObject(event, 0), WAIT_TIMEOUT);
     assert_true(os_handle_set_event(event, &err));
     assert_int_equal(err, ERROR_SUCCESS);
@@ -613,38 +611,16 @@ static void os_handle_release_mutex_releases_ownership(void **state)
     CloseHandle(mutex);
 }
 
-static DWORD WINAPI try_enter_thread(void *arg)
-{
-    CRITICAL_SECTION *cs = arg;
-
-    if (!TryEnterCriticalSection(cs))
-        return 1;
-    LeaveCriticalSection(cs);
-    return 0;
-}
-
 static void os_critical_section_leave_leaves_it(void **state)
 {
     CRITICAL_SECTION cs;
-    HANDLE thread;
-    DWORD code = 0xdead;
 
     (void)state;
     InitializeCriticalSection(&cs);
     EnterCriticalSection(&cs);
-    thread = CreateThread(NULL, 0, try_enter_thread, &cs, 0, NULL);
-    assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 1);          /* held by us */
-    CloseHandle(thread);
+    assert_false(other_thread_enters(&cs));     /* held by us */
     os_critical_section_leave(&cs);
-    thread = CreateThread(NULL, 0, try_enter_thread, &cs, 0, NULL);
-    assert_non_null(thread);
-    helper_wait(thread);
-    assert_true(GetExitCodeThread(thread, &code));
-    assert_int_equal(code, 0);          /* free after the leave */
-    CloseHandle(thread);
+    assert_true(other_thread_enters(&cs));      /* free after the leave */
     DeleteCriticalSection(&cs);
 }
 
@@ -718,8 +694,7 @@ static void os_wait_fires_once_when_signalled_and_consumes(void **state)
     HANDLE event;
 
     (void)state;
-    event = CreateEventA(NULL, FALSE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(FALSE, FALSE);
     assert_int_equal(os_wait_create(fired_fn, &p, &block), ERROR_SUCCESS);
     assert_non_null(block);
     assert_int_equal(os_wait_arm(block, event), ERROR_SUCCESS);
@@ -746,11 +721,9 @@ static void os_wait_disarm_before_the_signal_takes_nothing(void **state)
 {
     struct fired_probe p = { 0 };
     struct os_wait_block *block = NULL;
-    HANDLE sem;
+    HANDLE sem = semaphore_new();
 
     (void)state;
-    sem = CreateSemaphoreA(NULL, 0, 5, NULL);
-    assert_non_null(sem);
     assert_int_equal(os_wait_create(fired_fn, &p, &block), ERROR_SUCCESS);
     assert_int_equal(os_wait_arm(block, sem), ERROR_SUCCESS);
     assert_true(os_wait_disarm(block));
@@ -779,10 +752,8 @@ static void os_wait_arm_refuses_mutexes_and_non_objects(void **state)
     HANDLE mutex, event;
 
     (void)state;
-    mutex = CreateMutexA(NULL, FALSE, NULL);
-    assert_non_null(mutex);
-    event = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    mutex = mutex_new();
+    event = event_new(TRUE, FALSE);
     assert_true(CloseHandle(event));
     assert_int_equal(os_wait_create(fired_fn, &p, &block), ERROR_SUCCESS);
     assert_int_equal(os_wait_arm(block, mutex), ERROR_NOT_SUPPORTED);
@@ -855,11 +826,9 @@ static BOOL io_wait(struct io_probe *p, int packets, int ends)
 
 static void pipe_pair(HANDLE *server, HANDLE *client, DWORD server_flags)
 {
-    static LONG serial;
     char name[96];
 
-    snprintf(name, sizeof(name), "\\\\.\\pipe\\kernel32_tp_test_os_%lu_%ld",
-             (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&serial));
+    unique_pipe_name(name, sizeof(name), "test_os");
     *server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | server_flags,
                                PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
     assert_true(*server != INVALID_HANDLE_VALUE);
@@ -906,8 +875,7 @@ static void os_io_bind_delivers_completions_then_the_end(void **state)
 
     /* An event whose low bit is set keeps the completion from the binding. */
     memset(&ov, 0, sizeof(ov));
-    ov.hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(ov.hEvent);
+    ov.hEvent = event_new(TRUE, FALSE);
     ov.hEvent = (HANDLE)((ULONG_PTR)ov.hEvent | 1);
     assert_false(ReadFile(server, buf, sizeof(buf), NULL, &ov));
     assert_int_equal(GetLastError(), ERROR_IO_PENDING);
@@ -939,8 +907,7 @@ static void os_io_bind_refuses_what_is_not_an_overlapped_file(void **state)
     (void)state;
     memset(&p, 0, sizeof(p));
     os_lock_init(&p.lock, OS_LOCK_RANK_F);
-    event = CreateEventA(NULL, TRUE, FALSE, NULL);
-    assert_non_null(event);
+    event = event_new(TRUE, FALSE);
     assert_int_equal(os_io_bind(event, io_complete_fn, &p, &binding), ERROR_INVALID_HANDLE);
     CloseHandle(event);
     assert_int_equal(os_io_bind(event, io_complete_fn, &p, &binding), ERROR_INVALID_HANDLE);

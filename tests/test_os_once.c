@@ -38,8 +38,7 @@ static void once_racers_run_function_once(void **state)
     unsigned int i;
 
     (void)state;
-    race_start = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(race_start);
+    race_start = event_new(TRUE, FALSE);
     for (i = 0; i < RACERS; i++) {
         threads[i] = CreateThread(NULL, 0, racer, NULL, 0, NULL);
         assert_non_null(threads[i]);

@@ -31,22 +31,18 @@ static void skip_on_reference(const char *why)
 static void policy_trivial_callbacks_keep_few_threads(void **state)
 {
     struct helper_pool *hp = *state;
-    SYSTEM_INFO info;
     volatile LONG count = 0;
     LONGLONG before;
     DWORD limit;
     PTP_WORK work;
-    int i;
 
     skip_on_reference("thread counts come from kernel32_tp's introspection");
-    GetSystemInfo(&info);
-    limit = (info.dwNumberOfProcessors < 2 ? 2 : info.dwNumberOfProcessors) + 2;
+    limit = (DWORD)helper_cpus() + 2;
     SetThreadpoolThreadMaximum(hp->pool, 500);
     before = tp_debug_callbacks_run();
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&count, &hp->env);
     assert_non_null(work);
-    for (i = 0; i < 100000; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 100000);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(count, 100000);
     /* Other tests' pools are idle by now: the counter saw these callbacks. */
@@ -64,7 +60,6 @@ static void policy_idle_workers_retire_to_minimum(void **state)
     struct cb_state b;
     DWORD start;
     PTP_WORK work;
-    int i;
 
     skip_on_reference("thread counts come from kernel32_tp's introspection");
     cb_state_init(&b);
@@ -73,8 +68,7 @@ static void policy_idle_workers_retire_to_minimum(void **state)
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 1));
     work = CreateThreadpoolWork(cb_state_work_cb, &b, &hp->env);
     assert_non_null(work);
-    for (i = 0; i < 8; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 8);
     assert_true(helper_wait_count(&b.started_count, 8));
     assert_int_equal(helper_pool_threads(hp->pool), 8);
     gate_open(&b.gate, 8);
@@ -136,7 +130,6 @@ static void policy_submit_never_allocates(void **state)
     struct helper_pool *hp = *state;
     volatile LONG count = 0;
     PTP_WORK work;
-    int i;
 
     assert_true(SetThreadpoolThreadMinimum(hp->pool, 2));
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&count, &hp->env);
@@ -145,8 +138,7 @@ static void policy_submit_never_allocates(void **state)
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     InterlockedExchange(&allocations, 0);
     counting = 1;
-    for (i = 0; i < 10000; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 10000);
     counting = 0;
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(count, 10001);

@@ -411,8 +411,7 @@ static void run_chain(void **state, BOOL post_next)
     c->env = &hp->env;
     c->post_next = post_next;
     for (i = 0; i < CHAIN; i++) {
-        c->done[i] = CreateEventW(NULL, TRUE, FALSE, NULL);
-        assert_non_null(c->done[i]);
+        c->done[i] = event_new(TRUE, FALSE);
     }
     if (post_next)
         assert_true(TrySubmitThreadpoolCallback(chain_cb, c, &hp->env));
@@ -421,8 +420,7 @@ static void run_chain(void **state, BOOL post_next)
             assert_true(TrySubmitThreadpoolCallback(chain_cb, c, &hp->env));
     helper_wait(c->done[0]);
     assert_true(helper_wait_count(&c->finished, CHAIN));
-    assert_int_equal(probe_hits(&c->probe), CHAIN);
-    probe_assert_clean(&c->probe);
+    probe_assert_hits(&c->probe, CHAIN);
     for (i = 0; i < CHAIN; i++)
         CloseHandle(c->done[i]);
     free(c);

@@ -72,7 +72,6 @@ static void stats_counts_callbacks_run(void **state)
     volatile LONG ran = 0;
     pool_stats_fn fn;
     PTP_WORK work;
-    int i;
 
     POOL_STATS_OR_SKIP(fn);
     read_stats(fn, hp->pool, &stats);
@@ -84,8 +83,7 @@ static void stats_counts_callbacks_run(void **state)
 
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
-    for (i = 0; i < 1000; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 1000);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(ran, 1000);
     read_stats(fn, hp->pool, &stats);
@@ -97,8 +95,7 @@ static void stats_counts_callbacks_run(void **state)
     /* Threads counts workers still starting, too. */
     assert_true(stats.ThreadsCreated - stats.ThreadsRetired <= (LONGLONG)stats.Threads);
 
-    for (i = 0; i < 500; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 500);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     read_stats(fn, hp->pool, &stats);
     assert_int_equal(stats.CallbacksRun, 1500);
@@ -115,14 +112,12 @@ static void stats_queue_depth_seen(void **state)
     struct occupant o;
     pool_stats_fn fn;
     PTP_WORK work;
-    int i;
 
     POOL_STATS_OR_SKIP(fn);
     occupy_pool(state, &o);
     work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &hp->env);
     assert_non_null(work);
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 10);
     read_stats(fn, hp->pool, &stats);
     assert_int_equal(stats.QueueDepth, 10);
     assert_int_equal(stats.QueueDepthMax, 10);
@@ -240,23 +235,17 @@ static void stats_blocked_callbacks_inject(void **state)
     TP_DEBUG_POOL_STATS stats;
     struct blocked b = { 0 };
     PTP_WORK blocker, other;
-    LONG cpus, count, i;
-    SYSTEM_INFO info;
+    LONG cpus = helper_cpus(), count = cpus + 2;
     pool_stats_fn fn;
 
     POOL_STATS_OR_SKIP(fn);
-    GetSystemInfo(&info);
-    cpus = info.dwNumberOfProcessors < 2 ? 2 : (LONG)info.dwNumberOfProcessors;
-    count = cpus + 2;
     SetThreadpoolThreadMaximum(hp->pool, (DWORD)count + 2);
-    b.release = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(b.release);
+    b.release = event_new(TRUE, FALSE);
     blocker = CreateThreadpoolWork(blocked_cb, &b, &hp->env);
     other = CreateThreadpoolWork(other_cb, &b, &hp->env);
     assert_non_null(blocker);
     assert_non_null(other);
-    for (i = 0; i < count; i++)
-        SubmitThreadpoolWork(blocker);
+    submit_times(blocker, count);
     assert_true(helper_wait_count(&b.started, count));
     SubmitThreadpoolWork(other);
     assert_true(helper_wait_count(&b.others, 1));
@@ -297,8 +286,7 @@ static void stats_may_run_long_injects(void **state)
     PTP_WORK work;
 
     POOL_STATS_OR_SKIP(fn);
-    b.release = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(b.release);
+    b.release = event_new(TRUE, FALSE);
     work = CreateThreadpoolWork(long_cb, &b, &hp->env);
     assert_non_null(work);
     SubmitThreadpoolWork(work);
@@ -332,8 +320,7 @@ static void stats_timer_lateness_counted(void **state)
     HANDLE fired;
 
     POOL_STATS_OR_SKIP(fn);
-    fired = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(fired);
+    fired = event_new(FALSE, FALSE);
     timer = CreateThreadpoolTimer(timer_cb, fired, &hp->env);
     assert_non_null(timer);
     SetThreadpoolTimer(timer, &due, 0, 0);
@@ -464,20 +451,17 @@ static void stats_bad_arguments_refused(void **state)
 
 /* ---- KERNEL32_TP_STATS=1: the report at exit ------------------------------------ */
 
-/* The child: a pool that ran 3 callbacks and is still open at exit. */
-static int stats_child_main(void)
+/* The child: a pool that ran 3 callbacks and is still open at exit.  A
+ * failed assertion ends it with a code that is not 0 (no test is running). */
+int helper_child_main(void)
 {
     volatile LONG ran = 0;
-    PTP_POOL pool = CreateThreadpool(NULL);
     TP_CALLBACK_ENVIRON env;
     PTP_WORK work;
 
-    if (!pool)
-        return 1;
-    InitializeThreadpoolEnvironment(&env);
-    SetThreadpoolCallbackPool(&env, pool);
-    if (!(work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &env)))
-        return 1;
+    pool_with_env(&env);                /* never closed */
+    work = CreateThreadpoolWork(count_runs_cb, (PVOID)&ran, &env);
+    assert_non_null(work);
     SubmitThreadpoolWork(work);
     SubmitThreadpoolWork(work);
     SubmitThreadpoolWork(work);
@@ -492,7 +476,7 @@ static const char *stats_run_child(const char *value)
 {
     static char out[1 << 16];
 
-    helper_run_self_stderr("stats-child", "KERNEL32_TP_STATS", value, out, sizeof(out));
+    helper_run_self_stderr("KERNEL32_TP_STATS", value, out, sizeof(out));
     return out;
 }
 #endif
@@ -520,7 +504,7 @@ static void stats_printed_at_exit(void **state)
 #endif
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         POOL_TEST(stats_counts_callbacks_run),
@@ -533,9 +517,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(stats_bad_arguments_refused),
         cmocka_unit_test(stats_printed_at_exit),
     };
-
-    if (argc > 1 && !strcmp(argv[1], "stats-child"))
-        return stats_child_main();
 
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

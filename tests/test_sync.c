@@ -393,6 +393,7 @@ static DWORD WINAPI abandon_thread(void *arg)
     return ctx->exit_code;      /* ends owning the mutex */
 }
 
+/* ctx takes mutex: abandon_ctx_destroy() closes it. */
 static void abandon_ctx_init(struct abandon_ctx *ctx, HANDLE mutex)
 {
     ctx->mutex = mutex;
@@ -406,6 +407,17 @@ static void abandon_ctx_destroy(struct abandon_ctx *ctx)
 {
     gate_destroy(&ctx->gate);
     CloseHandle(ctx->owned);
+    CloseHandle(ctx->mutex);
+}
+
+/* Starts the thread that takes ctx's mutex, and waits until it owns it;
+ * the thread then waits at ctx's gate. */
+static HANDLE abandon_owner_start(struct abandon_ctx *ctx)
+{
+    HANDLE owner = start_thread(abandon_thread, ctx);
+
+    helper_wait(ctx->owned);
+    return owner;
 }
 
 static void sync_mutex_owner_exit_abandons_to_waiter(void **state)
@@ -417,8 +429,7 @@ static void sync_mutex_owner_exit_abandons_to_waiter(void **state)
 
     (void)state;
     abandon_ctx_init(&ctx, mutex);
-    owner = start_thread(abandon_thread, &ctx);
-    helper_wait(ctx.owned);
+    owner = abandon_owner_start(&ctx);
     waiter_init(&w, mutex, NULL, NULL);
     waiter = start_thread(waiter_thread, &w);
     helper_wait_not(waiter, 50);
@@ -430,7 +441,6 @@ static void sync_mutex_owner_exit_abandons_to_waiter(void **state)
     assert_int_equal(run_thread(try_mutex_thread, mutex), WAIT_ABANDONED_0);
     CloseHandle(waiter);
     abandon_ctx_destroy(&ctx);
-    CloseHandle(mutex);
 }
 
 static void sync_mutex_exit_thread_abandons_then_normal(void **state)
@@ -443,8 +453,7 @@ static void sync_mutex_exit_thread_abandons_then_normal(void **state)
     abandon_ctx_init(&ctx, mutex);
     ctx.use_exit_thread = TRUE;
     ctx.exit_code = 5;
-    owner = start_thread(abandon_thread, &ctx);
-    helper_wait(ctx.owned);
+    owner = abandon_owner_start(&ctx);
     gate_open(&ctx.gate, 1);
     assert_int_equal(thread_exit_code(owner), 5);
     CloseHandle(owner);
@@ -454,7 +463,6 @@ static void sync_mutex_exit_thread_abandons_then_normal(void **state)
     assert_int_equal(WaitForSingleObject(mutex, 0), WAIT_OBJECT_0);
     assert_true(ReleaseMutex(mutex));
     abandon_ctx_destroy(&ctx);
-    CloseHandle(mutex);
 }
 
 static void sync_mutex_abandoned_in_wait_any_reports_index(void **state)
@@ -467,15 +475,13 @@ static void sync_mutex_abandoned_in_wait_any_reports_index(void **state)
 
     (void)state;
     abandon_ctx_init(&ctx, mutex);
-    owner = start_thread(abandon_thread, &ctx);
-    helper_wait(ctx.owned);
+    owner = abandon_owner_start(&ctx);
     gate_open(&ctx.gate, 1);
     join_thread(owner);
     assert_int_equal(WaitForMultipleObjects(2, handles, FALSE, 0), WAIT_ABANDONED_0 + 1);
     assert_true(ReleaseMutex(mutex));
     abandon_ctx_destroy(&ctx);
     CloseHandle(event);
-    CloseHandle(mutex);
 }
 
 /* ---- wait-any / wait-all ---------------------------------------------------- */
@@ -558,46 +564,59 @@ static void sync_wait_all_takes_nothing_while_incomplete(void **state)
     CloseHandle(b);
 }
 
+/* What a wait-all can take at once (handles[0..2]): an auto-reset event
+ * that is set, a semaphore with one count of two, a mutex no thread owns;
+ * handles[3] is a manual-reset event that is not set. */
+struct takeable {
+    HANDLE handles[4];
+};
+
+static void takeable_init(struct takeable *t)
+{
+    t->handles[0] = CreateEventW(NULL, FALSE, TRUE, NULL);
+    t->handles[1] = CreateSemaphoreW(NULL, 1, 2, NULL);
+    t->handles[2] = CreateMutexW(NULL, FALSE, NULL);
+    t->handles[3] = CreateEventW(NULL, TRUE, FALSE, NULL);
+}
+
+static void takeable_close(struct takeable *t)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        CloseHandle(t->handles[i]);
+}
+
 static void sync_wait_all_timeout_leaves_objects_untouched(void **state)
 {
-    HANDLE event = CreateEventW(NULL, FALSE, TRUE, NULL);
-    HANDLE sem = CreateSemaphoreW(NULL, 1, 2, NULL);
-    HANDLE mutex = CreateMutexW(NULL, FALSE, NULL);
-    HANDLE never = CreateEventW(NULL, TRUE, FALSE, NULL);
-    HANDLE handles[4] = { event, sem, mutex, never };
+    struct takeable t;
     LONG prev;
 
     (void)state;
-    assert_int_equal(WaitForMultipleObjects(4, handles, TRUE, 0), WAIT_TIMEOUT);
-    assert_int_equal(WaitForMultipleObjects(4, handles, TRUE, 30), WAIT_TIMEOUT);
-    assert_signalled(event);
-    assert_true(ReleaseSemaphore(sem, 1, &prev));
+    takeable_init(&t);
+    assert_int_equal(WaitForMultipleObjects(4, t.handles, TRUE, 0), WAIT_TIMEOUT);
+    assert_int_equal(WaitForMultipleObjects(4, t.handles, TRUE, 30), WAIT_TIMEOUT);
+    assert_signalled(t.handles[0]);
+    assert_true(ReleaseSemaphore(t.handles[1], 1, &prev));
     assert_int_equal(prev, 1);
     /* The mutex is free: another thread can take it. */
-    assert_int_equal(run_thread(try_mutex_thread, mutex), WAIT_OBJECT_0);
-    CloseHandle(never);
-    CloseHandle(mutex);
-    CloseHandle(sem);
-    CloseHandle(event);
+    assert_int_equal(run_thread(try_mutex_thread, t.handles[2]), WAIT_OBJECT_0);
+    takeable_close(&t);
 }
 
 static void sync_wait_all_acquires_every_object(void **state)
 {
-    HANDLE event = CreateEventW(NULL, FALSE, TRUE, NULL);
-    HANDLE sem = CreateSemaphoreW(NULL, 1, 2, NULL);
-    HANDLE mutex = CreateMutexW(NULL, FALSE, NULL);
-    HANDLE handles[3] = { event, sem, mutex };
+    struct takeable t;
     LONG prev;
 
     (void)state;
-    assert_int_equal(WaitForMultipleObjects(3, handles, TRUE, 0), WAIT_OBJECT_0);
-    assert_unsignalled(event);
-    assert_true(ReleaseSemaphore(sem, 1, &prev));
+    takeable_init(&t);
+    assert_int_equal(WaitForMultipleObjects(3, t.handles, TRUE, 0), WAIT_OBJECT_0);
+    assert_unsignalled(t.handles[0]);
+    assert_true(ReleaseSemaphore(t.handles[1], 1, &prev));
     assert_int_equal(prev, 0);
-    assert_true(ReleaseMutex(mutex));           /* we own it */
-    CloseHandle(mutex);
-    CloseHandle(sem);
-    CloseHandle(event);
+    assert_true(ReleaseMutex(t.handles[2]));    /* we own it */
+    takeable_close(&t);
 }
 
 static void sync_wait_all_same_object_twice_invalid_parameter(void **state)

@@ -6,12 +6,11 @@
  * _sntprintf with the Windows printf language).  Natively this tests
  * include/wine/tchar.h; cross-built, the SDK's header over msvcrt.
  */
-#ifndef UNICODE
+/* This test is the _UNICODE build whatever the command line says. */
+#undef UNICODE
 #define UNICODE
-#endif
-#ifndef _UNICODE
+#undef _UNICODE
 #define _UNICODE
-#endif
 #include <stdlib.h>
 #include <string.h>
 

@@ -676,8 +676,7 @@ static void timerqueue_handle_stored_before_callback(void **state)
     queue = CreateTimerQueue();
     assert_non_null(queue);
     for (i = 0; i < 20; i++) {
-        event = CreateEventW(NULL, TRUE, FALSE, NULL);
-        assert_non_null(event);
+        event = event_new(TRUE, FALSE);
         qtick_init(&q);
         q.queue = queue;
         q.timer = INVALID_HANDLE_VALUE;

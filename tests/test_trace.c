@@ -40,7 +40,7 @@ static void CALLBACK child_io_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PVOID ov
     (void)inst; (void)ctx; (void)overlapped; (void)result; (void)bytes; (void)io;
 }
 
-static int trace_child_main(void)
+int helper_child_main(void)
 {
     FILETIME now = { 0, 0 };
     char dir[MAX_PATH], path[MAX_PATH];
@@ -97,7 +97,7 @@ struct trace_run {
  * standard error. */
 static void trace_run_child(struct trace_run *run, const char *value)
 {
-    run->len = helper_run_self_stderr("trace-child", "KERNEL32_TP_TRACE", value, run->out,
+    run->len = helper_run_self_stderr("KERNEL32_TP_TRACE", value, run->out,
                                       sizeof(run->out));
 }
 
@@ -206,7 +206,7 @@ static void trace_unknown_channel_reported_others_kept(void **state)
     assert_false(traced(&run, "SubmitThreadpoolWork"));
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trace_unset_or_zero_traces_nothing),
@@ -217,7 +217,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(trace_unknown_channel_reported_others_kept),
     };
 
-    if (argc > 1 && !strcmp(argv[1], "trace-child"))
-        return trace_child_main();
     return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
 }

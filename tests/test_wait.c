@@ -882,6 +882,74 @@ static void wait_many_waits_add_no_threads(void **state)
     watcher_destroy(&w);
 }
 
+/*
+ * Waits set in a burst, while an earlier wait is armed: a signal of the
+ * earlier one in the middle of the burst is delivered, waits set and then
+ * stopped within the burst never run, and every other one runs once when
+ * signalled.  (The DLL gathers a burst of arms before it waits for them.)
+ */
+#define BURST_WAITS 150
+
+static void wait_burst_of_sets_keeps_every_wait(void **state)
+{
+    struct watcher early, kept, stopped;
+    PTP_WAIT *waits = calloc(BURST_WAITS, sizeof(*waits));
+    HANDLE *events = calloc(BURST_WAITS, sizeof(*events));
+    HANDLE early_event = event_new(FALSE, FALSE);
+    int i, n_kept = 0;
+
+    assert_non_null(waits);
+    assert_non_null(events);
+    watcher_init(&early);
+    watcher_init(&kept);
+    watcher_init(&stopped);
+    watcher_create(&early, helper_env(state));
+    SetThreadpoolWait(early.wait, early_event, NULL);
+    for (i = 0; i < BURST_WAITS; i++) {
+        events[i] = event_new(FALSE, FALSE);
+        waits[i] = CreateThreadpoolWait(watcher_cb, i % 10 == 3 ? &stopped : &kept,
+                                        helper_env(state));
+        assert_non_null(waits[i]);
+    }
+    for (i = 0; i < BURST_WAITS; i++) {
+        SetThreadpoolWait(waits[i], events[i], NULL);
+        if (i == BURST_WAITS / 2)
+            assert_true(SetEvent(early_event));
+        /* Stopped a few sets later, still within the burst. */
+        if (i >= 2 && (i - 2) % 10 == 3)
+            SetThreadpoolWait(waits[i - 2], NULL, NULL);
+    }
+    for (i = 0; i < BURST_WAITS; i++)
+        if (i % 10 == 3)
+            SetThreadpoolWait(waits[i], NULL, NULL);   /* the last ones */
+    helper_wait(early.rec.done_sem);
+    assert_int_equal(count_of(&early.signalled), 1);
+    for (i = 0; i < BURST_WAITS; i++) {
+        assert_true(SetEvent(events[i]));
+        n_kept += i % 10 != 3;
+    }
+    for (i = 0; i < n_kept; i++)
+        helper_wait(kept.rec.done_sem);
+    assert_int_equal(count_of(&kept.signalled), n_kept);
+    /* The stopped ones left their signals to nobody. */
+    for (i = 0; i < BURST_WAITS; i++) {
+        WaitForThreadpoolWaitCallbacks(waits[i], FALSE);
+        assert_int_equal(WaitForSingleObject(events[i], 0),
+                         i % 10 == 3 ? WAIT_OBJECT_0 : WAIT_TIMEOUT);
+    }
+    assert_int_equal(probe_hits(&stopped.rec.probe), 0);
+    probe_assert_clean(&kept.rec.probe);
+    for (i = 0; i < BURST_WAITS; i++) {
+        CloseThreadpoolWait(waits[i]);
+        CloseHandle(events[i]);
+    }
+    watcher_finish(&early, early_event);
+    watcher_destroy(&kept);
+    watcher_destroy(&stopped);
+    free(waits);
+    free(events);
+}
+
 /* ---- ntdll names ------------------------------------------------------------------- */
 
 static void wait_ntdll_names_roundtrip(void **state)
@@ -955,6 +1023,7 @@ int main(void)
         POOL_TEST(wait_callback_instance_sets_event_when_returns),
         POOL_TEST(wait_mutex_refused),
         POOL_TEST(wait_many_waits_add_no_threads),
+        POOL_TEST(wait_burst_of_sets_keeps_every_wait),
         POOL_TEST(wait_ntdll_names_roundtrip),
     };
 

@@ -28,8 +28,7 @@ static void blocker_init(struct blocker *b)
 
     b->probe = zero;
     gate_init(&b->gate);
-    b->started_event = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(b->started_event);
+    b->started_event = event_new(FALSE, FALSE);
     b->started = 0;
     b->finished = 0;
     b->work = NULL;
@@ -110,8 +109,7 @@ static void work_create_default_pool_passes_arguments(void **state)
     c.work = work;
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 1);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 1);
     CloseThreadpoolWork(work);
 }
 
@@ -126,8 +124,7 @@ static void work_create_private_pool_passes_arguments(void **state)
     c.work = work;
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 1);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 1);
     CloseThreadpoolWork(work);
 }
 
@@ -158,8 +155,7 @@ static void work_submit_twice_runs_twice(void **state)
     SubmitThreadpoolWork(work);
     SubmitThreadpoolWork(work);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 2);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 2);
     CloseThreadpoolWork(work);
 }
 
@@ -193,15 +189,13 @@ static void work_submit_64_posts_at_once_run_concurrently(void **state)
     struct helper_pool *hp = *state;
     struct blocker b;
     PTP_WORK work;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, PARALLEL_POSTS);
     blocker_init(&b);
     work = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
     assert_non_null(work);
     b.work = work;
-    for (i = 0; i < PARALLEL_POSTS; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, PARALLEL_POSTS);
     /* No callback can finish before the gate opens: all 64 started at once. */
     TODO_REF("Wine adds a thread only when a submit finds every thread busy")
         CHECK(helper_wait_count(&b.started, PARALLEL_POSTS));
@@ -209,8 +203,7 @@ static void work_submit_64_posts_at_once_run_concurrently(void **state)
     gate_open(&b.gate, PARALLEL_POSTS);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(b.finished, PARALLEL_POSTS);
-    assert_int_equal(probe_hits(&b.probe), PARALLEL_POSTS);
-    probe_assert_clean(&b.probe);
+    probe_assert_hits(&b.probe, PARALLEL_POSTS);
     CloseThreadpoolWork(work);
     blocker_destroy(&b);
 }
@@ -236,8 +229,7 @@ static void work_submit_64_posts_one_by_one_run_concurrently(void **state)
     gate_open(&b.gate, PARALLEL_POSTS);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     assert_int_equal(b.finished, PARALLEL_POSTS);
-    assert_int_equal(probe_hits(&b.probe), PARALLEL_POSTS);
-    probe_assert_clean(&b.probe);
+    probe_assert_hits(&b.probe, PARALLEL_POSTS);
     CloseThreadpoolWork(work);
     blocker_destroy(&b);
 }
@@ -248,14 +240,12 @@ static void work_wait_returns_after_all_callbacks_finished(void **state)
 {
     struct blocker b;
     PTP_WORK work;
-    int i;
 
     blocker_init(&b);
     work = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
     assert_non_null(work);
     b.work = work;
-    for (i = 0; i < 4; i++)
-        SubmitThreadpoolWork(work);
+    submit_times(work, 4);
     helper_wait(b.started_event);
     gate_open(&b.gate, 4);
     WaitForThreadpoolWorkCallbacks(work, FALSE);
@@ -307,7 +297,6 @@ static void work_wait_cancel_drops_pending_callbacks(void **state)
     struct blocker b;
     struct counter c;
     PTP_WORK blocked, queued;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     blocker_init(&b);
@@ -319,8 +308,7 @@ static void work_wait_cancel_drops_pending_callbacks(void **state)
     c.work = queued;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < 10; i++)
-        SubmitThreadpoolWork(queued);
+    submit_times(queued, 10);
     WaitForThreadpoolWorkCallbacks(queued, TRUE);
     gate_open(&b.gate, 1);
     WaitForThreadpoolWorkCallbacks(blocked, FALSE);
@@ -387,7 +375,6 @@ static void work_wait_without_cancel_runs_pending_callbacks(void **state)
     struct waiter_arg arg;
     PTP_WORK blocked, queued;
     HANDLE thread;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     blocker_init(&b);
@@ -399,8 +386,7 @@ static void work_wait_without_cancel_runs_pending_callbacks(void **state)
     c.work = queued;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < 5; i++)
-        SubmitThreadpoolWork(queued);
+    submit_times(queued, 5);
     arg.work = queued;
     arg.cancel = FALSE;
     thread = CreateThread(NULL, 0, waiter_thread, &arg, 0, NULL);
@@ -409,8 +395,7 @@ static void work_wait_without_cancel_runs_pending_callbacks(void **state)
     helper_wait_not(thread, 200);
     gate_open(&b.gate, 1);
     helper_wait(thread);
-    assert_int_equal(probe_hits(&c.probe), 5);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 5);
     WaitForThreadpoolWorkCallbacks(blocked, FALSE);
     CloseHandle(thread);
     CloseThreadpoolWork(queued);
@@ -427,7 +412,6 @@ static void work_close_with_pending_callbacks_runs_them(void **state)
     struct blocker b;
     struct counter c;
     PTP_WORK blocked, queued;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     blocker_init(&b);
@@ -441,15 +425,13 @@ static void work_close_with_pending_callbacks_runs_them(void **state)
     c.work = queued;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < 5; i++)
-        SubmitThreadpoolWork(queued);
+    submit_times(queued, 5);
     CloseThreadpoolWork(queued);
     assert_int_equal(probe_hits(&c.probe), 0);
     gate_open(&b.gate, 1);
     wait_sem_n(c.done_sem, 5);
     WaitForThreadpoolWorkCallbacks(blocked, FALSE);
-    assert_int_equal(probe_hits(&c.probe), 5);
-    probe_assert_clean(&c.probe);
+    probe_assert_hits(&c.probe, 5);
     CloseThreadpoolWork(blocked);
     CloseHandle(c.done_sem);
     blocker_destroy(&b);
@@ -500,12 +482,10 @@ static void work_trysubmit_default_pool_runs_with_context(void **state)
 
     (void)state;
     s.test_thread = GetCurrentThreadId();
-    s.done = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(s.done);
+    s.done = event_new(TRUE, FALSE);
     assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, NULL));
     helper_wait(s.done);
-    assert_int_equal(probe_hits(&s.probe), 1);
-    probe_assert_clean(&s.probe);
+    probe_assert_hits(&s.probe, 1);
     CloseHandle(s.done);
 }
 
@@ -515,8 +495,7 @@ static void work_trysubmit_private_pool_runs_with_context(void **state)
     int i;
 
     s.test_thread = GetCurrentThreadId();
-    s.done = CreateEventW(NULL, FALSE, FALSE, NULL);
-    assert_non_null(s.done);
+    s.done = event_new(FALSE, FALSE);
     for (i = 1; i <= 3; i++) {
         assert_true(TrySubmitThreadpoolCallback(simple_cb, &s, helper_env(state)));
         helper_wait(s.done);
@@ -889,12 +868,10 @@ static void work_group_close_members_while_other_object_queued(void **state)
     struct blocker b;
     struct counter c;
     PTP_WORK blocked, other, member;
-    int i;
 
     SetThreadpoolThreadMaximum(hp->pool, 1);
     memset(&h, 0, sizeof(h));
-    h.release_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(h.release_event);
+    h.release_event = event_new(TRUE, FALSE);
     blocker_init(&b);
     counter_init(&c);
     group = CreateThreadpoolCleanupGroup();
@@ -910,10 +887,8 @@ static void work_group_close_members_while_other_object_queued(void **state)
     c.work = member;
     SubmitThreadpoolWork(blocked);
     helper_wait(b.started_event);
-    for (i = 0; i < TAKE_TURNS_A; i++)
-        SubmitThreadpoolWork(other);
-    for (i = 0; i < TAKE_TURNS_B; i++)
-        SubmitThreadpoolWork(member);
+    submit_times(other, TAKE_TURNS_A);
+    submit_times(member, TAKE_TURNS_B);
     gate_open(&b.gate, 1);
     CloseThreadpoolCleanupGroupMembers(group, FALSE, NULL);
     assert_int_equal(InterlockedCompareExchange(&c.finished, 0, 0), TAKE_TURNS_B);
@@ -1047,8 +1022,7 @@ static void work_posts_from_many_threads_each_run_once(void **state)
     HANDLE threads[STORM_THREADS];
     int i;
 
-    s.start = CreateEventW(NULL, TRUE, FALSE, NULL);
-    assert_non_null(s.start);
+    s.start = event_new(TRUE, FALSE);
     s.work = CreateThreadpoolWork(storm_work_cb, &s, s.env);
     assert_non_null(s.work);
     for (i = 0; i < STORM_THREADS; i++) {

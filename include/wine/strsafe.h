@@ -49,6 +49,31 @@ typedef WCHAR *STRSAFE_LPWSTR;
 typedef const WCHAR *STRSAFE_LPCWSTR;
 
 /*
+ * StringCch<Op>, StringCb<Op> and StringCb<Op>N, for Op Copy and Cat: each
+ * is StringCch<Op>N with no count or with its sizes in bytes.  S and T as
+ * below.
+ */
+#define KERNEL32_TP_STRSAFE_VARIANTS(OP, S, T)                                                 \
+static inline HRESULT StringCch##OP##S(T *dst, size_t cch, const T *src)                       \
+{                                                                                              \
+    return StringCch##OP##N##S(dst, cch, src, STRSAFE_MAX_CCH);                                \
+}                                                                                              \
+                                                                                               \
+static inline HRESULT StringCb##OP##S(T *dst, size_t cb, const T *src)                         \
+{                                                                                              \
+    if (cb > (size_t)STRSAFE_MAX_CCH * sizeof(T))                                              \
+        return STRSAFE_E_INVALID_PARAMETER;                                                    \
+    return StringCch##OP##N##S(dst, cb / sizeof(T), src, STRSAFE_MAX_CCH);                     \
+}                                                                                              \
+                                                                                               \
+static inline HRESULT StringCb##OP##N##S(T *dst, size_t cb, const T *src, size_t cb_count)     \
+{                                                                                              \
+    if (cb > (size_t)STRSAFE_MAX_CCH * sizeof(T))                                              \
+        return STRSAFE_E_INVALID_PARAMETER;                                                    \
+    return StringCch##OP##N##S(dst, cb / sizeof(T), src, cb_count / sizeof(T));                \
+}
+
+/*
  * The bodies, once per character type.  S is the suffix (A, W), T the
  * character type, WIDE 0 or 1.  Every size below is in characters; the Cb
  * functions convert from bytes first.
@@ -118,24 +143,7 @@ static inline HRESULT StringCchCopyN##S(T *dst, size_t cch, const T *src, size_t
     return kernel32_tp_strsafe_copy##S(dst, cch, src, count);                                  \
 }                                                                                              \
                                                                                                \
-static inline HRESULT StringCchCopy##S(T *dst, size_t cch, const T *src)                      \
-{                                                                                              \
-    return StringCchCopyN##S(dst, cch, src, STRSAFE_MAX_CCH);                                  \
-}                                                                                              \
-                                                                                               \
-static inline HRESULT StringCbCopy##S(T *dst, size_t cb, const T *src)                        \
-{                                                                                              \
-    if (cb > (size_t)STRSAFE_MAX_CCH * sizeof(T))                                              \
-        return STRSAFE_E_INVALID_PARAMETER;                                                    \
-    return StringCchCopyN##S(dst, cb / sizeof(T), src, STRSAFE_MAX_CCH);                       \
-}                                                                                              \
-                                                                                               \
-static inline HRESULT StringCbCopyN##S(T *dst, size_t cb, const T *src, size_t cb_count)      \
-{                                                                                              \
-    if (cb > (size_t)STRSAFE_MAX_CCH * sizeof(T))                                              \
-        return STRSAFE_E_INVALID_PARAMETER;                                                    \
-    return StringCchCopyN##S(dst, cb / sizeof(T), src, cb_count / sizeof(T));                 \
-}                                                                                              \
+KERNEL32_TP_STRSAFE_VARIANTS(Copy, S, T)                                                       \
                                                                                                \
 static inline HRESULT StringCchCatN##S(T *dst, size_t cch, const T *src, size_t count)        \
 {                                                                                              \
@@ -147,24 +155,7 @@ static inline HRESULT StringCchCatN##S(T *dst, size_t cch, const T *src, size_t 
     return kernel32_tp_strsafe_copy##S(dst + len, cch - len, src, count);                      \
 }                                                                                              \
                                                                                                \
-static inline HRESULT StringCchCat##S(T *dst, size_t cch, const T *src)                       \
-{                                                                                              \
-    return StringCchCatN##S(dst, cch, src, STRSAFE_MAX_CCH);                                   \
-}                                                                                              \
-                                                                                               \
-static inline HRESULT StringCbCat##S(T *dst, size_t cb, const T *src)                         \
-{                                                                                              \
-    if (cb > (size_t)STRSAFE_MAX_CCH * sizeof(T))                                              \
-        return STRSAFE_E_INVALID_PARAMETER;                                                    \
-    return StringCchCatN##S(dst, cb / sizeof(T), src, STRSAFE_MAX_CCH);                        \
-}                                                                                              \
-                                                                                               \
-static inline HRESULT StringCbCatN##S(T *dst, size_t cb, const T *src, size_t cb_count)       \
-{                                                                                              \
-    if (cb > (size_t)STRSAFE_MAX_CCH * sizeof(T))                                              \
-        return STRSAFE_E_INVALID_PARAMETER;                                                    \
-    return StringCchCatN##S(dst, cb / sizeof(T), src, cb_count / sizeof(T));                  \
-}                                                                                              \
+KERNEL32_TP_STRSAFE_VARIANTS(Cat, S, T)                                                        \
                                                                                                \
 static inline HRESULT StringCchVPrintf##S(T *dst, size_t cch, const T *fmt, va_list ap)       \
 {                                                                                              \
@@ -204,6 +195,7 @@ KERNEL32_TP_STRSAFE_DEFINE(A, char, 0)
 KERNEL32_TP_STRSAFE_DEFINE(W, WCHAR, 1)
 
 #undef KERNEL32_TP_STRSAFE_DEFINE
+#undef KERNEL32_TP_STRSAFE_VARIANTS
 
 #ifdef UNICODE
 #define StringCchCopy StringCchCopyW

@@ -13,14 +13,10 @@
 int main(void)
 {
     PTP_WORK work = CreateThreadpoolWork(work_cb, NULL, NULL);
-    int i;
 
     if (!work)
         return 1;
-    for (i = 0; i < 6; i++)
-        SubmitThreadpoolWork(work);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    CloseThreadpoolWork(work);
-    printf("expect %ld\n", hits);
-    return hits == 6 ? 0 : 2;
+    post_wait_release(work, 6, SubmitThreadpoolWork, WaitForThreadpoolWorkCallbacks,
+                      CloseThreadpoolWork);
+    return expect_hits(6, 2);
 }

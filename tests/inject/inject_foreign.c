@@ -12,6 +12,8 @@
 #include <windows.h>
 #include <stdio.h>
 
+#include "inject_probe.h"
+
 struct foreign {
     PTP_WORK work;
     PTP_POOL pool;
@@ -49,7 +51,6 @@ int main(void)
     HANDLE fired = CreateEventW(NULL, FALSE, FALSE, NULL), timer;
     PTP_WORK work;
     LONGLONG before, after;
-    int i;
 
     if (!callbacks_run) {
         printf("kernel32_tp.dll is not loaded: run me under kernel32_tp_inject\n");
@@ -59,20 +60,16 @@ int main(void)
     before = callbacks_run();
 
     /* A work object of the system's, submitted, waited for, closed. */
-    for (i = 0; i < 3; i++)
-        SubmitThreadpoolWork(f.work);
-    WaitForThreadpoolWorkCallbacks(f.work, FALSE);
-    CloseThreadpoolWork(f.work);
+    post_wait_release(f.work, 3, SubmitThreadpoolWork, WaitForThreadpoolWorkCallbacks,
+                      CloseThreadpoolWork);
 
     /* A new object in the system's pool is the system's. */
     InitializeThreadpoolEnvironment(&env);
     SetThreadpoolCallbackPool(&env, f.pool);
     if (!(work = CreateThreadpoolWork(foreign_cb, NULL, &env)))
         return 2;
-    SubmitThreadpoolWork(work);
-    SubmitThreadpoolWork(work);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    CloseThreadpoolWork(work);
+    post_wait_release(work, 2, SubmitThreadpoolWork, WaitForThreadpoolWorkCallbacks,
+                      CloseThreadpoolWork);
     SetThreadpoolThreadMaximum(f.pool, 2);
     CloseThreadpool(f.pool);
     DestroyThreadpoolEnvironment(&env);
@@ -104,10 +101,8 @@ int main(void)
     /* A new object of our own. */
     if (!(work = CreateThreadpoolWork(our_cb, NULL, NULL)))
         return 7;
-    SubmitThreadpoolWork(work);
-    SubmitThreadpoolWork(work);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    CloseThreadpoolWork(work);
+    post_wait_release(work, 2, SubmitThreadpoolWork, WaitForThreadpoolWorkCallbacks,
+                      CloseThreadpoolWork);
     if (callbacks_run() - after != 2 || our_hits != 2)
         return 8;
     printf("system's callbacks: %ld; expect %ld\n", *foreign_hits, our_hits);

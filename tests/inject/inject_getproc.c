@@ -29,22 +29,14 @@ int main(void)
     wait_work_fn wait32 = LOOKUP(wait_work_fn, kernel32, "WaitForThreadpoolWorkCallbacks");
     work_fn close = LOOKUP(work_fn, kernel32, "CloseThreadpoolWork");
     PTP_WORK work;
-    int i;
 
     if (!alloc_work || !post || !wait || !release || !create || !submit || !wait32 || !close)
         return 1;
     if (alloc_work(&work, work_cb, NULL, NULL) != 0)
         return 2;
-    for (i = 0; i < 3; i++)
-        post(work);
-    wait(work, FALSE);
-    release(work);
+    post_wait_release(work, 3, post, wait, release);
     if (!(work = create(work_cb, NULL, NULL)))
         return 3;
-    for (i = 0; i < 4; i++)
-        submit(work);
-    wait32(work, FALSE);
-    close(work);
-    printf("expect %ld\n", hits);
-    return hits == 7 ? 0 : 4;
+    post_wait_release(work, 4, submit, wait32, close);
+    return expect_hits(7, 4);
 }

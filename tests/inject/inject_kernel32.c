@@ -50,16 +50,13 @@ int main(void)
     PTP_WAIT wait = CreateThreadpoolWait(wait_cb, done, NULL);
     LARGE_INTEGER due = { .QuadPart = -10000 };     /* 1 ms */
     FILETIME ft;
-    int i;
 
     if (!done || !signal || !work || !timer || !wait) {
         printf("create failed: %lu\n", GetLastError());
         return 1;
     }
-    for (i = 0; i < 8; i++)
-        SubmitThreadpoolWork(work);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    CloseThreadpoolWork(work);
+    post_wait_release(work, 8, SubmitThreadpoolWork, WaitForThreadpoolWorkCallbacks,
+                      CloseThreadpoolWork);
 
     if (!TrySubmitThreadpoolCallback(simple_cb, done, NULL) ||
         WaitForSingleObject(done, 10000) != WAIT_OBJECT_0)
@@ -80,6 +77,5 @@ int main(void)
     if (!QueueUserWorkItem(legacy_cb, done, WT_EXECUTEDEFAULT) ||
         WaitForSingleObject(done, 10000) != WAIT_OBJECT_0)
         return 5;
-    printf("expect %ld\n", hits);
-    return hits == 12 ? 0 : 6;
+    return expect_hits(12, 6);
 }

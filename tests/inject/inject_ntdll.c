@@ -12,14 +12,9 @@
 int main(void)
 {
     PTP_WORK work;
-    int i;
 
     if (TpAllocWork(&work, work_cb, NULL, NULL) != 0)
         return 1;
-    for (i = 0; i < 5; i++)
-        TpPostWork(work);
-    TpWaitForWork(work, FALSE);
-    TpReleaseWork(work);
-    printf("expect %ld\n", hits);
-    return hits == 5 ? 0 : 2;
+    post_wait_release(work, 5, TpPostWork, TpWaitForWork, TpReleaseWork);
+    return expect_hits(5, 2);
 }

@@ -83,6 +83,29 @@ double bench_percentile(uint64_t *samples, size_t n, double p)
     return (double)samples[i < n ? i : n - 1];
 }
 
+void bench_report_lateness(const char *scenario, uint64_t *late, size_t n)
+{
+    long counts[BENCH_LAT_BUCKETS] = { 0 };
+    char metric[16];
+    size_t i;
+    int b;
+
+    bench_result(scenario, "p50_us", bench_percentile(late, n, 50) / 1000.0);
+    bench_result(scenario, "p99_us", bench_percentile(late, n, 99) / 1000.0);
+    for (i = 0; i < n; i++) {
+        uint64_t us = late[i] / 1000;
+
+        /* Bucket b >= 1 holds [2^b, 2^(b+1)) us: the position of the top bit. */
+        for (b = 0; b < BENCH_LAT_BUCKETS - 1 && us >= 2; b++)
+            us >>= 1;
+        counts[b]++;
+    }
+    for (b = 0; b < BENCH_LAT_BUCKETS; b++) {
+        snprintf(metric, sizeof(metric), "lat_b%02d", b);
+        bench_result(scenario, metric, (double)counts[b]);
+    }
+}
+
 void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t t_submitted,
                              uint64_t t_done)
 {
@@ -101,8 +124,7 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
     bench_result(scenario, "overrun_ms",
                  t_done > last_due ? (double)(t_done - last_due) / 1e6 : 0);
     bench_result(scenario, "set_ns", (double)(t_set - t0) / (double)n);
-    bench_result(scenario, "p50_us", bench_percentile(late, (size_t)n, 50) / 1000.0);
-    bench_result(scenario, "p99_us", bench_percentile(late, (size_t)n, 99) / 1000.0);
+    bench_report_lateness(scenario, late, (size_t)n);
     if (early >= 0)
         bench_result(scenario, "early", (double)early);
     bench_result(scenario, "threads", (double)bench_threads_seen());
@@ -127,8 +149,10 @@ void bench_run_io(const struct bench_args *args, int pipes_max,
 {
     if (!strcmp(args->scenario, "IO1"))
         echo("IO1", 1, args->n);
-    else if (!strcmp(args->scenario, "IO16"))
-        echo("IO16", pipes_max, args->n);
+    else if (!strcmp(args->scenario, "IO16") && pipes_max >= 16)
+        echo("IO16", 16, args->n);
+    else if (!strcmp(args->scenario, "IO256") && pipes_max >= 256)
+        echo("IO256", 256, args->n);
     else if (!strcmp(args->scenario, "IOF"))
         file("IOF", args->n);
     else

@@ -61,6 +61,13 @@ void bench_fail(const char *what);
 /* Percentile p (0..100) of n latencies; sorts the array. */
 double bench_percentile(uint64_t *samples, size_t n, double p);
 
+/* The lateness figures of S2 and S7 from n latencies in ns (sorted here):
+ * p50 and p99 in us, and a log2 histogram, "lat_bNN" for bucket NN: the
+ * latencies below 2 us (00), then in [2^NN, 2^(NN+1)) us, and from
+ * 2^BENCH_LAT_BUCKETS-1 us (about 4 ms) on in the last. */
+#define BENCH_LAT_BUCKETS 13
+void bench_report_lateness(const char *scenario, uint64_t *late, size_t n);
+
 /* The figures every throughput scenario reports, from its timestamps:
  * start, end of submission, completion of the last callback. */
 void bench_report_throughput(const char *scenario, long n, uint64_t t0, uint64_t t_submitted,
@@ -79,8 +86,8 @@ void bench_report_timers(const char *scenario, long n, uint64_t t0, uint64_t t_s
 void bench_report_objects(int pass, long n, double rss_growth, uint64_t t0, uint64_t t_created,
                           uint64_t t_closed);
 
-/* The I/O benches' scenarios: IO1 and IO16 echo through one pipe or
- * pipes_max of them, IOF reads a file of n MiB; anything else is
+/* The I/O benches' scenarios: IO1, IO16 and IO256 echo through that many
+ * pipes (at most pipes_max), IOF reads a file of n MiB; anything else is
  * unsupported. */
 void bench_run_io(const struct bench_args *args, int pipes_max,
                   void (*echo)(const char *scenario, int pipes, long n),

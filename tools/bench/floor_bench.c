@@ -294,8 +294,7 @@ static void s2(long n, unsigned pause_us)
     atomic_store(&h.go, 1);
     futex_wake(&h.go, 1);
     pthread_join(thread, NULL);
-    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
-    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_report_lateness("S2", lat, (size_t)n);
     bench_result("S2", "threads", (double)bench_threads_seen());
     free(lat);
 }

@@ -165,8 +165,7 @@ static void s2(long n, unsigned pause_us)
             lat[i] = run.t_start - t0;
     }
     g_thread_pool_free(pool, FALSE, TRUE);
-    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
-    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_report_lateness("S2", lat, (size_t)n);
     bench_result("S2", "threads", (double)bench_threads_seen());
     free(lat);
 }

@@ -146,6 +146,35 @@ function scale_summary(    f, fam, nm, mm, mi, m, pi, p, a, c, g, bound, verdict
     }
 }
 
+# The log2 histogram of the lateness (S2, S7a, S7b): per provider the
+# median over the rounds of the callbacks in each bucket, so that the tail
+# behind p99 shows (how far it reaches, and how many are there).
+function lateness_histogram(s,    b, pi, p, k, line) {
+    if (!((s, "lat_b00") in seen)) return
+    printf "  lateness histogram, callbacks per bucket (us), medians of the rounds\n"
+    line = sprintf("  %-13s %-8s", "", "")
+    for (b = 0; b < nlat; b++)
+        line = line sprintf(" %5s", latname[b])
+    print line
+    for (pi = 1; pi <= nprov; pi++) {
+        p = order[pi]
+        if (!have(s, "lat_b00", p)) continue
+        line = sprintf("  %-13s %-8s", "", p)
+        for (b = 0; b < nlat; b++) {
+            k = s SUBSEP sprintf("lat_b%02d", b) SUBSEP p
+            line = line sprintf(" %5s", (k in med) ? fmt_count(med[k]) : "-")
+        }
+        print line
+    }
+}
+
+# A count in at most 5 characters.
+function fmt_count(v) {
+    if (v >= 1e5) return sprintf("%.0fk", v / 1e3)
+    if (v >= 1e4) return sprintf("%.1fk", v / 1e3)
+    return sprintf("%.0f", v)
+}
+
 function scale_target(p,    n, k) {
     if (!scale_checked[p]) return
     n = scale_checked[p]
@@ -216,6 +245,11 @@ BEGIN {
     label["complete_ns"] = "complete ns"; ratio["complete_ns"] = 1
     label["bytes_per_pending"] = "bytes/pending"; ratio["bytes_per_pending"] = 1
     npeers = split("winpr libuv glib wine", peers, " ")
+    # The lateness buckets of bench_report_lateness: below 2 us, then
+    # [2^b, 2^(b+1)) us, the last from 4096 us on.
+    nlat = split("<2 <4 <8 <16 <32 <64 <128 <256 <512 <1k <2k <4k >=4k", latnames, " ")
+    for (b = 0; b < nlat; b++)
+        latname[b] = latnames[b + 1]
 }
 
 /^# mode / { mode = $3; next }
@@ -274,6 +308,7 @@ END {
         for (pi = 1; pi <= nprov; pi++)
             if ((s, order[pi]) in note)
                 printf "  %-13s %-8s %s\n", "", order[pi], note[s, order[pi]]
+        lateness_histogram(s)
     }
 
     scale_summary()

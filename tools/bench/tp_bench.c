@@ -212,8 +212,7 @@ static void s2_wake_latency(long n, unsigned pause_us)
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(work);
     CloseHandle(run.done);
-    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
-    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_report_lateness("S2", lat, (size_t)n);
     bench_result("S2", "threads", (double)bench_threads_seen());
     free(lat);
 }

@@ -133,8 +133,7 @@ static void s2(uv_loop_t *loop, long n, unsigned pause_us)
         if (i >= 0)
             lat[i] = atomic_load(&run.t_start) - t0;
     }
-    bench_result("S2", "p50_us", bench_percentile(lat, (size_t)n, 50) / 1000.0);
-    bench_result("S2", "p99_us", bench_percentile(lat, (size_t)n, 99) / 1000.0);
+    bench_report_lateness("S2", lat, (size_t)n);
     bench_result("S2", "threads", (double)bench_threads_seen());
     free(lat);
 }

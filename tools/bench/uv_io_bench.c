@@ -5,8 +5,8 @@
  * on the loop), file reads on libuv's pool (uv_fs_read, UV_THREADPOOL_SIZE
  * threads, 4 by default) with completions back on the loop.
  *
- *   IO1, IO16  echo of a 64-byte message over 1 or 16 Unix-socket pipes,
- *              N round trips in all
+ *   IO1, IO16, IO256  echo of a 64-byte message over 1, 16 or 256
+ *              Unix-socket pipes, N round trips in all
  *   IOF        64 KiB reads of a 64 MiB file in the page cache, 8 in
  *              flight, N MiB in all
  */
@@ -20,7 +20,7 @@
 #include "bench.h"
 
 #define MSG_SIZE 64
-#define PIPES_MAX 16
+#define PIPES_MAX 256
 #define FILE_SIZE (64u << 20)
 #define BLOCK (64u << 10)
 #define IN_FLIGHT 8
@@ -142,7 +142,7 @@ static void run_echo(const char *scenario, int count, long n)
     snprintf(path, sizeof(path), "%s/kernel32_tp_uv_bench_%d", P_tmpdir, (int)getpid());
     unlink(path);
     uv_pipe_init(loop, &listener, 0);
-    if (uv_pipe_bind(&listener, path) || uv_listen((uv_stream_t *)&listener, 128, connection_cb))
+    if (uv_pipe_bind(&listener, path) || uv_listen((uv_stream_t *)&listener, PIPES_MAX, connection_cb))
         bench_fail("listen");
     for (i = 0; i < count; i++) {
         uv_pipe_init(loop, &clients[i].pipe, 0);

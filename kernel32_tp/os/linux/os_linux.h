@@ -51,6 +51,21 @@ void os_thread_set_alert_hooks(const struct os_alert_hooks *hooks);
  * Never blocks; takes no lock (callable under the handle layer's locks). */
 void os_alert_wake(struct os_alert *alert);
 
+/*
+ * os_io_poll (os.h) calls the hook the Linux file layer installs once, when
+ * its event loop starts (io_loop.c); before that there is nothing to poll.
+ * os_io_poller_active counts the workers looking for work here, hooks or
+ * not (os_io_pollers); when the count falls to 0, stopped() is called (no
+ * lock held but possibly P; must not block).
+ */
+struct os_io_poll_hooks {
+    BOOL (*poll)(void);
+    void (*stopped)(void);
+};
+void os_io_set_poll_hooks(const struct os_io_poll_hooks *hooks);
+/* The workers looking for work now (seq_cst). */
+int os_io_pollers(void);
+
 /* errno -> ERROR_*, the one table. */
 DWORD os_error_from_errno(int errnum);
 

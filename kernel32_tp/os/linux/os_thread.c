@@ -25,8 +25,11 @@ static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
 /* The handle layer's APC hooks; NULL until it installs them at load. */
 static const struct os_alert_hooks *alert_hooks;   /* (a) */
+static const struct os_io_poll_hooks *io_poll_hooks;   /* (a) */
+static _Atomic int io_pollers;      /* (a) workers looking for work (os_io_poller_active) */
 
-void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
+/* The system lock under os_lock; the rest of os_lock is os/os_common.h. */
+static void sys_lock_init(struct os_lock *lock)
 {
     pthread_mutexattr_t attr;
 
@@ -35,74 +38,31 @@ void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
      * sparing two system calls. */
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    if (pthread_mutex_init(&lock->mutex, &attr))
+    if (pthread_mutex_init(&lock->sys.mutex, &attr))
         os_panic("pthread_mutex_init failed");
     pthread_mutexattr_destroy(&attr);
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-#ifdef KERNEL32_TP_LOCK_RANKS
-    lock->rank = rank;
-#else
-    (void)rank;
-#endif
 }
+
+static inline __attribute__((always_inline)) void sys_lock_take(struct os_lock *lock)
+{
+    pthread_mutex_lock(&lock->sys.mutex);
+}
+
+static inline __attribute__((always_inline)) BOOL sys_lock_try_take(struct os_lock *lock)
+{
+    return !pthread_mutex_trylock(&lock->sys.mutex);
+}
+
+static inline __attribute__((always_inline)) void sys_lock_give(struct os_lock *lock)
+{
+    pthread_mutex_unlock(&lock->sys.mutex);
+}
+
+#include "os/os_common.h"
 
 void os_lock_destroy(struct os_lock *lock)
 {
-    pthread_mutex_destroy(&lock->mutex);
-}
-
-#ifdef KERNEL32_TP_LOCK_RANKS
-/* The rank check (lock_rank.c) before blocking, the bookkeeping after. */
-void os_lock_acquire_at(struct os_lock *lock, const char *file, int line)
-{
-    os_lock_rank_check(lock, file, line);
-    pthread_mutex_lock(&lock->mutex);
-    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
-    os_lock_rank_push(lock, file, line);
-}
-
-/* Cannot deadlock, so it may go out of order; what it takes is recorded. */
-BOOL os_lock_try_acquire_at(struct os_lock *lock, const char *file, int line)
-{
-    if (pthread_mutex_trylock(&lock->mutex))
-        return FALSE;
-    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
-    os_lock_rank_push(lock, file, line);
-    return TRUE;
-}
-
-void os_lock_release(struct os_lock *lock)
-{
-    os_lock_rank_pop(lock);
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&lock->mutex);
-}
-#else
-void os_lock_acquire(struct os_lock *lock)
-{
-    pthread_mutex_lock(&lock->mutex);
-    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
-}
-
-BOOL os_lock_try_acquire(struct os_lock *lock)
-{
-    if (pthread_mutex_trylock(&lock->mutex))
-        return FALSE;
-    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
-    return TRUE;
-}
-
-void os_lock_release(struct os_lock *lock)
-{
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&lock->mutex);
-}
-#endif
-
-BOOL os_lock_held_by_me(const struct os_lock *lock)
-{
-    /* Racy read when not held, but it can only equal our id if we wrote it. */
-    return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == os_thread_current_id();
+    pthread_mutex_destroy(&lock->sys.mutex);
 }
 
 /*
@@ -292,17 +252,9 @@ struct timespec os_timespec_after_ms(DWORD timeout_ms)
     return os_timespec_from_ns(os_clock_monotonic_ns() + (ULONGLONG)timeout_ms * 1000000ull);
 }
 
-struct thread_start {
-    void (*fn)(void *arg);
-    void *arg;
-};
-
 static void *thread_trampoline(void *param)
 {
-    struct thread_start start = *(struct thread_start *)param;
-
-    free(param);
-    start.fn(start.arg);
+    thread_start_run(param);
     return NULL;
 }
 
@@ -314,15 +266,13 @@ void os_fork_child_register(void (*fn)(void))
 
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
 {
-    struct thread_start *start = malloc(sizeof(*start));
+    struct thread_start *start = thread_start_new(fn, arg);
     pthread_attr_t attr;
     pthread_t thread;
     int ret;
 
     if (!start)
         return ERROR_NOT_ENOUGH_MEMORY;
-    start->fn = fn;
-    start->arg = arg;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (stack_size && pthread_attr_setstacksize(&attr, stack_size) != 0)
@@ -355,6 +305,43 @@ void os_cpu_relax(void)
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
+}
+
+void os_io_set_poll_hooks(const struct os_io_poll_hooks *hooks)
+{
+    __atomic_store_n(&io_poll_hooks, hooks, __ATOMIC_RELEASE);
+}
+
+BOOL os_io_poll(void)
+{
+    const struct os_io_poll_hooks *hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE);
+
+    return hooks ? hooks->poll() : FALSE;
+}
+
+BOOL os_io_pollable(void)
+{
+    return __atomic_load_n(&io_poll_hooks, __ATOMIC_RELAXED) != NULL;
+}
+
+void os_io_poller_active(BOOL active)
+{
+    const struct os_io_poll_hooks *hooks;
+
+    if (active) {
+        atomic_fetch_add(&io_pollers, 1);
+        return;
+    }
+    /* Seq_cst against the hooks' owner, which reads the count after
+     * publishing that it relies on the pollers (io_loop.c). */
+    if (atomic_fetch_sub(&io_pollers, 1) == 1
+        && (hooks = __atomic_load_n(&io_poll_hooks, __ATOMIC_ACQUIRE)))
+        hooks->stopped();
+}
+
+int os_io_pollers(void)
+{
+    return atomic_load(&io_pollers);
 }
 
 void os_thread_set_block_hook(os_block_hook hook, void *arg)

@@ -6,20 +6,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-struct os_lock {
+/* The system lock under struct os_lock (os.h). */
+struct os_sys_lock {
     pthread_mutex_t mutex;
-    DWORD owner;                /* thread id of the holder, 0 when free; under mutex */
-#ifdef KERNEL32_TP_LOCK_RANKS
-    enum os_lock_rank rank;     /* (c) its place in the order (lock_order.h) */
-#endif
 };
 
-/* A static lock (os.h): a plain pthread mutex, as a static one can only be. */
-#ifdef KERNEL32_TP_LOCK_RANKS
-#define OS_LOCK_INITIALIZER(rank) { PTHREAD_MUTEX_INITIALIZER, 0, (rank) }
-#else
-#define OS_LOCK_INITIALIZER(rank) { PTHREAD_MUTEX_INITIALIZER, 0 }
-#endif
+/* A static one (OS_LOCK_INITIALIZER): a plain pthread mutex, as a static one can only be. */
+#define OS_SYS_LOCK_INITIALIZER { PTHREAD_MUTEX_INITIALIZER }
 
 /* One-time initialisation (os.h, os_once.c). */
 struct os_once {

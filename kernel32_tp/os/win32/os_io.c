@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Windows: the I/O completion source of os.h.  One completion port for the
- * process and one service thread that dequeues its packets
- * (GetQueuedCompletionStatusEx) and hands each to the completion function
- * its file was bound to.  Knows nothing about pools.
+ * process and one service thread that dequeues its packets and hands each
+ * to the completion function its file was bound to.  Knows nothing about
+ * pools.
+ *
+ * The thread takes one packet per call (ntdll's NtRemoveIoCompletion, as
+ * Wine's own pool does), not a batch (GetQueuedCompletionStatusEx, used
+ * only when ntdll lacks the call).  Under Wine every packet taken is a
+ * server request either way, and a batch costs one more: the request that
+ * finds the port empty and ends it, on top of the one (and the wait) the
+ * next call starts with.  On Windows a batch would save system calls when
+ * packets queue up; under Wine, which the DLL stands in for, it only adds.
  *
  * A file is bound by associating it with the port under a key that names a
  * slot of the binding table and the slot's generation.  The system offers
@@ -30,7 +38,7 @@
  */
 #include <stdlib.h>
 
-#include "os.h"
+#include "os_win32.h"
 
 #define IO_ENTRIES 64           /* packets dequeued per system call */
 #define IO_PACKET_BLOCK 64      /* packets allocated at a time */
@@ -66,6 +74,18 @@ static struct os_io_packet *free_packets;       /* (packet_lock) linked by next 
 
 typedef ULONG (WINAPI *status_to_error_fn)(NTSTATUS status);
 static status_to_error_fn status_to_error;      /* (c) after the first binding */
+
+/* ntdll's IO_STATUS_BLOCK, which the headers the DLL builds with lack. */
+struct io_status {
+    union {
+        LONG status;
+        void *pointer;
+    } u;
+    ULONG_PTR information;
+};
+typedef LONG (WINAPI *remove_completion_fn)(HANDLE port, ULONG_PTR *key, ULONG_PTR *value,
+                                            struct io_status *io, LARGE_INTEGER *timeout);
+#define IO_STATUS_TIMEOUT 0x102
 
 static ULONG_PTR key_of(DWORD index, DWORD gen)
 {
@@ -148,8 +168,37 @@ static void io_check_watched(void)
     ReleaseSRWLockExclusive(&table_lock);
 }
 
+/*
+ * One packet from the port into *entry, as GetQueuedCompletionStatusEx
+ * fills it (Internal: the status): 1, or 0 when timeout_ms passed first.
+ */
+static ULONG io_remove_one(remove_completion_fn remove, OVERLAPPED_ENTRY *entry,
+                           DWORD timeout_ms)
+{
+    LARGE_INTEGER timeout;
+    struct io_status io;
+    ULONG_PTR key, value;
+    LONG status;
+
+    timeout.QuadPart = -(LONGLONG)timeout_ms * 10000;
+    status = remove(port, &key, &value, &io, timeout_ms == INFINITE ? NULL : &timeout);
+    if (status == IO_STATUS_TIMEOUT)
+        return 0;
+    if (status)
+        os_panic("NtRemoveIoCompletion failed: status %#lx", (unsigned long)status);
+    entry->lpCompletionKey = key;
+    entry->lpOverlapped = (OVERLAPPED *)value;
+    entry->Internal = (ULONG_PTR)(ULONG)io.u.status;
+    entry->dwNumberOfBytesTransferred = (DWORD)io.information;
+    return 1;
+}
+
 static void io_service_main(void *arg)
 {
+    static os_win32_proc remove_proc;
+    static LONG remove_looked_up;
+    remove_completion_fn remove = (remove_completion_fn)os_win32_ntdll_proc(
+        "NtRemoveIoCompletion", &remove_proc, &remove_looked_up);
     OVERLAPPED_ENTRY entries[IO_ENTRIES];
     struct os_io_packet *packet;
     ULONGLONG checked_ns = 0, now_ns;
@@ -159,7 +208,10 @@ static void io_service_main(void *arg)
     (void)arg;
     for (;;) {
         timeout_ms = InterlockedCompareExchange(&watching, 0, 0) ? IO_WATCH_MS : INFINITE;
-        if (!GetQueuedCompletionStatusEx(port, entries, IO_ENTRIES, &count, timeout_ms, FALSE)) {
+        if (remove) {
+            count = io_remove_one(remove, &entries[0], timeout_ms);
+        } else if (!GetQueuedCompletionStatusEx(port, entries, IO_ENTRIES, &count, timeout_ms,
+                                                FALSE)) {
             if (GetLastError() != WAIT_TIMEOUT)
                 os_panic("GetQueuedCompletionStatusEx failed: error %lu", GetLastError());
             count = 0;
@@ -312,4 +364,21 @@ void os_io_unbind(struct os_io_binding *binding)
     free_slot = index + 1;
     ReleaseSRWLockExclusive(&table_lock);
     free(binding);
+}
+
+/* The completion port's thread delivers every completion: the workers have
+ * nothing to poll (os.h). */
+BOOL os_io_poll(void)
+{
+    return FALSE;
+}
+
+void os_io_poller_active(BOOL active)
+{
+    (void)active;
+}
+
+BOOL os_io_pollable(void)
+{
+    return FALSE;
 }

@@ -20,25 +20,13 @@
 static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
 
-void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
+/* The system lock under os_lock; the rest of os_lock is os/os_common.h. */
+static void sys_lock_init(struct os_lock *lock)
 {
-    InitializeSRWLock(&lock->srw);
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-#ifdef KERNEL32_TP_LOCK_RANKS
-    lock->rank = rank;
-#else
-    (void)rank;
-#endif
+    InitializeSRWLock(&lock->sys.srw);
 }
 
-void os_lock_destroy(struct os_lock *lock)
-{
-    /* An SRW lock owns no resource. */
-    (void)lock;
-}
-
-/* Inlined: a release build's os_lock_acquire stays what it was, no extra call. */
-static inline __attribute__((always_inline)) void lock_take(struct os_lock *lock)
+static inline __attribute__((always_inline)) void sys_lock_take(struct os_lock *lock)
 {
     /*
      * Contended while the process exits: the holder was one of the threads
@@ -47,64 +35,26 @@ static inline __attribute__((always_inline)) void lock_take(struct os_lock *lock
      * lock (SRW locks do not record their owner).  What the dead holder
      * left half done is as it was when the process began to exit.
      */
-    if (!TryAcquireSRWLockExclusive(&lock->srw) && !os_process_exiting())
-        AcquireSRWLockExclusive(&lock->srw);
-    __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
+    if (!TryAcquireSRWLockExclusive(&lock->sys.srw) && !os_process_exiting())
+        AcquireSRWLockExclusive(&lock->sys.srw);
 }
 
-static inline __attribute__((always_inline)) BOOL lock_try_take(struct os_lock *lock)
+static inline __attribute__((always_inline)) BOOL sys_lock_try_take(struct os_lock *lock)
 {
-    if (!TryAcquireSRWLockExclusive(&lock->srw))
-        return FALSE;
-    __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
-    return TRUE;
+    return TryAcquireSRWLockExclusive(&lock->sys.srw) != 0;
 }
 
-#ifdef KERNEL32_TP_LOCK_RANKS
-/* The same check as on Linux (lock_rank.c): the DLL's debug builds check too. */
-void os_lock_acquire_at(struct os_lock *lock, const char *file, int line)
+static inline __attribute__((always_inline)) void sys_lock_give(struct os_lock *lock)
 {
-    os_lock_rank_check(lock, file, line);
-    lock_take(lock);
-    os_lock_rank_push(lock, file, line);
+    ReleaseSRWLockExclusive(&lock->sys.srw);
 }
 
-BOOL os_lock_try_acquire_at(struct os_lock *lock, const char *file, int line)
-{
-    if (!lock_try_take(lock))
-        return FALSE;
-    os_lock_rank_push(lock, file, line);
-    return TRUE;
-}
+#include "os/os_common.h"
 
-void os_lock_release(struct os_lock *lock)
+void os_lock_destroy(struct os_lock *lock)
 {
-    os_lock_rank_pop(lock);
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-    ReleaseSRWLockExclusive(&lock->srw);
-}
-#else
-void os_lock_acquire(struct os_lock *lock)
-{
-    lock_take(lock);
-}
-
-BOOL os_lock_try_acquire(struct os_lock *lock)
-{
-    return lock_try_take(lock);
-}
-
-void os_lock_release(struct os_lock *lock)
-{
-    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-    ReleaseSRWLockExclusive(&lock->srw);
-}
-#endif
-
-BOOL os_lock_held_by_me(const struct os_lock *lock)
-{
-    /* Racy read when not held, but it can only equal our id if we wrote it. */
-    return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == GetCurrentThreadId();
+    /* An SRW lock owns no resource. */
+    (void)lock;
 }
 
 void os_cond_init(struct os_cond *cond)
@@ -127,7 +77,7 @@ static BOOL cond_sleep(struct os_cond *cond, struct os_lock *lock, DWORD timeout
     BOOL woken;
 
     __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-    woken = SleepConditionVariableSRW(&cond->cv, &lock->srw, timeout_ms, 0);
+    woken = SleepConditionVariableSRW(&cond->cv, &lock->sys.srw, timeout_ms, 0);
     /* The lock is held again whether the wait succeeded or timed out. */
     __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
     if (!woken && GetLastError() != ERROR_TIMEOUT)
@@ -186,7 +136,7 @@ BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG de
          */
         timeout.QuadPart = -(LONGLONG)((deadline_ns - now_ns + 99) / 100);
         __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-        status = precise(&cond->cv, &lock->srw, &timeout, 0);
+        status = precise(&cond->cv, &lock->sys.srw, &timeout, 0);
         __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
         if (status == TP_STATUS_SUCCESS)
             return TRUE;
@@ -358,17 +308,9 @@ ULONGLONG os_clock_system_100ns(void)
     return ((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
 }
 
-struct thread_start {
-    void (*fn)(void *arg);
-    void *arg;
-};
-
 static DWORD WINAPI thread_trampoline(void *param)
 {
-    struct thread_start start = *(struct thread_start *)param;
-
-    free(param);
-    start.fn(start.arg);
+    thread_start_run(param);
     if (alert_event)
         CloseHandle(alert_event);
     return 0;
@@ -382,14 +324,12 @@ void os_fork_child_register(void (*fn)(void))
 
 DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
 {
-    struct thread_start *start = malloc(sizeof(*start));
+    struct thread_start *start = thread_start_new(fn, arg);
     HANDLE thread;
     DWORD err;
 
     if (!start)
         return ERROR_NOT_ENOUGH_MEMORY;
-    start->fn = fn;
-    start->arg = arg;
     /* stack_size is the reservation (SetThreadpoolStackInformation's
      * StackReserve); the system commits pages as the stack grows. */
     thread = CreateThread(NULL, stack_size, thread_trampoline, start,

@@ -14,20 +14,11 @@
 #define ERROR_TOO_MANY_THREADS 565L
 #endif
 
-struct os_lock {
+/* The system lock under struct os_lock (os.h). */
+struct os_sys_lock {
     SRWLOCK srw;                /* taken exclusively only: os_lock is not a reader lock */
-    DWORD owner;                /* thread id of the holder, 0 when free; under srw */
-#ifdef KERNEL32_TP_LOCK_RANKS
-    enum os_lock_rank rank;     /* (c) its place in the order (lock_order.h) */
-#endif
 };
-
-/* A static lock (os.h). */
-#ifdef KERNEL32_TP_LOCK_RANKS
-#define OS_LOCK_INITIALIZER(rank) { SRWLOCK_INIT, 0, (rank) }
-#else
-#define OS_LOCK_INITIALIZER(rank) { SRWLOCK_INIT, 0 }
-#endif
+#define OS_SYS_LOCK_INITIALIZER { SRWLOCK_INIT }
 
 /* One-time initialisation (os.h, os_once.c). */
 struct os_once {

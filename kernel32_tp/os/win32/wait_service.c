@@ -5,8 +5,8 @@
  * armed blocks plus its control event (the system's limit is 64 handles);
  * when one is signalled, the wait consumed it exactly as WaitForSingleObject
  * would, and the thread calls the block's fired().  Threads exist only for
- * armed blocks: arming fills the first thread with room (starting its
- * system thread if it has none), and a thread with nothing armed exits
+ * armed blocks: arming fills the first thread with room (its system thread
+ * started if it has none, see below), and a thread with nothing armed exits
  * after WAIT_THREAD_IDLE_MS.  So the process has at most one thread per 63
  * armed waits at their peak, and none for waits that are not set.
  *
@@ -17,6 +17,25 @@
  * for the answer: whether it dropped it, or the handle was signalled first.
  * A block disarmed before its thread waited for it is looked at once
  * (WaitForSingleObject with no timeout) and fired if signalled.
+ *
+ * Every change of a thread's blocks costs a system call (the control event)
+ * and a new WaitForMultipleObjects; under Wine, server requests whose cost
+ * grows with the handles waited for.  A burst of arms (a program setting
+ * many waits in a row) would pay them per arm: a thread woken by an arm
+ * that comes within WAIT_BURST_NS of the arms it last read gathers the
+ * burst first, sleeping on a condition variable (no system call under
+ * Wine, futexes) while arms keep coming, WAIT_GATHER_QUIET_NS at a time and
+ * WAIT_GATHER_MAX_NS at most, and then waits for them all at once; arms in
+ * the meantime find it poked and set nothing.  A lone arm, a disarm and a
+ * signal are answered at once.  While it gathers, the handles it already
+ * waited for are not watched: a signal then is seen up to
+ * WAIT_GATHER_MAX_NS late, as a wait armed during the burst is.
+ *
+ * Starting a system thread is the dearest step of all (under Wine about a
+ * millisecond): only the first wait thread is started by the arming
+ * caller.  An arm that needs another one lists it in wait_starts and pokes
+ * a running wait thread, which starts it; the blocks armed on it meanwhile
+ * wait in its structure, as they would for its first read.
  *
  * A mutex is refused as Windows refuses it: the object's type is read with
  * NtQueryObject (looked up at run time: the DLL imports kernel32 only),
@@ -29,11 +48,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "os.h"
+#include "os_win32.h"
 
 #define WAIT_SLOTS (MAXIMUM_WAIT_OBJECTS - 1)   /* and the control event, last */
 #define WAIT_THREAD_IDLE_MS 2000
 #define WAIT_THREAD_STACK (64 * 1024)
+#define WAIT_BURST_NS 1000000ull        /* an arm this soon after the last read: a burst */
+#define WAIT_GATHER_QUIET_NS 50000ull   /* a burst ends when no arm came for this long */
+#define WAIT_GATHER_MAX_NS 1000000ull   /* and gathering it lasts at most this */
 
 #define TP_STATUS_THREADPOOL_HANDLE_EXCEPTION 0xC000070Au
 #define TP_STATUS_INVALID_PARAMETER_3 0xC00000F1u
@@ -65,9 +87,13 @@ struct wait_thread {
     HANDLE control;                 /* (c) auto-reset: its blocks changed */
     struct os_wait_block *blocks[WAIT_SLOTS];   /* (L) armed, packed */
     DWORD count;                    /* (L) */
-    BOOL running;                   /* (L) its system thread exists */
+    BOOL running;                   /* (L) its system thread exists, or is in wait_starts */
     BOOL poked;                     /* (L) control set since the thread last read its blocks */
+    DWORD arms;                     /* (L) blocks ever armed on it */
+    DWORD arms_read;                /* (L) arms when it last read its blocks */
+    ULONGLONG arms_read_ns;         /* (L) when it last read its blocks after arms */
     struct wait_thread *next;       /* (c) after it is listed */
+    struct wait_thread *start_next; /* (L) in wait_starts */
 };
 
 static SRWLOCK wait_lock = SRWLOCK_INIT;                        /* L */
@@ -75,9 +101,13 @@ static CONDITION_VARIABLE wait_changed = CONDITION_VARIABLE_INIT; /* (L) disarms
 static struct wait_thread *wait_threads;                        /* (L) */
 static DWORD wait_thread_count;                                 /* (L) */
 static DWORD wait_blocks;                                       /* (L) blocks that exist */
+static struct wait_thread *wait_starts;     /* (L) threads armed on, for a wait thread to start */
 
 typedef LONG (WINAPI *query_object_fn)(HANDLE handle, int info_class, void *info, ULONG size,
                                        ULONG *returned);
+/* ntdll's form of SleepConditionVariableSRW: the timeout in 100 ns units. */
+typedef LONG (WINAPI *sleep_cv_srw_fn)(CONDITION_VARIABLE *cv, SRWLOCK *lock,
+                                       const LARGE_INTEGER *timeout, ULONG flags);
 
 /* ---- the wait threads ---------------------------------------------------------- */
 
@@ -139,6 +169,89 @@ static BOOL thread_drop_invalid_locked(struct wait_thread *thread)
     return any;
 }
 
+/* Sleeps on wait_changed for about timeout_ns.  Locking: L. */
+static void gather_sleep_locked(ULONGLONG timeout_ns)
+{
+    static os_win32_proc proc;
+    static LONG looked_up;
+    sleep_cv_srw_fn precise = (sleep_cv_srw_fn)os_win32_ntdll_proc(
+        "RtlSleepConditionVariableSRW", &proc, &looked_up);
+    LARGE_INTEGER timeout;
+
+    if (precise) {
+        timeout.QuadPart = -(LONGLONG)(timeout_ns / 100);
+        precise(&wait_changed, &wait_lock, &timeout, 0);
+    } else {
+        SleepConditionVariableSRW(&wait_changed, &wait_lock, 1, 0);
+    }
+}
+
+/* Whether a disarm asked the thread to drop a block.  Locking: L. */
+static BOOL thread_cancel_asked_locked(const struct wait_thread *thread)
+{
+    DWORD i;
+
+    for (i = 0; i < thread->count; i++)
+        if (thread->blocks[i]->cancel)
+            return TRUE;
+    return FALSE;
+}
+
+/*
+ * Woken by its control event: when arms woke it within WAIT_BURST_NS of the
+ * arms it last read, waits while more come (see the header).  A wake-up on
+ * wait_changed (a block fired or was dropped elsewhere) only ends a quiet
+ * period early.  Locking: L.
+ */
+static void thread_gather_locked(struct wait_thread *thread)
+{
+    ULONGLONG start_ns, now_ns;
+    DWORD seen;
+
+    /* A disarm waits for the answer.  (Blocks are out of the set while it
+     * gathers: a disarm then needs no answer from the thread.) */
+    if (thread->arms == thread->arms_read || thread_cancel_asked_locked(thread))
+        return;
+    start_ns = os_clock_monotonic_ns();
+    if (start_ns - thread->arms_read_ns > WAIT_BURST_NS)
+        return;     /* a lone arm */
+    do {
+        seen = thread->arms;
+        gather_sleep_locked(WAIT_GATHER_QUIET_NS);
+        now_ns = os_clock_monotonic_ns();
+    } while (thread->arms != seen && thread->count < WAIT_SLOTS && !wait_starts
+             && !os_process_exiting() && now_ns - start_ns < WAIT_GATHER_MAX_NS);
+}
+
+static DWORD WINAPI wait_thread_main(void *arg);
+
+/* Starts the system thread of a wait thread.  Locking: none. */
+static void thread_start(struct wait_thread *thread)
+{
+    HANDLE system_thread = CreateThread(NULL, WAIT_THREAD_STACK, wait_thread_main, thread,
+                                        STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+
+    if (!system_thread)
+        os_panic("cannot start a wait thread: error %lu", (unsigned long)GetLastError());
+    CloseHandle(system_thread);
+}
+
+/* Starts the threads listed in wait_starts.  Locking: L, released meanwhile. */
+static void thread_start_listed_locked(void)
+{
+    struct wait_thread *list, *next;
+
+    while ((list = wait_starts)) {
+        wait_starts = NULL;
+        ReleaseSRWLockExclusive(&wait_lock);
+        for (; list; list = next) {
+            next = list->start_next;
+            thread_start(list);
+        }
+        AcquireSRWLockExclusive(&wait_lock);
+    }
+}
+
 static DWORD WINAPI wait_thread_main(void *arg)
 {
     struct wait_thread *thread = arg;
@@ -148,15 +261,20 @@ static DWORD WINAPI wait_thread_main(void *arg)
 
     AcquireSRWLockExclusive(&wait_lock);
     for (;;) {
+        thread_start_listed_locked();
         /* Everything below reads the blocks anew: later changes poke again. */
         thread->poked = FALSE;
+        if (thread->arms != thread->arms_read) {
+            thread->arms_read = thread->arms;
+            thread->arms_read_ns = os_clock_monotonic_ns();
+        }
         if (thread_drop_cancelled_locked(thread))
             WakeAllConditionVariable(&wait_changed);
         if (!thread->count) {
             ReleaseSRWLockExclusive(&wait_lock);
             ret = WaitForSingleObject(thread->control, WAIT_THREAD_IDLE_MS);
             AcquireSRWLockExclusive(&wait_lock);
-            if (ret == WAIT_TIMEOUT && !thread->count)
+            if (ret == WAIT_TIMEOUT && !thread->count && !wait_starts)
                 break;
             continue;
         }
@@ -187,6 +305,8 @@ static DWORD WINAPI wait_thread_main(void *arg)
             AcquireSRWLockExclusive(&wait_lock);
             block->state = BLOCK_IDLE;
             WakeAllConditionVariable(&wait_changed);
+        } else if (ret == WAIT_OBJECT_0 + count) {
+            thread_gather_locked(thread);
         } else if (ret == WAIT_FAILED) {
             /* Only a handle closed while armed makes the wait fail. */
             if (!thread_drop_invalid_locked(thread))
@@ -212,6 +332,17 @@ static BOOL thread_poke_locked(struct wait_thread *thread)
         return FALSE;
     thread->poked = TRUE;
     return TRUE;
+}
+
+/* A running thread other than thread, to start it.  Locking: L. */
+static struct wait_thread *thread_starter_locked(const struct wait_thread *thread)
+{
+    struct wait_thread *other;
+
+    for (other = wait_threads; other; other = other->next)
+        if (other != thread && other->running)
+            return other;
+    return NULL;
 }
 
 /* A thread with room for one more block: a running one first.  Locking: L. */
@@ -315,10 +446,9 @@ static DWORD handle_check(HANDLE handle)
 
 DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
 {
-    struct wait_thread *thread;
+    struct wait_thread *thread, *starter = NULL;
     BOOL start, poke;
     DWORD err;
-    HANDLE system_thread;
 
     /* Reading the type costs a system call: once per handle a block sees. */
     if (handle != block->checked) {
@@ -340,19 +470,28 @@ DWORD os_wait_arm(struct os_wait_block *block, HANDLE handle)
     block->thread = thread;
     block->slot = thread->count;
     thread->blocks[thread->count++] = block;
+    thread->arms++;
     start = !thread->running;
     thread->running = TRUE;
     poke = !start && thread_poke_locked(thread);
+    if (start) {
+        /* It reads its blocks when it starts: later arms need no poke. */
+        thread->poked = TRUE;
+        if ((starter = thread_starter_locked(thread))) {
+            thread->start_next = wait_starts;
+            wait_starts = thread;
+            start = FALSE;
+            if (!thread_poke_locked(starter))
+                starter = NULL;     /* poked already: it reads wait_starts soon */
+        }
+    }
     ReleaseSRWLockExclusive(&wait_lock);
     if (poke)
         SetEvent(thread->control);
-    if (!start)
-        return ERROR_SUCCESS;
-    system_thread = CreateThread(NULL, WAIT_THREAD_STACK, wait_thread_main, thread,
-                                 STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
-    if (!system_thread)
-        os_panic("cannot start a wait thread: error %lu", (unsigned long)GetLastError());
-    CloseHandle(system_thread);
+    if (starter)
+        SetEvent(starter->control);
+    if (start)
+        thread_start(thread);
     return ERROR_SUCCESS;
 }
 

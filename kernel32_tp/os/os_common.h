@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the platform layers write the same way, in one body for all: the
+ * half of os_lock (os.h) kept beside the system lock (the holder's id, and
+ * with KERNEL32_TP_LOCK_RANKS the rank bookkeeping of lock_rank.c), and the
+ * block that carries a new thread's function into it (os_thread_start).
+ *
+ * The platform's os_thread.c includes it once, after it defines these on
+ * its system lock (struct os_sys_lock, os_types.h):
+ *   sys_lock_init(lock)       makes lock->sys; cannot fail
+ *   sys_lock_take(lock)       blocks until lock->sys is ours
+ *   sys_lock_try_take(lock)   takes lock->sys if it is free: TRUE; never blocks
+ *   sys_lock_give(lock)       releases lock->sys
+ * as static inline functions, so that a release build's os_lock_acquire
+ * stays one call into the system and a store, with no call in between.
+ * Knows nothing about pools.  Takes no lock of its own.
+ */
+#ifndef KERNEL32_TP_OS_COMMON_H
+#define KERNEL32_TP_OS_COMMON_H
+
+#include <stdlib.h>
+
+/* ---- locks ---------------------------------------------------------------- */
+
+void os_lock_init(struct os_lock *lock, enum os_lock_rank rank)
+{
+    sys_lock_init(lock);
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+#ifdef KERNEL32_TP_LOCK_RANKS
+    lock->rank = rank;
+#else
+    (void)rank;
+#endif
+}
+
+static inline __attribute__((always_inline)) void lock_take(struct os_lock *lock)
+{
+    sys_lock_take(lock);
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+}
+
+static inline __attribute__((always_inline)) BOOL lock_try_take(struct os_lock *lock)
+{
+    if (!sys_lock_try_take(lock))
+        return FALSE;
+    __atomic_store_n(&lock->owner, os_thread_current_id(), __ATOMIC_RELAXED);
+    return TRUE;
+}
+
+static inline __attribute__((always_inline)) void lock_give(struct os_lock *lock)
+{
+    __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+    sys_lock_give(lock);
+}
+
+#ifdef KERNEL32_TP_LOCK_RANKS
+/* The rank check (lock_rank.c) before blocking, the bookkeeping after. */
+void os_lock_acquire_at(struct os_lock *lock, const char *file, int line)
+{
+    os_lock_rank_check(lock, file, line);
+    lock_take(lock);
+    os_lock_rank_push(lock, file, line);
+}
+
+/* Cannot deadlock, so it may go out of order; what it takes is recorded. */
+BOOL os_lock_try_acquire_at(struct os_lock *lock, const char *file, int line)
+{
+    if (!lock_try_take(lock))
+        return FALSE;
+    os_lock_rank_push(lock, file, line);
+    return TRUE;
+}
+
+void os_lock_release(struct os_lock *lock)
+{
+    os_lock_rank_pop(lock);
+    lock_give(lock);
+}
+#else
+void os_lock_acquire(struct os_lock *lock)
+{
+    lock_take(lock);
+}
+
+BOOL os_lock_try_acquire(struct os_lock *lock)
+{
+    return lock_try_take(lock);
+}
+
+void os_lock_release(struct os_lock *lock)
+{
+    lock_give(lock);
+}
+#endif
+
+BOOL os_lock_held_by_me(const struct os_lock *lock)
+{
+    /* Racy read when not held, but it can only equal our id if we wrote it. */
+    return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == os_thread_current_id();
+}
+
+/* ---- thread starts -------------------------------------------------------- */
+
+/* What a thread that os_thread_start makes runs: fn(arg). */
+struct thread_start {
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+/* The block for a new thread, which the thread frees; NULL when memory is short. */
+static struct thread_start *thread_start_new(void (*fn)(void *arg), void *arg)
+{
+    struct thread_start *start = malloc(sizeof(*start));
+
+    if (start) {
+        start->fn = fn;
+        start->arg = arg;
+    }
+    return start;
+}
+
+/* In the new thread: frees the block param (thread_start_new) and runs its function. */
+static void thread_start_run(void *param)
+{
+    struct thread_start start = *(struct thread_start *)param;
+
+    free(param);
+    start.fn(start.arg);
+}
+
+#endif /* KERNEL32_TP_OS_COMMON_H */
