@@ -369,38 +369,43 @@ static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_o
 }
 
 /*
- * A byte-pipe read of op (len > 0): from what was read ahead, else one
- * recvmsg into op's buffer and the read-ahead buffer behind it, unless the
- * socket is known to be empty.  Returns the recvmsg result: -1 with errno
- * EAGAIN when nothing is there, 0 at the end; > 0: op->done is set.
- * Locking: I.
+ * A byte-pipe read of op (len > 0): first what was read ahead; then, if
+ * the buffer is not full yet and the socket is not known to be empty, one
+ * recvmsg into the rest of op's buffer and the read-ahead buffer behind it
+ * (a read returns what is there, up to its size, as on Windows).  Returns
+ * op->done (> 0) when it got anything; else the recvmsg result: -1 with
+ * errno (EAGAIN: nothing there), 0 at the end.  Locking: I.
  */
 static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op)
 {
+    ULONG started = 0, finished = 0, closes = 0;
+    DWORD left, want;
     struct iovec iov[2];
     struct msghdr msg;
-    ULONG started = 0, finished = 0, closes = 0;
     BOOL empty;
-    DWORD left;
     ssize_t n;
 
     if ((left = core->ahead_len - core->ahead_off)) {
         op->done = op->len < left ? op->len : left;
         memcpy(op->buf, core->ahead + core->ahead_off, op->done);
         core->ahead_off += op->done;
-        return (ssize_t)op->done;
+        if (op->done == op->len)
+            return (ssize_t)op->done;
     }
     if (pipe_known_empty_locked(core)) {
+        if (op->done)
+            return (ssize_t)op->done;
         errno = EAGAIN;
         return -1;
     }
+    want = op->len - op->done;
     if (!core->ahead && !(core->ahead = malloc(PIPE_READ_AHEAD))) {
         /* No read-ahead then: the caller's buffer alone. */
         core->drained = FALSE;
-        n = recv(core->fd, op->buf, op->len, MSG_DONTWAIT);
+        n = recv(core->fd, op->buf + op->done, want, MSG_DONTWAIT);
         if (n > 0)
-            op->done = (DWORD)n;
-        return n;
+            op->done += (DWORD)n;
+        return op->done ? (ssize_t)op->done : n;
     }
     if (core->recv_traffic) {
         /* finished first: equal values mean nothing was in flight between. */
@@ -408,9 +413,9 @@ static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op
         started = atomic_load_explicit(&core->recv_traffic->started, memory_order_seq_cst);
         closes = atomic_load_explicit(&core->recv_traffic->closes, memory_order_seq_cst);
     }
-    iov[0].iov_base = op->buf;
-    iov[0].iov_len = op->len;
-    iov[1].iov_base = core->ahead;
+    iov[0].iov_base = op->buf + op->done;
+    iov[0].iov_len = want;
+    iov[1].iov_base = core->ahead;      /* all read: free again */
     iov[1].iov_len = PIPE_READ_AHEAD;
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
@@ -421,7 +426,7 @@ static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op
         empty = TRUE;
         core->no_end_known = TRUE;
         core->closes_seen = closes;
-    } else if (n > 0 && (size_t)n < op->len + PIPE_READ_AHEAD) {
+    } else if (n > 0 && (size_t)n < (size_t)want + PIPE_READ_AHEAD) {
         /* Short: no data left; an end of file is left only if a close
          * began, which moved closes since the last EAGAIN. */
         core->no_end_known = core->no_end_known && core->recv_traffic
@@ -433,16 +438,16 @@ static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op
     }
     core->drained = core->recv_traffic && started == finished && empty;
     core->drained_at = started;
-    if (n <= 0)
-        return n;
-    if ((size_t)n <= op->len) {
-        op->done = (DWORD)n;
+    if (n <= 0)     /* the end or an error comes again to the next read */
+        return op->done ? (ssize_t)op->done : n;
+    if ((size_t)n <= want) {
+        op->done += (DWORD)n;
     } else {
         op->done = op->len;
         core->ahead_off = 0;
-        core->ahead_len = (DWORD)((size_t)n - op->len);
+        core->ahead_len = (DWORD)((size_t)n - want);
     }
-    return n;
+    return (ssize_t)op->done;
 }
 
 /*
