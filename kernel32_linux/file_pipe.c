@@ -11,7 +11,9 @@
  *
  * Overlapped operations try the socket at once and otherwise wait on the
  * event loop (io_loop.c); synchronous handles poll on the caller's thread,
- * telling the pool it blocks.
+ * telling the pool it blocks.  Byte-pipe reads read ahead, and skip the
+ * socket while counters of the other end's sends show it is still empty
+ * (below, "Read-ahead").
  *
  * Locks: the name table's lock (J), then a core's lock (I).
  */
@@ -74,10 +76,11 @@ static struct list names = { &names, &names };                    /* (J) */
  * would fail with EAGAIN).  A short read takes all the data but leaves an
  * end of file there: it counts as finding the socket empty only when no
  * close of the other end began since a recv last failed with EAGAIN (which
- * no end of file does), so the closes are counted on their own too.  Counters are per name (a stripe chosen by the
- * name's hash: names that share one only make recvs happen that were not
- * needed) and per direction: an end's own sends do not count against its
- * reads.  Whether the other end is in this process: SO_PEERCRED.
+ * no end of file does), so the closes are counted on their own too.
+ * Counters are per name (a stripe chosen by the name's hash: names that
+ * share one only make recvs happen that were not needed) and per
+ * direction: an end's own sends do not count against its reads.  Whether
+ * the other end is in this process: SO_PEERCRED.  docs/io.md.
  */
 #define PIPE_TRAFFIC_STRIPES 64
 
@@ -99,13 +102,14 @@ static unsigned int pipe_traffic_stripe(const char *key)
     return hash % PIPE_TRAFFIC_STRIPES;
 }
 
-/* A send or close of core's end begins / ends.  Locking: I. */
+/* core's end begins to close (after pipe_traffic_begin_locked).  Locking: I. */
 static void pipe_traffic_close_locked(struct file_core *core)
 {
     if (core->send_traffic)
         atomic_fetch_add_explicit(&core->send_traffic->closes, 1, memory_order_seq_cst);
 }
 
+/* A send or close of core's end begins / ends.  Locking: I. */
 static void pipe_traffic_begin_locked(struct file_core *core)
 {
     if (core->send_traffic)
@@ -457,6 +461,7 @@ static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op
  */
 static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *err)
 {
+    int saved_errno;
     ssize_t n;
     DWORD left;
 
@@ -509,9 +514,9 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
             op->done += (DWORD)n;
         }
         /* errno must survive for the checks below. */
-        n = errno;
+        saved_errno = errno;
         pipe_traffic_end_locked(core);
-        errno = (int)n;
+        errno = saved_errno;
         if (op->done == op->len)
             return TRUE;
     }
