@@ -79,7 +79,8 @@ struct loop_source {
 /*
  * One overlapped operation: allocated by ReadFile/WriteFile/ConnectNamedPipe,
  * freed when it completed and, if it was delivered, the core released its
- * packet (os_io_packet_release).
+ * packet (os_io_packet_release).  Freed records are kept in a small
+ * per-thread cache for the next operations (file_object.c).
  */
 struct file_op {
     struct os_io_packet packet;     /* first: the core's record of the completion */
@@ -124,6 +125,23 @@ struct file_core {
     struct list accept_entry;       /* (J) on pipe->waiting while ConnectNamedPipe waits */
     char *rest;                     /* (I) the unread rest of a message (message mode) */
     DWORD rest_len, rest_off;       /* (I) */
+    /* Byte pipes: what a read took beyond its caller's buffer (read-ahead,
+     * file_pipe.c), served to the next reads before the socket. */
+    char *ahead;                    /* (I) PIPE_READ_AHEAD bytes once a read needed it */
+    DWORD ahead_len, ahead_off;     /* (I) ahead[ahead_off..ahead_len) is unread */
+    unsigned int traffic_stripe;    /* (c) the name's stripe of the traffic counters */
+    /* When the other end is in this process: the counters this end's sends
+     * and close move, and those of the other end, which tell whether a recv
+     * could find anything since the socket was last seen empty. */
+    struct pipe_traffic *send_traffic;  /* (I) NULL: the other end is elsewhere */
+    struct pipe_traffic *recv_traffic;  /* (I) */
+    BOOL drained;                   /* (I) the socket was empty when the other end's
+                                     * counters stood at drained_at, none in flight */
+    ULONG drained_at;               /* (I) */
+    BOOL no_end_known;              /* (I) no close of the other end began since its
+                                     * closes stood at closes_seen (a recv found no
+                                     * end of file then) */
+    ULONG closes_seen;              /* (I) */
 };
 
 /* The kernel object behind a file or pipe handle. */

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,7 @@ void file_core_unref(struct file_core *core)
     if (core->fd >= 0)
         close(core->fd);
     free(core->rest);
+    free(core->ahead);
     free(core->delete_path);
     os_lock_destroy(&core->lock);
     free(core);
@@ -256,17 +258,19 @@ DWORD file_handle_create(struct file_core *core, HANDLE *handle)
     return err;
 }
 
+/* Under the handle table's stripe lock: the core's reference, taken while
+ * the handle keeps the file object (and so its core) alive. */
+static void file_core_take(struct handle_object *obj, void *context)
+{
+    struct file_core *core = ((struct file *)obj)->core;
+
+    file_core_ref(core);
+    *(struct file_core **)context = core;
+}
+
 DWORD file_core_lookup(HANDLE handle, struct file_core **core)
 {
-    struct handle_object *obj;
-    DWORD err;
-
-    if ((err = handle_lookup(handle, HANDLE_TYPE_FILE, &obj)) != ERROR_SUCCESS)
-        return err;
-    *core = ((struct file *)obj)->core;
-    file_core_ref(*core);
-    handle_object_unref(obj);
-    return ERROR_SUCCESS;
+    return handle_lookup_take(handle, HANDLE_TYPE_FILE, file_core_take, core);
 }
 
 DWORD file_core_lookup_kind(HANDLE handle, enum file_kind kind, struct file_core **core)
@@ -283,6 +287,76 @@ DWORD file_core_lookup_kind(HANDLE handle, enum file_kind kind, struct file_core
 
 /* ---- operations ----------------------------------------------------------------------- */
 
+/*
+ * Each thread keeps up to OP_CACHE_MAX freed operation records for its next
+ * operations: a pipe echo starts and frees one per transfer, and malloc and
+ * free cost more than the rest of starting it.  A record freed on one
+ * thread (a worker that ran its callback) may serve another thread's next
+ * operation later; each cache holds only what its own thread freed.  The
+ * records are linked through packet.next (packet is the first member).  A
+ * thread's cache is freed when it ends (a key destructor).
+ */
+#define OP_CACHE_MAX 16
+
+static _Thread_local struct os_io_packet *op_cache;    /* (X) */
+static _Thread_local unsigned int op_cache_count;      /* (X) */
+static _Thread_local BOOL op_cache_armed;              /* (X) the destructor will run */
+static pthread_key_t op_cache_key;                     /* (c) after op_cache_once */
+static pthread_once_t op_cache_once = PTHREAD_ONCE_INIT;
+static BOOL op_cache_key_ok;                           /* (c) after op_cache_once */
+
+/* Runs in the ending thread. */
+static void op_cache_free_all(void *unused)
+{
+    struct os_io_packet *packet;
+
+    (void)unused;
+    op_cache_armed = FALSE;
+    while ((packet = op_cache)) {
+        op_cache = packet->next;
+        free(packet);
+    }
+    op_cache_count = 0;
+}
+
+static void op_cache_key_create(void)
+{
+    op_cache_key_ok = pthread_key_create(&op_cache_key, op_cache_free_all) == 0;
+}
+
+/* A zeroed operation record: the thread's cache's newest, or a new one. */
+static struct file_op *op_alloc(void)
+{
+    struct os_io_packet *packet = op_cache;
+
+    if (!packet)
+        return calloc(1, sizeof(struct file_op));
+    op_cache = packet->next;
+    op_cache_count--;
+    memset(packet, 0, sizeof(struct file_op));
+    return (struct file_op *)packet;
+}
+
+/* Keeps op for the thread's next operations, or frees it. */
+static void op_free(struct file_op *op)
+{
+    if (op_cache_count >= OP_CACHE_MAX)
+        goto free_it;
+    if (!op_cache_armed) {
+        pthread_once(&op_cache_once, op_cache_key_create);
+        if (!op_cache_key_ok || pthread_setspecific(op_cache_key, &op_cache))
+            goto free_it;
+        op_cache_armed = TRUE;
+    }
+    op->packet.next = op_cache;
+    op_cache = &op->packet;
+    op_cache_count++;
+    return;
+
+free_it:
+    free(op);
+}
+
 static HANDLE event_of(HANDLE event)
 {
     return (HANDLE)((ULONG_PTR)event & ~(ULONG_PTR)1);
@@ -291,7 +365,7 @@ static HANDLE event_of(HANDLE event)
 DWORD file_op_start(struct file_core *core, OVERLAPPED *ov, enum file_op_kind kind, void *buf,
                     DWORD len, struct file_op **out)
 {
-    struct file_op *op = calloc(1, sizeof(*op));
+    struct file_op *op = op_alloc();
 
     if (!op)
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -340,7 +414,7 @@ void file_op_complete_locked(struct file_op *op, DWORD err, BOOL synchronous)
     if (event_of(event) && !(synchronous && status_is_error(status)))
         handle_event_change(event_of(event), TRUE);
     if (!deliver) {
-        free(op);
+        op_free(op);
     } else {
         op->packet.next = NULL;
         op->packet.overlapped = ov;
@@ -436,7 +510,7 @@ void os_io_watch(struct os_io_binding *binding)
 void os_io_packet_release(struct os_io_packet *packet)
 {
     /* The packet is the first member of its operation. */
-    free((struct file_op *)packet);
+    op_free((struct file_op *)packet);
 }
 
 /* ---- exports --------------------------------------------------------------------------------- */

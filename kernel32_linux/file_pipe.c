@@ -11,7 +11,9 @@
  *
  * Overlapped operations try the socket at once and otherwise wait on the
  * event loop (io_loop.c); synchronous handles poll on the caller's thread,
- * telling the pool it blocks.
+ * telling the pool it blocks.  Byte-pipe reads read ahead, and skip the
+ * socket while counters of the other end's sends show it is still empty
+ * (below, "Read-ahead").
  *
  * Locks: the name table's lock (J), then a core's lock (I).
  */
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -53,6 +56,80 @@ struct pipe_conn {
 
 static struct os_lock name_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_J);  /* J */
 static struct list names = { &names, &names };                    /* (J) */
+
+/*
+ * Read-ahead.  A byte-pipe read asks the socket for up to PIPE_READ_AHEAD
+ * bytes more than its caller's buffer holds and keeps them for the next
+ * reads, which then complete at once without a system call.  A read that
+ * got less than it asked for also learns that the socket is empty.
+ */
+#define PIPE_READ_AHEAD 512
+
+/*
+ * Whether a recv can find anything: when both ends of a connection are in
+ * this process, every send and the close of one end move counters that
+ * the other end reads.  A reader that found its socket empty while no send
+ * of the other end was in flight (started == finished) notes started; as
+ * long as started has not moved since, nothing came (a send counts as
+ * started before its system call, and a close before its shutdown), so the
+ * read waits for the event loop without trying the socket (a recv that
+ * would fail with EAGAIN).  A short read takes all the data but leaves an
+ * end of file there: it counts as finding the socket empty only when no
+ * close of the other end began since a recv last failed with EAGAIN (which
+ * no end of file does), so the closes are counted on their own too.
+ * Counters are per name (a stripe chosen by the name's hash: names that
+ * share one only make recvs happen that were not needed) and per
+ * direction: an end's own sends do not count against its reads.  Whether
+ * the other end is in this process: SO_PEERCRED.  docs/io.md.
+ */
+#define PIPE_TRAFFIC_STRIPES 64
+
+struct pipe_traffic {
+    _Atomic ULONG started;          /* (a) sends and closes begun */
+    _Atomic ULONG finished;         /* (a) ... and done */
+    _Atomic ULONG closes;           /* (a) closes begun (counted before the shutdown) */
+} __attribute__((aligned(64)));     /* the ends of other names write their own lines */
+
+/* [stripe][0]: moved by server ends, [stripe][1] by client ends. */
+static struct pipe_traffic traffic[PIPE_TRAFFIC_STRIPES][2];  /* (a) */
+
+static unsigned int pipe_traffic_stripe(const char *key)
+{
+    unsigned int hash = 2166136261u;
+
+    for (; *key; key++)
+        hash = (hash ^ (unsigned char)*key) * 16777619u;
+    return hash % PIPE_TRAFFIC_STRIPES;
+}
+
+/* core's end begins to close (after pipe_traffic_begin_locked).  Locking: I. */
+static void pipe_traffic_close_locked(struct file_core *core)
+{
+    if (core->send_traffic)
+        atomic_fetch_add_explicit(&core->send_traffic->closes, 1, memory_order_seq_cst);
+}
+
+/* A send or close of core's end begins / ends.  Locking: I. */
+static void pipe_traffic_begin_locked(struct file_core *core)
+{
+    if (core->send_traffic)
+        atomic_fetch_add_explicit(&core->send_traffic->started, 1, memory_order_seq_cst);
+}
+
+static void pipe_traffic_end_locked(struct file_core *core)
+{
+    if (core->send_traffic)
+        atomic_fetch_add_explicit(&core->send_traffic->finished, 1, memory_order_seq_cst);
+}
+
+/* TRUE when no send nor close of the other end began since core found its
+ * socket empty: a recv would find nothing.  Locking: I. */
+static BOOL pipe_known_empty_locked(struct file_core *core)
+{
+    return core->drained && core->recv_traffic
+           && atomic_load_explicit(&core->recv_traffic->started, memory_order_seq_cst)
+              == core->drained_at;
+}
 
 /* ---- names and paths ---------------------------------------------------------- */
 
@@ -163,6 +240,25 @@ static void pipe_conn_release(struct loop_source *src)
     free(conn);
 }
 
+/* A new connection of core (fd set): the traffic counters if the other end
+ * is in this process, nothing read ahead, nothing known.  Locking: I. */
+static void pipe_traffic_setup_locked(struct file_core *core)
+{
+    struct ucred cred;
+    socklen_t size = sizeof(cred);
+    unsigned int dir = core->kind == FILE_KIND_PIPE_SERVER ? 0 : 1;
+
+    core->send_traffic = core->recv_traffic = NULL;
+    core->drained = core->no_end_known = FALSE;
+    core->ahead_len = core->ahead_off = 0;
+    if (core->message
+        || getsockopt(core->fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) < 0
+        || cred.pid != getpid())
+        return;
+    core->send_traffic = &traffic[core->traffic_stripe][dir];
+    core->recv_traffic = &traffic[core->traffic_stripe][!dir];
+}
+
 /* core now talks over fd.  Overlapped handles watch it on the event loop.
  * Locking: I.  On failure fd is closed. */
 static DWORD pipe_attach_locked(struct file_core *core, int fd)
@@ -189,6 +285,7 @@ static DWORD pipe_attach_locked(struct file_core *core, int fd)
     }
     core->fd = fd;
     core->state = PIPE_CONNECTED;
+    pipe_traffic_setup_locked(core);
     return ERROR_SUCCESS;
 }
 
@@ -201,10 +298,17 @@ static void pipe_detach_locked(struct file_core *core)
         core->conn = NULL;
     }
     if (core->fd >= 0) {
+        /* The other end's reads must try the socket: they find its end. */
+        pipe_traffic_begin_locked(core);
+        pipe_traffic_close_locked(core);
         shutdown(core->fd, SHUT_RDWR);
         close(core->fd);
         core->fd = -1;
+        pipe_traffic_end_locked(core);
     }
+    core->send_traffic = core->recv_traffic = NULL;
+    core->drained = core->no_end_known = FALSE;
+    core->ahead_len = core->ahead_off = 0;      /* unread data goes with the connection */
     free(core->rest);
     core->rest = NULL;
 }
@@ -269,12 +373,95 @@ static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_o
 }
 
 /*
+ * A byte-pipe read of op (len > 0): first what was read ahead; then, if
+ * the buffer is not full yet and the socket is not known to be empty, one
+ * recvmsg into the rest of op's buffer and the read-ahead buffer behind it
+ * (a read returns what is there, up to its size, as on Windows).  Returns
+ * op->done (> 0) when it got anything; else the recvmsg result: -1 with
+ * errno (EAGAIN: nothing there), 0 at the end.  Locking: I.
+ */
+static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op)
+{
+    ULONG started = 0, finished = 0, closes = 0;
+    DWORD left, want;
+    struct iovec iov[2];
+    struct msghdr msg;
+    BOOL empty;
+    ssize_t n;
+
+    if ((left = core->ahead_len - core->ahead_off)) {
+        op->done = op->len < left ? op->len : left;
+        memcpy(op->buf, core->ahead + core->ahead_off, op->done);
+        core->ahead_off += op->done;
+        if (op->done == op->len)
+            return (ssize_t)op->done;
+    }
+    if (pipe_known_empty_locked(core)) {
+        if (op->done)
+            return (ssize_t)op->done;
+        errno = EAGAIN;
+        return -1;
+    }
+    want = op->len - op->done;
+    if (!core->ahead && !(core->ahead = malloc(PIPE_READ_AHEAD))) {
+        /* No read-ahead then: the caller's buffer alone. */
+        core->drained = FALSE;
+        n = recv(core->fd, op->buf + op->done, want, MSG_DONTWAIT);
+        if (n > 0)
+            op->done += (DWORD)n;
+        return op->done ? (ssize_t)op->done : n;
+    }
+    if (core->recv_traffic) {
+        /* finished first: equal values mean nothing was in flight between. */
+        finished = atomic_load_explicit(&core->recv_traffic->finished, memory_order_seq_cst);
+        started = atomic_load_explicit(&core->recv_traffic->started, memory_order_seq_cst);
+        closes = atomic_load_explicit(&core->recv_traffic->closes, memory_order_seq_cst);
+    }
+    iov[0].iov_base = op->buf + op->done;
+    iov[0].iov_len = want;
+    iov[1].iov_base = core->ahead;      /* all read: free again */
+    iov[1].iov_len = PIPE_READ_AHEAD;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    n = recvmsg(core->fd, &msg, MSG_DONTWAIT);
+    if (n < 0 && errno == EAGAIN) {
+        /* Empty, no end either: no close began before closes was read. */
+        empty = TRUE;
+        core->no_end_known = TRUE;
+        core->closes_seen = closes;
+    } else if (n > 0 && (size_t)n < (size_t)want + PIPE_READ_AHEAD) {
+        /* Short: no data left; an end of file is left only if a close
+         * began, which moved closes since the last EAGAIN. */
+        core->no_end_known = core->no_end_known && core->recv_traffic
+                             && atomic_load_explicit(&core->recv_traffic->closes,
+                                                     memory_order_seq_cst) == core->closes_seen;
+        empty = core->no_end_known;
+    } else {
+        empty = FALSE;
+    }
+    core->drained = core->recv_traffic && started == finished && empty;
+    core->drained_at = started;
+    if (n <= 0)     /* the end or an error comes again to the next read */
+        return op->done ? (ssize_t)op->done : n;
+    if ((size_t)n <= want) {
+        op->done += (DWORD)n;
+    } else {
+        op->done = op->len;
+        core->ahead_off = 0;
+        core->ahead_len = (DWORD)((size_t)n - want);
+    }
+    return (ssize_t)op->done;
+}
+
+/*
  * Tries op once without blocking.  Returns FALSE when the socket would
  * block (op keeps its progress in op->done), else TRUE with *err the
  * result.  Locking: I.
  */
 static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *err)
 {
+    int saved_errno;
     ssize_t n;
     DWORD left;
 
@@ -302,8 +489,13 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
                 return TRUE;
             }
         }
-        n = recv(core->fd, op->buf, op->len, MSG_DONTWAIT);
+        if (!core->message && op->len)
+            n = pipe_read_bytes_locked(core, op);
+        else
+            n = recv(core->fd, op->buf, op->len, MSG_DONTWAIT);
         if (n > 0 || (n == 0 && !op->len)) {
+            if (n > 0 && !core->message)
+                return TRUE;    /* op->done set, with what was read ahead kept */
             op->done = (DWORD)n;
             return TRUE;
         }
@@ -313,6 +505,7 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
             return TRUE;
         }
     } else {
+        pipe_traffic_begin_locked(core);
         while (op->done < op->len) {
             n = send(core->fd, op->buf + op->done, op->len - op->done,
                      MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -320,6 +513,10 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
                 break;
             op->done += (DWORD)n;
         }
+        /* errno must survive for the checks below. */
+        saved_errno = errno;
+        pipe_traffic_end_locked(core);
+        errno = saved_errno;
         if (op->done == op->len)
             return TRUE;
     }
@@ -671,6 +868,7 @@ static HANDLE pipe_create(char *path, DWORD open_mode, DWORD pipe_mode, DWORD ma
         goto fail;
     }
     core->pipe = name;
+    core->traffic_stripe = pipe_traffic_stripe(name->key);
     core->state = PIPE_LISTENING;
     core->message = name->message;
     core->overlapped = (open_mode & FILE_FLAG_OVERLAPPED) != 0;
@@ -916,12 +1114,14 @@ DWORD file_pipe_open_client(const char *pipe_name, DWORD access, DWORD flags, HA
     struct file_core *core;
     char *key;
     DWORD err;
+    unsigned int stripe;
     size_t i;
     int fd = -1, errnum;
 
     if ((err = pipe_key(pipe_name, &key)) != ERROR_SUCCESS)
         return err == ERROR_INVALID_NAME ? ERROR_FILE_NOT_FOUND : err;
     err = pipe_address(key, &addr);
+    stripe = pipe_traffic_stripe(key);
     free(key);
     if (err != ERROR_SUCCESS)
         return err;
@@ -947,6 +1147,7 @@ DWORD file_pipe_open_client(const char *pipe_name, DWORD access, DWORD flags, HA
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     core->message = i == 1;
+    core->traffic_stripe = stripe;
     core->overlapped = (flags & FILE_FLAG_OVERLAPPED) != 0;
     core->can_read = (access & (GENERIC_READ | GENERIC_ALL | FILE_READ_DATA)) != 0;
     core->can_write = (access & (GENERIC_WRITE | GENERIC_ALL | FILE_WRITE_DATA)) != 0;

@@ -125,6 +125,16 @@ DWORD handle_alloc(struct handle_object *obj, HANDLE *handle);
  * ERROR_INVALID_HANDLE when handle is not open or not of type.
  */
 DWORD handle_lookup(HANDLE handle, enum handle_type type, struct handle_object **obj);
+/*
+ * The same for a caller that wants a reference to something the object
+ * holds, not to the object: take(obj, context) runs under the stripe lock,
+ * while the handle's own reference keeps obj alive, and takes that
+ * reference itself (one atomic instead of the object's ref and unref).
+ * take must not block nor take a lock.  Pseudo-handles are
+ * ERROR_INVALID_HANDLE (no type that uses this has one).
+ */
+DWORD handle_lookup_take(HANDLE handle, enum handle_type type,
+                         void (*take)(struct handle_object *obj, void *context), void *context);
 /* ERROR_INVALID_HANDLE when handle is not open (pseudo-handles succeed).
  * Uncounts a named object's handle. */
 DWORD handle_close(HANDLE handle);

@@ -259,6 +259,24 @@ DWORD handle_lookup(HANDLE handle, enum handle_type type, struct handle_object *
     return ERROR_SUCCESS;
 }
 
+DWORD handle_lookup_take(HANDLE handle, enum handle_type type,
+                         void (*take)(struct handle_object *obj, void *context), void *context)
+{
+    struct handle_slot *slot;
+    unsigned int index, gen;
+    BOOL found = FALSE;
+
+    if (!handle_decode(handle, &index, &gen) || !(slot = slot_of(index)))
+        return ERROR_INVALID_HANDLE;
+    os_lock_acquire(stripe_of(index));
+    if (slot->obj && slot->gen == gen && type_matches(slot->obj, type)) {
+        take(slot->obj, context);
+        found = TRUE;
+    }
+    os_lock_release(stripe_of(index));
+    return found ? ERROR_SUCCESS : ERROR_INVALID_HANDLE;
+}
+
 DWORD handle_close(HANDLE handle)
 {
     struct handle_object *obj = NULL;

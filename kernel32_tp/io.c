@@ -41,7 +41,11 @@ struct tp_io {
     struct tp_object obj;               /* (c) first: see impl_from_TP_IO() */
     struct os_io_binding *binding;      /* (c) */
     BOOL every_completion;              /* (c) no announcements (BindIoCompletionCallback) */
-    LONG started;                       /* (P) announced operations not completed nor cancelled */
+    /* (a) announced operations not completed nor cancelled; changed under P,
+     * except that StartThreadpoolIo adds one without P while it is above 0
+     * (io_start): under P it never leaves 0 without P, and only grows
+     * without P, so a reader under P that sees 0 sees 0 until it lets go. */
+    _Atomic LONG started;
     LONG skipped;                       /* (P) operations a cancelling drain gave up on */
     struct tp_work *reaper;             /* (c) drops the given-up operations' reference;
                                          * NULL for every_completion */
@@ -79,10 +83,23 @@ static BOOL io_operation_done_locked(struct tp_io *io)
     return tp_object_finished_locked(&io->obj);
 }
 
+/*
+ * One more announced operation.  While others are in flight (started > 0)
+ * the operations' reference is held already and a drain waits for them
+ * anyway: one more needs no P (a callback that starts its next read and
+ * write announces the second this way).  Only the step from 0, which takes
+ * the reference, takes P.  Takes P.
+ */
 static void io_start(struct tp_io *io)
 {
     struct tp_pool *pool = io->obj.pool;
+    LONG started = atomic_load_explicit(&io->started, memory_order_relaxed);
 
+    while (started > 0) {
+        if (atomic_compare_exchange_weak_explicit(&io->started, &started, started + 1,
+                                                  memory_order_seq_cst, memory_order_relaxed))
+            return;
+    }
     os_lock_acquire(&pool->lock);
     if (io->obj.closed)
         os_panic("StartThreadpoolIo: I/O object %p used after it was closed", (void *)io);
@@ -171,9 +188,10 @@ static void io_complete(void *key, struct os_io_packet *packet)
                 action = io_given_up_done_locked(io);
             goto drop;
         }
-        /* Cannot finish the object: the callback queued below holds it. */
-        io->started--;
-        if (!io->started) {
+        /* Cannot finish the object: the callback queued below holds it.
+         * The count may have grown since (io_start): the decrement's own
+         * result says whether this was the last. */
+        if (atomic_fetch_sub_explicit(&io->started, 1, memory_order_seq_cst) == 1) {
             io->obj.refs--;
             tp_object_wake_drainers_locked(obj);
         }
@@ -233,7 +251,7 @@ static void io_cancel_locked(struct tp_object *obj)
 {
     struct tp_io *io = io_from_object(obj);
     struct os_io_packet *keep_last = NULL, *packet, *next;
-    LONG keep = io->packets - obj->pending, i;
+    LONG keep = io->packets - obj->pending, i, started;
 
     TP_ASSERT_LOCKED(&obj->pool->lock);
     TP_ASSERT(keep >= 0);
@@ -254,7 +272,9 @@ static void io_cancel_locked(struct tp_object *obj)
             os_io_packet_release(packet);
         }
     }
-    if (io->started) {
+    /* Taken whole: an io_start racing this sees 0 and waits for P. */
+    started = atomic_exchange_explicit(&io->started, 0, memory_order_seq_cst);
+    if (started) {
         /* The announced operations' reference passes to the given-up ones,
          * unless those hold one already.  The caller (a drain) holds a
          * reference of its own: never the last. */
@@ -264,8 +284,7 @@ static void io_cancel_locked(struct tp_object *obj)
             os_io_watch(io->binding);   /* the binding's end ends them too */
         /* After the end of the binding nothing can complete them. */
         if (!io->ended)
-            io->skipped += io->started;
-        io->started = 0;
+            io->skipped += started;
         TP_ASSERT(io->obj.refs > 0);
     }
 }

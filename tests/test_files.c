@@ -661,6 +661,144 @@ static void files_pipe_peer_closed(void **state)
     assert_true(CloseHandle(server));
 }
 
+/* An overlapped read on a pipe that holds data completes at once (TRUE),
+ * each read taking what is there up to its size, in order, the rest kept
+ * for the next ones; with nothing left it pends until the next write. */
+static void files_pipe_overlapped_read_finds_data_written_before(void **state)
+{
+    HANDLE server, client, event;
+    char buf[16];
+    OVERLAPPED ov;
+    DWORD got = 0;
+
+    (void)state;
+    pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
+    event = event_new(TRUE, FALSE);
+    write_all(client, "0123456789", 10);
+    assert_true(ReadFile(server, buf, 4, &got, ov_at(&ov, 0, event)));
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "0123", 4);
+    assert_int_equal(ov.InternalHigh, 4);
+    assert_true(ReadFile(server, buf, 4, &got, ov_at(&ov, 0, event)));
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "4567", 4);
+    /* More asked than is there: what is there. */
+    assert_true(ReadFile(server, buf, sizeof(buf), &got, ov_at(&ov, 0, event)));
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "89", 2);
+    /* Nothing left: the read pends, and the next write completes it. */
+    assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    assert_false(GetOverlappedResultEx(server, &ov, &got, 50, FALSE));
+    assert_int_equal(GetLastError(), WAIT_TIMEOUT);
+    write_all(client, "ab", 2);
+    assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "ab", 2);
+    /* The other way, to the synchronous end: two writes, read in parts. */
+    assert_true(WriteFile(server, "wxyz", 4, &got, ov_at(&ov, 0, event)) ||
+                GetLastError() == ERROR_IO_PENDING);
+    assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
+    assert_true(ReadFile(client, buf, 1, &got, NULL));
+    assert_int_equal(got, 1);
+    assert_memory_equal(buf, "w", 1);
+    assert_true(ReadFile(client, buf, 3, &got, NULL));
+    assert_int_equal(got, 3);
+    assert_memory_equal(buf, "xyz", 3);
+    CloseHandle(event);
+    pipe_pair_close(server, client);
+}
+
+/* Reads that pend, each completed by the next write, and the last by the
+ * writer's close (ERROR_BROKEN_PIPE); after data written before a close,
+ * reads get the data, then the end. */
+static void files_pipe_pending_reads_see_writes_and_close(void **state)
+{
+    HANDLE server, client, event;
+    char buf[16];
+    OVERLAPPED ov;
+    DWORD got = 0;
+    int i;
+
+    (void)state;
+    pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
+    event = event_new(TRUE, FALSE);
+    for (i = 0; i < 3; i++) {
+        assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+        write_all(client, "step", 4);
+        assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
+        assert_int_equal(got, 4);
+        assert_memory_equal(buf, "step", 4);
+    }
+    assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    assert_true(CloseHandle(client));
+    SetLastError(0xdeadbeef);
+    assert_false(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
+    assert_int_equal(GetLastError(), ERROR_BROKEN_PIPE);
+    assert_true(CloseHandle(server));
+
+    /* Written, then closed: a small read, the rest, then the end. */
+    pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
+    assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    write_all(client, "x", 1);
+    assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
+    assert_int_equal(got, 1);
+    write_all(client, "tail", 4);
+    assert_true(CloseHandle(client));
+    assert_true(ReadFile(server, buf, 2, &got, ov_at(&ov, 0, event)));
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "ta", 2);
+    assert_true(ReadFile(server, buf, sizeof(buf), &got, ov_at(&ov, 0, event)));
+    assert_int_equal(got, 2);
+    assert_memory_equal(buf, "il", 2);
+    SetLastError(0xdeadbeef);
+    assert_false(ReadFile(server, buf, sizeof(buf), &got, ov_at(&ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_BROKEN_PIPE);
+    CloseHandle(event);
+    assert_true(CloseHandle(server));
+}
+
+/* Byte pipes lose and reorder nothing whatever the read sizes (1 to
+ * 4096): chunks of 4096 bytes of a running pattern, each read back in
+ * sizes that cycle through small, odd and page sizes; a read returns
+ * exactly what it asked for while enough is there. */
+static void files_pipe_reads_of_any_size_keep_order(void **state)
+{
+    static const DWORD sizes[] = { 1, 2, 3, 7, 63, 64, 65, 511, 512, 513, 1000, 4096 };
+    static char chunk[4096], buf[4096];
+    HANDLE server, client, event;
+    DWORD got = 0, ask, left, pos = 0, i, k = 0;
+    OVERLAPPED ov;
+    int round;
+
+    (void)state;
+    pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
+    event = event_new(TRUE, FALSE);
+    for (round = 0; round < 12; round++) {
+        for (i = 0; i < sizeof(chunk); i++)
+            chunk[i] = (char)((pos + i) * 7 + (pos + i) / 251);
+        write_all(client, chunk, sizeof(chunk));
+        for (left = sizeof(chunk); left; left -= got) {
+            ask = sizes[k++ % (sizeof(sizes) / sizeof(sizes[0]))];
+            ask = ask < left ? ask : left;
+            if (!ReadFile(server, buf, ask, &got, ov_at(&ov, 0, event))) {
+                assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+                assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(),
+                                                  FALSE));
+            }
+            assert_int_equal(got, ask);
+            assert_memory_equal(buf, chunk + sizeof(chunk) - left, got);
+        }
+        pos += sizeof(chunk);
+        k += (DWORD)round;      /* each round starts at another size */
+    }
+    CloseHandle(event);
+    pipe_pair_close(server, client);
+}
+
 static void files_pipe_disconnect_and_reconnect(void **state)
 {
     HANDLE server, client;
@@ -729,6 +867,9 @@ int main(void)
         cmocka_unit_test(files_pipe_names_and_instances),
         cmocka_unit_test(files_pipe_peer_closed),
         cmocka_unit_test(files_pipe_disconnect_and_reconnect),
+        cmocka_unit_test(files_pipe_overlapped_read_finds_data_written_before),
+        cmocka_unit_test(files_pipe_pending_reads_see_writes_and_close),
+        cmocka_unit_test(files_pipe_reads_of_any_size_keep_order),
     };
 
     return cmocka_run_group_tests_name("files", tests, NULL, NULL);
