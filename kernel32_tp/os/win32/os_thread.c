@@ -133,22 +133,42 @@ static sleep_cv_srw_fn precise_cond_sleep_fn(void)
  * A system whose sleeps end more than COND_LATE_MAX_NS late (Windows, whose
  * timer ticks every 1 to 15.6 ms) is beyond what yielding can mend: the
  * average then stays above the limit and nothing changes there.  A thread
- * kept off the processor for COND_PREEMPTED_NS while it yields is on a
- * machine busy enough that yielding only takes time from others and gains
- * nothing: it sleeps plainly for COND_BACKOFF_NS.
+ * kept off the processor for COND_PREEMPTED_NS, while it yields or past
+ * the end of a sleep, is on a busy machine.  There yielding loses more than
+ * it gains: a thread that yields goes behind the others that want its
+ * processor, and one that wakes from a sleep goes ahead of them.  So it
+ * sleeps plainly for COND_BACKOFF_NS, twice as long each time the machine
+ * is still busy within that much of the last back-off's end, up to
+ * COND_BACKOFF_MAX_NS.
  */
 #define COND_SHORT_WAIT_NS 2000000ull       /* longer waits are never shortened */
 #define COND_LATE_MAX_NS 200000ull          /* a later average turns shortening off */
 #define COND_LATE_SAMPLE_MAX_NS 400000ull   /* one sample counts for at most this */
-#define COND_PREEMPTED_NS 500000ull         /* a gap this long while yielding... */
+#define COND_PREEMPTED_NS 500000ull         /* off the processor this long... */
 #define COND_BACKOFF_NS 200000000ull        /* ...stops the shortening this long */
+#define COND_BACKOFF_MAX_NS 6400000000ull   /* the longest back-off (after 5 doublings) */
 
 /* The calling thread's record; its own, so no lock. */
 struct cond_timing {
     ULONGLONG late_ns;          /* average lateness of its timed sleeps, 1/8 per sample */
     ULONGLONG backoff_until_ns; /* no shortened wait before this time */
+    ULONGLONG backoff_ns;       /* the last back-off's length; 0 before the first */
 };
 static _Thread_local struct cond_timing cond_timing;
+
+/* Stops the shortening for a while: the machine is busy (see above). */
+static void cond_timing_back_off(struct cond_timing *timing, ULONGLONG now_ns)
+{
+    ULONGLONG since_ns = now_ns > timing->backoff_until_ns ? now_ns - timing->backoff_until_ns : 0;
+
+    if (timing->backoff_ns && since_ns < timing->backoff_ns) {
+        if (timing->backoff_ns < COND_BACKOFF_MAX_NS)
+            timing->backoff_ns *= 2;
+    } else {
+        timing->backoff_ns = COND_BACKOFF_NS;
+    }
+    timing->backoff_until_ns = now_ns + timing->backoff_ns;
+}
 
 /* Adds one timed sleep's lateness to the thread's average. */
 static void cond_timing_note(struct cond_timing *timing, ULONGLONG late_ns)
@@ -188,7 +208,7 @@ static BOOL cond_yield_until(struct os_cond *cond, struct os_lock *lock, ULONGLO
         if (now_ns >= deadline_ns)
             break;
         if (now_ns - last_ns >= COND_PREEMPTED_NS) {
-            timing->backoff_until_ns = now_ns + COND_BACKOFF_NS;
+            cond_timing_back_off(timing, now_ns);
             woken = TRUE;
             break;
         }
@@ -235,6 +255,8 @@ BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG de
                          (unsigned long)status);
             now_ns = os_clock_monotonic_ns();
             cond_timing_note(timing, now_ns > wake_ns ? now_ns - wake_ns : 0);
+            if (now_ns > wake_ns + COND_PREEMPTED_NS && wake_ns < deadline_ns)
+                cond_timing_back_off(timing, now_ns);
             if (now_ns >= deadline_ns)
                 return FALSE;
             /* Ended before the deadline on the system's own account: a
