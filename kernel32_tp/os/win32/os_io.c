@@ -41,7 +41,8 @@
  * them.  Waiting until they catch up lets completions gather in the port,
  * each then taken by one request (docs/io.md, "Under Wine").  A wait that saw no
  * packet released is not repeated until one is: workers that are all held
- * up (long callbacks) never slow the delivery to other pools.
+ * up (long callbacks) cost the delivery to other pools one such wait, not
+ * one per packet.
  *
  * Locks: table_lock (I: bindings; held around the calls of the completion
  * functions, which take the pool lock inside), packet_lock (a leaf: the

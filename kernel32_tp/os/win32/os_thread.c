@@ -132,7 +132,8 @@ static sleep_cv_srw_fn precise_cond_sleep_fn(void)
  *
  * A system whose sleeps end more than COND_LATE_MAX_NS late (Windows, whose
  * timer ticks every 1 to 15.6 ms) is beyond what yielding can mend: the
- * average then stays above the limit and nothing changes there.  A thread
+ * average passes the limit within its first few sleeps and stays above it,
+ * and nothing changes there after that.  A thread
  * kept off the processor for COND_PREEMPTED_NS, while it yields or past
  * the end of a sleep, is on a busy machine.  There yielding loses more than
  * it gains: a thread that yields goes behind the others that want its
