@@ -32,6 +32,18 @@
  * wait for their callbacks than ever before; while memory is short the
  * thread leaves the completions in the port and retries.
  *
+ * While IO_BACKLOG packets it handed out still wait for workers (the core
+ * releases a packet when its callback starts), the thread yields for up to
+ * IO_BACKLOG_WAIT_NS before it dequeues more (io_wait_for_workers).  Under
+ * Wine every dequeue is a server request, and one that finds the port
+ * empty costs a second one and a wait: dequeuing ahead of busy workers
+ * empties the port early, and on a small machine takes a processor from
+ * them.  Waiting until they catch up lets completions gather in the port,
+ * each then taken by one request (docs/io.md, "Under Wine").  A wait that saw no
+ * packet released is not repeated until one is: workers that are all held
+ * up (long callbacks) cost the delivery to other pools one such wait, not
+ * one per packet.
+ *
  * Locks: table_lock (I: bindings; held around the calls of the completion
  * functions, which take the pool lock inside), packet_lock (a leaf: the
  * free packets).
@@ -44,6 +56,8 @@
 #define IO_PACKET_BLOCK 64      /* packets allocated at a time */
 #define IO_RETRY_MS 10          /* wait before retrying when memory is short */
 #define IO_WATCH_MS 50          /* how often watched handles are looked at */
+#define IO_BACKLOG 2            /* packets waiting for workers that make the thread wait... */
+#define IO_BACKLOG_WAIT_NS 200000ull /* ...for this long at most */
 
 struct os_io_binding {
     os_io_complete_fn complete; /* (c) */
@@ -71,6 +85,9 @@ static LONG watching;                           /* (a) watched bindings not ende
 
 static SRWLOCK packet_lock = SRWLOCK_INIT;
 static struct os_io_packet *free_packets;       /* (packet_lock) linked by next */
+/* Packets the core handed back so far; the service thread counts those it
+ * handed out, and the difference is what waits for workers. */
+static ULONG packets_released;                  /* (packet_lock; read without it, atomic) */
 
 typedef ULONG (WINAPI *status_to_error_fn)(NTSTATUS status);
 static status_to_error_fn status_to_error;      /* (c) after the first binding */
@@ -114,15 +131,26 @@ static struct os_io_packet *packet_get(void)
     return packet;
 }
 
-void os_io_packet_release(struct os_io_packet *packet)
+/* Back to the free list; counted released when the core had it. */
+static void packet_put(struct os_io_packet *packet, BOOL from_core)
 {
     AcquireSRWLockExclusive(&packet_lock);
     packet->next = free_packets;
     free_packets = packet;
+    if (from_core)
+        __atomic_store_n(&packets_released, packets_released + 1, __ATOMIC_RELEASE);
     ReleaseSRWLockExclusive(&packet_lock);
 }
 
+void os_io_packet_release(struct os_io_packet *packet)
+{
+    packet_put(packet, TRUE);
+}
+
 /* ---- the service thread ------------------------------------------------------------ */
+
+/* Packets handed to the core; only the service thread touches it. */
+static ULONG packets_delivered;
 
 /* Hands one dequeued completion to its binding.  Takes I. */
 static void io_deliver(const OVERLAPPED_ENTRY *entry, struct os_io_packet *packet)
@@ -142,11 +170,46 @@ static void io_deliver(const OVERLAPPED_ENTRY *entry, struct os_io_packet *packe
     packet->bytes = entry->dwNumberOfBytesTransferred;
     AcquireSRWLockExclusive(&table_lock);
     binding = index < slot_count && slots[index].gen == gen ? slots[index].binding : NULL;
-    if (binding)
+    if (binding) {
+        /* Counted first: complete() may release it at once. */
+        packets_delivered++;
         binding->complete(binding->key, packet);
+    }
     ReleaseSRWLockExclusive(&table_lock);
     if (!binding)
-        os_io_packet_release(packet);   /* its file was unbound: nobody expects it */
+        packet_put(packet, FALSE);      /* its file was unbound: nobody expects it */
+}
+
+/* Handed out and not yet back: the completions that wait for workers. */
+static ULONG io_packets_waiting(void)
+{
+    return packets_delivered - __atomic_load_n(&packets_released, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Yields while IO_BACKLOG packets wait for workers, for IO_BACKLOG_WAIT_NS
+ * at most (file header).  No server request: SwitchToThread is a plain
+ * system call under Wine.  *stalled says the last wait saw no packet
+ * released; the thread then does not wait again until one is.
+ */
+static void io_wait_for_workers(BOOL *stalled, ULONG *stalled_at)
+{
+    ULONG released = __atomic_load_n(&packets_released, __ATOMIC_ACQUIRE);
+    ULONGLONG start_ns;
+
+    if (io_packets_waiting() < IO_BACKLOG || (*stalled && released == *stalled_at))
+        return;
+    *stalled = FALSE;
+    start_ns = os_clock_monotonic_ns();
+    do {
+        SwitchToThread();
+        if (io_packets_waiting() < IO_BACKLOG)
+            return;
+    } while (os_clock_monotonic_ns() - start_ns < IO_BACKLOG_WAIT_NS);
+    if (__atomic_load_n(&packets_released, __ATOMIC_ACQUIRE) == released) {
+        *stalled = TRUE;
+        *stalled_at = released;
+    }
 }
 
 /* Reports the end of each watched binding whose handle is closed.  Takes I. */
@@ -202,11 +265,13 @@ static void io_service_main(void *arg)
     OVERLAPPED_ENTRY entries[IO_ENTRIES];
     struct os_io_packet *packet;
     ULONGLONG checked_ns = 0, now_ns;
-    ULONG count, i;
+    ULONG count, i, stalled_at = 0;
+    BOOL stalled = FALSE;
     DWORD timeout_ms;
 
     (void)arg;
     for (;;) {
+        io_wait_for_workers(&stalled, &stalled_at);
         timeout_ms = InterlockedCompareExchange(&watching, 0, 0) ? IO_WATCH_MS : INFINITE;
         if (remove) {
             count = io_remove_one(remove, &entries[0], timeout_ms);

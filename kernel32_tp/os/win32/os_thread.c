@@ -63,6 +63,8 @@ void os_cond_init(struct os_cond *cond)
     InitializeSRWLock(&cond->alert_lock);
     cond->alert_waiters = NULL;
     cond->alert_count = 0;
+    cond->yielders = 0;
+    cond->signals = 0;
 }
 
 void os_cond_destroy(struct os_cond *cond)
@@ -117,32 +119,154 @@ static sleep_cv_srw_fn precise_cond_sleep_fn(void)
     return (sleep_cv_srw_fn)os_win32_ntdll_proc("RtlSleepConditionVariableSRW", &fn, &looked_up);
 }
 
+/*
+ * Timed waits that end on time.  Under Wine a timed sleep ends some 50 to
+ * 70 us after its deadline (the Linux timer slack of a normal thread, then
+ * Wine's way back to the caller), and the timer service, which sleeps to
+ * each timer's due time, passed all of it on as lateness.  So each thread
+ * measures how late its timed sleeps end (cond_timing_note), and a wait of
+ * at most COND_SHORT_WAIT_NS sleeps that much less and yields the processor
+ * for the rest, with the lock released, until the deadline or a signal of
+ * the cond (cond_yield_until).  Longer waits (idle workers' timeouts, the
+ * monitor's ticks) need no such precision and sleep as before.
+ *
+ * A system whose sleeps end more than COND_LATE_MAX_NS late (Windows, whose
+ * timer ticks every 1 to 15.6 ms) is beyond what yielding can mend: the
+ * average passes the limit within its first few sleeps and stays above it,
+ * and nothing changes there after that.  A thread
+ * kept off the processor for COND_PREEMPTED_NS, while it yields or past
+ * the end of a sleep, is on a busy machine.  There yielding loses more than
+ * it gains: a thread that yields goes behind the others that want its
+ * processor, and one that wakes from a sleep goes ahead of them.  So it
+ * sleeps plainly for COND_BACKOFF_NS, twice as long each time the machine
+ * is still busy within that much of the last back-off's end, up to
+ * COND_BACKOFF_MAX_NS.
+ */
+#define COND_SHORT_WAIT_NS 2000000ull       /* longer waits are never shortened */
+#define COND_LATE_MAX_NS 200000ull          /* a later average turns shortening off */
+#define COND_LATE_SAMPLE_MAX_NS 400000ull   /* one sample counts for at most this */
+#define COND_PREEMPTED_NS 500000ull         /* off the processor this long... */
+#define COND_BACKOFF_NS 200000000ull        /* ...stops the shortening this long */
+#define COND_BACKOFF_MAX_NS 6400000000ull   /* the longest back-off (after 5 doublings) */
+
+/* The calling thread's record; its own, so no lock. */
+struct cond_timing {
+    ULONGLONG late_ns;          /* average lateness of its timed sleeps, 1/8 per sample */
+    ULONGLONG backoff_until_ns; /* no shortened wait before this time */
+    ULONGLONG backoff_ns;       /* the last back-off's length; 0 before the first */
+};
+static _Thread_local struct cond_timing cond_timing;
+
+/* Stops the shortening for a while: the machine is busy (see above). */
+static void cond_timing_back_off(struct cond_timing *timing, ULONGLONG now_ns)
+{
+    ULONGLONG since_ns = now_ns > timing->backoff_until_ns ? now_ns - timing->backoff_until_ns : 0;
+
+    if (timing->backoff_ns && since_ns < timing->backoff_ns) {
+        if (timing->backoff_ns < COND_BACKOFF_MAX_NS)
+            timing->backoff_ns *= 2;
+    } else {
+        timing->backoff_ns = COND_BACKOFF_NS;
+    }
+    timing->backoff_until_ns = now_ns + timing->backoff_ns;
+}
+
+/* Adds one timed sleep's lateness to the thread's average. */
+static void cond_timing_note(struct cond_timing *timing, ULONGLONG late_ns)
+{
+    if (late_ns > COND_LATE_SAMPLE_MAX_NS)
+        late_ns = COND_LATE_SAMPLE_MAX_NS;  /* one preemption moves it by 50 us at most */
+    timing->late_ns = timing->late_ns - timing->late_ns / 8 + late_ns / 8;
+}
+
+/*
+ * Yields the processor until deadline_ns, with lock released; TRUE when the
+ * cond was signalled meanwhile (the caller looks at its predicate again),
+ * or when the thread was kept off the processor and the deadline is still
+ * ahead (the caller waits again, then with a plain sleep).
+ * A signaller that changed the caller's state after this thread released
+ * the lock took the lock after it, so it sees yielders raised and counts
+ * its signal: no wake-up is lost.
+ */
+static BOOL cond_yield_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns,
+                             struct cond_timing *timing)
+{
+    ULONGLONG now_ns, last_ns;
+    LONG signals;
+    BOOL woken = FALSE;
+
+    __atomic_add_fetch(&cond->yielders, 1, __ATOMIC_SEQ_CST);
+    signals = __atomic_load_n(&cond->signals, __ATOMIC_SEQ_CST);
+    os_lock_release(lock);
+    last_ns = os_clock_monotonic_ns();
+    for (;;) {
+        SwitchToThread();
+        if (__atomic_load_n(&cond->signals, __ATOMIC_SEQ_CST) != signals) {
+            woken = TRUE;
+            break;
+        }
+        now_ns = os_clock_monotonic_ns();
+        if (now_ns >= deadline_ns)
+            break;
+        if (now_ns - last_ns >= COND_PREEMPTED_NS) {
+            cond_timing_back_off(timing, now_ns);
+            woken = TRUE;
+            break;
+        }
+        last_ns = now_ns;
+    }
+    __atomic_sub_fetch(&cond->yielders, 1, __ATOMIC_SEQ_CST);
+    os_lock_acquire(lock);
+    return woken;
+}
+
 BOOL os_cond_wait_until(struct os_cond *cond, struct os_lock *lock, ULONGLONG deadline_ns)
 {
     ULONGLONG now_ns = os_clock_monotonic_ns();
-    ULONGLONG timeout_ms;
+    ULONGLONG timeout_ms, wake_ns;
     sleep_cv_srw_fn precise = precise_cond_sleep_fn();
+    struct cond_timing *timing;
     LARGE_INTEGER timeout;
     LONG status;
 
     if (now_ns >= deadline_ns)
         return FALSE;
     if (precise) {
-        /*
-         * SleepConditionVariableSRW takes whole milliseconds: rounded up,
-         * every timed wait (the timer service's above all) would end up to
-         * a millisecond late.  ntdll's call takes 100 ns units, and systems
-         * that wait on a finer clock (Wine on Linux) honour them.
-         */
-        timeout.QuadPart = -(LONGLONG)((deadline_ns - now_ns + 99) / 100);
-        __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
-        status = precise(&cond->cv, &lock->sys.srw, &timeout, 0);
-        __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
-        if (status == TP_STATUS_SUCCESS)
-            return TRUE;
-        if (status != TP_STATUS_TIMEOUT)
-            os_panic("RtlSleepConditionVariableSRW failed: status %#lx", (unsigned long)status);
-        return os_clock_monotonic_ns() < deadline_ns;
+        timing = &cond_timing;
+        wake_ns = deadline_ns;
+        if (deadline_ns - now_ns <= COND_SHORT_WAIT_NS && timing->late_ns <= COND_LATE_MAX_NS
+            && now_ns >= timing->backoff_until_ns)
+            wake_ns -= timing->late_ns;
+        if (wake_ns > now_ns) {
+            /*
+             * SleepConditionVariableSRW takes whole milliseconds: rounded
+             * up, every timed wait (the timer service's above all) would end
+             * up to a millisecond late.  ntdll's call takes 100 ns units,
+             * and systems that wait on a finer clock (Wine on Linux) honour
+             * them.
+             */
+            timeout.QuadPart = -(LONGLONG)((wake_ns - now_ns + 99) / 100);
+            __atomic_store_n(&lock->owner, 0, __ATOMIC_RELAXED);
+            status = precise(&cond->cv, &lock->sys.srw, &timeout, 0);
+            __atomic_store_n(&lock->owner, GetCurrentThreadId(), __ATOMIC_RELAXED);
+            if (status == TP_STATUS_SUCCESS)
+                return TRUE;
+            if (status != TP_STATUS_TIMEOUT)
+                os_panic("RtlSleepConditionVariableSRW failed: status %#lx",
+                         (unsigned long)status);
+            now_ns = os_clock_monotonic_ns();
+            cond_timing_note(timing, now_ns > wake_ns ? now_ns - wake_ns : 0);
+            if (now_ns > wake_ns + COND_PREEMPTED_NS && wake_ns < deadline_ns)
+                cond_timing_back_off(timing, now_ns);
+            if (now_ns >= deadline_ns)
+                return FALSE;
+            /* Ended before the deadline on the system's own account: a
+             * wake-up, and the caller, which loops on its predicate, waits
+             * for the rest. */
+            if (wake_ns == deadline_ns)
+                return TRUE;
+        }
+        return cond_yield_until(cond, lock, deadline_ns, timing);
     }
     /* Round up, so that a timeout never ends before the deadline on its own
      * account; cap below INFINITE (the caller loops and waits again). */
@@ -253,8 +377,18 @@ static BOOL alert_wake(struct os_cond *cond, BOOL all)
     return woke;
 }
 
+/* Tells the threads that yield out a timed wait (cond_yield_until), if any. */
+static void cond_wake_yielders(struct os_cond *cond)
+{
+    if (__atomic_load_n(&cond->yielders, __ATOMIC_SEQ_CST))
+        __atomic_add_fetch(&cond->signals, 1, __ATOMIC_SEQ_CST);
+}
+
 void os_cond_signal(struct os_cond *cond)
 {
+    /* A yielding thread takes the signal too: it may be the one whose
+     * deadline the signaller's change moved, and it is awake anyway. */
+    cond_wake_yielders(cond);
     /* One wake-up is enough: an alertable waiter if there is one. */
     if (!alert_wake(cond, FALSE))
         WakeConditionVariable(&cond->cv);
@@ -262,6 +396,7 @@ void os_cond_signal(struct os_cond *cond)
 
 void os_cond_broadcast(struct os_cond *cond)
 {
+    cond_wake_yielders(cond);
     alert_wake(cond, TRUE);
     WakeAllConditionVariable(&cond->cv);
 }

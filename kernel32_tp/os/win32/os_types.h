@@ -33,10 +33,12 @@ struct os_cond {
     SRWLOCK alert_lock;         /* guards alert_waiters */
     struct os_alert_waiter *alert_waiters; /* (alert_lock) in os_cond_wait_until_alertable */
     LONG alert_count;           /* entries of alert_waiters; read without alert_lock */
+    LONG yielders;              /* (a) threads that finish a timed wait yielding, lock released */
+    LONG signals;               /* (a) signals and broadcasts counted while yielders > 0 */
 };
 
 /* A static cond (os.h). */
-#define OS_COND_INITIALIZER { CONDITION_VARIABLE_INIT, SRWLOCK_INIT, NULL, 0 }
+#define OS_COND_INITIALIZER { CONDITION_VARIABLE_INIT, SRWLOCK_INIT, NULL, 0, 0, 0 }
 
 /*
  * The ownership stamp (os.h): a per-process secret mixed with the stamp's
