@@ -350,6 +350,69 @@ DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
     return ERROR_SUCCESS;
 }
 
+/*
+ * The calling thread's counts (os_thread_count_add), and the same pointer
+ * in a TLS slot of our own, which the loader's thread-detach callback below
+ * reads to give them up when the thread ends (the C runtime may have freed
+ * the _Thread_local storage by then).  The _Thread_local read keeps the
+ * last error, which TlsGetValue would clear.
+ */
+static _Thread_local struct os_thread_counts *thread_counts;
+static DWORD thread_counts_slot = TLS_OUT_OF_INDEXES;  /* (c) after the once */
+static INIT_ONCE thread_counts_slot_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK thread_counts_slot_alloc(INIT_ONCE *once, void *param, void **context)
+{
+    (void)once; (void)param; (void)context;
+    /* TLS_OUT_OF_INDEXES: every thread counts in the shared share. */
+    thread_counts_slot = TlsAlloc();
+    return TRUE;
+}
+
+/* The thread's first count: its block, and the slot that gives it up. */
+static __attribute__((noinline, cold)) struct os_thread_counts *thread_counts_register(void)
+{
+    struct os_thread_counts *counts = NULL;
+    DWORD err = GetLastError();
+
+    InitOnceExecuteOnce(&thread_counts_slot_once, thread_counts_slot_alloc, NULL, NULL);
+    if (thread_counts_slot != TLS_OUT_OF_INDEXES && (counts = thread_counts_claim())) {
+        if (TlsSetValue(thread_counts_slot, counts)) {
+            thread_counts = counts;
+        } else {
+            thread_counts_give_up(counts);
+            counts = NULL;
+        }
+    }
+    SetLastError(err);
+    return counts;
+}
+
+static inline struct os_thread_counts *thread_counts_here(void)
+{
+    struct os_thread_counts *counts = thread_counts;
+
+    return __builtin_expect(counts != NULL, 1) ? counts : thread_counts_register();
+}
+
+/* A TLS callback: the loader calls it in each thread that ends. */
+static void NTAPI thread_counts_detach(void *module, DWORD reason, void *reserved)
+{
+    struct os_thread_counts *counts;
+
+    (void)module; (void)reserved;
+    if (reason != DLL_THREAD_DETACH || thread_counts_slot == TLS_OUT_OF_INDEXES)
+        return;
+    if ((counts = TlsGetValue(thread_counts_slot))) {
+        TlsSetValue(thread_counts_slot, NULL);
+        thread_counts_give_up(counts);
+    }
+}
+
+/* The C runtime's TLS directory calls every callback in the .CRT$XL* sections. */
+__attribute__((section(".CRT$XLF"), used))
+static const PIMAGE_TLS_CALLBACK thread_counts_detach_callback = thread_counts_detach;
+
 DWORD os_thread_current_id(void)
 {
     return GetCurrentThreadId();
