@@ -7,24 +7,35 @@
  * The object is destroyed when no reference is left and no callback is
  * queued or running (tp_object_finished_locked), by whoever sees that last:
  * Close*, a group close, or the worker whose callback returned.
- * Takes P (and G through group.c, before P).
+ * Takes P (and G through group.c, before P); closing an object that was
+ * never queued takes no lock (tp_object_close).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_private.h"
 
+/* What an environment gives an object (object_read_environment). */
+struct object_environment {
+    struct tp_pool *pool;
+    struct tp_group *group;
+    unsigned char dispatch;             /* as tp_object.dispatch */
+    struct tp_object_extras extras;     /* the fields few objects have */
+};
+
 /*
  * Windows accepts the V1 and V3 environments; V3 adds the callback
  * priority, which must be a valid TP_CALLBACK_PRIORITY.  The fields few
- * objects have go to *extras.
+ * objects have go to environment->extras.
  */
-static DWORD object_read_environment(struct tp_object *obj, struct tp_object_extras *extras,
+static DWORD object_read_environment(struct object_environment *environment,
                                      const TP_CALLBACK_ENVIRON *env)
 {
-    obj->dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+    environment->dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+    environment->group = NULL;
+    environment->extras = (struct tp_object_extras){ NULL, NULL, NULL };
     if (!env) {
-        obj->pool = tp_pool_default();
+        environment->pool = tp_pool_default();
         return ERROR_SUCCESS;
     }
     if (env->Version != 1 && env->Version != 3)
@@ -32,15 +43,16 @@ static DWORD object_read_environment(struct tp_object *obj, struct tp_object_ext
     if (env->Version == 3) {
         if ((unsigned int)env->CallbackPriority >= TP_PRIORITY_COUNT)
             return ERROR_INVALID_PARAMETER;
-        obj->dispatch = (unsigned char)env->CallbackPriority;
+        environment->dispatch = (unsigned char)env->CallbackPriority;
     }
-    obj->pool = impl_from_TP_POOL(env->Pool);
-    obj->group = env->CleanupGroup ? impl_from_TP_CLEANUP_GROUP(env->CleanupGroup) : NULL;
-    extras->group_cancel = env->CleanupGroupCancelCallback;
-    extras->finalization = env->FinalizationCallback;
-    extras->race_dll = env->RaceDll;
+    environment->pool = impl_from_TP_POOL(env->Pool);
+    if (env->CleanupGroup)
+        environment->group = impl_from_TP_CLEANUP_GROUP(env->CleanupGroup);
+    environment->extras.group_cancel = env->CleanupGroupCancelCallback;
+    environment->extras.finalization = env->FinalizationCallback;
+    environment->extras.race_dll = env->RaceDll;
     if (env->u.s.LongFunction)
-        obj->dispatch |= TP_OBJECT_LONG_FUNCTION;
+        environment->dispatch |= TP_OBJECT_LONG_FUNCTION;
     /* Persistent: every worker of ours is persistent enough, as no APC is
      * ever queued to it. */
     return ERROR_SUCCESS;
@@ -51,24 +63,34 @@ static BOOL extras_needed(const struct tp_object_extras *extras)
     return extras->finalization || extras->race_dll || extras->group_cancel;
 }
 
-/* Everything but the environment: a fresh object, or a recycled simple one
- * (which has no extras). */
-static void object_fill(struct tp_object *obj, const struct tp_object *environment,
+/*
+ * Writes every field of obj but ops and extras (object_join's): a fresh
+ * object, whose memory need not be zeroed, or a recycled simple one.
+ */
+static void object_fill(struct tp_object *obj, const struct object_environment *environment,
                         enum tp_object_type type, tp_invoke_fn invoke, void *callback,
                         void *userdata)
 {
-    const struct tp_object_ops *ops = obj->ops;
-
-    *obj = *environment;
     os_stamp_set(&obj->stamp);
-    obj->ops = ops;
     obj->type = (unsigned char)type;
+    obj->dispatch = environment->dispatch;
+    obj->closed = FALSE;
+    obj->queued = FALSE;
+    obj->pool = environment->pool;
+    obj->group = environment->group;
+    obj->extras = NULL;
     obj->invoke = invoke;
     obj->callback = callback;
     obj->userdata = userdata;
     list_init(&obj->queue_entry);
     list_init(&obj->group_entry);
     obj->refs = obj->group ? 2 : 1;     /* the user's handle, the group's membership */
+    obj->group_member = FALSE;
+    atomic_init(&obj->pending, 0);
+    obj->running = 0;
+    obj->associated = 0;
+    obj->drainers = 0;
+    atomic_init(&obj->cancelled, 0);
 }
 
 /*
@@ -91,7 +113,7 @@ static DWORD object_join(struct tp_object *obj, const struct tp_object_extras *e
         obj->extras = NULL;
         return err;
     }
-    atomic_fetch_add(&tp_live_objects, 1);
+    os_thread_count_add(TP_COUNT_LIVE_OBJECTS, 1);
     if (obj->group)
         tp_group_add(obj->group, obj);
     return ERROR_SUCCESS;
@@ -100,18 +122,17 @@ static DWORD object_join(struct tp_object *obj, const struct tp_object_extras *e
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_object environment = { .pool = NULL };
-    struct tp_object_extras extras = { 0 };
+    struct object_environment environment;
     DWORD err;
 
-    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
+    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
         return err;
     object_fill(obj, &environment, type, invoke, callback, userdata);
-    if ((err = object_join(obj, &extras)) != ERROR_SUCCESS)
+    if ((err = object_join(obj, &environment.extras)) != ERROR_SUCCESS)
         return err;
     /* No P: making an object in a pool that is being closed is misuse. */
     TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
-    atomic_fetch_add_explicit(&obj->pool->objects_made, 1, memory_order_relaxed);
+    tp_pool_object_joined(obj->pool);
     if (tp_check_enabled)
         tp_check_created(obj, (enum tp_check_kind)type);
     return ERROR_SUCCESS;
@@ -126,7 +147,7 @@ static void simple_start(struct tp_object *obj)
 {
     TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
     if (!tp_object_light(obj))
-        atomic_fetch_add_explicit(&obj->pool->objects_made, 1, memory_order_relaxed);
+        tp_pool_object_joined(obj->pool);
     obj->refs--;
     obj->closed = TRUE;
 }
@@ -186,18 +207,18 @@ static BOOL simple_cache_return_locked(struct tp_pool *pool, struct tp_object *o
 DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
                      const TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_object environment = { .pool = NULL }, *obj = NULL;
-    struct tp_object_extras extras = { 0 };
+    struct object_environment environment;
+    struct tp_object *obj = NULL;
     struct tp_pool *pool;
     enum tp_dispatch action;
     DWORD err;
 
     if (!callback)
         return ERROR_INVALID_PARAMETER;
-    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
+    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
         return err;
     pool = environment.pool;
-    if (!environment.group && !extras_needed(&extras)) {
+    if (!environment.group && !extras_needed(&environment.extras)) {
         /* Light (tp_object_light): nothing to join, nothing to count. */
         if (!(obj = simple_cache_take(pool)) && !(obj = calloc(1, sizeof(*obj))))
             return ERROR_NOT_ENOUGH_MEMORY;
@@ -206,7 +227,7 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
         if (!(obj = calloc(1, sizeof(*obj))))
             return ERROR_NOT_ENOUGH_MEMORY;
         object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-        if ((err = object_join(obj, &extras)) != ERROR_SUCCESS) {
+        if ((err = object_join(obj, &environment.extras)) != ERROR_SUCCESS) {
             free(obj);
             return err;
         }
@@ -227,6 +248,10 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
 
 enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count)
 {
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    /* Workers may know it from now on: its close takes P (tp_object_close). */
+    if (!obj->queued)
+        __atomic_store_n(&obj->queued, TRUE, __ATOMIC_RELAXED);
     return tp_sched_enqueue_locked(obj, count);
 }
 
@@ -329,7 +354,7 @@ static void object_release(struct tp_object *obj)
     else
         free(obj);
     if (counted)
-        atomic_fetch_sub(&tp_live_objects, 1);
+        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, -1);
     if (race_dll)
         os_library_free(race_dll);
 }
@@ -484,8 +509,28 @@ void tp_object_unref(struct tp_object *obj)
     object_unref_and_unlock(obj);
 }
 
+/*
+ * Closes an object that no worker, service or group ever knew: never
+ * queued, outside any group, with no hook and no RaceDll, in an open pool.
+ * Its user's handle is the one thing that holds it, so it goes at once with
+ * no P.  FALSE (nothing done) for any other.
+ */
+static BOOL object_close_unknown(struct tp_object *obj)
+{
+    if (obj->ops || obj->group || __atomic_load_n(&obj->queued, __ATOMIC_RELAXED)
+        || tp_object_race_dll(obj))
+        return FALSE;
+    /* Once the pool is closed, its last object must leave under P. */
+    if (!tp_pool_object_left_open(obj->pool))
+        return FALSE;
+    object_release(obj);
+    return TRUE;
+}
+
 void tp_object_close(struct tp_object *obj)
 {
+    if (object_close_unknown(obj))
+        return;
     /* The kind's service (a timer's) stops queueing callbacks first: it
      * must never find the object closed (tp_object_submit panics). */
     if (obj->ops && obj->ops->shutdown)

@@ -76,18 +76,19 @@ struct tp_pool {
      * it held allocates instead, so posting never waits for another). */
     struct tp_object *simple_spare; /* (simple_taking) */
     _Atomic int simple_taking;      /* (a) */
-    /* (a) callback objects made for this pool, light ones aside
-     * (tp_object_light): counted without P (never in a closed pool: that
-     * is misuse); those alive are objects_made - objects_gone
-     * (tp_pool_objects_locked), so that a pool found empty under P after
-     * its close stays empty. */
-    _Atomic LONG objects_made;
+    /* (a) the live callback objects of this pool, light ones aside
+     * (tp_object_light), with TP_POOL_OBJECTS_CLOSED added under P by
+     * CloseThreadpool.  An object joins without P (never a closed pool:
+     * that is misuse) and leaves without P only while the bit is clear
+     * (tp_pool_object_left_open); once it is set, objects leave under P
+     * (tp_pool_object_left_locked), so that a pool found empty under P
+     * after its close stays empty and only a holder of P frees it. */
+    _Atomic LONG objects;
     char posted_pad_after[64];      /* (c) unused */
     DWORD min_threads;              /* (P) */
     DWORD max_threads;              /* (P) */
     SIZE_T stack_reserve;           /* (P) for workers started from now on */
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
-    LONG objects_gone;              /* (P) of objects_made, those destroyed */
     BOOL closed;                    /* (P) CloseThreadpool was called */
     BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
@@ -98,11 +99,65 @@ struct tp_pool {
     _Atomic ULONGLONG timer_lateness[TP_DEBUG_LATENESS_BUCKETS];
 };
 
-/* The live callback objects using pool, light ones aside.  Locking: P. */
+/* tp_pool.objects: CloseThreadpool ran (above any count of objects). */
+#define TP_POOL_OBJECTS_CLOSED 0x40000000
+
+/*
+ * The core's per-thread counts (os_thread_count_add): the callback objects
+ * counted live (tp_debug_live_objects: these and tp_live_objects), and
+ * those of the default pool, which is never closed, so that creating and
+ * closing objects there writes no cache line another thread writes.
+ */
+enum tp_count {
+    TP_COUNT_LIVE_OBJECTS,
+    TP_COUNT_DEFAULT_POOL_OBJECTS,
+    TP_COUNT_KINDS
+};
+_Static_assert(TP_COUNT_KINDS <= OS_THREAD_COUNTS, "os.h keeps too few per-thread counts");
+
+/* The live callback objects using pool, light ones aside.  Locking: P (the
+ * default pool's figure is exact only for what happened before the call). */
 static inline LONG tp_pool_objects_locked(struct tp_pool *pool)
 {
-    return atomic_load_explicit(&pool->objects_made, memory_order_relaxed)
-           - pool->objects_gone;
+    LONG objects = atomic_load_explicit(&pool->objects, memory_order_relaxed)
+                   & ~TP_POOL_OBJECTS_CLOSED;
+
+    return pool->is_default ? objects + os_thread_count_sum(TP_COUNT_DEFAULT_POOL_OBJECTS)
+                            : objects;
+}
+
+/* A new callback object of pool, light ones aside.  Without P. */
+static inline void tp_pool_object_joined(struct tp_pool *pool)
+{
+    if (pool->is_default)
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, 1);
+    else
+        atomic_fetch_add_explicit(&pool->objects, 1, memory_order_relaxed);
+}
+
+/*
+ * An object of pool is gone, counted out without P if the pool is still
+ * open: TRUE.  FALSE when CloseThreadpool ran: nothing was counted, and the
+ * caller counts the object out under P (tp_pool_object_left_locked), which
+ * may be the pool's last.  Release: the thread that frees the pool, having
+ * read this count, comes after everything done to the object before.
+ */
+static inline BOOL tp_pool_object_left_open(struct tp_pool *pool)
+{
+    LONG objects;
+
+    if (pool->is_default) {
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, -1);
+        return TRUE;
+    }
+    objects = atomic_load_explicit(&pool->objects, memory_order_relaxed);
+    do {
+        if (objects & TP_POOL_OBJECTS_CLOSED)
+            return FALSE;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->objects, &objects, objects - 1,
+                                                    memory_order_release,
+                                                    memory_order_relaxed));
+    return TRUE;
 }
 
 struct tp_pool *tp_pool_default(void);
@@ -206,21 +261,26 @@ struct tp_object {
      * gives back to the system, so a cycle of creating and closing many
      * objects does not fault their memory in again; under Wine, one more
      * 16-byte step of msvcrt's heap made closing several times slower
-     * (make bench S6, docs/inject.md). */
+     * (make bench S6, docs/inject.md).  What closing a never-queued object
+     * reads (tp_object_close) is in the first 40 bytes, so that it touches
+     * one cache line of an object that went cold, as free() does. */
     struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
     unsigned char type;                 /* (c) enum tp_object_type */
     unsigned char dispatch;             /* (c) priority | TP_OBJECT_LONG_FUNCTION */
     BOOLEAN closed;                     /* (P) Close* (or a group close) has run */
-    BOOLEAN group_member;               /* (G) a member: the group holds a reference */
+    /* (P) set once, when a callback is first queued (tp_object_queue_locked):
+     * until then no worker knows the object, and its Close* reads this
+     * without P (the user does not close an object while submitting it). */
+    BOOLEAN queued;
     struct tp_pool *pool;               /* (c) */
-    tp_invoke_fn invoke;                /* (c) */
     const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
-    void *callback;                     /* (c) the user's callback, typed by invoke */
-    void *userdata;                     /* (c) */
     struct tp_group *group;             /* (c) NULL when not a member */
     /* (c) NULL unless the environment has a finalization callback, a
      * RaceDll or a group cancel callback: allocated with the object. */
     struct tp_object_extras *extras;
+    tp_invoke_fn invoke;                /* (c) */
+    void *callback;                     /* (c) the user's callback, typed by invoke */
+    void *userdata;                     /* (c) */
     struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
     union {
         struct list group_entry;        /* (G) in group->members while a member */
@@ -230,7 +290,8 @@ struct tp_object {
          * is unused then. */
         struct tp_object *cache_next;
     };
-    LONG refs;                          /* (P) the user's handle + group membership */
+    SHORT refs;                         /* (P) the user's handle + group membership */
+    BOOLEAN group_member;               /* (G) a member: the group holds a reference */
     /* (a) callbacks queued, not started: leaves and reaches 0 only under P
      * (queue_entry linked while above 0); a post to a queued object adds
      * to it without P (tp_sched_enqueue_more). */
@@ -280,7 +341,8 @@ static inline PTP_CLEANUP_GROUP_CANCEL_CALLBACK tp_object_group_cancel(const str
     return obj->extras ? obj->extras->group_cancel : NULL;
 }
 
-/* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER,
+/* Validates env and writes every field of obj but ops, which the caller
+ * sets first (its memory need not be zeroed).  ERROR_INVALID_PARAMETER,
  * ERROR_NOT_ENOUGH_MEMORY. */
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
@@ -296,7 +358,8 @@ LONG tp_object_cancel_locked(struct tp_object *obj);
 /* Waits until obj has no queued callbacks and no running callbacks that count:
  * associated ones (WaitFor*Callbacks), or all of them (group close). */
 void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_disassociated);
-/* The user's Close*: leaves the group, drops the user's reference. */
+/* The user's Close*: leaves the group, drops the user's reference.  Takes
+ * P, unless no worker, service or group ever knew obj (object.c). */
 void tp_object_close(struct tp_object *obj);
 
 /*
@@ -525,7 +588,9 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 
 /* (a) pools, groups, callback objects but light ones: written as any of them comes or
  * goes, so alone in its cache line (the read-mostly data around it, such as
- * the default pool's once flag, is read on every call). */
+ * the default pool's once flag, is read on every call).  Callback objects
+ * count in TP_COUNT_LIVE_OBJECTS instead, when made (object.c); they may be
+ * counted out of either: the sum is the figure (tp_debug_live_objects). */
 struct tp_live_count {
     _Alignas(64) _Atomic LONG objects;
 };

@@ -35,11 +35,14 @@ static DWORD object_create(enum tp_object_type type, tp_invoke_fn invoke, void *
                            void *userdata, const TP_CALLBACK_ENVIRON *env,
                            struct tp_work **out)
 {
-    struct tp_work *work = calloc(1, sizeof(*work));
+    /* Not calloc: tp_object_init writes every field but the hooks (glibc's
+     * calloc also bypasses its per-thread cache, which malloc takes first). */
+    struct tp_work *work = malloc(sizeof(*work));
     DWORD err;
 
     if (!work)
         return ERROR_NOT_ENOUGH_MEMORY;
+    work->obj.ops = NULL;
     if ((err = tp_object_init(&work->obj, type, invoke, callback, userdata, env))
         != ERROR_SUCCESS) {
         free(work);
