@@ -28,8 +28,8 @@ struct object_environment {
  * priority, which must be a valid TP_CALLBACK_PRIORITY.  The fields few
  * objects have go to environment->extras.
  */
-static DWORD object_read_environment(struct object_environment *environment,
-                                     const TP_CALLBACK_ENVIRON *env)
+static inline __attribute__((always_inline)) DWORD
+object_read_environment(struct object_environment *environment, const TP_CALLBACK_ENVIRON *env)
 {
     environment->dispatch = TP_CALLBACK_PRIORITY_NORMAL;
     environment->group = NULL;
@@ -67,13 +67,15 @@ static BOOL extras_needed(const struct tp_object_extras *extras)
  * Writes every field of obj but ops and extras (object_join's): a fresh
  * object, whose memory need not be zeroed, or a recycled simple one.
  */
-static void object_fill(struct tp_object *obj, const struct object_environment *environment,
-                        enum tp_object_type type, tp_invoke_fn invoke, void *callback,
-                        void *userdata)
+static inline __attribute__((always_inline)) void
+object_fill(struct tp_object *obj, const struct object_environment *environment,
+            enum tp_object_type type, tp_invoke_fn invoke, void *callback, void *userdata)
 {
     os_stamp_set(&obj->stamp);
     obj->type = (unsigned char)type;
     obj->dispatch = environment->dispatch;
+    if (environment->pool->is_default)
+        obj->dispatch |= TP_OBJECT_DEFAULT_POOL;
     obj->closed = FALSE;
     obj->queued = FALSE;
     obj->pool = environment->pool;
@@ -113,7 +115,9 @@ static DWORD object_join(struct tp_object *obj, const struct tp_object_extras *e
         obj->extras = NULL;
         return err;
     }
-    os_thread_count_add(TP_COUNT_LIVE_OBJECTS, 1);
+    /* One count on the default pool: its own (tp_pool_object_joined). */
+    if (!(obj->dispatch & TP_OBJECT_DEFAULT_POOL))
+        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, 1);
     if (obj->group)
         tp_group_add(obj->group, obj);
     return ERROR_SUCCESS;
@@ -125,6 +129,17 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
     struct object_environment environment;
     DWORD err;
 
+    if (!env) {
+        /* The common case, in short: the default pool, which is never closed,
+         * no group and no extras; the one count is the pool's. */
+        environment = (struct object_environment){ .pool = tp_pool_default(), .group = NULL,
+                                                   .dispatch = TP_CALLBACK_PRIORITY_NORMAL };
+        object_fill(obj, &environment, type, invoke, callback, userdata);
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, 1);
+        if (tp_check_enabled)
+            tp_check_created(obj, (enum tp_check_kind)type);
+        return ERROR_SUCCESS;
+    }
     if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
         return err;
     object_fill(obj, &environment, type, invoke, callback, userdata);
@@ -340,7 +355,8 @@ BOOL tp_object_finished_locked(struct tp_object *obj)
 static void object_release(struct tp_object *obj)
 {
     HMODULE race_dll = tp_object_race_dll(obj);
-    BOOL counted = !tp_object_light(obj);
+    /* Not obj->pool: after an object left it, a closed pool may be gone. */
+    BOOL counted = !tp_object_light(obj) && !(obj->dispatch & TP_OBJECT_DEFAULT_POOL);
 
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
@@ -511,19 +527,27 @@ void tp_object_unref(struct tp_object *obj)
 
 /*
  * Closes an object that no worker, service or group ever knew: never
- * queued, outside any group, with no hook and no RaceDll, in an open pool.
+ * queued, outside any group, with no hook and no extras, in an open pool.
  * Its user's handle is the one thing that holds it, so it goes at once with
  * no P.  FALSE (nothing done) for any other.
  */
 static BOOL object_close_unknown(struct tp_object *obj)
 {
-    if (obj->ops || obj->group || __atomic_load_n(&obj->queued, __ATOMIC_RELAXED)
-        || tp_object_race_dll(obj))
+    unsigned char dispatch = obj->dispatch;   /* read before the free */
+
+    if (obj->ops || obj->group || obj->extras || __atomic_load_n(&obj->queued, __ATOMIC_RELAXED))
         return FALSE;
     /* Once the pool is closed, its last object must leave under P. */
     if (!tp_pool_object_left_open(obj->pool))
         return FALSE;
-    object_release(obj);
+    /* object_release's case with no hook, no extras and no module. */
+    os_stamp_clear(&obj->stamp);
+    if (tp_check_enabled)
+        tp_check_object_freed(obj);     /* the quarantine frees it later */
+    else
+        free(obj);
+    if (!(dispatch & TP_OBJECT_DEFAULT_POOL))
+        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, -1);
     return TRUE;
 }
 
@@ -554,35 +578,6 @@ void tp_object_close(struct tp_object *obj)
 
 /* ---- the exports' shared bodies ------------------------------------------------ */
 
-/* The trace channel of a kind's exports, the one its file traces on. */
-static enum tp_trace_channel object_channel(enum tp_object_type type)
-{
-    switch (type) {
-    case TP_OBJECT_TIMER: return TP_TRACE_TIMER;
-    case TP_OBJECT_WAIT: return TP_TRACE_WAIT;
-    case TP_OBJECT_IO: return TP_TRACE_IO;
-    default: return TP_TRACE_POOL;
-    }
-}
-
-struct tp_object *tp_object_create_export(const char *func, enum tp_object_type type,
-                                          tp_object_construct_fn construct, void *callback,
-                                          void *userdata, const TP_CALLBACK_ENVIRON *env)
-{
-    struct tp_object *obj;
-    DWORD err;
-
-    if (TP_TRACE_ON(object_channel(type)))
-        tp_trace_printf(func, "%p %p %p\n", callback, userdata, (void *)env);
-    if (__builtin_expect(tp_check_enabled, 0))
-        tp_check_environment(func, env);
-    if ((err = construct(callback, userdata, env, &obj)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return NULL;
-    }
-    return obj;
-}
-
 NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
                                 tp_object_construct_fn construct, void *out, void *callback,
                                 void *userdata, const TP_CALLBACK_ENVIRON *env)
@@ -590,7 +585,7 @@ NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
     struct tp_object *obj;
     DWORD err;
 
-    if (TP_TRACE_ON(object_channel(type)))
+    if (TP_TRACE_ON(tp_object_channel(type)))
         tp_trace_printf(func, "%p %p %p %p\n", out, callback, userdata, (void *)env);
     if (__builtin_expect(tp_check_enabled, 0))
         tp_check_environment(func, env);
@@ -607,18 +602,9 @@ NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
 void tp_object_drain_export(const char *func, void *api, enum tp_object_type type,
                             BOOL cancel_pending)
 {
-    if (TP_TRACE_ON(object_channel(type)))
+    if (TP_TRACE_ON(tp_object_channel(type)))
         tp_trace_printf(func, "%p %d\n", api, cancel_pending);
     if (__builtin_expect(tp_check_enabled, 0))
         tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_DRAIN);
     tp_object_drain(tp_object_checked(api, type, func), cancel_pending, FALSE);
-}
-
-void tp_object_close_export(const char *func, void *api, enum tp_object_type type)
-{
-    if (TP_TRACE_ON(object_channel(type)))
-        tp_trace_printf(func, "%p\n", api);
-    if (__builtin_expect(tp_check_enabled, 0))
-        tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_CLOSE);
-    tp_object_close(tp_object_checked(api, type, func));
 }

@@ -104,9 +104,10 @@ struct tp_pool {
 
 /*
  * The core's per-thread counts (os_thread_count_add): the callback objects
- * counted live (tp_debug_live_objects: these and tp_live_objects), and
- * those of the default pool, which is never closed, so that creating and
- * closing objects there writes no cache line another thread writes.
+ * of the default pool, which is never closed, so that creating and closing
+ * objects there writes no cache line another thread writes, and the other
+ * callback objects counted live.  tp_debug_live_objects adds both to
+ * tp_live_objects: an object of the default pool counts once, in the first.
  */
 enum tp_count {
     TP_COUNT_LIVE_OBJECTS,
@@ -250,6 +251,9 @@ struct tp_object_extras {
 
 #define TP_OBJECT_PRIORITY_MASK 0x03   /* tp_object.dispatch: the priority */
 #define TP_OBJECT_LONG_FUNCTION 0x80   /* tp_object.dispatch: may run long from the start */
+/* tp_object.dispatch: of the default pool, so counted live only there (per
+ * thread, TP_COUNT_DEFAULT_POOL_OBJECTS), not in TP_COUNT_LIVE_OBJECTS too. */
+#define TP_OBJECT_DEFAULT_POOL 0x40
 
 struct tp_object {
     /* Bytes, not bit-fields: each is its own memory location, so fields
@@ -266,7 +270,7 @@ struct tp_object {
      * one cache line of an object that went cold, as free() does. */
     struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
     unsigned char type;                 /* (c) enum tp_object_type */
-    unsigned char dispatch;             /* (c) priority | TP_OBJECT_LONG_FUNCTION */
+    unsigned char dispatch;             /* (c) priority | TP_OBJECT_* flags */
     BOOLEAN closed;                     /* (P) Close* (or a group close) has run */
     /* (P) set once, when a callback is first queued (tp_object_queue_locked):
      * until then no worker knows the object, and its Close* reads this
@@ -370,10 +374,8 @@ void tp_object_close(struct tp_object *obj);
  */
 typedef DWORD (*tp_object_construct_fn)(void *callback, void *userdata,
                                         const TP_CALLBACK_ENVIRON *env, struct tp_object **out);
-/* CreateThreadpool*: the new object, or NULL with the last error set. */
-struct tp_object *tp_object_create_export(const char *func, enum tp_object_type type,
-                                          tp_object_construct_fn construct, void *callback,
-                                          void *userdata, const TP_CALLBACK_ENVIRON *env);
+
+/* CreateThreadpool*: tp_object_create_export, at the end of this file. */
 /* TpAlloc*: out is the caller's TP_WORK ** (or a sibling's), set on success. */
 NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
                                 tp_object_construct_fn construct, void *out, void *callback,
@@ -381,7 +383,7 @@ NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
 /* WaitForThreadpool*Callbacks and CloseThreadpool* on a handle of the type. */
 void tp_object_drain_export(const char *func, void *api, enum tp_object_type type,
                             BOOL cancel_pending);
-void tp_object_close_export(const char *func, void *api, enum tp_object_type type);
+/* Close*: tp_object_close_export, at the end of this file. */
 /* Drops one reference (user or group); destroys the object when nothing
  * holds it and no callback is queued or running.  Without P. */
 void tp_object_unref(struct tp_object *obj);
@@ -634,5 +636,50 @@ static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type
 /* ---- the checked mode (check.c) ---------------------------------------------- */
 
 #include "check.h"
+
+/* ---- the exports' shared bodies, inline (object.c has the others) ---------- */
+
+/* The trace channel of a kind's exports, the one its file traces on. */
+static inline enum tp_trace_channel tp_object_channel(enum tp_object_type type)
+{
+    switch (type) {
+    case TP_OBJECT_TIMER: return TP_TRACE_TIMER;
+    case TP_OBJECT_WAIT: return TP_TRACE_WAIT;
+    case TP_OBJECT_IO: return TP_TRACE_IO;
+    default: return TP_TRACE_POOL;
+    }
+}
+
+/* CreateThreadpool*: the new object, or NULL with the last error set.
+ * Inline, as is the close below: the export calls construct directly. */
+static inline __attribute__((always_inline)) struct tp_object *
+tp_object_create_export(const char *func, enum tp_object_type type,
+                        tp_object_construct_fn construct, void *callback, void *userdata,
+                        const TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_object *obj;
+    DWORD err;
+
+    if (TP_TRACE_ON(tp_object_channel(type)))
+        tp_trace_printf(func, "%p %p %p\n", callback, userdata, (void *)env);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_environment(func, env);
+    if ((err = construct(callback, userdata, env, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return obj;
+}
+
+/* Close* of a callback object: the shared body. */
+static inline __attribute__((always_inline)) void
+tp_object_close_export(const char *func, void *api, enum tp_object_type type)
+{
+    if (TP_TRACE_ON(tp_object_channel(type)))
+        tp_trace_printf(func, "%p\n", api);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_CLOSE);
+    tp_object_close(tp_object_checked(api, type, func));
+}
 
 #endif
