@@ -140,7 +140,8 @@ void os_cpu_relax(void);
  * leaves the last error as it was.
  */
 #define OS_THREAD_COUNTS 2
-void os_thread_count_add(unsigned int which, LONG delta);
+/* void os_thread_count_add(unsigned int which, LONG delta): in os_types.h,
+ * which may make it inline. */
 LONG os_thread_count_sum(unsigned int which);
 
 /*

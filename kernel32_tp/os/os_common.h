@@ -150,10 +150,6 @@ static _Atomic(struct os_thread_counts *) thread_counts_all;
 /* (a) the shares of threads that could not get a block of their own. */
 static struct os_thread_counts thread_counts_shared;
 
-/* The calling thread's block, claimed on its first add (the platform's,
- * through thread_counts_claim), or NULL when memory is short. */
-static struct os_thread_counts *thread_counts_here(void);
-
 /* A block given up by a thread that ended, or a new one: owned by the
  * caller.  NULL when memory is short. */
 static struct os_thread_counts *thread_counts_claim(void)
@@ -188,10 +184,10 @@ static void thread_counts_give_up(struct os_thread_counts *counts)
     atomic_store_explicit(&counts->owned, 0, memory_order_release);
 }
 
-void os_thread_count_add(unsigned int which, LONG delta)
+/* Adds delta to counts' share (the caller's block), or to the shared one
+ * when the caller has none (counts NULL). */
+static void thread_counts_add(struct os_thread_counts *counts, unsigned int which, LONG delta)
 {
-    struct os_thread_counts *counts = thread_counts_here();
-
     if (__builtin_expect(!counts, 0)) {
         atomic_fetch_add_explicit(&thread_counts_shared.shares[which], delta,
                                   memory_order_relaxed);

@@ -286,10 +286,11 @@ DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
     return ERROR_SUCCESS;
 }
 
-/* The calling thread's counts (os_thread_count_add); the key gives them up
- * when the thread ends. */
+/* The calling thread's counts (os_thread_count_add), and their shares for
+ * the inline add (os_types.h); the key gives them up when the thread ends. */
 static _Thread_local struct os_thread_counts *thread_counts
     __attribute__((tls_model("initial-exec")));
+_Thread_local _Atomic LONG *os_thread_count_shares __attribute__((tls_model("initial-exec")));
 static pthread_key_t thread_counts_key;
 static pthread_once_t thread_counts_key_once = PTHREAD_ONCE_INIT;
 static BOOL thread_counts_keyed;        /* (c) after the once: the key exists */
@@ -297,6 +298,7 @@ static BOOL thread_counts_keyed;        /* (c) after the once: the key exists */
 static void thread_counts_end(void *counts)
 {
     thread_counts = NULL;
+    os_thread_count_shares = NULL;
     thread_counts_give_up(counts);
 }
 
@@ -307,7 +309,7 @@ static void thread_counts_key_create(void)
 }
 
 /* The thread's first count: its block, and the key that gives it up. */
-static __attribute__((noinline, cold)) struct os_thread_counts *thread_counts_register(void)
+static struct os_thread_counts *thread_counts_register(void)
 {
     struct os_thread_counts *counts;
 
@@ -318,14 +320,16 @@ static __attribute__((noinline, cold)) struct os_thread_counts *thread_counts_re
         thread_counts_give_up(counts);
         return NULL;
     }
+    os_thread_count_shares = counts->shares;
     return thread_counts = counts;
 }
 
-static inline struct os_thread_counts *thread_counts_here(void)
+/* os_thread_count_add (os_types.h) on a thread with no shares yet. */
+void os_thread_count_add_first(unsigned int which, LONG delta)
 {
     struct os_thread_counts *counts = thread_counts;
 
-    return __builtin_expect(counts != NULL, 1) ? counts : thread_counts_register();
+    thread_counts_add(counts ? counts : thread_counts_register(), which, delta);
 }
 
 DWORD os_thread_current_id(void)

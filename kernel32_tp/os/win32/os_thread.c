@@ -388,11 +388,13 @@ static __attribute__((noinline, cold)) struct os_thread_counts *thread_counts_re
     return counts;
 }
 
-static inline struct os_thread_counts *thread_counts_here(void)
+void os_thread_count_add(unsigned int which, LONG delta)
 {
     struct os_thread_counts *counts = thread_counts;
 
-    return __builtin_expect(counts != NULL, 1) ? counts : thread_counts_register();
+    if (__builtin_expect(counts == NULL, 0))
+        counts = thread_counts_register();
+    thread_counts_add(counts, which, delta);
 }
 
 /* A TLS callback: the loader calls it in each thread that ends. */
