@@ -525,35 +525,9 @@ void tp_object_unref(struct tp_object *obj)
     object_unref_and_unlock(obj);
 }
 
-/*
- * Closes an object that no worker, service or group ever knew: never
- * queued, outside any group, with no hook and no extras, in an open pool.
- * Its user's handle is the one thing that holds it, so it goes at once with
- * no P.  FALSE (nothing done) for any other.
- */
-static BOOL object_close_unknown(struct tp_object *obj)
-{
-    unsigned char dispatch = obj->dispatch;   /* read before the free */
-
-    if (obj->ops || obj->group || obj->extras || __atomic_load_n(&obj->queued, __ATOMIC_RELAXED))
-        return FALSE;
-    /* Once the pool is closed, its last object must leave under P. */
-    if (!tp_pool_object_left_open(obj->pool))
-        return FALSE;
-    /* object_release's case with no hook, no extras and no module. */
-    os_stamp_clear(&obj->stamp);
-    if (tp_check_enabled)
-        tp_check_object_freed(obj);     /* the quarantine frees it later */
-    else
-        free(obj);
-    if (!(dispatch & TP_OBJECT_DEFAULT_POOL))
-        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, -1);
-    return TRUE;
-}
-
 void tp_object_close(struct tp_object *obj)
 {
-    if (object_close_unknown(obj))
+    if (tp_object_close_unknown(obj))
         return;
     /* The kind's service (a timer's) stops queueing callbacks first: it
      * must never find the object closed (tp_object_submit panics). */

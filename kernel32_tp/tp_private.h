@@ -26,6 +26,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "os.h"
 #include "list.h"
@@ -671,15 +672,46 @@ tp_object_create_export(const char *func, enum tp_object_type type,
     return obj;
 }
 
+/*
+ * Closes an object that no worker, service or group ever knew: never
+ * queued, outside any group, with no hook and no extras, in an open pool.
+ * Its user's handle is the one thing that holds it, so it goes at once with
+ * no P (object.c's object_release, in its plainest case).  FALSE (nothing
+ * done) for any other.  Inline: the whole of Close* for such an object.
+ */
+static inline BOOL tp_object_close_unknown(struct tp_object *obj)
+{
+    unsigned char dispatch = obj->dispatch;   /* read before the free */
+
+    if (obj->ops || obj->group || obj->extras || __atomic_load_n(&obj->queued, __ATOMIC_RELAXED))
+        return FALSE;
+    /* Once the pool is closed, its last object must leave under P. */
+    if (!tp_pool_object_left_open(obj->pool))
+        return FALSE;
+    /* object_release's case with no hook, no extras and no module. */
+    os_stamp_clear(&obj->stamp);
+    if (tp_check_enabled)
+        tp_check_object_freed(obj);     /* the quarantine frees it later */
+    else
+        free(obj);
+    if (!(dispatch & TP_OBJECT_DEFAULT_POOL))
+        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, -1);
+    return TRUE;
+}
+
 /* Close* of a callback object: the shared body. */
 static inline __attribute__((always_inline)) void
 tp_object_close_export(const char *func, void *api, enum tp_object_type type)
 {
+    struct tp_object *obj;
+
     if (TP_TRACE_ON(tp_object_channel(type)))
         tp_trace_printf(func, "%p\n", api);
     if (__builtin_expect(tp_check_enabled, 0))
         tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_CLOSE);
-    tp_object_close(tp_object_checked(api, type, func));
+    obj = tp_object_checked(api, type, func);
+    if (!tp_object_close_unknown(obj))
+        tp_object_close(obj);
 }
 
 #endif
