@@ -685,8 +685,11 @@ static inline BOOL tp_object_close_unknown(struct tp_object *obj)
 
     if (obj->ops || obj->group || obj->extras || __atomic_load_n(&obj->queued, __ATOMIC_RELAXED))
         return FALSE;
-    /* Once the pool is closed, its last object must leave under P. */
-    if (!tp_pool_object_left_open(obj->pool))
+    /* Once the pool is closed, its last object must leave under P.  The
+     * default pool, never closed, is known from the object's own line. */
+    if (dispatch & TP_OBJECT_DEFAULT_POOL)
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, -1);
+    else if (!tp_pool_object_left_open(obj->pool))
         return FALSE;
     /* object_release's case with no hook, no extras and no module. */
     os_stamp_clear(&obj->stamp);
