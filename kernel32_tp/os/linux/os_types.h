@@ -53,7 +53,8 @@ static inline void os_stamp_clear(struct os_stamp *stamp)
  * until its first add, which os_thread_count_add_first makes (os_thread.c),
  * and again once the thread ended.
  */
-extern _Thread_local _Atomic LONG *os_thread_count_shares __attribute__((tls_model("initial-exec")));
+extern _Thread_local _Atomic LONG *os_thread_count_shares
+    __attribute__((tls_model("initial-exec")));
 void os_thread_count_add_first(unsigned int which, LONG delta);
 
 static inline void os_thread_count_add(unsigned int which, LONG delta)
