@@ -267,8 +267,8 @@ struct tp_object {
      * objects does not fault their memory in again; under Wine, one more
      * 16-byte step of msvcrt's heap made closing several times slower
      * (make bench S6, docs/inject.md).  What closing a never-queued object
-     * reads (tp_object_close) is in the first 40 bytes, so that it touches
-     * one cache line of an object that went cold, as free() does. */
+     * reads (tp_object_close_unknown) is in the first 40 bytes, beside the
+     * heap's header that free() reads: no more of a cold object is touched. */
     struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
     unsigned char type;                 /* (c) enum tp_object_type */
     unsigned char dispatch;             /* (c) priority | TP_OBJECT_* flags */
