@@ -24,7 +24,8 @@ void tp_debug_free_live(void *memory, size_t size)
  */
 LONG WINAPI tp_debug_live_objects(void)
 {
-    return atomic_load(&tp_live_objects);
+    return atomic_load(&tp_live_objects) + os_thread_count_sum(TP_COUNT_LIVE_OBJECTS)
+           + os_thread_count_sum(TP_COUNT_DEFAULT_POOL_OBJECTS);
 }
 
 /***********************************************************************

@@ -7,24 +7,35 @@
  * The object is destroyed when no reference is left and no callback is
  * queued or running (tp_object_finished_locked), by whoever sees that last:
  * Close*, a group close, or the worker whose callback returned.
- * Takes P (and G through group.c, before P).
+ * Takes P (and G through group.c, before P); closing an object that was
+ * never queued takes no lock (tp_object_close).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_private.h"
 
+/* What an environment gives an object (object_read_environment). */
+struct object_environment {
+    struct tp_pool *pool;
+    struct tp_group *group;
+    unsigned char dispatch;             /* as tp_object.dispatch */
+    struct tp_object_extras extras;     /* the fields few objects have */
+};
+
 /*
  * Windows accepts the V1 and V3 environments; V3 adds the callback
  * priority, which must be a valid TP_CALLBACK_PRIORITY.  The fields few
- * objects have go to *extras.
+ * objects have go to environment->extras.
  */
-static DWORD object_read_environment(struct tp_object *obj, struct tp_object_extras *extras,
-                                     const TP_CALLBACK_ENVIRON *env)
+static inline __attribute__((always_inline)) DWORD
+object_read_environment(struct object_environment *environment, const TP_CALLBACK_ENVIRON *env)
 {
-    obj->dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+    environment->dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+    environment->group = NULL;
+    environment->extras = (struct tp_object_extras){ NULL, NULL, NULL };
     if (!env) {
-        obj->pool = tp_pool_default();
+        environment->pool = tp_pool_default();
         return ERROR_SUCCESS;
     }
     if (env->Version != 1 && env->Version != 3)
@@ -32,15 +43,16 @@ static DWORD object_read_environment(struct tp_object *obj, struct tp_object_ext
     if (env->Version == 3) {
         if ((unsigned int)env->CallbackPriority >= TP_PRIORITY_COUNT)
             return ERROR_INVALID_PARAMETER;
-        obj->dispatch = (unsigned char)env->CallbackPriority;
+        environment->dispatch = (unsigned char)env->CallbackPriority;
     }
-    obj->pool = impl_from_TP_POOL(env->Pool);
-    obj->group = env->CleanupGroup ? impl_from_TP_CLEANUP_GROUP(env->CleanupGroup) : NULL;
-    extras->group_cancel = env->CleanupGroupCancelCallback;
-    extras->finalization = env->FinalizationCallback;
-    extras->race_dll = env->RaceDll;
+    environment->pool = impl_from_TP_POOL(env->Pool);
+    if (env->CleanupGroup)
+        environment->group = impl_from_TP_CLEANUP_GROUP(env->CleanupGroup);
+    environment->extras.group_cancel = env->CleanupGroupCancelCallback;
+    environment->extras.finalization = env->FinalizationCallback;
+    environment->extras.race_dll = env->RaceDll;
     if (env->u.s.LongFunction)
-        obj->dispatch |= TP_OBJECT_LONG_FUNCTION;
+        environment->dispatch |= TP_OBJECT_LONG_FUNCTION;
     /* Persistent: every worker of ours is persistent enough, as no APC is
      * ever queued to it. */
     return ERROR_SUCCESS;
@@ -51,24 +63,36 @@ static BOOL extras_needed(const struct tp_object_extras *extras)
     return extras->finalization || extras->race_dll || extras->group_cancel;
 }
 
-/* Everything but the environment: a fresh object, or a recycled simple one
- * (which has no extras). */
-static void object_fill(struct tp_object *obj, const struct tp_object *environment,
-                        enum tp_object_type type, tp_invoke_fn invoke, void *callback,
-                        void *userdata)
+/*
+ * Writes every field of obj but ops and extras (object_join's): a fresh
+ * object, whose memory need not be zeroed, or a recycled simple one.
+ */
+static inline __attribute__((always_inline)) void
+object_fill(struct tp_object *obj, const struct object_environment *environment,
+            enum tp_object_type type, tp_invoke_fn invoke, void *callback, void *userdata)
 {
-    const struct tp_object_ops *ops = obj->ops;
-
-    *obj = *environment;
     os_stamp_set(&obj->stamp);
-    obj->ops = ops;
     obj->type = (unsigned char)type;
+    obj->dispatch = environment->dispatch;
+    if (environment->pool->is_default)
+        obj->dispatch |= TP_OBJECT_DEFAULT_POOL;
+    obj->closed = FALSE;
+    obj->queued = FALSE;
+    obj->pool = environment->pool;
+    obj->group = environment->group;
+    obj->extras = NULL;
     obj->invoke = invoke;
     obj->callback = callback;
     obj->userdata = userdata;
     list_init(&obj->queue_entry);
     list_init(&obj->group_entry);
     obj->refs = obj->group ? 2 : 1;     /* the user's handle, the group's membership */
+    obj->group_member = FALSE;
+    atomic_init(&obj->pending, 0);
+    obj->running = 0;
+    obj->associated = 0;
+    obj->drainers = 0;
+    atomic_init(&obj->cancelled, 0);
 }
 
 /*
@@ -91,7 +115,9 @@ static DWORD object_join(struct tp_object *obj, const struct tp_object_extras *e
         obj->extras = NULL;
         return err;
     }
-    atomic_fetch_add(&tp_live_objects, 1);
+    /* One count on the default pool: its own (tp_pool_object_joined). */
+    if (!(obj->dispatch & TP_OBJECT_DEFAULT_POOL))
+        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, 1);
     if (obj->group)
         tp_group_add(obj->group, obj);
     return ERROR_SUCCESS;
@@ -100,18 +126,28 @@ static DWORD object_join(struct tp_object *obj, const struct tp_object_extras *e
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_object environment = { .pool = NULL };
-    struct tp_object_extras extras = { 0 };
+    struct object_environment environment;
     DWORD err;
 
-    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
+    if (!env) {
+        /* The common case, in short: the default pool, which is never closed,
+         * no group and no extras; the one count is the pool's. */
+        environment = (struct object_environment){ .pool = tp_pool_default(), .group = NULL,
+                                                   .dispatch = TP_CALLBACK_PRIORITY_NORMAL };
+        object_fill(obj, &environment, type, invoke, callback, userdata);
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, 1);
+        if (tp_check_enabled)
+            tp_check_created(obj, (enum tp_check_kind)type);
+        return ERROR_SUCCESS;
+    }
+    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
         return err;
     object_fill(obj, &environment, type, invoke, callback, userdata);
-    if ((err = object_join(obj, &extras)) != ERROR_SUCCESS)
+    if ((err = object_join(obj, &environment.extras)) != ERROR_SUCCESS)
         return err;
     /* No P: making an object in a pool that is being closed is misuse. */
     TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
-    atomic_fetch_add_explicit(&obj->pool->objects_made, 1, memory_order_relaxed);
+    tp_pool_object_joined(obj->pool);
     if (tp_check_enabled)
         tp_check_created(obj, (enum tp_check_kind)type);
     return ERROR_SUCCESS;
@@ -126,7 +162,7 @@ static void simple_start(struct tp_object *obj)
 {
     TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
     if (!tp_object_light(obj))
-        atomic_fetch_add_explicit(&obj->pool->objects_made, 1, memory_order_relaxed);
+        tp_pool_object_joined(obj->pool);
     obj->refs--;
     obj->closed = TRUE;
 }
@@ -186,18 +222,18 @@ static BOOL simple_cache_return_locked(struct tp_pool *pool, struct tp_object *o
 DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
                      const TP_CALLBACK_ENVIRON *env)
 {
-    struct tp_object environment = { .pool = NULL }, *obj = NULL;
-    struct tp_object_extras extras = { 0 };
+    struct object_environment environment;
+    struct tp_object *obj = NULL;
     struct tp_pool *pool;
     enum tp_dispatch action;
     DWORD err;
 
     if (!callback)
         return ERROR_INVALID_PARAMETER;
-    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
+    if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
         return err;
     pool = environment.pool;
-    if (!environment.group && !extras_needed(&extras)) {
+    if (!environment.group && !extras_needed(&environment.extras)) {
         /* Light (tp_object_light): nothing to join, nothing to count. */
         if (!(obj = simple_cache_take(pool)) && !(obj = calloc(1, sizeof(*obj))))
             return ERROR_NOT_ENOUGH_MEMORY;
@@ -206,7 +242,7 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
         if (!(obj = calloc(1, sizeof(*obj))))
             return ERROR_NOT_ENOUGH_MEMORY;
         object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-        if ((err = object_join(obj, &extras)) != ERROR_SUCCESS) {
+        if ((err = object_join(obj, &environment.extras)) != ERROR_SUCCESS) {
             free(obj);
             return err;
         }
@@ -227,6 +263,10 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
 
 enum tp_dispatch tp_object_queue_locked(struct tp_object *obj, LONG count)
 {
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    /* Workers may know it from now on: its close takes P (tp_object_close). */
+    if (!obj->queued)
+        __atomic_store_n(&obj->queued, TRUE, __ATOMIC_RELAXED);
     return tp_sched_enqueue_locked(obj, count);
 }
 
@@ -315,7 +355,8 @@ BOOL tp_object_finished_locked(struct tp_object *obj)
 static void object_release(struct tp_object *obj)
 {
     HMODULE race_dll = tp_object_race_dll(obj);
-    BOOL counted = !tp_object_light(obj);
+    /* Not obj->pool: after an object left it, a closed pool may be gone. */
+    BOOL counted = !tp_object_light(obj) && !(obj->dispatch & TP_OBJECT_DEFAULT_POOL);
 
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
@@ -329,7 +370,7 @@ static void object_release(struct tp_object *obj)
     else
         free(obj);
     if (counted)
-        atomic_fetch_sub(&tp_live_objects, 1);
+        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, -1);
     if (race_dll)
         os_library_free(race_dll);
 }
@@ -486,6 +527,8 @@ void tp_object_unref(struct tp_object *obj)
 
 void tp_object_close(struct tp_object *obj)
 {
+    if (tp_object_close_unknown(obj))
+        return;
     /* The kind's service (a timer's) stops queueing callbacks first: it
      * must never find the object closed (tp_object_submit panics). */
     if (obj->ops && obj->ops->shutdown)
@@ -509,35 +552,6 @@ void tp_object_close(struct tp_object *obj)
 
 /* ---- the exports' shared bodies ------------------------------------------------ */
 
-/* The trace channel of a kind's exports, the one its file traces on. */
-static enum tp_trace_channel object_channel(enum tp_object_type type)
-{
-    switch (type) {
-    case TP_OBJECT_TIMER: return TP_TRACE_TIMER;
-    case TP_OBJECT_WAIT: return TP_TRACE_WAIT;
-    case TP_OBJECT_IO: return TP_TRACE_IO;
-    default: return TP_TRACE_POOL;
-    }
-}
-
-struct tp_object *tp_object_create_export(const char *func, enum tp_object_type type,
-                                          tp_object_construct_fn construct, void *callback,
-                                          void *userdata, const TP_CALLBACK_ENVIRON *env)
-{
-    struct tp_object *obj;
-    DWORD err;
-
-    if (TP_TRACE_ON(object_channel(type)))
-        tp_trace_printf(func, "%p %p %p\n", callback, userdata, (void *)env);
-    if (__builtin_expect(tp_check_enabled, 0))
-        tp_check_environment(func, env);
-    if ((err = construct(callback, userdata, env, &obj)) != ERROR_SUCCESS) {
-        os_set_last_error(err);
-        return NULL;
-    }
-    return obj;
-}
-
 NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
                                 tp_object_construct_fn construct, void *out, void *callback,
                                 void *userdata, const TP_CALLBACK_ENVIRON *env)
@@ -545,7 +559,7 @@ NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
     struct tp_object *obj;
     DWORD err;
 
-    if (TP_TRACE_ON(object_channel(type)))
+    if (TP_TRACE_ON(tp_object_channel(type)))
         tp_trace_printf(func, "%p %p %p %p\n", out, callback, userdata, (void *)env);
     if (__builtin_expect(tp_check_enabled, 0))
         tp_check_environment(func, env);
@@ -562,18 +576,9 @@ NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
 void tp_object_drain_export(const char *func, void *api, enum tp_object_type type,
                             BOOL cancel_pending)
 {
-    if (TP_TRACE_ON(object_channel(type)))
+    if (TP_TRACE_ON(tp_object_channel(type)))
         tp_trace_printf(func, "%p %d\n", api, cancel_pending);
     if (__builtin_expect(tp_check_enabled, 0))
         tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_DRAIN);
     tp_object_drain(tp_object_checked(api, type, func), cancel_pending, FALSE);
-}
-
-void tp_object_close_export(const char *func, void *api, enum tp_object_type type)
-{
-    if (TP_TRACE_ON(object_channel(type)))
-        tp_trace_printf(func, "%p\n", api);
-    if (__builtin_expect(tp_check_enabled, 0))
-        tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_CLOSE);
-    tp_object_close(tp_object_checked(api, type, func));
 }

@@ -128,6 +128,23 @@ unsigned int os_cpu_count(void);
 void os_cpu_relax(void);
 
 /*
+ * Per-thread counts: sums that many threads change often and that are read
+ * seldom (the core's live objects).  os_thread_count_add adds delta to the
+ * calling thread's own share of counter which (below OS_THREAD_COUNTS):
+ * a plain load and store on a cache line no other thread writes, no atomic
+ * read-modify-write.  os_thread_count_sum adds up the shares of every thread,
+ * those of threads that ended included (a new thread takes over the share
+ * of one that ended), so it is exact for every add that happened before
+ * it.  A thread that cannot get a share (memory is short) adds to one that
+ * all such threads share, atomically.  Neither blocks nor fails; an add
+ * leaves the last error as it was.
+ */
+#define OS_THREAD_COUNTS 2
+/* void os_thread_count_add(unsigned int which, LONG delta): in os_types.h,
+ * which may make it inline. */
+LONG os_thread_count_sum(unsigned int which);
+
+/*
  * Blocking notifications: the handle layer calls hook(arg, TRUE) when the
  * calling thread is about to sleep in a wait, and hook(arg, FALSE) when it
  * wakes.  The pool registers one per worker so a blocked callback can be

@@ -20,6 +20,8 @@
 
 static struct tp_pool default_pool;
 static struct os_once default_pool_once = OS_ONCE_INIT;
+/* (a) set once default_pool_once ran: the common case skips the once's call. */
+static _Atomic BOOL default_pool_ready;
 
 static void pool_init(struct tp_pool *pool)
 {
@@ -38,6 +40,7 @@ static void default_pool_setup(void)
     pool_init(&default_pool);
     default_pool.is_default = TRUE;
     tp_stats_pool_added(&default_pool);
+    atomic_store_explicit(&default_pool_ready, TRUE, memory_order_release);
 }
 
 /*
@@ -55,6 +58,7 @@ static void pool_fork_child(void)
 
     memset(&default_pool, 0, sizeof(default_pool));
     default_pool_once = fresh;
+    atomic_store_explicit(&default_pool_ready, FALSE, memory_order_relaxed);
     tp_sched_fork_child();
     tp_timer_service_fork_child();
     tp_stats_fork_child();
@@ -68,7 +72,8 @@ __attribute__((constructor(103))) static void pool_fork_setup(void)
 
 struct tp_pool *tp_pool_default(void)
 {
-    os_once(&default_pool_once, default_pool_setup);
+    if (!atomic_load_explicit(&default_pool_ready, memory_order_acquire))
+        os_once(&default_pool_once, default_pool_setup);
     return &default_pool;
 }
 
@@ -122,9 +127,16 @@ BOOL tp_pool_object_left_locked(struct tp_pool *pool)
     LONG left;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    pool->objects_gone++;
-    left = tp_pool_objects_locked(pool);
-    TP_ASSERT(left >= 0);
+    /* Never closed, never finished: its count is per thread. */
+    if (pool->is_default) {
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, -1);
+        return FALSE;
+    }
+    /* Acquire and release: whoever frees the pool comes after this object's
+     * end, and after those counted out without P before. */
+    left = (atomic_fetch_sub_explicit(&pool->objects, 1, memory_order_acq_rel) - 1)
+           & ~TP_POOL_OBJECTS_CLOSED;
+    TP_ASSERT(left >= 0 && left < TP_POOL_OBJECTS_CLOSED - 1);
     /* Idle workers of a closed pool retire as soon as it is empty. */
     if (pool->closed && left == 0)
         tp_sched_wake_idle_locked(pool);
@@ -145,6 +157,9 @@ void tp_pool_close(struct tp_pool *pool)
     if (pool->closed)
         os_panic("CloseThreadpool: pool %p closed twice", (void *)pool);
     pool->closed = TRUE;
+    /* From now on objects leave under P (tp_pool_object_left_open); the
+     * acquire orders what the objects that left without P did before. */
+    atomic_fetch_or_explicit(&pool->objects, TP_POOL_OBJECTS_CLOSED, memory_order_acq_rel);
     tp_sched_wake_idle_locked(pool);
     finished = tp_pool_finished_locked(pool);
     os_lock_release(&pool->lock);

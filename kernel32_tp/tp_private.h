@@ -26,6 +26,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "os.h"
 #include "list.h"
@@ -76,18 +77,19 @@ struct tp_pool {
      * it held allocates instead, so posting never waits for another). */
     struct tp_object *simple_spare; /* (simple_taking) */
     _Atomic int simple_taking;      /* (a) */
-    /* (a) callback objects made for this pool, light ones aside
-     * (tp_object_light): counted without P (never in a closed pool: that
-     * is misuse); those alive are objects_made - objects_gone
-     * (tp_pool_objects_locked), so that a pool found empty under P after
-     * its close stays empty. */
-    _Atomic LONG objects_made;
+    /* (a) the live callback objects of this pool, light ones aside
+     * (tp_object_light), with TP_POOL_OBJECTS_CLOSED added under P by
+     * CloseThreadpool.  An object joins without P (never a closed pool:
+     * that is misuse) and leaves without P only while the bit is clear
+     * (tp_pool_object_left_open); once it is set, objects leave under P
+     * (tp_pool_object_left_locked), so that a pool found empty under P
+     * after its close stays empty and only a holder of P frees it. */
+    _Atomic LONG objects;
     char posted_pad_after[64];      /* (c) unused */
     DWORD min_threads;              /* (P) */
     DWORD max_threads;              /* (P) */
     SIZE_T stack_reserve;           /* (P) for workers started from now on */
     SIZE_T stack_commit;            /* (P) recorded only: Linux commits on demand */
-    LONG objects_gone;              /* (P) of objects_made, those destroyed */
     BOOL closed;                    /* (P) CloseThreadpool was called */
     BOOL alertable;                 /* (P) idle workers run APCs: the legacy I/O threads */
     BOOL is_default;                /* (c) the process-wide default pool: never freed */
@@ -98,11 +100,66 @@ struct tp_pool {
     _Atomic ULONGLONG timer_lateness[TP_DEBUG_LATENESS_BUCKETS];
 };
 
-/* The live callback objects using pool, light ones aside.  Locking: P. */
+/* tp_pool.objects: CloseThreadpool ran (above any count of objects). */
+#define TP_POOL_OBJECTS_CLOSED 0x40000000
+
+/*
+ * The core's per-thread counts (os_thread_count_add): the callback objects
+ * of the default pool, which is never closed, so that creating and closing
+ * objects there writes no cache line another thread writes, and the other
+ * callback objects counted live.  tp_debug_live_objects adds both to
+ * tp_live_objects: an object of the default pool counts once, in the first.
+ */
+enum tp_count {
+    TP_COUNT_LIVE_OBJECTS,
+    TP_COUNT_DEFAULT_POOL_OBJECTS,
+    TP_COUNT_KINDS
+};
+_Static_assert(TP_COUNT_KINDS <= OS_THREAD_COUNTS, "os.h keeps too few per-thread counts");
+
+/* The live callback objects using pool, light ones aside.  Locking: P (the
+ * default pool's figure is exact only for what happened before the call). */
 static inline LONG tp_pool_objects_locked(struct tp_pool *pool)
 {
-    return atomic_load_explicit(&pool->objects_made, memory_order_relaxed)
-           - pool->objects_gone;
+    LONG objects = atomic_load_explicit(&pool->objects, memory_order_relaxed)
+                   & ~TP_POOL_OBJECTS_CLOSED;
+
+    return pool->is_default ? objects + os_thread_count_sum(TP_COUNT_DEFAULT_POOL_OBJECTS)
+                            : objects;
+}
+
+/* A new callback object of pool, light ones aside.  Without P. */
+static inline void tp_pool_object_joined(struct tp_pool *pool)
+{
+    if (pool->is_default)
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, 1);
+    else
+        atomic_fetch_add_explicit(&pool->objects, 1, memory_order_relaxed);
+}
+
+/*
+ * An object of pool is gone, counted out without P if the pool is still
+ * open: TRUE.  FALSE when CloseThreadpool ran: nothing was counted, and the
+ * caller counts the object out under P (tp_pool_object_left_locked), which
+ * may be the pool's last.  Release: the thread that frees the pool, having
+ * read this count, comes after everything done to the object before.
+ */
+static inline BOOL tp_pool_object_left_open(struct tp_pool *pool)
+{
+    LONG objects;
+
+    if (pool->is_default) {
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, -1);
+        return TRUE;
+    }
+    objects = atomic_load_explicit(&pool->objects, memory_order_relaxed);
+    do {
+        if (objects & TP_POOL_OBJECTS_CLOSED)
+            return FALSE;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->objects, &objects, objects - 1,
+                                                    memory_order_release,
+                                                    memory_order_relaxed));
+    return TRUE;
 }
 
 struct tp_pool *tp_pool_default(void);
@@ -195,6 +252,9 @@ struct tp_object_extras {
 
 #define TP_OBJECT_PRIORITY_MASK 0x03   /* tp_object.dispatch: the priority */
 #define TP_OBJECT_LONG_FUNCTION 0x80   /* tp_object.dispatch: may run long from the start */
+/* tp_object.dispatch: of the default pool, so counted live only there (per
+ * thread, TP_COUNT_DEFAULT_POOL_OBJECTS), not in TP_COUNT_LIVE_OBJECTS too. */
+#define TP_OBJECT_DEFAULT_POOL 0x40
 
 struct tp_object {
     /* Bytes, not bit-fields: each is its own memory location, so fields
@@ -206,21 +266,26 @@ struct tp_object {
      * gives back to the system, so a cycle of creating and closing many
      * objects does not fault their memory in again; under Wine, one more
      * 16-byte step of msvcrt's heap made closing several times slower
-     * (make bench S6, docs/inject.md). */
+     * (make bench S6, docs/inject.md).  What closing a never-queued object
+     * reads (tp_object_close_unknown) is in the first 40 bytes, beside the
+     * heap's header that free() reads: no more of a cold object is touched. */
     struct os_stamp stamp;              /* (c) first: ours (os.h, ownership stamps) */
     unsigned char type;                 /* (c) enum tp_object_type */
-    unsigned char dispatch;             /* (c) priority | TP_OBJECT_LONG_FUNCTION */
+    unsigned char dispatch;             /* (c) priority | TP_OBJECT_* flags */
     BOOLEAN closed;                     /* (P) Close* (or a group close) has run */
-    BOOLEAN group_member;               /* (G) a member: the group holds a reference */
+    /* (P) set once, when a callback is first queued (tp_object_queue_locked):
+     * until then no worker knows the object, and its Close* reads this
+     * without P (the user does not close an object while submitting it). */
+    BOOLEAN queued;
     struct tp_pool *pool;               /* (c) */
-    tp_invoke_fn invoke;                /* (c) */
     const struct tp_object_ops *ops;    /* (c) the kind's hooks, NULL for work */
-    void *callback;                     /* (c) the user's callback, typed by invoke */
-    void *userdata;                     /* (c) */
     struct tp_group *group;             /* (c) NULL when not a member */
     /* (c) NULL unless the environment has a finalization callback, a
      * RaceDll or a group cancel callback: allocated with the object. */
     struct tp_object_extras *extras;
+    tp_invoke_fn invoke;                /* (c) */
+    void *callback;                     /* (c) the user's callback, typed by invoke */
+    void *userdata;                     /* (c) */
     struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
     union {
         struct list group_entry;        /* (G) in group->members while a member */
@@ -230,7 +295,8 @@ struct tp_object {
          * is unused then. */
         struct tp_object *cache_next;
     };
-    LONG refs;                          /* (P) the user's handle + group membership */
+    SHORT refs;                         /* (P) the user's handle + group membership */
+    BOOLEAN group_member;               /* (G) a member: the group holds a reference */
     /* (a) callbacks queued, not started: leaves and reaches 0 only under P
      * (queue_entry linked while above 0); a post to a queued object adds
      * to it without P (tp_sched_enqueue_more). */
@@ -280,7 +346,8 @@ static inline PTP_CLEANUP_GROUP_CANCEL_CALLBACK tp_object_group_cancel(const str
     return obj->extras ? obj->extras->group_cancel : NULL;
 }
 
-/* Validates env and fills obj's environment fields.  ERROR_INVALID_PARAMETER,
+/* Validates env and writes every field of obj but ops, which the caller
+ * sets first (its memory need not be zeroed).  ERROR_INVALID_PARAMETER,
  * ERROR_NOT_ENOUGH_MEMORY. */
 DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_fn invoke,
                      void *callback, void *userdata, const TP_CALLBACK_ENVIRON *env);
@@ -296,7 +363,8 @@ LONG tp_object_cancel_locked(struct tp_object *obj);
 /* Waits until obj has no queued callbacks and no running callbacks that count:
  * associated ones (WaitFor*Callbacks), or all of them (group close). */
 void tp_object_drain(struct tp_object *obj, BOOL cancel_pending, BOOL include_disassociated);
-/* The user's Close*: leaves the group, drops the user's reference. */
+/* The user's Close*: leaves the group, drops the user's reference.  Takes
+ * P, unless no worker, service or group ever knew obj (object.c). */
 void tp_object_close(struct tp_object *obj);
 
 /*
@@ -307,10 +375,8 @@ void tp_object_close(struct tp_object *obj);
  */
 typedef DWORD (*tp_object_construct_fn)(void *callback, void *userdata,
                                         const TP_CALLBACK_ENVIRON *env, struct tp_object **out);
-/* CreateThreadpool*: the new object, or NULL with the last error set. */
-struct tp_object *tp_object_create_export(const char *func, enum tp_object_type type,
-                                          tp_object_construct_fn construct, void *callback,
-                                          void *userdata, const TP_CALLBACK_ENVIRON *env);
+
+/* CreateThreadpool*: tp_object_create_export, at the end of this file. */
 /* TpAlloc*: out is the caller's TP_WORK ** (or a sibling's), set on success. */
 NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
                                 tp_object_construct_fn construct, void *out, void *callback,
@@ -318,7 +384,7 @@ NTSTATUS tp_object_alloc_export(const char *func, enum tp_object_type type,
 /* WaitForThreadpool*Callbacks and CloseThreadpool* on a handle of the type. */
 void tp_object_drain_export(const char *func, void *api, enum tp_object_type type,
                             BOOL cancel_pending);
-void tp_object_close_export(const char *func, void *api, enum tp_object_type type);
+/* Close*: tp_object_close_export, at the end of this file. */
 /* Drops one reference (user or group); destroys the object when nothing
  * holds it and no callback is queued or running.  Without P. */
 void tp_object_unref(struct tp_object *obj);
@@ -525,7 +591,9 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 
 /* (a) pools, groups, callback objects but light ones: written as any of them comes or
  * goes, so alone in its cache line (the read-mostly data around it, such as
- * the default pool's once flag, is read on every call). */
+ * the default pool's once flag, is read on every call).  Callback objects
+ * count in TP_COUNT_LIVE_OBJECTS instead, when made (object.c); they may be
+ * counted out of either: the sum is the figure (tp_debug_live_objects). */
 struct tp_live_count {
     _Alignas(64) _Atomic LONG objects;
 };
@@ -569,5 +637,84 @@ static inline struct tp_object *tp_object_checked(void *api, enum tp_object_type
 /* ---- the checked mode (check.c) ---------------------------------------------- */
 
 #include "check.h"
+
+/* ---- the exports' shared bodies, inline (object.c has the others) ---------- */
+
+/* The trace channel of a kind's exports, the one its file traces on. */
+static inline enum tp_trace_channel tp_object_channel(enum tp_object_type type)
+{
+    switch (type) {
+    case TP_OBJECT_TIMER: return TP_TRACE_TIMER;
+    case TP_OBJECT_WAIT: return TP_TRACE_WAIT;
+    case TP_OBJECT_IO: return TP_TRACE_IO;
+    default: return TP_TRACE_POOL;
+    }
+}
+
+/* CreateThreadpool*: the new object, or NULL with the last error set.
+ * Inline, as is the close below: the export calls construct directly. */
+static inline __attribute__((always_inline)) struct tp_object *
+tp_object_create_export(const char *func, enum tp_object_type type,
+                        tp_object_construct_fn construct, void *callback, void *userdata,
+                        const TP_CALLBACK_ENVIRON *env)
+{
+    struct tp_object *obj;
+    DWORD err;
+
+    if (TP_TRACE_ON(tp_object_channel(type)))
+        tp_trace_printf(func, "%p %p %p\n", callback, userdata, (void *)env);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_environment(func, env);
+    if ((err = construct(callback, userdata, env, &obj)) != ERROR_SUCCESS) {
+        os_set_last_error(err);
+        return NULL;
+    }
+    return obj;
+}
+
+/*
+ * Closes an object that no worker, service or group ever knew: never
+ * queued, outside any group, with no hook and no extras, in an open pool.
+ * Its user's handle is the one thing that holds it, so it goes at once with
+ * no P (object.c's object_release, in its plainest case).  FALSE (nothing
+ * done) for any other.  Inline: the whole of Close* for such an object.
+ */
+static inline BOOL tp_object_close_unknown(struct tp_object *obj)
+{
+    unsigned char dispatch = obj->dispatch;   /* read before the free */
+
+    if (obj->ops || obj->group || obj->extras || __atomic_load_n(&obj->queued, __ATOMIC_RELAXED))
+        return FALSE;
+    /* Once the pool is closed, its last object must leave under P.  The
+     * default pool, never closed, is known from the object's own line. */
+    if (dispatch & TP_OBJECT_DEFAULT_POOL)
+        os_thread_count_add(TP_COUNT_DEFAULT_POOL_OBJECTS, -1);
+    else if (!tp_pool_object_left_open(obj->pool))
+        return FALSE;
+    /* object_release's case with no hook, no extras and no module. */
+    os_stamp_clear(&obj->stamp);
+    if (tp_check_enabled)
+        tp_check_object_freed(obj);     /* the quarantine frees it later */
+    else
+        free(obj);
+    if (!(dispatch & TP_OBJECT_DEFAULT_POOL))
+        os_thread_count_add(TP_COUNT_LIVE_OBJECTS, -1);
+    return TRUE;
+}
+
+/* Close* of a callback object: the shared body. */
+static inline __attribute__((always_inline)) void
+tp_object_close_export(const char *func, void *api, enum tp_object_type type)
+{
+    struct tp_object *obj;
+
+    if (TP_TRACE_ON(tp_object_channel(type)))
+        tp_trace_printf(func, "%p\n", api);
+    if (__builtin_expect(tp_check_enabled, 0))
+        tp_check_call(func, api, (enum tp_check_kind)type, TP_CHECK_CLOSE);
+    obj = tp_object_checked(api, type, func);
+    if (!tp_object_close_unknown(obj))
+        tp_object_close(obj);
+}
 
 #endif

@@ -1064,6 +1064,116 @@ static void os_panic_and_misuse_stop_the_process(void **state)
     expect_abort(wait_refused_fn, "TestWaitFunction: handle 0x40 is a mutex");
 }
 
+/* ---- per-thread counts -------------------------------------------------------- */
+
+#define COUNT_THREADS 8
+#define COUNT_ADDS 10000
+
+struct count_run {
+    pthread_t threads[COUNT_THREADS];
+    LONG base[OS_THREAD_COUNTS];
+    volatile LONG go;
+};
+
+/* Adds +1 to counter 0 and -2 to the last, COUNT_ADDS times each. */
+static void *count_adder(void *arg)
+{
+    struct count_run *run = arg;
+    int i;
+
+    while (!__atomic_load_n(&run->go, __ATOMIC_ACQUIRE))
+        sched_yield();
+    for (i = 0; i < COUNT_ADDS; i++) {
+        os_thread_count_add(0, 1);
+        os_thread_count_add(OS_THREAD_COUNTS - 1, -2);
+    }
+    return NULL;
+}
+
+static void count_base(struct count_run *run)
+{
+    unsigned int which;
+
+    for (which = 0; which < OS_THREAD_COUNTS; which++)
+        run->base[which] = os_thread_count_sum(which);
+}
+
+/*
+ * Threads add to their shares at once, while this thread reads the sums;
+ * once they ended, the sums hold every add, theirs included.
+ */
+static void os_thread_count_sums_every_thread_ended_or_not(void **state)
+{
+    struct count_run run = { .go = 0 };
+    LONG seen;
+    int t, reads;
+
+    (void)state;
+    count_base(&run);
+    for (t = 0; t < COUNT_THREADS; t++)
+        assert_int_equal(pthread_create(&run.threads[t], NULL, count_adder, &run), 0);
+    __atomic_store_n(&run.go, 1, __ATOMIC_RELEASE);
+    /* Reads during the adds see a figure between the start and the end. */
+    for (reads = 0; reads < 100; reads++) {
+        seen = os_thread_count_sum(0) - run.base[0];
+        assert_true(seen >= 0 && seen <= COUNT_THREADS * COUNT_ADDS);
+    }
+    for (t = 0; t < COUNT_THREADS; t++)
+        assert_int_equal(pthread_join(run.threads[t], NULL), 0);
+    assert_int_equal(os_thread_count_sum(0), run.base[0] + COUNT_THREADS * COUNT_ADDS);
+    assert_int_equal(os_thread_count_sum(OS_THREAD_COUNTS - 1),
+                     run.base[OS_THREAD_COUNTS - 1] - 2 * COUNT_THREADS * COUNT_ADDS);
+}
+
+static void *count_add_arg(void *arg)
+{
+    os_thread_count_add(0, (LONG)(intptr_t)arg);
+    return NULL;
+}
+
+/*
+ * Threads that start after others ended take their shares over: a long
+ * series of threads, one at a time, each adding and ending, leaves the sum
+ * exact, what the first added and the last took away included; and the
+ * calling thread's own adds count at once.
+ */
+static void os_thread_count_keeps_shares_of_threads_that_ended(void **state)
+{
+    struct count_run run = { .go = 1 };
+    pthread_t thread;
+    int i;
+
+    (void)state;
+    count_base(&run);
+    assert_int_equal(pthread_create(&thread, NULL, count_add_arg, (void *)(intptr_t)7), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(os_thread_count_sum(0), run.base[0] + 7);
+    for (i = 0; i < 200; i++) {
+        assert_int_equal(pthread_create(&thread, NULL, count_add_arg, (void *)(intptr_t)1), 0);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+    }
+    assert_int_equal(os_thread_count_sum(0), run.base[0] + 207);
+    assert_int_equal(pthread_create(&thread, NULL, count_add_arg, (void *)(intptr_t)-207), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(os_thread_count_sum(0), run.base[0]);
+    os_thread_count_add(0, 3);
+    assert_int_equal(os_thread_count_sum(0), run.base[0] + 3);
+    os_thread_count_add(0, -3);
+    assert_int_equal(os_thread_count_sum(0), run.base[0]);
+    /* The others were left as they were. */
+    assert_int_equal(os_thread_count_sum(1), run.base[1]);
+}
+
+/* An add leaves the last error as it was, on a thread's first add too. */
+static void os_thread_count_add_keeps_the_last_error(void **state)
+{
+    (void)state;
+    os_set_last_error(ERROR_INVALID_HANDLE);
+    os_thread_count_add(0, 1);
+    os_thread_count_add(0, -1);
+    assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
+}
+
 /* ---- stamps ----------------------------------------------------------------- */
 
 static void os_stamp_takes_no_room_on_linux(void **state)
@@ -1113,6 +1223,9 @@ int main(void)
         cmocka_unit_test(os_getenv_reads_the_environment),
         cmocka_unit_test(os_vlog_writes_one_line_naming_the_thread),
         cmocka_unit_test(os_panic_and_misuse_stop_the_process),
+        cmocka_unit_test(os_thread_count_sums_every_thread_ended_or_not),
+        cmocka_unit_test(os_thread_count_keeps_shares_of_threads_that_ended),
+        cmocka_unit_test(os_thread_count_add_keeps_the_last_error),
         cmocka_unit_test(os_stamp_takes_no_room_on_linux),
     };
 

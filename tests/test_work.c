@@ -1066,6 +1066,260 @@ static void work_trysubmit_then_close_pool_runs_all(void **state)
     DestroyThreadpoolEnvironment(&env);
 }
 
+/* ---- objects never submitted ---------------------------------------------- */
+
+#define UNSUBMITTED_OBJECTS 1000
+
+/*
+ * kernel32_tp's count of live objects once it reached want, or the last one
+ * seen after the test timeout: a closed pool goes when its last worker has
+ * left, a moment after its last object (that of an earlier test too).
+ */
+static LONG live_objects_reach(LONG want)
+{
+    DWORD waited_ms = 0;
+    LONG live;
+
+    while ((live = helper_live_objects()) != want && waited_ms < helper_timeout_ms()) {
+        Sleep(1);
+        waited_ms++;
+    }
+    return live;
+}
+
+static void CALLBACK never_run_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    (void)inst;
+    (void)work;
+    InterlockedIncrement((volatile LONG *)ctx);
+}
+
+/*
+ * Objects created and closed without a submit while another object of the
+ * pool has a callback running and two queued: the queued ones still run,
+ * the closed ones never do, and nothing stays counted (kernel32_tp closes
+ * such objects without the pool's lock).
+ */
+static void work_close_unsubmitted_while_others_run(void **state)
+{
+    struct blocker b;
+    volatile LONG never = 0;
+    PTP_WORK work;
+    LONG live = 1;              /* the test's pool */
+    int i;
+
+    if (helper_is_kernel32_tp())
+        assert_int_equal(live_objects_reach(live), live);
+    blocker_init(&b);
+    b.work = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
+    assert_non_null(b.work);
+    submit_times(b.work, 3);
+    helper_wait(b.started_event);
+    for (i = 0; i < UNSUBMITTED_OBJECTS; i++) {
+        work = CreateThreadpoolWork(never_run_cb, (void *)&never, helper_env(state));
+        assert_non_null(work);
+        CloseThreadpoolWork(work);
+    }
+    if (helper_is_kernel32_tp())
+        assert_int_equal(helper_live_objects(), live + 1);
+    assert_int_equal(b.finished, 0);
+    gate_open(&b.gate, 3);
+    WaitForThreadpoolWorkCallbacks(b.work, FALSE);
+    assert_int_equal(b.finished, 3);
+    probe_assert_clean(&b.probe);
+    CloseThreadpoolWork(b.work);
+    assert_int_equal(never, 0);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(helper_live_objects(), live);
+    blocker_destroy(&b);
+}
+
+/*
+ * CloseThreadpool with objects alive, one of them run, two never submitted:
+ * the pool stays until the last of them is closed, then goes (kernel32_tp
+ * counts it, and its objects, as live until then).
+ */
+static void work_close_pool_waits_for_its_objects(void **state)
+{
+    TP_CALLBACK_ENVIRON env;
+    struct counter c;
+    volatile LONG never = 0;
+    PTP_WORK unsubmitted[2];
+    PTP_POOL pool;
+    LONG live = 0;
+    int i;
+
+    (void)state;
+    if (helper_is_kernel32_tp())
+        assert_int_equal(live_objects_reach(live), live);
+    counter_init(&c);
+    c.done_sem = CreateSemaphoreA(NULL, 0, 1, NULL);
+    pool = pool_with_env(&env);
+    c.work = CreateThreadpoolWork(counter_work_cb, &c, &env);
+    assert_non_null(c.work);
+    for (i = 0; i < 2; i++) {
+        unsubmitted[i] = CreateThreadpoolWork(never_run_cb, (void *)&never, &env);
+        assert_non_null(unsubmitted[i]);
+    }
+    SubmitThreadpoolWork(c.work);
+    helper_wait(c.done_sem);
+    WaitForThreadpoolWorkCallbacks(c.work, FALSE);
+    CloseThreadpool(pool);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(helper_live_objects(), live + 4);     /* the pool and 3 objects */
+    CloseThreadpoolWork(unsubmitted[0]);
+    CloseThreadpoolWork(c.work);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(helper_live_objects(), live + 2);
+    CloseThreadpoolWork(unsubmitted[1]);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(live_objects_reach(live), live);
+    assert_int_equal(never, 0);
+    assert_int_equal(c.finished, 1);
+    probe_assert_clean(&c.probe);
+    CloseHandle(c.done_sem);
+    DestroyThreadpoolEnvironment(&env);
+}
+
+#define RACE_ROUNDS 20
+#define RACE_OBJECTS 400
+
+struct close_race {
+    PTP_WORK works[RACE_OBJECTS];
+    HANDLE start;               /* manual reset */
+};
+
+static DWORD WINAPI close_race_thread(void *arg)
+{
+    struct close_race *r = arg;
+    int i;
+
+    WaitForSingleObject(r->start, INFINITE);
+    for (i = 0; i < RACE_OBJECTS; i++)
+        CloseThreadpoolWork(r->works[i]);
+    return 0;
+}
+
+/*
+ * One thread closes never-submitted objects while another closes their
+ * pool: whichever closes last frees the pool, once (ASan and TSan runs
+ * watch the memory), and nothing stays counted.
+ */
+static void work_close_unsubmitted_races_pool_close(void **state)
+{
+    struct close_race r;
+    TP_CALLBACK_ENVIRON env;
+    volatile LONG never = 0;
+    PTP_POOL pool;
+    HANDLE thread;
+    LONG live = 0;
+    int round, i;
+
+    (void)state;
+    if (helper_is_kernel32_tp())
+        assert_int_equal(live_objects_reach(live), live);
+    r.start = event_new(TRUE, FALSE);
+    for (round = 0; round < RACE_ROUNDS; round++) {
+        ResetEvent(r.start);
+        pool = pool_with_env(&env);
+        for (i = 0; i < RACE_OBJECTS; i++) {
+            r.works[i] = CreateThreadpoolWork(never_run_cb, (void *)&never, &env);
+            assert_non_null(r.works[i]);
+        }
+        thread = CreateThread(NULL, 0, close_race_thread, &r, 0, NULL);
+        assert_non_null(thread);
+        SetEvent(r.start);
+        if (round & 1)
+            Sleep(0);           /* let the closing start first, every other round */
+        CloseThreadpool(pool);
+        helper_wait(thread);
+        CloseHandle(thread);
+        DestroyThreadpoolEnvironment(&env);
+        /* The pool had no worker: whichever closed last freed it. */
+        if (helper_is_kernel32_tp())
+            assert_int_equal(helper_live_objects(), live);
+    }
+    assert_int_equal(never, 0);
+    CloseHandle(r.start);
+}
+
+#define CROSS_THREADS 8
+#define CROSS_OBJECTS 500
+
+struct cross_close {
+    PTP_WORK works[CROSS_THREADS][CROSS_OBJECTS];
+    volatile LONG never;
+};
+
+struct cross_close_arg {
+    struct cross_close *cc;
+    int index;
+    BOOL closing;
+};
+
+/* Creates the objects of its row, or closes those of the next row. */
+static DWORD WINAPI cross_close_thread(void *param)
+{
+    struct cross_close_arg *arg = param;
+    struct cross_close *cc = arg->cc;
+    int i, row = arg->closing ? (arg->index + 1) % CROSS_THREADS : arg->index;
+
+    for (i = 0; i < CROSS_OBJECTS; i++) {
+        if (arg->closing)
+            CloseThreadpoolWork(cc->works[row][i]);
+        else
+            cc->works[row][i] = CreateThreadpoolWork(never_run_cb, (void *)&cc->never, NULL);
+    }
+    return 0;
+}
+
+/* Runs CROSS_THREADS threads of cross_close_thread and waits for them to end. */
+static void cross_close_run(struct cross_close *cc, BOOL closing)
+{
+    struct cross_close_arg args[CROSS_THREADS];
+    HANDLE threads[CROSS_THREADS];
+    int t;
+
+    for (t = 0; t < CROSS_THREADS; t++) {
+        args[t] = (struct cross_close_arg){ cc, t, closing };
+        threads[t] = CreateThread(NULL, 0, cross_close_thread, &args[t], 0, NULL);
+        assert_non_null(threads[t]);
+    }
+    assert_int_equal(WaitForMultipleObjects(CROSS_THREADS, threads, TRUE, helper_timeout_ms()),
+                     WAIT_OBJECT_0);
+    for (t = 0; t < CROSS_THREADS; t++)
+        CloseHandle(threads[t]);
+}
+
+/*
+ * Many threads create objects on the default pool, end, and other threads
+ * close them: every object is created, none runs, and the count of live
+ * objects (kernel32_tp keeps the default pool's per thread, summed on
+ * read, those of threads that ended included) comes back to where it was.
+ */
+static void work_default_pool_objects_closed_by_other_threads(void **state)
+{
+    struct cross_close *cc = calloc(1, sizeof(*cc));
+    LONG live = 0;
+    int t, i;
+
+    (void)state;
+    assert_non_null(cc);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(live_objects_reach(live), live);
+    cross_close_run(cc, FALSE);
+    for (t = 0; t < CROSS_THREADS; t++)
+        for (i = 0; i < CROSS_OBJECTS; i++)
+            assert_non_null(cc->works[t][i]);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(helper_live_objects(), live + CROSS_THREADS * CROSS_OBJECTS);
+    cross_close_run(cc, TRUE);
+    if (helper_is_kernel32_tp())
+        assert_int_equal(helper_live_objects(), live);
+    assert_int_equal(cc->never, 0);
+    free(cc);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -1097,6 +1351,10 @@ int main(void)
         cmocka_unit_test(work_posts_from_many_threads_each_run_once),
         POOL_TEST(work_posts_from_many_threads_each_run_once),
         cmocka_unit_test(work_trysubmit_then_close_pool_runs_all),
+        POOL_TEST(work_close_unsubmitted_while_others_run),
+        cmocka_unit_test(work_close_pool_waits_for_its_objects),
+        cmocka_unit_test(work_close_unsubmitted_races_pool_close),
+        cmocka_unit_test(work_default_pool_objects_closed_by_other_threads),
     };
 
     return cmocka_run_group_tests_name("work", tests, NULL, NULL);

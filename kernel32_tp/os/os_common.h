@@ -18,6 +18,7 @@
 #ifndef KERNEL32_TP_OS_COMMON_H
 #define KERNEL32_TP_OS_COMMON_H
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 /* ---- locks ---------------------------------------------------------------- */
@@ -126,6 +127,87 @@ static void thread_start_run(void *param)
 
     free(param);
     start.fn(start.arg);
+}
+
+/* ---- per-thread counts (os_thread_count_add) ----------------------------- */
+
+/*
+ * One thread's shares, kept for the life of the process in the list of all
+ * of them; a thread that ends gives its block up (owned = 0), and the next
+ * new thread to count takes it over, values and all, so the sum stays right
+ * and the list only grows with the number of threads alive at once.
+ */
+struct os_thread_counts {
+    char pad_before[64];                /* (c) unused: no other block's line */
+    _Atomic LONG shares[OS_THREAD_COUNTS]; /* (a) written by the owner only */
+    _Atomic int owned;                  /* (a) a live thread counts here */
+    struct os_thread_counts *next;      /* (c) in thread_counts_all */
+    char pad_after[64];                 /* (c) unused */
+};
+
+/* (a) every block ever made, newest first; blocks are never freed. */
+static _Atomic(struct os_thread_counts *) thread_counts_all;
+/* (a) the shares of threads that could not get a block of their own. */
+static struct os_thread_counts thread_counts_shared;
+
+/* A block given up by a thread that ended, or a new one: owned by the
+ * caller.  NULL when memory is short. */
+static struct os_thread_counts *thread_counts_claim(void)
+{
+    struct os_thread_counts *counts, *head;
+    int free_mark;
+
+    for (counts = atomic_load_explicit(&thread_counts_all, memory_order_acquire); counts;
+         counts = counts->next) {
+        free_mark = 0;
+        /* Acquire: the shares as the thread that gave it up left them. */
+        if (!atomic_load_explicit(&counts->owned, memory_order_relaxed)
+            && atomic_compare_exchange_strong_explicit(&counts->owned, &free_mark, 1,
+                                                       memory_order_acquire,
+                                                       memory_order_relaxed))
+            return counts;
+    }
+    if (!(counts = calloc(1, sizeof(*counts))))
+        return NULL;
+    atomic_store_explicit(&counts->owned, 1, memory_order_relaxed);
+    head = atomic_load_explicit(&thread_counts_all, memory_order_relaxed);
+    do
+        counts->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&thread_counts_all, &head, counts,
+                                                  memory_order_release, memory_order_relaxed));
+    return counts;
+}
+
+/* The thread that owned counts ended: the next one takes it over. */
+static void thread_counts_give_up(struct os_thread_counts *counts)
+{
+    atomic_store_explicit(&counts->owned, 0, memory_order_release);
+}
+
+/* Adds delta to counts' share (the caller's block), or to the shared one
+ * when the caller has none (counts NULL). */
+static void thread_counts_add(struct os_thread_counts *counts, unsigned int which, LONG delta)
+{
+    if (__builtin_expect(!counts, 0)) {
+        atomic_fetch_add_explicit(&thread_counts_shared.shares[which], delta,
+                                  memory_order_relaxed);
+        return;
+    }
+    /* The owner is the only writer: no read-modify-write needed. */
+    atomic_store_explicit(&counts->shares[which],
+                          atomic_load_explicit(&counts->shares[which], memory_order_relaxed)
+                          + delta, memory_order_relaxed);
+}
+
+LONG os_thread_count_sum(unsigned int which)
+{
+    struct os_thread_counts *counts;
+    LONG sum = atomic_load_explicit(&thread_counts_shared.shares[which], memory_order_relaxed);
+
+    for (counts = atomic_load_explicit(&thread_counts_all, memory_order_acquire); counts;
+         counts = counts->next)
+        sum += atomic_load_explicit(&counts->shares[which], memory_order_relaxed);
+    return sum;
 }
 
 #endif /* KERNEL32_TP_OS_COMMON_H */

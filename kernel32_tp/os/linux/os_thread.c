@@ -286,6 +286,52 @@ DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
     return ERROR_SUCCESS;
 }
 
+/* The calling thread's counts (os_thread_count_add), and their shares for
+ * the inline add (os_types.h); the key gives them up when the thread ends. */
+static _Thread_local struct os_thread_counts *thread_counts
+    __attribute__((tls_model("initial-exec")));
+_Thread_local _Atomic LONG *os_thread_count_shares __attribute__((tls_model("initial-exec")));
+static pthread_key_t thread_counts_key;
+static pthread_once_t thread_counts_key_once = PTHREAD_ONCE_INIT;
+static BOOL thread_counts_keyed;        /* (c) after the once: the key exists */
+
+static void thread_counts_end(void *counts)
+{
+    thread_counts = NULL;
+    os_thread_count_shares = NULL;
+    thread_counts_give_up(counts);
+}
+
+static void thread_counts_key_create(void)
+{
+    /* No key left: every thread counts in the shared share. */
+    thread_counts_keyed = !pthread_key_create(&thread_counts_key, thread_counts_end);
+}
+
+/* The thread's first count: its block, and the key that gives it up. */
+static struct os_thread_counts *thread_counts_register(void)
+{
+    struct os_thread_counts *counts;
+
+    pthread_once(&thread_counts_key_once, thread_counts_key_create);
+    if (!thread_counts_keyed || !(counts = thread_counts_claim()))
+        return NULL;
+    if (pthread_setspecific(thread_counts_key, counts)) {
+        thread_counts_give_up(counts);
+        return NULL;
+    }
+    os_thread_count_shares = counts->shares;
+    return thread_counts = counts;
+}
+
+/* os_thread_count_add (os_types.h) on a thread with no shares yet. */
+void os_thread_count_add_first(unsigned int which, LONG delta)
+{
+    struct os_thread_counts *counts = thread_counts;
+
+    thread_counts_add(counts ? counts : thread_counts_register(), which, delta);
+}
+
 DWORD os_thread_current_id(void)
 {
     if (!cached_thread_id)

@@ -48,4 +48,27 @@ static inline void os_stamp_clear(struct os_stamp *stamp)
     (void)stamp;
 }
 
+/*
+ * os_thread_count_add (os.h), inline: the calling thread's shares, NULL
+ * until its first add, which os_thread_count_add_first makes (os_thread.c),
+ * and again once the thread ended.
+ */
+extern _Thread_local _Atomic LONG *os_thread_count_shares
+    __attribute__((tls_model("initial-exec")));
+void os_thread_count_add_first(unsigned int which, LONG delta);
+
+static inline void os_thread_count_add(unsigned int which, LONG delta)
+{
+    _Atomic LONG *shares = os_thread_count_shares;
+
+    if (__builtin_expect(shares == NULL, 0)) {
+        os_thread_count_add_first(which, delta);
+        return;
+    }
+    /* The owner is the only writer: no read-modify-write needed. */
+    atomic_store_explicit(&shares[which],
+                          atomic_load_explicit(&shares[which], memory_order_relaxed) + delta,
+                          memory_order_relaxed);
+}
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "os_win32.h"
+#include <winternl.h>
 
 /*
  * The hook is stored per thread, as the contract asks, but never called:
@@ -484,6 +485,91 @@ DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size)
     CloseHandle(thread);
     return ERROR_SUCCESS;
 }
+
+/*
+ * The calling thread's counts (os_thread_count_add) live in a TLS slot of
+ * our own, which the loader's thread-detach callback below clears when it
+ * gives them up: an add on that thread after it (another module's detach
+ * code) finds no block and takes a new one, never the one given up.  The
+ * slot is read from the thread's TEB, as TlsGetValue does but without
+ * clearing the last error (above the TEB's 64 slots, through TlsGetValue).
+ */
+static DWORD thread_counts_slot = TLS_OUT_OF_INDEXES;  /* (c) after the once */
+static INIT_ONCE thread_counts_slot_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK thread_counts_slot_alloc(INIT_ONCE *once, void *param, void **context)
+{
+    (void)once; (void)param; (void)context;
+    /* TLS_OUT_OF_INDEXES: every thread counts in the shared share. */
+    thread_counts_slot = TlsAlloc();
+    return TRUE;
+}
+
+/* The calling thread's block, or NULL.  (GCC takes mingw-w64's TEB read,
+ * a segment load at offset 0x30, for an access past an empty array.) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+static struct os_thread_counts *thread_counts_mine(DWORD slot)
+{
+    struct os_thread_counts *counts;
+    DWORD err;
+
+    if (slot < 64)
+        return NtCurrentTeb()->TlsSlots[slot];
+    err = GetLastError();
+    counts = TlsGetValue(slot);
+    SetLastError(err);
+    return counts;
+}
+#pragma GCC diagnostic pop
+
+/* The thread's first count: its block, in the slot that gives it up. */
+static __attribute__((noinline, cold)) struct os_thread_counts *thread_counts_register(void)
+{
+    struct os_thread_counts *counts = NULL;
+    DWORD err = GetLastError();
+
+    InitOnceExecuteOnce(&thread_counts_slot_once, thread_counts_slot_alloc, NULL, NULL);
+    if (thread_counts_slot != TLS_OUT_OF_INDEXES && (counts = thread_counts_claim())
+        && !TlsSetValue(thread_counts_slot, counts)) {
+        thread_counts_give_up(counts);
+        counts = NULL;
+    }
+    SetLastError(err);
+    return counts;
+}
+
+void os_thread_count_add(unsigned int which, LONG delta)
+{
+    /* Before the once ran, TLS_OUT_OF_INDEXES: registering runs it. */
+    DWORD slot = __atomic_load_n(&thread_counts_slot, __ATOMIC_ACQUIRE);
+    struct os_thread_counts *counts = NULL;
+
+    if (slot != TLS_OUT_OF_INDEXES)
+        counts = thread_counts_mine(slot);
+    if (__builtin_expect(counts == NULL, 0))
+        counts = thread_counts_register();
+    thread_counts_add(counts, which, delta);
+}
+
+/* A TLS callback: the loader calls it in each thread that ends. */
+static void NTAPI thread_counts_detach(void *module, DWORD reason, void *reserved)
+{
+    struct os_thread_counts *counts;
+
+    (void)module; (void)reserved;
+    if (reason != DLL_THREAD_DETACH
+        || __atomic_load_n(&thread_counts_slot, __ATOMIC_ACQUIRE) == TLS_OUT_OF_INDEXES)
+        return;
+    if ((counts = TlsGetValue(thread_counts_slot))) {
+        TlsSetValue(thread_counts_slot, NULL);
+        thread_counts_give_up(counts);
+    }
+}
+
+/* The C runtime's TLS directory calls every callback in the .CRT$XL* sections. */
+__attribute__((section(".CRT$XLF"), used))
+static const PIMAGE_TLS_CALLBACK thread_counts_detach_callback = thread_counts_detach;
 
 DWORD os_thread_current_id(void)
 {

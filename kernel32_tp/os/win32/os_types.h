@@ -77,4 +77,7 @@ static inline BOOL os_stamp_owns(const void *addr)
     return ((const struct os_stamp *)addr)->value == os_stamp_of(addr);
 }
 
+/* os_thread_count_add (os.h): a call (os_thread.c). */
+void os_thread_count_add(unsigned int which, LONG delta);
+
 #endif
