@@ -55,8 +55,6 @@ NTSTATUS tp_status_from_error(DWORD err);
 
 #include "scheduler.h"
 
-#define TP_SIMPLE_CACHE_MAX 256 /* recycled simple objects a pool keeps */
-
 struct tp_pool {
     struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
@@ -65,19 +63,7 @@ struct tp_pool {
     /* What posts without P write, apart from the fields under P (as in
      * struct tp_sched). */
     char posted_pad_before[64];     /* (c) unused: keeps the cache lines apart */
-    /* Recycled simple objects (object.c), linked through cache_next: the
-     * workers push them here, under P, so a push races only with a taker; */
-    _Atomic(struct tp_object *) simple_returned; /* (a) */
-    /* (a) how many, about: counted in after a push, out after a take (so
-     * it may lag for a moment); at most TP_SIMPLE_CACHE_MAX are kept */
-    _Atomic LONG simple_returned_count;
-    /* a poster takes them all at once into simple_spare and pops them
-     * from there, holding simple_taking (a try-lock: a poster that finds
-     * it held allocates instead, so posting never waits for another). */
-    struct tp_object *simple_spare; /* (simple_taking) */
-    _Atomic int simple_taking;      /* (a) */
-    /* (a) callback objects made for this pool, light ones aside
-     * (tp_object_light): counted without P (never in a closed pool: that
+    /* (a) callback objects made for this pool: counted without P (never in a closed pool: that
      * is misuse); those alive are objects_made - objects_gone
      * (tp_pool_objects_locked), so that a pool found empty under P after
      * its close stays empty. */
@@ -98,7 +84,7 @@ struct tp_pool {
     _Atomic ULONGLONG timer_lateness[TP_DEBUG_LATENESS_BUCKETS];
 };
 
-/* The live callback objects using pool, light ones aside.  Locking: P. */
+/* The live callback objects using pool.  Locking: P. */
 static inline LONG tp_pool_objects_locked(struct tp_pool *pool)
 {
     return atomic_load_explicit(&pool->objects_made, memory_order_relaxed)
@@ -222,14 +208,7 @@ struct tp_object {
      * RaceDll or a group cancel callback: allocated with the object. */
     struct tp_object_extras *extras;
     struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
-    union {
-        struct list group_entry;        /* (G) in group->members while a member */
-        /* (a) in sched.inbox while posted (scheduler.c), then in
-         * pool->simple_returned or (simple_taking) simple_spare while
-         * recycled: only objects without a group go there, so group_entry
-         * is unused then. */
-        struct tp_object *cache_next;
-    };
+    struct list group_entry;            /* (G) in group->members while a member */
     LONG refs;                          /* (P) the user's handle + group membership */
     /* (a) callbacks queued, not started: leaves and reaches 0 only under P
      * (queue_entry linked while above 0); a post to a queued object adds
@@ -255,14 +234,6 @@ static inline unsigned int tp_object_priority(const struct tp_object *obj)
 static inline BOOL tp_object_long_function(const struct tp_object *obj)
 {
     return (obj->dispatch & TP_OBJECT_LONG_FUNCTION) != 0;
-}
-
-/* A simple callback's object with no group and no extras: nobody can name
- * it, so it counts neither in its pool's objects nor in tp_live_objects; its
- * pool's queued count, then the worker that runs it, keep the pool alive. */
-static inline BOOL tp_object_light(const struct tp_object *obj)
-{
-    return obj->type == TP_OBJECT_SIMPLE && !obj->group && !obj->extras && !obj->ops;
 }
 
 static inline PTP_SIMPLE_CALLBACK tp_object_finalization(const struct tp_object *obj)
@@ -523,7 +494,7 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 
 /* ---- debug counters (debug.c) ---------------------------------------------- */
 
-/* (a) pools, groups, callback objects but light ones: written as any of them comes or
+/* (a) pools, groups, callback objects: written as any of them comes or
  * goes, so alone in its cache line (the read-mostly data around it, such as
  * the default pool's once flag, is read on every call). */
 struct tp_live_count {
