@@ -131,6 +131,35 @@ static void simple_start_locked(struct tp_object *obj)
 }
 
 /*
+ * Whether a simple callback posted with env needs no object (no group, no
+ * extras, a valid environment), as object_read_environment would find, with
+ * its pool and dispatch: read without filling a whole object.  FALSE sends
+ * the post the long way, which reports an invalid environment.
+ */
+static BOOL simple_environment_light(const TP_CALLBACK_ENVIRON *env, struct tp_pool **pool,
+                                     unsigned char *dispatch)
+{
+    if (!env) {
+        *pool = tp_pool_default();
+        *dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+        return TRUE;
+    }
+    if ((env->Version != 1 && env->Version != 3) || env->CleanupGroup
+        || env->FinalizationCallback || env->RaceDll || env->CleanupGroupCancelCallback)
+        return FALSE;
+    *dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+    if (env->Version == 3) {
+        if ((unsigned int)env->CallbackPriority >= TP_PRIORITY_COUNT)
+            return FALSE;
+        *dispatch = (unsigned char)env->CallbackPriority;
+    }
+    if (env->u.s.LongFunction)
+        *dispatch |= TP_OBJECT_LONG_FUNCTION;
+    *pool = impl_from_TP_POOL(env->Pool);
+    return TRUE;
+}
+
+/*
  * The hot path of TrySubmitThreadpoolCallback and QueueUserWorkItem.  A
  * simple callback with no group and no extras is no object: a post record
  * (struct tp_post, post.c) goes to the scheduler's inbox without P
@@ -146,14 +175,12 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
     struct tp_post *post;
     struct tp_pool *pool;
     enum tp_dispatch action;
+    unsigned char dispatch;
     DWORD err;
 
     if (!callback)
         return ERROR_INVALID_PARAMETER;
-    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
-        return err;
-    pool = environment.pool;
-    if (!environment.group && !extras_needed(&extras)) {
+    if (simple_environment_light(env, &pool, &dispatch)) {
         /* No P: posting to a pool that is being closed is misuse. */
         TP_ASSERT(!__atomic_load_n(&pool->closed, __ATOMIC_RELAXED));
         if ((err = tp_post_take(pool, &post)) != ERROR_SUCCESS)
@@ -161,10 +188,13 @@ DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
         post->invoke = invoke;
         post->callback = callback;
         post->userdata = userdata;
-        post->dispatch = environment.dispatch;
+        post->dispatch = dispatch;
         tp_sched_post(pool, post);
         return ERROR_SUCCESS;
     }
+    if ((err = object_read_environment(&environment, &extras, env)) != ERROR_SUCCESS)
+        return err;
+    pool = environment.pool;
     if (!(obj = calloc(1, sizeof(*obj))))
         return ERROR_NOT_ENOUGH_MEMORY;
     object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
