@@ -20,6 +20,7 @@
  * scheduler reads under P.  Takes P around queue and count changes only,
  * never across user code; the monitor takes M alone or inside P (P -> M).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -685,14 +686,20 @@ DWORD tp_sched_may_run_long(struct tp_worker *worker)
 
 /* Whether a post of a priority above limit (a lower index) is in the
  * inbox.  Without P. */
-static BOOL sched_posted_above(struct tp_sched *sched, unsigned int limit)
+static inline BOOL sched_posted_above(struct tp_sched *sched, unsigned int limit)
 {
-    unsigned int i;
+    uintptr_t any = 0;
 
-    for (i = 0; i < limit; i++)
-        if (atomic_load_explicit(&sched->inbox[i].head, memory_order_relaxed))
-            return TRUE;
-    return FALSE;
+    /* Unrolled, with no early exit: a worker asks on every callback it
+     * runs in a row (worker_may_go_on). */
+    _Static_assert(TP_PRIORITY_COUNT == 3, "one load per priority below");
+    if (limit > 0)
+        any |= (uintptr_t)atomic_load_explicit(&sched->inbox[0].head, memory_order_relaxed);
+    if (limit > 1)
+        any |= (uintptr_t)atomic_load_explicit(&sched->inbox[1].head, memory_order_relaxed);
+    if (limit > 2)
+        any |= (uintptr_t)atomic_load_explicit(&sched->inbox[2].head, memory_order_relaxed);
+    return any != 0;
 }
 
 /*
