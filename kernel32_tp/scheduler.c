@@ -871,7 +871,10 @@ static void worker_run_posts_locked(struct tp_worker *worker, struct tp_post *po
     worker->run_rest = post->next;
     worker_run_unlock(worker);
     action = worker_update_inactive_locked(worker);
-    if (action == TP_DISPATCH_NONE && pool->sched.queued > 0)
+    /* Another worker comes only for more than a run's worth: this one is
+     * back for the next run soon after, and a burst of posts does not wake
+     * every worker to take turns at P and the inbox. */
+    if (action == TP_DISPATCH_NONE && pool->sched.queued > TP_POST_RUN_MAX)
         action = sched_dispatch_locked(pool);
     /* The monitor looks after posts held in a run (monitor_check_pool). */
     if (count > 1 && !pool->sched.watched)
