@@ -1206,8 +1206,12 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
     /* Callbacks started, and returned: a worker that runs several in a row
      * (worker_may_go_on) counts their starts only when it is done. */
     progress = sched->progress + tp_sched_callbacks_run_locked(pool);
-    done = (sched->queued <= 0 && !held) || sched->threads >= pool->max_threads;
-    if (!done && sched->idle <= sched->waking && progress == sched->progress_seen) {
+    /* Posts held in a worker's run keep the pool watched, even at its
+     * maximum: their worker may get stuck later, and idle workers can
+     * take them once they are given back. */
+    done = !held && (sched->queued <= 0 || sched->threads >= pool->max_threads);
+    if (!done && sched->queued > 0 && sched->threads < pool->max_threads
+        && sched->idle <= sched->waking && progress == sched->progress_seen) {
         sched_reserve_locked(pool, 1);
         sched->injected_stall++;
         start = TRUE;

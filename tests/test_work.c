@@ -825,7 +825,8 @@ static void work_simple_post_spinning_for_a_later_one_sees_it_run(void **state)
     struct wait_for_later w = { 0, 0, NULL };
 
     w.done = event_new(TRUE, FALSE);
-    SetThreadpoolThreadMaximum(((struct helper_pool *)*state)->pool, 4);
+    /* Two threads: one to spin, one for the later post. */
+    SetThreadpoolThreadMaximum(((struct helper_pool *)*state)->pool, 2);
     assert_true(TrySubmitThreadpoolCallback(first_spins_cb, &w, helper_env(state)));
     assert_true(TrySubmitThreadpoolCallback(later_cb, &w, helper_env(state)));
     helper_wait(w.done);
