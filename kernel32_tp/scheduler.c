@@ -323,7 +323,7 @@ static void sched_link_locked(struct tp_sched *sched, struct tp_object *obj)
  */
 static void sched_take_inbox_locked(struct tp_sched *sched)
 {
-    struct tp_post *post, *next, *oldest;
+    struct tp_post *post, *next, *oldest, *newest;
     unsigned int i;
     ULONGLONG due;
     LONG count;
@@ -331,20 +331,17 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
     for (i = 0; i < TP_PRIORITY_COUNT; i++) {
         if (!atomic_load_explicit(&sched->inbox[i].head, memory_order_relaxed))
             continue;
-        post = atomic_exchange_explicit(&sched->inbox[i].head, NULL, memory_order_acquire);
-        for (oldest = NULL; post; post = next) {
+        newest = atomic_exchange_explicit(&sched->inbox[i].head, NULL, memory_order_acquire);
+        due = sched->turns_taken[i] + (ULONGLONG)sched->objects_linked[i];
+        /* Reversed in one pass: the newest, the stack's head, ends the chain. */
+        for (oldest = NULL, post = newest, count = 0; post; post = next, count++) {
             next = post->next;
             post->next = oldest;
+            post->due_turn = due;
             oldest = post;
         }
-        due = sched->turns_taken[i] + (ULONGLONG)sched->objects_linked[i];
-        for (count = 0, post = oldest; post; post = post->next, count++)
-            post->due_turn = due;
-        /* oldest is the head of the chain now; its last post ends it. */
-        for (post = oldest; post->next; post = post->next)
-            ;
         *sched->posts_tail[i] = oldest;
-        sched->posts_tail[i] = &post->next;
+        sched->posts_tail[i] = &newest->next;
         sched_count_linked_locked(sched, i, count);
     }
 }
