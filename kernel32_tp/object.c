@@ -51,8 +51,8 @@ static BOOL extras_needed(const struct tp_object_extras *extras)
     return extras->finalization || extras->race_dll || extras->group_cancel;
 }
 
-/* Everything but the environment: a fresh object, or a recycled simple one
- * (which has no extras). */
+/* Everything but the environment, of a fresh object (the kind's ops, set
+ * before, stay). */
 static void object_fill(struct tp_object *obj, const struct tp_object *environment,
                         enum tp_object_type type, tp_invoke_fn invoke, void *callback,
                         void *userdata)

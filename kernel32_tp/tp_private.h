@@ -307,8 +307,8 @@ void tp_object_destroy(struct tp_object *obj);
 void tp_object_run(struct tp_object *obj, struct tp_instance *inst, struct tp_worker *worker);
 /*
  * The worker hands the callback back: the object's counts drop, drainers
- * wake, FreeLibraryWhenCallbackReturns runs, and the object is recycled or
- * destroyed when nothing holds it any more.  Locking: P, dropped around
+ * wake, FreeLibraryWhenCallbackReturns runs, and the object is destroyed
+ * when nothing holds it any more.  Locking: P, dropped around
  * module releases and the kind's destroy hook (the worker keeps the pool
  * alive); obj may be gone on return.
  */
