@@ -447,7 +447,8 @@ LONG tp_sched_unqueue_locked(struct tp_object *obj)
 /*
  * Takes the posts at the head of priority's FIFO that are due (no object
  * turn queued before them is left, or no object of the priority is), up to
- * TP_POST_RUN_MAX: they are no longer queued.  Returns the chain (ended
+ * TP_POST_RUN_MAX, and up to the first that may run long: they are no
+ * longer queued.  Returns the chain (ended
  * with NULL) and its length in *count.  Locking: P.
  */
 static struct tp_post *sched_take_posts_locked(struct tp_sched *sched, unsigned int priority,
@@ -455,9 +456,12 @@ static struct tp_post *sched_take_posts_locked(struct tp_sched *sched, unsigned 
 {
     struct tp_post *first = sched->posts[priority], *last = first, *next;
     BOOL objects = sched->objects_linked[priority] > 0;
-    LONG taken = 1;
+    /* A post that may run long runs alone: its worker stops counting as
+     * one that comes back soon, and must hold nothing meanwhile. */
+    LONG taken = 1, most = first->dispatch & TP_OBJECT_LONG_FUNCTION ? 1 : TP_POST_RUN_MAX;
 
-    while (taken < TP_POST_RUN_MAX && (next = last->next)
+    while (taken < most && (next = last->next)
+           && !(next->dispatch & TP_OBJECT_LONG_FUNCTION)
            && (!objects || next->due_turn <= sched->turns_taken[priority])) {
         last = next;
         taken++;
@@ -826,19 +830,19 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 
 /*
  * Whether a worker running simple posts of priority in a row (the carrier's
- * callback just returned, in inst) must stop before the next one, post,
- * and go back to P: something of a higher priority was queued, or the
+ * callback just returned, in inst) must stop before the next one and go
+ * back to P: something of a higher priority was queued, or the
  * callback changed what needs P (it disassociated, left a library to free,
- * blocks or declared itself long), or the next one may run long.  Without P.
+ * blocks or declared itself long).  (A post that may run long is never
+ * taken behind another: sched_take_posts_locked.)  Without P.
  */
 static BOOL worker_posts_must_stop(struct tp_worker *worker, const struct tp_instance *inst,
-                                   const struct tp_post *post, unsigned int priority)
+                                   unsigned int priority)
 {
     struct tp_sched *sched = &worker->pool->sched;
     unsigned int i;
 
-    if (!inst->associated || inst->free_library || worker->long_running || worker->blocked
-        || (post->dispatch & TP_OBJECT_LONG_FUNCTION))
+    if (!inst->associated || inst->free_library || worker->long_running || worker->blocked)
         return TRUE;
     for (i = 0; i < priority; i++)
         if (atomic_load_explicit(&sched->present[i], memory_order_relaxed))
@@ -895,7 +899,7 @@ static void worker_run_posts_locked(struct tp_worker *worker, struct tp_post *po
         runs++;
         worker_run_lock(worker);
         if ((post = worker->run_rest)) {
-            if (worker_posts_must_stop(worker, &inst, post, priority))
+            if (worker_posts_must_stop(worker, &inst, priority))
                 post = NULL;
             else
                 worker->run_rest = post->next;
