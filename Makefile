@@ -55,7 +55,7 @@ WIN_CFLAGS := -I$(CURDIR)/include/wine -I$(CURDIR)/include -I$(WINE_INCLUDE) \
 
 # The core, every product.
 CORE_SRC := $(addprefix kernel32_tp/, check.c deadline.c debug.c group.c instance.c io.c \
-	io_legacy.c legacy.c lock_rank.c object.c pool.c scheduler.c stats.c status.c timer.c timer_queue.c timer_service.c \
+	io_legacy.c legacy.c lock_rank.c object.c pool.c post.c scheduler.c stats.c status.c timer.c timer_queue.c timer_service.c \
 	trace.c wait.c wait_legacy.c work.c)
 # The platform layers behind os.h.
 OS_SRC.linux := $(addprefix kernel32_tp/os/linux/, os_exit.c os_misuse.c os_once.c os_thread.c)

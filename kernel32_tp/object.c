@@ -155,106 +155,92 @@ DWORD tp_object_init(struct tp_object *obj, enum tp_object_type type, tp_invoke_
 
 /*
  * Joins the pool and lets go of the handle nobody holds: the object is then
- * ready for its one callback.  Locking: P for a group member; none
- * otherwise: nobody else knows it yet.
+ * ready for its one callback.  Locking: P.
  */
-static void simple_start(struct tp_object *obj)
+static void simple_start_locked(struct tp_object *obj)
 {
-    TP_ASSERT(!__atomic_load_n(&obj->pool->closed, __ATOMIC_RELAXED));
-    if (!tp_object_light(obj))
-        tp_pool_object_joined(obj->pool);
+    TP_ASSERT_LOCKED(&obj->pool->lock);
+    TP_ASSERT(!obj->pool->closed);
+    tp_pool_object_joined(obj->pool);
     obj->refs--;
     obj->closed = TRUE;
 }
 
 /*
- * A simple object the pool's workers recycled, or NULL.  Whoever holds
- * simple_taking pops from simple_spare, and refills it with all that the
- * workers returned meanwhile; a poster that finds it held allocates.
+ * Whether a simple callback posted with env needs no object (no group, no
+ * extras, a valid environment), as object_read_environment would find, with
+ * its pool and dispatch: read without filling a whole object.  FALSE sends
+ * the post the long way, which reports an invalid environment.
  */
-static struct tp_object *simple_cache_take(struct tp_pool *pool)
+static BOOL simple_environment_light(const TP_CALLBACK_ENVIRON *env, struct tp_pool **pool,
+                                     unsigned char *dispatch)
 {
-    struct tp_object *obj, *last;
-    LONG taken = 1;
-
-    if (atomic_exchange_explicit(&pool->simple_taking, 1, memory_order_acquire))
-        return NULL;
-    if (!(obj = pool->simple_spare)
-        && atomic_load_explicit(&pool->simple_returned, memory_order_relaxed)
-        && (obj = atomic_exchange_explicit(&pool->simple_returned, NULL,
-                                           memory_order_acquire))) {
-        for (last = obj; last->cache_next; last = last->cache_next)
-            taken++;
-        atomic_fetch_sub_explicit(&pool->simple_returned_count, taken, memory_order_relaxed);
+    if (!env) {
+        *pool = tp_pool_default();
+        *dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+        return TRUE;
     }
-    if (obj)
-        pool->simple_spare = obj->cache_next;
-    atomic_store_explicit(&pool->simple_taking, 0, memory_order_release);
-    return obj;
-}
-
-/* Keeps a finished simple object for the next post: FALSE when the pool
- * keeps enough.  Locking: P (so that workers push one at a time). */
-static BOOL simple_cache_return_locked(struct tp_pool *pool, struct tp_object *obj)
-{
-    struct tp_object *head = atomic_load_explicit(&pool->simple_returned, memory_order_relaxed);
-
-    TP_ASSERT_LOCKED(&pool->lock);
-    if (atomic_load_explicit(&pool->simple_returned_count, memory_order_relaxed)
-        >= TP_SIMPLE_CACHE_MAX)
+    if ((env->Version != 1 && env->Version != 3) || env->CleanupGroup
+        || env->FinalizationCallback || env->RaceDll || env->CleanupGroupCancelCallback)
         return FALSE;
-    do
-        obj->cache_next = head;
-    while (!atomic_compare_exchange_weak_explicit(&pool->simple_returned, &head, obj,
-                                                  memory_order_release, memory_order_relaxed));
-    atomic_fetch_add_explicit(&pool->simple_returned_count, 1, memory_order_relaxed);
+    *dispatch = TP_CALLBACK_PRIORITY_NORMAL;
+    if (env->Version == 3) {
+        if ((unsigned int)env->CallbackPriority >= TP_PRIORITY_COUNT)
+            return FALSE;
+        *dispatch = (unsigned char)env->CallbackPriority;
+    }
+    if (env->u.s.LongFunction)
+        *dispatch |= TP_OBJECT_LONG_FUNCTION;
+    *pool = impl_from_TP_POOL(env->Pool);
     return TRUE;
 }
 
 /*
  * The hot path of TrySubmitThreadpoolCallback and QueueUserWorkItem.  A
- * simple callback with no group and no extras reuses an object its pool
- * recycled, with no lock: in a steady stream of posts nothing is allocated.
- * Otherwise a new object is made.  Either goes to the scheduler's inbox
- * without P (tp_sched_post), unless it is in a group, whose close may
- * cancel it from the queue.
+ * simple callback with no group and no extras is no object: a post record
+ * (struct tp_post, post.c) goes to the scheduler's inbox without P
+ * (tp_sched_post), and a worker runs it through an object of its own.
+ * Otherwise a one-shot object is made and queued under P (a group close
+ * may cancel it from the queue).
  */
 DWORD tp_simple_post(tp_invoke_fn invoke, void *callback, void *userdata,
                      const TP_CALLBACK_ENVIRON *env)
 {
     struct object_environment environment;
     struct tp_object *obj = NULL;
+    struct tp_post *post;
     struct tp_pool *pool;
     enum tp_dispatch action;
+    unsigned char dispatch;
     DWORD err;
 
     if (!callback)
         return ERROR_INVALID_PARAMETER;
+    if (simple_environment_light(env, &pool, &dispatch)) {
+        /* No P: posting to a pool that is being closed is misuse. */
+        TP_ASSERT(!__atomic_load_n(&pool->closed, __ATOMIC_RELAXED));
+        if ((err = tp_post_take(pool, &post)) != ERROR_SUCCESS)
+            return err;
+        post->invoke = invoke;
+        post->callback = callback;
+        post->userdata = userdata;
+        post->dispatch = dispatch;
+        tp_sched_post(pool, post);
+        return ERROR_SUCCESS;
+    }
     if ((err = object_read_environment(&environment, env)) != ERROR_SUCCESS)
         return err;
     pool = environment.pool;
-    if (!environment.group && !extras_needed(&environment.extras)) {
-        /* Light (tp_object_light): nothing to join, nothing to count. */
-        if (!(obj = simple_cache_take(pool)) && !(obj = calloc(1, sizeof(*obj))))
-            return ERROR_NOT_ENOUGH_MEMORY;
-        object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-    } else {
-        if (!(obj = calloc(1, sizeof(*obj))))
-            return ERROR_NOT_ENOUGH_MEMORY;
-        object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
-        if ((err = object_join(obj, &environment.extras)) != ERROR_SUCCESS) {
-            free(obj);
-            return err;
-        }
+    if (!(obj = calloc(1, sizeof(*obj))))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    object_fill(obj, &environment, TP_OBJECT_SIMPLE, invoke, callback, userdata);
+    if ((err = object_join(obj, &environment.extras)) != ERROR_SUCCESS) {
+        free(obj);
+        return err;
     }
-    if (!obj->group) {
-        simple_start(obj);
-        tp_sched_post(obj);
-        return ERROR_SUCCESS;
-    }
-    /* A member: a group close may see it as soon as it joined. */
+    /* Under P: a group close may see a member as soon as it joined. */
     os_lock_acquire(&pool->lock);
-    simple_start(obj);
+    simple_start_locked(obj);
     action = tp_object_queue_locked(obj, 1);
     os_lock_release(&pool->lock);
     tp_sched_dispatch_finish(pool, action);
@@ -356,7 +342,7 @@ static void object_release(struct tp_object *obj)
 {
     HMODULE race_dll = tp_object_race_dll(obj);
     /* Not obj->pool: after an object left it, a closed pool may be gone. */
-    BOOL counted = !tp_object_light(obj) && !(obj->dispatch & TP_OBJECT_DEFAULT_POOL);
+    BOOL counted = !(obj->dispatch & TP_OBJECT_DEFAULT_POOL);
 
     if (obj->ops && obj->ops->destroy)
         obj->ops->destroy(obj);
@@ -387,17 +373,7 @@ static void object_destroy_by_worker_locked(struct tp_object *obj)
     BOOL drop_lock;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    if (tp_object_light(obj)) {
-        /* Uncounted: the last callback of a closed pool lets idle workers
-         * retire (as tp_pool_object_left_locked does for the others). */
-        if (pool->closed && tp_pool_objects_locked(pool) == 0 && pool->sched.queued == 0)
-            tp_sched_wake_idle_locked(pool);
-        /* Back to the pool for the next post. */
-        if (simple_cache_return_locked(pool, obj))
-            return;
-    } else {
-        TP_ASSERT(!tp_pool_object_left_locked(pool));
-    }
+    TP_ASSERT(!tp_pool_object_left_locked(pool));
     /* Hooks and module releases run with no lock held; a plain free need not
      * drop P.  The worker keeps the pool alive either way. */
     drop_lock = (obj->ops && obj->ops->destroy) || tp_object_race_dll(obj);

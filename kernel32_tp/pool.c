@@ -20,8 +20,8 @@
 
 static struct tp_pool default_pool;
 static struct os_once default_pool_once = OS_ONCE_INIT;
-/* (a) set once default_pool_once ran: the common case skips the once's call. */
-static _Atomic BOOL default_pool_ready;
+/* (a) &default_pool once it is set up: a poster finds it with one load. */
+static struct tp_pool *_Atomic default_pool_ready;
 
 static void pool_init(struct tp_pool *pool)
 {
@@ -40,7 +40,7 @@ static void default_pool_setup(void)
     pool_init(&default_pool);
     default_pool.is_default = TRUE;
     tp_stats_pool_added(&default_pool);
-    atomic_store_explicit(&default_pool_ready, TRUE, memory_order_release);
+    atomic_store_explicit(&default_pool_ready, &default_pool, memory_order_release);
 }
 
 /*
@@ -57,8 +57,8 @@ static void pool_fork_child(void)
     static const struct os_once fresh = OS_ONCE_INIT;
 
     memset(&default_pool, 0, sizeof(default_pool));
+    atomic_store_explicit(&default_pool_ready, NULL, memory_order_relaxed);
     default_pool_once = fresh;
-    atomic_store_explicit(&default_pool_ready, FALSE, memory_order_relaxed);
     tp_sched_fork_child();
     tp_timer_service_fork_child();
     tp_stats_fork_child();
@@ -72,8 +72,11 @@ __attribute__((constructor(103))) static void pool_fork_setup(void)
 
 struct tp_pool *tp_pool_default(void)
 {
-    if (!atomic_load_explicit(&default_pool_ready, memory_order_acquire))
-        os_once(&default_pool_once, default_pool_setup);
+    struct tp_pool *pool = atomic_load_explicit(&default_pool_ready, memory_order_acquire);
+
+    if (__builtin_expect(pool != NULL, 1))
+        return pool;
+    os_once(&default_pool_once, default_pool_setup);
     return &default_pool;
 }
 
@@ -101,20 +104,8 @@ BOOL tp_pool_finished_locked(struct tp_pool *pool)
 
 void tp_pool_free(struct tp_pool *pool)
 {
-    struct tp_object *obj;
-
     TP_ASSERT(!pool->is_default);
     tp_stats_pool_removed(pool);
-    while ((obj = pool->simple_spare)) {
-        pool->simple_spare = obj->cache_next;
-        os_stamp_clear(&obj->stamp);
-        free(obj);
-    }
-    while ((obj = atomic_load_explicit(&pool->simple_returned, memory_order_relaxed))) {
-        atomic_store_explicit(&pool->simple_returned, obj->cache_next, memory_order_relaxed);
-        os_stamp_clear(&obj->stamp);
-        free(obj);
-    }
     tp_sched_destroy(pool);
     os_cond_destroy(&pool->drain_cond);
     os_lock_destroy(&pool->lock);

@@ -20,6 +20,7 @@
  * scheduler reads under P.  Takes P around queue and count changes only,
  * never across user code; the monitor takes M alone or inside P (P -> M).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,19 @@ struct tp_worker {
     /* (a) callbacks it ran: written by this worker only (relaxed load and
      * store, no shared cache line), summed under P by tp_sched_stats_locked. */
     _Atomic ULONGLONG callbacks_run;
+    /* (X) the object a simple post (struct tp_post) runs as: the instance
+     * calls of its callback act on it as on any object's.  Its fields under
+     * P are this worker's alone (nothing else can name it), but for the
+     * instance calls of its own callback, which take P. */
+    struct tp_object carrier;
+    /* The simple posts of its run not started yet (worker_run_posts_locked):
+     * the worker takes them one by one under run_lock, a spin lock held for
+     * a few instructions; they go back to the queue (worker_give_back_locked,
+     * under P) when its callback blocks or runs long, or the monitor finds
+     * it stuck in one callback for a tick. */
+    _Atomic LONG run_lock;          /* (a) */
+    struct tp_post *run_rest;       /* (run_lock) */
+    ULONGLONG run_seen;             /* (P) callbacks_run at the monitor's last look */
 };
 
 static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
@@ -89,8 +103,10 @@ void tp_sched_init(struct tp_pool *pool)
     unsigned int i;
 
     os_cond_init(&sched->work_cond);
-    for (i = 0; i < TP_PRIORITY_COUNT; i++)
+    for (i = 0; i < TP_PRIORITY_COUNT; i++) {
         list_init(&sched->queue[i]);
+        sched->posts_tail[i] = &sched->posts[i];
+    }
     list_init(&sched->monitor_entry);
     list_init(&sched->workers);
     if (!target_concurrency) {
@@ -101,12 +117,13 @@ void tp_sched_init(struct tp_pool *pool)
 
 void tp_sched_destroy(struct tp_pool *pool)
 {
+    tp_post_pool_free(pool);
     os_cond_destroy(&pool->sched.work_cond);
 }
 
 BOOL tp_sched_busy_locked(const struct tp_pool *pool)
 {
-    /* Queued light simple objects (tp_object_light) count nowhere else. */
+    /* Queued simple posts (struct tp_post) count nowhere else. */
     return pool->sched.threads != 0 || pool->sched.watched || pool->sched.queued > 0;
 }
 
@@ -277,58 +294,77 @@ static void sched_note_depth(struct tp_sched *sched, LONG queued)
         ;
 }
 
+/* Adds delta to what is linked at priority (sched.linked, sched.present):
+ * written under P, read without it.  Locking: P. */
+static void sched_count_linked_locked(struct tp_sched *sched, unsigned int priority, LONG delta)
+{
+    atomic_store_explicit(&sched->linked, atomic_load_explicit(&sched->linked,
+                          memory_order_relaxed) + delta, memory_order_relaxed);
+    atomic_store_explicit(&sched->present[priority],
+                          atomic_load_explicit(&sched->present[priority], memory_order_relaxed)
+                          + delta, memory_order_relaxed);
+}
+
 /* Links obj, which has no pending callback, into its queue.  Locking: P. */
 static void sched_link_locked(struct tp_sched *sched, struct tp_object *obj)
 {
-    list_add_tail(&sched->queue[tp_object_priority(obj)], &obj->queue_entry);
-    atomic_store_explicit(&sched->linked, atomic_load_explicit(&sched->linked,
-                          memory_order_relaxed) + 1, memory_order_relaxed);
+    unsigned int priority = tp_object_priority(obj);
+
+    list_add_tail(&sched->queue[priority], &obj->queue_entry);
+    sched->objects_linked[priority]++;
+    sched_count_linked_locked(sched, priority, 1);
 }
 
 /*
- * Moves the objects posted to the inbox into their queues, oldest first,
- * each with its one callback (counted in sched.queued by the post).  Called
- * before anything is queued or taken under P, so that the order of posts
- * holds.  Locking: P.
+ * Moves the posts of the inbox into their FIFOs, oldest first, each behind
+ * the object turns queued before it (struct tp_post, due_turn); they were
+ * counted in sched.queued by their posts.  Called before anything is
+ * queued or taken under P, so that the order of posts holds.  Locking: P.
  */
 static void sched_take_inbox_locked(struct tp_sched *sched)
 {
-    struct tp_object *obj, *next, *oldest = NULL;
+    struct tp_post *post, *next, *oldest, *newest;
+    unsigned int i;
+    ULONGLONG due;
+    LONG count;
 
-    if (!atomic_load_explicit(&sched->inbox, memory_order_relaxed))
-        return;
-    obj = atomic_exchange_explicit(&sched->inbox, NULL, memory_order_acquire);
-    for (; obj; obj = next) {
-        next = obj->cache_next;
-        obj->cache_next = oldest;
-        oldest = obj;
-    }
-    for (obj = oldest; obj; obj = next) {
-        next = obj->cache_next;
-        atomic_store_explicit(&obj->pending, 1, memory_order_relaxed);
-        sched_link_locked(sched, obj);
+    for (i = 0; i < TP_PRIORITY_COUNT; i++) {
+        if (!atomic_load_explicit(&sched->inbox[i].head, memory_order_relaxed))
+            continue;
+        newest = atomic_exchange_explicit(&sched->inbox[i].head, NULL, memory_order_acquire);
+        due = sched->turns_taken[i] + (ULONGLONG)sched->objects_linked[i];
+        /* Reversed in one pass: the newest, the stack's head, ends the chain. */
+        for (oldest = NULL, post = newest, count = 0; post; post = next, count++) {
+            next = post->next;
+            post->next = oldest;
+            post->due_turn = due;
+            oldest = post;
+        }
+        *sched->posts_tail[i] = oldest;
+        sched->posts_tail[i] = &newest->next;
+        sched_count_linked_locked(sched, i, count);
     }
 }
 
-void tp_sched_post(struct tp_object *obj)
+void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
 {
-    struct tp_pool *pool = obj->pool;
     struct tp_sched *sched = &pool->sched;
-    struct tp_object *head = atomic_load_explicit(&sched->inbox, memory_order_relaxed);
+    unsigned int priority = post->dispatch & TP_OBJECT_PRIORITY_MASK;
+    struct tp_post *head = atomic_load_explicit(&sched->inbox[priority].head,
+                                                memory_order_relaxed);
     enum tp_dispatch action;
 
     /* Counted first: the figure may run ahead, never behind. */
     sched_note_depth(sched, atomic_fetch_add_explicit(&sched->queued, 1,
                                                       memory_order_relaxed) + 1);
     do
-        obj->cache_next = head;
-    while (!atomic_compare_exchange_weak_explicit(&sched->inbox, &head, obj,
+        post->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&sched->inbox[priority].head, &head, post,
                                                   memory_order_release, memory_order_relaxed));
     /*
      * The inbox was not empty: the post that filled it picked a worker, and
      * no worker sleeps before it empties the inbox under P.  Otherwise pick
-     * one now, as a post under P does (the post's object keeps the pool
-     * alive: its user does not close it while posting).
+     * one now, as a post under P does.
      */
     if (head)
         return;
@@ -383,9 +419,11 @@ BOOL tp_sched_enqueue_more(struct tp_object *obj, LONG count)
 /* Unlinks obj, whose pending count just reached 0.  Locking: P. */
 static void sched_unlink_locked(struct tp_sched *sched, struct tp_object *obj)
 {
+    unsigned int priority = tp_object_priority(obj);
+
     list_remove(&obj->queue_entry);
-    atomic_store_explicit(&sched->linked, atomic_load_explicit(&sched->linked,
-                          memory_order_relaxed) - 1, memory_order_relaxed);
+    sched->objects_linked[priority]--;
+    sched_count_linked_locked(sched, priority, -1);
 }
 
 LONG tp_sched_unqueue_locked(struct tp_object *obj)
@@ -403,29 +441,93 @@ LONG tp_sched_unqueue_locked(struct tp_object *obj)
     return dropped;
 }
 
+/* Simple posts a worker takes at once to run in a row without P. */
+#define TP_POST_RUN_MAX 16
+
 /*
- * Takes the first callback of the highest non-empty priority.  An object
- * with more callbacks queued goes back to the tail of its queue, behind the
+ * Takes the posts at the head of priority's FIFO that are due (no object
+ * turn queued before them is left, or no object of the priority is), up to
+ * TP_POST_RUN_MAX, and up to the first that may run long: they are no
+ * longer queued.  Returns the chain (ended
+ * with NULL) and its length in *count.  Locking: P.
+ */
+static struct tp_post *sched_take_posts_locked(struct tp_sched *sched, unsigned int priority,
+                                               LONG *count)
+{
+    struct tp_post *first = sched->posts[priority], *last = first, *next;
+    BOOL objects = sched->objects_linked[priority] > 0;
+    /* A post that may run long runs alone: its worker stops counting as
+     * one that comes back soon, and must hold nothing meanwhile. */
+    LONG taken = 1, most = first->dispatch & TP_OBJECT_LONG_FUNCTION ? 1 : TP_POST_RUN_MAX;
+
+    while (taken < most && (next = last->next)
+           && !(next->dispatch & TP_OBJECT_LONG_FUNCTION)
+           && (!objects || next->due_turn <= sched->turns_taken[priority])) {
+        last = next;
+        taken++;
+    }
+    if (!(sched->posts[priority] = last->next))
+        sched->posts_tail[priority] = &sched->posts[priority];
+    last->next = NULL;
+    sched_count_linked_locked(sched, priority, -taken);
+    atomic_fetch_sub_explicit(&sched->queued, taken, memory_order_relaxed);
+    *count = taken;
+    return first;
+}
+
+/* Gives back posts a worker took but did not run, at the head of their
+ * FIFO, where they were: still due.  Locking: P. */
+static void sched_untake_posts_locked(struct tp_sched *sched, unsigned int priority,
+                                      struct tp_post *first)
+{
+    struct tp_post *last = first;
+    LONG count = 1;
+
+    for (; last->next; last = last->next)
+        count++;
+    if (!(last->next = sched->posts[priority]))
+        sched->posts_tail[priority] = &last->next;
+    sched->posts[priority] = first;
+    sched_count_linked_locked(sched, priority, count);
+    atomic_fetch_add_explicit(&sched->queued, count, memory_order_relaxed);
+}
+
+/*
+ * Takes the first callback of the highest non-empty priority: an object's,
+ * or a run of simple posts (returned in *posts, with NULL).  An object with
+ * more callbacks queued goes back to the tail of its queue, behind the
  * other objects of its priority: their callbacks take turns (round robin),
  * so that many posts of one object do not hold back another object's, which
  * Windows guarantees (a cleanup group's members finish while another
  * object's posts are still queued; tests/test_work.c, fairness).  Alone in
  * its queue, the object stays at the head, so its posts still run in
- * parallel on every worker that comes.
+ * parallel on every worker that comes.  A simple post takes its turn where
+ * it was queued among the objects' (struct tp_post, due_turn), as an
+ * object of its own would.
  * Locking: P.
  */
-static struct tp_object *sched_dequeue_locked(struct tp_pool *pool)
+static struct tp_object *sched_dequeue_locked(struct tp_pool *pool, struct tp_post **posts,
+                                              LONG *post_count)
 {
     struct tp_sched *sched = &pool->sched;
     struct tp_object *obj;
+    struct tp_post *post;
     unsigned int i;
 
     TP_ASSERT_LOCKED(&pool->lock);
     sched_take_inbox_locked(sched);
+    *posts = NULL;
     for (i = 0; i < TP_PRIORITY_COUNT; i++) {
+        post = sched->posts[i];
+        if (post && (list_empty(&sched->queue[i])
+                     || post->due_turn <= sched->turns_taken[i])) {
+            *posts = sched_take_posts_locked(sched, i, post_count);
+            return NULL;
+        }
         if (list_empty(&sched->queue[i]))
             continue;
         obj = LIST_ENTRY(sched->queue[i].next, struct tp_object, queue_entry);
+        sched->turns_taken[i]++;
         /* Posts may add to pending meanwhile (tp_sched_enqueue_more), but
          * only while it is above 0: taking the last one is ours. */
         if (atomic_fetch_sub(&obj->pending, 1) == 1)
@@ -472,6 +574,39 @@ void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats)
 
 /* ---- blocked and long-running callbacks ------------------------------------- */
 
+static void worker_run_lock(struct tp_worker *worker)
+{
+    while (atomic_exchange_explicit(&worker->run_lock, 1, memory_order_acquire))
+        while (atomic_load_explicit(&worker->run_lock, memory_order_relaxed))
+            os_cpu_relax();
+}
+
+static void worker_run_unlock(struct tp_worker *worker)
+{
+    atomic_store_explicit(&worker->run_lock, 0, memory_order_release);
+}
+
+/*
+ * Puts the posts of worker's run it has not started back at the head of
+ * their queue, where other workers find them: its callback blocks, runs
+ * long or is stuck.  TRUE when there were any.  Locking: P.
+ */
+static BOOL worker_give_back_locked(struct tp_worker *worker)
+{
+    struct tp_post *rest;
+
+    TP_ASSERT_LOCKED(&worker->pool->lock);
+    worker_run_lock(worker);
+    rest = worker->run_rest;
+    worker->run_rest = NULL;
+    worker_run_unlock(worker);
+    if (!rest)
+        return FALSE;
+    sched_untake_posts_locked(&worker->pool->sched, rest->dispatch & TP_OBJECT_PRIORITY_MASK,
+                              rest);
+    return TRUE;
+}
+
 /* Recounts worker in sched.inactive after blocked/long_running changed and
  * returns what the caller must do for the queue.  Locking: P. */
 static enum tp_dispatch worker_update_inactive_locked(struct tp_worker *worker)
@@ -504,6 +639,9 @@ static void worker_block_hook(void *arg, BOOL blocking)
     os_lock_acquire(&pool->lock);
     worker->blocked = blocking;
     action = worker_update_inactive_locked(worker);
+    /* What the callback may wait for may be among them. */
+    if (blocking && worker_give_back_locked(worker) && action == TP_DISPATCH_NONE)
+        action = sched_dispatch_locked(pool);
     os_lock_release(&pool->lock);
     tp_sched_dispatch_finish(pool, action);
 }
@@ -526,6 +664,7 @@ DWORD tp_sched_may_run_long(struct tp_worker *worker)
         return ERROR_SUCCESS;
     }
     worker->long_running = TRUE;
+    worker_give_back_locked(worker);
     action = worker_update_inactive_locked(worker);
     if (action == TP_DISPATCH_NONE && pool->sched.idle <= pool->sched.waking) {
         /* No idle worker is free to take what comes next: make one. */
@@ -546,6 +685,24 @@ DWORD tp_sched_may_run_long(struct tp_worker *worker)
 
 /* ---- the worker loop ---------------------------------------------------------- */
 
+/* Whether a post of a priority above limit (a lower index) is in the
+ * inbox.  Without P. */
+static inline BOOL sched_posted_above(struct tp_sched *sched, unsigned int limit)
+{
+    uintptr_t any = 0;
+
+    /* Unrolled, with no early exit: a worker asks on every callback it
+     * runs in a row (worker_may_go_on). */
+    _Static_assert(TP_PRIORITY_COUNT == 3, "one load per priority below");
+    if (limit > 0)
+        any |= (uintptr_t)atomic_load_explicit(&sched->inbox[0].head, memory_order_relaxed);
+    if (limit > 1)
+        any |= (uintptr_t)atomic_load_explicit(&sched->inbox[1].head, memory_order_relaxed);
+    if (limit > 2)
+        any |= (uintptr_t)atomic_load_explicit(&sched->inbox[2].head, memory_order_relaxed);
+    return any != 0;
+}
+
 /*
  * Whether the worker, whose callback of obj just returned (in inst), may run
  * the next one of obj at once, without P.  Only while obj is the one object
@@ -565,7 +722,7 @@ static BOOL worker_may_go_on(struct tp_worker *worker, struct tp_object *obj,
     return obj->type == TP_OBJECT_WORK && !obj->ops && inst->associated && !inst->free_library
            && !worker->long_running && !worker->blocked
            && atomic_load_explicit(&sched->linked, memory_order_relaxed) == 1
-           && !atomic_load_explicit(&sched->inbox, memory_order_relaxed);
+           && !sched_posted_above(sched, TP_PRIORITY_COUNT);
 }
 
 /* Callbacks a worker takes off obj's count at once to run in a row: one
@@ -669,6 +826,123 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     worker->long_running = FALSE;
     worker_update_inactive_locked(worker);
     tp_object_callback_done_locked(obj, &inst);
+}
+
+/*
+ * Whether a worker running simple posts of priority in a row (the carrier's
+ * callback just returned, in inst) must stop before the next one and go
+ * back to P: something of a higher priority was queued, or the
+ * callback changed what needs P (it disassociated, left a library to free,
+ * blocks or declared itself long).  (A post that may run long is never
+ * taken behind another: sched_take_posts_locked.)  Without P.
+ */
+static BOOL worker_posts_must_stop(struct tp_worker *worker, const struct tp_instance *inst,
+                                   unsigned int priority)
+{
+    struct tp_sched *sched = &worker->pool->sched;
+    unsigned int i;
+
+    if (!inst->associated || inst->free_library || worker->long_running || worker->blocked)
+        return TRUE;
+    for (i = 0; i < priority; i++)
+        if (atomic_load_explicit(&sched->present[i], memory_order_relaxed))
+            return TRUE;
+    return sched_posted_above(sched, priority);
+}
+
+/*
+ * Runs a run of simple posts of one priority (sched_dequeue_locked took
+ * them), one after the other through the worker's carrier object, without
+ * P; gives back those it did not run when it had to stop
+ * (worker_posts_must_stop).  Enters and leaves with P held.
+ */
+static void worker_run_posts_locked(struct tp_worker *worker, struct tp_post *post, LONG count)
+{
+    struct tp_pool *pool = worker->pool;
+    struct tp_object *carrier = &worker->carrier;
+    unsigned int priority = post->dispatch & TP_OBJECT_PRIORITY_MASK;
+    struct tp_instance inst;
+    enum tp_dispatch action;
+    LONG runs = 0;
+    BOOL watch = FALSE;
+
+    worker->in_callback = TRUE;
+    worker->long_running = (post->dispatch & TP_OBJECT_LONG_FUNCTION) != 0;
+    worker_run_lock(worker);
+    worker->run_rest = post->next;
+    worker_run_unlock(worker);
+    action = worker_update_inactive_locked(worker);
+    /* Another worker comes only for more than a run's worth: this one is
+     * back for the next run soon after, and a burst of posts does not wake
+     * every worker to take turns at P and the inbox. */
+    if (action == TP_DISPATCH_NONE && pool->sched.queued > TP_POST_RUN_MAX)
+        action = sched_dispatch_locked(pool);
+    /* The monitor looks after posts held in a run (monitor_check_pool). */
+    if (count > 1 && !pool->sched.watched)
+        watch = pool->sched.watched = TRUE;
+    os_lock_release(&pool->lock);
+    tp_sched_dispatch_finish(pool, action);
+    if (watch)
+        monitor_watch(pool);
+
+    for (;;) {
+        carrier->invoke = post->invoke;
+        carrier->callback = post->callback;
+        carrier->userdata = post->userdata;
+        carrier->dispatch = post->dispatch;
+        tp_post_release(post);
+        /* The counts a callback's instance calls change (instance.c). */
+        carrier->running = 1;
+        carrier->associated = 1;
+        tp_object_run(carrier, &inst, worker);
+        worker_count_run(worker);
+        runs++;
+        worker_run_lock(worker);
+        if ((post = worker->run_rest)) {
+            if (worker_posts_must_stop(worker, &inst, priority))
+                post = NULL;
+            else
+                worker->run_rest = post->next;
+        }
+        worker_run_unlock(worker);
+        if (!post)
+            break;
+    }
+
+    os_lock_acquire(&pool->lock);
+    pool->sched.progress += (ULONGLONG)runs;
+    worker_give_back_locked(worker);
+    TP_ASSERT(runs <= count);
+    worker->in_callback = FALSE;
+    worker->blocked = FALSE;
+    worker->long_running = FALSE;
+    worker_update_inactive_locked(worker);
+    carrier->running = 0;
+    carrier->associated = 0;
+    /* After the callback's counts dropped: the module may hold its code. */
+    if (inst.free_library) {
+        os_lock_release(&pool->lock);
+        os_library_free(inst.free_library);
+        os_lock_acquire(&pool->lock);
+    }
+    /* The last callback of a closed pool lets idle workers retire (as
+     * tp_pool_object_left_locked does when an object goes). */
+    if (pool->closed && tp_pool_objects_locked(pool) == 0 && pool->sched.queued == 0)
+        tp_sched_wake_idle_locked(pool);
+}
+
+/* Readies the worker's carrier object (struct tp_worker) for pool. */
+static void worker_carrier_init(struct tp_worker *worker)
+{
+    struct tp_object *carrier = &worker->carrier;
+
+    os_stamp_set(&carrier->stamp);
+    carrier->type = TP_OBJECT_SIMPLE;
+    carrier->closed = TRUE;
+    carrier->pool = worker->pool;
+    carrier->refs = 1;
+    list_init(&carrier->queue_entry);
+    list_init(&carrier->group_entry);
 }
 
 /*
@@ -790,17 +1064,25 @@ static void worker_main(void *arg)
     struct tp_worker worker = { 0 };
     struct tp_pool *pool = arg;
     struct tp_object *obj;
+    struct tp_post *posts;
+    LONG post_count;
     BOOL finished, spun = FALSE, polled = FALSE;
 
     worker.pool = pool;
+    worker_carrier_init(&worker);
     os_thread_set_block_hook(worker_block_hook, &worker);
     os_io_poller_active(TRUE);
     os_lock_acquire(&pool->lock);
     list_add_tail(&pool->sched.workers, &worker.entry);
     pool->sched.threads_created++;
     for (;;) {
-        if ((obj = sched_dequeue_locked(pool))) {
+        if ((obj = sched_dequeue_locked(pool, &posts, &post_count))) {
             worker_run_locked(&worker, obj);
+            spun = polled = FALSE;
+            continue;
+        }
+        if (posts) {
+            worker_run_posts_locked(&worker, posts, post_count);
             spun = polled = FALSE;
             continue;
         }
@@ -830,6 +1112,7 @@ static void worker_main(void *arg)
     finished = tp_pool_finished_locked(pool);
     os_lock_release(&pool->lock);
     os_thread_set_block_hook(NULL, NULL);
+    os_stamp_clear(&worker.carrier.stamp);
     TRACE("worker of pool %p retires\n", (void *)pool);
     if (finished)
         tp_pool_free(pool);
@@ -876,6 +1159,34 @@ void tp_sched_fork_child(void)
 }
 
 /*
+ * Gives back the posts held in the run of a worker that ran no callback
+ * since the monitor's last look (stuck in one, where the pool cannot see
+ * it wait): other workers run them.  TRUE while any worker still holds
+ * some.  Locking: P.
+ */
+static BOOL monitor_take_back_locked(struct tp_pool *pool, BOOL *gave)
+{
+    struct list *entry;
+    struct tp_worker *worker;
+    ULONGLONG run;
+    BOOL held = FALSE;
+
+    *gave = FALSE;
+    TP_ASSERT_LOCKED(&pool->lock);
+    for (entry = pool->sched.workers.next; entry != &pool->sched.workers; entry = entry->next) {
+        worker = LIST_ENTRY(entry, struct tp_worker, entry);
+        run = atomic_load_explicit(&worker->callbacks_run, memory_order_relaxed);
+        if (run == worker->run_seen && worker_give_back_locked(worker))
+            *gave = TRUE;
+        worker->run_seen = run;
+        worker_run_lock(worker);
+        held |= worker->run_rest != NULL;
+        worker_run_unlock(worker);
+    }
+    return held;
+}
+
+/*
  * Looks at one watched pool and stops watching it when its queue is empty
  * or it cannot grow.  Returns TRUE when the pool was closed and is now
  * finished: the caller frees it.
@@ -884,15 +1195,24 @@ void tp_sched_fork_child(void)
 static BOOL monitor_check_pool(struct tp_pool *pool)
 {
     struct tp_sched *sched = &pool->sched;
-    BOOL start = FALSE, done, finished;
+    BOOL start = FALSE, done, finished, held, gave;
+    enum tp_dispatch action = TP_DISPATCH_NONE;
     ULONGLONG progress;
 
     os_lock_acquire(&pool->lock);
+    held = monitor_take_back_locked(pool, &gave);
+    /* Posts given back: an idle worker may take them. */
+    if (gave)
+        action = sched_dispatch_locked(pool);
     /* Callbacks started, and returned: a worker that runs several in a row
      * (worker_may_go_on) counts their starts only when it is done. */
     progress = sched->progress + tp_sched_callbacks_run_locked(pool);
-    done = sched->queued <= 0 || sched->threads >= pool->max_threads;
-    if (!done && sched->idle <= sched->waking && progress == sched->progress_seen) {
+    /* Posts held in a worker's run keep the pool watched, even at its
+     * maximum: their worker may get stuck later, and idle workers can
+     * take them once they are given back. */
+    done = !held && (sched->queued <= 0 || sched->threads >= pool->max_threads);
+    if (!done && sched->queued > 0 && sched->threads < pool->max_threads
+        && sched->idle <= sched->waking && progress == sched->progress_seen) {
         sched_reserve_locked(pool, 1);
         sched->injected_stall++;
         start = TRUE;
@@ -908,6 +1228,7 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
     }
     finished = done && tp_pool_finished_locked(pool);
     os_lock_release(&pool->lock);
+    tp_sched_dispatch_finish(pool, action);
     if (start) {
         TRACE("pool %p stalled: adding a worker\n", (void *)pool);
         sched_start(pool, 1);

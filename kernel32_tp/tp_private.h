@@ -56,8 +56,6 @@ NTSTATUS tp_status_from_error(DWORD err);
 
 #include "scheduler.h"
 
-#define TP_SIMPLE_CACHE_MAX 256 /* recycled simple objects a pool keeps */
-
 struct tp_pool {
     struct os_stamp stamp;          /* (c) first: ours (os.h, ownership stamps) */
     struct os_lock lock;
@@ -66,24 +64,13 @@ struct tp_pool {
     /* What posts without P write, apart from the fields under P (as in
      * struct tp_sched). */
     char posted_pad_before[64];     /* (c) unused: keeps the cache lines apart */
-    /* Recycled simple objects (object.c), linked through cache_next: the
-     * workers push them here, under P, so a push races only with a taker; */
-    _Atomic(struct tp_object *) simple_returned; /* (a) */
-    /* (a) how many, about: counted in after a push, out after a take (so
-     * it may lag for a moment); at most TP_SIMPLE_CACHE_MAX are kept */
-    _Atomic LONG simple_returned_count;
-    /* a poster takes them all at once into simple_spare and pops them
-     * from there, holding simple_taking (a try-lock: a poster that finds
-     * it held allocates instead, so posting never waits for another). */
-    struct tp_object *simple_spare; /* (simple_taking) */
-    _Atomic int simple_taking;      /* (a) */
-    /* (a) the live callback objects of this pool, light ones aside
-     * (tp_object_light), with TP_POOL_OBJECTS_CLOSED added under P by
-     * CloseThreadpool.  An object joins without P (never a closed pool:
-     * that is misuse) and leaves without P only while the bit is clear
-     * (tp_pool_object_left_open); once it is set, objects leave under P
-     * (tp_pool_object_left_locked), so that a pool found empty under P
-     * after its close stays empty and only a holder of P frees it. */
+    /* (a) the live callback objects of this pool, with
+     * TP_POOL_OBJECTS_CLOSED added under P by CloseThreadpool.  An object
+     * joins without P (never a closed pool: that is misuse) and leaves
+     * without P only while the bit is clear (tp_pool_object_left_open);
+     * once it is set, objects leave under P (tp_pool_object_left_locked), so
+     * that a pool found empty under P after its close stays empty and only a
+     * holder of P frees it. */
     _Atomic LONG objects;
     char posted_pad_after[64];      /* (c) unused */
     DWORD min_threads;              /* (P) */
@@ -117,7 +104,7 @@ enum tp_count {
 };
 _Static_assert(TP_COUNT_KINDS <= OS_THREAD_COUNTS, "os.h keeps too few per-thread counts");
 
-/* The live callback objects using pool, light ones aside.  Locking: P (the
+/* The live callback objects using pool.  Locking: P (the
  * default pool's figure is exact only for what happened before the call). */
 static inline LONG tp_pool_objects_locked(struct tp_pool *pool)
 {
@@ -128,7 +115,7 @@ static inline LONG tp_pool_objects_locked(struct tp_pool *pool)
                             : objects;
 }
 
-/* A new callback object of pool, light ones aside.  Without P. */
+/* A new callback object of pool.  Without P. */
 static inline void tp_pool_object_joined(struct tp_pool *pool)
 {
     if (pool->is_default)
@@ -287,14 +274,7 @@ struct tp_object {
     void *callback;                     /* (c) the user's callback, typed by invoke */
     void *userdata;                     /* (c) */
     struct list queue_entry;            /* (P) in pool->sched.queue[priority] while pending */
-    union {
-        struct list group_entry;        /* (G) in group->members while a member */
-        /* (a) in sched.inbox while posted (scheduler.c), then in
-         * pool->simple_returned or (simple_taking) simple_spare while
-         * recycled: only objects without a group go there, so group_entry
-         * is unused then. */
-        struct tp_object *cache_next;
-    };
+    struct list group_entry;            /* (G) in group->members while a member */
     SHORT refs;                         /* (P) the user's handle + group membership */
     BOOLEAN group_member;               /* (G) a member: the group holds a reference */
     /* (a) callbacks queued, not started: leaves and reaches 0 only under P
@@ -321,14 +301,6 @@ static inline unsigned int tp_object_priority(const struct tp_object *obj)
 static inline BOOL tp_object_long_function(const struct tp_object *obj)
 {
     return (obj->dispatch & TP_OBJECT_LONG_FUNCTION) != 0;
-}
-
-/* A simple callback's object with no group and no extras: nobody can name
- * it, so it counts neither in its pool's objects nor in tp_live_objects; its
- * pool's queued count, then the worker that runs it, keep the pool alive. */
-static inline BOOL tp_object_light(const struct tp_object *obj)
-{
-    return obj->type == TP_OBJECT_SIMPLE && !obj->group && !obj->extras && !obj->ops;
 }
 
 static inline PTP_SIMPLE_CALLBACK tp_object_finalization(const struct tp_object *obj)
@@ -402,8 +374,8 @@ void tp_object_destroy(struct tp_object *obj);
 void tp_object_run(struct tp_object *obj, struct tp_instance *inst, struct tp_worker *worker);
 /*
  * The worker hands the callback back: the object's counts drop, drainers
- * wake, FreeLibraryWhenCallbackReturns runs, and the object is recycled or
- * destroyed when nothing holds it any more.  Locking: P, dropped around
+ * wake, FreeLibraryWhenCallbackReturns runs, and the object is destroyed
+ * when nothing holds it any more.  Locking: P, dropped around
  * module releases and the kind's destroy hook (the worker keeps the pool
  * alive); obj may be gone on return.
  */
@@ -589,7 +561,7 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 
 /* ---- debug counters (debug.c) ---------------------------------------------- */
 
-/* (a) pools, groups, callback objects but light ones: written as any of them comes or
+/* (a) pools, groups, callback objects: written as any of them comes or
  * goes, so alone in its cache line (the read-mostly data around it, such as
  * the default pool's once flag, is read on every call).  Callback objects
  * count in TP_COUNT_LIVE_OBJECTS instead, when made (object.c); they may be

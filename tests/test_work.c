@@ -704,6 +704,136 @@ static void work_simple_and_work_posts_start_in_post_order(void **state)
     order_behind_blocker_close(&order, &b, blocked);
 }
 
+/* ---- simple posts run in a row ------------------------------------------------ */
+
+#define ROW_POSTS 8
+
+struct row {
+    struct order order;
+    struct order_item items[ROW_POSTS + 2];
+    TP_CALLBACK_ENVIRON high_env;
+    PTP_WORK high_work;
+};
+
+static struct row *row_of(struct order_item *item)
+{
+    return (struct row *)((char *)item->order - offsetof(struct row, order));
+}
+
+/* Normal posts 0..7: the first posts a high simple callback (id 8), the
+ * fourth submits a high work object (id 9). */
+static void CALLBACK row_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct order_item *item = ctx;
+    struct row *row = row_of(item);
+
+    if (item->id == 0)
+        TrySubmitThreadpoolCallback(order_cb, &row->items[ROW_POSTS], &row->high_env);
+    if (item->id == 3)
+        SubmitThreadpoolWork(row->high_work);
+    order_cb(inst, ctx);
+}
+
+/*
+ * One thread, kept busy at a gate while 8 simple callbacks of normal
+ * priority are posted.  The first posts a high-priority simple callback and
+ * the fourth submits a high-priority work object: each runs next, before the
+ * normal posts that were queued before it (Windows takes the highest
+ * priority first).  kernel32_tp runs simple posts in rows without its lock
+ * (docs/architecture.md); a row stops when something of a higher priority
+ * comes.
+ */
+static void work_simple_posts_in_a_row_stop_for_high_priority(void **state)
+{
+    static const LONG expected[ROW_POSTS + 2] = { 0, 8, 1, 2, 3, 9, 4, 5, 6, 7 };
+    struct helper_pool *hp = *state;
+    TP_CALLBACK_ENVIRON env;
+    struct row *row = calloc(1, sizeof(*row));
+    struct blocker b;
+    PTP_WORK blocked;
+    int i;
+
+    assert_non_null(row);
+    blocked = order_behind_blocker_open(state, &row->order, &b);
+    InitializeThreadpoolEnvironment(&env);
+    SetThreadpoolCallbackPool(&env, hp->pool);
+    InitializeThreadpoolEnvironment(&row->high_env);
+    SetThreadpoolCallbackPool(&row->high_env, hp->pool);
+    SetThreadpoolCallbackPriority(&row->high_env, TP_CALLBACK_PRIORITY_HIGH);
+    for (i = 0; i < ROW_POSTS + 2; i++) {
+        row->items[i].order = &row->order;
+        row->items[i].id = i;
+    }
+    row->high_work = CreateThreadpoolWork(order_work_cb, &row->items[ROW_POSTS + 1],
+                                          &row->high_env);
+    assert_non_null(row->high_work);
+    SubmitThreadpoolWork(blocked);
+    helper_wait(b.started_event);
+    for (i = 0; i < ROW_POSTS; i++)
+        assert_true(TrySubmitThreadpoolCallback(row_cb, &row->items[i], &env));
+    gate_open(&b.gate, 1);
+    wait_sem_n(row->order.done_sem, ROW_POSTS + 2);
+    WaitForThreadpoolWorkCallbacks(row->high_work, FALSE);
+    WaitForThreadpoolWorkCallbacks(blocked, FALSE);
+    assert_int_equal(row->order.next, ROW_POSTS + 2);
+    for (i = 0; i < ROW_POSTS + 2; i++)
+        assert_int_equal(row->order.ids[i], expected[i]);
+    CloseThreadpoolWork(row->high_work);
+    DestroyThreadpoolEnvironment(&row->high_env);
+    DestroyThreadpoolEnvironment(&env);
+    probe_assert_clean(&b.probe);
+    order_behind_blocker_close(&row->order, &b, blocked);
+    free(row);
+}
+
+struct wait_for_later {
+    volatile LONG later_ran;
+    volatile LONG first_saw_later;
+    HANDLE done;                /* manual reset: the first callback returned */
+};
+
+static void CALLBACK later_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct wait_for_later *w = ctx;
+
+    (void)inst;
+    InterlockedExchange(&w->later_ran, 1);
+}
+
+/* Spins (no wait the pool could see) until the later post ran, or times out. */
+static void CALLBACK first_spins_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct wait_for_later *w = ctx;
+    DWORD start = GetTickCount();
+
+    (void)inst;
+    while (!InterlockedCompareExchange(&w->later_ran, 0, 0)
+           && GetTickCount() - start < helper_timeout_ms())
+        YieldProcessor();
+    w->first_saw_later = InterlockedCompareExchange(&w->later_ran, 0, 0);
+    SetEvent(w->done);
+}
+
+/*
+ * A simple callback that spins until a simple callback posted after it has
+ * run: the later one runs on another thread meanwhile, as on Windows, even
+ * though kernel32_tp may have taken both in one row (its monitor gives back
+ * what a worker stuck in one callback holds).
+ */
+static void work_simple_post_spinning_for_a_later_one_sees_it_run(void **state)
+{
+    struct wait_for_later w = { 0, 0, NULL };
+
+    w.done = event_new(TRUE, FALSE);
+    /* Two threads: one to spin, one for the later post. */
+    SetThreadpoolThreadMaximum(((struct helper_pool *)*state)->pool, 2);
+    assert_true(TrySubmitThreadpoolCallback(first_spins_cb, &w, helper_env(state)));
+    assert_true(TrySubmitThreadpoolCallback(later_cb, &w, helper_env(state)));
+    helper_wait(w.done);
+    assert_int_equal(w.first_saw_later, 1);
+    CloseHandle(w.done);
+}
+
 /* ---- fairness between objects --------------------------------------------------- */
 
 #define TAKE_TURNS_A 10
@@ -1320,6 +1450,116 @@ static void work_default_pool_objects_closed_by_other_threads(void **state)
     free(cc);
 }
 
+/* TP_CALLBACK_PRIORITY_HIGH, _NORMAL and _LOW. */
+#define TP_PRIORITY_COUNT_TESTED 3
+#define EACH_THREADS 4
+#define EACH_POSTS 20000
+
+struct each {
+    HANDLE start;               /* manual reset: all posting threads start together */
+    TP_CALLBACK_ENVIRON env[TP_PRIORITY_COUNT_TESTED];
+    volatile LONG runs[EACH_THREADS][EACH_POSTS];
+    volatile LONG total;
+    volatile LONG refused;
+};
+
+struct each_thread {
+    struct each *each;
+    int index;
+};
+
+static void CALLBACK each_simple_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    volatile LONG *slot = ctx;
+
+    (void)inst;
+    InterlockedIncrement(slot);
+}
+
+static DWORD CALLBACK each_legacy_cb(void *ctx)
+{
+    each_simple_cb(NULL, ctx);
+    return 0;
+}
+
+static DWORD WINAPI each_thread(void *arg)
+{
+    struct each_thread *t = arg;
+    struct each *e = t->each;
+    int i;
+
+    WaitForSingleObject(e->start, INFINITE);
+    for (i = 0; i < EACH_POSTS; i++) {
+        volatile LONG *slot = &e->runs[t->index][i];
+        BOOL ok;
+
+        /* Every priority's inbox, and QueueUserWorkItem's way in. */
+        if (i % 7 == 6)
+            ok = QueueUserWorkItem(each_legacy_cb, (void *)slot, WT_EXECUTEDEFAULT);
+        else
+            ok = TrySubmitThreadpoolCallback(each_simple_cb, (void *)slot,
+                                             &e->env[(i + t->index) % TP_PRIORITY_COUNT_TESTED]);
+        if (!ok)
+            InterlockedIncrement(&e->refused);
+    }
+    return 0;
+}
+
+/*
+ * Several threads post 20,000 simple callbacks each at once, of every
+ * priority, some through QueueUserWorkItem: each post runs exactly once
+ * (none lost, none run twice), whatever record or chunk carried it.
+ */
+static void work_simple_posts_from_many_threads_each_run_exactly_once(void **state)
+{
+    struct helper_pool *hp = *state;
+    struct each *e = calloc(1, sizeof(*e));
+    struct each_thread t[EACH_THREADS];
+    HANDLE threads[EACH_THREADS];
+    LONG want = EACH_THREADS * EACH_POSTS, seen = 0;
+    DWORD start_ms;
+    int i, j;
+
+    assert_non_null(e);
+    e->start = event_new(TRUE, FALSE);
+    for (i = 0; i < TP_PRIORITY_COUNT_TESTED; i++) {
+        InitializeThreadpoolEnvironment(&e->env[i]);
+        SetThreadpoolCallbackPool(&e->env[i], hp->pool);
+        SetThreadpoolCallbackPriority(&e->env[i], (TP_CALLBACK_PRIORITY)i);
+    }
+    for (i = 0; i < EACH_THREADS; i++) {
+        t[i].each = e;
+        t[i].index = i;
+        threads[i] = CreateThread(NULL, 0, each_thread, &t[i], 0, NULL);
+        assert_non_null(threads[i]);
+    }
+    SetEvent(e->start);
+    WaitForMultipleObjects(EACH_THREADS, threads, TRUE, INFINITE);
+    assert_int_equal(e->refused, 0);
+    /* Wait (bounded) until every slot ran: then none may run again. */
+    start_ms = GetTickCount();
+    for (;;) {
+        seen = 0;
+        for (i = 0; i < EACH_THREADS; i++)
+            for (j = 0; j < EACH_POSTS; j++)
+                seen += InterlockedCompareExchange(&e->runs[i][j], 0, 0) != 0;
+        if (seen == want || GetTickCount() - start_ms > helper_timeout_ms())
+            break;
+        Sleep(5);
+    }
+    assert_int_equal(seen, want);
+    Sleep(50);
+    for (i = 0; i < EACH_THREADS; i++)
+        for (j = 0; j < EACH_POSTS; j++)
+            assert_int_equal(e->runs[i][j], 1);
+    for (i = 0; i < EACH_THREADS; i++)
+        CloseHandle(threads[i]);
+    for (i = 0; i < TP_PRIORITY_COUNT_TESTED; i++)
+        DestroyThreadpoolEnvironment(&e->env[i]);
+    CloseHandle(e->start);
+    free(e);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -1344,6 +1584,8 @@ int main(void)
         POOL_TEST(work_priority_high_normal_low_fifo_within),
         POOL_TEST(work_priority_work_objects_start_in_priority_order),
         POOL_TEST(work_simple_and_work_posts_start_in_post_order),
+        POOL_TEST(work_simple_posts_in_a_row_stop_for_high_priority),
+        POOL_TEST(work_simple_post_spinning_for_a_later_one_sees_it_run),
         POOL_TEST(work_submit_two_objects_take_turns),
         POOL_TEST(work_object_posted_during_a_run_gets_its_turn),
         POOL_TEST(work_group_close_members_while_other_object_queued),
@@ -1355,6 +1597,7 @@ int main(void)
         cmocka_unit_test(work_close_pool_waits_for_its_objects),
         cmocka_unit_test(work_close_unsubmitted_races_pool_close),
         cmocka_unit_test(work_default_pool_objects_closed_by_other_threads),
+        POOL_TEST(work_simple_posts_from_many_threads_each_run_exactly_once),
     };
 
     return cmocka_run_group_tests_name("work", tests, NULL, NULL);
