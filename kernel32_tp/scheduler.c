@@ -348,6 +348,14 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
 }
 
 /*
+ * A simple post skips the dispatch only while the queue is shallower than
+ * this (1 MiB of records): the poster that takes P then waits its turn
+ * behind the workers, which keeps a submitter far ahead of them from
+ * filling memory with records (S1b peaks at 10 MiB, not 40).
+ */
+#define TP_POST_SKIP_DEPTH 16384
+
+/*
  * Whether a simple post that found the inbox empty, and filled it, must
  * take P to pick a worker (sched_dispatch_locked).  Not while as many
  * workers as the CPUs will look at the inbox before they sleep
@@ -356,7 +364,8 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
  * is), and the one worker it might wake or kick is not needed, since those
  * workers come for the post on their own (the spinner watches the inbox).
  * Without P this saves the lock's cache line going back and forth between
- * a poster and workers that keep up with it, one post at a time.
+ * a poster and workers that keep up with it, one post at a time.  Only
+ * while queued, the depth the post made, is below TP_POST_SKIP_DEPTH.
  *
  * Read after the push, as a worker leaves sched.returning before its last
  * look at the inbox (worker_count_returning_locked), all seq_cst: either
@@ -365,9 +374,10 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
  * reads sched.queued again after it clears it (monitor_check_pool).
  * Without P.
  */
-static BOOL sched_post_needs_dispatch(struct tp_sched *sched)
+static BOOL sched_post_needs_dispatch(struct tp_sched *sched, LONG queued)
 {
-    return atomic_load(&sched->returning) < target_concurrency || !atomic_load(&sched->watched);
+    return queued > TP_POST_SKIP_DEPTH
+           || atomic_load(&sched->returning) < target_concurrency || !atomic_load(&sched->watched);
 }
 
 void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
@@ -377,10 +387,12 @@ void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
     struct tp_post *head = atomic_load_explicit(&sched->inbox[priority].head,
                                                 memory_order_relaxed);
     enum tp_dispatch action;
+    LONG queued;
 
     /* Counted first: the figure may run ahead, never behind.  (seq_cst:
      * the monitor reads it again after it stops watching.) */
-    sched_note_depth(sched, atomic_fetch_add(&sched->queued, 1) + 1);
+    queued = atomic_fetch_add(&sched->queued, 1) + 1;
+    sched_note_depth(sched, queued);
     do
         post->next = head;
     while (!atomic_compare_exchange_weak_explicit(&sched->inbox[priority].head, &head, post,
@@ -391,7 +403,7 @@ void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
      * one now, as a post under P does, unless the dispatch has nothing to
      * do (sched_post_needs_dispatch).
      */
-    if (head || !sched_post_needs_dispatch(sched))
+    if (head || !sched_post_needs_dispatch(sched, queued))
         return;
     os_lock_acquire(&pool->lock);
     action = sched_dispatch_locked(pool);
