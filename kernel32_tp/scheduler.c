@@ -359,10 +359,12 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
  * Whether a simple post that found the inbox empty, and filled it, must
  * take P to pick a worker (sched_dispatch_locked).  Not while as many
  * workers as the CPUs will look at the inbox before they sleep
- * (sched.returning) and the monitor watches the pool: then the dispatch
- * would start no worker (enough of them run), nor arm the monitor (it
- * is), and the one worker it might wake or kick is not needed, since those
- * workers come for the post on their own (the spinner watches the inbox).
+ * (sched.returning), none sleeps (sched.sleeping) and the monitor watches
+ * the pool: then the dispatch would start no worker (enough of them run),
+ * wake none (none sleeps: the monitor only starts workers, so a post
+ * that waited for stuck workers while one slept would wait for good), nor
+ * arm the monitor (it is), and a spinner it might kick watches the inbox
+ * itself.
  * Without P this saves the lock's cache line going back and forth between
  * a poster and workers that keep up with it, one post at a time.  Only
  * while queued, the depth the post made, is below TP_POST_SKIP_DEPTH.
@@ -370,14 +372,17 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
  * Read after the push, as a worker leaves sched.returning before its last
  * look at the inbox (worker_count_returning_locked), all seq_cst: either
  * the post sees a worker still counted, whose last look finds it, or that
- * worker's look does.  Likewise sched.watched against the monitor, which
+ * worker's look does; a worker on its way to sleep counts in
+ * sched.sleeping before it leaves sched.returning, so a post its look
+ * missed sees it there.  Likewise sched.watched against the monitor, which
  * reads sched.queued again after it clears it (monitor_check_pool).
  * Without P.
  */
 static BOOL sched_post_needs_dispatch(struct tp_sched *sched, LONG queued)
 {
     return queued > TP_POST_SKIP_DEPTH
-           || atomic_load(&sched->returning) < target_concurrency || !atomic_load(&sched->watched);
+           || atomic_load(&sched->returning) < target_concurrency
+           || atomic_load(&sched->sleeping) != 0 || !atomic_load(&sched->watched);
 }
 
 void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
@@ -1149,7 +1154,7 @@ static void worker_main(void *arg)
     struct tp_object *obj;
     struct tp_post *posts;
     LONG post_count;
-    BOOL finished, spun = FALSE, polled = FALSE;
+    BOOL finished, timed_out, spun = FALSE, polled = FALSE;
 
     worker.pool = pool;
     worker_carrier_init(&worker);
@@ -1188,13 +1193,16 @@ static void worker_main(void *arg)
         }
         spun = polled = FALSE;
         /* Asleep it comes back only when told: a post that came meanwhile
-         * may have counted on it. */
+         * may have counted on it (sched_post_needs_dispatch). */
+        atomic_fetch_add(&pool->sched.sleeping, 1);
         if (worker_count_returning_locked(&worker, FALSE)) {
+            atomic_fetch_sub(&pool->sched.sleeping, 1);
             worker_count_returning_locked(&worker, TRUE);
             continue;
         }
-        if (worker_sleep_locked(pool) && pool->sched.queued == 0
-            && pool->sched.threads > pool->min_threads)
+        timed_out = worker_sleep_locked(pool);
+        atomic_fetch_sub(&pool->sched.sleeping, 1);
+        if (timed_out && pool->sched.queued == 0 && pool->sched.threads > pool->min_threads)
             break;
         worker_count_returning_locked(&worker, TRUE);
     }

@@ -88,6 +88,10 @@ struct tp_sched {
      * neither blocks nor runs long (the spinner watches the inbox too).
      * A worker leaves the count before its last look at the inbox. */
     _Atomic DWORD returning;
+    /* (a) workers asleep or on their way to sleep, counted before they
+     * leave sched.returning: a post must wake one rather than count on
+     * workers that may be stuck (tp_sched_post). */
+    _Atomic DWORD sleeping;
     /* (a) on the monitor's list (holds the pool alive); the monitor
      * looks at sched.queued again after it clears it (monitor_check_pool) */
     _Atomic BOOL watched;
