@@ -58,6 +58,7 @@ struct tp_worker {
     BOOL blocked;                   /* (P) its callback sleeps in a wait */
     BOOL long_running;              /* (P) its callback declared itself long */
     BOOL counted_inactive;          /* (P) counted in sched.inactive */
+    BOOL counted_returning;         /* (P) counted in sched.returning */
     _Atomic int kicked;             /* (a) set by a submitter while it spins: work came */
     struct list entry;              /* (P) in sched.workers */
     /* (a) callbacks it ran: written by this worker only (relaxed load and
@@ -346,6 +347,44 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
     }
 }
 
+/*
+ * A simple post skips the dispatch only while the queue is shallower than
+ * this (1 MiB of records): the poster that takes P then waits its turn
+ * behind the workers, which keeps a submitter far ahead of them from
+ * filling memory with records (S1b peaks at 10 MiB, not 40).
+ */
+#define TP_POST_SKIP_DEPTH 16384
+
+/*
+ * Whether a simple post that found the inbox empty, and filled it, must
+ * take P to pick a worker (sched_dispatch_locked).  Not while as many
+ * workers as the CPUs will look at the inbox before they sleep
+ * (sched.returning), none sleeps (sched.sleeping) and the monitor watches
+ * the pool: then the dispatch would start no worker (enough of them run),
+ * wake none (none sleeps: the monitor only starts workers, so a post
+ * that waited for stuck workers while one slept would wait for good), nor
+ * arm the monitor (it is), and a spinner it might kick watches the inbox
+ * itself.
+ * Without P this saves the lock's cache line going back and forth between
+ * a poster and workers that keep up with it, one post at a time.  Only
+ * while queued, the depth the post made, is below TP_POST_SKIP_DEPTH.
+ *
+ * Read after the push, as a worker leaves sched.returning before its last
+ * look at the inbox (worker_count_returning_locked), all seq_cst: either
+ * the post sees a worker still counted, whose last look finds it, or that
+ * worker's look does; a worker on its way to sleep counts in
+ * sched.sleeping before it leaves sched.returning, so a post its look
+ * missed sees it there.  Likewise sched.watched against the monitor, which
+ * reads sched.queued again after it clears it (monitor_check_pool).
+ * Without P.
+ */
+static BOOL sched_post_needs_dispatch(struct tp_sched *sched, LONG queued)
+{
+    return queued > TP_POST_SKIP_DEPTH
+           || atomic_load(&sched->returning) < target_concurrency
+           || atomic_load(&sched->sleeping) != 0 || !atomic_load(&sched->watched);
+}
+
 void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
 {
     struct tp_sched *sched = &pool->sched;
@@ -353,20 +392,23 @@ void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
     struct tp_post *head = atomic_load_explicit(&sched->inbox[priority].head,
                                                 memory_order_relaxed);
     enum tp_dispatch action;
+    LONG queued;
 
-    /* Counted first: the figure may run ahead, never behind. */
-    sched_note_depth(sched, atomic_fetch_add_explicit(&sched->queued, 1,
-                                                      memory_order_relaxed) + 1);
+    /* Counted first: the figure may run ahead, never behind.  (seq_cst:
+     * the monitor reads it again after it stops watching.) */
+    queued = atomic_fetch_add(&sched->queued, 1) + 1;
+    sched_note_depth(sched, queued);
     do
         post->next = head;
     while (!atomic_compare_exchange_weak_explicit(&sched->inbox[priority].head, &head, post,
-                                                  memory_order_release, memory_order_relaxed));
+                                                  memory_order_seq_cst, memory_order_relaxed));
     /*
      * The inbox was not empty: the post that filled it picked a worker, and
      * no worker sleeps before it empties the inbox under P.  Otherwise pick
-     * one now, as a post under P does.
+     * one now, as a post under P does, unless the dispatch has nothing to
+     * do (sched_post_needs_dispatch).
      */
-    if (head)
+    if (head || !sched_post_needs_dispatch(sched, queued))
         return;
     os_lock_acquire(&pool->lock);
     action = sched_dispatch_locked(pool);
@@ -607,6 +649,40 @@ static BOOL worker_give_back_locked(struct tp_worker *worker)
     return TRUE;
 }
 
+/* Whether a simple post is in the inbox: a worker's last look before it
+ * stops coming back for it (seq_cst, as tp_sched_post's reads).  Without P. */
+static BOOL sched_inbox_filled(struct tp_sched *sched)
+{
+    unsigned int i;
+
+    for (i = 0; i < TP_PRIORITY_COUNT; i++)
+        if (atomic_load(&sched->inbox[i].head))
+            return TRUE;
+    return FALSE;
+}
+
+/*
+ * Counts worker in sched.returning, or no longer: a worker that leaves the
+ * count then looks at the inbox once more (sched_post_needs_dispatch) and
+ * returns TRUE when a post is there, which it must run or dispatch: the
+ * post may have counted on it.  Locking: P.
+ */
+static BOOL worker_count_returning_locked(struct tp_worker *worker, BOOL returning)
+{
+    struct tp_sched *sched = &worker->pool->sched;
+
+    TP_ASSERT_LOCKED(&worker->pool->lock);
+    if (returning == worker->counted_returning)
+        return FALSE;
+    worker->counted_returning = returning;
+    if (returning) {
+        atomic_fetch_add(&sched->returning, 1);
+        return FALSE;
+    }
+    atomic_fetch_sub(&sched->returning, 1);
+    return sched_inbox_filled(sched);
+}
+
 /* Recounts worker in sched.inactive after blocked/long_running changed and
  * returns what the caller must do for the queue.  Locking: P. */
 static enum tp_dispatch worker_update_inactive_locked(struct tp_worker *worker)
@@ -620,9 +696,14 @@ static enum tp_dispatch worker_update_inactive_locked(struct tp_worker *worker)
     worker->counted_inactive = inactive;
     if (!inactive) {
         pool->sched.inactive--;
+        worker_count_returning_locked(worker, TRUE);
         return TP_DISPATCH_NONE;
     }
     pool->sched.inactive++;
+    /* Its last look at the inbox makes the posts that counted on it show in
+     * sched.queued (the push synchronizes with the look), which the
+     * dispatch reads. */
+    worker_count_returning_locked(worker, FALSE);
     /* One fewer worker will come back for the queue: maybe start another. */
     return sched_dispatch_locked(pool);
 }
@@ -955,6 +1036,7 @@ static void worker_spin_locked(struct tp_worker *worker)
     struct tp_sched *sched = &pool->sched;
     ULONGLONG deadline_ns;
     unsigned int i;
+    BOOL posted = FALSE;
 
     TP_ASSERT_LOCKED(&pool->lock);
     atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
@@ -963,6 +1045,12 @@ static void worker_spin_locked(struct tp_worker *worker)
     os_lock_release(&pool->lock);
     deadline_ns = os_clock_monotonic_ns() + TP_WORKER_SPIN_NS;
     for (i = 1; !atomic_load_explicit(&worker->kicked, memory_order_acquire); i++) {
+        /* A simple post may count on the spinner and kick no one
+         * (sched_post_needs_dispatch). */
+        if (sched_posted_above(sched, TP_PRIORITY_COUNT)) {
+            posted = TRUE;
+            break;
+        }
         os_cpu_relax();
         if (i % 64 != 0)
             continue;
@@ -974,7 +1062,7 @@ static void worker_spin_locked(struct tp_worker *worker)
     /* Not kicked: stop being the spinner (a kick clears it itself). */
     if (sched->spinner == worker)
         sched->spinner = NULL;
-    if (atomic_load_explicit(&worker->kicked, memory_order_relaxed))
+    if (posted || atomic_load_explicit(&worker->kicked, memory_order_relaxed))
         sched->spin_misses = 0;
     else if (sched->spin_misses < TP_WORKER_SPIN_MISSES)
         sched->spin_misses++;
@@ -1066,7 +1154,7 @@ static void worker_main(void *arg)
     struct tp_object *obj;
     struct tp_post *posts;
     LONG post_count;
-    BOOL finished, spun = FALSE, polled = FALSE;
+    BOOL finished, timed_out, spun = FALSE, polled = FALSE;
 
     worker.pool = pool;
     worker_carrier_init(&worker);
@@ -1075,6 +1163,7 @@ static void worker_main(void *arg)
     os_lock_acquire(&pool->lock);
     list_add_tail(&pool->sched.workers, &worker.entry);
     pool->sched.threads_created++;
+    worker_count_returning_locked(&worker, TRUE);
     for (;;) {
         if ((obj = sched_dequeue_locked(pool, &posts, &post_count))) {
             worker_run_locked(&worker, obj);
@@ -1086,8 +1175,12 @@ static void worker_main(void *arg)
             spun = polled = FALSE;
             continue;
         }
-        if (pool->closed && tp_pool_objects_locked(pool) == 0 && pool->sched.queued == 0)
-            break;
+        if (pool->closed && tp_pool_objects_locked(pool) == 0 && pool->sched.queued == 0) {
+            if (!worker_count_returning_locked(&worker, FALSE))
+                break;
+            worker_count_returning_locked(&worker, TRUE);
+            continue;
+        }
         if (!polled && os_io_pollable()) {
             polled = TRUE;
             if (worker_poll_io_locked(&worker))
@@ -1099,10 +1192,21 @@ static void worker_main(void *arg)
             continue;
         }
         spun = polled = FALSE;
-        if (worker_sleep_locked(pool) && pool->sched.queued == 0
-            && pool->sched.threads > pool->min_threads)
+        /* Asleep it comes back only when told: a post that came meanwhile
+         * may have counted on it (sched_post_needs_dispatch). */
+        atomic_fetch_add(&pool->sched.sleeping, 1);
+        if (worker_count_returning_locked(&worker, FALSE)) {
+            atomic_fetch_sub(&pool->sched.sleeping, 1);
+            worker_count_returning_locked(&worker, TRUE);
+            continue;
+        }
+        timed_out = worker_sleep_locked(pool);
+        atomic_fetch_sub(&pool->sched.sleeping, 1);
+        if (timed_out && pool->sched.queued == 0 && pool->sched.threads > pool->min_threads)
             break;
+        worker_count_returning_locked(&worker, TRUE);
     }
+    TP_ASSERT(!worker.counted_returning);
     os_io_poller_active(FALSE);
     list_remove(&worker.entry);
     pool->sched.callbacks_retired += atomic_load_explicit(&worker.callbacks_run,
@@ -1218,6 +1322,16 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
         start = TRUE;
     }
     sched->progress_seen = progress;
+    if (done && !held && sched->threads < pool->max_threads) {
+        /* A simple post that saw the pool watched skipped the dispatch
+         * (sched_post_needs_dispatch): cleared first, then sched.queued
+         * read again (seq_cst both), so that it shows here if it did. */
+        sched->watched = FALSE;
+        if (atomic_load(&sched->queued) > 0) {
+            sched->watched = TRUE;
+            done = FALSE;
+        }
+    }
     if (done) {
         /* Unlink and clear together, so a submitter that sets watched again
          * finds the entry free to link. */

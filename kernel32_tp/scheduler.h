@@ -80,6 +80,22 @@ struct tp_sched {
      * a row without P stops when one of a higher priority comes. */
     _Atomic LONG present[TP_PRIORITY_COUNT];
     char posted_pad_after[64];      /* (c) unused */
+    /* What a simple post that finds the inbox empty reads without P to
+     * know whether it may skip the dispatch (tp_sched_post), in a cache
+     * line of its own, written under P: */
+    /* (a) workers that will look at the inbox again before they sleep,
+     * with no one to tell them: those not asleep whose callback, if any,
+     * neither blocks nor runs long (the spinner watches the inbox too).
+     * A worker leaves the count before its last look at the inbox. */
+    _Atomic DWORD returning;
+    /* (a) workers asleep or on their way to sleep, counted before they
+     * leave sched.returning: a post must wake one rather than count on
+     * workers that may be stuck (tp_sched_post). */
+    _Atomic DWORD sleeping;
+    /* (a) on the monitor's list (holds the pool alive); the monitor
+     * looks at sched.queued again after it clears it (monitor_check_pool) */
+    _Atomic BOOL watched;
+    char posted_pad_returning[64];  /* (c) unused */
     struct os_cond work_cond;       /* (P) idle workers sleep here */
     struct list queue[TP_PRIORITY_COUNT]; /* (P) objects with pending callbacks, FIFO */
     struct tp_post *posts[TP_PRIORITY_COUNT]; /* (P) posts taken from the inbox, FIFO */
@@ -98,7 +114,6 @@ struct tp_sched {
     DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
     ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
     ULONGLONG progress_seen;        /* (P) progress at the monitor's last look */
-    BOOL watched;                   /* (P) on the monitor's list (holds the pool alive) */
     struct list monitor_entry;      /* (M) in the monitor's list while watched */
     /* Figures for tp_debug_pool_stats (stats.c), counted where P is held
      * anyway; callbacks run are the workers' own (struct tp_worker). */

@@ -834,6 +834,69 @@ static void work_simple_post_spinning_for_a_later_one_sees_it_run(void **state)
     CloseHandle(w.done);
 }
 
+/* Simple callbacks that spin (no wait the pool could see) until a later one ran. */
+struct spin_pair {
+    volatile LONG spinning;     /* callbacks that began to spin */
+    volatile LONG later_ran;
+    volatile LONG saw_later;    /* spinners that saw the later one run */
+    volatile LONG returned;     /* spinners that are done */
+    HANDLE started;             /* auto reset: one more began to spin */
+    HANDLE done;                /* manual reset: both spinners returned */
+};
+
+static void CALLBACK pair_later_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct spin_pair *p = ctx;
+
+    (void)inst;
+    InterlockedExchange(&p->later_ran, 1);
+}
+
+static void CALLBACK pair_spins_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
+{
+    struct spin_pair *p = ctx;
+    DWORD start = GetTickCount();
+
+    (void)inst;
+    InterlockedIncrement(&p->spinning);
+    SetEvent(p->started);
+    while (!InterlockedCompareExchange(&p->later_ran, 0, 0)
+           && GetTickCount() - start < helper_timeout_ms())
+        YieldProcessor();
+    if (InterlockedCompareExchange(&p->later_ran, 0, 0))
+        InterlockedIncrement(&p->saw_later);
+    if (InterlockedIncrement(&p->returned) == 2)
+        SetEvent(p->done);
+}
+
+/*
+ * Two simple callbacks spin, each on its own thread, until a simple
+ * callback posted once both spin has run: it runs on a third thread
+ * meanwhile.  On a 2-CPU machine kernel32_tp's two spinning workers are as
+ * many as it keeps running, and a post may count on them to come back for
+ * it (docs/performance.md, simple posts): the monitor must still see that
+ * they do not, and add the third.
+ */
+static void work_simple_post_while_two_spin_invisibly_runs(void **state)
+{
+    struct spin_pair p = { 0, 0, 0, 0, NULL, NULL };
+
+    p.started = event_new(FALSE, FALSE);
+    p.done = event_new(TRUE, FALSE);
+    SetThreadpoolThreadMaximum(((struct helper_pool *)*state)->pool, 3);
+    /* One at a time, so that no worker takes both in one row. */
+    assert_true(TrySubmitThreadpoolCallback(pair_spins_cb, &p, helper_env(state)));
+    helper_wait(p.started);
+    assert_true(TrySubmitThreadpoolCallback(pair_spins_cb, &p, helper_env(state)));
+    helper_wait(p.started);
+    assert_int_equal(p.spinning, 2);
+    assert_true(TrySubmitThreadpoolCallback(pair_later_cb, &p, helper_env(state)));
+    helper_wait(p.done);
+    assert_int_equal(p.saw_later, 2);
+    CloseHandle(p.started);
+    CloseHandle(p.done);
+}
+
 /* ---- fairness between objects --------------------------------------------------- */
 
 #define TAKE_TURNS_A 10
@@ -1586,6 +1649,7 @@ int main(void)
         POOL_TEST(work_simple_and_work_posts_start_in_post_order),
         POOL_TEST(work_simple_posts_in_a_row_stop_for_high_priority),
         POOL_TEST(work_simple_post_spinning_for_a_later_one_sees_it_run),
+        POOL_TEST(work_simple_post_while_two_spin_invisibly_runs),
         POOL_TEST(work_submit_two_objects_take_turns),
         POOL_TEST(work_object_posted_during_a_run_gets_its_turn),
         POOL_TEST(work_group_close_members_while_other_object_queued),
