@@ -800,17 +800,23 @@ static void CALLBACK later_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     InterlockedExchange(&w->later_ran, 1);
 }
 
-/* Spins (no wait the pool could see) until the later post ran, or times out. */
+/* Spins (no wait the pool could see) until *flag is set, or times out;
+ * TRUE when it was set. */
+static BOOL spin_until_set(volatile LONG *flag)
+{
+    DWORD start = GetTickCount();
+
+    while (!InterlockedCompareExchange(flag, 0, 0) && GetTickCount() - start < helper_timeout_ms())
+        YieldProcessor();
+    return InterlockedCompareExchange(flag, 0, 0) != 0;
+}
+
 static void CALLBACK first_spins_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 {
     struct wait_for_later *w = ctx;
-    DWORD start = GetTickCount();
 
     (void)inst;
-    while (!InterlockedCompareExchange(&w->later_ran, 0, 0)
-           && GetTickCount() - start < helper_timeout_ms())
-        YieldProcessor();
-    w->first_saw_later = InterlockedCompareExchange(&w->later_ran, 0, 0);
+    w->first_saw_later = spin_until_set(&w->later_ran);
     SetEvent(w->done);
 }
 
@@ -855,15 +861,11 @@ static void CALLBACK pair_later_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 static void CALLBACK pair_spins_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 {
     struct spin_pair *p = ctx;
-    DWORD start = GetTickCount();
 
     (void)inst;
     InterlockedIncrement(&p->spinning);
     SetEvent(p->started);
-    while (!InterlockedCompareExchange(&p->later_ran, 0, 0)
-           && GetTickCount() - start < helper_timeout_ms())
-        YieldProcessor();
-    if (InterlockedCompareExchange(&p->later_ran, 0, 0))
+    if (spin_until_set(&p->later_ran))
         InterlockedIncrement(&p->saw_later);
     if (InterlockedIncrement(&p->returned) == 2)
         SetEvent(p->done);
