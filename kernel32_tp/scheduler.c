@@ -77,6 +77,13 @@ struct tp_worker {
     _Atomic LONG run_lock;          /* (a) */
     struct tp_post *run_rest;       /* (run_lock) */
     ULONGLONG run_seen;             /* (P) callbacks_run at the monitor's last look */
+    /* The work object whose callbacks it runs in a row (worker_run_locked),
+     * NULL between runs: a cancel of it (tp_sched_unqueue_locked) sets
+     * run_cancelled, which the worker reads before each callback it took
+     * off the object's count, here rather than on the object, whose count
+     * the poster writes on every post. */
+    struct tp_object *run_obj;      /* (P) */
+    _Atomic int run_cancelled;      /* (a) set under P, read by the worker */
 };
 
 static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
@@ -468,12 +475,28 @@ static void sched_unlink_locked(struct tp_sched *sched, struct tp_object *obj)
     sched_count_linked_locked(sched, priority, -1);
 }
 
+/* The workers running callbacks of obj in a row drop those they took and
+ * did not start (worker_run_locked).  Locking: P. */
+static void sched_cancel_runs_locked(struct tp_sched *sched, struct tp_object *obj)
+{
+    struct tp_worker *worker;
+    struct list *entry;
+
+    for (entry = sched->workers.next; entry != &sched->workers; entry = entry->next) {
+        worker = LIST_ENTRY(entry, struct tp_worker, entry);
+        if (worker->run_obj == obj)
+            atomic_store(&worker->run_cancelled, 1);
+    }
+}
+
 LONG tp_sched_unqueue_locked(struct tp_object *obj)
 {
     struct tp_sched *sched = &obj->pool->sched;
     LONG dropped;
 
     TP_ASSERT_LOCKED(&obj->pool->lock);
+    if (obj->running)
+        sched_cancel_runs_locked(sched, obj);
     if (!atomic_load_explicit(&obj->pending, memory_order_relaxed))
         return 0;
     /* Posts that come meanwhile add to the count taken here. */
@@ -816,7 +839,7 @@ static BOOL worker_may_go_on(struct tp_worker *worker, struct tp_object *obj,
  * least one pending (the last is taken under P, which unlinks the object):
  * returns how many.  They are no longer counted as queued; a cancel that
  * comes while they wait still drops them (worker_run_locked watches
- * obj->cancelled).  Without P.
+ * worker->run_cancelled).  Without P.
  */
 static LONG worker_claim(struct tp_worker *worker, struct tp_object *obj)
 {
@@ -855,10 +878,13 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     struct tp_instance inst;
     enum tp_dispatch action;
     unsigned int runs = 1;
-    LONG claimed = 0, cancels = 0;
+    LONG claimed = 0;
 
     worker->in_callback = TRUE;
     worker->long_running = tp_object_long_function(obj);
+    /* A cancel from now on tells this worker (tp_sched_unqueue_locked). */
+    worker->run_obj = obj;
+    atomic_store_explicit(&worker->run_cancelled, 0, memory_order_relaxed);
     action = worker_update_inactive_locked(worker);
     /* More is queued (posts to a queued object pick no worker): one more
      * worker may come for it, as a post would have asked. */
@@ -872,15 +898,13 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     worker_count_run(worker);
     /* More of obj in a row, while nobody else waits (worker_may_go_on). */
     while (runs < TP_WORKER_RUN_MAX && worker_may_go_on(worker, obj, &inst)) {
-        if (!claimed) {
-            /* Read first: a cancel after it either finds the callbacks
-             * still pending or shows in the count. */
-            cancels = atomic_load(&obj->cancelled);
-            if (!(claimed = worker_claim(worker, obj)))
-                break;
-        }
+        /* A cancel that comes after the claim either finds the callbacks
+         * still pending or tells run_cancelled (set under P before the
+         * cancel takes the count: both seq_cst). */
+        if (!claimed && !(claimed = worker_claim(worker, obj)))
+            break;
         /* A cancel came (it dropped the pending ones): drop these too. */
-        if (atomic_load(&obj->cancelled) != cancels)
+        if (atomic_load(&worker->run_cancelled))
             break;
         claimed--;
         runs++;
@@ -890,11 +914,12 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 
     os_lock_acquire(&pool->lock);
     pool->sched.progress += runs - 1;
+    worker->run_obj = NULL;
     if (claimed) {
         /* Not run: dropped, if a cancel came, or queued again for the
          * object's turn (another object came, or the callback changed what
          * the worker may do). */
-        if (obj->cancelled != cancels) {
+        if (atomic_load_explicit(&worker->run_cancelled, memory_order_relaxed)) {
             obj->cancelled += claimed;
         } else if ((action = tp_sched_enqueue_locked(obj, claimed)) != TP_DISPATCH_NONE) {
             os_lock_release(&pool->lock);
