@@ -1103,6 +1103,120 @@ static void work_group_close_members_while_other_object_queued(void **state)
     blocker_destroy(&b);
 }
 
+/* ---- callbacks a worker took for a run, then cancelled ------------------------ */
+
+#define RUN_CANCEL_POSTS 10
+
+struct run_cancel {
+    struct probe probe;
+    PTP_POOL pool;
+    HANDLE cancel_event;         /* set by the second callback: cancel now */
+    volatile LONG started;
+};
+
+/* Until the cancel that run_cancel_cb asked for has dropped what was queued. */
+static void run_cancel_wait_for_cancel(struct run_cancel *rc)
+{
+#ifndef KERNEL32_TP_TEST_REFERENCE
+    TP_DEBUG_POOL_STATS stats;
+    DWORD waited = 0;
+
+    /* Nothing of the pool is queued any more once the cancel took it. */
+    for (;;) {
+        memset(&stats, 0, sizeof(stats));
+        stats.Size = sizeof(stats);
+        PROBE_CHECK(&rc->probe, tp_debug_pool_stats(rc->pool, &stats));
+        if (stats.QueueDepth == 0 || waited >= helper_timeout_ms())
+            break;
+        Sleep(1);
+        waited++;
+    }
+    PROBE_CHECK(&rc->probe, stats.QueueDepth == 0);
+#else
+    /* No figures to watch on the reference pool: a generous pause, in
+     * which the test thread cancels. */
+    (void)rc;
+    Sleep(200);
+#endif
+}
+
+static void CALLBACK run_cancel_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct run_cancel *rc = ctx;
+
+    (void)inst;
+    (void)work;
+    probe_hit(&rc->probe);
+    if (InterlockedIncrement(&rc->started) != 2)
+        return;
+    SetEvent(rc->cancel_event);
+    run_cancel_wait_for_cancel(rc);
+}
+
+/*
+ * One thread runs an object's 10 posts; while its second callback runs, the
+ * test cancels (WaitForThreadpoolWorkCallbacks with cancel, or, with
+ * PARAM 1, CloseThreadpoolCleanupGroupMembers with cancel): the 8 not
+ * started never run.  On kernel32_tp the worker alone with the object took
+ * most of them off the queue after the first callback, to run in a row
+ * without the pool lock: the cancel must reach those too.
+ */
+static void work_cancel_drops_callbacks_taken_for_a_run(void **state)
+{
+    struct helper_pool *hp = *state;
+    BOOL through_group = helper_param(state) != 0;
+    struct probe zero = PROBE_INIT;
+    struct run_cancel rc;
+    TP_CALLBACK_ENVIRON env;
+    PTP_CLEANUP_GROUP group = NULL;
+    struct blocker b;
+    PTP_WORK blocked, work;
+    int i;
+
+    SetThreadpoolThreadMaximum(hp->pool, 1);
+    rc.probe = zero;
+    rc.pool = hp->pool;
+    rc.cancel_event = event_new(FALSE, FALSE);
+    rc.started = 0;
+    blocker_init(&b);
+    env = *helper_env(state);
+    if (through_group) {
+        group = CreateThreadpoolCleanupGroup();
+        assert_non_null(group);
+        SetThreadpoolCallbackCleanupGroup(&env, group, NULL);
+    }
+    blocked = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
+    work = CreateThreadpoolWork(run_cancel_cb, &rc, &env);
+    assert_non_null(blocked);
+    assert_non_null(work);
+    SubmitThreadpoolWork(blocked);
+    helper_wait(b.started_event);
+    for (i = 0; i < RUN_CANCEL_POSTS; i++)
+        SubmitThreadpoolWork(work);
+    gate_open(&b.gate, 1);
+    helper_wait(rc.cancel_event);
+    if (through_group)
+        CloseThreadpoolCleanupGroupMembers(group, TRUE, NULL);
+    else
+        WaitForThreadpoolWorkCallbacks(work, TRUE);
+    assert_int_equal(InterlockedCompareExchange(&rc.started, 0, 0), 2);
+    if (!through_group) {
+        /* The object is idle and whole: one more post runs once. */
+        SubmitThreadpoolWork(work);
+        WaitForThreadpoolWorkCallbacks(work, FALSE);
+        assert_int_equal(InterlockedCompareExchange(&rc.started, 0, 0), 3);
+        CloseThreadpoolWork(work);
+    }
+    probe_assert_clean(&rc.probe);
+    WaitForThreadpoolWorkCallbacks(blocked, FALSE);
+    probe_assert_clean(&b.probe);
+    CloseThreadpoolWork(blocked);
+    if (group)
+        CloseThreadpoolCleanupGroup(group);
+    CloseHandle(rc.cancel_event);
+    blocker_destroy(&b);
+}
+
 #define TWO_OBJECTS_POSTS 8
 
 /*
@@ -1656,6 +1770,10 @@ int main(void)
         POOL_TEST(work_object_posted_during_a_run_gets_its_turn),
         POOL_TEST(work_group_close_members_while_other_object_queued),
         POOL_TEST(work_submit_two_objects_posts_all_run_concurrently),
+        PARAM_TEST(work_wait_cancel_drops_callbacks_taken_for_a_run,
+                   work_cancel_drops_callbacks_taken_for_a_run, 0),
+        PARAM_TEST(work_group_close_cancel_drops_callbacks_taken_for_a_run,
+                   work_cancel_drops_callbacks_taken_for_a_run, 1),
         cmocka_unit_test(work_posts_from_many_threads_each_run_once),
         POOL_TEST(work_posts_from_many_threads_each_run_once),
         cmocka_unit_test(work_trysubmit_then_close_pool_runs_all),
