@@ -430,6 +430,24 @@ void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
  * (tp_sched_enqueue_more, without P), and the object's place in the queue,
  * and the worker coming for it, are already there.
  */
+/*
+ * Whether a worker runs a callback of obj now and will come back to the
+ * queue when it returns: it runs obj's callbacks (worker.run_obj) and
+ * neither blocks nor runs long.  Locking: P.
+ */
+static BOOL sched_worker_comes_back_for_locked(struct tp_sched *sched, struct tp_object *obj)
+{
+    const struct tp_worker *worker;
+    const struct list *entry;
+
+    for (entry = sched->workers.next; entry != &sched->workers; entry = entry->next) {
+        worker = LIST_ENTRY(entry, const struct tp_worker, entry);
+        if (worker->run_obj == obj && !worker->counted_inactive)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
 {
     struct tp_pool *pool = obj->pool;
@@ -442,6 +460,24 @@ enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
     if (atomic_fetch_add(&obj->pending, count) == 0)
         sched_link_locked(sched, obj);
     sched_note_depth(sched, queued);
+    /*
+     * A post to a work object whose callback a worker runs now, with
+     * nothing else queued, wakes no other worker: that worker takes it
+     * when its callback returns (worker_run_locked wakes another if more
+     * is queued by then).  So a submitter that the workers keep up with
+     * does not pay a wake-up system call, and a woken worker does not take
+     * its CPU, each time the workers empty the object (the S1 slow mode,
+     * docs/performance.md).  The monitor watches the pool meanwhile, in
+     * case that callback waits for this one where the pool cannot see
+     * (it wakes an idle worker when no callback starts for a tick).
+     */
+    if (queued == count && obj->type == TP_OBJECT_WORK && !obj->ops && obj->running
+        && !sched->spinner && sched_worker_comes_back_for_locked(sched, obj)) {
+        if (sched->watched)
+            return TP_DISPATCH_NONE;
+        sched->watched = TRUE;
+        return TP_DISPATCH_WATCH;
+    }
     return sched_dispatch_locked(pool);
 }
 
@@ -887,9 +923,20 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     atomic_store_explicit(&worker->run_cancelled, 0, memory_order_relaxed);
     action = worker_update_inactive_locked(worker);
     /* More is queued (posts to a queued object pick no worker): one more
-     * worker may come for it, as a post would have asked. */
-    if (action == TP_DISPATCH_NONE && pool->sched.queued > 0)
-        action = sched_dispatch_locked(pool);
+     * worker may come for it, as a post would have asked; not for obj's
+     * one callback left, which this worker takes after its own, as
+     * tp_sched_enqueue_locked leaves a post to a running object. */
+    if (action == TP_DISPATCH_NONE && pool->sched.queued > 0) {
+        if (pool->sched.queued == 1 && atomic_load_explicit(&obj->pending, memory_order_relaxed)
+            && obj->type == TP_OBJECT_WORK && !obj->ops && !worker->counted_inactive) {
+            if (!pool->sched.watched) {
+                pool->sched.watched = TRUE;
+                action = TP_DISPATCH_WATCH;
+            }
+        } else {
+            action = sched_dispatch_locked(pool);
+        }
+    }
     os_lock_release(&pool->lock);
     tp_sched_dispatch_finish(pool, action);
 
@@ -1339,9 +1386,16 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
     /* Posts held in a worker's run keep the pool watched, even at its
      * maximum: their worker may get stuck later, and idle workers can
      * take them once they are given back. */
-    done = !held && (sched->queued <= 0 || sched->threads >= pool->max_threads);
-    if (!done && sched->queued > 0 && sched->threads < pool->max_threads
-        && sched->idle <= sched->waking && progress == sched->progress_seen) {
+    done = !held && (sched->queued <= 0
+                     || (sched->threads >= pool->max_threads && sched->idle <= sched->waking));
+    if (!done && sched->queued > 0 && sched->idle > sched->waking
+        && progress == sched->progress_seen && action == TP_DISPATCH_NONE) {
+        /* A post left for a worker that is stuck in its callback
+         * (tp_sched_enqueue_locked): an idle one takes it. */
+        sched->waking++;
+        action = TP_DISPATCH_WAKE;
+    } else if (!done && sched->queued > 0 && sched->threads < pool->max_threads
+               && sched->idle <= sched->waking && progress == sched->progress_seen) {
         sched_reserve_locked(pool, 1);
         sched->injected_stall++;
         start = TRUE;
