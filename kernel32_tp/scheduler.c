@@ -368,8 +368,8 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
  * workers as the CPUs will look at the inbox before they sleep
  * (sched.returning), none sleeps (sched.sleeping) and the monitor watches
  * the pool: then the dispatch would start no worker (enough of them run),
- * wake none (none sleeps: the monitor only starts workers, so a post
- * that waited for stuck workers while one slept would wait for good), nor
+ * wake none (none sleeps: a post that waited for stuck workers while one
+ * slept would wait for the monitor's tick, which only then wakes it), nor
  * arm the monitor (it is), and a spinner it might kick watches the inbox
  * itself.
  * Without P this saves the lock's cache line going back and forth between
@@ -424,13 +424,6 @@ void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
 }
 
 /*
- * obj->pending leaves and reaches 0 only under P, together with linking and
- * unlinking obj->queue_entry: an object with pending callbacks is in its
- * queue.  So a post to an object whose count is above 0 only adds to it
- * (tp_sched_enqueue_more, without P), and the object's place in the queue,
- * and the worker coming for it, are already there.
- */
-/*
  * Whether a worker runs a callback of obj now and will come back to the
  * queue when it returns: it runs obj's callbacks (worker.run_obj) and
  * neither blocks nor runs long.  Locking: P.
@@ -448,6 +441,13 @@ static BOOL sched_worker_comes_back_for_locked(struct tp_sched *sched, struct tp
     return FALSE;
 }
 
+/*
+ * obj->pending leaves and reaches 0 only under P, together with linking and
+ * unlinking obj->queue_entry: an object with pending callbacks is in its
+ * queue.  So a post to an object whose count is above 0 only adds to it
+ * (tp_sched_enqueue_more, without P), and the object's place in the queue,
+ * and the worker coming for it, are already there.
+ */
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
 {
     struct tp_pool *pool = obj->pool;
@@ -1301,7 +1301,9 @@ static void worker_main(void *arg)
  * wait while every worker is busy.  When a pool started no callback during
  * a whole tick, its workers are stuck in user code the pool cannot see
  * (computing, or blocking in calls outside the handle layer), and the
- * monitor starts one more worker, up to the maximum.  It takes P of one pool
+ * monitor wakes an idle worker, if one is left idle (a post to a running
+ * work object wakes none: tp_sched_enqueue_locked), or starts one more,
+ * up to the maximum.  It takes P of one pool
  * at a time, and M inside it (the lock order P -> M).
  */
 static struct {

@@ -283,10 +283,11 @@ struct tp_object {
     LONG cancelled;                     /* (P) callbacks dropped by cancels, ever */
     /* (a) callbacks queued, not started: leaves and reaches 0 only under P
      * (queue_entry linked while above 0); a post to a queued object adds
-     * to it without P (tp_sched_enqueue_more).  Last, at least 64 bytes
-     * after what a worker reads for each callback it runs (type to
-     * userdata): a poster writes it on every post, and the cache line it
-     * takes must not be one the workers read meanwhile (docs/performance.md,
+     * to it without P (tp_sched_enqueue_more).  Last: a poster writes it
+     * on every post, and the cache line it takes must not be one the
+     * workers read for each callback they run (type to userdata, the
+     * first 64 bytes).  The heap aligns an object to 16 bytes, so the line
+     * that holds bytes 116-119 starts at byte 64 or later (docs/performance.md,
      * "The S1 slow mode"). */
     _Atomic LONG pending;
 };
