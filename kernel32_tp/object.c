@@ -92,7 +92,7 @@ object_fill(struct tp_object *obj, const struct object_environment *environment,
     obj->running = 0;
     obj->associated = 0;
     obj->drainers = 0;
-    atomic_init(&obj->cancelled, 0);
+    obj->cancelled = 0;
 }
 
 /*
@@ -282,14 +282,10 @@ LONG tp_object_cancel_locked(struct tp_object *obj)
     /* Kinds with this hook queue under P only: pending holds still. */
     if (obj->ops && obj->ops->cancel_locked)
         obj->ops->cancel_locked(obj);
-    if (!(dropped = tp_sched_unqueue_locked(obj))) {
-        /* A worker running a work object's callbacks in a row may hold some
-         * it took off the count already (scheduler.c, worker_claim), even
-         * with none pending: they go too when the count moves. */
-        if (obj->type == TP_OBJECT_WORK && obj->running)
-            obj->cancelled++;
+    /* A worker running a work object's callbacks in a row drops those it
+     * took off the count already, too (tp_sched_unqueue_locked). */
+    if (!(dropped = tp_sched_unqueue_locked(obj)))
         return 0;
-    }
     obj->cancelled += dropped;
     tp_object_wake_drainers_locked(obj);
     return dropped;

@@ -77,6 +77,13 @@ struct tp_worker {
     _Atomic LONG run_lock;          /* (a) */
     struct tp_post *run_rest;       /* (run_lock) */
     ULONGLONG run_seen;             /* (P) callbacks_run at the monitor's last look */
+    /* The work object whose callbacks it runs in a row (worker_run_locked),
+     * NULL between runs: a cancel of it (tp_sched_unqueue_locked) sets
+     * run_cancelled, which the worker reads before each callback it took
+     * off the object's count, here rather than on the object, whose count
+     * the poster writes on every post. */
+    struct tp_object *run_obj;      /* (P) */
+    _Atomic int run_cancelled;      /* (a) set under P, read by the worker */
 };
 
 static unsigned int target_concurrency;  /* (c) once the first pool exists: CPUs, at least 2 */
@@ -361,8 +368,8 @@ static void sched_take_inbox_locked(struct tp_sched *sched)
  * workers as the CPUs will look at the inbox before they sleep
  * (sched.returning), none sleeps (sched.sleeping) and the monitor watches
  * the pool: then the dispatch would start no worker (enough of them run),
- * wake none (none sleeps: the monitor only starts workers, so a post
- * that waited for stuck workers while one slept would wait for good), nor
+ * wake none (none sleeps: a post that waited for stuck workers while one
+ * slept would wait for the monitor's tick, which only then wakes it), nor
  * arm the monitor (it is), and a spinner it might kick watches the inbox
  * itself.
  * Without P this saves the lock's cache line going back and forth between
@@ -417,6 +424,24 @@ void tp_sched_post(struct tp_pool *pool, struct tp_post *post)
 }
 
 /*
+ * Whether a worker runs a callback of obj now and will come back to the
+ * queue when it returns: it runs obj's callbacks (worker.run_obj) and
+ * neither blocks nor runs long.  Locking: P.
+ */
+static BOOL sched_worker_comes_back_for_locked(struct tp_sched *sched, struct tp_object *obj)
+{
+    const struct tp_worker *worker;
+    const struct list *entry;
+
+    for (entry = sched->workers.next; entry != &sched->workers; entry = entry->next) {
+        worker = LIST_ENTRY(entry, const struct tp_worker, entry);
+        if (worker->run_obj == obj && !worker->counted_inactive)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/*
  * obj->pending leaves and reaches 0 only under P, together with linking and
  * unlinking obj->queue_entry: an object with pending callbacks is in its
  * queue.  So a post to an object whose count is above 0 only adds to it
@@ -435,6 +460,24 @@ enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
     if (atomic_fetch_add(&obj->pending, count) == 0)
         sched_link_locked(sched, obj);
     sched_note_depth(sched, queued);
+    /*
+     * A post to a work object whose callback a worker runs now, with
+     * nothing else queued, wakes no other worker: that worker takes it
+     * when its callback returns (worker_run_locked wakes another if more
+     * is queued by then).  So a submitter that the workers keep up with
+     * does not pay a wake-up system call, and a woken worker does not take
+     * its CPU, each time the workers empty the object (the S1 slow mode,
+     * docs/performance.md).  The monitor watches the pool meanwhile, in
+     * case that callback waits for this one where the pool cannot see
+     * (it wakes an idle worker when no callback starts for a tick).
+     */
+    if (queued == count && obj->type == TP_OBJECT_WORK && !obj->ops && obj->running
+        && !sched->spinner && sched_worker_comes_back_for_locked(sched, obj)) {
+        if (sched->watched)
+            return TP_DISPATCH_NONE;
+        sched->watched = TRUE;
+        return TP_DISPATCH_WATCH;
+    }
     return sched_dispatch_locked(pool);
 }
 
@@ -468,12 +511,28 @@ static void sched_unlink_locked(struct tp_sched *sched, struct tp_object *obj)
     sched_count_linked_locked(sched, priority, -1);
 }
 
+/* The workers running callbacks of obj in a row drop those they took and
+ * did not start (worker_run_locked).  Locking: P. */
+static void sched_cancel_runs_locked(struct tp_sched *sched, struct tp_object *obj)
+{
+    struct tp_worker *worker;
+    struct list *entry;
+
+    for (entry = sched->workers.next; entry != &sched->workers; entry = entry->next) {
+        worker = LIST_ENTRY(entry, struct tp_worker, entry);
+        if (worker->run_obj == obj)
+            atomic_store(&worker->run_cancelled, 1);
+    }
+}
+
 LONG tp_sched_unqueue_locked(struct tp_object *obj)
 {
     struct tp_sched *sched = &obj->pool->sched;
     LONG dropped;
 
     TP_ASSERT_LOCKED(&obj->pool->lock);
+    if (obj->running)
+        sched_cancel_runs_locked(sched, obj);
     if (!atomic_load_explicit(&obj->pending, memory_order_relaxed))
         return 0;
     /* Posts that come meanwhile add to the count taken here. */
@@ -816,7 +875,7 @@ static BOOL worker_may_go_on(struct tp_worker *worker, struct tp_object *obj,
  * least one pending (the last is taken under P, which unlinks the object):
  * returns how many.  They are no longer counted as queued; a cancel that
  * comes while they wait still drops them (worker_run_locked watches
- * obj->cancelled).  Without P.
+ * worker->run_cancelled).  Without P.
  */
 static LONG worker_claim(struct tp_worker *worker, struct tp_object *obj)
 {
@@ -855,15 +914,29 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     struct tp_instance inst;
     enum tp_dispatch action;
     unsigned int runs = 1;
-    LONG claimed = 0, cancels = 0;
+    LONG claimed = 0;
 
     worker->in_callback = TRUE;
     worker->long_running = tp_object_long_function(obj);
+    /* A cancel from now on tells this worker (tp_sched_unqueue_locked). */
+    worker->run_obj = obj;
+    atomic_store_explicit(&worker->run_cancelled, 0, memory_order_relaxed);
     action = worker_update_inactive_locked(worker);
     /* More is queued (posts to a queued object pick no worker): one more
-     * worker may come for it, as a post would have asked. */
-    if (action == TP_DISPATCH_NONE && pool->sched.queued > 0)
-        action = sched_dispatch_locked(pool);
+     * worker may come for it, as a post would have asked; not for obj's
+     * one callback left, which this worker takes after its own, as
+     * tp_sched_enqueue_locked leaves a post to a running object. */
+    if (action == TP_DISPATCH_NONE && pool->sched.queued > 0) {
+        if (pool->sched.queued == 1 && atomic_load_explicit(&obj->pending, memory_order_relaxed)
+            && obj->type == TP_OBJECT_WORK && !obj->ops && !worker->counted_inactive) {
+            if (!pool->sched.watched) {
+                pool->sched.watched = TRUE;
+                action = TP_DISPATCH_WATCH;
+            }
+        } else {
+            action = sched_dispatch_locked(pool);
+        }
+    }
     os_lock_release(&pool->lock);
     tp_sched_dispatch_finish(pool, action);
 
@@ -872,15 +945,13 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
     worker_count_run(worker);
     /* More of obj in a row, while nobody else waits (worker_may_go_on). */
     while (runs < TP_WORKER_RUN_MAX && worker_may_go_on(worker, obj, &inst)) {
-        if (!claimed) {
-            /* Read first: a cancel after it either finds the callbacks
-             * still pending or shows in the count. */
-            cancels = atomic_load(&obj->cancelled);
-            if (!(claimed = worker_claim(worker, obj)))
-                break;
-        }
+        /* A cancel that comes after the claim either finds the callbacks
+         * still pending or tells run_cancelled (set under P before the
+         * cancel takes the count: both seq_cst). */
+        if (!claimed && !(claimed = worker_claim(worker, obj)))
+            break;
         /* A cancel came (it dropped the pending ones): drop these too. */
-        if (atomic_load(&obj->cancelled) != cancels)
+        if (atomic_load(&worker->run_cancelled))
             break;
         claimed--;
         runs++;
@@ -890,11 +961,12 @@ static void worker_run_locked(struct tp_worker *worker, struct tp_object *obj)
 
     os_lock_acquire(&pool->lock);
     pool->sched.progress += runs - 1;
+    worker->run_obj = NULL;
     if (claimed) {
         /* Not run: dropped, if a cancel came, or queued again for the
          * object's turn (another object came, or the callback changed what
          * the worker may do). */
-        if (obj->cancelled != cancels) {
+        if (atomic_load_explicit(&worker->run_cancelled, memory_order_relaxed)) {
             obj->cancelled += claimed;
         } else if ((action = tp_sched_enqueue_locked(obj, claimed)) != TP_DISPATCH_NONE) {
             os_lock_release(&pool->lock);
@@ -1229,7 +1301,9 @@ static void worker_main(void *arg)
  * wait while every worker is busy.  When a pool started no callback during
  * a whole tick, its workers are stuck in user code the pool cannot see
  * (computing, or blocking in calls outside the handle layer), and the
- * monitor starts one more worker, up to the maximum.  It takes P of one pool
+ * monitor wakes an idle worker, if one is left idle (a post to a running
+ * work object wakes none: tp_sched_enqueue_locked), or starts one more,
+ * up to the maximum.  It takes P of one pool
  * at a time, and M inside it (the lock order P -> M).
  */
 static struct {
@@ -1314,9 +1388,16 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
     /* Posts held in a worker's run keep the pool watched, even at its
      * maximum: their worker may get stuck later, and idle workers can
      * take them once they are given back. */
-    done = !held && (sched->queued <= 0 || sched->threads >= pool->max_threads);
-    if (!done && sched->queued > 0 && sched->threads < pool->max_threads
-        && sched->idle <= sched->waking && progress == sched->progress_seen) {
+    done = !held && (sched->queued <= 0
+                     || (sched->threads >= pool->max_threads && sched->idle <= sched->waking));
+    if (!done && sched->queued > 0 && sched->idle > sched->waking
+        && progress == sched->progress_seen && action == TP_DISPATCH_NONE) {
+        /* A post left for a worker that is stuck in its callback
+         * (tp_sched_enqueue_locked): an idle one takes it. */
+        sched->waking++;
+        action = TP_DISPATCH_WAKE;
+    } else if (!done && sched->queued > 0 && sched->threads < pool->max_threads
+               && sched->idle <= sched->waking && progress == sched->progress_seen) {
         sched_reserve_locked(pool, 1);
         sched->injected_stall++;
         start = TRUE;

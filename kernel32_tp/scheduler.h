@@ -138,7 +138,9 @@ void tp_sched_init(struct tp_pool *pool);
 void tp_sched_destroy(struct tp_pool *pool);
 
 /* Links obj into its priority queue (if it has no pending callback yet),
- * counts count more callbacks in obj->pending and picks a worker for them.
+ * counts count more callbacks in obj->pending and picks a worker for them
+ * (none but the monitor's watch for a work object whose callback a worker
+ * runs, with nothing else queued: that worker takes them next).
  * The caller acts on the result with tp_sched_dispatch_finish() once P is
  * dropped.  Locking: P. */
 enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count);

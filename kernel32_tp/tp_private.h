@@ -277,18 +277,19 @@ struct tp_object {
     struct list group_entry;            /* (G) in group->members while a member */
     SHORT refs;                         /* (P) the user's handle + group membership */
     BOOLEAN group_member;               /* (G) a member: the group holds a reference */
-    /* (a) callbacks queued, not started: leaves and reaches 0 only under P
-     * (queue_entry linked while above 0); a post to a queued object adds
-     * to it without P (tp_sched_enqueue_more). */
-    _Atomic LONG pending;
     LONG running;                       /* (P) callbacks started, not yet returned to the pool */
     LONG associated;                    /* (P) running callbacks still associated */
     LONG drainers;                      /* (P) threads waiting in a drain for this object */
-    /* (a) callbacks dropped by cancels, ever (a work object's also counts
-     * the cancels that found one running): written under P, watched
-     * without it by a worker that took several callbacks at once
-     * (scheduler.c) */
-    _Atomic LONG cancelled;
+    LONG cancelled;                     /* (P) callbacks dropped by cancels, ever */
+    /* (a) callbacks queued, not started: leaves and reaches 0 only under P
+     * (queue_entry linked while above 0); a post to a queued object adds
+     * to it without P (tp_sched_enqueue_more).  Last: a poster writes it
+     * on every post, and the cache line it takes must not be one the
+     * workers read for each callback they run (type to userdata, the
+     * first 64 bytes).  The heap aligns an object to 16 bytes, so the line
+     * that holds bytes 116-119 starts at byte 64 or later (docs/performance.md,
+     * "The S1 slow mode"). */
+    _Atomic LONG pending;
 };
 
 /* The index into pool->sched.queue. */

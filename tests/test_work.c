@@ -1103,6 +1103,183 @@ static void work_group_close_members_while_other_object_queued(void **state)
     blocker_destroy(&b);
 }
 
+/* ---- callbacks a worker took for a run, then cancelled ------------------------ */
+
+#define RUN_CANCEL_POSTS 10
+
+struct run_cancel {
+    struct probe probe;
+    PTP_POOL pool;
+    HANDLE cancel_event;         /* set by the second callback: cancel now */
+    volatile LONG started;
+};
+
+/* Until the cancel that run_cancel_cb asked for has dropped what was queued. */
+static void run_cancel_wait_for_cancel(struct run_cancel *rc)
+{
+#ifndef KERNEL32_TP_TEST_REFERENCE
+    TP_DEBUG_POOL_STATS stats;
+    DWORD waited = 0;
+
+    /* Nothing of the pool is queued any more once the cancel took it. */
+    for (;;) {
+        memset(&stats, 0, sizeof(stats));
+        stats.Size = sizeof(stats);
+        PROBE_CHECK(&rc->probe, tp_debug_pool_stats(rc->pool, &stats));
+        if (stats.QueueDepth == 0 || waited >= helper_timeout_ms())
+            break;
+        Sleep(1);
+        waited++;
+    }
+    PROBE_CHECK(&rc->probe, stats.QueueDepth == 0);
+#else
+    /* No figures to watch on the reference pool: a generous pause, in
+     * which the test thread cancels. */
+    (void)rc;
+    Sleep(200);
+#endif
+}
+
+static void CALLBACK run_cancel_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct run_cancel *rc = ctx;
+
+    (void)inst;
+    (void)work;
+    probe_hit(&rc->probe);
+    if (InterlockedIncrement(&rc->started) != 2)
+        return;
+    SetEvent(rc->cancel_event);
+    run_cancel_wait_for_cancel(rc);
+}
+
+/*
+ * One thread runs an object's 10 posts; while its second callback runs, the
+ * test cancels (WaitForThreadpoolWorkCallbacks with cancel, or, with
+ * PARAM 1, CloseThreadpoolCleanupGroupMembers with cancel): the 8 not
+ * started never run.  On kernel32_tp the worker alone with the object took
+ * most of them off the queue after the first callback, to run in a row
+ * without the pool lock: the cancel must reach those too.
+ */
+static void work_cancel_drops_callbacks_taken_for_a_run(void **state)
+{
+    struct helper_pool *hp = *state;
+    BOOL through_group = helper_param(state) != 0;
+    struct probe zero = PROBE_INIT;
+    struct run_cancel rc;
+    TP_CALLBACK_ENVIRON env;
+    PTP_CLEANUP_GROUP group = NULL;
+    struct blocker b;
+    PTP_WORK blocked, work;
+    int i;
+
+    SetThreadpoolThreadMaximum(hp->pool, 1);
+    rc.probe = zero;
+    rc.pool = hp->pool;
+    rc.cancel_event = event_new(FALSE, FALSE);
+    rc.started = 0;
+    blocker_init(&b);
+    env = *helper_env(state);
+    if (through_group) {
+        group = CreateThreadpoolCleanupGroup();
+        assert_non_null(group);
+        SetThreadpoolCallbackCleanupGroup(&env, group, NULL);
+    }
+    blocked = CreateThreadpoolWork(blocker_work_cb, &b, helper_env(state));
+    work = CreateThreadpoolWork(run_cancel_cb, &rc, &env);
+    assert_non_null(blocked);
+    assert_non_null(work);
+    SubmitThreadpoolWork(blocked);
+    helper_wait(b.started_event);
+    for (i = 0; i < RUN_CANCEL_POSTS; i++)
+        SubmitThreadpoolWork(work);
+    gate_open(&b.gate, 1);
+    helper_wait(rc.cancel_event);
+    if (through_group)
+        CloseThreadpoolCleanupGroupMembers(group, TRUE, NULL);
+    else
+        WaitForThreadpoolWorkCallbacks(work, TRUE);
+    assert_int_equal(InterlockedCompareExchange(&rc.started, 0, 0), 2);
+    if (!through_group) {
+        /* The object is idle and whole: one more post runs once. */
+        SubmitThreadpoolWork(work);
+        WaitForThreadpoolWorkCallbacks(work, FALSE);
+        assert_int_equal(InterlockedCompareExchange(&rc.started, 0, 0), 3);
+        CloseThreadpoolWork(work);
+    }
+    probe_assert_clean(&rc.probe);
+    WaitForThreadpoolWorkCallbacks(blocked, FALSE);
+    probe_assert_clean(&b.probe);
+    CloseThreadpoolWork(blocked);
+    if (group)
+        CloseThreadpoolCleanupGroup(group);
+    CloseHandle(rc.cancel_event);
+    blocker_destroy(&b);
+}
+
+/* ---- a work object's callback spinning for its next one ----------------------- */
+
+struct spin_for_next {
+    volatile LONG started;
+    volatile LONG next_ran;
+    volatile LONG first_saw_next;
+    HANDLE first_started;
+    DWORD posted_tick;           /* GetTickCount() when the next one was posted */
+    DWORD next_tick;             /* ...and when it ran */
+};
+
+/* Well below kernel32_tp's idle timeout (2 s), after which an idle worker
+ * looks at the queue anyway; well above its monitor's tick (15 ms). */
+#define SPIN_FOR_NEXT_BOUND_MS 1000
+
+static void CALLBACK spin_for_next_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct spin_for_next *s = ctx;
+
+    (void)inst;
+    (void)work;
+    if (InterlockedIncrement(&s->started) != 1) {
+        s->next_tick = GetTickCount();
+        InterlockedExchange(&s->next_ran, 1);
+        return;
+    }
+    SetEvent(s->first_started);
+    InterlockedExchange(&s->first_saw_next, spin_until_set(&s->next_ran));
+}
+
+/*
+ * A work object's callback spins (no wait the pool could see) until the
+ * object's next callback, posted while it runs, has run: the next one runs
+ * on the pool's other thread meanwhile, as on Windows.  kernel32_tp wakes no
+ * other worker for a post to an object whose callback runs, counting on
+ * that worker to come back for it (the S1 slow mode, docs/performance.md):
+ * its monitor must still see that the worker does not, and wake the idle
+ * one (the pool is at its maximum: it cannot start another), within a tick
+ * or two, long before the idle worker would look by itself.
+ */
+static void work_post_while_own_callback_spins_runs_on_the_idle_thread(void **state)
+{
+    struct helper_pool *hp = *state;
+    struct spin_for_next s = { 0, 0, 0, NULL, 0, 0 };
+    PTP_WORK work;
+
+    s.first_started = event_new(TRUE, FALSE);
+    SetThreadpoolThreadMaximum(hp->pool, 2);
+    assert_true(SetThreadpoolThreadMinimum(hp->pool, 2));
+    work = CreateThreadpoolWork(spin_for_next_cb, &s, helper_env(state));
+    assert_non_null(work);
+    SubmitThreadpoolWork(work);
+    helper_wait(s.first_started);
+    s.posted_tick = GetTickCount();
+    SubmitThreadpoolWork(work);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    assert_int_equal(s.started, 2);
+    assert_int_equal(s.first_saw_next, 1);
+    assert_true(s.next_tick - s.posted_tick < SPIN_FOR_NEXT_BOUND_MS);
+    CloseThreadpoolWork(work);
+    CloseHandle(s.first_started);
+}
+
 #define TWO_OBJECTS_POSTS 8
 
 /*
@@ -1656,6 +1833,11 @@ int main(void)
         POOL_TEST(work_object_posted_during_a_run_gets_its_turn),
         POOL_TEST(work_group_close_members_while_other_object_queued),
         POOL_TEST(work_submit_two_objects_posts_all_run_concurrently),
+        POOL_TEST(work_post_while_own_callback_spins_runs_on_the_idle_thread),
+        PARAM_TEST(work_wait_cancel_drops_callbacks_taken_for_a_run,
+                   work_cancel_drops_callbacks_taken_for_a_run, 0),
+        PARAM_TEST(work_group_close_cancel_drops_callbacks_taken_for_a_run,
+                   work_cancel_drops_callbacks_taken_for_a_run, 1),
         cmocka_unit_test(work_posts_from_many_threads_each_run_once),
         POOL_TEST(work_posts_from_many_threads_each_run_once),
         cmocka_unit_test(work_trysubmit_then_close_pool_runs_all),
