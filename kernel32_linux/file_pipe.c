@@ -584,14 +584,14 @@ static void pipe_note_queued_locked(struct file_core *core)
 /*
  * The event loop's handler (on the loop thread or a polling worker).  Most
  * events wait for no operation: the peer's read makes this socket
- * writable while no write is queued, a read that completed at once was
+ * writable while no write is queued, data that a read took at once was
  * announced by an edge all the same.  Those skip the core's lock, which
  * the thread issuing the next operation holds meanwhile (a pool worker
- * that found its lock taken slept on it, and woke its holder's thread on
- * the way out).  No edge is lost: an operation that would block sets its
- * kind's flag, then tries again before it queues (file_pipe_io), so data
- * that came before the flag was set is found by that try, and an event
- * for data that came after it sees the flag (seq_cst both).
+ * that found it taken slept on it, and woke its holder's thread on the
+ * way out).  No edge is lost: an operation sets its kind's flag before
+ * the try that precedes queueing it (file_pipe_io), so data that came
+ * before the flag was set is found by that try, and the event of data
+ * that came after sees the flag (seq_cst both).
  */
 static void pipe_conn_ready(struct loop_source *src, uint32_t events)
 {
@@ -671,12 +671,19 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         goto done;
     for (entry = core->ops.next; entry != &core->ops && !queued_before; entry = entry->next)
         queued_before = LIST_ENTRY(entry, struct file_op, entry)->kind == kind;
-    /* Would block: flagged for the event loop's handler before the last
-     * try (pipe_conn_ready), which the read that knows the socket is
-     * empty makes without a system call. */
+    /*
+     * Flagged for the event loop's handler (pipe_conn_ready) before the
+     * try that precedes queueing: a read before its only try, as reads
+     * usually wait (a read done at once leaves the flag to the next event,
+     * which clears it); a write, which the socket usually takes at once,
+     * only when that try would block, and then it tries once more.
+     */
+    if (kind == FILE_OP_READ)
+        atomic_store(&core->queued_kind[FILE_OP_READ], 1);
     if (!queued_before && (pipe_try_locked(core, op, &err)
-                           || (atomic_store(&core->queued_kind[kind], 1),
-                               pipe_try_locked(core, op, &err)))) {
+                           || (kind == FILE_OP_WRITE
+                               && (atomic_store(&core->queued_kind[FILE_OP_WRITE], 1),
+                                   pipe_try_locked(core, op, &err))))) {
         /* Done at once; the completion (if any) is delivered all the same. */
         *bytes = op->done;
         file_op_complete_locked(op, err, TRUE);
@@ -684,8 +691,8 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         file_core_unref(core);
         return err;
     }
-    /* Queued behind another of its kind: flagged by that one already. */
-    atomic_store(&core->queued_kind[kind], 1);
+    /* Flagged above, or by the queued operation of its kind it waits
+     * behind (the flag is cleared only when none is queued). */
     list_add_tail(&core->ops, &op->entry);
     err = ERROR_IO_PENDING;
 done:
