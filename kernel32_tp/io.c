@@ -28,7 +28,13 @@
  *
  * The completion records are the platform's packets, queued here in FIFO
  * order, one per queued callback: completing allocates nothing.  The worker
- * that starts a callback takes the oldest packet.
+ * that starts a callback takes the oldest packet, under the FIFO's spin
+ * lock (a leaf, also taken under P), without P.
+ *
+ * When the last announced operation completes, the operations' reference
+ * stays with the callback that completion queues, so that the callback's
+ * StartThreadpoolIo for the next operation takes no P; the callback drops
+ * it on return if it announced nothing (docs/io.md).
  *
  * Takes P.  The platform calls io_complete under its binding lock (I -> P).
  */
