@@ -142,6 +142,12 @@ struct file_core {
                                      * closes stood at closes_seen (a recv found no
                                      * end of file then) */
     ULONG closes_seen;              /* (I) */
+    /* (a) [FILE_OP_READ], [FILE_OP_WRITE]: an operation of the kind may be
+     * queued on ops.  Set under I before the try that precedes queueing
+     * one; cleared under I by the event loop's handler when none is
+     * queued.  The handler reads it without I and skips the lock for
+     * events no queued operation waits for (file_pipe.c, pipe_conn_ready). */
+    _Atomic int queued_kind[2];
 };
 
 /* The kernel object behind a file or pipe handle. */

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -561,16 +562,53 @@ static LONG pipe_progress_locked(struct file_core *core)
     return ended;
 }
 
+/* Clears core->queued_kind for the kinds no queued operation has.
+ * Locking: I. */
+static void pipe_note_queued_locked(struct file_core *core)
+{
+    BOOL kinds[2] = { FALSE, FALSE };
+    struct list *entry;
+
+    for (entry = core->ops.next; entry != &core->ops; entry = entry->next) {
+        enum file_op_kind kind = LIST_ENTRY(entry, struct file_op, entry)->kind;
+
+        if (kind == FILE_OP_READ || kind == FILE_OP_WRITE)
+            kinds[kind] = TRUE;
+    }
+    if (!kinds[FILE_OP_READ])
+        atomic_store_explicit(&core->queued_kind[FILE_OP_READ], 0, memory_order_relaxed);
+    if (!kinds[FILE_OP_WRITE])
+        atomic_store_explicit(&core->queued_kind[FILE_OP_WRITE], 0, memory_order_relaxed);
+}
+
+/*
+ * The event loop's handler (on the loop thread or a polling worker).  Most
+ * events wait for no operation: the peer's read makes this socket
+ * writable while no write is queued, data that a read took at once was
+ * announced by an edge all the same.  Those skip the core's lock, which
+ * the thread issuing the next operation holds meanwhile (a pool worker
+ * that found it taken slept on it, and woke its holder's thread on the
+ * way out).  No edge is lost: an operation sets its kind's flag before
+ * the try that precedes queueing it (file_pipe_io), so data that came
+ * before the flag was set is found by that try, and the event of data
+ * that came after sees the flag (seq_cst both).
+ */
 static void pipe_conn_ready(struct loop_source *src, uint32_t events)
 {
     struct pipe_conn *conn = (struct pipe_conn *)src;
     struct file_core *core = conn->core;
     LONG ended = 0;
 
-    (void)events;
+    if (!((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+          && atomic_load(&core->queued_kind[FILE_OP_READ]))
+        && !((events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+             && atomic_load(&core->queued_kind[FILE_OP_WRITE])))
+        return;
     os_lock_acquire(&core->lock);
-    if (core->conn == conn)
+    if (core->conn == conn) {
         ended = pipe_progress_locked(core);
+        pipe_note_queued_locked(core);
+    }
     os_lock_release(&core->lock);
     while (ended-- > 0)
         file_core_unref(core);
@@ -633,7 +671,19 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         goto done;
     for (entry = core->ops.next; entry != &core->ops && !queued_before; entry = entry->next)
         queued_before = LIST_ENTRY(entry, struct file_op, entry)->kind == kind;
-    if (!queued_before && pipe_try_locked(core, op, &err)) {
+    /*
+     * Flagged for the event loop's handler (pipe_conn_ready) before the
+     * try that precedes queueing: a read before its only try, as reads
+     * usually wait (a read done at once leaves the flag to the next event,
+     * which clears it); a write, which the socket usually takes at once,
+     * only when that try would block, and then it tries once more.
+     */
+    if (kind == FILE_OP_READ)
+        atomic_store(&core->queued_kind[FILE_OP_READ], 1);
+    if (!queued_before && (pipe_try_locked(core, op, &err)
+                           || (kind == FILE_OP_WRITE
+                               && (atomic_store(&core->queued_kind[FILE_OP_WRITE], 1),
+                                   pipe_try_locked(core, op, &err))))) {
         /* Done at once; the completion (if any) is delivered all the same. */
         *bytes = op->done;
         file_op_complete_locked(op, err, TRUE);
@@ -641,6 +691,8 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         file_core_unref(core);
         return err;
     }
+    /* Flagged above, or by the queued operation of its kind it waits
+     * behind (the flag is cleared only when none is queued). */
     list_add_tail(&core->ops, &op->entry);
     err = ERROR_IO_PENDING;
 done:

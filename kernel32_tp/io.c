@@ -28,7 +28,13 @@
  *
  * The completion records are the platform's packets, queued here in FIFO
  * order, one per queued callback: completing allocates nothing.  The worker
- * that starts a callback takes the oldest packet.
+ * that starts a callback takes the oldest packet, under the FIFO's spin
+ * lock (a leaf, also taken under P), without P.
+ *
+ * When the last announced operation completes, the operations' reference
+ * stays with the callback that completion queues, so that the callback's
+ * StartThreadpoolIo for the next operation takes no P; the callback drops
+ * it on return if it announced nothing (docs/io.md).
  *
  * Takes P.  The platform calls io_complete under its binding lock (I -> P).
  */
@@ -41,19 +47,44 @@ struct tp_io {
     struct tp_object obj;               /* (c) first: see impl_from_TP_IO() */
     struct os_io_binding *binding;      /* (c) */
     BOOL every_completion;              /* (c) no announcements (BindIoCompletionCallback) */
-    /* (a) announced operations not completed nor cancelled; changed under P,
-     * except that StartThreadpoolIo adds one without P while it is above 0
-     * (io_start): under P it never leaves 0 without P, and only grows
-     * without P, so a reader under P that sees 0 sees 0 until it lets go. */
+    /* (a) IO_STARTED_ONE times the announced operations not completed nor
+     * cancelled, | IO_OPS_REF while the object holds the operations'
+     * reference (io_start).  The count changes under P, except that
+     * StartThreadpoolIo adds one without P while IO_OPS_REF is set; the
+     * bit is set under P and cleared only from exactly IO_OPS_REF (no
+     * operation announced), under P or by the callback that returns
+     * (io_callback_returned), which then drops the reference under P. */
     _Atomic LONG started;
     LONG skipped;                       /* (P) operations a cancelling drain gave up on */
     struct tp_work *reaper;             /* (c) drops the given-up operations' reference;
                                          * NULL for every_completion */
     BOOL ended;                         /* (P) the binding ended: nothing completes */
-    struct os_io_packet *head;          /* (P) completions of queued callbacks, oldest first */
-    struct os_io_packet *tail;          /* (P) */
-    LONG packets;                       /* (P) how many: obj->pending + callbacks starting */
+    /* The completions of queued callbacks, oldest first, under a spin lock
+     * held for a few instructions (packets_lock_take), so that a worker
+     * starting a callback takes its packet without P.  Linked, and dropped
+     * from the tail by a cancel, under P as well: there the count of
+     * packets not taken yet is obj->pending plus the callbacks starting. */
+    _Atomic LONG packets_lock;          /* (a) */
+    struct os_io_packet *head;          /* (packets_lock) */
+    struct os_io_packet *tail;          /* (packets_lock) */
+    LONG packets;                       /* (packets_lock) how many */
 };
+
+static void packets_lock_take(struct tp_io *io)
+{
+    while (atomic_exchange_explicit(&io->packets_lock, 1, memory_order_acquire))
+        while (atomic_load_explicit(&io->packets_lock, memory_order_relaxed))
+            os_cpu_relax();
+}
+
+static void packets_lock_drop(struct tp_io *io)
+{
+    atomic_store_explicit(&io->packets_lock, 0, memory_order_release);
+}
+
+/* The parts of tp_io.started. */
+#define IO_OPS_REF 1
+#define IO_STARTED_ONE 2
 
 #define impl_from_TP_IO(api) \
     ((struct tp_io *)tp_object_checked((api), TP_OBJECT_IO, __func__))
@@ -66,6 +97,21 @@ static struct tp_io *io_from_object(struct tp_object *obj)
 
 /* ---- announcements and their reference ---------------------------------------- */
 
+/* Announced operations in a tp_io.started word. */
+static LONG io_announced(LONG word)
+{
+    return word / IO_STARTED_ONE;
+}
+
+/* Clears IO_OPS_REF if no operation is announced: TRUE when it did, and
+ * the caller drops the reference under P.  Without P or under it. */
+static BOOL io_ops_ref_clear(struct tp_io *io)
+{
+    LONG expected = IO_OPS_REF;
+
+    return atomic_compare_exchange_strong(&io->started, &expected, 0);
+}
+
 /*
  * One operation fewer in flight.  The last one drops the reference that
  * operations in flight hold; returns TRUE when that finished the object
@@ -74,37 +120,69 @@ static struct tp_io *io_from_object(struct tp_object *obj)
  */
 static BOOL io_operation_done_locked(struct tp_io *io)
 {
+    LONG word;
+
     TP_ASSERT_LOCKED(&io->obj.pool->lock);
-    TP_ASSERT(io->started > 0);
-    if (--io->started > 0)
+    word = atomic_fetch_sub(&io->started, IO_STARTED_ONE) - IO_STARTED_ONE;
+    TP_ASSERT(word >= IO_OPS_REF);
+    if (io_announced(word) > 0)
+        return FALSE;
+    tp_object_wake_drainers_locked(&io->obj);
+    /* Announced again meanwhile, without P: the reference stays. */
+    if (!io_ops_ref_clear(io))
         return FALSE;
     io->obj.refs--;
-    tp_object_wake_drainers_locked(&io->obj);
     return tp_object_finished_locked(&io->obj);
 }
 
 /*
- * One more announced operation.  While others are in flight (started > 0)
- * the operations' reference is held already and a drain waits for them
- * anyway: one more needs no P (a callback that starts its next read and
- * write announces the second this way).  Only the step from 0, which takes
- * the reference, takes P.  Takes P.
+ * One more announced operation.  While the object holds the operations'
+ * reference (IO_OPS_REF) one more needs no P: a drain that waits for
+ * announced operations looks at the count again whenever a callback of the
+ * object returns or an operation completes, under P.  The reference stays
+ * after the last operation completed, until the callback that completion
+ * queued returns having announced nothing (io_callback_returned): so a
+ * callback that starts its next read and write, the common case, announces
+ * both without P.  Only a start with no reference held takes P.  Takes P.
  */
 static void io_start(struct tp_io *io)
 {
     struct tp_pool *pool = io->obj.pool;
-    LONG started = atomic_load_explicit(&io->started, memory_order_relaxed);
+    LONG word = atomic_load_explicit(&io->started, memory_order_relaxed);
 
-    while (started > 0) {
-        if (atomic_compare_exchange_weak_explicit(&io->started, &started, started + 1,
+    while (word & IO_OPS_REF) {
+        if (atomic_compare_exchange_weak_explicit(&io->started, &word, word + IO_STARTED_ONE,
                                                   memory_order_seq_cst, memory_order_relaxed))
             return;
     }
     os_lock_acquire(&pool->lock);
     if (io->obj.closed)
         os_panic("StartThreadpoolIo: I/O object %p used after it was closed", (void *)io);
-    if (io->started++ == 0)
+    /* Others may add without P only once the bit is set. */
+    word = atomic_load_explicit(&io->started, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak(&io->started, &word,
+                                         (word + IO_STARTED_ONE) | IO_OPS_REF))
+        ;
+    if (!(word & IO_OPS_REF))
         io->obj.refs++;     /* the operations in flight keep the object */
+    os_lock_release(&pool->lock);
+}
+
+/*
+ * A callback of io returned: when the operations' reference outlived the
+ * last operation (io_complete) and the callback announced none, it goes.
+ * The callback still counts as running: the object cannot finish before
+ * its worker looks (tp_object_callback_done_locked).  Takes P only then.
+ */
+static void io_callback_returned(struct tp_io *io)
+{
+    struct tp_pool *pool = io->obj.pool;
+
+    if (atomic_load_explicit(&io->started, memory_order_relaxed) != IO_OPS_REF
+        || !io_ops_ref_clear(io))
+        return;
+    os_lock_acquire(&pool->lock);
+    io->obj.refs--;
     os_lock_release(&pool->lock);
 }
 
@@ -114,7 +192,7 @@ static void io_cancel(struct tp_io *io)
     BOOL finished;
 
     os_lock_acquire(&pool->lock);
-    if (io->started == 0)
+    if (io_announced(atomic_load(&io->started)) == 0)
         os_panic("CancelThreadpoolIo: I/O object %p has no operation started", (void *)io);
     finished = io_operation_done_locked(io);
     os_lock_release(&pool->lock);
@@ -183,26 +261,28 @@ static void io_complete(void *key, struct os_io_packet *packet)
          * an announced operation takes the completion first, and only then
          * does a completion count against the operations a cancelling
          * drain gave up on (docs/io.md). */
-        if (!io->started) {
+        if (!io_announced(atomic_load(&io->started))) {
             if (io->skipped && --io->skipped == 0)
                 action = io_given_up_done_locked(io);
             goto drop;
         }
-        /* Cannot finish the object: the callback queued below holds it.
-         * The count may have grown since (io_start): the decrement's own
-         * result says whether this was the last. */
-        if (atomic_fetch_sub_explicit(&io->started, 1, memory_order_seq_cst) == 1) {
-            io->obj.refs--;
+        /* The count may have grown since (io_start): the decrement's own
+         * result says whether this was the last.  The operations'
+         * reference stays: the callback queued below is likely to announce
+         * the next operation, which then takes no P; it drops the
+         * reference if it does not (io_callback_returned). */
+        if (io_announced(atomic_fetch_sub(&io->started, IO_STARTED_ONE)) == 1)
             tp_object_wake_drainers_locked(obj);
-        }
     }
     packet->next = NULL;
+    packets_lock_take(io);
     if (io->tail)
         io->tail->next = packet;
     else
         io->head = packet;
     io->tail = packet;
     io->packets++;
+    packets_lock_drop(io);
     /* Not tp_object_submit: a closed object still gets the callbacks of the
      * operations it had in flight. */
     action = tp_object_queue_locked(obj, 1);
@@ -223,7 +303,7 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
     struct tp_io *io = io_from_object(obj);
     struct os_io_packet *packet;
 
-    os_lock_acquire(&obj->pool->lock);
+    packets_lock_take(io);
     /* Every queued or starting callback has its packet (see io_cancel_locked). */
     packet = io->head;
     TP_ASSERT(packet != NULL);
@@ -231,7 +311,7 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
     if (!io->head)
         io->tail = NULL;
     io->packets--;
-    os_lock_release(&obj->pool->lock);
+    packets_lock_drop(io);
     completion->overlapped = packet->overlapped;
     completion->status = packet->status;
     completion->err = packet->err;
@@ -250,12 +330,16 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
 static void io_cancel_locked(struct tp_object *obj)
 {
     struct tp_io *io = io_from_object(obj);
-    struct os_io_packet *keep_last = NULL, *packet, *next;
-    LONG keep = io->packets - obj->pending, i, started;
+    struct os_io_packet *keep_last = NULL, *packet = NULL, *next;
+    LONG keep, i, started, word;
 
     TP_ASSERT_LOCKED(&obj->pool->lock);
-    TP_ASSERT(keep >= 0);
     if (obj->pending) {
+        /* Workers that dequeued a callback (no longer in obj->pending) may
+         * be taking their packets meanwhile: counted under the lock. */
+        packets_lock_take(io);
+        keep = io->packets - obj->pending;
+        TP_ASSERT(keep >= 0);
         packet = io->head;
         for (i = 0; i < keep; i++) {
             keep_last = packet;
@@ -267,14 +351,20 @@ static void io_cancel_locked(struct tp_object *obj)
             io->head = NULL;
         io->tail = keep_last;
         io->packets = keep;
+        packets_lock_drop(io);
         for (; packet; packet = next) {
             next = packet->next;
             os_io_packet_release(packet);
         }
     }
     /* Taken whole: an io_start racing this sees 0 and waits for P. */
-    started = atomic_exchange_explicit(&io->started, 0, memory_order_seq_cst);
-    if (started) {
+    word = atomic_exchange_explicit(&io->started, 0, memory_order_seq_cst);
+    started = io_announced(word);
+    if (!started && (word & IO_OPS_REF)) {
+        /* The reference that outlived the last operation (io_complete).
+         * The caller (a drain) holds a reference of its own. */
+        io->obj.refs--;
+    } else if (started) {
         /* The announced operations' reference passes to the given-up ones,
          * unless those hold one already.  The caller (a drain) holds a
          * reference of its own: never the last. */
@@ -291,7 +381,7 @@ static void io_cancel_locked(struct tp_object *obj)
 
 static BOOL io_busy_locked(struct tp_object *obj)
 {
-    return io_from_object(obj)->started > 0;
+    return io_announced(atomic_load(&io_from_object(obj)->started)) > 0;
 }
 
 static void io_destroy(struct tp_object *obj)
@@ -387,6 +477,7 @@ static void io_invoke(struct tp_object *obj, struct tp_instance *inst)
     callback((PTP_CALLBACK_INSTANCE)inst, obj->userdata, completion.overlapped, completion.err,
              completion.bytes, (PTP_IO)obj);
     TRACE("I/O callback %p returned\n", obj->callback);
+    io_callback_returned(io_from_object(obj));
 }
 
 static void io_invoke_nt(struct tp_object *obj, struct tp_instance *inst)
@@ -404,6 +495,7 @@ static void io_invoke_nt(struct tp_object *obj, struct tp_instance *inst)
     callback((PTP_CALLBACK_INSTANCE)inst, obj->userdata, completion.overlapped, &iosb,
              (TP_IO *)obj);
     TRACE("I/O callback %p returned\n", obj->callback);
+    io_callback_returned(io_from_object(obj));
 }
 
 /* ---- exports --------------------------------------------------------------- */

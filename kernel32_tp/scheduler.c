@@ -234,7 +234,11 @@ static enum tp_dispatch sched_dispatch_locked(struct tp_pool *pool)
     /* A worker spinning on its way to sleep takes it with no system call. */
     if (sched->spinner) {
         atomic_store_explicit(&sched->spinner->kicked, 1, memory_order_release);
-        sched->spinner = NULL;
+        /* One polling I/O stood in front of a spinner: the spinner takes
+         * what comes next (worker_poll_io_locked). */
+        sched->spinner = sched->spinner_behind;
+        sched->spinner_behind = NULL;
+        sched->spinner_polls = FALSE;
         return TP_DISPATCH_NONE;
     }
     /*
@@ -1131,9 +1135,12 @@ static void worker_spin_locked(struct tp_worker *worker)
             break;
     }
     os_lock_acquire(&pool->lock);
-    /* Not kicked: stop being the spinner (a kick clears it itself). */
+    /* Not kicked: stop being the spinner (a kick clears it itself), or the
+     * one behind a worker polling I/O. */
     if (sched->spinner == worker)
         sched->spinner = NULL;
+    else if (sched->spinner_behind == worker)
+        sched->spinner_behind = NULL;
     if (posted || atomic_load_explicit(&worker->kicked, memory_order_relaxed))
         sched->spin_misses = 0;
     else if (sched->spin_misses < TP_WORKER_SPIN_MISSES)
@@ -1145,26 +1152,35 @@ static void worker_spin_locked(struct tp_worker *worker)
  * or sleeps: a completion that its own callback made ready (an echo's
  * write) then runs on this worker or the spinner, with no thread woken.
  * While it polls the worker stands in as the spinner, so the callbacks it
- * queues kick it instead of waking an idle worker.  Enters and leaves with
- * P held; polls without it.  TRUE when it handled any event.  Locking: P.
+ * queues kick it instead of waking an idle worker.  In front of a worker
+ * that spins, too: the first callback it queues is its own, not a hand-off
+ * to the other thread (and back: a ping-pong of completions then bounced
+ * between two workers, each one's data in the other's cache); the spinner
+ * takes the next ones (sched_dispatch_locked).  Enters and leaves with P
+ * held; polls without it.  TRUE when it handled any event.  Locking: P.
  */
 static BOOL worker_poll_io_locked(struct tp_worker *worker)
 {
     struct tp_pool *pool = worker->pool;
     struct tp_sched *sched = &pool->sched;
-    BOOL spinner = !sched->spinner, handled;
+    BOOL stand_in = !sched->spinner || !sched->spinner_polls, handled;
 
     TP_ASSERT_LOCKED(&pool->lock);
-    if (spinner) {
+    if (stand_in) {
         atomic_store_explicit(&worker->kicked, 0, memory_order_relaxed);
+        sched->spinner_behind = sched->spinner;
         sched->spinner = worker;
         sched->spinner_polls = TRUE;
     }
     os_lock_release(&pool->lock);
     handled = os_io_poll();
     os_lock_acquire(&pool->lock);
-    if (spinner && sched->spinner == worker)
-        sched->spinner = NULL;
+    /* Not kicked: the spinner behind, if still spinning, is the spinner. */
+    if (stand_in && sched->spinner == worker) {
+        sched->spinner = sched->spinner_behind;
+        sched->spinner_behind = NULL;
+        sched->spinner_polls = FALSE;
+    }
     return handled;
 }
 

@@ -110,6 +110,9 @@ struct tp_sched {
     DWORD inactive;                 /* (P) workers whose callback blocks or runs long */
     struct tp_worker *spinner;      /* (P) the one worker spinning before it sleeps */
     BOOL spinner_polls;             /* (P) it only polls I/O once (worker_poll_io_locked) */
+    /* (P) the spinning worker that one polling I/O stands in front of: the
+     * spinner again once the one polling is kicked or done */
+    struct tp_worker *spinner_behind;
     DWORD spin_misses;              /* (P) spins in a row that no submission ended */
     DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
     ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */

@@ -1555,6 +1555,231 @@ static void io_completes_while_workers_busy_in_callbacks(void **state)
     CloseHandle(e.busy);
 }
 
+/* ---- callbacks that start the next operation ------------------------------- */
+
+#define CHAIN_MESSAGES 200
+#define CHAIN_SIZE 4
+
+/*
+ * A reader whose callback checks what its read brought and starts the next
+ * read, until `left` runs out: the pattern of a server, where the next
+ * operation is announced from the callback of the last one.
+ */
+struct chain {
+    struct probe probe;
+    PTP_IO io;
+    HANDLE file;
+    OVERLAPPED ov;
+    char buf[CHAIN_SIZE];
+    LONG next;                  /* the message the pending read must bring */
+    LONG left;                  /* reads still to start (callbacks run one at a time) */
+    volatile LONG callbacks;
+    BOOL skip_mode;             /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS set */
+    volatile LONG inline_reads; /* reads that completed inline, then were cancelled */
+    HANDLE done;                /* set by the callback that starts nothing */
+};
+
+static void chain_message(LONG i, char *out)
+{
+    out[0] = 'm';
+    out[1] = (char)('0' + i / 100 % 10);
+    out[2] = (char)('0' + i / 10 % 10);
+    out[3] = (char)('0' + i % 10);
+}
+
+/* Starts the next read; TRUE when it is pending (its callback will come). */
+static BOOL chain_start(struct chain *c)
+{
+    DWORD read = 0;
+
+    StartThreadpoolIo(c->io);
+    if (!ReadFile(c->file, c->buf, CHAIN_SIZE, &read, ov_init(&c->ov, 0))) {
+        PROBE_CHECK(&c->probe, GetLastError() == ERROR_IO_PENDING);
+        return TRUE;
+    }
+    if (!c->skip_mode)
+        return TRUE;    /* done at once, and its completion still comes */
+    /* Done inline with no completion: the announcement is taken back. */
+    CancelThreadpoolIo(c->io);
+    PROBE_CHECK(&c->probe, read == CHAIN_SIZE);
+    InterlockedIncrement(&c->inline_reads);
+    return FALSE;
+}
+
+static void CALLBACK chain_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PVOID overlapped,
+                              ULONG result, ULONG_PTR bytes, PTP_IO io)
+{
+    struct chain *c = ctx;
+    char expected[CHAIN_SIZE];
+
+    (void)inst;
+    InterlockedIncrement(&c->callbacks);
+    PROBE_CHECK(&c->probe, io == c->io);
+    PROBE_CHECK(&c->probe, overlapped == &c->ov);
+    PROBE_CHECK(&c->probe, result == ERROR_SUCCESS);
+    PROBE_CHECK(&c->probe, bytes == CHAIN_SIZE);
+    for (;;) {
+        chain_message(c->next++, expected);
+        PROBE_CHECK(&c->probe, memcmp(c->buf, expected, CHAIN_SIZE) == 0);
+        if (c->left == 0) {
+            SetEvent(c->done);
+            return;
+        }
+        c->left--;
+        if (chain_start(c))
+            return;
+        /* Read inline: its data is checked here, in this callback. */
+    }
+}
+
+/*
+ * Messages written before: every read the callbacks start completes at
+ * once, and without FILE_SKIP_COMPLETION_PORT_ON_SUCCESS each still runs
+ * one callback, which starts the next (with it, the read is done inline,
+ * the announcement taken back, and one callback reads them all).  Each
+ * message is seen once and in order; when the last callback starts
+ * nothing, nothing is announced (the wait returns at once) and, once
+ * closed, the object goes (the teardown counts objects): the operations'
+ * reference that a completion leaves to its callback goes with it.
+ */
+static void io_callbacks_start_next_reads_in_order(void **state)
+{
+    struct pipe_pair pp;
+    struct chain c;
+    char message[CHAIN_SIZE];
+    LONG i;
+
+    memset(&c, 0, sizeof(c));
+    c.skip_mode = (BOOL)helper_param(state);
+    c.done = event_new(TRUE, FALSE);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    if (c.skip_mode)
+        assert_true(SetFileCompletionNotificationModes(pp.server,
+                                                       FILE_SKIP_COMPLETION_PORT_ON_SUCCESS));
+    c.file = pp.server;
+    c.io = CreateThreadpoolIo(pp.server, chain_cb, &c, helper_env(state));
+    assert_non_null(c.io);
+    c.left = CHAIN_MESSAGES - 1;
+
+    /* The first read pends: its completion comes through the callback. */
+    StartThreadpoolIo(c.io);
+    assert_false(ReadFile(pp.server, c.buf, CHAIN_SIZE, NULL, ov_init(&c.ov, 0)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    for (i = 0; i < CHAIN_MESSAGES; i++) {
+        chain_message(i, message);
+        pipe_write(pp.client, message, CHAIN_SIZE);
+    }
+    helper_wait(c.done);
+    WaitForThreadpoolIoCallbacks(c.io, FALSE);
+    assert_int_equal(c.next, CHAIN_MESSAGES);
+    assert_int_equal(c.callbacks + c.inline_reads, CHAIN_MESSAGES);
+    if (!c.skip_mode)
+        assert_int_equal(c.inline_reads, 0);
+    probe_assert_clean(&c.probe);
+
+    CloseThreadpoolIo(c.io);
+    pipe_pair_close(&pp);
+    CloseHandle(c.done);
+}
+
+#define MANY_READS 48
+
+/*
+ * Many reads pending on one object, satisfied one message each, in the
+ * order they were issued: every completion runs exactly one callback, with
+ * its own OVERLAPPED and the message written for it, while several
+ * workers start the object's callbacks at once.
+ */
+static void io_many_pending_reads_each_complete_once_with_their_data(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    static OVERLAPPED ov[MANY_READS];
+    static char buf[MANY_READS][CHAIN_SIZE];
+    char message[CHAIN_SIZE];
+    int seen[MANY_READS] = { 0 };
+    LONG i, j;
+
+    record_on_pipe_open(state, &pp, &r);
+    assert_true(SetThreadpoolThreadMinimum(helper_env(state)->Pool, 4));
+    for (i = 0; i < MANY_READS; i++) {
+        StartThreadpoolIo(r.io);
+        pipe_read_pending(pp.server, buf[i], CHAIN_SIZE, &ov[i]);
+    }
+    for (i = 0; i < MANY_READS; i++) {
+        chain_message(i, message);
+        pipe_write(pp.client, message, CHAIN_SIZE);
+    }
+    record_wait(&r, MANY_READS);
+    WaitForThreadpoolIoCallbacks(r.io, FALSE);
+    assert_int_equal(r.count, MANY_READS);
+    for (i = 0; i < MANY_READS; i++) {
+        j = (LONG)(r.ov[i] - ov);
+        assert_true(j >= 0 && j < MANY_READS);
+        seen[j]++;
+        assert_int_equal(r.err[i], ERROR_SUCCESS);
+        assert_int_equal(r.bytes[i], CHAIN_SIZE);
+    }
+    for (i = 0; i < MANY_READS; i++) {
+        assert_int_equal(seen[i], 1);
+        chain_message(i, message);
+        assert_memory_equal(buf[i], message, CHAIN_SIZE);
+    }
+
+    record_on_pipe_close(&pp, &r);
+}
+
+/*
+ * The same with the pool's one thread busy while the completions queue:
+ * a cancelling wait drops every queued callback, and no callback runs
+ * once the thread is free (their packets were dropped with them); the
+ * object, closed, goes.
+ */
+static void io_wait_cancel_drops_many_queued_callbacks(void **state)
+{
+    struct pipe_pair pp;
+    struct io_record r;
+    struct gate gate;
+    static OVERLAPPED ov[MANY_READS];
+    static char buf[MANY_READS][CHAIN_SIZE];
+    char message[CHAIN_SIZE];
+    DWORD read = 0;
+    PTP_WORK work;
+    LONG i;
+
+    record_init(&r);
+    gate_init(&gate);
+    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
+    SetThreadpoolThreadMaximum(helper_env(state)->Pool, 1);
+    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
+    assert_non_null(r.io);
+    work = CreateThreadpoolWork(block_work_cb, &gate, helper_env(state));
+    assert_non_null(work);
+    SubmitThreadpoolWork(work);
+
+    for (i = 0; i < MANY_READS; i++) {
+        StartThreadpoolIo(r.io);
+        pipe_read_pending(pp.server, buf[i], CHAIN_SIZE, &ov[i]);
+    }
+    for (i = 0; i < MANY_READS; i++) {
+        chain_message(i, message);
+        pipe_write(pp.client, message, CHAIN_SIZE);
+    }
+    for (i = 0; i < MANY_READS; i++)
+        assert_true(GetOverlappedResult(pp.server, &ov[i], &read, TRUE));
+    WaitForThreadpoolIoCallbacks(r.io, TRUE);
+    gate_open(&gate, 1);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    helper_wait_not(r.event, NO_CALLBACK_MS);
+    assert_int_equal(r.count, 0);
+
+    CloseThreadpoolWork(work);
+    CloseThreadpoolIo(r.io);
+    pipe_pair_close(&pp);
+    gate_destroy(&gate);
+    record_destroy(&r);
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
 
 int main(void)
@@ -1591,6 +1816,12 @@ int main(void)
         POOL_TEST(io_synchronous_handle_cannot_be_bound),
         POOL_TEST(io_ntdll_names_report_io_status),
         POOL_TEST(io_completes_while_workers_busy_in_callbacks),
+        PARAM_TEST(io_callbacks_start_next_reads_in_order, io_callbacks_start_next_reads_in_order,
+                   FALSE),
+        PARAM_TEST(io_callbacks_start_next_reads_in_order_skip_on_success,
+                   io_callbacks_start_next_reads_in_order, TRUE),
+        POOL_TEST(io_many_pending_reads_each_complete_once_with_their_data),
+        POOL_TEST(io_wait_cancel_drops_many_queued_callbacks),
         cmocka_unit_test(io_bind_callback_delivers_every_completion),
         cmocka_unit_test(io_rtl_set_completion_callback_delivers),
     };
