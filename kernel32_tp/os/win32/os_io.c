@@ -42,8 +42,8 @@
  * completions gather in the port, each then taken by one request.  It used
  * to yield again and again for up to 200 us until the workers caught up:
  * as few requests, but with many pipes the yielding thread kept taking the
- * processor back from the server and the workers it waited for, a quarter
- * fewer round trips per second with 256 pipes (docs/io.md, "Under Wine").
+ * processor back from the server and the workers it waited for: a sixth
+ * fewer round trips per second with 256 pipes (docs/io.md, "Round three").
  *
  * Locks: table_lock (I: bindings; held around the calls of the completion
  * functions, which take the pool lock inside), packet_lock (a leaf: the
