@@ -33,16 +33,17 @@
  * thread leaves the completions in the port and retries.
  *
  * While IO_BACKLOG packets it handed out still wait for workers (the core
- * releases a packet when its callback starts), the thread yields for up to
- * IO_BACKLOG_WAIT_NS before it dequeues more (io_wait_for_workers).  Under
- * Wine every dequeue is a server request, and one that finds the port
- * empty costs a second one and a wait: dequeuing ahead of busy workers
- * empties the port early, and on a small machine takes a processor from
- * them.  Waiting until they catch up lets completions gather in the port,
- * each then taken by one request (docs/io.md, "Under Wine").  A wait that saw no
- * packet released is not repeated until one is: workers that are all held
- * up (long callbacks) cost the delivery to other pools one such wait, not
- * one per packet.
+ * releases a packet when its callback starts), the thread yields the
+ * processor once before it dequeues more (io_let_workers_run).  Under Wine
+ * every dequeue is a server request, and one that finds the port empty
+ * costs a second one and a wait: dequeuing ahead of busy workers empties
+ * the port early, and on a small machine takes a processor from them.  One
+ * yield lets a worker that waits for this processor run first, so
+ * completions gather in the port, each then taken by one request.  It used
+ * to yield again and again for up to 200 us until the workers caught up:
+ * as few requests, but with many pipes the yielding thread kept taking the
+ * processor back from the server and the workers it waited for: a sixth
+ * fewer round trips per second with 256 pipes (docs/io.md, "Round three").
  *
  * Locks: table_lock (I: bindings; held around the calls of the completion
  * functions, which take the pool lock inside), packet_lock (a leaf: the
@@ -56,8 +57,7 @@
 #define IO_PACKET_BLOCK 64      /* packets allocated at a time */
 #define IO_RETRY_MS 10          /* wait before retrying when memory is short */
 #define IO_WATCH_MS 50          /* how often watched handles are looked at */
-#define IO_BACKLOG 2            /* packets waiting for workers that make the thread wait... */
-#define IO_BACKLOG_WAIT_NS 200000ull /* ...for this long at most */
+#define IO_BACKLOG 2            /* packets waiting for workers that make the thread yield */
 
 struct os_io_binding {
     os_io_complete_fn complete; /* (c) */
@@ -187,29 +187,14 @@ static ULONG io_packets_waiting(void)
 }
 
 /*
- * Yields while IO_BACKLOG packets wait for workers, for IO_BACKLOG_WAIT_NS
- * at most (file header).  No server request: SwitchToThread is a plain
- * system call under Wine.  *stalled says the last wait saw no packet
- * released; the thread then does not wait again until one is.
+ * Yields the processor once while IO_BACKLOG packets wait for workers (file
+ * header).  No server request: SwitchToThread is a plain system call under
+ * Wine, and returns at once when no other thread wants this processor.
  */
-static void io_wait_for_workers(BOOL *stalled, ULONG *stalled_at)
+static void io_let_workers_run(void)
 {
-    ULONG released = __atomic_load_n(&packets_released, __ATOMIC_ACQUIRE);
-    ULONGLONG start_ns;
-
-    if (io_packets_waiting() < IO_BACKLOG || (*stalled && released == *stalled_at))
-        return;
-    *stalled = FALSE;
-    start_ns = os_clock_monotonic_ns();
-    do {
+    if (io_packets_waiting() >= IO_BACKLOG)
         SwitchToThread();
-        if (io_packets_waiting() < IO_BACKLOG)
-            return;
-    } while (os_clock_monotonic_ns() - start_ns < IO_BACKLOG_WAIT_NS);
-    if (__atomic_load_n(&packets_released, __ATOMIC_ACQUIRE) == released) {
-        *stalled = TRUE;
-        *stalled_at = released;
-    }
 }
 
 /* Reports the end of each watched binding whose handle is closed.  Takes I. */
@@ -265,13 +250,12 @@ static void io_service_main(void *arg)
     OVERLAPPED_ENTRY entries[IO_ENTRIES];
     struct os_io_packet *packet;
     ULONGLONG checked_ns = 0, now_ns;
-    ULONG count, i, stalled_at = 0;
-    BOOL stalled = FALSE;
+    ULONG count, i;
     DWORD timeout_ms;
 
     (void)arg;
     for (;;) {
-        io_wait_for_workers(&stalled, &stalled_at);
+        io_let_workers_run();
         timeout_ms = InterlockedCompareExchange(&watching, 0, 0) ? IO_WATCH_MS : INFINITE;
         if (remove) {
             count = io_remove_one(remove, &entries[0], timeout_ms);
