@@ -750,43 +750,61 @@ static void CALLBACK block_work_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WO
     gate_pass(ctx);
 }
 
-/* With cancel, a wait drops a completion whose callback has not started. */
-static void io_wait_cancel_drops_queued_callback(void **state)
-{
+/*
+ * A TP_IO on a byte pipe's server end, in a pool whose only thread a work
+ * callback holds until the gate opens: completions' callbacks must queue.
+ */
+struct busy_pool_io {
     struct pipe_pair pp;
     struct io_record r;
     struct gate gate;
+    PTP_WORK work;
+};
+
+static void busy_pool_io_open(struct busy_pool_io *b, void **state)
+{
+    record_init(&b->r);
+    gate_init(&b->gate);
+    pipe_pair_open(&b->pp, PIPE_TYPE_BYTE, 0);
+    SetThreadpoolThreadMaximum(helper_env(state)->Pool, 1);
+    b->r.io = CreateThreadpoolIo(b->pp.server, record_io_cb, &b->r, helper_env(state));
+    assert_non_null(b->r.io);
+    b->work = CreateThreadpoolWork(block_work_cb, &b->gate, helper_env(state));
+    assert_non_null(b->work);
+    SubmitThreadpoolWork(b->work);
+}
+
+/* Cancels the queued callbacks, frees the thread and checks that none of
+ * them ran, then closes everything. */
+static void busy_pool_io_cancel_and_close(struct busy_pool_io *b)
+{
+    WaitForThreadpoolIoCallbacks(b->r.io, TRUE);
+    gate_open(&b->gate, 1);
+    WaitForThreadpoolWorkCallbacks(b->work, FALSE);
+    helper_wait_not(b->r.event, NO_CALLBACK_MS);
+    assert_int_equal(b->r.count, 0);
+
+    CloseThreadpoolWork(b->work);
+    CloseThreadpoolIo(b->r.io);
+    pipe_pair_close(&b->pp);
+    gate_destroy(&b->gate);
+    record_destroy(&b->r);
+}
+
+/* With cancel, a wait drops a completion whose callback has not started. */
+static void io_wait_cancel_drops_queued_callback(void **state)
+{
+    struct busy_pool_io b;
     char buf[64];
     OVERLAPPED ov;
     DWORD read = 0;
-    PTP_WORK work;
 
-    record_init(&r);
-    gate_init(&gate);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    SetThreadpoolThreadMaximum(helper_env(state)->Pool, 1);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
-    /* The pool's only thread is busy: the completion's callback must queue. */
-    work = CreateThreadpoolWork(block_work_cb, &gate, helper_env(state));
-    assert_non_null(work);
-    SubmitThreadpoolWork(work);
-
-    StartThreadpoolIo(r.io);
-    pipe_read_pending(pp.server, buf, sizeof(buf), &ov);
-    pipe_write(pp.client, "q", 1);
-    assert_true(GetOverlappedResult(pp.server, &ov, &read, TRUE));
-    WaitForThreadpoolIoCallbacks(r.io, TRUE);
-    gate_open(&gate, 1);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    helper_wait_not(r.event, NO_CALLBACK_MS);
-    assert_int_equal(r.count, 0);
-
-    CloseThreadpoolWork(work);
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    gate_destroy(&gate);
-    record_destroy(&r);
+    busy_pool_io_open(&b, state);
+    StartThreadpoolIo(b.r.io);
+    pipe_read_pending(b.pp.server, buf, sizeof(buf), &ov);
+    pipe_write(b.pp.client, "q", 1);
+    assert_true(GetOverlappedResult(b.pp.server, &ov, &read, TRUE));
+    busy_pool_io_cancel_and_close(&b);
 }
 
 /*
@@ -1737,47 +1755,25 @@ static void io_many_pending_reads_each_complete_once_with_their_data(void **stat
  */
 static void io_wait_cancel_drops_many_queued_callbacks(void **state)
 {
-    struct pipe_pair pp;
-    struct io_record r;
-    struct gate gate;
+    struct busy_pool_io b;
     static OVERLAPPED ov[MANY_READS];
     static char buf[MANY_READS][CHAIN_SIZE];
     char message[CHAIN_SIZE];
     DWORD read = 0;
-    PTP_WORK work;
     LONG i;
 
-    record_init(&r);
-    gate_init(&gate);
-    pipe_pair_open(&pp, PIPE_TYPE_BYTE, 0);
-    SetThreadpoolThreadMaximum(helper_env(state)->Pool, 1);
-    r.io = CreateThreadpoolIo(pp.server, record_io_cb, &r, helper_env(state));
-    assert_non_null(r.io);
-    work = CreateThreadpoolWork(block_work_cb, &gate, helper_env(state));
-    assert_non_null(work);
-    SubmitThreadpoolWork(work);
-
+    busy_pool_io_open(&b, state);
     for (i = 0; i < MANY_READS; i++) {
-        StartThreadpoolIo(r.io);
-        pipe_read_pending(pp.server, buf[i], CHAIN_SIZE, &ov[i]);
+        StartThreadpoolIo(b.r.io);
+        pipe_read_pending(b.pp.server, buf[i], CHAIN_SIZE, &ov[i]);
     }
     for (i = 0; i < MANY_READS; i++) {
         chain_message(i, message);
-        pipe_write(pp.client, message, CHAIN_SIZE);
+        pipe_write(b.pp.client, message, CHAIN_SIZE);
     }
     for (i = 0; i < MANY_READS; i++)
-        assert_true(GetOverlappedResult(pp.server, &ov[i], &read, TRUE));
-    WaitForThreadpoolIoCallbacks(r.io, TRUE);
-    gate_open(&gate, 1);
-    WaitForThreadpoolWorkCallbacks(work, FALSE);
-    helper_wait_not(r.event, NO_CALLBACK_MS);
-    assert_int_equal(r.count, 0);
-
-    CloseThreadpoolWork(work);
-    CloseThreadpoolIo(r.io);
-    pipe_pair_close(&pp);
-    gate_destroy(&gate);
-    record_destroy(&r);
+        assert_true(GetOverlappedResult(b.pp.server, &ov[i], &read, TRUE));
+    busy_pool_io_cancel_and_close(&b);
 }
 
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, helper_setup_pool, helper_teardown_pool)
