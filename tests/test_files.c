@@ -69,6 +69,28 @@ static void pipe_pair(HANDLE *server, HANDLE *client, DWORD type, DWORD server_f
     assert_int_equal(GetLastError(), ERROR_PIPE_CONNECTED);
 }
 
+/* A read that completes at once with want_len bytes equal to want: through
+ * ov (and its event) on an overlapped handle, synchronously when ov is
+ * NULL. */
+static void read_at_once(HANDLE h, DWORD ask, const char *want, DWORD want_len, OVERLAPPED *ov,
+                         HANDLE event)
+{
+    char buf[4096];
+    DWORD got = 0;
+
+    assert_true(ask <= sizeof(buf));
+    assert_true(ReadFile(h, buf, ask, &got, ov ? ov_at(ov, 0, event) : NULL));
+    assert_int_equal(got, want_len);
+    assert_memory_equal(buf, want, want_len);
+}
+
+/* An overlapped read into buf that pends. */
+static void read_pends(HANDLE h, char *buf, DWORD size, OVERLAPPED *ov, HANDLE event)
+{
+    assert_false(ReadFile(h, buf, size, NULL, ov_at(ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+}
+
 static void pipe_pair_close(HANDLE server, HANDLE client)
 {
     assert_true(CloseHandle(client));
@@ -675,20 +697,13 @@ static void files_pipe_overlapped_read_finds_data_written_before(void **state)
     pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
     event = event_new(TRUE, FALSE);
     write_all(client, "0123456789", 10);
-    assert_true(ReadFile(server, buf, 4, &got, ov_at(&ov, 0, event)));
-    assert_int_equal(got, 4);
-    assert_memory_equal(buf, "0123", 4);
+    read_at_once(server, 4, "0123", 4, &ov, event);
     assert_int_equal(ov.InternalHigh, 4);
-    assert_true(ReadFile(server, buf, 4, &got, ov_at(&ov, 0, event)));
-    assert_int_equal(got, 4);
-    assert_memory_equal(buf, "4567", 4);
+    read_at_once(server, 4, "4567", 4, &ov, event);
     /* More asked than is there: what is there. */
-    assert_true(ReadFile(server, buf, sizeof(buf), &got, ov_at(&ov, 0, event)));
-    assert_int_equal(got, 2);
-    assert_memory_equal(buf, "89", 2);
+    read_at_once(server, sizeof(buf), "89", 2, &ov, event);
     /* Nothing left: the read pends, and the next write completes it. */
-    assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
-    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    read_pends(server, buf, sizeof(buf), &ov, event);
     assert_false(GetOverlappedResultEx(server, &ov, &got, 50, FALSE));
     assert_int_equal(GetLastError(), WAIT_TIMEOUT);
     write_all(client, "ab", 2);
@@ -699,12 +714,8 @@ static void files_pipe_overlapped_read_finds_data_written_before(void **state)
     assert_true(WriteFile(server, "wxyz", 4, &got, ov_at(&ov, 0, event)) ||
                 GetLastError() == ERROR_IO_PENDING);
     assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
-    assert_true(ReadFile(client, buf, 1, &got, NULL));
-    assert_int_equal(got, 1);
-    assert_memory_equal(buf, "w", 1);
-    assert_true(ReadFile(client, buf, 3, &got, NULL));
-    assert_int_equal(got, 3);
-    assert_memory_equal(buf, "xyz", 3);
+    read_at_once(client, 1, "w", 1, NULL, NULL);
+    read_at_once(client, 3, "xyz", 3, NULL, NULL);
     CloseHandle(event);
     pipe_pair_close(server, client);
 }
@@ -724,15 +735,13 @@ static void files_pipe_pending_reads_see_writes_and_close(void **state)
     pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
     event = event_new(TRUE, FALSE);
     for (i = 0; i < 3; i++) {
-        assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
-        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+        read_pends(server, buf, sizeof(buf), &ov, event);
         write_all(client, "step", 4);
         assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
         assert_int_equal(got, 4);
         assert_memory_equal(buf, "step", 4);
     }
-    assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
-    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    read_pends(server, buf, sizeof(buf), &ov, event);
     assert_true(CloseHandle(client));
     SetLastError(0xdeadbeef);
     assert_false(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
@@ -741,19 +750,14 @@ static void files_pipe_pending_reads_see_writes_and_close(void **state)
 
     /* Written, then closed: a small read, the rest, then the end. */
     pipe_pair(&server, &client, PIPE_TYPE_BYTE, FILE_FLAG_OVERLAPPED);
-    assert_false(ReadFile(server, buf, sizeof(buf), NULL, ov_at(&ov, 0, event)));
-    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    read_pends(server, buf, sizeof(buf), &ov, event);
     write_all(client, "x", 1);
     assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
     assert_int_equal(got, 1);
     write_all(client, "tail", 4);
     assert_true(CloseHandle(client));
-    assert_true(ReadFile(server, buf, 2, &got, ov_at(&ov, 0, event)));
-    assert_int_equal(got, 2);
-    assert_memory_equal(buf, "ta", 2);
-    assert_true(ReadFile(server, buf, sizeof(buf), &got, ov_at(&ov, 0, event)));
-    assert_int_equal(got, 2);
-    assert_memory_equal(buf, "il", 2);
+    read_at_once(server, 2, "ta", 2, &ov, event);
+    read_at_once(server, sizeof(buf), "il", 2, &ov, event);
     SetLastError(0xdeadbeef);
     assert_false(ReadFile(server, buf, sizeof(buf), &got, ov_at(&ov, 0, event)));
     assert_int_equal(GetLastError(), ERROR_BROKEN_PIPE);
