@@ -42,6 +42,7 @@
 
 #define TP_TRACE_CHANNEL TP_TRACE_IO
 #include "tp_private.h"
+#include "spin_lock.h"
 
 struct tp_io {
     struct tp_object obj;               /* (c) first: see impl_from_TP_IO() */
@@ -60,7 +61,7 @@ struct tp_io {
                                          * NULL for every_completion */
     BOOL ended;                         /* (P) the binding ended: nothing completes */
     /* The completions of queued callbacks, oldest first, under a spin lock
-     * held for a few instructions (packets_lock_take), so that a worker
+     * held for a few instructions (spin_lock.h), so that a worker
      * starting a callback takes its packet without P.  Linked, and dropped
      * from the tail by a cancel, under P as well: there the count of
      * packets not taken yet is obj->pending plus the callbacks starting. */
@@ -69,18 +70,6 @@ struct tp_io {
     struct os_io_packet *tail;          /* (packets_lock) */
     LONG packets;                       /* (packets_lock) how many */
 };
-
-static void packets_lock_take(struct tp_io *io)
-{
-    while (atomic_exchange_explicit(&io->packets_lock, 1, memory_order_acquire))
-        while (atomic_load_explicit(&io->packets_lock, memory_order_relaxed))
-            os_cpu_relax();
-}
-
-static void packets_lock_drop(struct tp_io *io)
-{
-    atomic_store_explicit(&io->packets_lock, 0, memory_order_release);
-}
 
 /* The parts of tp_io.started. */
 #define IO_OPS_REF 1
@@ -275,14 +264,14 @@ static void io_complete(void *key, struct os_io_packet *packet)
             tp_object_wake_drainers_locked(obj);
     }
     packet->next = NULL;
-    packets_lock_take(io);
+    tp_spin_lock_take(&io->packets_lock);
     if (io->tail)
         io->tail->next = packet;
     else
         io->head = packet;
     io->tail = packet;
     io->packets++;
-    packets_lock_drop(io);
+    tp_spin_lock_drop(&io->packets_lock);
     /* Not tp_object_submit: a closed object still gets the callbacks of the
      * operations it had in flight. */
     action = tp_object_queue_locked(obj, 1);
@@ -303,7 +292,7 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
     struct tp_io *io = io_from_object(obj);
     struct os_io_packet *packet;
 
-    packets_lock_take(io);
+    tp_spin_lock_take(&io->packets_lock);
     /* Every queued or starting callback has its packet (see io_cancel_locked). */
     packet = io->head;
     TP_ASSERT(packet != NULL);
@@ -311,7 +300,7 @@ void tp_io_take_completion(struct tp_object *obj, struct tp_io_completion *compl
     if (!io->head)
         io->tail = NULL;
     io->packets--;
-    packets_lock_drop(io);
+    tp_spin_lock_drop(&io->packets_lock);
     completion->overlapped = packet->overlapped;
     completion->status = packet->status;
     completion->err = packet->err;
@@ -337,7 +326,7 @@ static void io_cancel_locked(struct tp_object *obj)
     if (obj->pending) {
         /* Workers that dequeued a callback (no longer in obj->pending) may
          * be taking their packets meanwhile: counted under the lock. */
-        packets_lock_take(io);
+        tp_spin_lock_take(&io->packets_lock);
         keep = io->packets - obj->pending;
         TP_ASSERT(keep >= 0);
         packet = io->head;
@@ -351,7 +340,7 @@ static void io_cancel_locked(struct tp_object *obj)
             io->head = NULL;
         io->tail = keep_last;
         io->packets = keep;
-        packets_lock_drop(io);
+        tp_spin_lock_drop(&io->packets_lock);
         for (; packet; packet = next) {
             next = packet->next;
             os_io_packet_release(packet);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "tp_private.h"
+#include "spin_lock.h"
 
 /* Idle workers above the pool's minimum retire after this long. */
 #define TP_WORKER_IDLE_TIMEOUT_MS 2000
@@ -679,18 +680,6 @@ void tp_sched_stats_locked(struct tp_pool *pool, TP_DEBUG_POOL_STATS *stats)
 
 /* ---- blocked and long-running callbacks ------------------------------------- */
 
-static void worker_run_lock(struct tp_worker *worker)
-{
-    while (atomic_exchange_explicit(&worker->run_lock, 1, memory_order_acquire))
-        while (atomic_load_explicit(&worker->run_lock, memory_order_relaxed))
-            os_cpu_relax();
-}
-
-static void worker_run_unlock(struct tp_worker *worker)
-{
-    atomic_store_explicit(&worker->run_lock, 0, memory_order_release);
-}
-
 /*
  * Puts the posts of worker's run it has not started back at the head of
  * their queue, where other workers find them: its callback blocks, runs
@@ -701,10 +690,10 @@ static BOOL worker_give_back_locked(struct tp_worker *worker)
     struct tp_post *rest;
 
     TP_ASSERT_LOCKED(&worker->pool->lock);
-    worker_run_lock(worker);
+    tp_spin_lock_take(&worker->run_lock);
     rest = worker->run_rest;
     worker->run_rest = NULL;
-    worker_run_unlock(worker);
+    tp_spin_lock_drop(&worker->run_lock);
     if (!rest)
         return FALSE;
     sched_untake_posts_locked(&worker->pool->sched, rest->dispatch & TP_OBJECT_PRIORITY_MASK,
@@ -1025,9 +1014,9 @@ static void worker_run_posts_locked(struct tp_worker *worker, struct tp_post *po
 
     worker->in_callback = TRUE;
     worker->long_running = (post->dispatch & TP_OBJECT_LONG_FUNCTION) != 0;
-    worker_run_lock(worker);
+    tp_spin_lock_take(&worker->run_lock);
     worker->run_rest = post->next;
-    worker_run_unlock(worker);
+    tp_spin_lock_drop(&worker->run_lock);
     action = worker_update_inactive_locked(worker);
     /* Another worker comes only for more than a run's worth: this one is
      * back for the next run soon after, and a burst of posts does not wake
@@ -1054,14 +1043,14 @@ static void worker_run_posts_locked(struct tp_worker *worker, struct tp_post *po
         tp_object_run(carrier, &inst, worker);
         worker_count_run(worker);
         runs++;
-        worker_run_lock(worker);
+        tp_spin_lock_take(&worker->run_lock);
         if ((post = worker->run_rest)) {
             if (worker_posts_must_stop(worker, &inst, priority))
                 post = NULL;
             else
                 worker->run_rest = post->next;
         }
-        worker_run_unlock(worker);
+        tp_spin_lock_drop(&worker->run_lock);
         if (!post)
             break;
     }
@@ -1373,9 +1362,9 @@ static BOOL monitor_take_back_locked(struct tp_pool *pool, BOOL *gave)
         if (run == worker->run_seen && worker_give_back_locked(worker))
             *gave = TRUE;
         worker->run_seen = run;
-        worker_run_lock(worker);
+        tp_spin_lock_take(&worker->run_lock);
         held |= worker->run_rest != NULL;
-        worker_run_unlock(worker);
+        tp_spin_lock_drop(&worker->run_lock);
     }
     return held;
 }
