@@ -167,6 +167,9 @@ static void sched_reserve_locked(struct tp_pool *pool, DWORD count)
 
 static void worker_main(void *arg);
 
+/* The worker this thread is, if it is one (set by worker_main). */
+static _Thread_local struct tp_worker *sched_current_worker;
+
 /*
  * Starts count workers reserved by sched_reserve_locked.  A worker that
  * cannot start gives its reservation back; the pool may be finished then
@@ -446,6 +449,15 @@ static BOOL sched_worker_comes_back_for_locked(struct tp_sched *sched, struct tp
     return FALSE;
 }
 
+/* Whether the calling thread is a worker running a callback of obj that
+ * neither blocks nor runs long.  Locking: P. */
+static BOOL sched_worker_is_running_locked(const struct tp_object *obj)
+{
+    const struct tp_worker *worker = sched_current_worker;
+
+    return worker && worker->run_obj == obj && !worker->counted_inactive;
+}
+
 /*
  * obj->pending leaves and reaches 0 only under P, together with linking and
  * unlinking obj->queue_entry: an object with pending callbacks is in its
@@ -475,9 +487,17 @@ enum tp_dispatch tp_sched_enqueue_locked(struct tp_object *obj, LONG count)
      * docs/performance.md).  The monitor watches the pool meanwhile, in
      * case that callback waits for this one where the pool cannot see
      * (it wakes an idle worker when no callback starts for a tick).
+     * Likewise an I/O completion that a callback of the same object made
+     * on this worker's thread (a write the pipe took at once), even with a
+     * spinner: kicking it would move an echo's round trip to the other
+     * thread at every turn, each side's data then in the other's cache
+     * (IO1 in docs/performance.md); a spinner that is not kicked takes it
+     * anyway when its spin ends.
      */
-    if (queued == count && obj->type == TP_OBJECT_WORK && !obj->ops && obj->running
-        && !sched->spinner && sched_worker_comes_back_for_locked(sched, obj)) {
+    if (queued == count && obj->running
+        && ((obj->type == TP_OBJECT_IO && sched_worker_is_running_locked(obj))
+            || (obj->type == TP_OBJECT_WORK && !obj->ops
+                && !sched->spinner && sched_worker_comes_back_for_locked(sched, obj)))) {
         if (sched->watched)
             return TP_DISPATCH_NONE;
         sched->watched = TRUE;
@@ -1234,6 +1254,7 @@ static void worker_main(void *arg)
     BOOL finished, timed_out, spun = FALSE, polled = FALSE;
 
     worker.pool = pool;
+    sched_current_worker = &worker;
     worker_carrier_init(&worker);
     os_thread_set_block_hook(worker_block_hook, &worker);
     os_io_poller_active(TRUE);

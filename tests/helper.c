@@ -28,6 +28,15 @@ DWORD helper_timeout_ms(void)
     return TP_TEST_TIMEOUT_MS * (DWORD)(m > 0 ? m : 1);
 }
 
+BOOL spin_until_set(volatile LONG *flag)
+{
+    DWORD start = GetTickCount();
+
+    while (!InterlockedCompareExchange(flag, 0, 0) && GetTickCount() - start < helper_timeout_ms())
+        YieldProcessor();
+    return InterlockedCompareExchange(flag, 0, 0) != 0;
+}
+
 void probe_check(struct probe *p, int ok, const char *expr, const char *file, int line)
 {
     if (ok)

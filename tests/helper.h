@@ -28,6 +28,10 @@
 #define TP_TEST_TIMEOUT_MS 10000
 DWORD helper_timeout_ms(void);
 
+/* Spins (no wait the pool could see) until *flag is set, or times out;
+ * TRUE when it was set. */
+BOOL spin_until_set(volatile LONG *flag);
+
 /* Where time itself is under test (timers, wait timeouts): how early a
  * callback may seem to be, measured on another clock; an upper bound that
  * holds on a loaded machine; how long a callback that must not come is

@@ -800,17 +800,6 @@ static void CALLBACK later_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
     InterlockedExchange(&w->later_ran, 1);
 }
 
-/* Spins (no wait the pool could see) until *flag is set, or times out;
- * TRUE when it was set. */
-static BOOL spin_until_set(volatile LONG *flag)
-{
-    DWORD start = GetTickCount();
-
-    while (!InterlockedCompareExchange(flag, 0, 0) && GetTickCount() - start < helper_timeout_ms())
-        YieldProcessor();
-    return InterlockedCompareExchange(flag, 0, 0) != 0;
-}
-
 static void CALLBACK first_spins_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx)
 {
     struct wait_for_later *w = ctx;
