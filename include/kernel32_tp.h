@@ -50,7 +50,7 @@ typedef struct _TP_DEBUG_POOL_STATS {
     LONGLONG ThreadsCreated;    /* worker threads started */
     LONGLONG ThreadsRetired;    /* worker threads that ended */
     /* Workers added because callbacks block: */
-    LONGLONG InjectedBlocked;   /* ...in waits, or declared long (beyond one per CPU) */
+    LONGLONG InjectedBlocked;   /* ...in waits, seen or not, or declared long (beyond one per CPU) */
     LONGLONG InjectedMayRunLong;/* ...by CallbackMayRunLong, to keep one worker free */
     LONGLONG InjectedStall;     /* ...by the stall monitor: no progress for a tick */
     LONG QueueDepth;            /* callbacks queued, not yet started, now */

@@ -124,6 +124,9 @@ DWORD os_thread_current_id(void);
 /* The stack a new thread gets by default: what a new pool reports. */
 void os_thread_default_stack(SIZE_T *reserve, SIZE_T *commit);
 unsigned int os_cpu_count(void);
+/* CPU time the whole process used so far, in ns (the monitor's judge of
+ * workers that wait where the pool cannot see).  Does not block. */
+ULONGLONG os_process_cpu_ns(void);
 /* A hint inside spin loops (the x86 pause instruction).  Does not block. */
 void os_cpu_relax(void);
 

@@ -51,6 +51,9 @@
 
 /* The monitor looks at watched pools this often. */
 #define TP_MONITOR_TICK_MS 15
+/* How long callbacks must stay queued, though they start, before the
+ * monitor judges whether the workers wait where the pool cannot see. */
+#define TP_MONITOR_BACKLOG_MS 60
 
 /* One worker thread, on its own stack. */
 struct tp_worker {
@@ -1391,6 +1394,43 @@ static BOOL monitor_take_back_locked(struct tp_pool *pool, BOOL *gave)
 }
 
 /*
+ * Whether the pool's workers spend most of their callbacks' time waiting
+ * where the pool cannot see it, while callbacks stayed queued for
+ * TP_MONITOR_BACKLOG_MS: the whole process used less than half the CPU
+ * time its running workers could have.  A wait the handle layer sees
+ * counts its worker out (worker_block_hook); one it does not see is, say,
+ * a kernel32 call of a callback under Wine, where every call that waits
+ * (ReadFile, WriteFile, SetEvent...) is a round trip to Wine's server: a
+ * pool kept at one running worker per CPU then leaves the CPUs idle while
+ * its queue waits.  One more worker each time, up to twice as many running
+ * as the CPUs; a worker that then finds nothing to do retires after the
+ * idle timeout.  Called at each of the monitor's looks at a pool with
+ * callbacks queued and no idle worker.  Locking: P.
+ */
+static BOOL monitor_workers_wait_locked(struct tp_pool *pool)
+{
+    struct tp_sched *sched = &pool->sched;
+    ULONGLONG now = os_clock_monotonic_ns(), cpu = os_process_cpu_ns(), span;
+    DWORD running = sched_running_workers_locked(pool) - sched->idle;
+    BOOL waiting;
+
+    TP_ASSERT_LOCKED(&pool->lock);
+    if (!sched->backlog_since_ns || cpu < sched->backlog_cpu_ns) {
+        sched->backlog_since_ns = now;
+        sched->backlog_cpu_ns = cpu;
+        return FALSE;
+    }
+    span = now - sched->backlog_since_ns;
+    if (span < TP_MONITOR_BACKLOG_MS * 1000000ull)
+        return FALSE;
+    waiting = running < 2 * target_concurrency
+              && (cpu - sched->backlog_cpu_ns) * 2 < span * running;
+    sched->backlog_since_ns = now;
+    sched->backlog_cpu_ns = cpu;
+    return waiting;
+}
+
+/*
  * Looks at one watched pool and stops watching it when its queue is empty
  * or it cannot grow.  Returns TRUE when the pool was closed and is now
  * finished: the caller frees it.
@@ -1399,7 +1439,7 @@ static BOOL monitor_take_back_locked(struct tp_pool *pool, BOOL *gave)
 static BOOL monitor_check_pool(struct tp_pool *pool)
 {
     struct tp_sched *sched = &pool->sched;
-    BOOL start = FALSE, done, finished, held, gave;
+    BOOL start = FALSE, backlog = FALSE, done, finished, held, gave;
     enum tp_dispatch action = TP_DISPATCH_NONE;
     ULONGLONG progress;
 
@@ -1427,7 +1467,18 @@ static BOOL monitor_check_pool(struct tp_pool *pool)
         sched_reserve_locked(pool, 1);
         sched->injected_stall++;
         start = TRUE;
+    } else if (!done && sched->queued > 0 && sched->threads < pool->max_threads
+               && sched->idle <= sched->waking && action == TP_DISPATCH_NONE) {
+        /* Callbacks start, but the queue does not drain. */
+        backlog = TRUE;
+        if (monitor_workers_wait_locked(pool)) {
+            sched_reserve_locked(pool, 1);
+            sched->injected_blocked++;
+            start = TRUE;
+        }
     }
+    if (!backlog)
+        sched->backlog_since_ns = 0;
     sched->progress_seen = progress;
     if (done && !held && sched->threads < pool->max_threads) {
         /* A simple post that saw the pool watched skipped the dispatch

@@ -117,6 +117,11 @@ struct tp_sched {
     DWORD spin_skips;               /* (P) idle transitions that skipped spinning since */
     ULONGLONG progress;             /* (P) callbacks started: the monitor's stall detector */
     ULONGLONG progress_seen;        /* (P) progress at the monitor's last look */
+    /* (P) since when the monitor saw callbacks queued at every look, 0 when
+     * it did not at its last, and the process's CPU time then
+     * (monitor_workers_wait_locked) */
+    ULONGLONG backlog_since_ns;
+    ULONGLONG backlog_cpu_ns;
     struct list monitor_entry;      /* (M) in the monitor's list while watched */
     /* Figures for tp_debug_pool_stats (stats.c), counted where P is held
      * anyway; callbacks run are the workers' own (struct tp_worker). */

@@ -8,6 +8,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "helper.h"
 
@@ -50,6 +52,72 @@ static void policy_trivial_callbacks_keep_few_threads(void **state)
     /* The monitor may add a worker when a callback was preempted for a whole
      * tick on a loaded machine: allow two above one per CPU. */
     assert_true(helper_pool_threads(hp->pool) <= limit);
+    CloseThreadpoolWork(work);
+}
+
+#define HIDDEN_WAITS 400
+#define HIDDEN_WAIT_MS 2
+#define HIDDEN_THREADS_MAX 64
+
+struct hidden_waits {
+    volatile LONG ran;
+    volatile LONG threads;                      /* distinct threads in thread_ids */
+    volatile LONG thread_ids[HIDDEN_THREADS_MAX];
+};
+
+/* Waits where the pool cannot see it: not through kernel32_tp's handle
+ * layer on Linux, and the system's own Sleep for the DLL. */
+static void hidden_wait(DWORD ms)
+{
+#ifdef __MINGW32__
+    Sleep(ms);
+#else
+    struct timespec ts = { 0, (long)ms * 1000000L };
+
+    nanosleep(&ts, NULL);
+#endif
+}
+
+static void CALLBACK hidden_wait_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_WORK work)
+{
+    struct hidden_waits *h = ctx;
+    LONG id = (LONG)GetCurrentThreadId(), i, n;
+
+    (void)inst;
+    (void)work;
+    n = InterlockedCompareExchange(&h->threads, 0, 0);
+    for (i = 0; i < n && h->thread_ids[i] != id; i++)
+        ;
+    if (i == n && (n = InterlockedIncrement(&h->threads)) <= HIDDEN_THREADS_MAX)
+        InterlockedExchange(&h->thread_ids[n - 1], id);
+    hidden_wait(HIDDEN_WAIT_MS);
+    InterlockedIncrement(&h->ran);
+}
+
+/*
+ * Callbacks that spend their time in waits the pool cannot see (a system
+ * call of their own; under Wine every kernel32 call that waits is a round
+ * trip to its server) leave the CPUs idle while their queue waits: the
+ * pool adds workers although callbacks keep starting.  400 callbacks of
+ * 2 ms each, at most 8 threads: more threads than the two a pool of
+ * trivial callbacks keeps on this machine's CPUs run them.  Windows' and
+ * Wine's pools add threads whenever work waits, so this holds for every
+ * pool.
+ */
+static void policy_hidden_waits_get_more_threads(void **state)
+{
+    struct helper_pool *hp = *state;
+    static struct hidden_waits h;
+    PTP_WORK work;
+
+    memset((void *)&h, 0, sizeof(h));
+    SetThreadpoolThreadMaximum(hp->pool, 8);
+    work = CreateThreadpoolWork(hidden_wait_cb, (PVOID)&h, &hp->env);
+    assert_non_null(work);
+    submit_times(work, HIDDEN_WAITS);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    assert_int_equal(h.ran, HIDDEN_WAITS);
+    assert_true(h.threads > (LONG)(helper_cpus() < 2 ? 2 : helper_cpus()));
     CloseThreadpoolWork(work);
 }
 
@@ -158,6 +226,7 @@ int main(void)
         POOL_TEST(policy_trivial_callbacks_keep_few_threads),
         POOL_TEST(policy_idle_workers_retire_to_minimum),
         POOL_TEST(policy_submit_never_allocates),
+        POOL_TEST(policy_hidden_waits_get_more_threads),
     };
 
     snprintf(idle_timeout, sizeof(idle_timeout), "KERNEL32_TP_IDLE_TIMEOUT_MS=%d",

@@ -346,6 +346,15 @@ unsigned int os_cpu_count(void)
     return n > 0 ? (unsigned int)n : 1;
 }
 
+ULONGLONG os_process_cpu_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (ULONGLONG)ts.tv_sec * 1000000000ull + (ULONGLONG)ts.tv_nsec;
+}
+
 void os_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
