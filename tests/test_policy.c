@@ -100,9 +100,9 @@ static void CALLBACK hidden_wait_cb(PTP_CALLBACK_INSTANCE inst, PVOID ctx, PTP_W
  * trip to its server) leave the CPUs idle while their queue waits: the
  * pool adds workers although callbacks keep starting.  400 callbacks of
  * 2 ms each, at most 8 threads: more threads than the two a pool of
- * trivial callbacks keeps on this machine's CPUs run them.  Windows' and
- * Wine's pools add threads whenever work waits, so this holds for every
- * pool.
+ * trivial callbacks keeps on this machine's CPUs run them.  kernel32_tp's
+ * policy: Wine's pool adds a thread only when a submit finds every worker
+ * busy, so a burst submitted at once runs on the few threads it started.
  */
 static void policy_hidden_waits_get_more_threads(void **state)
 {
@@ -110,6 +110,7 @@ static void policy_hidden_waits_get_more_threads(void **state)
     static struct hidden_waits h;
     PTP_WORK work;
 
+    skip_on_reference("Wine's pool starts threads only when a submit finds all busy");
     memset((void *)&h, 0, sizeof(h));
     SetThreadpoolThreadMaximum(hp->pool, 8);
     work = CreateThreadpoolWork(hidden_wait_cb, (PVOID)&h, &hp->env);
