@@ -562,6 +562,26 @@ static LONG pipe_progress_locked(struct file_core *core)
     return ended;
 }
 
+/*
+ * pipe_try_locked for an operation that is queued if it would block, with
+ * its kind flagged for the event loop's handler (pipe_conn_ready) before
+ * the try that precedes queueing: a read before its only try, as reads
+ * usually wait (a read done at once leaves the flag to the next event,
+ * which clears it); a write, which the socket usually takes at once, only
+ * when that try would block, and then it tries once more.  Locking: I.
+ */
+static BOOL pipe_try_flagged_locked(struct file_core *core, struct file_op *op, DWORD *err)
+{
+    if (op->kind == FILE_OP_READ) {
+        atomic_store(&core->queued_kind[FILE_OP_READ], 1);
+        return pipe_try_locked(core, op, err);
+    }
+    if (pipe_try_locked(core, op, err))
+        return TRUE;
+    atomic_store(&core->queued_kind[FILE_OP_WRITE], 1);
+    return pipe_try_locked(core, op, err);
+}
+
 /* Clears core->queued_kind for the kinds no queued operation has.
  * Locking: I. */
 static void pipe_note_queued_locked(struct file_core *core)
@@ -671,19 +691,7 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         goto done;
     for (entry = core->ops.next; entry != &core->ops && !queued_before; entry = entry->next)
         queued_before = LIST_ENTRY(entry, struct file_op, entry)->kind == kind;
-    /*
-     * Flagged for the event loop's handler (pipe_conn_ready) before the
-     * try that precedes queueing: a read before its only try, as reads
-     * usually wait (a read done at once leaves the flag to the next event,
-     * which clears it); a write, which the socket usually takes at once,
-     * only when that try would block, and then it tries once more.
-     */
-    if (kind == FILE_OP_READ)
-        atomic_store(&core->queued_kind[FILE_OP_READ], 1);
-    if (!queued_before && (pipe_try_locked(core, op, &err)
-                           || (kind == FILE_OP_WRITE
-                               && (atomic_store(&core->queued_kind[FILE_OP_WRITE], 1),
-                                   pipe_try_locked(core, op, &err))))) {
+    if (!queued_before && pipe_try_flagged_locked(core, op, &err)) {
         /* Done at once; the completion (if any) is delivered all the same. */
         *bytes = op->done;
         file_op_complete_locked(op, err, TRUE);
@@ -691,8 +699,8 @@ DWORD file_pipe_io(struct file_core *core, enum file_op_kind kind, void *buf, DW
         file_core_unref(core);
         return err;
     }
-    /* Flagged above, or by the queued operation of its kind it waits
-     * behind (the flag is cleared only when none is queued). */
+    /* Flagged by pipe_try_flagged_locked, or by the queued operation of its
+     * kind it waits behind (the flag is cleared only when none is queued). */
     list_add_tail(&core->ops, &op->entry);
     err = ERROR_IO_PENDING;
 done:

@@ -1415,6 +1415,7 @@ static BOOL monitor_workers_wait_locked(struct tp_pool *pool)
     BOOL waiting;
 
     TP_ASSERT_LOCKED(&pool->lock);
+    /* A new backlog, or a failed read of the CPU time (0): start a span. */
     if (!sched->backlog_since_ns || cpu < sched->backlog_cpu_ns) {
         sched->backlog_since_ns = now;
         sched->backlog_cpu_ns = cpu;
