@@ -65,7 +65,11 @@ struct os_lock {
 void os_lock_init(struct os_lock *lock, enum os_lock_rank rank);
 void os_lock_destroy(struct os_lock *lock);
 void os_lock_release(struct os_lock *lock);
-BOOL os_lock_held_by_me(const struct os_lock *lock);
+/* Racy read when not held, but it can equal our id only if we wrote it. */
+static inline BOOL os_lock_held_by_me(const struct os_lock *lock)
+{
+    return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == os_thread_current_id();
+}
 #ifdef KERNEL32_TP_LOCK_RANKS
 void os_lock_acquire_at(struct os_lock *lock, const char *file, int line);     /* blocks */
 BOOL os_lock_try_acquire_at(struct os_lock *lock, const char *file, int line);
@@ -120,7 +124,7 @@ DWORD os_thread_start(void (*fn)(void *arg), void *arg, SIZE_T stack_size);
  * returns there (Linux; a no-op where processes do not fork).  Does not
  * block, cannot fail (an impossible failure panics). */
 void os_fork_child_register(void (*fn)(void));
-DWORD os_thread_current_id(void);
+/* DWORD os_thread_current_id(void): inline, in os_types.h. */
 /* The stack a new thread gets by default: what a new pool reports. */
 void os_thread_default_stack(SIZE_T *reserve, SIZE_T *commit);
 unsigned int os_cpu_count(void);

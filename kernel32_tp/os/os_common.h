@@ -94,12 +94,6 @@ void os_lock_release(struct os_lock *lock)
 }
 #endif
 
-BOOL os_lock_held_by_me(const struct os_lock *lock)
-{
-    /* Racy read when not held, but it can only equal our id if we wrote it. */
-    return __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == os_thread_current_id();
-}
-
 /* ---- thread starts -------------------------------------------------------- */
 
 /* What a thread that os_thread_start makes runs: fn(arg). */

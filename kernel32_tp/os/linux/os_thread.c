@@ -20,7 +20,7 @@
 #include "os_linux.h"
 
 /* initial-exec: no __tls_get_addr call on the hot path (lock owner checks). */
-static _Thread_local DWORD cached_thread_id __attribute__((tls_model("initial-exec")));
+_Thread_local DWORD os_thread_id_cached __attribute__((tls_model("initial-exec")));
 static _Thread_local os_block_hook block_hook;
 static _Thread_local void *block_hook_arg;
 /* The handle layer's APC hooks; NULL until it installs them at load. */
@@ -332,11 +332,9 @@ void os_thread_count_add_first(unsigned int which, LONG delta)
     thread_counts_add(counts ? counts : thread_counts_register(), which, delta);
 }
 
-DWORD os_thread_current_id(void)
+DWORD os_thread_current_id_first(void)
 {
-    if (!cached_thread_id)
-        cached_thread_id = (DWORD)syscall(SYS_gettid);
-    return cached_thread_id;
+    return os_thread_id_cached = (DWORD)syscall(SYS_gettid);
 }
 
 unsigned int os_cpu_count(void)

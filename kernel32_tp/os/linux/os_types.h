@@ -49,6 +49,21 @@ static inline void os_stamp_clear(struct os_stamp *stamp)
 }
 
 /*
+ * os_thread_current_id (os.h), inline: every lock take stores it and every
+ * TP_ASSERT_LOCKED compares it, so it is a load of a thread-local after
+ * the thread's first call (os_thread_current_id_first, os_thread.c).
+ */
+extern _Thread_local DWORD os_thread_id_cached __attribute__((tls_model("initial-exec")));
+DWORD os_thread_current_id_first(void);
+
+static inline DWORD os_thread_current_id(void)
+{
+    DWORD id = os_thread_id_cached;
+
+    return __builtin_expect(id != 0, 1) ? id : os_thread_current_id_first();
+}
+
+/*
  * os_thread_count_add (os.h), inline: the calling thread's shares, NULL
  * until its first add, which os_thread_count_add_first makes (os_thread.c),
  * and again once the thread ended.

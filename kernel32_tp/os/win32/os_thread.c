@@ -571,11 +571,6 @@ static void NTAPI thread_counts_detach(void *module, DWORD reason, void *reserve
 __attribute__((section(".CRT$XLF"), used))
 static const PIMAGE_TLS_CALLBACK thread_counts_detach_callback = thread_counts_detach;
 
-DWORD os_thread_current_id(void)
-{
-    return GetCurrentThreadId();
-}
-
 unsigned int os_cpu_count(void)
 {
     DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);

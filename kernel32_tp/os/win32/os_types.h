@@ -14,6 +14,12 @@
 #define ERROR_TOO_MANY_THREADS 565L
 #endif
 
+/* os_thread_current_id (os.h), inline: a read of the thread's TEB. */
+static inline DWORD os_thread_current_id(void)
+{
+    return GetCurrentThreadId();
+}
+
 /* The system lock under struct os_lock (os.h). */
 struct os_sys_lock {
     SRWLOCK srw;                /* taken exclusively only: os_lock is not a reader lock */
