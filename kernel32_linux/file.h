@@ -236,9 +236,12 @@ DWORD file_std_io(struct file_core *core, enum file_op_kind kind, void *buf, DWO
 
 /* ---- the event loop and the disk helpers (io_loop.c) ----------------------------- */
 
-/* Watches src->fd (edge-triggered, read and write).  ERROR_* from epoll or
- * from starting the thread. */
+/* Watches src->fd (edge-triggered; readable, and the peer's end).  ERROR_*
+ * from epoll or from starting the thread. */
 DWORD loop_register(struct loop_source *src);
+/* From now on, writable as well: once a write would block.  Writability
+ * that came before the call is reported too.  ERROR_* from epoll. */
+DWORD loop_watch_writable(struct loop_source *src);
 /* Stops watching; src->release runs on the loop thread once no event can
  * still reach src. */
 void loop_unregister(struct loop_source *src);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "sys_nocancel.h"
 
 /* A name and the listening socket of its instances. */
 struct pipe_name {
@@ -53,6 +54,7 @@ struct pipe_name {
 struct pipe_conn {
     struct loop_source source;      /* (c) first */
     struct file_core *core;         /* (c) referenced */
+    BOOL watch_writable;            /* (I) loop_watch_writable done: a write blocked once */
 };
 
 static struct os_lock name_lock = OS_LOCK_INITIALIZER(OS_LOCK_RANK_J);  /* J */
@@ -361,7 +363,7 @@ static DWORD pipe_read_long_message_locked(struct file_core *core, struct file_o
 
     if (!msg)
         return ERROR_NOT_ENOUGH_MEMORY;
-    if ((n = recv(core->fd, msg, size, MSG_DONTWAIT)) < 0) {
+    if ((n = file_sys_recv(core->fd, msg, size, MSG_DONTWAIT)) < 0) {
         free(msg);
         return file_error_from_errno(errno);
     }
@@ -407,7 +409,7 @@ static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op
     if (!core->ahead && !(core->ahead = malloc(PIPE_READ_AHEAD))) {
         /* No read-ahead then: the caller's buffer alone. */
         core->drained = FALSE;
-        n = recv(core->fd, op->buf + op->done, want, MSG_DONTWAIT);
+        n = file_sys_recv(core->fd, op->buf + op->done, want, MSG_DONTWAIT);
         if (n > 0)
             op->done += (DWORD)n;
         return op->done ? (ssize_t)op->done : n;
@@ -425,7 +427,7 @@ static ssize_t pipe_read_bytes_locked(struct file_core *core, struct file_op *op
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    n = recvmsg(core->fd, &msg, MSG_DONTWAIT);
+    n = file_sys_recvmsg(core->fd, &msg, MSG_DONTWAIT);
     if (n < 0 && errno == EAGAIN) {
         /* Empty, no end either: no close began before closes was read. */
         empty = TRUE;
@@ -484,7 +486,7 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
         }
         if (core->message) {
             /* The whole message's length, without taking it. */
-            n = recv(core->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+            n = file_sys_recv(core->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
             if (n > (ssize_t)op->len) {
                 *err = pipe_read_long_message_locked(core, op, (size_t)n);
                 return TRUE;
@@ -493,7 +495,7 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
         if (!core->message && op->len)
             n = pipe_read_bytes_locked(core, op);
         else
-            n = recv(core->fd, op->buf, op->len, MSG_DONTWAIT);
+            n = file_sys_recv(core->fd, op->buf, op->len, MSG_DONTWAIT);
         if (n > 0 || (n == 0 && !op->len)) {
             if (n > 0 && !core->message)
                 return TRUE;    /* op->done set, with what was read ahead kept */
@@ -508,7 +510,7 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
     } else {
         pipe_traffic_begin_locked(core);
         while (op->done < op->len) {
-            n = send(core->fd, op->buf + op->done, op->len - op->done,
+            n = file_sys_send(core->fd, op->buf + op->done, op->len - op->done,
                      MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n < 0)
                 break;
@@ -568,7 +570,9 @@ static LONG pipe_progress_locked(struct file_core *core)
  * the try that precedes queueing: a read before its only try, as reads
  * usually wait (a read done at once leaves the flag to the next event,
  * which clears it); a write, which the socket usually takes at once, only
- * when that try would block, and then it tries once more.  Locking: I.
+ * when that try would block, and then it tries once more.  That is also
+ * when the connection starts to be watched for writability, for good:
+ * until a write blocks, the peer's reads queue no events.  Locking: I.
  */
 static BOOL pipe_try_flagged_locked(struct file_core *core, struct file_op *op, DWORD *err)
 {
@@ -579,6 +583,11 @@ static BOOL pipe_try_flagged_locked(struct file_core *core, struct file_op *op, 
     if (pipe_try_locked(core, op, err))
         return TRUE;
     atomic_store(&core->queued_kind[FILE_OP_WRITE], 1);
+    if (core->conn && !core->conn->watch_writable) {
+        if ((*err = loop_watch_writable(&core->conn->source)) != ERROR_SUCCESS)
+            return TRUE;    /* no event would ever complete it */
+        core->conn->watch_writable = TRUE;
+    }
     return pipe_try_locked(core, op, err);
 }
 
@@ -602,10 +611,11 @@ static void pipe_note_queued_locked(struct file_core *core)
 }
 
 /*
- * The event loop's handler (on the loop thread or a polling worker).  Most
- * events wait for no operation: the peer's read makes this socket
- * writable while no write is queued, data that a read took at once was
- * announced by an edge all the same.  Those skip the core's lock, which
+ * The event loop's handler (on the loop thread or a polling worker).  Many
+ * events wait for no operation: data that a read took at once was
+ * announced by an edge all the same, and once a write blocked (the
+ * connection is then watched for writability), the peer's reads make
+ * this socket writable while no write is queued.  Those skip the core's lock, which
  * the thread issuing the next operation holds meanwhile (a pool worker
  * that found it taken slept on it, and woke its holder's thread on the
  * way out).  No edge is lost: an operation sets its kind's flag before

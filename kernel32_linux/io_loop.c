@@ -24,6 +24,9 @@
  * for their queue.  Both are leaves.
  */
 #define _GNU_SOURCE
+/* Wine's <windows.h> would bring <winsock.h>, whose names clash with the
+ * system's sockets (sys_nocancel.h). */
+#define WIN32_LEAN_AND_MEAN
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "sys_nocancel.h"
 
 #define LOOP_EVENTS 64
 #define HELPERS_MAX 4
@@ -104,7 +108,7 @@ static int loop_poll(void)
     int count, i;
 
     atomic_fetch_add(&loop.in_flight, 1);
-    count = epoll_wait(loop.epoll_fd, events, LOOP_EVENTS, 0);
+    count = file_sys_epoll_poll(loop.epoll_fd, events, LOOP_EVENTS);
     if (count < 0 && errno != EINTR)
         os_panic("event loop: epoll_wait failed: errno %d", errno);
     for (i = 0; i < count; i++) {
@@ -215,6 +219,14 @@ static void loop_start(void)
         os_io_set_poll_hooks(&loop_poll_hooks);
 }
 
+/*
+ * A source is watched for writability only once its owner asks
+ * (loop_watch_writable): with EPOLLOUT in the set, every read by the peer
+ * (which frees buffer space) would run the epoll callback and queue an
+ * event that no queued write waits for, on each message of an echo.
+ */
+#define LOOP_SOURCE_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
+
 DWORD loop_register(struct loop_source *src)
 {
     struct epoll_event ev;
@@ -222,9 +234,22 @@ DWORD loop_register(struct loop_source *src)
     pthread_once(&loop.once, loop_start);
     if (loop.start_err != ERROR_SUCCESS)
         return loop.start_err;
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.events = LOOP_SOURCE_EVENTS;
     ev.data.ptr = src;
     if (epoll_ctl(loop.epoll_fd, EPOLL_CTL_ADD, src->fd, &ev) < 0)
+        return os_error_from_errno(errno);
+    return ERROR_SUCCESS;
+}
+
+DWORD loop_watch_writable(struct loop_source *src)
+{
+    struct epoll_event ev;
+
+    /* The kernel polls the descriptor as it changes the set: a socket that
+     * is writable already gets its event now, so no edge is lost. */
+    ev.events = LOOP_SOURCE_EVENTS | EPOLLOUT;
+    ev.data.ptr = src;
+    if (epoll_ctl(loop.epoll_fd, EPOLL_CTL_MOD, src->fd, &ev) < 0)
         return os_error_from_errno(errno);
     return ERROR_SUCCESS;
 }

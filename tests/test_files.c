@@ -803,6 +803,65 @@ static void files_pipe_reads_of_any_size_keep_order(void **state)
     pipe_pair_close(server, client);
 }
 
+/* A write larger than the pipe holds pends until the reader takes the
+ * bytes, then completes with all of them, in order; the end then takes
+ * small writes at once, as before. */
+static void files_pipe_write_beyond_buffer_pends_until_read(void **state)
+{
+    enum { TOTAL = 4 << 20, CHUNK = 65536 };
+    static unsigned char out[TOTAL], in[CHUNK];
+    HANDLE server, client, event, read_event;
+    DWORD got = 0, done = 0, i;
+    OVERLAPPED ov, read_ov;
+    char name[96];
+
+    (void)state;
+    for (i = 0; i < TOTAL; i++)
+        out[i] = (unsigned char)(i * 7 + i / 4093);
+    /* Both ends overlapped: a write that never goes on fails the reads'
+     * timeouts instead of hanging the test. */
+    unique_pipe_name(name, sizeof(name), "test_files");
+    server = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+                              PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096, 4096, 0, NULL);
+    assert_true(server != INVALID_HANDLE_VALUE);
+    client = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                         FILE_FLAG_OVERLAPPED, NULL);
+    assert_true(client != INVALID_HANDLE_VALUE);
+    event = event_new(TRUE, FALSE);
+    read_event = event_new(TRUE, FALSE);
+    SetLastError(0xdeadbeef);
+    assert_false(WriteFile(server, out, TOTAL, NULL, ov_at(&ov, 0, event)));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    helper_wait_not(event, 50);
+    while (done < TOTAL) {
+        if (!ReadFile(client, in, CHUNK, &got, ov_at(&read_ov, 0, read_event))) {
+            assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+            assert_true(GetOverlappedResultEx(client, &read_ov, &got, helper_timeout_ms(),
+                                              FALSE));
+        }
+        assert_true(got > 0 && got <= TOTAL - done);
+        assert_memory_equal(in, out + done, got);
+        done += got;
+    }
+    assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
+    assert_int_equal(got, TOTAL);
+
+    assert_true(ResetEvent(event));
+    if (!WriteFile(server, "tail", 4, &got, ov_at(&ov, 0, event)))
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    assert_true(GetOverlappedResultEx(server, &ov, &got, helper_timeout_ms(), FALSE));
+    assert_int_equal(got, 4);
+    if (!ReadFile(client, in, CHUNK, &got, ov_at(&read_ov, 0, read_event))) {
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+        assert_true(GetOverlappedResultEx(client, &read_ov, &got, helper_timeout_ms(), FALSE));
+    }
+    assert_int_equal(got, 4);
+    assert_memory_equal(in, "tail", 4);
+    CloseHandle(read_event);
+    CloseHandle(event);
+    pipe_pair_close(server, client);
+}
+
 static void files_pipe_disconnect_and_reconnect(void **state)
 {
     HANDLE server, client;
@@ -874,6 +933,7 @@ int main(void)
         cmocka_unit_test(files_pipe_overlapped_read_finds_data_written_before),
         cmocka_unit_test(files_pipe_pending_reads_see_writes_and_close),
         cmocka_unit_test(files_pipe_reads_of_any_size_keep_order),
+        cmocka_unit_test(files_pipe_write_beyond_buffer_pends_until_read),
     };
 
     return cmocka_run_group_tests_name("files", tests, NULL, NULL);
