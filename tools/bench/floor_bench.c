@@ -17,6 +17,10 @@
  *   S7a, S7b  one timer thread over a binary heap under a mutex; it runs
  *        the "callbacks" itself (no hand-off to workers), so its lateness
  *        is what this machine gives a thread that sleeps to each deadline
+ *   XC   not a pool: a cache line handed back and forth between two
+ *        threads held on CPUs 0 and 1, N round trips; the runners measure
+ *        it once per round, since what a line costs to cross between the
+ *        two CPUs moves every figure that hands work between threads
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -514,6 +518,64 @@ static void s7(const char *scenario, long n)
     free(late);
 }
 
+/* XC: the two threads take turns writing the line's counter, each
+ * waiting (spinning) for the other's value. */
+struct line_pingpong {
+    _Alignas(64) _Atomic long turn;
+    long n;
+};
+
+static void pin_to_cpu(int cpu)
+{
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    /* On one CPU, or where pinning is refused, the threads float. */
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *line_pong(void *arg)
+{
+    struct line_pingpong *pp = arg;
+    long i;
+
+    pin_to_cpu(1);
+    for (i = 0; i < pp->n; i++) {
+        while (atomic_load_explicit(&pp->turn, memory_order_acquire) != 2 * i + 1)
+            ;
+        atomic_store_explicit(&pp->turn, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+
+static void xc(long n)
+{
+    static struct line_pingpong pp;
+    pthread_t thread;
+    uint64_t t0, t1;
+    long i;
+
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        bench_unsupported("XC", "one CPU: no line crosses");
+        return;
+    }
+    pp.n = n;
+    atomic_store(&pp.turn, 0);
+    pin_to_cpu(0);
+    if (pthread_create(&thread, NULL, line_pong, &pp))
+        bench_fail("cannot start the second thread");
+    t0 = bench_now_ns();
+    for (i = 0; i < n; i++) {
+        atomic_store_explicit(&pp.turn, 2 * i + 1, memory_order_release);
+        while (atomic_load_explicit(&pp.turn, memory_order_acquire) != 2 * i + 2)
+            ;
+    }
+    t1 = bench_now_ns();
+    pthread_join(thread, NULL);
+    bench_result("XC", "line_rt_ns", (double)(t1 - t0) / (double)n);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_args args;
@@ -533,6 +595,8 @@ int main(int argc, char **argv)
         s6(args.n);
     else if (!strcmp(args.scenario, "S7a") || !strcmp(args.scenario, "S7b"))
         s7(args.scenario, args.n);
+    else if (!strcmp(args.scenario, "XC"))
+        xc(args.n);
     else
         bench_unsupported(args.scenario, "unknown scenario");
     return 0;

@@ -259,6 +259,7 @@ BEGIN {
 /^# pause_us / { pause = $3; next }
 /^# seconds / { seconds = $3; next }
 /^# took / { took[$3] += $5; next }
+/^# xc / { xc = xc sprintf(" %.0f", $4); next }
 /^#/ { next }
 $4 == "unsupported" || $4 == "failed" {
     why = $5
@@ -279,6 +280,8 @@ END {
         mode, reps
     printf "Medians [min-max]. Ratios are times better (>1: faster or smaller) than the\n"
     printf "best peer (winpr, libuv, glib, wine) and than the floor.\n"
+    if (xc != "")
+        printf "A cache line's round trip between CPUs 0 and 1, per round (ns):%s\n", xc
     for (si = 1; si <= nscen; si++) {
         s = sorder[si]
         printf "\n%s  %s (N = %s%s)\n", s, title[s], nof[s], s == "S2" ? ", pause " pause " us" : ""
