@@ -823,3 +823,19 @@ size_t helper_run_self_stderr(const char *var, const char *value, char *out, siz
     return len;
 }
 #endif
+
+#ifdef __MINGW32__
+BOOL helper_create_process(char *cmd, BOOL inherit, STARTUPINFOA *si, PROCESS_INFORMATION *pi)
+{
+    int attempt;
+
+    for (attempt = 1; attempt <= 3; attempt++) {
+        if (CreateProcessA(NULL, cmd, NULL, NULL, inherit, 0, NULL, NULL, si, pi))
+            return TRUE;
+        printf("helper: CreateProcessA failed (error %lu), attempt %d of 3\n",
+               (unsigned long)GetLastError(), attempt);
+        Sleep(100 * attempt);
+    }
+    return FALSE;
+}
+#endif

@@ -124,6 +124,14 @@ void occupant_release(struct occupant *o);
  */
 BOOL helper_refused(void (*call)(void *arg), void *arg);
 
+#ifdef __MINGW32__
+/* CreateProcessA(NULL, cmd, NULL, NULL, inherit, 0, NULL, NULL, si, pi),
+ * tried up to three times, each failure's error printed: under Wine,
+ * starting a process fails now and then on a loaded machine, and the
+ * system's CreateProcess is not what these tests check. */
+BOOL helper_create_process(char *cmd, BOOL inherit, STARTUPINFOA *si, PROCESS_INFORMATION *pi);
+#endif
+
 /* Implementation under test: 1 for kernel32_tp, 0 for the reference.  A
  * reference build finds out at run time (it is kernel32_tp under
  * kernel32_tp-wine). */

@@ -193,7 +193,7 @@ static DWORD run_child(const char *what)
     memset(&si, 0, sizeof(si));
     si.cb = sizeof(si);
     snprintf(cmd, sizeof(cmd), "\"%s\" %s %s", self_path, what, is_tp);
-    assert_true(CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi));
+    assert_true(helper_create_process(cmd, FALSE, &si, &pi));
     ret = WaitForSingleObject(pi.hProcess, helper_timeout_ms());
     if (ret != WAIT_OBJECT_0)
         TerminateProcess(pi.hProcess, 1);

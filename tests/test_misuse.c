@@ -561,7 +561,7 @@ static void run_child(const char *mode, const char *name, const char *check,
          * launcher (the drop-in pair, the injector) may not follow it. */
         had_expect = GetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT", expect, sizeof(expect));
         SetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT", NULL);
-        assert_true(CreateProcessA(NULL, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi));
+        assert_true(helper_create_process(cmd, TRUE, &si, &pi));
         SetEnvironmentVariableA("KERNEL32_TP_CHECK", had && had < sizeof(saved) ? saved : NULL);
         SetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT",
                                 had_expect && had_expect < sizeof(expect) ? expect : NULL);
