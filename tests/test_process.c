@@ -435,7 +435,7 @@ static DWORD run_child(const char *what)
     memset(&si, 0, sizeof(si));
     si.cb = sizeof(si);
     snprintf(cmd, sizeof(cmd), "\"%s\" %s", self_path, what);
-    assert_true(CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi));
+    assert_true(helper_create_process(cmd, FALSE, &si, &pi));
     assert_int_equal(WaitForSingleObject(pi.hProcess, helper_timeout_ms()), WAIT_OBJECT_0);
     assert_true(GetExitCodeProcess(pi.hProcess, &code));
     CloseHandle(pi.hProcess);
