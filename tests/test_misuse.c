@@ -543,6 +543,7 @@ static void run_child(const char *mode, const char *name, const char *check,
         STARTUPINFOA si;
         char cmd[MAX_PATH + 128], saved[16], expect[64];
         DWORD had, had_expect;
+        BOOL started;
         HANDLE file;
 
         file = CreateFileA(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
@@ -561,11 +562,15 @@ static void run_child(const char *mode, const char *name, const char *check,
          * launcher (the drop-in pair, the injector) may not follow it. */
         had_expect = GetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT", expect, sizeof(expect));
         SetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT", NULL);
-        assert_true(helper_create_process(cmd, TRUE, &si, &pi));
+        started = helper_create_process(cmd, TRUE, &si, &pi);
         SetEnvironmentVariableA("KERNEL32_TP_CHECK", had && had < sizeof(saved) ? saved : NULL);
         SetEnvironmentVariableA("KERNEL32_TP_TEST_EXPECT",
                                 had_expect && had_expect < sizeof(expect) ? expect : NULL);
         CloseHandle(file);
+        if (!started) {
+            DeleteFileA(path);      /* no child: nothing of it to keep */
+            fail_msg("cannot start the child %s %s", mode, name);
+        }
         if (WaitForSingleObject(pi.hProcess, helper_timeout_ms()) != WAIT_OBJECT_0) {
             TerminateProcess(pi.hProcess, 1);
             fail_msg("child %s %s did not end in time", mode, name);
