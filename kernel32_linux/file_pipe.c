@@ -511,7 +511,7 @@ static BOOL pipe_try_locked(struct file_core *core, struct file_op *op, DWORD *e
         pipe_traffic_begin_locked(core);
         while (op->done < op->len) {
             n = file_sys_send(core->fd, op->buf + op->done, op->len - op->done,
-                     MSG_DONTWAIT | MSG_NOSIGNAL);
+                              MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n < 0)
                 break;
             op->done += (DWORD)n;
@@ -615,13 +615,13 @@ static void pipe_note_queued_locked(struct file_core *core)
  * events wait for no operation: data that a read took at once was
  * announced by an edge all the same, and once a write blocked (the
  * connection is then watched for writability), the peer's reads make
- * this socket writable while no write is queued.  Those skip the core's lock, which
- * the thread issuing the next operation holds meanwhile (a pool worker
- * that found it taken slept on it, and woke its holder's thread on the
- * way out).  No edge is lost: an operation sets its kind's flag before
- * the try that precedes queueing it (file_pipe_io), so data that came
- * before the flag was set is found by that try, and the event of data
- * that came after sees the flag (seq_cst both).
+ * this socket writable while no write is queued.  Those skip the core's
+ * lock, which the thread issuing the next operation holds meanwhile (a
+ * pool worker that found it taken slept on it, and woke its holder's
+ * thread on the way out).  No edge is lost: an operation sets its kind's
+ * flag before the try that precedes queueing it (pipe_try_flagged_locked),
+ * so data that came before the flag was set is found by that try, and the
+ * event of data that came after sees the flag (seq_cst both).
  */
 static void pipe_conn_ready(struct loop_source *src, uint32_t events)
 {
